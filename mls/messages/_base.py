@@ -1,0 +1,98 @@
+"""Shared plumbing of the wire structs: the ``Struct`` mixin and small codec helpers."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import Self, TypeVar
+
+from mls.codec import Reader, Writer, encode_varint
+from mls.errors import DecodeError
+
+E = TypeVar("E", bound=IntEnum)
+
+
+class Struct:
+    """Mixin giving every wire struct ``to_bytes``/``from_bytes`` over ``encode``/``decode``."""
+
+    __slots__ = ()
+
+    def encode(self, w: Writer) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def decode(cls, r: Reader) -> Self:
+        raise NotImplementedError
+
+    def to_bytes(self) -> bytes:
+        w = Writer()
+        self.encode(w)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        """Decode a value that must occupy all of ``data`` (trailing bytes are an error)."""
+        r = Reader(data)
+        value = cls.decode(r)
+        r.finish()
+        return value
+
+
+def closed_enum(enum: type[E], value: int) -> E:
+    """A codepoint of a closed enumeration; anything else is a ``DecodeError``."""
+    try:
+        return enum(value)
+    except ValueError:
+        raise DecodeError(f"invalid {enum.__name__} {value}") from None
+
+
+def pull_u16s(r: Reader) -> tuple[int, ...]:
+    """``uint16 values<V>`` in one slice instead of one call per item."""
+    body = r.opaque()
+    if len(body) & 1:
+        raise DecodeError("uint16 vector of odd length")
+    return struct.unpack(f">{len(body) >> 1}H", body)
+
+
+def push_u16s(w: Writer, values: Sequence[int]) -> None:
+    w.fixed(encode_varint(2 * len(values)))
+    w.fixed(struct.pack(f">{len(values)}H", *values))
+
+
+def pull_u32s(r: Reader) -> tuple[int, ...]:
+    body = r.opaque()
+    if len(body) & 3:
+        raise DecodeError("uint32 vector of length not a multiple of 4")
+    return struct.unpack(f">{len(body) >> 2}I", body)
+
+
+def push_u32s(w: Writer, values: Sequence[int]) -> None:
+    w.fixed(encode_varint(4 * len(values)))
+    w.fixed(struct.pack(f">{len(values)}I", *values))
+
+
+def pull_opaques(r: Reader) -> tuple[bytes, ...]:
+    """``opaque items<V><V>``: a vector of variable-length byte strings."""
+    return tuple(r.vector(Reader.opaque))
+
+
+def push_opaques(w: Writer, items: Sequence[bytes]) -> None:
+    w.vector(items, Writer.opaque)
+
+
+def push_structs(w: Writer, items: Sequence[Struct]) -> None:
+    """``T items<V>`` for a vector of structs."""
+    body = Writer()
+    for item in items:
+        item.encode(body)
+    w.opaque(body.getvalue())
+
+
+def push_optional(w: Writer, item: Struct | None) -> None:
+    """``optional<T>`` for a struct."""
+    if item is None:
+        w.u8(0)
+    else:
+        w.u8(1)
+        item.encode(w)
