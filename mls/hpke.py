@@ -48,6 +48,8 @@ class Kdf:
 
     def expand(self, prk: bytes, info: bytes, length: int) -> bytes:
         nh = self.nh
+        if length < 0:
+            raise UsageError("HKDF-Expand length must not be negative")
         if length <= nh:  # the common case: one HMAC block
             return hmac.digest(prk, info + b"\x01", self.hash_name)[:length]
         if length > 255 * nh:

@@ -186,14 +186,25 @@ class SecretTree:
         ratchet = self._ratchet(leaf, kind)
         return ratchet.key_for(generation, self.tolerance, self.max_forward)
 
+    @property
+    def held_node_secrets(self) -> int:
+        """How many tree-node secrets are held: the laziness, observable."""
+        return len(self._nodes)
+
     def copy(self) -> SecretTree:
         """An independent copy, for stage-then-merge processing."""
-        clone = SecretTree.__new__(SecretTree)
-        clone.suite, clone.n_leaves = self.suite, self.n_leaves
-        clone.tolerance, clone.max_forward = self.tolerance, self.max_forward
+        clone = self._empty(self.suite, self.n_leaves, self.tolerance, self.max_forward)
         clone._nodes = dict(self._nodes)
         clone._ratchets = {k: r.copy() for k, r in self._ratchets.items()}
         return clone
+
+    @classmethod
+    def _empty(cls, suite: Suite, n_leaves: int, tolerance: int, max_forward: int) -> SecretTree:
+        tree = cls.__new__(cls)
+        tree.suite, tree.n_leaves = suite, LeafCount(n_leaves)
+        tree.tolerance, tree.max_forward = tolerance, max_forward
+        tree._nodes, tree._ratchets = {}, {}
+        return tree
 
     # -- snapshot encoding (the group engine stores it inside its state blob) --
     def encode(self, w: Writer) -> None:
@@ -210,15 +221,8 @@ class SecretTree:
         n_leaves, tolerance, max_forward = r.u32(), r.u32(), r.u32()
         if n_leaves == 0 or n_leaves & (n_leaves - 1):
             raise DecodeError(f"secret tree of {n_leaves} leaves")
-        tree = cls(
-            suite,
-            b"",
-            n_leaves,
-            out_of_order_tolerance=tolerance,
-            maximum_forward_distance=max_forward,
-        )
+        tree = cls._empty(suite, n_leaves, tolerance, max_forward)
         width = tree_math.node_width(tree.n_leaves)
-        tree._nodes = {}
         for node, secret in r.vector(_pull_node):
             if node >= width or len(secret) != suite.nh:
                 raise DecodeError(f"bad secret tree node {node}")
