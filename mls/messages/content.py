@@ -180,6 +180,11 @@ class FramedContentAuthData:
         if self.confirmation_tag is not None:
             w.opaque(self.confirmation_tag)
 
+    def to_bytes(self) -> bytes:
+        w = Writer()
+        self.encode(w)
+        return w.getvalue()
+
     @classmethod
     def decode_for(cls, r: Reader, content_type: ContentType) -> Self:
         signature = r.opaque()
