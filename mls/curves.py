@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from mls.errors import InvalidMessage, UsageError
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: hashed by identity, cheap as an lru_cache key; there are three instances.
+@dataclass(frozen=True, slots=True, eq=False)
 class Curve:
     name: str
     curve: ec.EllipticCurve

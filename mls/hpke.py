@@ -2,8 +2,9 @@
 
 Own implementation on `cryptography` primitives rather than
 ``cryptography.hazmat.primitives.hpke``: that module has no X448, no DeriveKeyPair and no
-way to inject the ephemeral key's randomness, and it measured no faster (HKDF here is the
-C one-shot ``hmac.digest``). Tests cross-check this module against it where it applies.
+way to inject the ephemeral key's randomness, and with keys given as bytes (as MLS holds
+them) it measured slower (X25519 seal/open 113/111 us against 95/100 us here; HKDF here is
+the C one-shot ``hmac.digest``). Tests cross-check this module against it where it applies.
 
 Key material crosses this module as bytes in the RFC 9180 serialization
 (SerializePublicKey / SerializePrivateKey). A bad public key or ciphertext is the peer's

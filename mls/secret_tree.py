@@ -24,6 +24,7 @@ from mls.types import Generation, LeafCount, LeafIndex, NodeIndex
 
 DEFAULT_OUT_OF_ORDER_TOLERANCE = 100
 DEFAULT_MAXIMUM_FORWARD_DISTANCE = 1000
+_U32 = 0xFFFFFFFF
 
 
 class RatchetType(Enum):
@@ -64,24 +65,25 @@ class HashRatchet:
     def __repr__(self) -> str:
         return f"HashRatchet(generation={self.generation}, retained={len(self.retained)})"
 
-    def _step(self, keep: bool) -> RatchetKey | None:
-        """Derive (if ``keep``) the current generation's key, then ratchet forward."""
+    def _key(self) -> RatchetKey:
+        """The key and nonce of the current generation."""
         suite, secret, gen = self._suite, self.secret, self.generation
-        key = None
-        if keep:
-            key = RatchetKey(
-                Generation(gen),
-                suite.derive_tree_secret(secret, "key", gen, suite.nk),
-                suite.derive_tree_secret(secret, "nonce", gen, suite.nn),
-            )
-        self.secret = suite.derive_tree_secret(secret, "secret", gen, suite.nh)
+        return RatchetKey(
+            Generation(gen),
+            suite.derive_tree_secret(secret, "key", gen, suite.nk),
+            suite.derive_tree_secret(secret, "nonce", gen, suite.nn),
+        )
+
+    def _advance(self) -> None:
+        """Ratchet forward; the old secret is gone (section 9.2 deletion schedule)."""
+        gen = self.generation
+        self.secret = self._suite.derive_tree_secret(self.secret, "secret", gen, self._suite.nh)
         self.generation = gen + 1
-        return key
 
     def next_key(self) -> RatchetKey:
         """The key for our next message; it is never handed out again."""
-        key = self._step(True)
-        assert key is not None
+        key = self._key()
+        self._advance()
         return key
 
     def key_for(self, generation: int, tolerance: int, max_forward: int) -> RatchetKey:
@@ -97,11 +99,10 @@ class HashRatchet:
             )
         keep_from = generation - tolerance
         while self.generation < generation:
-            skipped = self._step(self.generation >= keep_from)
-            if skipped is not None:
-                self.retained[skipped.generation] = skipped
-        key = self._step(True)
-        assert key is not None
+            if self.generation >= keep_from:  # older skipped keys would be dropped at once
+                self.retained[self.generation] = self._key()
+            self._advance()
+        key = self.next_key()
         # Inserted in increasing order, so the oldest retained key is always first.
         retained = self.retained
         while retained and next(iter(retained)) < keep_from:
@@ -126,8 +127,8 @@ class SecretTree:
         out_of_order_tolerance: int = DEFAULT_OUT_OF_ORDER_TOLERANCE,
         maximum_forward_distance: int = DEFAULT_MAXIMUM_FORWARD_DISTANCE,
     ) -> None:
-        if out_of_order_tolerance < 0 or maximum_forward_distance < 0:
-            raise UsageError("ratchet window parameters must not be negative")
+        if not (0 <= out_of_order_tolerance <= _U32 and 0 <= maximum_forward_distance <= _U32):
+            raise UsageError("ratchet window parameters must be uint32 values")
         self.suite = suite
         self.n_leaves = LeafCount(n_leaves)
         self.tolerance = out_of_order_tolerance

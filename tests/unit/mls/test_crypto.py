@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes, hpke
@@ -230,3 +232,21 @@ def test_hpke_interoperates_with_the_library(cs: int) -> None:
     assert opened == b"from the library"
     enc, ct = suite.hpke_seal(pub, b"info", b"", b"from mls")
     assert lib.decrypt(enc + ct, lib_priv, b"info") == b"from mls"
+
+
+def test_only_the_crypto_modules_import_cryptography() -> None:
+    """The exception-translation boundary: nothing else in mls sees the library."""
+    allowed = {"crypto.py", "hpke.py", "signature.py", "curves.py"}
+    root = Path(__file__).resolve().parents[3] / "mls"
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            relative = str(path.relative_to(root))
+            if any(n.split(".")[0] == "cryptography" for n in names) and relative not in allowed:
+                offenders.append(relative)
+    assert offenders == []
