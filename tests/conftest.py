@@ -6,6 +6,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# Shared fixtures: the real local relay (relay, auth_relay, rate_limited_relay, relay_factory).
+pytest_plugins = ["tests.helpers.relay"]
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # dev: quick local runs; ci: derandomized so a red run reproduces.

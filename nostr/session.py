@@ -1,0 +1,310 @@
+"""RelaySession: the sans-I/O protocol state of one relay connection.
+
+The driver feeds it text frames with ``receive(text, now)`` and gets typed events back;
+every command (``subscribe``, ``publish``, ``authenticate`` ...) queues frames that the
+driver drains with ``data_to_send()``. Subscriptions live here, so after a reconnect
+``connection_made(now)`` replays them with ``since = cursor - since_margin`` where the
+cursor is the newest ``created_at`` seen (or the time of EOSE, whichever is later).
+
+Every incoming event is checked before it is reported: it must belong to an open
+subscription, match that subscription's filters, and carry a valid id and signature.
+Anything else is dropped and counted in ``stats``; nothing a relay sends can raise.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from nostr.errors import DecodeError, InvalidEvent, RelayUnavailable, UsageError
+from nostr.event import Event
+from nostr.filters import Filter
+from nostr.kinds import Kind
+from nostr.messages import (
+    ClientAuth,
+    ClientClose,
+    ClientEvent,
+    ClientReq,
+    MachineReadablePrefix,
+    RelayAuth,
+    RelayClosed,
+    RelayEose,
+    RelayEvent,
+    RelayMessage,
+    RelayOk,
+    parse_relay_message,
+)
+from nostr.session_events import (
+    AuthChallenged,
+    AuthFailed,
+    AuthSucceeded,
+    DropReason,
+    EoseReceived,
+    EventReceived,
+    MessageDropped,
+    NoticeReceived,
+    OkReceived,
+    SessionEvent,
+    SessionStats,
+    SubscriptionClosed,
+)
+
+DEFAULT_MAX_MESSAGE_SIZE = 1 << 20
+DEFAULT_SINCE_MARGIN = 300
+_AUTH = MachineReadablePrefix.AUTH_REQUIRED
+_MAX_AUTH_RETRIES = 1
+
+
+class AuthState(Enum):
+    NONE = "none"
+    CHALLENGED = "challenged"  # AuthChallenged reported; waiting for authenticate()
+    PENDING = "pending"
+    AUTHENTICATED = "authenticated"
+    FAILED = "failed"
+
+
+_AUTH_OPEN = (AuthState.NONE, AuthState.CHALLENGED, AuthState.PENDING)
+
+
+class VerifiedEvents:
+    """An LRU of events whose id and signature checked out, shared across relays.
+
+    The same event usually arrives from several relays; an identical copy (every field
+    equal) needs no second Schnorr check. A copy that differs in any field is verified.
+    """
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self._capacity = capacity
+        self._events: OrderedDict[str, Event] = OrderedDict()
+
+    def verify(self, event: Event) -> None:
+        known = self._events.get(event.id)
+        if known is not None and known == event:
+            self._events.move_to_end(event.id)
+            return
+        event.verify()
+        self._events[event.id] = event
+        if len(self._events) > self._capacity:
+            self._events.popitem(last=False)
+
+
+@dataclass(slots=True)
+class _Subscription:
+    filters: tuple[Filter, ...]
+    since_margin: int
+    cursor: int | None = None
+    eose: bool = False
+    awaiting_auth: bool = False
+
+    def request(self) -> tuple[Filter, ...]:
+        """The filters to send now: resumed from the cursor when there is one."""
+        if self.cursor is None:
+            return self.filters
+        since = max(0, self.cursor - self.since_margin)
+        # Dropping ``limit`` on resume: the events missed while away are all wanted.
+        return tuple(
+            f if f.since is not None and f.since >= since else replace(f, since=since, limit=None)
+            for f in self.filters
+        )
+
+
+class RelaySession:
+    """Protocol state for one relay; see the module docstring."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        verified: VerifiedEvents | None = None,
+        can_authenticate: bool = False,
+    ) -> None:
+        self.url = url
+        self.max_message_size = max_message_size
+        self.can_authenticate = can_authenticate
+        self.stats = SessionStats()
+        self.connected = False
+        self.auth_state = AuthState.NONE
+        self.challenge: str | None = None
+        self._verified = verified if verified is not None else VerifiedEvents()
+        self._subs: dict[str, _Subscription] = {}
+        self._outbox: list[str] = []
+        self._auth_event_id: str | None = None
+        self._auth_challenge: str | None = None
+        self._auth_retries = 0
+
+    # --- connection lifecycle ----------------------------------------------------
+
+    def connection_made(self) -> None:
+        """The socket is open: replay every subscription from its cursor."""
+        self.connected = True
+        for sub_id, sub in self._subs.items():
+            self._outbox.append(ClientReq(sub_id, sub.request()).to_json())
+
+    def connection_lost(self) -> None:
+        """The socket is gone: EOSE and authentication start over on the next one."""
+        self.connected = False
+        self._outbox.clear()
+        self.auth_state = AuthState.NONE
+        self.challenge = None
+        self._auth_event_id = None
+        self._auth_retries = 0
+        for sub in self._subs.values():
+            sub.eose = False
+            sub.awaiting_auth = False
+
+    def data_to_send(self) -> list[str]:
+        out, self._outbox = self._outbox, []
+        return out
+
+    # --- commands ------------------------------------------------------------------
+
+    @property
+    def subscription_ids(self) -> tuple[str, ...]:
+        return tuple(self._subs)
+
+    def has_eose(self, subscription_id: str) -> bool:
+        sub = self._subs.get(subscription_id)
+        return sub is not None and sub.eose
+
+    def subscribe(
+        self,
+        subscription_id: str,
+        filters: Iterable[Filter],
+        *,
+        since_margin: int = DEFAULT_SINCE_MARGIN,
+    ) -> None:
+        """Open (or replace) a subscription; sent now if connected, else on connect."""
+        sub = _Subscription(tuple(filters), since_margin)
+        request = ClientReq(subscription_id, sub.filters)  # validates id and filters
+        self._subs[subscription_id] = sub
+        if self.connected:
+            self._outbox.append(request.to_json())
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        if self._subs.pop(subscription_id, None) is not None and self.connected:
+            self._outbox.append(ClientClose(subscription_id).to_json())
+
+    def publish(self, event: Event) -> None:
+        if not self.connected:
+            raise RelayUnavailable(self.url)
+        self._outbox.append(ClientEvent(event).to_json())
+
+    def authenticate(self, event: Event) -> None:
+        """Send a signed kind-22242 event answering ``challenge``."""
+        if event.kind != Kind.CLIENT_AUTH:
+            raise UsageError("authenticate() takes a kind-22242 event")
+        if not self.connected:
+            raise RelayUnavailable(self.url)
+        self.auth_state = AuthState.PENDING
+        self._auth_event_id = event.id
+        self._auth_challenge = event.first_tag_value("challenge")
+        self._outbox.append(ClientAuth(event).to_json())
+
+    # --- incoming ------------------------------------------------------------------
+
+    def receive(self, text: str, now: int) -> list[SessionEvent]:
+        """Handle one text frame from the relay. Never raises on hostile input."""
+        self.stats.messages += 1
+        if len(text) > self.max_message_size:
+            self.stats.oversized += 1
+            return [MessageDropped(DropReason.OVERSIZED, f"{len(text)} characters")]
+        try:
+            message = parse_relay_message(text)
+        except DecodeError as exc:
+            self.stats.malformed += 1
+            return [MessageDropped(DropReason.MALFORMED, str(exc))]
+        return self._dispatch(message, now)
+
+    def _dispatch(self, message: RelayMessage, now: int) -> list[SessionEvent]:
+        if isinstance(message, RelayEvent):
+            return self._on_event(message)
+        if isinstance(message, RelayEose):
+            return self._on_eose(message, now)
+        if isinstance(message, RelayOk):
+            return self._on_ok(message)
+        if isinstance(message, RelayClosed):
+            return self._on_closed(message)
+        if isinstance(message, RelayAuth):
+            return self._on_auth(message)
+        self.stats.notices += 1
+        return [NoticeReceived(message.message)]
+
+    def _on_event(self, message: RelayEvent) -> list[SessionEvent]:
+        event = message.event
+        sub = self._subs.get(message.subscription_id)
+        if sub is None:
+            self.stats.unknown_subscription += 1
+            return [MessageDropped(DropReason.UNKNOWN_SUBSCRIPTION, message.subscription_id)]
+        if not any(f.search is not None or f.matches(event) for f in sub.filters):
+            self.stats.mismatched += 1
+            return [MessageDropped(DropReason.FILTER_MISMATCH, "", event.id)]
+        try:
+            self._verified.verify(event)
+        except InvalidEvent as exc:
+            self.stats.invalid_events += 1
+            return [MessageDropped(DropReason.INVALID_EVENT, str(exc), event.id)]
+        self.stats.events += 1
+        if sub.cursor is None or event.created_at > sub.cursor:
+            sub.cursor = event.created_at
+        return [EventReceived(message.subscription_id, event)]
+
+    def _on_eose(self, message: RelayEose, now: int) -> list[SessionEvent]:
+        sub = self._subs.get(message.subscription_id)
+        if sub is None or sub.eose:
+            return []
+        sub.eose = True
+        if sub.cursor is None or now > sub.cursor:
+            sub.cursor = now
+        return [EoseReceived(message.subscription_id)]
+
+    def _on_ok(self, message: RelayOk) -> list[SessionEvent]:
+        if message.event_id == self._auth_event_id:
+            return self._on_auth_ok(message)
+        return [OkReceived(message.event_id, message.accepted, message.message, message.prefix)]
+
+    def _on_closed(self, message: RelayClosed) -> list[SessionEvent]:
+        sub_id = message.subscription_id
+        sub = self._subs.get(sub_id)
+        if sub is None:
+            return []
+        if message.prefix is _AUTH and self.can_authenticate and self.auth_state in _AUTH_OPEN:
+            sub.awaiting_auth = True  # re-sent once AUTH succeeds
+            return []
+        del self._subs[sub_id]
+        return [SubscriptionClosed(sub_id, message.message, message.prefix)]
+
+    def _on_auth(self, message: RelayAuth) -> list[SessionEvent]:
+        self.challenge = message.challenge
+        if self.can_authenticate and self.auth_state is AuthState.NONE:
+            self.auth_state = AuthState.CHALLENGED
+            return [AuthChallenged(message.challenge)]
+        return []
+
+    def _on_auth_ok(self, message: RelayOk) -> list[SessionEvent]:
+        self._auth_event_id = None
+        if message.accepted:
+            self.auth_state = AuthState.AUTHENTICATED
+            for sub_id, sub in self._subs.items():
+                if sub.awaiting_auth:
+                    sub.awaiting_auth = False
+                    self._outbox.append(ClientReq(sub_id, sub.request()).to_json())
+            return [AuthSucceeded()]
+        fresher = self.challenge is not None and self.challenge != self._auth_challenge
+        if fresher and self._auth_retries < _MAX_AUTH_RETRIES and self.challenge is not None:
+            self._auth_retries += 1  # our answer crossed a newer challenge: try once more
+            self.auth_state = AuthState.CHALLENGED
+            return [AuthChallenged(self.challenge)]
+        return self.fail_auth(message.message)
+
+    def fail_auth(self, reason: str) -> list[SessionEvent]:
+        """Give up on AUTH (refused, or no signer could answer): close what waited for it."""
+        self.auth_state = AuthState.FAILED
+        self._auth_event_id = None
+        events: list[SessionEvent] = [AuthFailed(reason)]
+        for sub_id in [s for s, sub in self._subs.items() if sub.awaiting_auth]:
+            del self._subs[sub_id]
+            events.append(SubscriptionClosed(sub_id, reason, _AUTH))
+        return events
