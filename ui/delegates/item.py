@@ -1,0 +1,108 @@
+"""Paints a two-line row with an avatar (or a relay status dot) and an optional badge.
+
+Shared by members, contacts, invites, devices, relays and accounts: all of them expose the
+``ItemRole`` roles title, subtitle, avatar, avatar seed, badge and (relays) status.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from ui.avatar import avatar_pixmap
+from ui.models.roles import ItemRole
+from ui.theme import ThemeColors, theme_state
+from ui.views import RelayStatus
+
+ROW_HEIGHT = 58
+AVATAR = 38
+PAD = 12
+
+
+def status_colour(status: RelayStatus, c: ThemeColors) -> QColor:
+    return QColor(
+        {
+            RelayStatus.CONNECTED: "#34a853",
+            RelayStatus.CONNECTING: "#f2a900",
+            RelayStatus.DISCONNECTED: c.badge_muted,
+            RelayStatus.FAILED: c.danger,
+        }[status]
+    )
+
+
+class ItemDelegate(QStyledItemDelegate):
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return QSize(option.rect.width(), ROW_HEIGHT)
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        c = theme_state().colors
+        rect = option.rect
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(rect, QColor(c.selected))
+        elif option.state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(rect, QColor(c.hover))
+        title = str(index.data(ItemRole.TITLE) or "")
+        status = index.data(ItemRole.STATUS)
+        top = rect.top() + (ROW_HEIGHT - AVATAR) // 2
+        if isinstance(status, RelayStatus):
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(status_colour(status, c))
+            painter.drawEllipse(QRectF(rect.left() + PAD + 13, top + 13, 12, 12))
+        else:
+            seed = str(index.data(ItemRole.AVATAR_SEED) or title)
+            pixmap = avatar_pixmap(
+                title,
+                seed,
+                index.data(ItemRole.AVATAR),
+                AVATAR,
+                painter.device().devicePixelRatioF(),
+            )
+            painter.drawPixmap(rect.left() + PAD, top, pixmap)
+        left = rect.left() + PAD + AVATAR + PAD
+        right = rect.right() - PAD
+        badge = str(index.data(ItemRole.BADGE) or "")
+        if badge:
+            right = self._paint_badge(painter, option, rect, badge) - 8
+        bold = QFont(option.font)
+        bold.setWeight(QFont.Weight.DemiBold)
+        self._text(painter, bold, c.text, QRect(left, rect.top() + 9, right - left, 20), title)
+        subtitle = str(index.data(ItemRole.SUBTITLE) or "")
+        self._text(
+            painter, option.font, c.muted, QRect(left, rect.top() + 30, right - left, 20), subtitle
+        )
+        painter.restore()
+
+    @staticmethod
+    def _text(painter: QPainter, font: QFont, colour: str, rect: QRect, text: str) -> None:
+        painter.setFont(font)
+        painter.setPen(QColor(colour))
+        elided = QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, elided)
+
+    @staticmethod
+    def _paint_badge(
+        painter: QPainter, option: QStyleOptionViewItem, rect: QRect, text: str
+    ) -> int:
+        c = theme_state().colors
+        font = QFont(option.font)
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        font.setWeight(QFont.Weight.DemiBold)
+        width = QFontMetrics(font).horizontalAdvance(text) + 16
+        pill = QRectF(rect.right() - PAD - width, rect.center().y() - 10, width, 20)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(c.danger if text == "Blocked" else c.selected))
+        painter.drawRoundedRect(pill, 10, 10)
+        painter.setFont(font)
+        painter.setPen(QColor(c.on_accent if text == "Blocked" else c.accent))
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
+        return int(pill.left())

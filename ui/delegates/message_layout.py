@@ -1,0 +1,222 @@
+"""Geometry of one message row, shared by sizeHint, paint and click handling.
+
+Everything is relative to the row's top-left corner. The text is laid out with QTextLayout
+(wrapping at word boundaries, or anywhere for long words such as links and keys). The time
+and delivery tick sit on the last text line when they fit there, as in most messengers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QFont, QFontMetricsF, QTextLayout, QTextOption
+
+from ui.format import message_time
+from ui.views import MessageRow, MessageStatus
+
+SIDE = 18
+MAX_BUBBLE = 560
+MAX_FRACTION = 0.72
+PAD_X = 12
+PAD_Y = 7
+RADIUS = 16
+DAY_HEIGHT = 44
+GAP_RUN = 10
+GAP = 2
+QUOTE_PAD = 8
+CHIP_HEIGHT = 24
+TICK = 14
+ACTION = 28
+FAILED_HEIGHT = 20
+DELETED_TEXT = "This message was deleted"
+FAILED_TEXT = "Not sent · Click to retry"
+
+# Flag bits of a row's neighbourhood, part of the layout cache key.
+SHOW_DAY = 1
+RUN_START = 2
+SHOW_AUTHOR = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Fonts:
+    body: QFont
+    bold: QFont
+    small: QFont
+    small_bold: QFont
+    italic: QFont
+
+    @classmethod
+    def from_base(cls, base: QFont) -> Fonts:
+        bold = QFont(base)
+        bold.setWeight(QFont.Weight.DemiBold)
+        small = QFont(base)
+        small.setPointSizeF(base.pointSizeF() * 0.82)
+        small_bold = QFont(small)
+        small_bold.setWeight(QFont.Weight.DemiBold)
+        italic = QFont(base)
+        italic.setItalic(True)
+        return cls(base, bold, small, small_bold, italic)
+
+
+@dataclass(frozen=True, slots=True)
+class Chip:
+    """One reaction under a bubble."""
+
+    emoji: str
+    label: str
+    mine: bool
+    rect: QRectF
+
+
+@dataclass(slots=True)
+class MessageLayout:
+    height: float
+    bubble: QRectF
+    text: QTextLayout
+    text_origin: QPointF
+    meta: QRectF  # time and tick, right-aligned inside the bubble
+    day: QRectF | None = None
+    author: QRectF | None = None
+    quote: QRectF | None = None
+    failed: QRectF | None = None
+    chips: list[Chip] = field(default_factory=list)
+    react_action: QRectF | None = None
+    reply_action: QRectF | None = None
+
+
+def layout_text(text: str, font: QFont, width: float) -> tuple[QTextLayout, float, float, float]:
+    """Wrap ``text`` to ``width``; returns (layout, height, widest line, last line width)."""
+    layout = QTextLayout(text.replace("\n", "\u2028"), font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    y = widest = last = 0.0
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        line.setPosition(QPointF(0, y))
+        y += line.height()
+        last = line.naturalTextWidth()
+        widest = max(widest, last)
+    layout.endLayout()
+    return layout, y, widest, last
+
+
+def meta_text(row: MessageRow) -> str:
+    return message_time(row.created_at)
+
+
+def chip_text(emoji: str, count: int) -> str:
+    return emoji if count <= 1 else f"{emoji} {count}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """Measured bubble contents, before placing them."""
+
+    text: QTextLayout
+    text_h: float
+    content_w: float
+    head_h: float
+    quote_h: float
+    meta_w: float
+    line_h: float  # height of a small-font line (time, quote lines)
+    inline_meta: bool
+
+
+def compute(row: MessageRow, flags: int, width: int, fonts: Fonts) -> MessageLayout:
+    inner = min(MAX_BUBBLE, max(160.0, width * MAX_FRACTION)) - 2 * PAD_X
+    day = QRectF(0, 0, width, DAY_HEIGHT) if flags & SHOW_DAY else None
+    y = (DAY_HEIGHT if day else 0.0) + (GAP_RUN if flags & RUN_START else GAP)
+    out = _place_bubble(row, _measure(row, flags, inner, fonts), width, y, day)
+    y = _place_chips(out, row, fonts, width, out.bubble.bottom())
+    if row.own and row.status is MessageStatus.FAILED:
+        fail_w = QFontMetricsF(fonts.small).horizontalAdvance(FAILED_TEXT)
+        out.failed = QRectF(out.bubble.right() - fail_w, y + 2, fail_w, FAILED_HEIGHT - 2)
+        y += FAILED_HEIGHT
+    _place_actions(out, row)
+    out.height = math.ceil(y + 2)
+    return out
+
+
+def _measure(row: MessageRow, flags: int, inner: float, fonts: Fonts) -> _Body:
+    font = fonts.italic if row.deleted else fonts.body
+    text, text_h, widest, last = layout_text(DELETED_TEXT if row.deleted else row.text, font, inner)
+    small = QFontMetricsF(fonts.small)
+    meta_w = small.horizontalAdvance(meta_text(row)) + (TICK + 4 if row.own else 0)
+    inline_meta = last + 10 + meta_w <= inner
+    content_w = max(widest, meta_w, last + 10 + meta_w if inline_meta else 0.0)
+    head_h = 0.0
+    if flags & SHOW_AUTHOR:
+        bold = QFontMetricsF(fonts.bold)
+        content_w = max(content_w, bold.horizontalAdvance(row.author_name))
+        head_h = bold.height() + 2
+    quote_h = 0.0
+    if row.reply is not None and not row.deleted:
+        quote_h = 2 * small.height() + 2 * 6
+        content_w = max(content_w, _quote_width(row, fonts) + 2 * QUOTE_PAD + 4, 160.0)
+    content_w = math.ceil(min(inner, content_w))
+    return _Body(text, text_h, content_w, head_h, quote_h, meta_w, small.height(), inline_meta)
+
+
+def _place_bubble(
+    row: MessageRow, body: _Body, width: int, y: float, day: QRectF | None
+) -> MessageLayout:
+    meta_h = 0.0 if body.inline_meta else body.line_h
+    quote_block = body.quote_h + 6 if body.quote_h else 0.0
+    bubble_h = PAD_Y + body.head_h + quote_block + body.text_h + meta_h + PAD_Y
+    bubble_w = body.content_w + 2 * PAD_X
+    x = width - SIDE - bubble_w if row.own else SIDE
+    bubble = QRectF(x, y, bubble_w, math.ceil(bubble_h))
+    out = MessageLayout(0, bubble, body.text, QPointF(), QRectF(), day)
+    cy = y + PAD_Y
+    if body.head_h:
+        out.author = QRectF(x + PAD_X, cy, body.content_w, body.head_h - 2)
+        cy += body.head_h
+    if body.quote_h:
+        out.quote = QRectF(x + PAD_X, cy, body.content_w, body.quote_h)
+        cy += quote_block
+    out.text_origin = QPointF(x + PAD_X, cy)
+    meta_top = cy + body.text_h - (body.line_h if body.inline_meta else 0.0)
+    out.meta = QRectF(bubble.right() - PAD_X - body.meta_w, meta_top, body.meta_w, body.line_h)
+    return out
+
+
+def _quote_width(row: MessageRow, fonts: Fonts) -> float:
+    assert row.reply is not None
+    small = QFontMetricsF(fonts.small)
+    return max(
+        QFontMetricsF(fonts.small_bold).horizontalAdvance(row.reply.author_name),
+        small.horizontalAdvance(" ".join(row.reply.text.split())[:80]),
+    )
+
+
+def _place_chips(out: MessageLayout, row: MessageRow, fonts: Fonts, width: int, y: float) -> float:
+    if not row.reactions or row.deleted:
+        return y
+    metrics = QFontMetricsF(fonts.body)
+    labels = [chip_text(r.emoji, r.count) for r in row.reactions]
+    widths = [metrics.horizontalAdvance(label) + 16 for label in labels]
+    total = sum(widths) + 4 * (len(widths) - 1)
+    x = out.bubble.right() - total if row.own else out.bubble.left()
+    x = max(SIDE, min(x, width - SIDE - total))
+    top = y + 3
+    for reaction, label, w in zip(row.reactions, labels, widths, strict=True):
+        out.chips.append(Chip(reaction.emoji, label, reaction.mine, QRectF(x, top, w, CHIP_HEIGHT)))
+        x += w + 4
+    return top + CHIP_HEIGHT
+
+
+def _place_actions(out: MessageLayout, row: MessageRow) -> None:
+    """Hover buttons (react, reply) beside the bubble, on the side facing the middle."""
+    if row.deleted:
+        return
+    top = out.bubble.top() + (min(out.bubble.height(), 40) - ACTION) / 2
+    first = out.bubble.left() - 8 - 2 * ACTION - 4 if row.own else out.bubble.right() + 8
+    out.react_action = QRectF(first, top, ACTION, ACTION)
+    out.reply_action = QRectF(first + ACTION + 4, top, ACTION, ACTION)

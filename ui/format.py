@@ -1,0 +1,81 @@
+"""Human-facing text: times, day labels, initials, short keys. Pure; ``now`` is a parameter."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+_PREVIEW_CHARS = 120
+
+
+def chat_time(ts: int | None, now: float) -> str:
+    """Chat-list time: "14:05" today, "Yesterday", a weekday within a week, else a date."""
+    if ts is None:
+        return ""
+    when = datetime.fromtimestamp(ts)
+    today = datetime.fromtimestamp(now).date()
+    days = (today - when.date()).days
+    if days <= 0:
+        return when.strftime("%H:%M")
+    if days == 1:
+        return "Yesterday"
+    if days < 7:
+        return when.strftime("%a")
+    if when.year == today.year:
+        return f"{when.day} {when.strftime('%b')}"
+    return f"{when.day} {when.strftime('%b %Y')}"
+
+
+def message_time(ts: int) -> str:
+    return datetime.fromtimestamp(ts).strftime("%H:%M")
+
+
+def day_label(day: date, now: float) -> str:
+    """Day-separator text: "Today", "Yesterday", "Monday, 3 March" or "3 March 2024"."""
+    today = datetime.fromtimestamp(now).date()
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    if day.year == today.year:
+        return f"{day.strftime('%A')}, {day.day} {day.strftime('%B')}"
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+def last_seen(ts: int | None, now: float) -> str:
+    if ts is None:
+        return "never seen"
+    minutes = max(0, int(now - ts)) // 60
+    if minutes < 2:
+        return "active now"
+    if minutes < 60:
+        return f"active {minutes} min ago"
+    if minutes < 48 * 60:
+        return f"active {minutes // 60} h ago"
+    return f"active {minutes // (24 * 60)} days ago"
+
+
+def initials(name: str) -> str:
+    """One or two letters for an avatar: "Alice Smith" -> "AS", "bob" -> "B", "" -> "?"."""
+    words = [w for w in name.split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][0].upper()
+    return (words[0][0] + words[-1][0]).upper()
+
+
+def short_key(npub: str) -> str:
+    """A readable abbreviation of an npub or hex key: "npub1abcd…wxyz"."""
+    if len(npub) <= 20:
+        return npub
+    return f"{npub[:10]}…{npub[-6:]}"
+
+
+def one_line(text: str, limit: int = _PREVIEW_CHARS) -> str:
+    """Collapse whitespace for a single-line preview, cut at ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -1,0 +1,287 @@
+"""What the widgets see: frozen view rows and the events that change them.
+
+The real service layer is mapped onto these by ``ui/bridge.py``; widgets and models never see a
+domain object. Ids are lowercase hex strings: a chat is its ``nostr_group_id``, a message its
+event id, a person their x-only public key. Times are Unix seconds (Nostr ``created_at``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+
+
+class Theme(Enum):
+    LIGHT = "light"
+    DARK = "dark"
+
+
+class MessageStatus(Enum):
+    """Delivery state of one of our own messages; received messages are always SENT."""
+
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class RelayStatus(Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    FAILED = "failed"
+
+
+# --- accounts and people ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """One identity on this machine; ``unlocked`` when its database is open in this session."""
+
+    pubkey: str
+    npub: str
+    name: str
+    unlocked: bool = False
+    avatar: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    """A person's kind-0 profile as shown on a profile page (ours or a contact's)."""
+
+    pubkey: str
+    npub: str
+    name: str
+    about: str = ""
+    nprofile: str = ""
+    avatar: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    pubkey: str
+    npub: str
+    name: str
+    about: str = ""
+    blocked: bool = False
+    avatar: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    """One install of our identity: its own key packages and its own leaves in groups."""
+
+    id: str
+    label: str
+    current: bool
+    key_packages: int
+    groups: int
+    last_active: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RelayRow:
+    url: str
+    status: RelayStatus
+
+
+# --- chats and messages ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    """One entry of the chat list; ``time`` is the last activity (None for an empty chat)."""
+
+    id: str
+    title: str
+    preview: str = ""
+    time: int | None = None
+    unread: int = 0
+    pinned: bool = False
+    archived: bool = False
+    muted: bool = False
+    is_dm: bool = False
+    # The DM peer's pubkey or the group id: seeds the avatar colour when there is no picture.
+    avatar_seed: str = ""
+    member_count: int = 0
+    draft: str = ""
+    # False once we were removed or left: the chat stays readable but the composer closes.
+    active: bool = True
+    avatar: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyQuote:
+    """The message a reply points at, as far as we know it (it may not be loaded or known)."""
+
+    message_id: str
+    author_name: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    emoji: str
+    count: int
+    mine: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    id: str
+    chat_id: str
+    author: str
+    author_name: str
+    own: bool
+    text: str
+    created_at: int
+    reply: ReplyQuote | None = None
+    reactions: tuple[Reaction, ...] = ()
+    deleted: bool = False
+    status: MessageStatus = MessageStatus.SENT
+
+    @property
+    def day(self) -> date:
+        """The local calendar day, for day separators."""
+        return date.fromtimestamp(self.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A search result: a chat whose name matched (``message_id`` None) or one message."""
+
+    chat_id: str
+    title: str
+    snippet: str
+    message_id: str | None = None
+    time: int | None = None
+    avatar_seed: str = ""
+
+
+# --- groups and invites ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    pubkey: str
+    name: str
+    admin: bool
+    devices: int = 1
+    is_self: bool = False
+    avatar: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDetails:
+    chat_id: str
+    name: str
+    description: str
+    members: tuple[MemberRow, ...]
+    is_dm: bool = False
+    epoch: int = 0
+    relays: tuple[str, ...] = ()
+
+    @property
+    def i_am_admin(self) -> bool:
+        return any(m.is_self and m.admin for m in self.members)
+
+
+@dataclass(frozen=True, slots=True)
+class InviteRow:
+    """A pending Welcome: we are in the group only once it is accepted."""
+
+    id: str
+    group_name: str
+    inviter: str
+    inviter_name: str
+    member_count: int
+    received_at: int
+    description: str = ""
+
+
+# --- events the backend pushes to the UI -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAdded:
+    """A new message in a chat: received, or our own once it is stored."""
+
+    row: MessageRow
+
+
+@dataclass(frozen=True, slots=True)
+class MessageUpdated:
+    """A message changed: delivery status, reactions, or deleted."""
+
+    row: MessageRow
+
+
+@dataclass(frozen=True, slots=True)
+class ChatUpdated:
+    """A chat appeared or changed (preview, unread, flags, title)."""
+
+    row: ChatRow
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRemoved:
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MembersChanged:
+    """A commit changed the group's members, admins or name."""
+
+    details: GroupDetails
+
+
+@dataclass(frozen=True, slots=True)
+class InviteAdded:
+    row: InviteRow
+
+
+@dataclass(frozen=True, slots=True)
+class InviteRemoved:
+    invite_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactUpdated:
+    row: ContactRow
+
+
+@dataclass(frozen=True, slots=True)
+class RelayStatusChanged:
+    url: str
+    status: RelayStatus
+
+
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    """Catch-up after start or reconnect: ``done`` of ``total`` steps; done == total is idle."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorShown:
+    """A problem the person should know about that no pending action reports itself."""
+
+    message: str
+
+
+UiEvent = (
+    MessageAdded
+    | MessageUpdated
+    | ChatUpdated
+    | ChatRemoved
+    | MembersChanged
+    | InviteAdded
+    | InviteRemoved
+    | ContactUpdated
+    | RelayStatusChanged
+    | SyncProgress
+    | ErrorShown
+)

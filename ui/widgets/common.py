@@ -1,0 +1,109 @@
+"""Small building blocks shared by pages and dialogs: labels, buttons, busy state, fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QWidget,
+)
+
+from ui.theme import bind_icon, icon
+
+
+def label(text: str, role: str = "", *, wrap: bool = False) -> QLabel:
+    """A label styled by its ``role`` property (title, heading, muted, section, error)."""
+    widget = QLabel(text)
+    if role:
+        widget.setProperty("role", role)
+    widget.setWordWrap(wrap)
+    return widget
+
+
+def button(text: str, kind: str = "", icon_name: str = "") -> QPushButton:
+    """A push button; ``kind`` is "primary", "danger", "flat" or "" (secondary)."""
+    widget = QPushButton(text)
+    if kind:
+        widget.setProperty("kind", kind)
+    if icon_name:
+        bind_icon(widget, icon_name, "on_accent" if kind == "primary" else "text")
+    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    return widget
+
+
+def icon_button(icon_name: str, tooltip: str, color_field: str = "muted") -> QToolButton:
+    widget = QToolButton()
+    widget.setToolTip(tooltip)
+    widget.setAccessibleName(tooltip)
+    widget.setAutoRaise(True)
+    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    bind_icon(widget, icon_name, color_field)
+    return widget
+
+
+def separator() -> QFrame:
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setProperty("role", "separator")
+    return line
+
+
+class ErrorLabel(QLabel):
+    """A calm inline message under a field; hidden while there is nothing to say."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "error")
+        self.setWordWrap(True)
+        self.hide()
+
+    def show_error(self, message: str) -> None:
+        self.setText(message)
+        self.setVisible(bool(message))
+
+    def clear_error(self) -> None:
+        self.show_error("")
+
+
+class PassphraseField(QLineEdit):
+    """A masked line edit with an eye button to show what was typed."""
+
+    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText(placeholder)
+        self.setEchoMode(QLineEdit.EchoMode.Password)
+        self._toggle = QAction(icon("eye"), "Show", self)
+        self._toggle.setCheckable(True)
+        self._toggle.toggled.connect(self._set_visible)
+        self.addAction(self._toggle, QLineEdit.ActionPosition.TrailingPosition)
+
+    def _set_visible(self, visible: bool) -> None:
+        mode = QLineEdit.EchoMode.Normal if visible else QLineEdit.EchoMode.Password
+        self.setEchoMode(mode)
+        self._toggle.setText("Hide" if visible else "Show")
+
+
+@contextmanager
+def busy(widget: QAbstractButton, text: str) -> Iterator[None]:
+    """Disable a button and show progress text while an await runs."""
+    old = widget.text()
+    widget.setEnabled(False)
+    widget.setText(text)
+    try:
+        yield
+    finally:
+        # The dialog may be gone by the time the backend answers.
+        try:
+            widget.setText(old)
+            widget.setEnabled(True)
+        except RuntimeError:
+            pass
