@@ -89,6 +89,13 @@ class Reader:
 
     def opaque(self) -> bytes:
         """``opaque data<V>``."""
+        # Fast path for the common 1-byte header: opaque is the hottest decode call.
+        data, pos = self._data, self._pos
+        if pos < self._end and data[pos] < 0x40:
+            end = pos + 1 + data[pos]
+            if end <= self._end:
+                self._pos = end
+                return data[pos + 1 : end]
         return self.fixed(self.varint())
 
     def sub(self) -> Reader:
@@ -157,7 +164,11 @@ class Writer:
         self._buf += encode_varint(value)
 
     def opaque(self, data: bytes) -> None:
-        self._buf += encode_varint(len(data))
+        n = len(data)
+        if n < 64:
+            self._buf.append(n)
+        else:
+            self._buf += encode_varint(n)
         self._buf += data
 
     def vector(self, items: Iterable[T], item: Callable[[Writer, T], None]) -> None:

@@ -41,10 +41,10 @@ class Struct:
 
 def closed_enum(enum: type[E], value: int) -> E:
     """A codepoint of a closed enumeration; anything else is a ``DecodeError``."""
-    try:
-        return enum(value)
-    except ValueError:
-        raise DecodeError(f"invalid {enum.__name__} {value}") from None
+    member = enum._value2member_map_.get(value)  # a dict hit, cheaper than enum(value)
+    if member is None:
+        raise DecodeError(f"invalid {enum.__name__} {value}")
+    return member  # type: ignore[return-value]
 
 
 def pull_u16s(r: Reader) -> tuple[int, ...]:

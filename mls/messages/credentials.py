@@ -18,6 +18,9 @@ from mls.messages._base import (
 )
 from mls.messages.codepoints import CredentialType
 
+# Plain ints: comparing against them is cheaper than against IntEnum members.
+_BASIC, _X509 = int(CredentialType.BASIC), int(CredentialType.X509)
+
 
 @dataclass(frozen=True, slots=True)
 class Credential(Struct):
@@ -44,11 +47,13 @@ class Credential(Struct):
 
     def __post_init__(self) -> None:
         kind = self.credential_type
-        if (
-            (kind != CredentialType.BASIC and self.identity)
-            or (kind != CredentialType.X509 and self.certificates)
-            or (kind in (CredentialType.BASIC, CredentialType.X509) and self.data)
-        ):
+        if kind == _BASIC:
+            ok = not self.certificates and not self.data
+        elif kind == _X509:
+            ok = not self.identity and not self.data
+        else:
+            ok = not self.identity and not self.certificates
+        if not ok:
             raise UsageError(f"credential fields do not match credential type {kind}")
 
     @classmethod
@@ -62,9 +67,9 @@ class Credential(Struct):
     def encode(self, w: Writer) -> None:
         kind = self.credential_type
         w.u16(kind)
-        if kind == CredentialType.BASIC:
+        if kind == _BASIC:
             w.opaque(self.identity)
-        elif kind == CredentialType.X509:
+        elif kind == _X509:
             push_opaques(w, self.certificates)
         else:
             w.opaque(self.data)
@@ -72,9 +77,9 @@ class Credential(Struct):
     @classmethod
     def decode(cls, r: Reader) -> Self:
         kind = r.u16()
-        if kind == CredentialType.BASIC:
+        if kind == _BASIC:
             return cls(kind, identity=r.opaque())
-        if kind == CredentialType.X509:
+        if kind == _X509:
             return cls(kind, certificates=pull_opaques(r))
         return cls(kind, data=r.opaque())
 
