@@ -174,10 +174,10 @@ def protect_private(
     ).to_bytes()
     ciphertext = suite.aead_seal(key.key, apply_reuse_guard(key.nonce, reuse_guard), aad, plaintext)
 
-    sd_key, sd_nonce = sender_data_key_nonce(suite, sender_data_secret, ciphertext)
-    sd_aad = SenderDataAAD(framed.group_id, framed.epoch, content_type).to_bytes()
-    sender_data = SenderData(leaf, key.generation, reuse_guard).to_bytes()
-    encrypted_sender_data = suite.aead_seal(sd_key, sd_nonce, sd_aad, sender_data)
+    sender_data = SenderData(leaf, key.generation, reuse_guard)
+    encrypted_sender_data = _seal_sender_data(
+        suite, sender_data_secret, framed, sender_data, ciphertext
+    )
     return PrivateMessage(
         framed.group_id,
         framed.epoch,
@@ -229,6 +229,19 @@ def decrypt_sender_data(
     key, nonce = sender_data_key_nonce(suite, sender_data_secret, message.ciphertext)
     aad = SenderDataAAD(message.group_id, message.epoch, message.content_type).to_bytes()
     return SenderData.from_bytes(suite.aead_open(key, nonce, aad, message.encrypted_sender_data))
+
+
+def _seal_sender_data(
+    suite: Suite,
+    sender_data_secret: bytes,
+    framed: FramedContent,
+    sender_data: SenderData,
+    ciphertext: bytes,
+) -> bytes:
+    """Section 6.3.2: the key and nonce come from a sample of the content ciphertext."""
+    key, nonce = sender_data_key_nonce(suite, sender_data_secret, ciphertext)
+    aad = SenderDataAAD(framed.group_id, framed.epoch, framed.content_type).to_bytes()
+    return suite.aead_seal(key, nonce, aad, sender_data.to_bytes())
 
 
 def _ratchet_type(content_type: ContentType) -> RatchetType:

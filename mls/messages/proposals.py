@@ -282,17 +282,8 @@ Proposal: TypeAlias = (
     | SelfRemove
     | UnknownProposal
 )
-"""Section 12.1::
-
-    struct {
-        ProposalType proposal_type;
-        select (Proposal.proposal_type) {
-            case add:                      Add;
-            case update:                   Update;
-            ...
-        };
-    } Proposal;
-"""
+"""Section 12.1: ``struct { ProposalType proposal_type; select (...) { case add: Add;
+... }; } Proposal;`` (a body per type, selected by :func:`push_proposal`/`pull_proposal`)."""
 
 _DECODERS: dict[int, Callable[[Reader], Proposal]] = {
     ProposalType.ADD: Add.decode,
