@@ -13,7 +13,7 @@ from typing import Self, TypeAlias
 from mls.codec import Reader, Writer
 from mls.errors import DecodeError, UsageError
 from mls.messages._base import Struct, closed_enum
-from mls.messages.codepoints import ContentType, SenderType, WireFormat
+from mls.messages.codepoints import ContentType, ProtocolVersion, SenderType, WireFormat
 from mls.messages.group_info import GroupContext
 from mls.messages.proposals import Commit, Proposal, pull_proposal, push_proposal
 
@@ -259,7 +259,7 @@ class FramedContentTBS(Struct):
             raise UsageError("FramedContentTBS context does not match the sender type")
 
     def encode(self, w: Writer) -> None:
-        w.u16(1)
+        w.u16(ProtocolVersion.MLS10)
         w.u16(self.wire_format)
         self.content.encode(w)
         if self.context is not None:
@@ -267,7 +267,7 @@ class FramedContentTBS(Struct):
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
-        if r.u16() != 1:
+        if r.u16() != ProtocolVersion.MLS10:
             raise DecodeError("FramedContentTBS version is not mls10")
         wire_format = closed_enum(WireFormat, r.u16())
         content = FramedContent.decode(r)
@@ -285,7 +285,7 @@ def framed_content_tbs(
     """The encoded FramedContentTBS; ``group_context`` is the encoded GroupContext and is
     appended only for senders whose signature covers it (member, new_member_commit)."""
     w = Writer()
-    w.u16(1)
+    w.u16(ProtocolVersion.MLS10)
     w.u16(wire_format)
     content.encode(w)
     if _needs_context(content.sender.sender_type):
