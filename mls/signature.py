@@ -130,6 +130,10 @@ class Ecdsa(Signer):
 
 @lru_cache(maxsize=16)
 def _ec_private(curve: curves.Curve, data: bytes) -> ec.EllipticCurvePrivateKey:
+    # Field-Element-to-Octet-String is fixed width, but some encoders (one official P-521
+    # vector among them) drop leading zero bytes: restore them.
+    if 0 < len(data) < curve.scalar_size:
+        data = data.rjust(curve.scalar_size, b"\0")
     return curves.private_key(curve, data)
 
 
