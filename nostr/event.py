@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from nostr.errors import DecodeError, InvalidEvent, InvalidKey, InvalidSignature
@@ -50,7 +51,7 @@ def _check_fields(pubkey: str, created_at: int, kind: int, tags: Tags, content: 
         raise DecodeError("pubkey must be 64 lowercase hex characters")
     if type(created_at) is not int or not 0 <= created_at <= MAX_TIMESTAMP:
         raise DecodeError("created_at must be an unsigned integer")
-    if type(kind) is not int or not 0 <= kind <= MAX_KIND:
+    if type(kind) is not int or not 0 <= kind <= MAX_KIND:  # a Kind member is cast first
         raise DecodeError("kind must be an integer in [0, 65535]")
     if type(content) is not str:
         raise DecodeError("content must be a string")
@@ -144,6 +145,8 @@ class UnsignedEvent(_TagAccess):
     id: str = field(init=False)
 
     def __post_init__(self) -> None:
+        if type(self.kind) is not int and isinstance(self.kind, IntEnum):
+            object.__setattr__(self, "kind", int(self.kind))
         _check_fields(self.pubkey, self.created_at, self.kind, self.tags, self.content)
         event_id = compute_id(self.pubkey, self.created_at, self.kind, self.tags, self.content)
         object.__setattr__(self, "id", event_id)
@@ -215,6 +218,8 @@ class Event(_TagAccess):
     sig: str
 
     def __post_init__(self) -> None:
+        if type(self.kind) is not int and isinstance(self.kind, IntEnum):
+            object.__setattr__(self, "kind", int(self.kind))
         _check_fields(self.pubkey, self.created_at, self.kind, self.tags, self.content)
         if type(self.id) is not str or not _HEX64.fullmatch(self.id):
             raise DecodeError("id must be 64 lowercase hex characters")

@@ -25,7 +25,10 @@ def _same_relay(claimed: str | None, relay_url: str) -> bool:
     if claimed is None:
         return False
     try:
-        return normalize_relay_url(claimed) == normalize_relay_url(relay_url)
+        # "wss://host" and "wss://host/" name the same relay.
+        return normalize_relay_url(claimed).rstrip("/") == normalize_relay_url(relay_url).rstrip(
+            "/"
+        )
     except DecodeError:
         return False
 

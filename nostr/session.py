@@ -263,6 +263,8 @@ class RelaySession:
     def _on_ok(self, message: RelayOk) -> list[SessionEvent]:
         if message.event_id == self._auth_event_id:
             return self._on_auth_ok(message)
+        if not message.accepted and message.prefix is MachineReadablePrefix.RATE_LIMITED:
+            self.stats.rate_limited += 1
         return [OkReceived(message.event_id, message.accepted, message.message, message.prefix)]
 
     def _on_closed(self, message: RelayClosed) -> list[SessionEvent]:

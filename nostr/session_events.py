@@ -109,6 +109,7 @@ class SessionStats:
     mismatched: int = 0
     unknown_subscription: int = 0
     notices: int = 0
+    rate_limited: int = 0
 
     @property
     def dropped(self) -> int:
