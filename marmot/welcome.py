@@ -1,0 +1,152 @@
+"""MIP-02: the kind 444 Welcome rumor and its NIP-59 delivery (marmot.md section 4).
+
+Rumor (never signed; its id is always set): ``pubkey`` = the inviter, ``content`` =
+``base64(TLS(MLSMessage(Welcome)))``, tags in MDK's order ``relays``, ``e`` (the invitee's
+KeyPackage event id), ``client``, ``encoding``. It is sealed by the inviter's identity key
+and gift-wrapped to the invitee; White Noise adds a 30-day ``expiration`` to the wrap.
+
+Receiving checks (MDK ``validate_welcome_event``): kind 444, at least three tags, a
+``relays`` tag with at least one valid URL, a non-empty ``e``, ``encoding`` exactly
+``base64``, ``client`` optional but non-empty, an ``id`` present, and content that decodes
+to an ``MLSMessage`` holding a Welcome.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from marmot.errors import InvalidWelcome, UsageError
+from marmot.key_package_event import CLIENT
+from marmot.primitives import b64decode, b64encode
+from mls.errors import MlsError
+from mls.messages import MLSMessage, Welcome
+from nostr import nip44
+from nostr.errors import DecodeError as NostrDecodeError
+from nostr.errors import NostrError
+from nostr.event import Event, UnsignedEvent, expiration_tag
+from nostr.keys import PublicKey, Rng, SecretKey, system_rng
+from nostr.kinds import Kind
+from nostr.nip59 import gift_wrap, unwrap
+from nostr.relay_url import normalize_relay_url
+
+WRAP_EXPIRATION = 30 * 24 * 3600
+
+
+def build_welcome_rumor(
+    inviter: PublicKey | str,
+    created_at: int,
+    welcome: MLSMessage | bytes,
+    *,
+    relays: Sequence[str],
+    key_package_event_id: str,
+    client: str | None = CLIENT,
+) -> UnsignedEvent:
+    """The kind 444 rumor for one invitee's KeyPackage event."""
+    data = welcome if isinstance(welcome, bytes) else welcome.to_bytes()
+    if not relays:
+        raise UsageError("a Welcome needs the group's relays")
+    tags: list[tuple[str, ...]] = [("relays", *relays), ("e", key_package_event_id)]
+    if client is not None:
+        tags.append(("client", client))
+    tags.append(("encoding", "base64"))
+    return UnsignedEvent.create(inviter, created_at, Kind.MLS_WELCOME, b64encode(data), tags)
+
+
+def wrap_welcome(
+    rumor: UnsignedEvent,
+    inviter: SecretKey,
+    invitee: PublicKey,
+    *,
+    now: int,
+    rng: Rng = system_rng,
+    expiration: int | None = None,
+) -> Event:
+    """Seal (by the inviter) and gift-wrap (fresh key) ``rumor`` to ``invitee``.
+
+    The wrap expires after 30 days unless ``expiration`` says otherwise.
+    """
+    expires = now + WRAP_EXPIRATION if expiration is None else expiration
+    return gift_wrap(
+        rumor, inviter, invitee, now=now, rng=rng, extra_tags=[expiration_tag(expires)]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WelcomeInvite:
+    """A Welcome rumor that passed the MIP-02 checks (not yet processed by MLS)."""
+
+    rumor: UnsignedEvent = field(repr=False)
+    welcome: Welcome = field(repr=False)
+    relays: tuple[str, ...]
+    key_package_event_id: str
+    client: str | None
+
+    @property
+    def inviter(self) -> str:
+        """Hex public key of the member who sent the invite."""
+        return self.rumor.pubkey
+
+
+def _first(rumor: UnsignedEvent, name: str) -> tuple[str, ...] | None:
+    for tag in rumor.tags:
+        if tag and tag[0] == name:
+            return tag
+    return None
+
+
+def _check_tags(rumor: UnsignedEvent) -> tuple[tuple[str, ...], str, str | None]:
+    if len(rumor.tags) < 3:
+        raise InvalidWelcome("a Welcome rumor has at least three tags", event_id=rumor.id)
+    relays = []
+    for url in (_first(rumor, "relays") or ())[1:]:
+        try:
+            relays.append(normalize_relay_url(url))
+        except NostrDecodeError:
+            continue
+    if not relays:
+        raise InvalidWelcome("the relays tag has no valid relay URL", event_id=rumor.id)
+    e_tag = _first(rumor, "e")
+    if e_tag is None or len(e_tag) < 2 or not e_tag[1]:
+        raise InvalidWelcome("missing KeyPackage reference (e tag)", event_id=rumor.id)
+    encoding = _first(rumor, "encoding")
+    if encoding is None or len(encoding) < 2 or encoding[1] != "base64":
+        raise InvalidWelcome("the encoding tag must be base64", event_id=rumor.id)
+    client_tag = _first(rumor, "client")
+    client = None
+    if client_tag is not None:
+        if len(client_tag) < 2 or not client_tag[1]:
+            raise InvalidWelcome("an empty client tag", event_id=rumor.id)
+        client = client_tag[1]
+    return tuple(relays), e_tag[1], client
+
+
+def parse_welcome_rumor(rumor: UnsignedEvent) -> WelcomeInvite:
+    """Check a kind 444 rumor and decode its Welcome; raises :class:`InvalidWelcome`."""
+    if rumor.kind != Kind.MLS_WELCOME:
+        raise InvalidWelcome(f"kind {rumor.kind} is not a Welcome", event_id=rumor.id)
+    relays, kp_event_id, client = _check_tags(rumor)
+    try:
+        message = MLSMessage.from_bytes(b64decode(rumor.content))
+    except (ValueError, MlsError) as exc:
+        raise InvalidWelcome(f"content is not an MLSMessage: {exc}", event_id=rumor.id) from None
+    if not isinstance(message.body, Welcome):
+        raise InvalidWelcome("the MLSMessage is not a Welcome", event_id=rumor.id)
+    return WelcomeInvite(rumor, message.body, relays, kp_event_id, client)
+
+
+def unwrap_welcome(wrap: Event, receiver: SecretKey) -> WelcomeInvite:
+    """Open a gift wrap addressed to ``receiver`` and parse the Welcome inside.
+
+    NIP-59 already proves the seal's signature and that the rumor's author sealed it;
+    MDK also requires the rumor to carry its id (``MissingRumorEventId``).
+    """
+    try:
+        gift = unwrap(wrap, receiver)
+        rumor_json = nip44.decrypt(gift.seal.content, nip44.conversation_key(receiver, gift.sender))
+    except NostrError as exc:
+        raise InvalidWelcome(f"gift wrap does not open: {exc}", event_id=wrap.id) from None
+    if "id" not in json.loads(rumor_json):
+        raise InvalidWelcome("the Welcome rumor has no id", event_id=wrap.id)
+    return parse_welcome_rumor(gift.rumor)
