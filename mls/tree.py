@@ -1,0 +1,410 @@
+"""The ratchet tree (RFC 9420 sections 4.1, 7 and 12.4.3.3) as an immutable value.
+
+API (``x`` is a :class:`~mls.types.NodeIndex`, ``i`` a :class:`~mls.types.LeafIndex`)::
+
+    tree = RatchetTree.create(suite, leaf_node)          # a one-member tree
+    tree = RatchetTree.from_bytes(suite, data)           # ``optional<Node> ratchet_tree<V>``
+    tree = RatchetTree.from_nodes(suite, nodes)          # same, already decoded
+    tree.to_bytes(); tree.to_nodes()                     # trailing blanks dropped
+    tree.suite, tree.leaf_count, tree.width, tree.member_count
+    tree.node(x); tree.leaf(i); tree.parent_node(x)      # None when blank
+    tree.members()                                       # iterator of (i, LeafNode)
+    tree.resolution(x, exclude=leaves)                   # list of x
+    tree.filtered_direct_path(i)                         # list of (x, copath child of x)
+    tree.tree_hash(); tree.node_hash(x)                  # memoized per node
+    tree.find_encryption_key(key) -> x | None            # O(1), every node
+    tree.find_signature_key(key) -> i | None             # O(1), leaves
+    tree.find_identity(identity) -> list of i            # basic credentials
+    tree.credential_types_in_use(); tree.credential_support(t)
+
+New trees (the receiver is never changed; unchanged nodes and hashes are shared)::
+
+    tree.apply(updates=[(i, leaf)], removes=[i], adds=[leaf]) -> (tree, added leaf indices)
+    tree.add_leaf(leaf) -> (tree, i); tree.update_leaf(i, leaf); tree.remove_leaf(i)
+    tree.reserve_leaf() -> (tree, i)                     # external commit: leftmost blank
+    tree.with_path(i, leaf, [(x, ParentNode)])           # merge an UpdatePath (mls.treekem)
+
+``apply`` follows section 12.3: updates (replace the leaf, blank its direct path), then
+removes (blank leaf and direct path, truncate while the right half has no member), then
+adds in order (leftmost blank leaf, extending a full tree, recording the new leaf as
+unmerged at every non-blank ancestor). Use it for a whole proposal list: one copy of the
+node array instead of one per proposal. Structural problems in input (a key already in
+the tree, a blank target, a malformed encoding) raise :class:`~mls.errors.InvalidMessage`;
+the semantic checks of a joiner are in :mod:`mls.tree_validation`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+
+from mls import tree_hash as th
+from mls.codec import Reader
+from mls.crypto import Suite
+from mls.errors import InvalidMessage, UsageError
+from mls.messages import (
+    CredentialType,
+    LeafNode,
+    Node,
+    ParentNode,
+    pull_ratchet_tree,
+    ratchet_tree_to_bytes,
+)
+from mls.tree_index import TreeIndex
+from mls.types import LeafCount, LeafIndex, NodeIndex
+
+
+def _parent(x: int) -> int:
+    """Parent of ``x``, which must not be the root (``tree_math.parent`` without checks)."""
+    k = (x ^ (x + 1)).bit_length()  # level + 1
+    return ((x >> (k + 1)) << (k + 1)) | ((1 << k) - 1)
+
+
+class RatchetTree:
+    """An immutable ratchet tree bound to one cipher suite; see the module docstring."""
+
+    __slots__ = ("_hashes", "_index", "_nodes", "_sizes", "suite")
+
+    def __init__(
+        self,
+        suite: Suite,
+        nodes: list[Node | None],
+        hashes: list[bytes | None],
+        sizes: list[int | None],
+        index: TreeIndex,
+    ) -> None:
+        # Private: use create / from_nodes / from_bytes. Nothing here mutates ``nodes``.
+        self.suite = suite
+        self._nodes = nodes
+        self._hashes = hashes
+        self._sizes = sizes
+        self._index = index
+
+    # -- construction and encoding --
+    @classmethod
+    def create(cls, suite: Suite, leaf: LeafNode) -> RatchetTree:
+        return cls.from_nodes(suite, [leaf])
+
+    @classmethod
+    def from_nodes(cls, suite: Suite, nodes: Sequence[Node | None]) -> RatchetTree:
+        """A tree from its array form; trailing blanks may be omitted (section 12.4.3.3)."""
+        if not nodes or nodes[-1] is None:
+            raise InvalidMessage("a ratchet tree must end with a non-blank node")
+        width = 1
+        while width < len(nodes):
+            width = 2 * width + 1
+        full = list(nodes) + [None] * (width - len(nodes))
+        leaf_count = (width + 1) >> 1
+        index = TreeIndex()
+        for x, node in enumerate(full):
+            if node is None:
+                continue
+            if isinstance(node, LeafNode) == bool(x & 1):
+                raise InvalidMessage(f"node {x} has the wrong node type")
+            if isinstance(node, ParentNode) and any(u >= leaf_count for u in node.unmerged_leaves):
+                raise InvalidMessage(f"node {x} lists an unmerged leaf outside the tree")
+            index.insert(x, node)
+        return cls(suite, full, [None] * width, [None] * width, index)
+
+    @classmethod
+    def from_bytes(cls, suite: Suite, data: bytes) -> RatchetTree:
+        """Decode the ``ratchet_tree`` extension body; ``DecodeError`` if malformed."""
+        r = Reader(data)
+        nodes = pull_ratchet_tree(r)
+        r.finish()
+        return cls.from_nodes(suite, nodes)
+
+    def to_nodes(self) -> tuple[Node | None, ...]:
+        """The array form without trailing blanks, as sent in the extension."""
+        nodes = self._nodes
+        end = len(nodes)
+        while end and nodes[end - 1] is None:
+            end -= 1
+        return tuple(nodes[:end])
+
+    def to_bytes(self) -> bytes:
+        return ratchet_tree_to_bytes(self.to_nodes())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RatchetTree):
+            return NotImplemented
+        return self.suite is other.suite and self._nodes == other._nodes
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"RatchetTree({self.suite.cipher_suite.name}, leaves={self.leaf_count}, "
+            f"members={self.member_count})"
+        )
+
+    # -- access --
+    @property
+    def width(self) -> int:
+        """Number of nodes, ``2 * leaf_count - 1``."""
+        return len(self._nodes)
+
+    @property
+    def leaf_count(self) -> LeafCount:
+        return LeafCount((len(self._nodes) + 1) >> 1)
+
+    @property
+    def root(self) -> NodeIndex:
+        return NodeIndex(len(self._nodes) >> 1)
+
+    @property
+    def member_count(self) -> int:
+        return len(self._index.signature_keys)
+
+    def node(self, x: NodeIndex) -> Node | None:
+        self._check(x)
+        return self._nodes[x]
+
+    def leaf(self, i: LeafIndex) -> LeafNode | None:
+        if not 0 <= i < self.leaf_count:
+            raise UsageError(f"leaf {i} is outside a tree of {self.leaf_count} leaves")
+        node = self._nodes[2 * i]
+        assert node is None or isinstance(node, LeafNode)
+        return node
+
+    def parent_node(self, x: NodeIndex) -> ParentNode | None:
+        self._check(x)
+        if not x & 1:
+            raise UsageError(f"node {x} is a leaf")
+        node = self._nodes[x]
+        assert node is None or isinstance(node, ParentNode)
+        return node
+
+    def is_blank(self, x: NodeIndex) -> bool:
+        self._check(x)
+        return self._nodes[x] is None
+
+    def members(self) -> Iterator[tuple[LeafIndex, LeafNode]]:
+        """Every non-blank leaf with its index, left to right."""
+        for x in range(0, len(self._nodes), 2):
+            node = self._nodes[x]
+            if node is not None:
+                assert isinstance(node, LeafNode)
+                yield LeafIndex(x >> 1), node
+
+    def _check(self, x: int) -> None:
+        if not 0 <= x < len(self._nodes):
+            raise UsageError(f"node {x} is outside a tree of {len(self._nodes)} nodes")
+
+    # -- lookups --
+    def find_encryption_key(self, key: bytes) -> NodeIndex | None:
+        return self._index.encryption_keys.get(key)
+
+    def find_signature_key(self, key: bytes) -> LeafIndex | None:
+        return self._index.signature_keys.get(key)
+
+    def find_identity(self, identity: bytes) -> list[LeafIndex]:
+        """Leaves whose basic credential carries ``identity`` (one per device)."""
+        return [
+            i
+            for i, leaf in self.members()
+            if leaf.credential.credential_type == CredentialType.BASIC
+            and leaf.credential.identity == identity
+        ]
+
+    def credential_types_in_use(self) -> frozenset[int]:
+        return frozenset(t for t, n in self._index.credentials_in_use.items() if n > 0)
+
+    def credential_support(self, credential_type: int) -> int:
+        """How many members list ``credential_type`` in their capabilities."""
+        return self._index.credential_support[credential_type]
+
+    # -- resolution and paths --
+    def resolution_size(self, x: NodeIndex) -> int:
+        self._check(x)
+        return th.resolution_size(self._nodes, self._sizes, x)
+
+    def resolution(self, x: NodeIndex, exclude: Iterable[LeafIndex] = ()) -> list[NodeIndex]:
+        """Section 4.1.1, left to right; ``exclude`` drops leaves (new members, 12.4.2)."""
+        self._check(x)
+        out: list[NodeIndex] = []
+        self._resolve(x, out)
+        skip = {2 * leaf for leaf in exclude}
+        return [y for y in out if y not in skip] if skip else out
+
+    def _resolve(self, x: int, out: list[NodeIndex]) -> None:
+        node = self._nodes[x]
+        if node is not None:
+            out.append(NodeIndex(x))
+            if isinstance(node, ParentNode):
+                out.extend(NodeIndex(2 * u) for u in node.unmerged_leaves)
+        elif x & 1 and th.resolution_size(self._nodes, self._sizes, x):
+            half = 1 << ((x ^ (x + 1)).bit_length() - 2)
+            self._resolve(x ^ half, out)
+            self._resolve(x ^ (3 * half), out)
+
+    def direct_path(self, i: LeafIndex) -> list[tuple[NodeIndex, NodeIndex]]:
+        """Every ancestor of leaf ``i`` with its child on the copath of ``i``, bottom up."""
+        if not 0 <= i < self.leaf_count:
+            raise UsageError(f"leaf {i} is outside a tree of {self.leaf_count} leaves")
+        out = []
+        x, root = 2 * i, len(self._nodes) >> 1
+        while x != root:
+            p = _parent(x)
+            out.append((NodeIndex(p), NodeIndex(2 * p - x)))  # the sibling mirrors x at p
+            x = p
+        return out
+
+    def filtered_direct_path(self, i: LeafIndex) -> list[tuple[NodeIndex, NodeIndex]]:
+        """Section 4.1.2: ancestors whose copath child has a non-empty resolution."""
+        nodes, sizes = self._nodes, self._sizes
+        return [(p, c) for p, c in self.direct_path(i) if th.resolution_size(nodes, sizes, c)]
+
+    # -- hashes --
+    def tree_hash(self) -> bytes:
+        """The tree hash of the root (section 7.8), as carried in the GroupContext."""
+        return th.tree_hash(self.suite, self._nodes, self._hashes, len(self._nodes) >> 1)
+
+    def node_hash(self, x: NodeIndex) -> bytes:
+        self._check(x)
+        return th.tree_hash(self.suite, self._nodes, self._hashes, x)
+
+    def original_tree_hash(self, x: NodeIndex, removed: Sequence[int]) -> bytes:
+        """Tree hash of ``x`` with the leaves ``removed`` blanked (section 7.9)."""
+        self._check(x)
+        return th.original_tree_hash(self.suite, self._nodes, self._hashes, x, removed)
+
+    # -- derivations --
+    def apply(
+        self,
+        *,
+        updates: Iterable[tuple[LeafIndex, LeafNode]] = (),
+        removes: Iterable[LeafIndex] = (),
+        adds: Iterable[LeafNode] = (),
+    ) -> tuple[RatchetTree, list[LeafIndex]]:
+        """The tree after a proposal list (section 12.3) and the leaves given to ``adds``."""
+        draft = _Draft(self)
+        for i, leaf in updates:
+            draft.require_member(i)
+            draft.set(2 * i, leaf)
+            draft.blank_direct_path(i)
+        for i in removes:
+            draft.require_member(i)
+            draft.set(2 * i, None)
+            draft.blank_direct_path(i)
+            draft.truncate()
+        added = [draft.add(leaf) for leaf in adds]
+        return draft.freeze(), added
+
+    def add_leaf(self, leaf: LeafNode) -> tuple[RatchetTree, LeafIndex]:
+        tree, added = self.apply(adds=(leaf,))
+        return tree, added[0]
+
+    def update_leaf(self, i: LeafIndex, leaf: LeafNode) -> RatchetTree:
+        return self.apply(updates=((i, leaf),))[0]
+
+    def remove_leaf(self, i: LeafIndex) -> RatchetTree:
+        return self.apply(removes=(i,))[0]
+
+    def reserve_leaf(self) -> tuple[RatchetTree, LeafIndex]:
+        """The leftmost blank leaf, extending a full tree first (external commits)."""
+        draft = _Draft(self)
+        i = draft.free_leaf()
+        return draft.freeze(), i
+
+    def with_path(
+        self, i: LeafIndex, leaf: LeafNode, path: Sequence[tuple[NodeIndex, ParentNode]]
+    ) -> RatchetTree:
+        """Merge an UpdatePath (section 7.5): blank the direct path of ``i``, then set
+        ``leaf`` and the parent nodes of its filtered direct path."""
+        if not 0 <= i < self.leaf_count:
+            raise UsageError(f"leaf {i} is outside a tree of {self.leaf_count} leaves")
+        draft = _Draft(self)
+        draft.blank_direct_path(i)
+        for x, node in path:
+            draft.set(x, node)
+        draft.set(2 * i, leaf)
+        return draft.freeze()
+
+
+class _Draft:
+    """A private, mutable copy used while deriving one tree from another."""
+
+    __slots__ = ("hashes", "index", "next_free", "nodes", "sizes", "suite")
+
+    def __init__(self, tree: RatchetTree) -> None:
+        self.suite = tree.suite
+        self.nodes = tree._nodes.copy()
+        self.hashes = tree._hashes.copy()
+        self.sizes = tree._sizes.copy()
+        self.index = tree._index.copy()
+        self.next_free = 0  # no blank leaf left of this one, once adds start
+
+    def freeze(self) -> RatchetTree:
+        return RatchetTree(self.suite, self.nodes, self.hashes, self.sizes, self.index)
+
+    def require_member(self, i: int) -> None:
+        if not 0 <= 2 * i < len(self.nodes) or self.nodes[2 * i] is None:
+            raise InvalidMessage(f"leaf {i} is not a member")
+
+    def set(self, x: int, node: Node | None) -> None:
+        nodes, hashes, sizes = self.nodes, self.hashes, self.sizes
+        self.index.replace(x, nodes[x], node)
+        nodes[x] = node
+        # Clear the memo of x and its ancestors; past the first already-clear node every
+        # ancestor is clear too (see the invariant in mls.tree_hash).
+        root = len(nodes) >> 1
+        while hashes[x] is not None or sizes[x] is not None:
+            hashes[x] = sizes[x] = None
+            if x == root:
+                break
+            x = _parent(x)
+
+    def blank_direct_path(self, i: int) -> None:
+        x, root = 2 * i, len(self.nodes) >> 1
+        while x != root:
+            x = _parent(x)
+            if self.nodes[x] is not None:
+                self.set(x, None)
+
+    def truncate(self) -> None:
+        """Drop the right half while it holds no member (section 12.1.3)."""
+        nodes = self.nodes
+        while len(nodes) > 1:
+            root = len(nodes) >> 1
+            if nodes[root + 1 :: 2].count(None) != (len(nodes) - root) >> 1:
+                return
+            for x in range(root, len(nodes)):
+                if nodes[x] is not None:
+                    self.set(x, None)
+            del nodes[root:], self.hashes[root:], self.sizes[root:]
+
+    def extend(self) -> None:
+        extra = [None] * (len(self.nodes) + 1)
+        self.nodes += extra
+        self.hashes += extra
+        self.sizes += extra
+
+    def free_leaf(self) -> LeafIndex:
+        nodes, i = self.nodes, self.next_free
+        while 2 * i < len(nodes) and nodes[2 * i] is not None:
+            i += 1
+        if 2 * i >= len(nodes):
+            self.extend()
+        self.next_free = i + 1
+        return LeafIndex(i)
+
+    def add(self, leaf: LeafNode) -> LeafIndex:
+        """Section 12.1.1: leftmost blank leaf, unmerged at each non-blank ancestor."""
+        if not isinstance(leaf, LeafNode):
+            raise UsageError("only a LeafNode can be added")
+        i = self.free_leaf()
+        self.set(2 * i, leaf)
+        x, root = 2 * i, len(self.nodes) >> 1
+        while x != root:
+            x = _parent(x)
+            node = self.nodes[x]
+            if isinstance(node, ParentNode):
+                self.set(x, replace(node, unmerged_leaves=_insert_sorted(node.unmerged_leaves, i)))
+        return i
+
+
+def _insert_sorted(leaves: tuple[int, ...], i: int) -> tuple[int, ...]:
+    if not leaves or leaves[-1] < i:
+        return (*leaves, i)
+    return tuple(sorted({*leaves, i}))
