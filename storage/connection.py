@@ -222,7 +222,10 @@ def integrity_errors(conn: Connection) -> list[str]:
     problems += [f"foreign key: {tuple(row)}" for row in conn.execute("PRAGMA foreign_key_check")]
     if migrations.schema_version(conn) >= migrations.SEARCH_VERSION:
         try:
-            conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")
+            # rank = 1: also compare the index with the external content table.
+            conn.execute(
+                "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
+            )
         except DRIVER_ERRORS as exc:
             problems.append(f"search index: {exc}")
     return problems

@@ -254,7 +254,7 @@ class NewMessage:
     is_read: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class PageCursor:
     """A position in a chat's timeline (messages sort by created_at, then arrival)."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -41,17 +42,25 @@ def _split(script: str) -> tuple[str, ...]:
     return tuple(statements)
 
 
-def _load() -> tuple[Migration, ...]:
+def parse(files: Iterable[tuple[str, str]]) -> tuple[Migration, ...]:
+    """Migrations from (file name, script) pairs; names must run 0001, 0002, ... without gaps."""
     found = []
-    for entry in resources.files(__name__).iterdir():
-        match = _NAME.match(entry.name)
+    for name, script in files:
+        match = _NAME.match(name)
         if match:
-            script = entry.read_text(encoding="utf-8")
             found.append(Migration(int(match[1]), match[2], _split(script)))
     found.sort(key=lambda m: m.version)
     if [m.version for m in found] != list(range(1, len(found) + 1)):
         raise StorageBug("migration files must be numbered 0001, 0002, ... without gaps")
     return tuple(found)
+
+
+def _load() -> tuple[Migration, ...]:
+    return parse(
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in resources.files(__name__).iterdir()
+        if entry.name.endswith(".sql")
+    )
 
 
 MIGRATIONS = _load()
@@ -64,15 +73,17 @@ def schema_version(conn: Connection) -> int:
     return version
 
 
-def migrate(conn: Connection, *, target: int = LATEST_VERSION) -> tuple[int, int]:
-    """Apply migrations up to ``target``; returns (version before, version after).
+def migrate(conn: Connection, *, target: int | None = None) -> tuple[int, int]:
+    """Apply migrations up to ``target`` (default: the latest); returns (before, after).
 
-    The caller has refused databases newer than `LATEST_VERSION` before calling this.
+    The caller has refused databases newer than the code before calling this.
     """
-    if not 0 <= target <= LATEST_VERSION:
+    plan = MIGRATIONS
+    target = len(plan) if target is None else target
+    if not 0 <= target <= len(plan):
         raise StorageBug(f"no schema version {target}")
     start = schema_version(conn)
-    for migration in MIGRATIONS[start:target]:
+    for migration in plan[start:target]:
         _apply(conn, migration)
     return start, max(start, target)
 
@@ -100,5 +111,6 @@ __all__ = [
     "SEARCH_VERSION",
     "Migration",
     "migrate",
+    "parse",
     "schema_version",
 ]

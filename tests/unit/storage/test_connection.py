@@ -1,0 +1,94 @@
+"""Opening: passphrase rules, pinned cipher profile, connection settings, missing files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage import (
+    LATEST_VERSION,
+    CipherProfile,
+    Connection,
+    InvalidPassphrase,
+    StorageUnavailable,
+    WrongPassphrase,
+    connect,
+    integrity_errors,
+)
+from storage.repos import accounts
+from tests.helpers.storage_factories import FAST, PASSPHRASE
+
+
+@pytest.mark.parametrize("bad", ["", "nul\x00inside"])
+def test_unusable_passphrases_are_refused(db_path: Path, bad: str) -> None:
+    with pytest.raises(InvalidPassphrase):
+        connect(db_path, bad, create=True, profile=FAST)
+    assert not db_path.exists()
+
+
+@pytest.mark.parametrize("phrase", ['it\'s "quoted"; DROP TABLE x; --', "пароль 密码 🔑", " "])
+def test_any_printable_passphrase_round_trips(db_path: Path, phrase: str) -> None:
+    conn = connect(db_path, phrase, create=True, profile=FAST)
+    accounts.create(conn, "ab" * 32, b"k" * 32, now=1)
+    conn.close()
+    with pytest.raises(WrongPassphrase):
+        connect(db_path, phrase + "x", profile=FAST)
+    again = connect(db_path, phrase, profile=FAST)
+    assert accounts.require(again).pubkey == "ab" * 32
+    again.close()
+
+
+def test_missing_file_without_create_is_not_created(db_path: Path) -> None:
+    with pytest.raises(StorageUnavailable) as info:
+        connect(db_path, PASSPHRASE, profile=FAST)
+    assert info.value.code == "NOTFOUND"
+    assert not db_path.exists()
+
+
+def test_cipher_settings_are_part_of_the_key(db_path: Path) -> None:
+    connect(db_path, PASSPHRASE, create=True, profile=FAST).close()
+    with pytest.raises(WrongPassphrase):
+        connect(db_path, PASSPHRASE, profile=CipherProfile(kdf_iter=FAST.kdf_iter + 1))
+    with pytest.raises(WrongPassphrase):
+        connect(db_path, PASSPHRASE, profile=CipherProfile(kdf_iter=FAST.kdf_iter, page_size=8192))
+
+
+def test_the_pinned_profile_is_sqlcipher_4() -> None:
+    pinned = CipherProfile()
+    assert (pinned.kdf_iter, pinned.page_size) == (256_000, 4096)
+    assert (pinned.hmac_algorithm, pinned.kdf_algorithm) == ("HMAC_SHA512", "PBKDF2_HMAC_SHA512")
+
+
+def test_connection_settings(conn: Connection) -> None:
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+    assert conn.execute("PRAGMA cipher_version").fetchone()[0].startswith("4.")
+    assert conn.in_transaction is False
+    assert integrity_errors(conn) == []
+
+
+def test_bad_cipher_setting_names_are_refused() -> None:
+    with pytest.raises(Exception, match="bad cipher setting"):
+        CipherProfile(hmac_algorithm="HMAC_SHA512; DROP").pragmas()
+
+
+def test_integrity_errors_reports_a_broken_search_index(conn: Connection) -> None:
+    conn.execute(
+        "INSERT INTO groups (mls_group_id, nostr_group_id, marmot_data, state, epoch, mls_state,"
+        " state_format, created_at, updated_at) VALUES (x'01', ?, x'', 'active', 0, x'', 1, 0, 0)",
+        ("cd" * 32,),
+    )
+    conn.execute(
+        "INSERT INTO messages (mls_group_id, rumor_id, kind, author, content, created_at, status,"
+        " received_at) VALUES (x'01', 'r', 9, ?, 'hello there', 1, 'received', 1)",
+        ("ab" * 32,),
+    )
+    assert integrity_errors(conn) == []
+    # Bypass the triggers: the content changes behind the index's back.
+    conn.execute("DROP TRIGGER messages_fts_update")
+    conn.execute("UPDATE messages SET content = 'something else'")
+    assert any("search index" in problem for problem in integrity_errors(conn))
