@@ -37,9 +37,9 @@ def _hex_set(values: Collection[str], what: str) -> frozenset[str]:
 
 def _kind_set(values: Collection[int]) -> frozenset[int]:
     out = _frozen(values, "kinds")
-    if not all(type(k) is int and 0 <= k <= MAX_KIND for k in out):
+    if not all(isinstance(k, int) and type(k) is not bool and 0 <= k <= MAX_KIND for k in out):
         raise DecodeError("filter kinds must be integers in [0, 65535]")
-    return out
+    return frozenset(int(k) for k in out)  # plain ints, also from ``Kind`` members
 
 
 def _check_timestamp(value: int | None, what: str) -> None:
