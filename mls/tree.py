@@ -15,7 +15,7 @@ API (``x`` is a :class:`~mls.types.NodeIndex`, ``i`` a :class:`~mls.types.LeafIn
     tree.find_encryption_key(key) -> x | None            # O(1), every node
     tree.find_signature_key(key) -> i | None             # O(1), leaves
     tree.find_identity(identity) -> list of i            # basic credentials
-    tree.credential_types_in_use(); tree.credential_support(t)
+    tree.credential_types_in_use(); tree.credential_use(t); tree.credential_support(t)
 
 New trees (the receiver is never changed; unchanged nodes and hashes are shared)::
 
@@ -209,6 +209,10 @@ class RatchetTree:
 
     def credential_types_in_use(self) -> frozenset[int]:
         return frozenset(t for t, n in self._index.credentials_in_use.items() if n > 0)
+
+    def credential_use(self, credential_type: int) -> int:
+        """How many members hold a credential of ``credential_type``."""
+        return self._index.credentials_in_use[credential_type]
 
     def credential_support(self, credential_type: int) -> int:
         """How many members list ``credential_type`` in their capabilities."""
