@@ -28,7 +28,7 @@ AUTHORS = [SecretKey.generate() for _ in range(50)]
 MESSAGE = "A typical chat message with some emoji 🦄 and a link https://example.com/x " * 3
 
 
-def _rate(fn: Callable[[int], None], seconds: float) -> float:
+def _rate(fn: Callable[[int], object], seconds: float) -> float:
     """Operations per second of ``fn(i)``, run for about ``seconds``."""
     fn(0)  # warm up caches and lazy imports
     count, start = 0, time.perf_counter()
