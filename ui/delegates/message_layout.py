@@ -49,6 +49,8 @@ class Fonts:
 
     @classmethod
     def from_base(cls, base: QFont) -> Fonts:
+        # Copies: a style option's font dies with the option.
+        base = QFont(base)
         bold = QFont(base)
         bold.setWeight(QFont.Weight.DemiBold)
         small = QFont(base)

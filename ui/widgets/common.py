@@ -67,11 +67,24 @@ class ErrorLabel(QLabel):
         self.hide()
 
     def show_error(self, message: str) -> None:
-        self.setText(message)
-        self.setVisible(bool(message))
+        self._show(message, "error")
+
+    def show_success(self, message: str) -> None:
+        self._show(message, "success")
+
+    def show_info(self, message: str) -> None:
+        self._show(message, "muted")
 
     def clear_error(self) -> None:
-        self.show_error("")
+        self._show("", "error")
+
+    def _show(self, message: str, role: str) -> None:
+        if self.property("role") != role:
+            self.setProperty("role", role)
+            self.style().unpolish(self)
+            self.style().polish(self)
+        self.setText(message)
+        self.setVisible(bool(message))
 
 
 class PassphraseField(QLineEdit):

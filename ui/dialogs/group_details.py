@@ -1,0 +1,198 @@
+"""Group details: name and description (editable by admins), members with admin badges and
+device counts, add / remove / promote / demote, and leaving the group."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import qasync
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLineEdit, QListView, QWidget
+
+from ui.avatar import AvatarLabel
+from ui.delegates.item import ItemDelegate
+from ui.dialogs.base import Dialog
+from ui.errors import BackendError
+from ui.format import plural
+from ui.models.people import MemberListModel
+from ui.models.roles import ItemRole
+from ui.session import Session
+from ui.tasks import spawn
+from ui.views import GroupDetails, MemberRow
+from ui.widgets.common import button, label
+from ui.widgets.confirm import confirm
+from ui.widgets.contact_picker import ContactPicker
+
+
+class GroupDetailsDialog(Dialog):
+    def __init__(self, session: Session, chat_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(session, "Group details", parent, width=480)
+        self.setObjectName("GroupDetailsDialog")
+        self.chat_id = chat_id
+        self.details: GroupDetails | None = None
+        self.avatar = AvatarLabel(64)
+        self.name = QLineEdit()
+        self.name.setObjectName("GroupName")
+        self.description = QLineEdit()
+        self.description.setPlaceholderText("No description")
+        self.save = button("Save", "primary")
+        self.facts = label("", "muted")
+        self.members = MemberListModel(self)
+        self.view = QListView()
+        self.view.setObjectName("MemberList")
+        self.view.setFrameShape(QFrame.Shape.NoFrame)
+        self.view.setModel(self.members)
+        self.view.setItemDelegate(ItemDelegate(self.view))
+        self.view.setMinimumHeight(220)
+        self.promote = button("Make admin")
+        self.demote = button("Remove admin")
+        self.remove = button("Remove", "danger")
+        self.add = button("Add members…", "", "plus")
+        self.picker = ContactPicker()
+        self.picker.setMinimumHeight(180)
+        self.confirm_add = button("Add selected", "primary")
+        self.leave = self.add_button("Leave group", "danger")
+        self.add_close()
+        self._build()
+        self.finish_layout()
+        self._connect()
+        spawn(self._load(), self.error.show_error)
+
+    def _build(self) -> None:
+        top = QHBoxLayout()
+        top.setSpacing(14)
+        top.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignTop)
+        fields = QHBoxLayout()
+        fields.addWidget(self.name, 1)
+        fields.addWidget(self.save)
+        top.addLayout(fields, 1)
+        self.column.addLayout(top)
+        self.column.addWidget(self.description)
+        self.column.addWidget(self.facts)
+        self.column.addWidget(label("Members", "section"))
+        self.column.addWidget(self.view, 1)
+        actions = QHBoxLayout()
+        for widget in (self.add, self.promote, self.demote, self.remove):
+            actions.addWidget(widget)
+        actions.addStretch(1)
+        self.column.addLayout(actions)
+        self.column.addWidget(self.picker)
+        self.column.addWidget(self.confirm_add, 0, Qt.AlignmentFlag.AlignRight)
+        self.picker.hide()
+        self.confirm_add.hide()
+        self.buttons.insertWidget(0, self.leave)
+
+    def _connect(self) -> None:
+        self.view.selectionModel().currentChanged.connect(self._update_actions)
+        self.session.membersChanged.connect(self._members_changed)
+        self.save.clicked.connect(self.rename)
+        self.add.clicked.connect(self.show_picker)
+        self.confirm_add.clicked.connect(self.add_picked)
+        self.promote.clicked.connect(lambda: self._on_selected(self.backend.promote))
+        self.demote.clicked.connect(lambda: self._on_selected(self.backend.demote))
+        self.remove.clicked.connect(self._remove_selected)
+        self.leave.clicked.connect(self._leave)
+
+    async def _load(self) -> None:
+        self.show_details(await self.backend.show_group(self.chat_id))
+
+    def show_details(self, details: GroupDetails) -> None:
+        self.details = details
+        admin = details.i_am_admin
+        self.heading.setText("Chat details" if details.is_dm else "Group details")
+        self.avatar.set_avatar(details.name, details.chat_id)
+        self.name.setText(details.name)
+        self.description.setText(details.description)
+        for widget in (self.name, self.description):
+            widget.setReadOnly(not admin)
+        self.save.setVisible(admin)
+        relays = plural(len(details.relays), "relay")
+        self.facts.setText(
+            f"{plural(len(details.members), 'member')} · epoch {details.epoch} · {relays}"
+        )
+        self.members.set_rows(details.members)
+        self.add.setVisible(admin and not details.is_dm)
+        self.leave.setVisible(not details.is_dm)
+        self._update_actions()
+
+    def _members_changed(self, details: GroupDetails) -> None:
+        if details.chat_id == self.chat_id:
+            self.show_details(details)
+
+    def selected(self) -> MemberRow | None:
+        row = self.view.currentIndex().data(ItemRole.ROW)
+        return row if isinstance(row, MemberRow) else None
+
+    def select(self, pubkey: str) -> None:
+        self.view.setCurrentIndex(self.members.index(self.members.position(pubkey)))
+
+    def _update_actions(self) -> None:
+        member = self.selected()
+        admin = self.details is not None and self.details.i_am_admin and not self.details.is_dm
+        target = member if admin and member is not None and not member.is_self else None
+        self.promote.setVisible(target is not None and not target.admin)
+        self.demote.setVisible(target is not None and target.admin)
+        self.remove.setVisible(target is not None)
+
+    async def _apply(self, change: Awaitable[GroupDetails]) -> None:
+        self.error.clear_error()
+        try:
+            self.show_details(await change)
+        except BackendError as error:
+            self.error.show_error(error.message)
+
+    def _on_selected(self, action: Callable[[str, str], Awaitable[GroupDetails]]) -> None:
+        member = self.selected()
+        if member is not None:
+            spawn(self._apply(action(self.chat_id, member.pubkey)))
+
+    def _remove_selected(self) -> None:
+        member = self.selected()
+        if member is None:
+            return
+        confirm(
+            self,
+            f"Remove {member.name}?",
+            "They will no longer receive messages sent to this group.",
+            "Remove",
+            lambda: spawn(self._apply(self.backend.remove_members(self.chat_id, [member.pubkey]))),
+        )
+
+    @qasync.asyncSlot()
+    async def rename(self) -> None:
+        await self._apply(
+            self.backend.rename_group(
+                self.chat_id, self.name.text().strip(), self.description.text().strip()
+            )
+        )
+
+    @qasync.asyncSlot()
+    async def show_picker(self) -> None:
+        contacts = await self.backend.list_contacts()
+        current = [m.pubkey for m in self.members.rows]
+        self.picker.set_contacts(contacts, exclude=current)
+        self.picker.show()
+        self.confirm_add.show()
+
+    @qasync.asyncSlot()
+    async def add_picked(self) -> None:
+        picked = self.picker.picked()
+        if not picked:
+            self.error.show_error("Pick someone to add first.")
+            return
+        await self._apply(self.backend.add_members(self.chat_id, picked))
+        self.picker.hide()
+        self.confirm_add.hide()
+
+    def _leave(self) -> None:
+        async def leave() -> None:
+            await self.backend.leave_group(self.chat_id)
+            self.accept()
+
+        confirm(
+            self,
+            "Leave this group?",
+            "You will stop receiving its messages. An admin can invite you again.",
+            "Leave",
+            lambda: spawn(leave(), self.error.show_error),
+        )

@@ -1,0 +1,89 @@
+"""Pending invites: who invited us to which group; accept to join, or decline."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+import qasync
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QListView, QWidget
+
+from ui.delegates.item import ItemDelegate
+from ui.dialogs.base import Dialog
+from ui.errors import BackendError
+from ui.models.roles import ItemRole
+from ui.session import Session
+from ui.views import ChatRow, InviteRow
+from ui.widgets.common import label
+
+
+class InvitesDialog(Dialog):
+    chatCreated = Signal(object)  # ChatRow of an accepted invite
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(session, "Invites", parent)
+        self.setObjectName("InvitesDialog")
+        self.view = QListView()
+        self.view.setObjectName("InviteList")
+        self.view.setFrameShape(QFrame.Shape.NoFrame)
+        self.view.setModel(session.invites)
+        self.view.setItemDelegate(ItemDelegate(self.view))
+        self.view.setMinimumHeight(220)
+        self.detail = label("", "muted", wrap=True)
+        self.empty = label("No pending invites. When someone adds you to a group, it shows here.",
+                           "muted", wrap=True)  # fmt: skip
+        self.column.addWidget(self.view, 1)
+        self.column.addWidget(self.detail)
+        self.column.addWidget(self.empty)
+        self.add_close()
+        self.decline = self.add_button("Decline")
+        self.accept_button = self.add_button("Join group", "primary")
+        self.finish_layout()
+        self.view.selectionModel().currentChanged.connect(self._show_selected)
+        session.invites.rowsInserted.connect(self._show_selected)
+        session.invites.rowsRemoved.connect(self._show_selected)
+        self.decline.clicked.connect(self.decline_selected)
+        self.accept_button.clicked.connect(self.accept_selected)
+        if session.invites.rowCount():
+            self.view.setCurrentIndex(session.invites.index(0))
+        self._show_selected()
+
+    def selected(self) -> InviteRow | None:
+        row = self.view.currentIndex().data(ItemRole.ROW)
+        return row if isinstance(row, InviteRow) else None
+
+    def _show_selected(self) -> None:
+        invite = self.selected()
+        has_any = self.session.invites.rowCount() > 0
+        self.empty.setVisible(not has_any)
+        self.view.setVisible(has_any)
+        for widget in (self.decline, self.accept_button):
+            widget.setEnabled(invite is not None)
+        if invite is None:
+            self.detail.setText("")
+            return
+        about = f"“{invite.description}”\n" if invite.description else ""
+        self.detail.setText(f"{about}{invite.inviter_name} invited you to {invite.group_name}.")
+
+    async def _answer(self, call: Awaitable[object]) -> object | None:
+        self.error.clear_error()
+        try:
+            return await call
+        except BackendError as error:
+            self.error.show_error(error.message)
+            return None
+
+    @qasync.asyncSlot()
+    async def accept_selected(self) -> None:
+        invite = self.selected()
+        if invite is not None:
+            chat = await self._answer(self.backend.accept_invite(invite.id))
+            if isinstance(chat, ChatRow):
+                self.chatCreated.emit(chat)
+                self.accept()
+
+    @qasync.asyncSlot()
+    async def decline_selected(self) -> None:
+        invite = self.selected()
+        if invite is not None:
+            await self._answer(self.backend.decline_invite(invite.id))

@@ -1,0 +1,65 @@
+"""Start a 1:1 chat with a contact, or with someone new by npub or nprofile."""
+
+from __future__ import annotations
+
+import qasync
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QWidget
+
+from ui.dialogs.base import Dialog
+from ui.errors import BackendError
+from ui.session import Session
+from ui.tasks import spawn
+from ui.widgets.common import busy, label
+from ui.widgets.contact_picker import ContactPicker
+
+
+class NewChatDialog(Dialog):
+    chatCreated = Signal(object)  # ChatRow
+    groupRequested = Signal()
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(session, "New chat", parent)
+        self.setObjectName("NewChatDialog")
+        self.npub = QLineEdit()
+        self.npub.setPlaceholderText("Paste an npub or nprofile")
+        self.picker = ContactPicker()
+        self.picker.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.picker.setMinimumHeight(260)
+        self.column.addWidget(label("Someone new", "section"))
+        self.column.addWidget(self.npub)
+        self.column.addWidget(label("Or one of your contacts", "section"))
+        self.column.addWidget(self.picker, 1)
+        group = self.add_button("New group…", "flat", "group")
+        group.clicked.connect(self._group)
+        self.add_close("Cancel")
+        self.start = self.add_button("Message", "primary", "chat")
+        self.start.clicked.connect(self.run)
+        self.npub.returnPressed.connect(self.start.click)
+        self.picker.view.doubleClicked.connect(self.start.click)
+        self.finish_layout()
+        spawn(self._load(), self.error.show_error)
+
+    async def _load(self) -> None:
+        self.picker.set_contacts(await self.backend.list_contacts())
+
+    def _group(self) -> None:
+        self.groupRequested.emit()
+        self.reject()
+
+    @qasync.asyncSlot()
+    async def run(self) -> None:
+        typed = self.npub.text().strip()
+        picked = self.picker.picked()
+        if not typed and not picked:
+            self.error.show_error("Pick a contact or paste their npub.")
+            return
+        with busy(self.start, "Starting…"):
+            try:
+                pubkey = (await self.backend.add_contact(typed)).pubkey if typed else picked[0]
+                chat = await self.backend.create_dm(pubkey)
+            except BackendError as error:
+                self.error.show_error(error.message)
+                return
+        self.chatCreated.emit(chat)
+        self.accept()

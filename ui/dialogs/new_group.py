@@ -1,0 +1,69 @@
+"""Create a group: a name, an optional description, and the contacts to invite."""
+
+from __future__ import annotations
+
+import qasync
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLineEdit, QWidget
+
+from ui.dialogs.base import Dialog
+from ui.errors import BackendError
+from ui.session import Session
+from ui.tasks import spawn
+from ui.widgets.common import busy, label
+from ui.widgets.contact_picker import ContactPicker
+
+
+class NewGroupDialog(Dialog):
+    chatCreated = Signal(object)  # ChatRow
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(session, "New group", parent)
+        self.setObjectName("NewGroupDialog")
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("Group name")
+        self.description = QLineEdit()
+        self.description.setPlaceholderText("What is it about? (optional)")
+        self.picker = ContactPicker()
+        self.picker.setMinimumHeight(240)
+        self.count = label("No one selected yet", "muted")
+        self.picker.selectionChanged.connect(self._count)
+        for widget in (
+            self.name,
+            self.description,
+            label("Members", "section"),
+            self.picker,
+            self.count,
+        ):
+            self.column.addWidget(widget)
+        self.add_close("Cancel")
+        self.create = self.add_button("Create group", "primary", "group")
+        self.create.clicked.connect(self.run)
+        self.finish_layout()
+        spawn(self._load(), self.error.show_error)
+
+    async def _load(self) -> None:
+        self.picker.set_contacts(await self.backend.list_contacts())
+
+    def _count(self, n: int) -> None:
+        self.count.setText(f"{n} selected" if n else "No one selected yet")
+
+    @qasync.asyncSlot()
+    async def run(self) -> None:
+        name, members = self.name.text().strip(), self.picker.picked()
+        if not name:
+            self.error.show_error("Give the group a name.")
+            return
+        if not members:
+            self.error.show_error("Pick at least one person to invite.")
+            return
+        with busy(self.create, "Creating…"):
+            try:
+                chat = await self.backend.create_group(
+                    name, members, self.description.text().strip()
+                )
+            except BackendError as error:
+                self.error.show_error(error.message)
+                return
+        self.chatCreated.emit(chat)
+        self.accept()

@@ -1,0 +1,84 @@
+"""Your profile: picture, name and about (published as kind 0), your npub and its QR code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+
+from ui.dialogs.base import Dialog
+from ui.errors import BackendError
+from ui.pages.onboarding import MAX_AVATAR_BYTES
+from ui.session import Session
+from ui.tasks import spawn
+from ui.views import ProfileView
+from ui.widgets.common import busy, button, label
+from ui.widgets.profile_card import ProfileCard
+
+
+class ProfileDialog(Dialog):
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(session, "Your profile", parent, width=640)
+        self.setObjectName("ProfileDialog")
+        self.avatar: bytes | None = None
+        self.card = ProfileCard()
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("Your name")
+        self.about = QLineEdit()
+        self.about.setPlaceholderText("A few words about you")
+        self.picture = button("Change picture…", "", "image")
+        self.saved = label("", "muted")
+        form = QVBoxLayout()
+        form.addWidget(label("Name", "section"))
+        form.addWidget(self.name)
+        form.addWidget(label("About", "section"))
+        form.addWidget(self.about)
+        form.addWidget(self.picture)
+        form.addWidget(self.saved)
+        form.addStretch(1)
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        row.addLayout(form, 1)
+        row.addWidget(self.card)
+        self.column.addLayout(row)
+        self.add_close()
+        self.save = self.add_button("Save", "primary")
+        self.finish_layout()
+        self.picture.clicked.connect(self._choose_picture)
+        self.save.clicked.connect(self.save_profile)
+        spawn(self._load(), self.error.show_error)
+
+    async def _load(self) -> None:
+        self.show_profile(await self.backend.own_profile())
+
+    def show_profile(self, profile: ProfileView) -> None:
+        self.avatar = profile.avatar
+        self.name.setText(profile.name)
+        self.about.setText(profile.about)
+        self.card.show_profile(profile)
+
+    def _choose_picture(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a picture", "", "Images (*.png *.jpg *.jpeg *.webp *.gif)"
+        )
+        if path:
+            data = Path(path).read_bytes()
+            if len(data) > MAX_AVATAR_BYTES:
+                self.error.show_error("That picture is larger than 2 MB.")
+            else:
+                self.avatar = data
+
+    @qasync.asyncSlot()
+    async def save_profile(self) -> None:
+        self.error.clear_error()
+        with busy(self.save, "Saving…"):
+            try:
+                profile = await self.backend.update_profile(
+                    self.name.text(), self.about.text(), self.avatar
+                )
+            except BackendError as error:
+                self.error.show_error(error.message)
+                return
+        self.show_profile(profile)
+        self.saved.setText("Saved and published.")

@@ -1,0 +1,172 @@
+"""Settings: theme, passphrase, revealing the nsec (after re-entering the passphrase) and
+deleting all local data (after a confirmation)."""
+
+from __future__ import annotations
+
+import qasync
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QButtonGroup,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from ui.dialogs.base import Dialog
+from ui.errors import BackendError
+from ui.pages.onboarding import passphrase_problem
+from ui.session import Session
+from ui.theme import apply_theme, theme_state
+from ui.views import Theme
+from ui.widgets.common import ErrorLabel, PassphraseField, busy, button, label, separator
+from ui.widgets.confirm import confirm
+
+CLIPBOARD_CLEAR_MS = 60_000
+
+
+class SettingsDialog(Dialog):
+    dataDeleted = Signal()
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(session, "Settings", parent, width=520)
+        self.setObjectName("SettingsDialog")
+        self.light = self._theme_button("Light", Theme.LIGHT)
+        self.dark = self._theme_button("Dark", Theme.DARK)
+        self.old = PassphraseField("Current passphrase")
+        self.new = PassphraseField("New passphrase")
+        self.repeat = PassphraseField("Repeat new passphrase")
+        self.change = button("Change passphrase")
+        self.passphrase_note = ErrorLabel()
+        self.reveal_passphrase = PassphraseField("Passphrase")
+        self.reveal = button("Show my nsec", "", "key")
+        self.nsec = QLineEdit()
+        self.nsec.setReadOnly(True)
+        self.nsec.setObjectName("NsecField")
+        self.copy_nsec = button("Copy", "", "copy")
+        self.nsec_note = ErrorLabel()
+        self.delete = button("Delete all data on this computer", "danger", "trash")
+        self._build()
+        self.add_close()
+        self.finish_layout()
+
+    def _theme_button(self, text: str, theme: Theme) -> QPushButton:
+        widget = QPushButton(text)
+        widget.setCheckable(True)
+        widget.setProperty("kind", "tab")
+        widget.setChecked(theme_state().theme is theme)
+        widget.clicked.connect(lambda: self.choose_theme(theme))
+        return widget
+
+    def _build(self) -> None:
+        c = self.column
+        c.addWidget(label("Appearance", "section"))
+        themes = QHBoxLayout()
+        themes.setSpacing(0)
+        group = QButtonGroup(self)
+        for widget in (self.light, self.dark):
+            group.addButton(widget)
+            themes.addWidget(widget)
+        themes.addStretch(1)
+        c.addLayout(themes)
+        c.addWidget(separator())
+        c.addWidget(label("Passphrase", "section"))
+        for widget in (self.old, self.new, self.repeat, self.passphrase_note, self.change):
+            c.addWidget(widget)
+        c.addWidget(separator())
+        c.addWidget(label("Secret key", "section"))
+        warning = "Your nsec is your identity: whoever has it can read your chats and act as you."
+        c.addWidget(label(warning, "muted", wrap=True))
+        reveal_row = QHBoxLayout()
+        reveal_row.addWidget(self.reveal_passphrase, 1)
+        reveal_row.addWidget(self.reveal)
+        c.addLayout(reveal_row)
+        nsec_row = QHBoxLayout()
+        nsec_row.addWidget(self.nsec, 1)
+        nsec_row.addWidget(self.copy_nsec)
+        c.addLayout(nsec_row)
+        c.addWidget(self.nsec_note)
+        self.nsec.hide()
+        self.copy_nsec.hide()
+        c.addWidget(separator())
+        c.addWidget(label("Danger zone", "section"))
+        c.addWidget(self.delete)
+        self.change.clicked.connect(self.change_passphrase)
+        self.reveal.clicked.connect(self.reveal_nsec)
+        self.reveal_passphrase.returnPressed.connect(self.reveal.click)
+        self.copy_nsec.clicked.connect(self._copy_nsec)
+        self.delete.clicked.connect(self._confirm_delete)
+
+    @qasync.asyncSlot()
+    async def choose_theme(self, theme: Theme) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+        try:
+            await self.backend.set_theme(theme)
+        except BackendError as error:
+            self.error.show_error(error.message)
+
+    @qasync.asyncSlot()
+    async def change_passphrase(self) -> None:
+        problem = passphrase_problem(self.new.text(), self.repeat.text())
+        if problem:
+            self.passphrase_note.show_error(problem)
+            return
+        with busy(self.change, "Changing…"):
+            try:
+                await self.backend.change_passphrase(self.old.text(), self.new.text())
+            except BackendError as error:
+                self.passphrase_note.show_error(error.message)
+                return
+        for field in (self.old, self.new, self.repeat):
+            field.clear()
+        self.passphrase_note.show_success("Passphrase changed.")
+
+    @qasync.asyncSlot()
+    async def reveal_nsec(self) -> None:
+        with busy(self.reveal, "Checking…"):
+            try:
+                nsec = await self.backend.export_nsec(self.reveal_passphrase.text())
+            except BackendError as error:
+                self.nsec_note.show_error(error.message)
+                return
+        self.reveal_passphrase.clear()
+        self.nsec_note.clear_error()
+        self.nsec.setText(nsec)
+        self.nsec.show()
+        self.copy_nsec.show()
+
+    def _copy_nsec(self) -> None:
+        clipboard = QGuiApplication.clipboard()
+        secret = self.nsec.text()
+        clipboard.setText(secret)
+        self.nsec_note.show_info("Copied. The clipboard is cleared in a minute.")
+
+        def wipe() -> None:
+            if clipboard.text() == secret:
+                clipboard.clear()
+
+        QTimer.singleShot(CLIPBOARD_CLEAR_MS, wipe)
+
+    def _confirm_delete(self) -> None:
+        confirm(
+            self,
+            "Delete all data?",
+            "Every account, message and key on this computer will be erased. Keep your nsec "
+            "if you want to use your identity again.",
+            "Delete everything",
+            self._delete,
+        )
+
+    @qasync.asyncSlot()
+    async def _delete(self) -> None:
+        try:
+            await self.backend.delete_all_data()
+        except BackendError as error:
+            self.error.show_error(error.message)
+            return
+        self.dataDeleted.emit()
+        self.accept()

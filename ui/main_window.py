@@ -1,0 +1,305 @@
+"""The window: onboarding, unlock, or the chats (sidebar and open chat side by side).
+
+It only composes: pages, panes and dialogs do the work; this file wires their signals,
+keyboard shortcuts, notifications and the unread count in the title.
+"""
+
+from __future__ import annotations
+
+import qasync
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QSplitter, QStackedWidget, QWidget
+
+from ui.avatar import avatar_pixmap
+from ui.backend import Backend
+from ui.dialogs.base import Dialog
+from ui.dialogs.contacts import ContactsDialog
+from ui.dialogs.devices import DevicesDialog
+from ui.dialogs.group_details import GroupDetailsDialog
+from ui.dialogs.invites import InvitesDialog
+from ui.dialogs.new_chat import NewChatDialog
+from ui.dialogs.new_group import NewGroupDialog
+from ui.dialogs.profile import ProfileDialog
+from ui.dialogs.relays import RelaysDialog
+from ui.dialogs.settings import SettingsDialog
+from ui.errors import BackendError
+from ui.pages.onboarding import OnboardingPage
+from ui.pages.unlock import UnlockPage
+from ui.session import Session
+from ui.tasks import spawn
+from ui.theme import ASSETS, apply_theme
+from ui.tray import Notifier
+from ui.views import AccountView, ChatRow, SearchHit
+from ui.widgets.chat_list import ChatListPane
+from ui.widgets.chat_view import ChatView
+from ui.widgets.empty_state import EmptyState
+from ui.widgets.toast import Toast
+
+TITLE = "Burrow"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.setWindowTitle(TITLE)
+        self.setWindowIcon(QIcon(str(ASSETS / "icons" / "burrow.svg")))
+        self.resize(1100, 720)
+        self.setMinimumSize(QSize(720, 480))
+        self.backend = backend
+        self.session = Session(backend, self)
+        self.accounts: list[AccountView] = []
+        self.onboarding = OnboardingPage(backend)
+        self.unlock = UnlockPage(backend)
+        self.sidebar = ChatListPane(self.session)
+        self.chat = ChatView(self.session)
+        self.empty = EmptyState()
+        self.right = QStackedWidget()
+        self.right.addWidget(self.empty)
+        self.right.addWidget(self.chat)
+        self.split = QSplitter()
+        self.split.setObjectName("MainSplit")
+        self.split.addWidget(self.sidebar)
+        self.split.addWidget(self.right)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([340, 760])
+        self.split.setChildrenCollapsible(False)
+        self.sidebar.setMinimumWidth(260)
+        self.pages = QStackedWidget()
+        for page in (self.onboarding, self.unlock, self.split):
+            self.pages.addWidget(page)
+        self.setCentralWidget(self.pages)
+        self.toast = Toast(self)
+        self.notifier = Notifier(self.session, self.is_showing, self)
+        self.dialog: Dialog | None = None
+        self._connect()
+        self._shortcuts()
+
+    def _connect(self) -> None:
+        s, side = self.session, self.sidebar
+        self.onboarding.accountReady.connect(self.enter)
+        self.onboarding.cancelled.connect(lambda: self.pages.setCurrentWidget(self.unlock))
+        self.unlock.unlocked.connect(self.enter)
+        self.unlock.addAccountRequested.connect(self.show_onboarding)
+        side.chatActivated.connect(self.open_chat)
+        side.searchHitActivated.connect(self._open_hit)
+        side.compose_button.clicked.connect(self.new_chat)
+        side.menu_button.clicked.connect(self._main_menu)
+        side.account_button.clicked.connect(self._account_menu)
+        side.invite_banner.clicked.connect(self.invites)
+        side.footer.relaysClicked.connect(self.relays)
+        self.empty.new_chat.clicked.connect(self.new_chat)
+        self.empty.new_group.clicked.connect(self.new_group)
+        self.chat.detailsRequested.connect(self.group_details)
+        s.unreadChanged.connect(self._show_unread)
+        s.errorRaised.connect(self.toast.show_message)
+        s.chatRemoved.connect(self._chat_removed)
+        self.notifier.chatWanted.connect(self.open_chat)
+        self.notifier.invitesWanted.connect(self.invites)
+        self.notifier.showWanted.connect(self._bring_to_front)
+        self.notifier.quitWanted.connect(self.close)
+
+    def _shortcuts(self) -> None:
+        for keys, action in (
+            ("Ctrl+K", self.sidebar.focus_search),
+            ("Ctrl+F", self.sidebar.focus_search),
+            ("Ctrl+N", self.new_chat),
+            ("Ctrl+G", self.new_group),
+            ("Ctrl+,", self.settings),
+            ("Alt+Down", lambda: self.sidebar.step(1)),
+            ("Alt+Up", lambda: self.sidebar.step(-1)),
+            ("Ctrl+Tab", lambda: self.sidebar.step(1)),
+            ("Ctrl+Shift+Tab", lambda: self.sidebar.step(-1)),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(self._when_unlocked(action))
+
+    def _when_unlocked(self, action: object) -> object:
+        def run() -> None:
+            if self.pages.currentWidget() is self.split and callable(action):
+                action()
+
+        return run
+
+    # --- start, accounts ---
+
+    async def start(self) -> None:
+        """Apply the saved theme, then show onboarding (no account yet) or the unlock page."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, await self.backend.theme())
+        self.accounts = await self.backend.list_accounts()
+        if self.accounts:
+            self.unlock.set_accounts(self.accounts)
+            self.pages.setCurrentWidget(self.unlock)
+        else:
+            self.show_onboarding()
+
+    def show_onboarding(self) -> None:
+        self.onboarding.allow_back(bool(self.accounts))
+        self.pages.setCurrentWidget(self.onboarding)
+
+    @qasync.asyncSlot(object)
+    async def enter(self, account: AccountView) -> None:
+        self.chat.save_draft()
+        await self.session.activate(account)
+        self.accounts = await self.backend.list_accounts()
+        self.chat.chat = None
+        self.right.setCurrentWidget(self.empty)
+        self.sidebar.account_button.setIcon(
+            QIcon(avatar_pixmap(account.name, account.pubkey, account.avatar, 28, 2.0))
+        )
+        self.sidebar.account_button.setToolTip(f"{account.name}: accounts and profile")
+        self.pages.setCurrentWidget(self.split)
+        self._show_unread(self.session.unread)
+        self.sidebar.chat_view.setFocus()
+
+    async def _switch(self, account: AccountView) -> None:
+        if not account.unlocked:
+            self.unlock.set_accounts(self.accounts, account.pubkey)
+            self.pages.setCurrentWidget(self.unlock)
+            return
+        try:
+            await self.enter(await self.backend.switch_account(account.pubkey))
+        except BackendError as error:
+            self.toast.show_message(error.message)
+
+    def _account_menu(self) -> None:
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        current = self.session.account.pubkey if self.session.account else ""
+        for account in self.accounts:
+            action = menu.addAction(account.name, lambda a=account: spawn(self._switch(a)))
+            action.setCheckable(True)
+            action.setChecked(account.pubkey == current)
+        menu.addAction("Add account…", self.show_onboarding)
+        menu.addSeparator()
+        menu.addAction("Your profile…", self.profile)
+        button = self.sidebar.account_button
+        menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
+
+    def _main_menu(self) -> None:
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        for text, action in (
+            ("New chat\tCtrl+N", self.new_chat),
+            ("New group\tCtrl+G", self.new_group),
+            ("Invites", self.invites),
+            ("Contacts", self.contacts),
+            (None, None),
+            ("Your profile", self.profile),
+            ("Devices", self.devices),
+            ("Relays", self.relays),
+            ("Settings\tCtrl+,", self.settings),
+        ):
+            if text is None or action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(text, action)
+        button = self.sidebar.menu_button
+        menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
+
+    # --- chats ---
+
+    def open_chat(self, chat_id: str) -> None:
+        row = self.session.chats.get(chat_id)
+        if row is None:
+            return
+        self.right.setCurrentWidget(self.chat)
+        self.sidebar.select_chat(chat_id)
+        spawn(self.chat.open_chat(row), self.toast.show_message)
+
+    def _open_created(self, row: ChatRow) -> None:
+        self.session.chats.upsert(row)
+        self.open_chat(row.id)
+
+    def _open_hit(self, hit: SearchHit) -> None:
+        self.open_chat(hit.chat_id)
+        if hit.message_id is not None:
+            self.chat.show_message(hit.message_id)
+
+    def _chat_removed(self, chat_id: str) -> None:
+        if self.chat.chat is not None and self.chat.chat.id == chat_id:
+            self.chat.chat = None
+            self.right.setCurrentWidget(self.empty)
+
+    def is_showing(self, chat_id: str) -> bool:
+        """Is this chat on screen in the focused window (so it needs no notification)?"""
+        open_id = self.chat.chat.id if self.chat.chat else None
+        return open_id == chat_id and self.isActiveWindow() and not self.isMinimized()
+
+    def _show_unread(self, count: int) -> None:
+        self.setWindowTitle(f"{TITLE} ({count})" if count else TITLE)
+        self.notifier.set_unread(count)
+
+    # --- dialogs ---
+
+    def _show(self, dialog: Dialog) -> Dialog:
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = dialog
+        dialog.destroyed.connect(lambda: setattr(self, "dialog", None))
+        dialog.open()
+        return dialog
+
+    def new_chat(self) -> None:
+        dialog = NewChatDialog(self.session, self)
+        dialog.chatCreated.connect(self._open_created)
+        dialog.groupRequested.connect(self.new_group)
+        self._show(dialog)
+
+    def new_group(self) -> None:
+        dialog = NewGroupDialog(self.session, self)
+        dialog.chatCreated.connect(self._open_created)
+        self._show(dialog)
+
+    def group_details(self, chat_id: str) -> None:
+        self._show(GroupDetailsDialog(self.session, chat_id, self))
+
+    def invites(self) -> None:
+        dialog = InvitesDialog(self.session, self)
+        dialog.chatCreated.connect(self._open_created)
+        self._show(dialog)
+
+    def contacts(self) -> None:
+        dialog = ContactsDialog(self.session, self)
+        dialog.chatCreated.connect(self._open_created)
+        self._show(dialog)
+
+    def profile(self) -> None:
+        self._show(ProfileDialog(self.session, self))
+
+    def devices(self) -> None:
+        self._show(DevicesDialog(self.session, self))
+
+    def relays(self) -> None:
+        self._show(RelaysDialog(self.session, self))
+
+    def settings(self) -> None:
+        dialog = SettingsDialog(self.session, self)
+        dialog.dataDeleted.connect(self._data_deleted)
+        self._show(dialog)
+
+    def _data_deleted(self) -> None:
+        self.session.deactivate()
+        self.chat.chat = None
+        self.accounts = []
+        self.right.setCurrentWidget(self.empty)
+        self.show_onboarding()
+
+    # --- window ---
+
+    def _bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.chat.window_activated()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.chat.save_draft()
+        super().closeEvent(event)

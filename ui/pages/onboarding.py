@@ -1,0 +1,197 @@
+"""First run (or "add account"): create an identity with a name and optional picture, or import
+an nsec; either way choose the passphrase that encrypts this computer's copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.avatar import AvatarLabel
+from ui.backend import Backend
+from ui.errors import BackendError
+from ui.pages.card import CardPage, app_logo
+from ui.views import AccountView
+from ui.widgets.common import ErrorLabel, PassphraseField, busy, button, label
+
+MIN_PASSPHRASE = 8
+MAX_AVATAR_BYTES = 2_000_000
+
+
+def passphrase_problem(passphrase: str, repeated: str) -> str:
+    """What is wrong with a new passphrase, or ""."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        return f"Use at least {MIN_PASSPHRASE} characters for your passphrase."
+    if passphrase != repeated:
+        return "The two passphrases are not the same."
+    return ""
+
+
+class OnboardingPage(CardPage):
+    accountReady = Signal(object)  # AccountView
+    cancelled = Signal()
+
+    def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Onboarding")
+        self.backend = backend
+        self.avatar: bytes | None = None
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("Your name")
+        self.nsec = PassphraseField("nsec1…")
+        self.passphrase = PassphraseField("Passphrase")
+        self.repeat = PassphraseField("Repeat passphrase")
+        self.error = ErrorLabel()
+        self.submit = button("Create account", "primary")
+        self.back = button("Back", "flat")
+        self.create_tab = self._tab("New identity")
+        self.import_tab = self._tab("I have a key")
+        self.forms = QStackedWidget()
+        self.avatar_preview = AvatarLabel(72)
+        self._build()
+        self.create_tab.setChecked(True)
+        self.show_create(True)
+
+    def _tab(self, text: str) -> QPushButton:
+        tab = QPushButton(text)
+        tab.setCheckable(True)
+        tab.setProperty("kind", "tab")
+        return tab
+
+    def _build(self) -> None:
+        body = self.body
+        body.addWidget(app_logo(64))
+        title = label("Welcome to Burrow", "title")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        body.addWidget(title)
+        intro = label("Private group chats, end-to-end encrypted.", "muted", wrap=True)
+        intro.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        body.addWidget(intro)
+        tabs = QHBoxLayout()
+        tabs.setSpacing(0)
+        group = QButtonGroup(self)
+        for tab in (self.create_tab, self.import_tab):
+            group.addButton(tab)
+            tabs.addWidget(tab)
+        self.create_tab.toggled.connect(self.show_create)
+        body.addSpacing(6)
+        body.addLayout(tabs)
+        self.forms.addWidget(self._create_form())
+        self.forms.addWidget(self._import_form())
+        body.addWidget(self.forms)
+        body.addWidget(label("Passphrase for this computer", "section"))
+        body.addWidget(self.passphrase)
+        body.addWidget(self.repeat)
+        hint = "It encrypts your messages here. There is no way to recover it."
+        body.addWidget(label(hint, "muted", wrap=True))
+        body.addWidget(self.error)
+        body.addSpacing(4)
+        body.addWidget(self.submit)
+        body.addWidget(self.back)
+        self.back.hide()
+        self.submit.clicked.connect(self.run)
+        self.back.clicked.connect(self.cancelled)
+        self.repeat.returnPressed.connect(self.submit.click)
+
+    def _create_form(self) -> QWidget:
+        form = QWidget()
+        column = QVBoxLayout(form)
+        column.setContentsMargins(0, 6, 0, 0)
+        column.setSpacing(8)
+        row = QHBoxLayout()
+        row.setSpacing(14)
+        row.addWidget(self.avatar_preview)
+        picks = QVBoxLayout()
+        choose = button("Choose a picture…", "flat", "image")
+        choose.clicked.connect(self._choose_avatar)
+        picks.addWidget(choose)
+        picks.addWidget(label("Optional. Everyone you chat with sees it.", "muted", wrap=True))
+        row.addLayout(picks, 1)
+        column.addLayout(row)
+        column.addWidget(self.name)
+        self.name.textChanged.connect(self._refresh_avatar)
+        self._refresh_avatar()
+        return form
+
+    def _import_form(self) -> QWidget:
+        form = QWidget()
+        column = QVBoxLayout(form)
+        column.setContentsMargins(0, 6, 0, 0)
+        column.setSpacing(8)
+        column.addWidget(label("Your secret key", "section"))
+        column.addWidget(self.nsec)
+        note = (
+            "Paste the nsec from White Noise or another Nostr app. It never leaves this computer."
+        )
+        column.addWidget(label(note, "muted", wrap=True))
+        column.addStretch(1)
+        return form
+
+    def allow_back(self, allowed: bool) -> None:
+        self.back.setVisible(allowed)
+
+    def show_create(self, create: bool) -> None:
+        self.forms.setCurrentIndex(0 if create else 1)
+        self.submit.setText("Create account" if create else "Import key")
+        self.error.clear_error()
+
+    def set_avatar(self, data: bytes | None) -> None:
+        self.avatar = data
+        self._refresh_avatar()
+
+    def _refresh_avatar(self) -> None:
+        name = self.name.text().strip() or "?"
+        self.avatar_preview.set_avatar(name, name, self.avatar)
+
+    def _choose_avatar(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a picture", "", "Images (*.png *.jpg *.jpeg *.webp *.gif)"
+        )
+        if path:
+            data = Path(path).read_bytes()
+            if len(data) > MAX_AVATAR_BYTES:
+                self.error.show_error(
+                    "That picture is larger than 2 MB. Please pick a smaller one."
+                )
+                return
+            self.set_avatar(data)
+
+    @qasync.asyncSlot()
+    async def run(self) -> None:
+        creating = self.create_tab.isChecked()
+        problem = passphrase_problem(self.passphrase.text(), self.repeat.text())
+        if creating and not self.name.text().strip():
+            problem = "Please tell us your name. You can change it later."
+        elif not creating and not self.nsec.text().strip():
+            problem = "Paste your nsec key first."
+        self.error.show_error(problem)
+        if problem:
+            return
+        with busy(self.submit, "Setting up…" if creating else "Importing…"):
+            try:
+                account = await self._submit(creating)
+            except BackendError as error:
+                self.error.show_error(error.message)
+                return
+        self.passphrase.clear()
+        self.repeat.clear()
+        self.nsec.clear()
+        self.accountReady.emit(account)
+
+    async def _submit(self, creating: bool) -> AccountView:
+        if creating:
+            return await self.backend.create_account(
+                self.name.text().strip(), self.passphrase.text(), self.avatar
+            )
+        return await self.backend.import_account(self.nsec.text().strip(), self.passphrase.text())

@@ -1,0 +1,123 @@
+"""The active account as the widgets see it: shared models kept current by backend events.
+
+One ``Session`` lives as long as the window. It subscribes to the backend once, keeps the
+chat, invite and relay models up to date, and re-emits per-chat events as Qt signals for the
+open chat view, the notifier and the group details dialog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import QObject, Signal
+
+from ui.backend import Backend
+from ui.models.chats import ChatListModel
+from ui.models.people import InviteListModel, RelayListModel
+from ui.views import (
+    AccountView,
+    ChatRemoved,
+    ChatUpdated,
+    ContactUpdated,
+    ErrorShown,
+    InviteAdded,
+    InviteRemoved,
+    MembersChanged,
+    MessageAdded,
+    MessageUpdated,
+    RelayRow,
+    RelayStatusChanged,
+    SyncProgress,
+    UiEvent,
+)
+
+
+class Session(QObject):
+    accountChanged = Signal(object)  # AccountView
+    messageAdded = Signal(object)  # MessageRow
+    messageUpdated = Signal(object)  # MessageRow
+    chatRemoved = Signal(str)
+    membersChanged = Signal(object)  # GroupDetails
+    contactUpdated = Signal(object)  # ContactRow
+    inviteAdded = Signal(object)  # InviteRow
+    syncProgressed = Signal(int, int)  # done, total
+    errorRaised = Signal(str)
+    unreadChanged = Signal(int)
+    relaysChanged = Signal(int, int)  # connected, total
+
+    def __init__(self, backend: Backend, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.backend = backend
+        self.account: AccountView | None = None
+        self.chats = ChatListModel(self)
+        self.invites = InviteListModel(self)
+        self.relays = RelayListModel(self)
+        self._unread = 0
+        for model, signal in ((self.chats, self._count_unread), (self.relays, self._count_relays)):
+            model.rowsInserted.connect(signal)
+            model.rowsRemoved.connect(signal)
+            model.dataChanged.connect(signal)
+            model.modelReset.connect(signal)
+        self._unsubscribe = backend.subscribe(self._on_event)
+
+    async def activate(self, account: AccountView) -> None:
+        """Load the lists of a freshly unlocked (or switched-to) account."""
+        chats, invites, relays = await asyncio.gather(
+            self.backend.list_chats(), self.backend.list_invites(), self.backend.list_relays()
+        )
+        if self.account is not None and self.account.pubkey != account.pubkey:
+            for model in (self.chats, self.invites, self.relays):
+                model.clear()
+        self.account = account
+        self.chats.set_rows(chats)
+        self.invites.set_rows(invites)
+        self.relays.set_rows(relays)
+        self.accountChanged.emit(account)
+
+    def deactivate(self) -> None:
+        self.account = None
+        for model in (self.chats, self.invites, self.relays):
+            model.clear()
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    @property
+    def unread(self) -> int:
+        return self._unread
+
+    def _count_unread(self) -> None:
+        total = self.chats.total_unread()
+        if total != self._unread:
+            self._unread = total
+            self.unreadChanged.emit(total)
+
+    def _count_relays(self) -> None:
+        self.relaysChanged.emit(self.relays.connected_count(), self.relays.rowCount())
+
+    def _on_event(self, event: UiEvent) -> None:
+        match event:
+            case MessageAdded(row=row):
+                self.messageAdded.emit(row)
+            case MessageUpdated(row=row):
+                self.messageUpdated.emit(row)
+            case ChatUpdated(row=row):
+                self.chats.upsert(row)
+            case ChatRemoved(chat_id=chat_id):
+                self.chats.remove(chat_id)
+                self.chatRemoved.emit(chat_id)
+            case MembersChanged(details=details):
+                self.membersChanged.emit(details)
+            case InviteAdded(row=row):
+                self.invites.upsert(row)
+                self.inviteAdded.emit(row)
+            case InviteRemoved(invite_id=invite_id):
+                self.invites.remove(invite_id)
+            case ContactUpdated(row=row):
+                self.contactUpdated.emit(row)
+            case RelayStatusChanged(url=url, status=status):
+                self.relays.upsert(RelayRow(url, status))
+            case SyncProgress(done=done, total=total):
+                self.syncProgressed.emit(done, total)
+            case ErrorShown(message=message):
+                self.errorRaised.emit(message)
