@@ -6,6 +6,10 @@ driver drains with ``data_to_send()``. Subscriptions live here, so after a recon
 ``connection_made(now)`` replays them with ``since = cursor - since_margin`` where the
 cursor is the newest ``created_at`` seen (or the time of EOSE, whichever is later).
 
+NIP-42: the session asks its driver to authenticate (``AuthChallenged``) only once the
+relay refused something with ``auth-required`` and a challenge is known; subscriptions
+refused that way are re-sent after ``AuthSucceeded``.
+
 Every incoming event is checked before it is reported: it must belong to an open
 subscription, match that subscription's filters, and carry a valid id and signature.
 Anything else is dropped and counted in ``stats``; nothing a relay sends can raise.
@@ -134,6 +138,7 @@ class RelaySession:
         self._auth_event_id: str | None = None
         self._auth_challenge: str | None = None
         self._auth_retries = 0
+        self._auth_wanted = False  # the relay said auth-required on this socket
 
     # --- connection lifecycle ----------------------------------------------------
 
@@ -151,6 +156,7 @@ class RelaySession:
         self.challenge = None
         self._auth_event_id = None
         self._auth_retries = 0
+        self._auth_wanted = False
         for sub in self._subs.values():
             sub.eose = False
             sub.awaiting_auth = False
@@ -263,9 +269,26 @@ class RelaySession:
     def _on_ok(self, message: RelayOk) -> list[SessionEvent]:
         if message.event_id == self._auth_event_id:
             return self._on_auth_ok(message)
+        events: list[SessionEvent] = []
         if not message.accepted and message.prefix is MachineReadablePrefix.RATE_LIMITED:
             self.stats.rate_limited += 1
-        return [OkReceived(message.event_id, message.accepted, message.message, message.prefix)]
+        elif not message.accepted and message.prefix is _AUTH:
+            events = self._request_auth()
+        events.append(
+            OkReceived(message.event_id, message.accepted, message.message, message.prefix)
+        )
+        return events
+
+    def _request_auth(self) -> list[SessionEvent]:
+        """Ask the driver to authenticate if it can and has not been asked on this socket.
+
+        Covers a signer attached after the relay's challenge arrived.
+        """
+        self._auth_wanted = True
+        if self.can_authenticate and self.auth_state is AuthState.NONE and self.challenge:
+            self.auth_state = AuthState.CHALLENGED
+            return [AuthChallenged(self.challenge)]
+        return []
 
     def _on_closed(self, message: RelayClosed) -> list[SessionEvent]:
         sub_id = message.subscription_id
@@ -274,16 +297,14 @@ class RelaySession:
             return []
         if message.prefix is _AUTH and self.can_authenticate and self.auth_state in _AUTH_OPEN:
             sub.awaiting_auth = True  # re-sent once AUTH succeeds
-            return []
+            return self._request_auth()
         del self._subs[sub_id]
         return [SubscriptionClosed(sub_id, message.message, message.prefix)]
 
     def _on_auth(self, message: RelayAuth) -> list[SessionEvent]:
+        # A challenge alone does not make us sign in: AUTH reveals the account's key.
         self.challenge = message.challenge
-        if self.can_authenticate and self.auth_state is AuthState.NONE:
-            self.auth_state = AuthState.CHALLENGED
-            return [AuthChallenged(message.challenge)]
-        return []
+        return self._request_auth() if self._auth_wanted else []
 
     def _on_auth_ok(self, message: RelayOk) -> list[SessionEvent]:
         self._auth_event_id = None

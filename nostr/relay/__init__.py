@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from nostr.relay.options import PoolOptions
-from nostr.relay.pool import PublishOutcome, PublishResult, RelayPool, RelayResponse
-from nostr.relay.status import RelayStatus, RelayStatusChanged
+from nostr.relay.pool import RelayPool
+from nostr.relay.publish import PublishOutcome, PublishResult, RelayResponse
+from nostr.relay.status import RelayStatus, RelayStatusChanged, StatusStream
 from nostr.relay.subscription import (
     ClosedByRelay,
     EndOfStoredEvents,
@@ -21,6 +22,7 @@ __all__ = [
     "RelayResponse",
     "RelayStatus",
     "RelayStatusChanged",
+    "StatusStream",
     "ClosedByRelay",
     "EndOfStoredEvents",
     "ReceivedEvent",

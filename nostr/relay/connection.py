@@ -131,7 +131,11 @@ class RelayConnection:
         while not self._closing:
             self._set_status(RelayStatus.CONNECTING)
             started = asyncio.get_running_loop().time()
-            error = await self._connect_and_serve()
+            try:
+                error = await self._connect_and_serve()
+            except Exception as exc:  # the task boundary: a bug must not end reconnecting
+                log.exception("relay %s: connection task failed", self.url)
+                error = f"internal error: {exc!r}"
             if asyncio.get_running_loop().time() - started >= self.options.stable_after:
                 attempt = 0
             delay = self.options.reconnect.delay(attempt, random.random())  # noqa: S311

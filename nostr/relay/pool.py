@@ -16,26 +16,26 @@ before delivery, and invalid ones are dropped and counted (``pool.stats()``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from enum import Enum
 from types import MappingProxyType, TracebackType
 from typing import Self
 
-from nostr.errors import RelayRejected, RelayUnavailable, UsageError
+from nostr.errors import UsageError
 from nostr.event import Event
 from nostr.filters import Filter
-from nostr.messages import MachineReadablePrefix
 from nostr.relay.connection import RelayConnection
 from nostr.relay.options import PoolOptions
-from nostr.relay.status import RelayStatus, RelayStatusChanged
-from nostr.relay.subscription import Subscription, SubscriptionItem
+from nostr.relay.publish import PublishOutcome, PublishResult, RelayResponse
+from nostr.relay.status import RelayStatus, RelayStatusChanged, StatusStream
+from nostr.relay.subscription import ReceivedEvent, Subscription, SubscriptionItem
 from nostr.relay_url import normalize_relay_url
 from nostr.session import VerifiedEvents
 from nostr.session_events import (
+    AuthFailed,
     EoseReceived,
     EventReceived,
     MessageDropped,
@@ -49,71 +49,7 @@ from nostr.signer import Signer
 
 log = logging.getLogger(__name__)
 
-
-class PublishOutcome(Enum):
-    ACCEPTED = "accepted"  # OK true (including "duplicate:")
-    REJECTED = "rejected"  # OK false
-    TIMED_OUT = "timed-out"  # no OK before the deadline (or never connected)
-    PENDING = "pending"  # still trying when the result was returned (wait_all=False)
-
-
-@dataclass(frozen=True, slots=True)
-class RelayResponse:
-    outcome: PublishOutcome
-    message: str = ""
-    prefix: MachineReadablePrefix | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PublishResult:
-    """Each target relay's answer; a success once at least one relay accepted."""
-
-    event_id: str
-    responses: MappingProxyType[str, RelayResponse] = field(hash=False)
-
-    @property
-    def success(self) -> bool:
-        return bool(self.accepted)
-
-    @property
-    def accepted(self) -> tuple[str, ...]:
-        return tuple(u for u, r in self.responses.items() if r.outcome is PublishOutcome.ACCEPTED)
-
-    def raise_for_failure(self) -> None:
-        """Raise ``RelayRejected`` (first refusal) or ``RelayUnavailable`` if none accepted."""
-        if self.success:
-            return
-        for url, response in self.responses.items():
-            if response.outcome is PublishOutcome.REJECTED:
-                prefix = response.prefix.value if response.prefix else None
-                raise RelayRejected(url, response.message, prefix)
-        raise RelayUnavailable(",".join(self.responses) or "(no relays)", "no relay answered")
-
-
-class _StatusStream:
-    """An async iterator of status changes, registered at creation (nothing is missed)."""
-
-    def __init__(self, streams: set[_StatusStream]) -> None:
-        self._queue: asyncio.Queue[RelayStatusChanged | None] = asyncio.Queue()
-        self._streams = streams
-        streams.add(self)
-
-    def push(self, change: RelayStatusChanged | None) -> None:
-        self._queue.put_nowait(change)
-
-    def __aiter__(self) -> _StatusStream:
-        return self
-
-    async def __anext__(self) -> RelayStatusChanged:
-        change = await self._queue.get()
-        if change is None:
-            self._queue.put_nowait(None)
-            raise StopAsyncIteration
-        return change
-
-    async def aclose(self) -> None:
-        self._streams.discard(self)
-        self.push(None)
+_PublishTask = asyncio.Task[OkReceived | None]
 
 
 class RelayPool:
@@ -136,8 +72,8 @@ class RelayPool:
         self._listeners: list[Callable[[RelayStatusChanged], None]] = []
         if on_status is not None:
             self._listeners.append(on_status)
-        self._streams: set[_StatusStream] = set()
-        self._background: set[asyncio.Task[OkReceived | None]] = set()
+        self._streams: set[StatusStream] = set()
+        self._background: set[_PublishTask] = set()
         self._closed = False
 
     async def __aenter__(self) -> Self:
@@ -172,8 +108,7 @@ class RelayPool:
 
     async def add_relay(self, url: str) -> str:
         """Connect to ``url`` (kept retrying in the background); returns its normal form."""
-        if self._closed:
-            raise UsageError("the relay pool is closed")
+        self._check_open()
         url = normalize_relay_url(url)
         if url in self._relays:
             return url
@@ -188,7 +123,7 @@ class RelayPool:
         )
         self._relays[url] = conn
         for sub in self._subs.values():
-            if sub.relays is None:
+            if sub.relays is None or url in sub.relays:
                 conn.session.subscribe(sub.id, sub.filters, since_margin=sub.since_margin)
         conn.start()
         return url
@@ -204,9 +139,8 @@ class RelayPool:
         self, relays: Iterable[str] | None = None, timeout: float = 10
     ) -> bool:
         """Wait until every given relay (default: all) is connected."""
-        conns = [self._connection(u) for u in relays] if relays is not None else self._conns()
-        results = await asyncio.gather(*(c.wait_connected(timeout) for c in conns))
-        return all(results)
+        conns = self._targets(relays)
+        return all(await asyncio.gather(*(c.wait_connected(timeout) for c in conns)))
 
     def set_signer(self, signer: Signer | None) -> None:
         """Attach (or detach) the account's signer used for NIP-42 AUTH."""
@@ -214,8 +148,14 @@ class RelayPool:
         for conn in self._relays.values():
             conn.set_signer(signer)
 
-    def _conns(self) -> list[RelayConnection]:
-        return list(self._relays.values())
+    def _check_open(self) -> None:
+        if self._closed:
+            raise UsageError("the relay pool is closed")
+
+    def _targets(self, relays: Iterable[str] | None) -> list[RelayConnection]:
+        if relays is None:
+            return list(self._relays.values())
+        return [self._connection(u) for u in relays]
 
     def _connection(self, url: str) -> RelayConnection:
         try:
@@ -234,11 +174,16 @@ class RelayPool:
     ) -> Callable[[], None]:
         """Call ``listener`` on every status change; returns a function that removes it."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
 
-    def status_events(self) -> _StatusStream:
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return remove
+
+    def status_events(self) -> StatusStream:
         """An async iterator of every status change from now on (``aclose()`` to stop)."""
-        return _StatusStream(self._streams)
+        return StatusStream(self._streams)
 
     def _on_status(self, change: RelayStatusChanged) -> None:
         for listener in list(self._listeners):
@@ -264,13 +209,15 @@ class RelayPool:
     ) -> Subscription:
         """Open a subscription on ``relays`` (default: every relay, including later ones).
 
-        ``since_margin`` (seconds) widens the resume window after a reconnect; use at least
-        two days for gift wraps, whose ``created_at`` is randomised into the past.
+        Reusing an ``id`` replaces that subscription. ``since_margin`` (seconds) widens the
+        resume window after a reconnect; use more than two days for gift wraps, whose
+        ``created_at`` is randomised into the past. With ``on_item`` items are passed to
+        the callback instead of being queued for iteration.
         """
-        if self._closed:
-            raise UsageError("the relay pool is closed")
+        self._check_open()
+        bound = frozenset(self._connection(u).url for u in relays) if relays is not None else None
         sub_id = id or secrets.token_hex(8)
-        bound = frozenset(normalize_relay_url(u) for u in relays) if relays is not None else None
+        await self.unsubscribe(sub_id)
         sub = Subscription(
             sub_id,
             tuple(filters),
@@ -282,12 +229,6 @@ class RelayPool:
             relay_done=self._relay_done,
             relay_urls=lambda: self.relays,
         )
-        if bound is not None:
-            for url in bound:
-                self._connection(url)  # UsageError for a relay outside the pool
-        old = self._subs.pop(sub_id, None)
-        if old is not None:
-            old.end()
         self._subs[sub_id] = sub
         for url in sub.targets():
             conn = self._relays[url]
@@ -300,7 +241,7 @@ class RelayPool:
         if sub is None:
             return
         sub.end()
-        for conn in self._conns():
+        for conn in list(self._relays.values()):
             conn.session.unsubscribe(subscription_id)
             await conn.send_pending()
 
@@ -311,7 +252,7 @@ class RelayPool:
         found: list[Event] = []
 
         def collect(item: SubscriptionItem) -> None:
-            if hasattr(item, "event"):
+            if isinstance(item, ReceivedEvent):
                 found.append(item.event)
 
         sub = await self.subscribe(filters, relays=relays, on_item=collect)
@@ -333,15 +274,11 @@ class RelayPool:
             else:
                 sub.deliver_closed(url, event.message, event.prefix)
         elif isinstance(event, MessageDropped):
-            log.debug(
-                "relay %s: dropped %s (%s) %s",
-                url,
-                event.reason.value,
-                event.detail,
-                event.event_id or "",
-            )
+            log.debug("relay %s dropped %s: %s", url, event.reason.value, event.detail)
         elif isinstance(event, NoticeReceived):
-            log.info("relay %s: NOTICE %s", url, event.message[:200])
+            log.info("relay %s NOTICE: %s", url, event.message[:200])
+        elif isinstance(event, AuthFailed):
+            log.warning("relay %s refused AUTH: %s", url, event.message[:200])
 
     # --- publishing -----------------------------------------------------------------------
 
@@ -359,54 +296,51 @@ class RelayPool:
         show as ``PENDING``), or when every relay answered or timed out. ``wait_all`` waits
         for every relay.
         """
-        if self._closed:
-            raise UsageError("the relay pool is closed")
-        conns = [self._connection(u) for u in relays] if relays is not None else self._conns()
+        self._check_open()
+        conns = self._targets(relays)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.options.publish_timeout if timeout is None else timeout)
-        tasks = {asyncio.ensure_future(conn.publish(event, deadline)): conn.url for conn in conns}
+        tasks = {asyncio.create_task(c.publish(event, deadline)): c.url for c in conns}
         responses: dict[str, RelayResponse] = {}
         pending = set(tasks)
-        while pending:
+        while pending and (wait_all or not _any_accepted(responses)):
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                responses[tasks[task]] = _response(task)
-            if not wait_all and any(
-                r.outcome is PublishOutcome.ACCEPTED for r in responses.values()
-            ):
-                break
+            responses.update((tasks[t], RelayResponse.from_ok(_result(t))) for t in done)
         for task in pending:
             responses[tasks[task]] = RelayResponse(PublishOutcome.PENDING)
             self._background.add(task)
             task.add_done_callback(self._background.discard)
-        ordered = {conn.url: responses[conn.url] for conn in conns}
-        return PublishResult(event.id, MappingProxyType(ordered))
+        return PublishResult(event.id, MappingProxyType({c.url: responses[c.url] for c in conns}))
 
     async def close(self) -> None:
         """Close every subscription, connection and status stream."""
         if self._closed:
             return
         self._closed = True
-        for sub in list(self._subs.values()):
+        for sub in self._subs.values():
             sub.end()
         self._subs.clear()
-        for task in list(self._background):
+        background = list(self._background)
+        for task in background:
             task.cancel()
-        await asyncio.gather(*(c.close() for c in self._conns()), return_exceptions=True)
+        await asyncio.gather(*background, return_exceptions=True)
+        await asyncio.gather(*(c.close() for c in self._relays.values()), return_exceptions=True)
         self._relays.clear()
         for stream in list(self._streams):
             stream.push(None)
         self._streams.clear()
 
 
-def _response(task: asyncio.Task[OkReceived | None]) -> RelayResponse:
+def _any_accepted(responses: dict[str, RelayResponse]) -> bool:
+    return any(r.outcome is PublishOutcome.ACCEPTED for r in responses.values())
+
+
+def _result(task: _PublishTask) -> OkReceived | None:
+    """A finished publish task's ``OK``; a crashed task counts as no answer."""
     if task.cancelled():
-        return RelayResponse(PublishOutcome.TIMED_OUT, "cancelled")
+        return None
     exc = task.exception()
     if exc is not None:
-        return RelayResponse(PublishOutcome.TIMED_OUT, repr(exc))
-    ok = task.result()
-    if ok is None:
-        return RelayResponse(PublishOutcome.TIMED_OUT)
-    outcome = PublishOutcome.ACCEPTED if ok.accepted else PublishOutcome.REJECTED
-    return RelayResponse(outcome, ok.message, ok.prefix)
+        log.error("publish task failed", exc_info=exc)
+        return None
+    return task.result()

@@ -204,9 +204,10 @@ def test_auth_flow_resends_waiting_subscriptions() -> None:
     session.subscribe("s", [KIND1])
     session.subscribe("t", [KIND1])
     session.data_to_send()
-    assert session.receive('["AUTH","c1"]', NOW) == [AuthChallenged("c1")]
+    assert session.receive('["AUTH","c1"]', NOW) == []  # no sign-in until it is required
+    closed = session.receive(RelayClosed("s", "auth-required: x").to_json(), NOW)
+    assert closed == [AuthChallenged("c1")]
     assert session.receive('["AUTH","c2"]', NOW) == []  # one answer at a time
-    assert session.receive(RelayClosed("s", "auth-required: x").to_json(), NOW) == []
     auth = _auth("c1")
     session.authenticate(auth)
     assert session.auth_state is AuthState.PENDING
@@ -243,12 +244,31 @@ def test_auth_retries_once_with_a_fresher_challenge_then_fails() -> None:
 
 def test_auth_state_resets_on_reconnect() -> None:
     session = _session(can_authenticate=True)
+    session.subscribe("s", [KIND1])
     session.receive('["AUTH","c1"]', NOW)
+    session.receive(RelayClosed("s", "auth-required: x").to_json(), NOW)
     session.connection_lost()
     assert session.auth_state is AuthState.NONE
     assert session.challenge is None
     session.connection_made()
-    assert session.receive('["AUTH","c9"]', NOW) == [AuthChallenged("c9")]
+    assert session.receive('["AUTH","c9"]', NOW) == []
+    closed = session.receive(RelayClosed("s", "auth-required: x").to_json(), NOW)
+    assert closed == [AuthChallenged("c9")]
+
+
+def test_auth_required_before_the_challenge_and_on_publish() -> None:
+    session = _session(can_authenticate=True)
+    session.subscribe("s", [KIND1])
+    assert session.receive(RelayClosed("s", "auth-required: x").to_json(), NOW) == []
+    assert session.receive('["AUTH","late"]', NOW) == [AuthChallenged("late")]
+    other = _session(can_authenticate=True)
+    other.receive('["AUTH","c"]', NOW)
+    event = make_event()
+    refused = other.receive(RelayOk(event.id, False, "auth-required: who?").to_json(), NOW)
+    assert refused == [
+        AuthChallenged("c"),
+        OkReceived(event.id, False, "auth-required: who?", MachineReadablePrefix.AUTH_REQUIRED),
+    ]
 
 
 def test_fail_auth_closes_waiting_subscriptions() -> None:
