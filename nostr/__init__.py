@@ -18,6 +18,7 @@ from nostr.event import Event, Tags, UnsignedEvent, compute_id, expiration_tag
 from nostr.filters import Filter
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng
 from nostr.kinds import Kind
+from nostr.signer import KeySigner, Signer
 
 __all__ = [
     "DecodeError",
@@ -40,4 +41,6 @@ __all__ = [
     "SecretKey",
     "system_rng",
     "Kind",
+    "KeySigner",
+    "Signer",
 ]
