@@ -243,11 +243,16 @@ class Event(_TagAccess):
     def from_json(cls, text: str | bytes) -> Event:
         return cls.from_dict(_load_object(text))
 
-    def verify(self) -> None:
-        """Check the id against the content and the BIP-340 signature; raise on failure."""
+    def check_id(self) -> bytes:
+        """Check that the id commits to the content; return the 32-byte id."""
         digest = _id_digest(self.pubkey, self.created_at, self.kind, self.tags, self.content)
         if digest.hex() != self.id:
             raise InvalidEvent("event id does not match its content", event_id=self.id)
+        return digest
+
+    def verify(self) -> None:
+        """Check the id against the content and the BIP-340 signature; raise on failure."""
+        digest = self.check_id()
         try:
             verify_schnorr(bytes.fromhex(self.pubkey), bytes.fromhex(self.sig), digest)
         except (InvalidSignature, InvalidKey) as exc:

@@ -73,25 +73,27 @@ _AUTH_OPEN = (AuthState.NONE, AuthState.CHALLENGED, AuthState.PENDING)
 
 
 class VerifiedEvents:
-    """An LRU of events whose id and signature checked out, shared across relays.
+    """An LRU of (id, signature) pairs that verified, shared across relays.
 
-    The same event usually arrives from several relays; an identical copy (every field
-    equal) needs no second Schnorr check. A copy that differs in any field is verified.
+    The same event usually arrives from several relays. A copy whose id still matches its
+    content and whose signature equals one already verified for that id needs no second
+    Schnorr check (the id commits to the author and every other field); anything else is
+    verified in full. Only ids and signatures are kept, so memory stays small.
     """
 
     def __init__(self, capacity: int = 20_000) -> None:
         self._capacity = capacity
-        self._events: OrderedDict[str, Event] = OrderedDict()
+        self._sigs: OrderedDict[str, str] = OrderedDict()
 
     def verify(self, event: Event) -> None:
-        known = self._events.get(event.id)
-        if known is not None and known == event:
-            self._events.move_to_end(event.id)
+        if self._sigs.get(event.id) == event.sig:
+            event.check_id()
+            self._sigs.move_to_end(event.id)
             return
         event.verify()
-        self._events[event.id] = event
-        if len(self._events) > self._capacity:
-            self._events.popitem(last=False)
+        self._sigs[event.id] = event.sig
+        if len(self._sigs) > self._capacity:
+            self._sigs.popitem(last=False)
 
 
 @dataclass(slots=True)

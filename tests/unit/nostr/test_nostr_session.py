@@ -125,9 +125,13 @@ def test_verified_cache_is_shared_but_not_fooled() -> None:
     dropped = b.receive(_event_frame("s", forged), NOW)
     assert isinstance(dropped[0], MessageDropped)
     assert b.receive(_event_frame("s", event), NOW) == [EventReceived("s", event)]
+    # Same id, another (valid-looking) signature: verified in full, and refused.
+    other_sig = replace(event, sig=make_event(content="other").sig)
+    assert isinstance(b.receive(_event_frame("s", other_sig), NOW)[0], MessageDropped)
     for n in range(3):  # eviction keeps the cache bounded
         e = make_event(content=f"n{n}")
         a.receive(_event_frame("s", e), NOW)
+    assert b.stats.invalid_events == 2
 
 
 def test_eose_once_per_connection_and_resubscribe_from_cursor() -> None:
@@ -280,3 +284,24 @@ def test_fail_auth_closes_waiting_subscriptions() -> None:
     assert events[0] == AuthFailed("no signer")
     assert isinstance(events[1], SubscriptionClosed)
     assert session.subscription_ids == ()
+
+
+def test_verified_cache_skips_the_second_schnorr_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nostr.event
+
+    calls: list[bytes] = []
+    real = nostr.event.verify_schnorr
+
+    def counting(public_key: bytes, signature: bytes, message: bytes) -> None:
+        calls.append(message)
+        real(public_key, signature, message)
+
+    monkeypatch.setattr(nostr.event, "verify_schnorr", counting)
+    cache = VerifiedEvents()
+    a, b = _session(verified=cache), _session(verified=cache)
+    for session in (a, b):
+        session.subscribe("s", [KIND1])
+    event = make_event(content="shared")
+    assert a.receive(_event_frame("s", event), NOW) == [EventReceived("s", event)]
+    assert b.receive(_event_frame("s", event), NOW) == [EventReceived("s", event)]
+    assert len(calls) == 1
