@@ -8,13 +8,15 @@ relay's production limits (60 EVENT per minute and 20 open REQs per connection);
 ``raised`` lifts them for tests that publish in bulk. ``--auth`` requires NIP-42 AUTH for
 reads and writes (mode BOTH) and lets only the ``p``-tagged, authenticated recipient read
 kinds 4 and 1059 (``auth_dm``). ``--db`` stores events in LMDB under DIR, so a killed and
-restarted relay still has them. Used by ``tests/helpers/relay.py``; see there.
+restarted relay still has them. The relay also stops when its parent process dies.
+Used by ``tests/helpers/relay.py``; see there.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 
@@ -36,6 +38,14 @@ async def _build(args: argparse.Namespace) -> nostr_sdk.LocalRelay:
     return builder.build()
 
 
+async def _orphaned(stop: asyncio.Event) -> None:
+    """Stop when the parent (the test run) dies, so no relay outlives its tests."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(0.5)
+    stop.set()
+
+
 async def _main(args: argparse.Namespace) -> None:
     relay = await _build(args)
     await relay.run()
@@ -43,8 +53,10 @@ async def _main(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    watcher = asyncio.create_task(_orphaned(stop))
     print(f"READY ws://127.0.0.1:{args.port}", flush=True)
     await stop.wait()
+    watcher.cancel()
     relay.shutdown()
 
 
