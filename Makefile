@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # Every package that exists; strictness per package is set in pyproject.toml.
-PACKAGES = $(wildcard mls nostr marmot storage app ui push_server)
+PACKAGES = $(wildcard mls nostr marmot storage app cli ui push_server)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy $(PACKAGES) main.py

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-OURS = {"mls", "nostr", "marmot", "storage", "app", "ui", "push_server", "main"}
+OURS = {"mls", "nostr", "marmot", "storage", "app", "cli", "ui", "push_server", "main"}
 
 # I/O, threads, clocks and global randomness: never in a pure protocol core.
 IMPURE_STDLIB = {
@@ -45,6 +45,7 @@ RULES: dict[str, tuple[set[str], set[str], set[str]]] = {
     "storage": ({"storage"}, {"sqlcipher3"}, set()),
     "app": ({"app", "marmot", "mls", "nostr", "storage"}, {"nostr_sdk"}, set()),
     "ui": ({"ui", "app"}, {"PySide6", "shiboken6", "qasync"}, set()),
+    "cli": ({"cli", "app"}, set(), set()),
     "push_server": ({"push_server", "marmot", "nostr"}, set(), set()),
 }
 # The pure part of nostr may not reach into its own I/O sub-package.
@@ -123,7 +124,7 @@ def test_rules_catch_a_violation(tmp_path: Path) -> None:
     assert _violations("mls.bad", bad) == ["asyncio", "storage", "PySide6", "PySide6.QtCore"]
 
 
-@pytest.mark.parametrize("name", ["mls", "nostr", "marmot", "storage", "app", "ui"])
+@pytest.mark.parametrize("name", ["mls", "nostr", "marmot", "storage", "app", "cli", "ui"])
 def test_packages_resolve_to_this_repository(name: str) -> None:
     if not (ROOT / name).is_dir():
         pytest.skip(f"{name}/ does not exist yet")

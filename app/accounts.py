@@ -1,0 +1,200 @@
+"""Accounts on this machine: create, import, unlock, export, re-key, delete.
+
+Each account is one Nostr identity with its own SQLCipher database under the data folder
+(``storage.AccountRegistry`` keeps the list, which needs no passphrase to read). The secret
+key lives only inside the encrypted database; `Unlocked` carries it in memory while the
+account is open, with a keyed digest of the passphrase for re-checks (never the passphrase).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass, field
+
+import storage
+from app.clock import Clock
+from app.config import AppConfig
+from app.errors import AccountExists, InvalidInput, NotFound, WrongPassphrase, translate
+from app.models import AccountInfo
+from nostr.errors import DecodeError, InvalidKey
+from nostr.keys import PublicKey, Rng, SecretKey, system_rng
+from nostr.metadata import Metadata
+from storage import AccountRegistry, Database
+from storage.repos import accounts as accounts_repo
+
+
+@dataclass(frozen=True, slots=True)
+class PassphraseCheck:
+    """Verifies a passphrase again later without keeping it (HMAC under a session key)."""
+
+    _key: bytes = field(repr=False)
+    _digest: bytes = field(repr=False)
+
+    @classmethod
+    def of(cls, passphrase: str) -> PassphraseCheck:
+        key = secrets.token_bytes(32)
+        return cls(key, hmac.digest(key, passphrase.encode(), "sha256"))
+
+    def matches(self, passphrase: str) -> bool:
+        candidate = hmac.digest(self._key, passphrase.encode(), "sha256")
+        return hmac.compare_digest(candidate, self._digest)
+
+
+@dataclass(frozen=True, slots=True)
+class Unlocked:
+    """An open account: its database and key, until `AccountManager.close`."""
+
+    pubkey: str
+    name: str
+    db: Database
+    secret: SecretKey = field(repr=False)
+    check: PassphraseCheck = field(repr=False)
+
+
+def parse_nsec(text: str) -> SecretKey:
+    """An ``nsec1…`` (or 64 hex characters) as a secret key; `InvalidInput` otherwise."""
+    text = text.strip()
+    try:
+        return SecretKey.from_hex(text) if len(text) == 64 else SecretKey.from_bech32(text)
+    except (DecodeError, InvalidKey, ValueError) as exc:
+        raise InvalidInput(f"not a valid nsec: {exc}") from None
+
+
+class AccountManager:
+    def __init__(self, config: AppConfig, clock: Clock, rng: Rng = system_rng) -> None:
+        self.config = config
+        self.registry = AccountRegistry(config.data_dir)
+        self._clock = clock
+        self._rng = rng
+
+    def list_accounts(self, unlocked: frozenset[str] = frozenset()) -> list[AccountInfo]:
+        """Every identity stored here, most recently created first."""
+        try:
+            entries = self.registry.accounts()
+        except storage.StorageError as exc:
+            raise translate(exc) from exc
+        entries.sort(key=lambda e: e.created_at, reverse=True)
+        return [
+            AccountInfo(
+                e.pubkey, PublicKey.from_hex(e.pubkey).to_bech32(), e.label, e.pubkey in unlocked
+            )
+            for e in entries
+        ]
+
+    def resolve(self, account: str | None) -> str:
+        """The hex key of ``account`` (hex, npub or label); the only account when None."""
+        entries = self.registry.accounts()
+        if account is None:
+            if len(entries) == 1:
+                return entries[0].pubkey
+            if not entries:
+                raise NotFound("no account yet: create one with `account create`")
+            raise InvalidInput("several accounts are stored here: name one with --account")
+        for entry in entries:
+            if account in (entry.pubkey, entry.label) or account == _npub(entry.pubkey):
+                return entry.pubkey
+        raise NotFound(f"no account {account!r} in {self.config.data_dir}")
+
+    async def create(self, name: str, passphrase: str) -> Unlocked:
+        """A new identity with a fresh key; its profile name is stored for publishing."""
+        return await self._store(SecretKey.generate(self._rng), name, passphrase)
+
+    async def import_nsec(self, nsec: str, passphrase: str, name: str = "") -> Unlocked:
+        return await self._store(parse_nsec(nsec), name, passphrase)
+
+    async def _store(self, secret: SecretKey, name: str, passphrase: str) -> Unlocked:
+        pubkey = secret.public_key().hex
+        if self.registry.get(pubkey) is not None:
+            raise AccountExists(f"account {_npub(pubkey)} already exists here")
+        name = name.strip()
+        path = self.registry.database_path(pubkey)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        now = self._clock.now()
+        try:
+            db = await Database.open(path, passphrase, create=True, profile=self.config.cipher)
+        except storage.StorageError as exc:
+            raise translate(exc) from exc
+        try:
+            await db.transact(_init_account, pubkey, secret.data, name, now)
+            self.registry.add(pubkey, name or _npub(pubkey)[:16], now=now)
+        except BaseException:
+            await db.close()
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            raise
+        return Unlocked(pubkey, name, db, secret, PassphraseCheck.of(passphrase))
+
+    async def unlock(self, pubkey: str, passphrase: str) -> Unlocked:
+        entry = self.registry.get(pubkey)
+        if entry is None:
+            raise NotFound(f"no account {pubkey} here")
+        path = self.registry.database_path(pubkey)
+        try:
+            db = await Database.open(path, passphrase, profile=self.config.cipher)
+            account = await db.run(accounts_repo.require)
+        except storage.WrongPassphrase:
+            raise WrongPassphrase("wrong passphrase") from None
+        except storage.StorageError as exc:
+            raise translate(exc) from exc
+        name = _profile_name(account.profile) or entry.label
+        return Unlocked(
+            pubkey, name, db, SecretKey(account.secret_key), PassphraseCheck.of(passphrase)
+        )
+
+    async def change_passphrase(self, unlocked: Unlocked, old: str, new: str) -> Unlocked:
+        """Re-key the database; returns the account with its new passphrase check."""
+        if not unlocked.check.matches(old):
+            raise WrongPassphrase("the current passphrase is wrong")
+        try:
+            await unlocked.db.rekey(new)
+        except storage.StorageError as exc:
+            raise translate(exc) from exc
+        return Unlocked(
+            unlocked.pubkey, unlocked.name, unlocked.db, unlocked.secret, PassphraseCheck.of(new)
+        )
+
+    def export_nsec(self, unlocked: Unlocked, passphrase: str) -> str:
+        if not unlocked.check.matches(passphrase):
+            raise WrongPassphrase("wrong passphrase")
+        return unlocked.secret.to_bech32()
+
+    def rename(self, pubkey: str, name: str) -> None:
+        self.registry.add(pubkey, name, now=self._clock.now())
+
+    def delete(self, pubkey: str) -> None:
+        """Remove one account's database and registry entry (it must be closed)."""
+        try:
+            self.registry.remove(pubkey)
+        except storage.StorageError as exc:
+            raise translate(exc) from exc
+
+    def delete_all(self) -> None:
+        """Erase the whole data folder (every account must be closed)."""
+        try:
+            storage.delete_all_local_data(self.config.data_dir)
+        except storage.StorageError as exc:
+            raise translate(exc) from exc
+
+
+def _init_account(
+    conn: storage.Connection, pubkey: str, secret: bytes, name: str, now: int
+) -> None:
+    accounts_repo.create(conn, pubkey, secret, now=now)
+    if name:
+        # Stored unpublished (created_at 0): the relay service publishes it once connected.
+        accounts_repo.set_profile(conn, Metadata(name=name).to_content(), 0)
+
+
+def _profile_name(content: str | None) -> str:
+    if not content:
+        return ""
+    try:
+        meta = Metadata.from_content(content)
+    except DecodeError:
+        return ""
+    return meta.display_name or meta.name or ""
+
+
+def _npub(pubkey: str) -> str:
+    return PublicKey.from_hex(pubkey).to_bech32()

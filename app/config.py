@@ -1,0 +1,84 @@
+"""AppConfig: everything the services need to know about this installation.
+
+Built once by the composition root (``main.py`` or the CLI) and passed down. `from_env`
+reads the few environment overrides a user or a test harness may set:
+
+``BURROW_LOCAL_RELAY``     the local relay URL (default ``ws://127.0.0.1:4869``)
+``BURROW_EMBEDDED_RELAY``  ``0`` never starts the embedded relay; ``1`` (default) starts it
+                           when nothing serves the local relay address
+``BURROW_DISCOVERY``       comma-separated extra relays to look people up on
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.errors import InvalidInput
+from nostr.errors import DecodeError
+from nostr.relay_url import normalize_relay_url
+from storage import PINNED, CipherProfile
+
+DEFAULT_LOCAL_RELAY = "ws://127.0.0.1:4869"
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/burrow`` (or ``~/.local/share/burrow``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "burrow"
+
+
+def _relay(url: str) -> str:
+    try:
+        return normalize_relay_url(url.strip())
+    except DecodeError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    publish: float = 8.0
+    """Seconds to wait for a relay OK before a publish counts as failed."""
+    fetch: float = 6.0
+    """Seconds to wait for EOSE when fetching stored events."""
+    connect: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    data_dir: Path
+    local_relay: str = DEFAULT_LOCAL_RELAY
+    """The default relay of a new account; served in-process when nothing else serves it."""
+    embedded_relay: bool = True
+    discovery_relays: tuple[str, ...] = ()
+    """Relays where people's profiles, relay lists and key packages are looked up too."""
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    cipher: CipherProfile = PINNED
+    """SQLCipher settings; only tests use a cheaper key derivation."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        object.__setattr__(self, "local_relay", _relay(self.local_relay))
+        object.__setattr__(
+            self, "discovery_relays", tuple(dict.fromkeys(_relay(u) for u in self.discovery_relays))
+        )
+
+    @property
+    def relay_data_dir(self) -> Path:
+        """Where the embedded relay keeps its events (LMDB)."""
+        return self.data_dir / "relay"
+
+    @classmethod
+    def from_env(
+        cls, data_dir: Path | str | None = None, env: Mapping[str, str] | None = None
+    ) -> AppConfig:
+        env = os.environ if env is None else env
+        discovery = tuple(u for u in env.get("BURROW_DISCOVERY", "").split(",") if u.strip())
+        return cls(
+            data_dir=Path(data_dir) if data_dir is not None else default_data_dir(),
+            local_relay=env.get("BURROW_LOCAL_RELAY", DEFAULT_LOCAL_RELAY),
+            embedded_relay=env.get("BURROW_EMBEDDED_RELAY", "1") not in ("0", "false", "no"),
+            discovery_relays=discovery,
+        )

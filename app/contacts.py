@@ -1,0 +1,317 @@
+"""Contacts: people we follow (kind 3), their cached profiles (kind 0), blocking.
+
+Our follow list is kept verbatim (every tag, the content) and re-published with our change
+applied, so entries another client added, which we never show, are never dropped. Before
+changing it we fetch the newest copy from our relays, so a list edited elsewhere is the
+base. Blocking is local: a blocked person's invites and messages are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from app.context import Context
+from app.errors import InvalidInput
+from app.events import ContactUpdated
+from app.models import ContactInfo, ProfileInfo
+from app.relays import Relays
+from nostr import nip19
+from nostr.errors import DecodeError, InvalidKey
+from nostr.event import Event, UnsignedEvent
+from nostr.filters import Filter
+from nostr.keys import PublicKey
+from nostr.kinds import Kind
+from nostr.metadata import Metadata, metadata_event
+from storage import Connection
+from storage.repos import accounts as accounts_repo
+from storage.repos import contacts as contacts_repo
+from storage.repos import groups as groups_repo
+from storage.rows import FollowList, Profile
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone named by the user: the key and any relay hints that came with it."""
+
+    pubkey: str
+    hints: tuple[str, ...] = ()
+
+
+def parse_person(text: str) -> Person:
+    """An npub, nprofile (with relay hints) or 64-hex key; `InvalidInput` otherwise."""
+    text = text.strip().removeprefix("nostr:")
+    try:
+        if len(text) == 64:
+            return Person(PublicKey.from_hex(text.lower()).hex)
+        entity = nip19.decode(text)
+    except (DecodeError, InvalidKey, ValueError) as exc:
+        raise InvalidInput(f"not an npub or nprofile: {text[:24]}… ({exc})") from None
+    if isinstance(entity, PublicKey):
+        return Person(entity.hex)
+    if isinstance(entity, nip19.Profile):
+        return Person(entity.public_key.hex, entity.relays)
+    raise InvalidInput("expected an npub or nprofile")
+
+
+def display_name(pubkey: str, profile: Profile | None, petname: str | None = None) -> str:
+    if petname:
+        return petname
+    if profile is not None:
+        try:
+            meta = Metadata.from_content(profile.content)
+        except DecodeError:
+            meta = Metadata()
+        if meta.display_name or meta.name:
+            return meta.display_name or meta.name or ""
+    return PublicKey.from_hex(pubkey).to_bech32()[:16] + "…"
+
+
+class Contacts:
+    def __init__(self, ctx: Context, relays: Relays) -> None:
+        self._ctx = ctx
+        self._relays = relays
+
+    # --- the follow list -----------------------------------------------------------------
+
+    async def refresh_follow_list(self) -> FollowList | None:
+        """Fetch our newest kind 3 from our relays into the store; returns the stored one."""
+        ctx = self._ctx
+        found = await self._relays.fetch(
+            [Filter(authors=[ctx.pubkey], kinds=[Kind.FOLLOW_LIST])], self._relays.mine
+        )
+        for event in found:
+            await self.remember(event)
+        return await ctx.db.run(contacts_repo.follow_list)
+
+    async def add(self, text: str, name: str | None = None) -> ContactInfo:
+        """Follow someone (npub / nprofile / hex) and publish the updated follow list."""
+        person = parse_person(text)
+        if person.pubkey == self._ctx.pubkey:
+            raise InvalidInput("that is your own key")
+        ctx = self._ctx
+        petname = name.strip() if name and name.strip() else None
+        await ctx.db.run(contacts_repo.add, person.pubkey, now=ctx.now(), petname=petname)
+        current = await self.refresh_follow_list()
+        tags = list(current.tags) if current else []
+        content = current.content if current else ""
+        if not any(len(t) > 1 and t[0] == "p" and t[1] == person.pubkey for t in tags):
+            hint = person.hints[0] if person.hints else ""
+            tags.append(_follow_tag(person.pubkey, hint, petname))
+            await self._publish_follow_list(tags, content, current)
+        await self.fetch_profiles([person.pubkey], hints=person.hints)
+        await self._relays.lists_of(person.pubkey, hints=person.hints, refresh=True)
+        ctx.emit(ContactUpdated(ctx.pubkey, person.pubkey))
+        return await self.get(person.pubkey)
+
+    async def _publish_follow_list(
+        self, tags: Sequence[tuple[str, ...]], content: str, previous: FollowList | None
+    ) -> None:
+        ctx = self._ctx
+        created_at = max(ctx.now(), previous.created_at + 1 if previous else 0)
+        unsigned = UnsignedEvent(ctx.pubkey, created_at, Kind.FOLLOW_LIST, tuple(tags), content)
+        event = ctx.sign(unsigned)
+        await ctx.db.run(
+            contacts_repo.save_follow_list, FollowList(event.id, created_at, event.tags, content)
+        )
+        await ctx.enqueue(event, self._relays.lookup, "follow_list")
+
+    async def following(self) -> list[str]:
+        stored = await self._ctx.db.run(contacts_repo.follow_list)
+        if stored is None:
+            return []
+        return list(dict.fromkeys(t[1] for t in stored.tags if len(t) > 1 and t[0] == "p"))
+
+    # --- queries ---------------------------------------------------------------------------
+
+    async def get(self, pubkey: str) -> ContactInfo:
+        ctx = self._ctx
+        contact = await ctx.db.run(contacts_repo.get, pubkey)
+        profile = await ctx.db.run(contacts_repo.profile, pubkey)
+        follows = await self.following()
+        return _contact_info(
+            pubkey,
+            contact.petname if contact else None,
+            contact.blocked if contact else False,
+            profile,
+            pubkey in follows,
+        )
+
+    async def list_contacts(self) -> list[ContactInfo]:
+        """Everyone we follow or added, blocked people included (flagged)."""
+        ctx = self._ctx
+        stored = await ctx.db.run(contacts_repo.list_contacts, include_blocked=True)
+        follows = await self.following()
+        pubkeys = list(dict.fromkeys([*(c.pubkey for c in stored), *follows]))
+        profiles = await ctx.db.run(contacts_repo.profiles, pubkeys)
+        by_key = {c.pubkey: c for c in stored}
+        out = []
+        for pubkey in pubkeys:
+            c = by_key.get(pubkey)
+            out.append(
+                _contact_info(
+                    pubkey,
+                    c.petname if c else None,
+                    c.blocked if c else False,
+                    profiles.get(pubkey),
+                    pubkey in follows,
+                )
+            )
+        return out
+
+    async def set_blocked(self, text: str, blocked: bool) -> ContactInfo:
+        ctx = self._ctx
+        person = parse_person(text)
+        await ctx.db.run(contacts_repo.set_blocked, person.pubkey, blocked, now=ctx.now())
+        ctx.emit(ContactUpdated(ctx.pubkey, person.pubkey))
+        return await self.get(person.pubkey)
+
+    async def is_blocked(self, pubkey: str) -> bool:
+        return await self._ctx.db.run(contacts_repo.is_blocked, pubkey)
+
+    async def name_of(self, pubkey: str) -> str:
+        ctx = self._ctx
+        contact = await ctx.db.run(contacts_repo.get, pubkey)
+        profile = await ctx.db.run(contacts_repo.profile, pubkey)
+        return display_name(pubkey, profile, contact.petname if contact else None)
+
+    async def names(self, pubkeys: Sequence[str]) -> dict[str, str]:
+        ctx = self._ctx
+        unique = list(dict.fromkeys(pubkeys))
+        profiles = await ctx.db.run(contacts_repo.profiles, unique)
+        contacts = {
+            c.pubkey: c for c in await ctx.db.run(contacts_repo.list_contacts, include_blocked=True)
+        }
+        return {
+            p: display_name(p, profiles.get(p), contacts[p].petname if p in contacts else None)
+            for p in unique
+        }
+
+    async def profile(self, pubkey: str, *, fetch: bool = False) -> ProfileInfo:
+        ctx = self._ctx
+        if fetch:
+            await self.fetch_profiles([pubkey])
+        stored = await ctx.db.run(contacts_repo.profile, pubkey)
+        meta = _metadata(stored.content if stored is not None else None)
+        lists = await self._relays.lists_of(pubkey) if pubkey != ctx.pubkey else {}
+        hints = (
+            tuple(u for urls in lists.values() for u in urls)[:3]
+            if lists
+            else self._relays.mine[:3]
+        )
+        key = PublicKey.from_hex(pubkey)
+        return ProfileInfo(
+            pubkey,
+            key.to_bech32(),
+            meta.display_name or meta.name or "",
+            meta.about or "",
+            meta.picture or "",
+            nip19.encode_profile(nip19.Profile(key, tuple(hints))),
+        )
+
+    async def authors(self) -> list[str]:
+        """Whose profiles and relay lists discovery follows: us, contacts, group members."""
+        ctx = self._ctx
+        stored = await ctx.db.run(contacts_repo.list_contacts, include_blocked=True)
+        members = await ctx.db.run(_all_member_keys)
+        follows = await self.following()
+        return list(dict.fromkeys([ctx.pubkey, *(c.pubkey for c in stored), *follows, *members]))
+
+    # --- profiles ------------------------------------------------------------------------
+
+    async def fetch_profiles(self, pubkeys: Sequence[str], *, hints: Sequence[str] = ()) -> int:
+        if not pubkeys:
+            return 0
+        found = await self._relays.fetch(
+            [Filter(authors=list(pubkeys), kinds=[Kind.METADATA])], (*hints, *self._relays.lookup)
+        )
+        stored = 0
+        for event in found:
+            stored += await self.remember(event)
+        return stored
+
+    async def remember(self, event: Event) -> bool:
+        """Cache a kind 0 or our own kind 3 (discovery events); True when it was newer."""
+        ctx = self._ctx
+        if event.kind == Kind.METADATA:
+            profile = Profile(event.pubkey, event.content, event.created_at, event.id, ctx.now())
+            changed = bool(await ctx.db.run(contacts_repo.save_profile, profile))
+            if changed and event.pubkey != ctx.pubkey:
+                ctx.emit(ContactUpdated(ctx.pubkey, event.pubkey))
+            return changed
+        if event.kind == Kind.FOLLOW_LIST and event.pubkey == ctx.pubkey:
+            follows = FollowList(event.id, event.created_at, event.tags, event.content)
+            return bool(await ctx.db.run(contacts_repo.save_follow_list, follows))
+        return False
+
+    async def publish_profile(
+        self, *, name: str | None = None, about: str | None = None, picture: str | None = None
+    ) -> ProfileInfo:
+        """Publish our kind 0 with the given fields changed (others kept as they were)."""
+        ctx = self._ctx
+        account = await ctx.db.run(accounts_repo.require)
+        meta = _metadata(account.profile)
+        meta = replace(
+            meta,
+            name=name if name is not None else meta.name,
+            about=about if about is not None else meta.about,
+            picture=picture if picture is not None else meta.picture,
+        )
+        created_at = max(ctx.now(), (account.profile_created_at or 0) + 1)
+        event = ctx.sign(metadata_event(ctx.pubkey, meta, created_at=created_at))
+        await ctx.db.run(accounts_repo.set_profile, event.content, created_at)
+        profile = Profile(ctx.pubkey, event.content, created_at, event.id, ctx.now())
+        await ctx.db.run(contacts_repo.save_profile, profile)
+        await ctx.enqueue(event, self._relays.lookup, "profile")
+        return await self.profile(ctx.pubkey)
+
+    async def publish_profile_if_new(self) -> bool:
+        """A profile stored at account creation (never published) goes out once."""
+        account = await self._ctx.db.run(accounts_repo.require)
+        if account.profile and not account.profile_created_at:
+            await self.publish_profile()
+            return True
+        return False
+
+
+def _metadata(content: str | None) -> Metadata:
+    if not content:
+        return Metadata()
+    try:
+        return Metadata.from_content(content)
+    except DecodeError:
+        return Metadata()
+
+
+def _follow_tag(pubkey: str, hint: str, petname: str | None) -> tuple[str, ...]:
+    if petname:
+        return ("p", pubkey, hint, petname)
+    return ("p", pubkey, hint) if hint else ("p", pubkey)
+
+
+def _contact_info(
+    pubkey: str, petname: str | None, blocked: bool, profile: Profile | None, following: bool
+) -> ContactInfo:
+    about = ""
+    if profile is not None:
+        try:
+            about = Metadata.from_content(profile.content).about or ""
+        except DecodeError:
+            about = ""
+    return ContactInfo(
+        pubkey,
+        PublicKey.from_hex(pubkey).to_bech32(),
+        display_name(pubkey, profile, petname),
+        petname,
+        about,
+        blocked,
+        following,
+    )
+
+
+def _all_member_keys(conn: Connection) -> list[str]:
+    """Every identity in any of our groups: their profiles and relay lists are worth having."""
+    keys: dict[str, None] = {}
+    for group in groups_repo.list_groups(conn):
+        keys.update((m.pubkey, None) for m in groups_repo.members(conn, group.mls_group_id))
+    return list(keys)

@@ -1,0 +1,272 @@
+"""Key packages (MIP-00) and their upkeep (marmot.md section 2.4).
+
+Each install of an identity is a device with its own addressable slot (the 30443 ``d``
+tag), chosen once and kept in the account's settings. Upkeep:
+
+* publish one when this device has none live;
+* rotate after 30 days: a new one into the same slot first (relays replace it), then a
+  NIP-09 deletion of the old event, so the account is never un-invitable;
+* after a Welcome consumed one: publish a fresh one, then delete the used one;
+* delete consumed private material after a quiet period (more Welcomes for the same
+  last-resort package may still be on their way).
+
+The private keys are stored before anything is published, and every event goes through
+the outbox, so a crash at any point leaves a state the next upkeep completes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from app.context import Context
+from app.errors import InvalidInput, NoKeyPackage
+from app.models import KeyPackageInfo
+from app.outbox import Attempt
+from app.relays import Relays
+from marmot.errors import InvalidKeyPackageEvent
+from marmot.key_package_event import (
+    MarmotKeyPackage,
+    create_marmot_key_package,
+    key_package_event_data,
+    parse_key_package_event,
+)
+from mls.key_package import KeyPackageBundle, KeyPackagePrivate
+from mls.messages import KeyPackage
+from nostr.event import Event
+from nostr.filters import Filter
+from nostr.kinds import Kind
+from nostr.nip09 import deletion_event
+from storage import Connection
+from storage.repos import accounts as accounts_repo
+from storage.repos import key_packages as kp_repo
+from storage.rows import KeyPackageRecord, OutboxEntry
+
+log = logging.getLogger(__name__)
+
+DEVICE_SETTING = "device_slot"
+ROTATE_AFTER = 30 * 24 * 3600
+QUIET_PERIOD = 30
+ROTATED_GRACE = 7 * 24 * 3600
+"""Private keys of a rotated package stay this long: a Welcome may still be in flight."""
+PURPOSE = "key_package"
+DELETE_PURPOSE = "key_package_deletion"
+_FORMAT = 1
+
+
+def encode_private(private: KeyPackagePrivate) -> bytes:
+    parts = (private.init_priv, private.encryption_priv, private.signature_priv)
+    return bytes([_FORMAT]) + b"".join(bytes([len(p)]) + p for p in parts)
+
+
+def decode_private(blob: bytes) -> KeyPackagePrivate:
+    if not blob or blob[0] != _FORMAT:
+        raise ValueError("unknown key-package private material format")
+    parts, pos = [], 1
+    for _ in range(3):
+        size = blob[pos]
+        parts.append(blob[pos + 1 : pos + 1 + size])
+        pos += 1 + size
+    return KeyPackagePrivate(parts[0], parts[1], parts[2])
+
+
+def bundle_of(record: KeyPackageRecord) -> KeyPackageBundle:
+    """The full bundle of one of our stored packages (its private material must remain)."""
+    if record.private_material is None:
+        raise InvalidInput("the private keys of this key package were deleted")
+    kp = KeyPackage.from_bytes(record.key_package)
+    return KeyPackageBundle(kp, decode_private(record.private_material), record.ref)
+
+
+class KeyPackages:
+    def __init__(self, ctx: Context, relays: Relays) -> None:
+        self._ctx = ctx
+        self._relays = relays
+        self._slot: str | None = None
+        ctx.outbox.register(PURPOSE, _PublishHook())
+        ctx.outbox.register(DELETE_PURPOSE, _DeleteHook())
+
+    async def device_slot(self) -> str:
+        """This install's ``d`` slot (created once, kept in the account settings)."""
+        if self._slot is None:
+            ctx = self._ctx
+            slot = await ctx.db.run(accounts_repo.get_setting, DEVICE_SETTING)
+            if not isinstance(slot, str):
+                slot = ctx.rng(32).hex()
+                await ctx.db.run(accounts_repo.set_setting, DEVICE_SETTING, slot)
+            self._slot = slot
+        return self._slot
+
+    async def publish(self) -> tuple[KeyPackageInfo, int]:
+        """Create, store and queue a new key package in our slot; returns it and its entry."""
+        ctx = self._ctx
+        slot = await self.device_slot()
+        now = ctx.now()
+        bundle = create_marmot_key_package(ctx.public_key, now=now, rng=ctx.rng)
+        relays = self._relays.key_package_relays
+        data = key_package_event_data(bundle.key_package, relays=relays, d_tag=slot, rng=ctx.rng)
+        record = await ctx.db.run(
+            kp_repo.add,
+            data.ref,
+            slot,
+            bundle.key_package.to_bytes(),
+            encode_private(bundle.private),
+            now=now,
+        )
+        event = ctx.sign(data.unsigned(ctx.pubkey, await self._created_at()))
+        entry_id = await ctx.enqueue(event, relays, PURPOSE)
+        return _info(record, event.id), entry_id
+
+    async def _created_at(self) -> int:
+        # 30443 is addressable: a re-publish into the slot must be strictly newer to win.
+        ctx = self._ctx
+        records = await ctx.db.run(kp_repo.all_records)
+        newest = max((r.published_at or r.created_at for r in records), default=0)
+        return max(ctx.now(), newest + 1)
+
+    async def delete_from_relays(
+        self, records: Sequence[KeyPackageRecord], *, after_id: int | None = None
+    ) -> int | None:
+        """Queue a NIP-09 deletion of published packages (``e`` tags: never the new one
+        sharing the slot); returns the entry id."""
+        ids = [r.event_id for r in records if r.event_id and r.relay_deleted_at is None]
+        if not ids:
+            return None
+        ctx = self._ctx
+        unsigned = deletion_event(
+            ctx.pubkey, created_at=ctx.now(), event_ids=ids, kinds=[Kind.MLS_KEY_PACKAGE]
+        )
+        relays = (
+            tuple(dict.fromkeys(u for r in records for u in r.relays))
+            or self._relays.key_package_relays
+        )
+        return await ctx.enqueue(ctx.sign(unsigned), relays, DELETE_PURPOSE, after_id=after_id)
+
+    async def consumed(self, ref: bytes) -> None:
+        """A Welcome used this package: fresh one first, then delete the used one."""
+        ctx = self._ctx
+        record = await ctx.db.run(kp_repo.by_ref, ref)
+        if record is None:
+            return
+        first_use = record.consumed_at is None
+        await ctx.db.run(kp_repo.mark_consumed, ref, now=ctx.now())
+        if first_use and record.d_slot == await self.device_slot():
+            _, entry_id = await self.publish()
+            await self.delete_from_relays([record], after_id=entry_id)
+
+    async def upkeep(self) -> None:
+        """Publish when none is live, rotate old ones, forget consumed private keys."""
+        ctx = self._ctx
+        slot = await self.device_slot()
+        now = ctx.now()
+        live = await ctx.db.run(kp_repo.live, slot)
+        pending = [r for r in await ctx.db.run(kp_repo.unpublished) if r.d_slot == slot]
+        old = await ctx.db.run(kp_repo.due_for_rotation, older_than=now - ROTATE_AFTER)
+        old = [r for r in old if r.d_slot == slot]
+        if (not live and not pending) or (old and len(old) == len(live)):
+            _, entry_id = await self.publish()
+            if old:
+                await self.delete_from_relays(old, after_id=entry_id)
+        await ctx.db.transact(_forget_material, now)
+
+    async def list_local(self) -> list[KeyPackageInfo]:
+        records = await self._ctx.db.run(kp_repo.all_records)
+        return [_info(r, r.event_id) for r in records]
+
+    async def fetch_published(
+        self, pubkey: str, *, hints: Sequence[str] = ()
+    ) -> list[MarmotKeyPackage]:
+        """The valid key packages of ``pubkey`` on their 10051 / 10002 / our relays: the
+        newest per device slot (a legacy 443 only when there is no 30443)."""
+        ctx = self._ctx
+        relays = await self._relays.key_package_relays_of(pubkey, hints=hints)
+        kinds = [Kind.MLS_KEY_PACKAGE, Kind.MLS_KEY_PACKAGE_LEGACY]
+        events = await self._relays.fetch([Filter(authors=[pubkey], kinds=kinds)], relays)
+        return select_key_packages(events, now=ctx.now())
+
+    async def for_invitee(
+        self, pubkey: str, *, hints: Sequence[str] = ()
+    ) -> list[MarmotKeyPackage]:
+        found = await self.fetch_published(pubkey, hints=hints)
+        if not found:
+            raise NoKeyPackage(pubkey)
+        return found
+
+
+def select_key_packages(events: Sequence[Event], *, now: int) -> list[MarmotKeyPackage]:
+    """Valid packages, newest per ``d`` slot; legacy ones only when no 30443 is valid."""
+    newest: dict[str, tuple[Event, MarmotKeyPackage]] = {}
+    legacy: list[tuple[Event, MarmotKeyPackage]] = []
+    for event in sorted(events, key=lambda e: (e.created_at, e.id)):
+        try:
+            parsed = parse_key_package_event(event, now=now)
+        except InvalidKeyPackageEvent as exc:
+            log.debug("skipping key package %s: %s", event.id, exc.reason)
+            continue
+        if parsed.d_tag is None:
+            legacy.append((event, parsed))
+        else:
+            newest[parsed.d_tag] = (event, parsed)
+    if newest:
+        return [parsed for _, parsed in newest.values()]
+    return [legacy[-1][1]] if legacy else []
+
+
+def _forget_material(conn: Connection, now: int) -> None:
+    for record in kp_repo.consumed_with_material(conn, consumed_before=now - QUIET_PERIOD):
+        kp_repo.delete_material(conn, record.ref, now=now)
+    for record in kp_repo.all_records(conn):
+        deleted_at = record.relay_deleted_at
+        if deleted_at is None or record.consumed_at is not None or not record.private_material:
+            continue
+        if deleted_at < now - ROTATED_GRACE:
+            kp_repo.delete_material(conn, record.ref, now=now)
+
+
+def _info(record: KeyPackageRecord, event_id: str | None) -> KeyPackageInfo:
+    return KeyPackageInfo(
+        event_id,
+        record.ref.hex(),
+        record.d_slot,
+        record.created_at,
+        record.published_at,
+        record.consumed_at,
+        record.relays,
+        record.is_live,
+    )
+
+
+def _ref_tag(entry: OutboxEntry) -> bytes | None:
+    event = Event.from_json(entry.event_json)
+    value = event.first_tag_value("i")
+    return bytes.fromhex(value) if value else None
+
+
+class _PublishHook:
+    def on_sent(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        ref = _ref_tag(entry)
+        if ref is not None and kp_repo.by_ref(conn, ref) is not None:
+            kp_repo.mark_published(conn, ref, entry.event_id, entry.relays, now=now)
+        return None
+
+    def on_failed(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        return None
+
+    def after(self, entry: OutboxEntry, attempt: Attempt, result: Any) -> None:
+        return None
+
+
+class _DeleteHook:
+    def on_sent(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        for event_id in Event.from_json(entry.event_json).tag_values("e"):
+            record = kp_repo.by_event_id(conn, event_id)
+            if record is not None:
+                kp_repo.mark_relay_deleted(conn, record.ref, now=now)
+        return None
+
+    def on_failed(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        return None
+
+    def after(self, entry: OutboxEntry, attempt: Attempt, result: Any) -> None:
+        return None

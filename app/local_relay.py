@@ -1,0 +1,106 @@
+"""The embedded local relay: rust-nostr's LocalRelay served in-process on 127.0.0.1.
+
+A new account's default relay is the local relay address. When nothing serves that address
+yet, Burrow serves it itself, so two Burrow instances on one machine find each other and it
+all works with no internet. Events are kept in LMDB under the data folder, so they survive
+a restart. Only ``app`` imports ``nostr_sdk``, and only here.
+
+Traps handled (see ``shared/docs/relay.md``): ``uniffi_set_event_loop`` must run before the
+LMDB opens or the open never completes; ``port(0)`` misreports the URL, so the port comes
+from the configured address; the default rate limit (60 events a minute) is too tight for a
+busy chat, so a higher but still finite one is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import nostr_sdk
+
+from app.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+MAX_REQS = 200
+"""Open subscriptions per connection: a few per purpose, with room for many accounts."""
+EVENTS_PER_MINUTE = 3_000
+"""Per connection: far above a person's pace, still a bound against a runaway client."""
+MAX_FILTER_LIMIT = 5_000
+
+
+def local_address(url: str) -> tuple[str, int]:
+    """Host and port of a ``ws://127.0.0.1:<port>`` (or localhost) URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "ws" or parts.hostname not in LOCAL_HOSTS or parts.port is None:
+        raise InvalidInput(f"the local relay must be ws://127.0.0.1:<port>, not {url}")
+    return parts.hostname, parts.port
+
+
+async def is_served(url: str, timeout: float = 0.5) -> bool:
+    """Whether something accepts TCP connections at the relay's address."""
+    host, port = local_address(url)
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
+class EmbeddedRelay:
+    """One LocalRelay on the loop's threads; `start` then `stop`."""
+
+    def __init__(self, url: str, data_dir: Path | None) -> None:
+        self.url = url
+        self.host, self.port = local_address(url)
+        self.data_dir = data_dir
+        self._relay: nostr_sdk.LocalRelay | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._relay is not None
+
+    async def start(self) -> None:
+        if self._relay is not None:
+            return
+        builder = (
+            nostr_sdk.LocalRelayBuilder()
+            .addr(self.host if self.host != "localhost" else "127.0.0.1")
+            .port(self.port)
+            .rate_limit(nostr_sdk.RateLimit(max_reqs=MAX_REQS, notes_per_minute=EVENTS_PER_MINUTE))
+            .max_filter_limit(MAX_FILTER_LIMIT)
+        )
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            nostr_sdk.uniffi_set_event_loop(asyncio.get_running_loop())
+            database = await nostr_sdk.NostrLmdb.open(str(self.data_dir))
+            builder = builder.database(database)
+        relay = builder.build()
+        await relay.run()
+        self._relay = relay
+        log.info("embedded relay serving %s (data in %s)", self.url, self.data_dir)
+
+    def stop(self) -> None:
+        relay, self._relay = self._relay, None
+        if relay is not None:
+            relay.shutdown()
+
+
+async def ensure_served(url: str, data_dir: Path | None) -> EmbeddedRelay | None:
+    """Start an embedded relay at ``url`` unless something already serves it."""
+    if await is_served(url):
+        return None
+    relay = EmbeddedRelay(url, data_dir)
+    try:
+        await relay.start()
+    except Exception as exc:  # the port was taken in between, or LMDB refused: carry on
+        log.warning("could not start the embedded relay at %s: %s", url, exc)
+        return None
+    return relay

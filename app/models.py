@@ -1,0 +1,191 @@
+"""What the services return to front ends: frozen, secret-free views of the stored state.
+
+Ids are lowercase hex: a group is its ``nostr_group_id`` (the only id relays ever see), a
+message the id of its inner (rumor) event, which replies and reactions also name, a person
+their x-only public key. `to_jsonable` turns any of these into plain JSON values (the CLI's
+``--json`` output and ``listen`` lines).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    pubkey: str
+    npub: str
+    name: str
+    unlocked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileInfo:
+    pubkey: str
+    npub: str
+    name: str = ""
+    about: str = ""
+    picture: str = ""
+    nprofile: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactInfo:
+    pubkey: str
+    npub: str
+    name: str
+    petname: str | None = None
+    about: str = ""
+    blocked: bool = False
+    following: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RelayInfo:
+    url: str
+    status: str
+    lists: tuple[str, ...] = ()
+    """Which of our lists name it: ``nip65``, ``inbox``, ``key_packages``, ``group``."""
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPackageInfo:
+    event_id: str | None
+    ref: str
+    device: str
+    created_at: int
+    published_at: int | None
+    consumed_at: int | None
+    relays: tuple[str, ...] = ()
+    live: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """One install of our identity: its key-package slot and its leaves in groups."""
+
+    id: str
+    current: bool
+    key_packages: int
+    groups: int
+    leaves: tuple[tuple[str, int], ...] = ()
+    """(group id, leaf index) of every leaf this device holds, as far as we know."""
+    last_active: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    pubkey: str
+    npub: str
+    name: str
+    admin: bool
+    leaves: tuple[int, ...] = ()
+    is_self: bool = False
+
+    @property
+    def devices(self) -> int:
+        return len(self.leaves)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    id: str
+    name: str
+    description: str
+    state: str
+    epoch: int
+    admins: tuple[str, ...]
+    relays: tuple[str, ...]
+    members: tuple[MemberInfo, ...] = ()
+    is_dm: bool = False
+    i_am_admin: bool = False
+    unread: int = 0
+    last_message: str = ""
+    last_activity: int | None = None
+    pinned: bool = False
+    archived: bool = False
+    muted: bool = False
+    draft: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionInfo:
+    emoji: str
+    authors: tuple[str, ...]
+    mine: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.authors)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageInfo:
+    id: str
+    group_id: str
+    author: str
+    kind: int
+    content: str
+    created_at: int
+    status: str
+    own: bool = False
+    event_id: str | None = None
+    reply_to: str | None = None
+    deleted: bool = False
+    is_read: bool = False
+    reactions: tuple[ReactionInfo, ...] = ()
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InviteInfo:
+    id: str
+    group_id: str | None
+    group_name: str
+    inviter: str
+    inviter_name: str
+    received_at: int
+    state: str
+    member_count: int = 0
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    message: MessageInfo
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What one ``sync`` run did."""
+
+    relays: tuple[str, ...]
+    events: int
+    caught_up: bool
+    outbox_pending: int
+    seconds: float
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON values for dataclasses, enums, bytes (hex), tuples and mappings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        for name in ("count", "devices"):  # derived properties worth printing
+            if hasattr(type(value), name) and isinstance(getattr(type(value), name), property):
+                out[name] = getattr(value, name)
+        return out
+    if isinstance(value, Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,225 @@
+"""The durable outbox: every event we publish is stored first, then sent until accepted.
+
+Services never call ``pool.publish`` for something that matters; they store the event (in
+the same transaction as the state that produced it, via ``storage.record_outgoing``) and
+`kick` the outbox. An entry is retried with capped exponential backoff until a relay
+accepts it, survives restarts, and an entry chained ``after`` another (a Welcome after its
+Commit) waits until its predecessor was accepted.
+
+What happens on acceptance or failure depends on the entry's purpose: a `PurposeHook`
+runs inside the same transaction that marks the entry sent (merging our commit, marking a
+message sent) and then publishes bus events on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from app.clock import Clock
+from nostr.backoff import Backoff
+from nostr.event import Event
+from nostr.messages import MachineReadablePrefix
+from nostr.relay import PublishOutcome, PublishResult, RelayPool
+from storage import Connection, Database
+from storage.repos import outbox as outbox_repo
+from storage.rows import OutboxEntry, OutboxState
+
+log = logging.getLogger(__name__)
+
+RETRY = Backoff(base=2.0, factor=2.0, cap=300.0, jitter=0.25)
+MAX_AGE = 7 * 24 * 3600
+"""An entry not accepted within a week is given up (a stale commit or key package)."""
+PARALLEL = 8
+_PERMANENT = frozenset(
+    {
+        MachineReadablePrefix.INVALID,
+        MachineReadablePrefix.BLOCKED,
+        MachineReadablePrefix.POW,
+        MachineReadablePrefix.RESTRICTED,
+        MachineReadablePrefix.MUTE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The result of one publish attempt as the hooks see it."""
+
+    accepted_by: tuple[str, ...]
+    error: str = ""
+    final: bool = False
+    """No further attempt will be made (refused as invalid, too old, or cancelled)."""
+
+
+class PurposeHook(Protocol):
+    def on_sent(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        """Inside the transaction that marks ``entry`` sent (DB thread)."""
+        ...
+
+    def on_failed(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        """Inside the transaction that records a failed attempt (DB thread)."""
+        ...
+
+    def after(self, entry: OutboxEntry, attempt: Attempt, result: Any) -> None:
+        """On the loop, once the transaction committed (publish bus events here)."""
+        ...
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: Database,
+        pool: RelayPool,
+        clock: Clock,
+        *,
+        publish_timeout: float,
+        hold: Callable[[Iterable[str]], Awaitable[tuple[str, ...]]],
+        release: Callable[[Iterable[str]], Awaitable[None]],
+    ) -> None:
+        self._db = db
+        self._pool = pool
+        self._clock = clock
+        self._timeout = publish_timeout
+        self._hold = hold
+        self._release = release
+        self._hooks: dict[str, PurposeHook] = {}
+        self._wake = asyncio.Event()
+        self._waiters: dict[int, list[asyncio.Future[OutboxEntry]]] = {}
+        self._inflight: set[int] = set()
+        self._sem = asyncio.Semaphore(PARALLEL)
+        self.attempts = 0
+
+    def register(self, purpose: str, hook: PurposeHook) -> None:
+        self._hooks[purpose] = hook
+
+    def kick(self) -> None:
+        """Something was enqueued (or a retry was asked for): look at the queue now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Publish due entries forever, sleeping until the next one is due or a `kick`."""
+        while True:
+            self._wake.clear()
+            await self.flush()
+            wake_at = await self._db.run(outbox_repo.next_wakeup)
+            delay = 60.0 if wake_at is None else max(0.05, wake_at - self._clock.now())
+            try:
+                async with asyncio.timeout(min(delay, 60.0)):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    async def flush(self, *, force: bool = False) -> int:
+        """Attempt every due entry (``force``: every pending one); returns how many were sent.
+
+        Repeats while entries become due because their predecessor was just accepted.
+        """
+        sent = 0
+        while True:
+            horizon = 2**62 if force else self._clock.now()
+            due = await self._db.run(outbox_repo.due, now=horizon, limit=200)
+            due = [e for e in due if e.id not in self._inflight]
+            if not due:
+                return sent
+            results = await asyncio.gather(*(self._attempt(e) for e in due))
+            accepted = sum(results)
+            sent += accepted
+            if not accepted:
+                return sent
+
+    async def wait(self, entry_id: int, timeout: float) -> OutboxEntry | None:
+        """Wait until the entry is sent or failed for good; None on timeout."""
+        entry = await self._db.run(outbox_repo.get, entry_id)
+        if entry is None or entry.state is not OutboxState.PENDING:
+            return entry
+        future: asyncio.Future[OutboxEntry] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(entry_id, []).append(future)
+        self.kick()
+        try:
+            async with asyncio.timeout(timeout):
+                return await future
+        except TimeoutError:
+            return None
+        finally:
+            waiters = self._waiters.get(entry_id, [])
+            if future in waiters:
+                waiters.remove(future)
+
+    async def pending(self) -> list[OutboxEntry]:
+        return await self._db.run(outbox_repo.pending)
+
+    async def retry_now(self, entry_id: int) -> None:
+        """Make a pending entry due immediately (the user pressed retry)."""
+        now = self._clock.now()
+        await self._db.run(
+            outbox_repo.mark_attempt_failed, entry_id, "retry requested", retry_at=now, now=now
+        )
+        self.kick()
+
+    async def _attempt(self, entry: OutboxEntry) -> bool:
+        self._inflight.add(entry.id)
+        try:
+            async with self._sem:
+                return await self._publish(entry)
+        except Exception:  # a broken entry must not stop the queue
+            log.exception("outbox entry %s (%s) failed", entry.id, entry.purpose)
+            return False
+        finally:
+            self._inflight.discard(entry.id)
+
+    async def _publish(self, entry: OutboxEntry) -> bool:
+        self.attempts += 1
+        now = self._clock.now()
+        if now - entry.created_at > MAX_AGE:
+            await self._record(entry, Attempt((), "not accepted within a week", final=True))
+            return False
+        event = Event.from_json(entry.event_json)
+        urls = await self._hold(entry.relays)
+        try:
+            result = await self._pool.publish(event, relays=urls, timeout=self._timeout)
+        finally:
+            await self._release(urls)
+        attempt = _attempt_of(result)
+        await self._record(entry, attempt)
+        return bool(attempt.accepted_by)
+
+    async def _record(self, entry: OutboxEntry, attempt: Attempt) -> None:
+        hook = self._hooks.get(entry.purpose)
+        now = self._clock.now()
+        draw = random.random()  # noqa: S311 (jitter, not a secret)
+        retry_at = None if attempt.final else now + int(RETRY.delay(entry.attempts, draw))
+
+        def write(conn: Connection) -> Any:
+            if attempt.accepted_by:
+                outbox_repo.mark_sent(conn, entry.id, attempt.accepted_by, now=now)
+                return None if hook is None else hook.on_sent(conn, entry, attempt, now)
+            outbox_repo.mark_attempt_failed(
+                conn, entry.id, attempt.error, retry_at=retry_at, now=now
+            )
+            return None if hook is None else hook.on_failed(conn, entry, attempt, now)
+
+        result = await self._db.transact(write)
+        if hook is not None:
+            hook.after(entry, attempt, result)
+        if attempt.accepted_by or attempt.final:
+            final = await self._db.run(outbox_repo.get, entry.id)
+            for future in self._waiters.pop(entry.id, []):
+                if final is not None and not future.done():
+                    future.set_result(final)
+
+
+def _attempt_of(result: PublishResult) -> Attempt:
+    if result.success:
+        return Attempt(result.accepted)
+    errors = []
+    permanent = bool(result.responses)
+    for url, response in result.responses.items():
+        errors.append(f"{url}: {response.outcome.value} {response.message}".strip())
+        if response.outcome is not PublishOutcome.REJECTED or response.prefix not in _PERMANENT:
+            permanent = False
+    return Attempt((), "; ".join(errors) or "no relay to publish to", final=permanent)

@@ -1,0 +1,130 @@
+"""Services: the one object a front end holds (the GUI bridge, the CLI).
+
+    services = Services(AppConfig.from_env(data_dir))
+    await services.start()                         # the embedded relay, when needed
+    session = await services.unlock(pubkey, passphrase)
+    await session.start()
+    ...
+    await services.close()                         # every session, then the relay
+
+Several accounts can be unlocked side by side, each an `AccountSession` with its own
+database, pool and sync; all publish on the one `bus`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from app.accounts import AccountManager, Unlocked
+from app.bus import EventBus
+from app.clock import Clock, SystemClock
+from app.config import AppConfig
+from app.errors import NotFound
+from app.events import AccountUnlocked
+from app.local_relay import EmbeddedRelay, ensure_served
+from app.models import AccountInfo
+from app.session import AccountSession
+from nostr.keys import Rng, system_rng
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        clock: Clock | None = None,
+        rng: Rng = system_rng,
+        bus: EventBus | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.rng = rng
+        self.bus = bus or EventBus()
+        self.accounts = AccountManager(config, self.clock, rng)
+        self._sessions: dict[str, AccountSession] = {}
+        self.local_relay: EmbeddedRelay | None = None
+
+    async def start(self) -> None:
+        """Serve the local relay address in-process unless something already does."""
+        if self.config.embedded_relay and self.local_relay is None:
+            self.local_relay = await ensure_served(
+                self.config.local_relay, self.config.relay_data_dir
+            )
+
+    # --- accounts ------------------------------------------------------------------------
+
+    def list_accounts(self) -> list[AccountInfo]:
+        return self.accounts.list_accounts(frozenset(self._sessions))
+
+    async def create_account(self, name: str, passphrase: str) -> AccountSession:
+        """A new identity; its profile, relay lists and key package go out on `start`."""
+        return await self._open(await self.accounts.create(name, passphrase))
+
+    async def import_account(self, nsec: str, passphrase: str, name: str = "") -> AccountSession:
+        return await self._open(await self.accounts.import_nsec(nsec, passphrase, name))
+
+    async def unlock(self, account: str | None, passphrase: str) -> AccountSession:
+        """Open ``account`` (hex, npub or name; the only one when None)."""
+        pubkey = self.accounts.resolve(account)
+        if pubkey in self._sessions:
+            return self._sessions[pubkey]
+        return await self._open(await self.accounts.unlock(pubkey, passphrase))
+
+    async def _open(self, unlocked: Unlocked) -> AccountSession:
+        session = AccountSession(unlocked, self.config, self.clock, self.rng, self.bus)
+        try:
+            await session.open()
+        except BaseException:
+            await session.close()
+            raise
+        self._sessions[unlocked.pubkey] = session
+        self.bus.publish(AccountUnlocked(unlocked.pubkey, unlocked.name))
+        return session
+
+    def session(self, pubkey: str | None = None) -> AccountSession:
+        """An unlocked account's session (the only one when ``pubkey`` is None)."""
+        if pubkey is None and len(self._sessions) == 1:
+            return next(iter(self._sessions.values()))
+        if pubkey is not None and pubkey in self._sessions:
+            return self._sessions[pubkey]
+        raise NotFound("that account is not unlocked")
+
+    @property
+    def sessions(self) -> tuple[AccountSession, ...]:
+        return tuple(self._sessions.values())
+
+    async def lock(self, pubkey: str) -> None:
+        session = self._sessions.pop(pubkey, None)
+        if session is not None:
+            await session.close()
+
+    async def change_passphrase(self, pubkey: str, old: str, new: str) -> None:
+        session = self.session(pubkey)
+        session.account = await self.accounts.change_passphrase(session.account, old, new)
+
+    def export_nsec(self, pubkey: str, passphrase: str) -> str:
+        return self.accounts.export_nsec(self.session(pubkey).account, passphrase)
+
+    async def delete_account(self, pubkey: str) -> None:
+        """Close the account and delete its local data (nothing is deleted from relays)."""
+        await self.lock(pubkey)
+        self.accounts.delete(pubkey)
+
+    async def delete_all_data(self) -> None:
+        """Close every account and erase the data folder."""
+        for pubkey in list(self._sessions):
+            await self.lock(pubkey)
+        if self.local_relay is not None:
+            self.local_relay.stop()
+            self.local_relay = None
+        self.accounts.delete_all()
+
+    async def close(self) -> None:
+        for pubkey in list(self._sessions):
+            await self.lock(pubkey)
+        if self.local_relay is not None:
+            self.local_relay.stop()
+            self.local_relay = None
+        self.bus.close()
