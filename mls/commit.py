@@ -158,7 +158,7 @@ def _build(
     suite, rng = state.suite, options.rng
     prepared = _prepare_path(state, effects.tree, options.leaf, rng) if options.path else None
     tree = effects.tree if prepared is None else prepared.tree
-    provisional = provisional_context(state, tree, effects.extensions)
+    provisional = provisional_context(state.context, tree, effects.extensions)
     update_path = None
     if prepared is not None:
         added = [a.leaf_index for a in effects.adds]

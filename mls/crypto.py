@@ -17,6 +17,8 @@ API summary (all keys and secrets are ``bytes``; labels are the RFC's strings wi
     suite.encrypt_with_label(pub, label, context, plaintext, rng) -> (kem_output, ct)
     suite.decrypt_with_label(priv, label, context, kem_output, ct) -> plaintext
     suite.hpke_seal(pub, info, aad, plaintext, rng); suite.hpke_open(enc, priv, info, aad, ct)
+    suite.hpke_export_sender(pub, info, exporter_context, length, rng) -> (enc, secret)
+    suite.hpke_export_receiver(enc, priv, info, exporter_context, length) -> secret
     suite.derive_key_pair(ikm) -> (priv, pub)            # HPKE DeriveKeyPair
     suite.generate_hpke_key_pair(rng); suite.hpke_public_key(priv)
     suite.generate_signature_key_pair(rng); suite.signature_public_key(priv)
@@ -194,6 +196,22 @@ class Suite:
         self, enc: bytes, private_key: bytes, info: bytes, aad: bytes, ciphertext: bytes
     ) -> bytes:
         return self._hpke.open(enc, private_key, info, aad, ciphertext)
+
+    def hpke_export_sender(
+        self,
+        public_key: bytes,
+        info: bytes,
+        exporter_context: bytes,
+        length: int,
+        rng: Rng = DEFAULT_RNG,
+    ) -> tuple[bytes, bytes]:
+        """RFC 9180 SetupBaseS + Export: (enc, secret); MLS external init uses it."""
+        return self._hpke.export_sender(public_key, info, exporter_context, length, rng)
+
+    def hpke_export_receiver(
+        self, enc: bytes, private_key: bytes, info: bytes, exporter_context: bytes, length: int
+    ) -> bytes:
+        return self._hpke.export_receiver(enc, private_key, info, exporter_context, length)
 
     def derive_key_pair(self, ikm: bytes) -> tuple[bytes, bytes]:
         """HPKE DeriveKeyPair(ikm) as (SerializePrivateKey, SerializePublicKey)."""

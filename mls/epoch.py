@@ -2,7 +2,7 @@
 
 ::
 
-    provisional = provisional_context(state, tree, extensions)   # for the UpdatePath HPKE
+    provisional = provisional_context(state.context, tree, extensions)  # UpdatePath HPKE
     step = next_epoch(suite, provisional, interim_before, content, wire_format=...,
                       signature=..., init_secret=..., commit_secret=..., psk_secret=...)
     state = advanced_state(state, step, tree, keys)               # past epoch retained
@@ -51,11 +51,10 @@ class EpochStep:
 
 
 def provisional_context(
-    state: GroupState, tree: RatchetTree, extensions: Sequence[Extension]
+    c: GroupContext, tree: RatchetTree, extensions: Sequence[Extension]
 ) -> GroupContext:
-    """Section 12.4.1/12.4.2: the next epoch's context with the old confirmed hash,
-    used to encrypt and decrypt the UpdatePath."""
-    c = state.context
+    """Section 12.4.1/12.4.2: the context after ``c`` with the new tree hash and
+    extensions but the old confirmed hash, used to encrypt and decrypt the UpdatePath."""
     return GroupContext(
         c.version,
         c.cipher_suite,

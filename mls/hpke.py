@@ -294,3 +294,27 @@ class Hpke:
             raise InvalidMessage(f"HPKE enc must be {self.kem.params.n_enc} bytes")
         key, nonce = self._key_and_nonce(self.kem.decap(enc, sk_r), info)
         return self.aead.open(key, nonce, aad, ciphertext)
+
+    # RFC 9180 section 5.3 secret export (base mode), for MLS external init (RFC 9420 8.3).
+    def _exporter_secret(self, shared_secret: bytes, info: bytes) -> bytes:
+        info_hash = self._labeled_extract(b"", b"info_hash", info)
+        context = b"\x00" + self._psk_id_hash + info_hash
+        secret = self._labeled_extract(shared_secret, b"secret", b"")
+        return self._labeled_expand(secret, b"exp", context, self.kdf.nh)
+
+    def export_sender(
+        self, pk_r: bytes, info: bytes, exporter_context: bytes, length: int, rng: Rng
+    ) -> tuple[bytes, bytes]:
+        """SetupBaseS then Export: (enc, exported secret)."""
+        shared_secret, enc = self.kem.encap(pk_r, rng)
+        exporter = self._exporter_secret(shared_secret, info)
+        return enc, self._labeled_expand(exporter, b"sec", exporter_context, length)
+
+    def export_receiver(
+        self, enc: bytes, sk_r: bytes, info: bytes, exporter_context: bytes, length: int
+    ) -> bytes:
+        """SetupBaseR then Export; raises ``InvalidMessage`` for a bad ``enc``."""
+        if len(enc) != self.kem.params.n_enc:
+            raise InvalidMessage(f"HPKE enc must be {self.kem.params.n_enc} bytes")
+        exporter = self._exporter_secret(self.kem.decap(enc, sk_r), info)
+        return self._labeled_expand(exporter, b"sec", exporter_context, length)

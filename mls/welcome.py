@@ -135,7 +135,7 @@ def join_from_welcome(
     context = info.group_context
     if context.cipher_suite != welcome.cipher_suite or context.version != ProtocolVersion.MLS10:
         raise InvalidMessage("the GroupInfo's suite or version does not match")
-    tree = _tree_of(suite, info, ratchet_tree)
+    tree = tree_of(suite, info, ratchet_tree)
     _, signer_key, _ = member_leaf(tree, info.signer)
     verify_group_info(suite, info, signer_key)
     check_extension_list(context.extensions)
@@ -171,7 +171,7 @@ def join_from_welcome(
     )
 
 
-def _tree_of(suite: Suite, info: GroupInfo, supplied: bytes | RatchetTree | None) -> RatchetTree:
+def tree_of(suite: Suite, info: GroupInfo, supplied: bytes | RatchetTree | None) -> RatchetTree:
     ext = find_extension(info.extensions, ExtensionType.RATCHET_TREE)
     if ext is not None:
         return RatchetTree.from_bytes(suite, ext.extension_data)
