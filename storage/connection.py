@@ -99,8 +99,10 @@ def connect(
     """
     check_passphrase(passphrase)
     path = Path(path)
-    if not create and not path.is_file():
-        raise StorageUnavailable(f"no database at {path}", "NOTFOUND")
+    if not path.is_file():
+        if not create:
+            raise StorageUnavailable(f"no database at {path}", "NOTFOUND")
+        _create_private(path)
     with translate_errors(path):
         conn: Connection = sqlcipher3.connect(str(path), isolation_level=None)
     try:
@@ -116,6 +118,16 @@ def connect(
         conn.close()
         raise
     return conn
+
+
+def _create_private(path: Path) -> None:
+    """An empty owner-only file (SQLite treats it as a new database; its -wal and -shm
+    files copy these permissions)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as exc:
+        raise StorageUnavailable(f"cannot create {path}: {exc}", "CANTOPEN") from exc
 
 
 def _key(conn: Connection, passphrase: str, profile: CipherProfile) -> None:
@@ -140,13 +152,24 @@ def configure(conn: Connection) -> None:
 
 
 def rekey(conn: Connection, new_passphrase: str) -> None:
-    """Re-encrypt every page under ``new_passphrase`` (one transaction inside SQLCipher)."""
+    """Re-encrypt every page under ``new_passphrase``.
+
+    SQLCipher 4 rekeys safely only outside WAL mode, so the WAL is checkpointed and the
+    rekey runs with a rollback journal (a crash mid-way rolls back to the old key), then
+    WAL mode returns. Refused while another connection keeps the database in WAL mode.
+    """
     check_passphrase(new_passphrase)
     if conn.in_transaction:
         raise StorageBug("rekey inside a transaction")
     with translate_errors():
-        conn.executescript(f"PRAGMA rekey = {_literal(new_passphrase)};")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        try:
+            if str(mode).lower() != "delete":
+                raise StorageUnavailable("another connection has the database open", "BUSY")
+            conn.executescript(f"PRAGMA rekey = {_literal(new_passphrase)};")
+        finally:
+            configure(conn)
 
 
 def export_encrypted(
@@ -164,7 +187,9 @@ def export_encrypted(
     check_passphrase(passphrase)
     dest = Path(dest)
     tmp = dest.with_name(dest.name + ".partial")
-    tmp.unlink(missing_ok=True)
+    for leftover in _with_sidecars(tmp):  # a stale journal must never meet a new file
+        leftover.unlink(missing_ok=True)
+    _create_private(tmp)
     version = migrations.schema_version(conn)
     try:
         with translate_errors(dest):
@@ -180,9 +205,14 @@ def export_encrypted(
         tmp.replace(dest)
         _fsync_dir(dest.parent)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for leftover in _with_sidecars(tmp):
+            leftover.unlink(missing_ok=True)
         raise
     return dest
+
+
+def _with_sidecars(path: Path) -> list[Path]:
+    return [path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))]
 
 
 def restore_backup(

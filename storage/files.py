@@ -79,8 +79,8 @@ class AccountRegistry:
 
     def _write(self, entries: list[AccountEntry]) -> None:
         # Write-then-rename: a crash leaves the old registry or the new one, never half.
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "accounts").mkdir(exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (self.data_dir / "accounts").mkdir(mode=0o700, exist_ok=True)
         data = {
             "version": 1,
             "accounts": [

@@ -111,9 +111,10 @@ def mark_sent(conn: Connection, entry_id: int, accepted_by: Sequence[str], *, no
 
 
 def mark_attempt_failed(
-    conn: Connection, entry_id: int, error: str, *, retry_at: int | None, now: int
+    conn: Connection, entry_id: int, error: str, *, retry_at: int | None
 ) -> None:
-    """Record a failed attempt; ``retry_at`` None gives up (and fails every follower)."""
+    """Record a failed attempt: retry at ``retry_at``, or (None) give up on the entry and
+    every entry that follows it."""
     if retry_at is not None:
         cur = conn.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
@@ -122,31 +123,31 @@ def mark_attempt_failed(
         )
     else:
         cur = conn.execute(
-            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?,"
-            " sent_at = NULL WHERE id = ?",
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?"
+            " WHERE id = ? AND state = 'pending'",
             (error, entry_id),
         )
-        _fail_followers(conn, entry_id, now=now)
+        _fail_followers(conn, entry_id)
     if cur.rowcount == 0:
         raise NotFound(f"no pending outbox entry {entry_id}")
 
 
-def cancel(conn: Connection, entry_id: int, *, now: int, reason: str = "cancelled") -> None:
+def cancel(conn: Connection, entry_id: int, *, reason: str = "cancelled") -> None:
     """Give up on a pending entry (e.g. a commit discarded locally); followers fail too."""
     conn.execute(
         "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ? AND state = 'pending'",
         (reason, entry_id),
     )
-    _fail_followers(conn, entry_id, now=now)
+    _fail_followers(conn, entry_id)
 
 
-def _fail_followers(conn: Connection, entry_id: int, *, now: int) -> None:
+def _fail_followers(conn: Connection, entry_id: int) -> None:
     conn.execute(
         "WITH RECURSIVE chain(id) AS (SELECT id FROM outbox WHERE after_id = ?"
         " UNION SELECT o.id FROM outbox o JOIN chain c ON o.after_id = c.id)"
-        " UPDATE outbox SET state = 'failed', last_error = 'an earlier event failed',"
-        " next_attempt_at = ? WHERE id IN (SELECT id FROM chain) AND state = 'pending'",
-        (entry_id, now),
+        " UPDATE outbox SET state = 'failed', last_error = 'an earlier event failed'"
+        " WHERE id IN (SELECT id FROM chain) AND state = 'pending'",
+        (entry_id,),
     )
 
 

@@ -119,36 +119,45 @@ def _create_groups(conn: Connection) -> None:
     conn.execute("COMMIT")
 
 
-def _next(conn: Connection, name: str) -> None:
-    stored = groups.load_state(conn, gid(name))
-    info = json.loads(stored.state.data.split(b"\n", 1)[0])
-    k, epoch = info["applied"] + 1, info["epoch"]
+def _state_write(name: str, k: int, base_revision: int, epoch: int) -> StateWrite:
+    """The state write of event k, which moves the group from ``epoch``."""
     commit = is_commit(name, k)
     new_epoch = epoch + 1 if commit else epoch
-    write = StateWrite(
+    secret = ExporterSecret(new_epoch, "group-event", bytes([new_epoch % 256]) * 32)
+    return StateWrite(
         mls_group_id=gid(name),
-        base_revision=stored.revision,
+        base_revision=base_revision,
         state=MlsState(1, state_blob(name, k, new_epoch)),
         epoch=new_epoch,
         our_leaf=0,
         members=members_at(new_epoch) if commit else None,
-        exporter_secrets=(ExporterSecret(new_epoch, "group-event", bytes([new_epoch % 256]) * 32),)
-        if commit
-        else (),
+        exporter_secrets=(secret,) if commit else (),
         snapshot=CommitKey(1000 + k, event_id(name, k), b"") if commit else None,
     )
-    outgoing = is_outgoing(name, k)
-    message = NewMessage(
+
+
+def _message(name: str, k: int, epoch: int, outgoing: bool) -> NewMessage:
+    return NewMessage(
         mls_group_id=gid(name),
         rumor_id=rumor_id(name, k),
         kind=9,
         author=_h("member", 0 if outgoing else 1),
-        content=f"{name} message {k} in epoch {new_epoch}",
+        content=f"{name} message {k} in epoch {epoch}",
         created_at=1000 + k,
         status=DeliveryStatus.SENDING if outgoing else DeliveryStatus.RECEIVED,
         event_id=event_id(name, k),
-        epoch=new_epoch,
+        epoch=epoch,
     )
+
+
+def _next(conn: Connection, name: str) -> None:
+    """Apply the group's next event in one transaction, as the app would."""
+    stored = groups.load_state(conn, gid(name))
+    info = json.loads(stored.state.data.split(b"\n", 1)[0])
+    k = info["applied"] + 1
+    write = _state_write(name, k, stored.revision, info["epoch"])
+    outgoing = is_outgoing(name, k)
+    message = _message(name, k, write.epoch, outgoing)
     conn.execute("BEGIN IMMEDIATE")
     if outgoing:
         event = OutgoingEvent(event_id(name, k), "{}", ("ws://127.0.0.1:1",), "message")
@@ -162,7 +171,7 @@ def _next(conn: Connection, name: str) -> None:
             1000 + k,
             Outcome.PROCESSED,
             mls_group_id=gid(name),
-            epoch=epoch,
+            epoch=info["epoch"],
             state=write,
             messages=(message,),
         )

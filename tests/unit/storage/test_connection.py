@@ -14,7 +14,9 @@ from storage import (
     StorageUnavailable,
     WrongPassphrase,
     connect,
+    export_encrypted,
     integrity_errors,
+    rekey,
 )
 from storage.repos import accounts
 from tests.helpers.storage_factories import FAST, PASSPHRASE
@@ -92,3 +94,27 @@ def test_integrity_errors_reports_a_broken_search_index(conn: Connection) -> Non
     conn.execute("DROP TRIGGER messages_fts_update")
     conn.execute("UPDATE messages SET content = 'something else'")
     assert any("search index" in problem for problem in integrity_errors(conn))
+
+
+def test_new_files_are_private_and_folders_created(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "folder" / "account.db"
+    conn = connect(path, PASSPHRASE, create=True, profile=FAST)
+    accounts.create(conn, "ab" * 32, b"k" * 32, now=1)
+    for file in (path, path.with_name("account.db-wal")):
+        assert file.stat().st_mode & 0o777 == 0o600, file
+    backup = export_encrypted(conn, tmp_path / "backup.db", "other", profile=FAST)
+    assert backup.stat().st_mode & 0o777 == 0o600
+    conn.close()
+
+
+def test_rekey_is_refused_while_another_connection_is_open(db_path: Path) -> None:
+    first = connect(db_path, PASSPHRASE, create=True, profile=FAST)
+    second = connect(db_path, PASSPHRASE, profile=FAST)
+    with pytest.raises(StorageUnavailable):
+        rekey(first, "new passphrase")
+    assert first.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    second.close()
+    rekey(first, "new passphrase")
+    assert first.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    first.close()
+    connect(db_path, "new passphrase", profile=FAST).close()
