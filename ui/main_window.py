@@ -6,7 +6,6 @@ keyboard shortcuts, notifications and the unread count in the title.
 
 from __future__ import annotations
 
-import qasync
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QSplitter, QStackedWidget, QWidget
@@ -27,8 +26,8 @@ from ui.errors import BackendError
 from ui.pages.onboarding import OnboardingPage
 from ui.pages.unlock import UnlockPage
 from ui.session import Session
-from ui.tasks import spawn
-from ui.theme import ASSETS, apply_theme
+from ui.tasks import async_slot, spawn
+from ui.theme import ASSETS, apply_theme, set_plain_icon, use_app_font
 from ui.tray import Notifier
 from ui.views import AccountView, ChatRow, SearchHit
 from ui.widgets.chat_list import ChatListPane
@@ -41,6 +40,9 @@ TITLE = "Burrow"
 
 class MainWindow(QMainWindow):
     def __init__(self, backend: Backend, parent: QWidget | None = None) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            use_app_font(app)
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.setWindowTitle(TITLE)
@@ -140,20 +142,17 @@ class MainWindow(QMainWindow):
         self.onboarding.allow_back(bool(self.accounts))
         self.pages.setCurrentWidget(self.onboarding)
 
-    @qasync.asyncSlot(object)
+    @async_slot(object)
     async def enter(self, account: AccountView) -> None:
-        self.chat.save_draft()
+        self.chat.close_chat()
         await self.session.activate(account)
         self.accounts = await self.backend.list_accounts()
-        self.chat.chat = None
         self.right.setCurrentWidget(self.empty)
-        self.sidebar.account_button.setIcon(
-            QIcon(avatar_pixmap(account.name, account.pubkey, account.avatar, 28, 2.0))
-        )
+        picture = avatar_pixmap(account.name, account.pubkey, account.avatar, 28, 2.0)
+        set_plain_icon(self.sidebar.account_button, QIcon(picture))
         self.sidebar.account_button.setToolTip(f"{account.name}: accounts and profile")
         self.pages.setCurrentWidget(self.split)
         self._show_unread(self.session.unread)
-        self.sidebar.chat_view.setFocus()
 
     async def _switch(self, account: AccountView) -> None:
         if not account.unlocked:
@@ -221,7 +220,7 @@ class MainWindow(QMainWindow):
 
     def _chat_removed(self, chat_id: str) -> None:
         if self.chat.chat is not None and self.chat.chat.id == chat_id:
-            self.chat.chat = None
+            self.chat.close_chat()
             self.right.setCurrentWidget(self.empty)
 
     def is_showing(self, chat_id: str) -> bool:
@@ -282,8 +281,9 @@ class MainWindow(QMainWindow):
         self._show(dialog)
 
     def _data_deleted(self) -> None:
+        self.chat.chat = None  # its data is gone: nothing to save
+        self.chat.close_chat()
         self.session.deactivate()
-        self.chat.chat = None
         self.accounts = []
         self.right.setCurrentWidget(self.empty)
         self.show_onboarding()

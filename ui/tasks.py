@@ -1,22 +1,32 @@
 """Running backend coroutines from the GUI without blocking it.
 
-Button handlers are qasync ``asyncSlot``s. Work started outside a slot (start-up, event
-reactions) goes through ``spawn``, which keeps a strong reference to the task (asyncio only
-keeps weak ones) and reports failures: a ``BackendError`` goes to ``on_error`` for the
-person to read; anything else is a bug and goes to ``sys.excepthook`` like ``asyncSlot``
-does, where the application logs it and the tests fail on it.
+The asyncio loop is qasync's, running on Qt's event loop. ``async_slot`` turns a coroutine
+method into a Qt slot, like ``qasync.asyncSlot``, with two differences that matter here: the
+task is kept alive by a strong reference (asyncio itself keeps only weak ones), and it is
+registered with its owner when the owner can ``track`` tasks (a dialog then waits for them
+before it deletes itself, so code after an ``await`` never touches a deleted widget).
+
+``spawn`` starts work outside a slot. Failures are reported, never swallowed: a
+``BackendError`` goes to ``on_error`` for the person to read; anything else is a bug and goes
+to ``sys.excepthook``, where the application logs it and the tests fail on it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from PySide6.QtCore import Slot
 
 from ui.errors import BackendError
 
 T = TypeVar("T")
+S = TypeVar("S")
+P = ParamSpec("P")
 
 _RUNNING: set[asyncio.Task[Any]] = set()
 
@@ -44,3 +54,31 @@ def spawn(
 def running_tasks() -> int:
     """How many spawned tasks are still running (tests wait for zero)."""
     return len(_RUNNING)
+
+
+def async_slot(
+    *types: type,
+) -> Callable[
+    [Callable[Concatenate[S, P], Coroutine[Any, Any, None]]],
+    Callable[Concatenate[S, P], asyncio.Task[None]],
+]:
+    """Decorate ``async def method(self, ...)`` so a signal can start it as a task."""
+
+    def decorate(
+        method: Callable[Concatenate[S, P], Coroutine[Any, Any, None]],
+    ) -> Callable[Concatenate[S, P], asyncio.Task[None]]:
+        # Signals may carry more arguments than the slot takes (clicked(bool)): drop extras.
+        takes = len(inspect.signature(method).parameters) - 1
+
+        @Slot(*types)
+        @functools.wraps(method)
+        def slot(self: S, *args: P.args, **kwargs: P.kwargs) -> asyncio.Task[None]:
+            task = spawn(method(self, *args[:takes], **kwargs))  # type: ignore[arg-type]
+            track = getattr(self, "track", None)
+            if callable(track):
+                track(task)
+            return task
+
+        return slot  # type: ignore[return-value]
+
+    return decorate

@@ -13,7 +13,16 @@ from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QIconEngine, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QIcon,
+    QIconEngine,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QAbstractButton, QApplication
 
@@ -152,6 +161,12 @@ def app_font() -> QFont:
     return font
 
 
+def use_app_font(app: QApplication) -> None:
+    """Set Burrow's font; call before creating widgets (style-sheet polishing pins fonts)."""
+    if app.font() != app_font():
+        app.setFont(app_font())
+
+
 def apply_theme(app: QApplication, theme: Theme) -> None:
     """Switch the whole application to ``theme`` (palette, style sheet, painted colours)."""
     c = colors_for(theme)
@@ -174,15 +189,15 @@ def apply_theme(app: QApplication, theme: Theme) -> None:
     for role, value in roles.items():
         palette.setColor(role, QColor(value))
     app.setPalette(palette)
-    app.setFont(app_font())
     app.setStyleSheet(style_sheet(theme))
     state = theme_state()
     state.theme, state.colors = theme, c
     for widget in app.allWidgets():
-        spec = widget.property(_ICON_PROPERTY)
-        if isinstance(spec, str) and isinstance(widget, QAbstractButton):
-            name, _, color_field = spec.partition(":")
-            widget.setIcon(icon(name, getattr(c, color_field)))
+        for item in (widget, *widget.actions()):
+            spec = item.property(_ICON_PROPERTY)
+            if isinstance(spec, str) and isinstance(item, QAbstractButton | QAction):
+                name, _, color_field = spec.partition(":")
+                item.setIcon(icon(name, getattr(c, color_field)))
     state.changed.emit(theme)
 
 
@@ -243,10 +258,19 @@ def _icon(name: str, color: str) -> QIcon:
     return QIcon(SvgIconEngine(name, color))
 
 
-def bind_icon(button: QAbstractButton, name: str, color_field: str = "muted") -> None:
-    """Give ``button`` an icon that is redrawn in the new colours whenever the theme changes."""
-    button.setProperty(_ICON_PROPERTY, f"{name}:{color_field}")
-    button.setIcon(icon(name, getattr(theme_state().colors, color_field)))
+def bind_icon(item: QAbstractButton | QAction, name: str, color_field: str = "muted") -> None:
+    """Give a button or action an icon that is redrawn in the new colours on theme changes.
+
+    An action is found through the widget it was added to.
+    """
+    item.setProperty(_ICON_PROPERTY, f"{name}:{color_field}")
+    item.setIcon(icon(name, getattr(theme_state().colors, color_field)))
+
+
+def set_plain_icon(button: QAbstractButton, image: QIcon) -> None:
+    """Show a picture (not a themed symbol) on a button, e.g. the account avatar."""
+    button.setProperty(_ICON_PROPERTY, None)
+    button.setIcon(image)
 
 
 def icon_names() -> list[str]:

@@ -10,13 +10,20 @@ it runs, so pytest-asyncio tests on the same worker keep their own loops.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
+from pytestqt.exceptions import TimeoutError
+from pytestqt.qtbot import QtBot
 
 from tests.gui.fake_backend import FakeBackend
+from tests.gui.scenes import PASSPHRASE, Demo, seed_demo
+from ui.main_window import MainWindow
+from ui.theme import apply_theme, theme_state, use_app_font
+from ui.views import Theme
 
 
 @pytest.fixture(scope="session")
@@ -27,24 +34,77 @@ def _session_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
 
 
 @pytest.fixture
-def qloop(_session_loop: qasync.QEventLoop, qtbot: object) -> Iterator[qasync.QEventLoop]:
-    """The asyncio loop for ``asyncSlot``s; pending tasks are cancelled after the test."""
+def qloop(_session_loop: qasync.QEventLoop, qtbot: QtBot) -> Iterator[qasync.QEventLoop]:
+    """The asyncio loop for async slots; tasks still running after the test are finished
+    (or, if stuck, cancelled) before the next test starts."""
     loop = _session_loop
     asyncio.set_event_loop(loop)
     asyncio.events._set_running_loop(loop)
     try:
         yield loop
     finally:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            QApplication.processEvents()
-            QApplication.processEvents()
+
+        def pending() -> list[asyncio.Task[object]]:
+            return [t for t in asyncio.all_tasks(loop) if not t.done()]
+
+        try:
+            qtbot.waitUntil(lambda: not pending(), timeout=2000)
+        except TimeoutError:
+            for task in pending():
+                task.cancel()
+            qtbot.wait(10)
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
+
+
+@pytest.fixture(autouse=True)
+def _light_theme(qapp: QApplication) -> None:
+    """Every test starts in the light theme with Burrow's font and style sheet."""
+    use_app_font(qapp)
+    if theme_state().theme is not Theme.LIGHT or not qapp.styleSheet():
+        apply_theme(qapp, Theme.LIGHT)
 
 
 @pytest.fixture
 def backend(qloop: qasync.QEventLoop) -> FakeBackend:
     return FakeBackend()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, backend: FakeBackend) -> Iterator[MainWindow]:
+    main = MainWindow(backend)
+    qtbot.addWidget(main)
+    main.resize(1100, 720)
+    main.show()
+    yield main
+    main.session.close()
+
+
+def enter(qtbot: QtBot, window: MainWindow, backend: FakeBackend) -> None:
+    """Show the chats of the backend's active account, as after unlocking."""
+    window.enter(backend.me.view())
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.split)
+
+
+@pytest.fixture
+def alice(qtbot: QtBot, window: MainWindow, backend: FakeBackend) -> FakeBackend:
+    """Alice is unlocked with two contacts and no chats yet."""
+    backend.add_account("Alice Moreau", PASSPHRASE, unlocked=True)
+    backend.add_fake_contact("Bob Marsh")
+    backend.add_fake_contact("Carol Diaz")
+    enter(qtbot, window, backend)
+    return backend
+
+
+@pytest.fixture
+def demo(qtbot: QtBot, window: MainWindow, backend: FakeBackend) -> Demo:
+    """Alice is unlocked with the chats of ``scenes.seed_demo``."""
+    backend.add_account("Alice Moreau", PASSPHRASE, unlocked=True)
+    scene = seed_demo(backend, time.time())
+    enter(qtbot, window, backend)
+    return scene
+
+
+def open_chat(qtbot: QtBot, window: MainWindow, chat_id: str) -> None:
+    window.open_chat(chat_id)
+    qtbot.waitUntil(lambda: window.chat.loaded == chat_id)

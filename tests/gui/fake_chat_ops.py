@@ -100,7 +100,14 @@ class ChatOps(FakeCore):
             raise InvalidInput("Type a message first.", "text")
         me = self.me
         row = self._message(
-            chat, me.pubkey, me.name, text, None, reply_to, own=True, status=MessageStatus.SENDING
+            chat,
+            me.pubkey,
+            me.name,
+            text,
+            at=None,
+            reply_to=reply_to,
+            own=True,
+            status=MessageStatus.SENDING,
         )
         self.emit(MessageAdded(row))
         self.emit(ChatUpdated(chat.row()))

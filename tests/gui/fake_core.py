@@ -138,22 +138,33 @@ class FakeCore:
         """Another member's message arrives (``silent``: no events, for seeding)."""
         chat = self.me.chats[chat_id]
         author = fake_pubkey(author_name)
-        row = self._message(chat, author, author_name, text, at, reply_to, own=False)
+        row = self._message(chat, author, author_name, text, at=at, reply_to=reply_to, own=False)
         chat.unread += 1
         if not silent:
             self.emit(MessageAdded(row))
             self.emit(ChatUpdated(chat.row()))
         return row
 
-    def seed_own(self, chat_id: str, text: str, at: int) -> MessageRow:
+    def seed_own(self, chat_id: str, text: str, at: int, reply_to: str | None = None) -> MessageRow:
+        """One of our messages, already sent, without events (for seeding)."""
         me = self.me
         chat = me.chats[chat_id]
-        return self._message(chat, me.pubkey, me.name, text, at, None, own=True)
+        return self._message(chat, me.pubkey, me.name, text, at=at, reply_to=reply_to, own=True)
 
-    def peer_react(self, chat_id: str, message_id: str, name: str, emoji: str) -> None:
+    def seed_deleted(self, chat_id: str, message_id: str) -> None:
+        chat = self.me.chats[chat_id]
+        row = chat.find(message_id)
+        assert row is not None
+        chat.store(replace(row, deleted=True, text=""))
+
+    def peer_react(
+        self, chat_id: str, message_id: str, name: str, emoji: str, *, silent: bool = False
+    ) -> None:
         chat = self.me.chats[chat_id]
         chat.reactions.setdefault(message_id, {}).setdefault(emoji, set()).add(fake_pubkey(name))
-        self.emit(MessageUpdated(self._refresh(chat, message_id)))
+        row = self._refresh(chat, message_id)
+        if not silent:
+            self.emit(MessageUpdated(row))
 
     def invite_from(self, inviter: str, group_name: str, others: Sequence[str] = ()) -> InviteRow:
         me = self.me
@@ -210,9 +221,9 @@ class FakeCore:
         author: str,
         author_name: str,
         text: str,
+        *,
         at: int | None,
         reply_to: str | None,
-        *,
         own: bool,
         status: MessageStatus = MessageStatus.SENT,
     ) -> MessageRow:

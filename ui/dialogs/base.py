@@ -1,15 +1,21 @@
 """The common frame of every dialog: a title, a body column, and a row of buttons.
 
 Dialogs are opened with ``open()`` (window-modal but not blocking), so the event loop and
-with it every backend call keep running while they show.
+with it every backend call keep running while they show. A closed dialog deletes itself only
+once the backend calls it started have finished: the code after their ``await`` may still
+update its (now hidden) widgets, and an operation the person started is never cut off.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ui.session import Session
+from ui.tasks import spawn
 from ui.widgets.common import ErrorLabel, button, label
 
 
@@ -19,8 +25,10 @@ class Dialog(QDialog):
         self.session = session
         self.backend = session.backend
         self.setWindowTitle(title)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setMinimumWidth(width)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._finished = False
+        self.finished.connect(self._dispose_when_idle)
         self.column = QVBoxLayout(self)
         self.column.setContentsMargins(24, 20, 24, 20)
         self.column.setSpacing(10)
@@ -45,3 +53,23 @@ class Dialog(QDialog):
         widget = self.add_button(text)
         widget.clicked.connect(self.reject)
         return widget
+
+    # --- background work ---
+
+    def track(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def launch(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Start a backend call whose ``BackendError`` shows on the dialog's error line."""
+        self.track(spawn(coro, self.error.show_error))
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if self._finished and not self._tasks:
+            self.deleteLater()
+
+    def _dispose_when_idle(self) -> None:
+        self._finished = True
+        if not self._tasks:
+            self.deleteLater()

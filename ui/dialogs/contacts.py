@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import qasync
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLineEdit, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
-from ui.delegates.item import ItemDelegate
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
 from ui.models.people import ContactListModel
 from ui.models.roles import ItemRole
 from ui.session import Session
-from ui.tasks import spawn
+from ui.tasks import async_slot
 from ui.views import ContactRow
-from ui.widgets.common import busy, button
+from ui.widgets.common import busy, button, item_list
 from ui.widgets.profile_card import ProfileCard
 
 
@@ -32,11 +30,7 @@ class ContactsDialog(Dialog):
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Search contacts")
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
-        self.view = QListView()
-        self.view.setObjectName("ContactList")
-        self.view.setFrameShape(QFrame.Shape.NoFrame)
-        self.view.setModel(self.proxy)
-        self.view.setItemDelegate(ItemDelegate(self.view))
+        self.view = item_list("ContactList", self.proxy)
         self.npub = QLineEdit()
         self.npub.setPlaceholderText("npub or nprofile")
         self.nickname = QLineEdit()
@@ -54,7 +48,7 @@ class ContactsDialog(Dialog):
         self.message.clicked.connect(self.message_selected)
         self.block.clicked.connect(self.toggle_block)
         session.contactUpdated.connect(self._contact_updated)
-        spawn(self._load(), self.error.show_error)
+        self.launch(self._load())
 
     def _build(self) -> None:
         left = QVBoxLayout()
@@ -99,7 +93,7 @@ class ContactsDialog(Dialog):
         if contact is not None:
             self.block.setText("Unblock" if contact.blocked else "Block")
             self.message.setEnabled(not contact.blocked)
-            spawn(self._show_profile(contact.pubkey), self.error.show_error)
+            self.launch(self._show_profile(contact.pubkey))
 
     async def _show_profile(self, pubkey: str) -> None:
         profile = await self.backend.contact_profile(pubkey)
@@ -113,7 +107,7 @@ class ContactsDialog(Dialog):
         if current is not None and current.pubkey == row.pubkey:
             self._show_selected()
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def add_contact(self) -> None:
         self.error.clear_error()
         with busy(self.add, "Adding…"):
@@ -127,7 +121,7 @@ class ContactsDialog(Dialog):
         self.model.upsert(row)
         self.select(row.pubkey)
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def toggle_block(self) -> None:
         contact = self.selected()
         if contact is not None:
@@ -136,7 +130,7 @@ class ContactsDialog(Dialog):
             except BackendError as error:
                 self.error.show_error(error.message)
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def message_selected(self) -> None:
         contact = self.selected()
         if contact is None:

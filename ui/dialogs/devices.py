@@ -3,16 +3,14 @@ remove a lost one."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QListView, QWidget
+from PySide6.QtWidgets import QWidget
 
-from ui.delegates.item import ItemDelegate
 from ui.dialogs.base import Dialog
 from ui.models.people import DeviceListModel
 from ui.models.roles import ItemRole
 from ui.session import Session
-from ui.tasks import spawn
 from ui.views import DeviceRow
-from ui.widgets.common import label
+from ui.widgets.common import item_list, label
 from ui.widgets.confirm import confirm
 
 
@@ -21,11 +19,7 @@ class DevicesDialog(Dialog):
         super().__init__(session, "Devices", parent)
         self.setObjectName("DevicesDialog")
         self.model = DeviceListModel(self)
-        self.view = QListView()
-        self.view.setObjectName("DeviceList")
-        self.view.setFrameShape(QFrame.Shape.NoFrame)
-        self.view.setModel(self.model)
-        self.view.setItemDelegate(ItemDelegate(self.view))
+        self.view = item_list("DeviceList", self.model)
         self.view.setMinimumHeight(200)
         note = (
             "Each computer or phone with your key is a device with its own keys in every group. "
@@ -39,7 +33,7 @@ class DevicesDialog(Dialog):
         self.view.selectionModel().currentChanged.connect(self._update)
         self.remove.clicked.connect(self._remove)
         self._update()
-        spawn(self.reload(), self.error.show_error)
+        self.launch(self.reload())
 
     async def reload(self) -> None:
         self.model.set_rows(await self.backend.list_devices())
@@ -67,5 +61,5 @@ class DevicesDialog(Dialog):
             f"Remove “{device.label}”?",
             "It will be removed from your groups and can no longer read new messages.",
             "Remove",
-            lambda: spawn(remove(), self.error.show_error),
+            lambda: self.launch(remove()),
         )

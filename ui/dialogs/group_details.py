@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import qasync
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLineEdit, QListView, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QWidget
 
 from ui.avatar import AvatarLabel
-from ui.delegates.item import ItemDelegate
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
 from ui.format import plural
 from ui.models.people import MemberListModel
 from ui.models.roles import ItemRole
 from ui.session import Session
-from ui.tasks import spawn
+from ui.tasks import async_slot
 from ui.views import GroupDetails, MemberRow
-from ui.widgets.common import button, label
+from ui.widgets.common import button, item_list, label
 from ui.widgets.confirm import confirm
 from ui.widgets.contact_picker import ContactPicker
 
@@ -38,11 +36,7 @@ class GroupDetailsDialog(Dialog):
         self.save = button("Save", "primary")
         self.facts = label("", "muted")
         self.members = MemberListModel(self)
-        self.view = QListView()
-        self.view.setObjectName("MemberList")
-        self.view.setFrameShape(QFrame.Shape.NoFrame)
-        self.view.setModel(self.members)
-        self.view.setItemDelegate(ItemDelegate(self.view))
+        self.view = item_list("MemberList", self.members)
         self.view.setMinimumHeight(220)
         self.promote = button("Make admin")
         self.demote = button("Remove admin")
@@ -56,7 +50,7 @@ class GroupDetailsDialog(Dialog):
         self._build()
         self.finish_layout()
         self._connect()
-        spawn(self._load(), self.error.show_error)
+        self.launch(self._load())
 
     def _build(self) -> None:
         top = QHBoxLayout()
@@ -144,7 +138,7 @@ class GroupDetailsDialog(Dialog):
     def _on_selected(self, action: Callable[[str, str], Awaitable[GroupDetails]]) -> None:
         member = self.selected()
         if member is not None:
-            spawn(self._apply(action(self.chat_id, member.pubkey)))
+            self.launch(self._apply(action(self.chat_id, member.pubkey)))
 
     def _remove_selected(self) -> None:
         member = self.selected()
@@ -155,10 +149,12 @@ class GroupDetailsDialog(Dialog):
             f"Remove {member.name}?",
             "They will no longer receive messages sent to this group.",
             "Remove",
-            lambda: spawn(self._apply(self.backend.remove_members(self.chat_id, [member.pubkey]))),
+            lambda: self.launch(
+                self._apply(self.backend.remove_members(self.chat_id, [member.pubkey]))
+            ),
         )
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def rename(self) -> None:
         await self._apply(
             self.backend.rename_group(
@@ -166,7 +162,7 @@ class GroupDetailsDialog(Dialog):
             )
         )
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def show_picker(self) -> None:
         contacts = await self.backend.list_contacts()
         current = [m.pubkey for m in self.members.rows]
@@ -174,7 +170,7 @@ class GroupDetailsDialog(Dialog):
         self.picker.show()
         self.confirm_add.show()
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def add_picked(self) -> None:
         picked = self.picker.picked()
         if not picked:
@@ -194,5 +190,5 @@ class GroupDetailsDialog(Dialog):
             "Leave this group?",
             "You will stop receiving its messages. An admin can invite you again.",
             "Leave",
-            lambda: spawn(leave(), self.error.show_error),
+            lambda: self.launch(leave()),
         )

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-import qasync
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QListView, QWidget
+from PySide6.QtWidgets import QWidget
 
-from ui.delegates.item import ItemDelegate
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
 from ui.models.roles import ItemRole
 from ui.session import Session
+from ui.tasks import async_slot
 from ui.views import ChatRow, InviteRow
-from ui.widgets.common import label
+from ui.widgets.common import item_list, label
 
 
 class InvitesDialog(Dialog):
@@ -23,11 +22,7 @@ class InvitesDialog(Dialog):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, "Invites", parent)
         self.setObjectName("InvitesDialog")
-        self.view = QListView()
-        self.view.setObjectName("InviteList")
-        self.view.setFrameShape(QFrame.Shape.NoFrame)
-        self.view.setModel(session.invites)
-        self.view.setItemDelegate(ItemDelegate(self.view))
+        self.view = item_list("InviteList", session.invites)
         self.view.setMinimumHeight(220)
         self.detail = label("", "muted", wrap=True)
         self.empty = label("No pending invites. When someone adds you to a group, it shows here.",
@@ -73,7 +68,7 @@ class InvitesDialog(Dialog):
             self.error.show_error(error.message)
             return None
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def accept_selected(self) -> None:
         invite = self.selected()
         if invite is not None:
@@ -82,7 +77,7 @@ class InvitesDialog(Dialog):
                 self.chatCreated.emit(chat)
                 self.accept()
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def decline_selected(self) -> None:
         invite = self.selected()
         if invite is not None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import qasync
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QWidget
 
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
 from ui.session import Session
-from ui.tasks import spawn
+from ui.tasks import async_slot
 from ui.widgets.common import busy, label
 from ui.widgets.contact_picker import ContactPicker
 
@@ -34,11 +33,11 @@ class NewChatDialog(Dialog):
         group.clicked.connect(self._group)
         self.add_close("Cancel")
         self.start = self.add_button("Message", "primary", "chat")
-        self.start.clicked.connect(self.run)
+        self.start.clicked.connect(self.start_chat)
         self.npub.returnPressed.connect(self.start.click)
         self.picker.view.doubleClicked.connect(self.start.click)
         self.finish_layout()
-        spawn(self._load(), self.error.show_error)
+        self.launch(self._load())
 
     async def _load(self) -> None:
         self.picker.set_contacts(await self.backend.list_contacts())
@@ -47,8 +46,8 @@ class NewChatDialog(Dialog):
         self.groupRequested.emit()
         self.reject()
 
-    @qasync.asyncSlot()
-    async def run(self) -> None:
+    @async_slot()
+    async def start_chat(self) -> None:
         typed = self.npub.text().strip()
         picked = self.picker.picked()
         if not typed and not picked:

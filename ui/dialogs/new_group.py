@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import qasync
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
 from ui.session import Session
-from ui.tasks import spawn
+from ui.tasks import async_slot
 from ui.widgets.common import busy, label
 from ui.widgets.contact_picker import ContactPicker
 
@@ -38,9 +37,9 @@ class NewGroupDialog(Dialog):
             self.column.addWidget(widget)
         self.add_close("Cancel")
         self.create = self.add_button("Create group", "primary", "group")
-        self.create.clicked.connect(self.run)
+        self.create.clicked.connect(self.create_group)
         self.finish_layout()
-        spawn(self._load(), self.error.show_error)
+        self.launch(self._load())
 
     async def _load(self) -> None:
         self.picker.set_contacts(await self.backend.list_contacts())
@@ -48,8 +47,8 @@ class NewGroupDialog(Dialog):
     def _count(self, n: int) -> None:
         self.count.setText(f"{n} selected" if n else "No one selected yet")
 
-    @qasync.asyncSlot()
-    async def run(self) -> None:
+    @async_slot()
+    async def create_group(self) -> None:
         name, members = self.name.text().strip(), self.picker.picked()
         if not name:
             self.error.show_error("Give the group a name.")

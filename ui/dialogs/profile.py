@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import qasync
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
 from ui.pages.onboarding import MAX_AVATAR_BYTES
 from ui.session import Session
-from ui.tasks import spawn
+from ui.tasks import async_slot
 from ui.views import ProfileView
 from ui.widgets.common import busy, button, label
 from ui.widgets.profile_card import ProfileCard
@@ -47,7 +46,7 @@ class ProfileDialog(Dialog):
         self.finish_layout()
         self.picture.clicked.connect(self._choose_picture)
         self.save.clicked.connect(self.save_profile)
-        spawn(self._load(), self.error.show_error)
+        self.launch(self._load())
 
     async def _load(self) -> None:
         self.show_profile(await self.backend.own_profile())
@@ -69,7 +68,7 @@ class ProfileDialog(Dialog):
             else:
                 self.avatar = data
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def save_profile(self) -> None:
         self.error.clear_error()
         with busy(self.save, "Saving…"):

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import qasync
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLineEdit, QListView, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QWidget
 
-from ui.delegates.item import ItemDelegate
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
 from ui.models.roles import ItemRole
 from ui.session import Session
+from ui.tasks import async_slot
 from ui.views import RelayRow
-from ui.widgets.common import busy, button, label
+from ui.widgets.common import busy, button, item_list, label
 
 
 class RelaysDialog(Dialog):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, "Relays", parent)
         self.setObjectName("RelaysDialog")
-        self.view = QListView()
-        self.view.setObjectName("RelayList")
-        self.view.setFrameShape(QFrame.Shape.NoFrame)
-        self.view.setModel(session.relays)
-        self.view.setItemDelegate(ItemDelegate(self.view))
+        self.view = item_list("RelayList", session.relays)
         self.view.setMinimumHeight(200)
         self.url = QLineEdit()
         self.url.setPlaceholderText("wss://relay.example.com")
@@ -48,7 +43,7 @@ class RelaysDialog(Dialog):
     async def _reload(self) -> None:
         self.session.relays.set_rows(await self.backend.list_relays())
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def add_relay(self) -> None:
         self.error.clear_error()
         with busy(self.add, "Adding…"):
@@ -60,7 +55,7 @@ class RelaysDialog(Dialog):
                 return
         self.url.clear()
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def remove_selected(self) -> None:
         relay = self.selected()
         if relay is None:

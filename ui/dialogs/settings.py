@@ -3,12 +3,10 @@ deleting all local data (after a confirmation)."""
 
 from __future__ import annotations
 
-import qasync
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
-    QButtonGroup,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
@@ -19,9 +17,18 @@ from ui.dialogs.base import Dialog
 from ui.errors import BackendError
 from ui.pages.onboarding import passphrase_problem
 from ui.session import Session
+from ui.tasks import async_slot
 from ui.theme import apply_theme, theme_state
 from ui.views import Theme
-from ui.widgets.common import ErrorLabel, PassphraseField, busy, button, label, separator
+from ui.widgets.common import (
+    ErrorLabel,
+    PassphraseField,
+    busy,
+    button,
+    label,
+    segmented,
+    separator,
+)
 from ui.widgets.confirm import confirm
 
 CLIPBOARD_CLEAR_MS = 60_000
@@ -54,9 +61,6 @@ class SettingsDialog(Dialog):
 
     def _theme_button(self, text: str, theme: Theme) -> QPushButton:
         widget = QPushButton(text)
-        widget.setCheckable(True)
-        widget.setProperty("kind", "tab")
-        widget.setChecked(theme_state().theme is theme)
         widget.clicked.connect(lambda: self.choose_theme(theme))
         return widget
 
@@ -65,9 +69,9 @@ class SettingsDialog(Dialog):
         c.addWidget(label("Appearance", "section"))
         themes = QHBoxLayout()
         themes.setSpacing(0)
-        group = QButtonGroup(self)
+        segmented(self.light, self.dark)
+        (self.dark if theme_state().theme is Theme.DARK else self.light).setChecked(True)
         for widget in (self.light, self.dark):
-            group.addButton(widget)
             themes.addWidget(widget)
         themes.addStretch(1)
         c.addLayout(themes)
@@ -99,7 +103,7 @@ class SettingsDialog(Dialog):
         self.copy_nsec.clicked.connect(self._copy_nsec)
         self.delete.clicked.connect(self._confirm_delete)
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def choose_theme(self, theme: Theme) -> None:
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -109,7 +113,7 @@ class SettingsDialog(Dialog):
         except BackendError as error:
             self.error.show_error(error.message)
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def change_passphrase(self) -> None:
         problem = passphrase_problem(self.new.text(), self.repeat.text())
         if problem:
@@ -125,7 +129,7 @@ class SettingsDialog(Dialog):
             field.clear()
         self.passphrase_note.show_success("Passphrase changed.")
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def reveal_nsec(self) -> None:
         with busy(self.reveal, "Checking…"):
             try:
@@ -161,7 +165,7 @@ class SettingsDialog(Dialog):
             self._delete,
         )
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def _delete(self) -> None:
         try:
             await self.backend.delete_all_data()

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import qasync
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QFileDialog,
     QHBoxLayout,
     QLineEdit,
@@ -22,8 +20,9 @@ from ui.avatar import AvatarLabel
 from ui.backend import Backend
 from ui.errors import BackendError
 from ui.pages.card import CardPage, app_logo
+from ui.tasks import async_slot
 from ui.views import AccountView
-from ui.widgets.common import ErrorLabel, PassphraseField, busy, button, label
+from ui.widgets.common import ErrorLabel, PassphraseField, busy, button, label, segmented
 
 MIN_PASSPHRASE = 8
 MAX_AVATAR_BYTES = 2_000_000
@@ -55,19 +54,14 @@ class OnboardingPage(CardPage):
         self.error = ErrorLabel()
         self.submit = button("Create account", "primary")
         self.back = button("Back", "flat")
-        self.create_tab = self._tab("New identity")
-        self.import_tab = self._tab("I have a key")
+        self.create_tab = QPushButton("New identity")
+        self.import_tab = QPushButton("I have a key")
+        segmented(self.create_tab, self.import_tab)
         self.forms = QStackedWidget()
         self.avatar_preview = AvatarLabel(72)
         self._build()
         self.create_tab.setChecked(True)
         self.show_create(True)
-
-    def _tab(self, text: str) -> QPushButton:
-        tab = QPushButton(text)
-        tab.setCheckable(True)
-        tab.setProperty("kind", "tab")
-        return tab
 
     def _build(self) -> None:
         body = self.body
@@ -80,9 +74,7 @@ class OnboardingPage(CardPage):
         body.addWidget(intro)
         tabs = QHBoxLayout()
         tabs.setSpacing(0)
-        group = QButtonGroup(self)
         for tab in (self.create_tab, self.import_tab):
-            group.addButton(tab)
             tabs.addWidget(tab)
         self.create_tab.toggled.connect(self.show_create)
         body.addSpacing(6)
@@ -113,10 +105,13 @@ class OnboardingPage(CardPage):
         row.setSpacing(14)
         row.addWidget(self.avatar_preview)
         picks = QVBoxLayout()
+        picks.setSpacing(2)
         choose = button("Choose a picture…", "flat", "image")
         choose.clicked.connect(self._choose_avatar)
-        picks.addWidget(choose)
+        picks.addStretch(1)
+        picks.addWidget(choose, 0, Qt.AlignmentFlag.AlignLeft)
         picks.addWidget(label("Optional. Everyone you chat with sees it.", "muted", wrap=True))
+        picks.addStretch(1)
         row.addLayout(picks, 1)
         column.addLayout(row)
         column.addWidget(self.name)
@@ -167,7 +162,7 @@ class OnboardingPage(CardPage):
                 return
             self.set_avatar(data)
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def run(self) -> None:
         creating = self.create_tab.isChecked()
         problem = passphrase_problem(self.passphrase.text(), self.repeat.text())

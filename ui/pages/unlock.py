@@ -5,7 +5,6 @@ A wrong passphrase is a calm line under the field, never a dialog.
 
 from __future__ import annotations
 
-import qasync
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
@@ -14,6 +13,7 @@ from ui.backend import Backend
 from ui.errors import BackendError
 from ui.format import short_key
 from ui.pages.card import CardPage
+from ui.tasks import async_slot
 from ui.views import AccountView
 from ui.widgets.common import ErrorLabel, PassphraseField, busy, button, label
 
@@ -82,7 +82,7 @@ class UnlockPage(CardPage):
         self.passphrase.clear()
         self.passphrase.setFocus()
 
-    @qasync.asyncSlot()
+    @async_slot()
     async def run(self) -> None:
         account = self.account
         if account is None:

@@ -4,7 +4,7 @@ the chat list (or the archive), and relay and sync status at the bottom."""
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -22,7 +22,7 @@ from ui.models.chats import ChatFilterProxy, SearchResultModel
 from ui.models.roles import ItemRole
 from ui.session import Session
 from ui.tasks import spawn
-from ui.theme import icon
+from ui.theme import bind_icon
 from ui.views import ChatRow, SearchHit
 from ui.widgets.common import button, icon_button, label
 from ui.widgets.status_bar import StatusFooter
@@ -85,7 +85,9 @@ class ChatListPane(QFrame):
         self.search.setObjectName("SearchField")
         self.search.setPlaceholderText("Search")
         self.search.setClearButtonEnabled(True)
-        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        search_icon = QAction(self.search)
+        bind_icon(search_icon, "search")
+        self.search.addAction(search_icon, QLineEdit.ActionPosition.LeadingPosition)
         self.invite_banner = button("", "flat", "invite")
         self.invite_banner.setObjectName("InviteBanner")
         self.archive_toggle = button("", "flat", "archive")

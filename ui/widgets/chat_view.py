@@ -38,6 +38,7 @@ class ChatView(QWidget):
         self.session = session
         self.backend = session.backend
         self.chat: ChatRow | None = None
+        self.loaded: str | None = None  # id of the chat whose first page is shown
         self.model = MessageListModel(self)
         self.list = MessageListView(self.model)
         self.header = ChatHeader()
@@ -108,6 +109,7 @@ class ChatView(QWidget):
             return
         self.save_draft()
         self.chat = chat
+        self.loaded = None
         self._opening, self._early = True, []
         self.model.reset(chat.id, [], is_group=not chat.is_dm, has_older=False)
         self.header.show_chat(chat)
@@ -126,10 +128,18 @@ class ChatView(QWidget):
         self.model.reset(chat.id, rows, is_group=not chat.is_dm, has_older=len(rows) == PAGE)
         for row in self._early:
             self.model.add(row)
+        self.loaded = chat.id
         self.list.scroll_to_end()
         self.composer.setFocus()
         await self._fill_viewport()
         await self._mark_read()
+
+    def close_chat(self) -> None:
+        """Show nothing (the chat was removed, or another account was opened)."""
+        self.save_draft()
+        self.chat = self.loaded = None
+        self.model.reset("", [], is_group=False, has_older=False)
+        self.cancel_reply()
 
     async def _fill_viewport(self) -> None:
         # A short first page may not fill a tall window: keep loading until it scrolls.

@@ -5,19 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
+    QButtonGroup,
     QFrame,
     QLabel,
     QLineEdit,
+    QListView,
     QPushButton,
     QToolButton,
     QWidget,
 )
 
-from ui.theme import bind_icon, icon
+from ui.delegates.item import ItemDelegate
+from ui.theme import bind_icon
 
 
 def label(text: str, role: str = "", *, wrap: bool = False) -> QLabel:
@@ -94,7 +98,8 @@ class PassphraseField(QLineEdit):
         super().__init__(parent)
         self.setPlaceholderText(placeholder)
         self.setEchoMode(QLineEdit.EchoMode.Password)
-        self._toggle = QAction(icon("eye"), "Show", self)
+        self._toggle = QAction("Show", self)
+        bind_icon(self._toggle, "eye")
         self._toggle.setCheckable(True)
         self._toggle.toggled.connect(self._set_visible)
         self.addAction(self._toggle, QLineEdit.ActionPosition.TrailingPosition)
@@ -120,3 +125,28 @@ def busy(widget: QAbstractButton, text: str) -> Iterator[None]:
             widget.setEnabled(True)
         except RuntimeError:
             pass
+
+
+def item_list(name: str, model: QAbstractItemModel) -> QListView:
+    """A list of two-line rows (members, contacts, invites, devices, relays)."""
+    view = QListView()
+    view.setObjectName(name)
+    view.setFrameShape(QFrame.Shape.NoFrame)
+    view.setModel(model)
+    view.setItemDelegate(ItemDelegate(view))
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setMouseTracking(True)
+    return view
+
+
+def segmented(*buttons: QPushButton) -> QButtonGroup:
+    """Make checkable buttons one exclusive segmented control with rounded outer ends."""
+    group = QButtonGroup(buttons[0])
+    for i, widget in enumerate(buttons):
+        widget.setCheckable(True)
+        widget.setProperty("kind", "tab")
+        widget.setProperty("edge", "left" if i == 0 else "right" if i == len(buttons) - 1 else "")
+        group.addButton(widget)
+    return group

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QFrame, QLineEdit, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QVBoxLayout, QWidget
 
-from ui.delegates.item import ItemDelegate
 from ui.models.people import ContactListModel
 from ui.models.roles import ItemRole
 from ui.views import ContactRow
+from ui.widgets.common import item_list
 
 
 class ContactPicker(QWidget):
@@ -26,11 +26,7 @@ class ContactPicker(QWidget):
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Search contacts")
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
-        self.view = QListView()
-        self.view.setObjectName("ContactPickerList")
-        self.view.setFrameShape(QFrame.Shape.NoFrame)
-        self.view.setModel(self.proxy)
-        self.view.setItemDelegate(ItemDelegate(self.view))
+        self.view = item_list("ContactPickerList", self.proxy)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
         self.view.selectionModel().selectionChanged.connect(
             lambda *_: self.selectionChanged.emit(len(self.picked()))

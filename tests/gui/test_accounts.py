@@ -1,0 +1,254 @@
+"""Onboarding, unlocking (with a calm wrong-passphrase message), account switching, settings."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+from pytestqt.qtbot import QtBot
+
+from tests.gui.conftest import enter
+from tests.gui.fake_backend import FakeBackend
+from tests.gui.scenes import PASSPHRASE
+from ui.dialogs.settings import SettingsDialog
+from ui.main_window import MainWindow
+from ui.tasks import spawn
+from ui.theme import theme_state
+from ui.views import Theme
+
+pytestmark = pytest.mark.gui
+
+
+def start(qtbot: QtBot, window: MainWindow) -> None:
+    spawn(window.start())
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is not window.split)
+    qtbot.waitUntil(lambda: window.backend.calls_to("list_accounts") != [])  # type: ignore[attr-defined]
+
+
+def click_confirm(qtbot: QtBot, parent: object, text: str) -> None:
+    box = None
+
+    def found() -> bool:
+        nonlocal box
+        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+        box = next((b for b in boxes if b.isVisible()), None)
+        return box is not None
+
+    qtbot.waitUntil(found)
+    assert box is not None
+    button = next(b for b in box.findChildren(QPushButton) if b.text() == text)
+    button.click()
+
+
+def test_first_run_creates_an_identity(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend
+) -> None:
+    start(qtbot, window)
+    page = window.onboarding
+    assert window.pages.currentWidget() is page
+    assert not page.back.isVisible()  # nowhere to go back to
+    page.set_avatar(None)
+    qtbot.keyClicks(page.name, "Alice Moreau")
+    qtbot.keyClicks(page.passphrase, PASSPHRASE)
+    qtbot.keyClicks(page.repeat, PASSPHRASE)
+    qtbot.keyClick(page.repeat, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.split)
+    assert backend.calls_to("create_account") == [("Alice Moreau",)]
+    assert backend.me.passphrase == PASSPHRASE
+    assert window.windowTitle() == "Burrow"
+    assert page.passphrase.text() == page.repeat.text() == ""  # secrets not kept in widgets
+
+
+@pytest.mark.parametrize(
+    ("name", "passphrase", "repeat", "message"),
+    [
+        ("", PASSPHRASE, PASSPHRASE, "Please tell us your name"),
+        ("Alice", "short", "short", "at least 8 characters"),
+        ("Alice", PASSPHRASE, PASSPHRASE + "x", "not the same"),
+    ],
+)
+def test_onboarding_explains_bad_input_inline(
+    qtbot: QtBot,
+    window: MainWindow,
+    backend: FakeBackend,
+    name: str,
+    passphrase: str,
+    repeat: str,
+    message: str,
+) -> None:
+    start(qtbot, window)
+    page = window.onboarding
+    page.name.setText(name)
+    page.passphrase.setText(passphrase)
+    page.repeat.setText(repeat)
+    page.submit.click()
+    qtbot.waitUntil(page.error.isVisible)
+    assert message in page.error.text()
+    assert backend.calls_to("create_account") == []
+    assert window.pages.currentWidget() is page
+
+
+def test_import_nsec_shows_backend_errors_inline(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend
+) -> None:
+    start(qtbot, window)
+    page = window.onboarding
+    page.import_tab.click()
+    assert page.submit.text() == "Import key"
+    page.nsec.setText("nsec1tooshort")
+    page.passphrase.setText(PASSPHRASE)
+    page.repeat.setText(PASSPHRASE)
+    page.submit.click()
+    qtbot.waitUntil(page.error.isVisible)
+    assert "doesn't look like an nsec" in page.error.text()
+    page.nsec.setText("nsec1" + "q" * 58)
+    page.submit.click()
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.split)
+    assert len(backend.calls_to("import_account")) == 2
+
+
+def test_wrong_passphrase_is_a_calm_inline_message(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend
+) -> None:
+    backend.add_account("Alice Moreau", PASSPHRASE)
+    start(qtbot, window)
+    page = window.unlock
+    assert window.pages.currentWidget() is page
+    assert not page.chooser.isVisible()  # one account: nothing to choose
+    qtbot.keyClicks(page.passphrase, "wrong one")
+    qtbot.keyClick(page.passphrase, Qt.Key.Key_Return)
+    qtbot.waitUntil(page.error.isVisible)
+    assert page.error.text() == "That passphrase didn't work. Please try again."
+    assert page.passphrase.selectedText() == "wrong one"  # ready to retype
+    assert not any(
+        isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()
+    )
+    assert window.pages.currentWidget() is page
+    qtbot.keyClicks(page.passphrase, PASSPHRASE)  # typing replaces the selection
+    assert not page.error.isVisible()
+    qtbot.keyClick(page.passphrase, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.split)
+    assert page.passphrase.text() == ""
+
+
+def test_several_accounts_choose_add_and_switch(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend
+) -> None:
+    backend.add_account("Alice Moreau", PASSPHRASE)
+    bob = backend.add_account("Bob Marsh", "bobs passphrase")
+    start(qtbot, window)
+    page = window.unlock
+    assert page.chooser.isVisibleTo(window) and page.chooser.count() == 2
+    page.chooser.setCurrentIndex(1)
+    assert page.name.text() == "Bob Marsh"
+    page.passphrase.setText("bobs passphrase")
+    page.unlock_button.click()
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.split)
+    assert window.session.account is not None and window.session.account.pubkey == bob.pubkey
+    # Add a third account from the account menu, then switch back to Bob without a passphrase.
+    window.show_onboarding()
+    assert window.onboarding.back.isVisibleTo(window)
+    window.onboarding.name.setText("Carol Diaz")
+    window.onboarding.passphrase.setText(PASSPHRASE)
+    window.onboarding.repeat.setText(PASSPHRASE)
+    window.onboarding.submit.click()
+    qtbot.waitUntil(
+        lambda: window.session.account is not None and window.session.account.name == "Carol Diaz"
+    )
+    unlocked_bob = next(a for a in window.accounts if a.pubkey == bob.pubkey)
+    spawn(window._switch(unlocked_bob))
+    qtbot.waitUntil(
+        lambda: window.session.account is not None and window.session.account.name == "Bob Marsh"
+    )
+    assert backend.calls_to("switch_account") == [(bob.pubkey,)]
+    # A locked account goes through the unlock page with that account chosen.
+    alice = next(a for a in window.accounts if a.name == "Alice Moreau")
+    spawn(window._switch(alice))
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.unlock)
+    assert window.unlock.account is not None and window.unlock.account.name == "Alice Moreau"
+
+
+def open_settings(qtbot: QtBot, window: MainWindow) -> SettingsDialog:
+    window.settings()
+    dialog = window.dialog
+    assert isinstance(dialog, SettingsDialog)
+    qtbot.waitUntil(dialog.isVisible)
+    return dialog
+
+
+def test_change_theme(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend, qapp: QApplication
+) -> None:
+    dialog = open_settings(qtbot, window)
+    assert dialog.light.isChecked()
+    dialog.dark.click()
+    qtbot.waitUntil(lambda: alice.theme_value is Theme.DARK)
+    assert theme_state().theme is Theme.DARK
+    assert "#131417" in qapp.styleSheet()
+    assert qapp.palette().window().color().name() == "#131417"
+    dialog.light.click()
+    qtbot.waitUntil(lambda: alice.theme_value is Theme.LIGHT)
+    assert theme_state().theme is Theme.LIGHT
+
+
+def test_change_passphrase(qtbot: QtBot, window: MainWindow, alice: FakeBackend) -> None:
+    dialog = open_settings(qtbot, window)
+    dialog.old.setText("not my passphrase")
+    dialog.new.setText("a new passphrase")
+    dialog.repeat.setText("a new passphrase")
+    dialog.change.click()
+    qtbot.waitUntil(dialog.passphrase_note.isVisible)
+    assert "not right" in dialog.passphrase_note.text()
+    dialog.old.setText(PASSPHRASE)
+    dialog.change.click()
+    qtbot.waitUntil(lambda: dialog.passphrase_note.text() == "Passphrase changed.")
+    assert alice.me.passphrase == "a new passphrase"
+    assert dialog.old.text() == dialog.new.text() == ""
+
+
+def test_reveal_nsec_needs_the_passphrase(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend
+) -> None:
+    dialog = open_settings(qtbot, window)
+    assert not dialog.nsec.isVisible()
+    dialog.reveal_passphrase.setText("guess")
+    dialog.reveal.click()
+    qtbot.waitUntil(dialog.nsec_note.isVisible)
+    assert not dialog.nsec.isVisible()
+    dialog.reveal_passphrase.setText(PASSPHRASE)
+    dialog.reveal.click()
+    qtbot.waitUntil(dialog.nsec.isVisible)
+    assert dialog.nsec.text().startswith("nsec1")
+    dialog.copy_nsec.click()
+    assert QGuiApplication.clipboard().text() == dialog.nsec.text()
+    QGuiApplication.clipboard().clear()
+
+
+def test_delete_all_data_after_confirmation(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend
+) -> None:
+    dialog = open_settings(qtbot, window)
+    dialog.delete.click()
+    click_confirm(qtbot, dialog, "Cancel")
+    assert alice.calls_to("delete_all_data") == []
+    dialog.delete.click()
+    click_confirm(qtbot, dialog, "Delete everything")
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.onboarding)
+    assert alice.accounts == {}
+    assert window.session.chats.rowCount() == 0
+    assert not window.onboarding.back.isVisible()
+
+
+def test_unlock_then_enter_loads_lists(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend
+) -> None:
+    backend.add_account("Alice Moreau", PASSPHRASE, unlocked=True)
+    backend.add_fake_contact("Bob Marsh")
+    backend.make_chat("Bob Marsh", ["Bob Marsh"], is_dm=True)
+    backend.invite_from("Carol Diaz", "Book club")
+    enter(qtbot, window, backend)
+    assert window.session.chats.rowCount() == 1
+    assert window.session.invites.rowCount() == 1
+    assert window.sidebar.invite_banner.text() == "1 pending invite"
+    assert window.sidebar.footer.text == "Connected to 1 relay"

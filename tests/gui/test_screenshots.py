@@ -1,0 +1,93 @@
+"""Saves a PNG of each main screen to ``screenshots/`` (git-ignored) for a person to look at.
+
+The test also checks that each capture is a real, non-blank picture of the expected size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from tests.gui.conftest import open_chat
+from tests.gui.fake_backend import FakeBackend
+from tests.gui.scenes import PASSPHRASE, Demo
+from ui.dialogs.group_details import GroupDetailsDialog
+from ui.main_window import MainWindow
+from ui.tasks import spawn
+from ui.theme import apply_theme
+from ui.views import Theme
+
+pytestmark = pytest.mark.gui
+
+OUT = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+def save(widget: QWidget, name: str) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"{name}.png"
+    image = widget.grab().toImage()
+    assert image.save(str(path))
+    check = QImage(str(path))
+    assert check.width() == widget.width() and check.height() == widget.height()
+    # Not blank: a real screen has text, icons and several surface colours.
+    step = 5
+    colours = {
+        check.pixel(x, y)
+        for x in range(0, check.width(), step)
+        for y in range(0, check.height(), step)
+    }
+    assert len(colours) > 6
+    return path
+
+
+@pytest.fixture(params=[Theme.LIGHT, Theme.DARK], ids=["light", "dark"])
+def theme(request: pytest.FixtureRequest, qapp: QApplication) -> Theme:
+    apply_theme(qapp, request.param)
+    yield request.param
+    apply_theme(qapp, Theme.LIGHT)
+
+
+def test_onboarding_and_unlock(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend, theme: Theme
+) -> None:
+    backend.theme_value = theme
+    spawn(window.start())
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.onboarding)
+    window.onboarding.name.setText("Alice Moreau")
+    save(window, f"onboarding-{theme.value}")
+    backend.add_account("Alice Moreau", PASSPHRASE)
+    spawn(window.start())
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.unlock)
+    window.unlock.passphrase.setText("not it")
+    window.unlock.unlock_button.click()
+    qtbot.waitUntil(lambda: window.unlock.error.isVisible())
+    save(window, f"unlock-wrong-passphrase-{theme.value}")
+
+
+def test_chats_and_chat_view(qtbot: QtBot, window: MainWindow, demo: Demo, theme: Theme) -> None:
+    window.right.setCurrentWidget(window.empty)
+    save(window, f"chat-list-{theme.value}")
+    open_chat(qtbot, window, demo.hikers.id)
+    qtbot.wait(50)
+    save(window, f"chat-view-{theme.value}")
+
+
+def test_group_details_and_settings(
+    qtbot: QtBot, window: MainWindow, demo: Demo, theme: Theme
+) -> None:
+    open_chat(qtbot, window, demo.hikers.id)
+    window.group_details(demo.hikers.id)
+    dialog = window.dialog
+    assert isinstance(dialog, GroupDetailsDialog)
+    qtbot.waitUntil(lambda: dialog.members.rowCount() == 4)
+    dialog.select(demo.hikers.members[next(iter(demo.hikers.members))].pubkey)
+    save(dialog, f"group-details-{theme.value}")
+    dialog.close()
+    window.settings()
+    assert window.dialog is not None
+    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible())
+    save(window.dialog, f"settings-{theme.value}")
