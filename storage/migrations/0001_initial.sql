@@ -242,6 +242,7 @@ CREATE TABLE outbox (
     last_error      TEXT,
     accepted_by     TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(accepted_by)),
     created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,  -- last attempt or state change
     sent_at         INTEGER
 ) STRICT;
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';

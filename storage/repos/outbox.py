@@ -18,7 +18,7 @@ from storage.types import Connection
 _SELECT = (
     "SELECT o.id, o.event_id, o.event_json, o.relays, o.purpose, o.mls_group_id, o.after_id,"
     " o.state, o.attempts, o.next_attempt_at, o.last_error, o.accepted_by, o.created_at,"
-    " o.sent_at FROM outbox o"
+    " o.updated_at, o.sent_at FROM outbox o"
 )
 
 
@@ -37,7 +37,8 @@ def _entry(row: Any) -> OutboxEntry:
         last_error=row[10],
         accepted_by=load_strings(row[11]),
         created_at=row[12],
-        sent_at=row[13],
+        updated_at=row[13],
+        sent_at=row[14],
     )
 
 
@@ -55,8 +56,19 @@ def enqueue(
     """Store an event to publish (idempotent on event id); returns the entry id."""
     conn.execute(
         "INSERT OR IGNORE INTO outbox (event_id, event_json, relays, purpose, mls_group_id,"
-        " after_id, state, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-        (event_id, event_json, dump_strings(relays), purpose, mls_group_id, after_id, now, now),
+        " after_id, state, next_attempt_at, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+        (
+            event_id,
+            event_json,
+            dump_strings(relays),
+            purpose,
+            mls_group_id,
+            after_id,
+            now,
+            now,
+            now,
+        ),
     )
     entry_id: int = conn.execute(
         "SELECT id FROM outbox WHERE event_id = ?", (event_id,)
@@ -103,51 +115,52 @@ def pending(conn: Connection, *, mls_group_id: bytes | None = None) -> list[Outb
 def mark_sent(conn: Connection, entry_id: int, accepted_by: Sequence[str], *, now: int) -> None:
     cur = conn.execute(
         "UPDATE outbox SET state = 'sent', attempts = attempts + 1, accepted_by = ?,"
-        " sent_at = ?, last_error = NULL WHERE id = ?",
-        (dump_strings(accepted_by), now, entry_id),
+        " sent_at = ?, updated_at = ?, last_error = NULL WHERE id = ?",
+        (dump_strings(accepted_by), now, now, entry_id),
     )
     if cur.rowcount == 0:
         raise NotFound(f"no outbox entry {entry_id}")
 
 
 def mark_attempt_failed(
-    conn: Connection, entry_id: int, error: str, *, retry_at: int | None
+    conn: Connection, entry_id: int, error: str, *, retry_at: int | None, now: int
 ) -> None:
     """Record a failed attempt: retry at ``retry_at``, or (None) give up on the entry and
     every entry that follows it."""
     if retry_at is not None:
         cur = conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
-            " WHERE id = ? AND state = 'pending'",
-            (error, retry_at, entry_id),
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+            " updated_at = ? WHERE id = ? AND state = 'pending'",
+            (error, retry_at, now, entry_id),
         )
     else:
         cur = conn.execute(
-            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?"
-            " WHERE id = ? AND state = 'pending'",
-            (error, entry_id),
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?,"
+            " updated_at = ? WHERE id = ? AND state = 'pending'",
+            (error, now, entry_id),
         )
-        _fail_followers(conn, entry_id)
+        _fail_followers(conn, entry_id, now=now)
     if cur.rowcount == 0:
         raise NotFound(f"no pending outbox entry {entry_id}")
 
 
-def cancel(conn: Connection, entry_id: int, *, reason: str = "cancelled") -> None:
+def cancel(conn: Connection, entry_id: int, *, now: int, reason: str = "cancelled") -> None:
     """Give up on a pending entry (e.g. a commit discarded locally); followers fail too."""
     conn.execute(
-        "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ? AND state = 'pending'",
-        (reason, entry_id),
+        "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?"
+        " WHERE id = ? AND state = 'pending'",
+        (reason, now, entry_id),
     )
-    _fail_followers(conn, entry_id)
+    _fail_followers(conn, entry_id, now=now)
 
 
-def _fail_followers(conn: Connection, entry_id: int) -> None:
+def _fail_followers(conn: Connection, entry_id: int, *, now: int) -> None:
     conn.execute(
         "WITH RECURSIVE chain(id) AS (SELECT id FROM outbox WHERE after_id = ?"
         " UNION SELECT o.id FROM outbox o JOIN chain c ON o.after_id = c.id)"
-        " UPDATE outbox SET state = 'failed', last_error = 'an earlier event failed'"
-        " WHERE id IN (SELECT id FROM chain) AND state = 'pending'",
-        (entry_id,),
+        " UPDATE outbox SET state = 'failed', last_error = 'an earlier event failed',"
+        " updated_at = ? WHERE id IN (SELECT id FROM chain) AND state = 'pending'",
+        (entry_id, now),
     )
 
 

@@ -169,6 +169,7 @@ class OutboxEntry:
     last_error: str | None
     accepted_by: tuple[str, ...]
     created_at: int
+    updated_at: int
     sent_at: int | None
 
 

@@ -67,8 +67,8 @@ def fill(conn: Connection, version: int) -> None:
     )
     conn.execute(
         "INSERT INTO outbox (event_id, event_json, relays, purpose, mls_group_id, state,"
-        " next_attempt_at, created_at) VALUES (?, '{}', '[\"ws://127.0.0.1:7777\"]', 'message',"
-        " ?, 'pending', 1700000200, 1700000200)",
+        " next_attempt_at, created_at, updated_at) VALUES (?, '{}', '[\"ws://127.0.0.1:7777\"]',"
+        " 'message', ?, 'pending', 1700000200, 1700000200, 1700000200)",
         ("f2" * 32, GROUP),
     )
     if version >= 3:

@@ -106,7 +106,7 @@ def test_outbox_retries_until_sent(conn: Connection) -> None:
     assert _enqueue(conn, "m") == entry  # idempotent on event id
     assert [e.id for e in outbox.due(conn, now=100)] == [entry]
     assert outbox.next_wakeup(conn) == 100
-    outbox.mark_attempt_failed(conn, entry, "timeout", retry_at=130)
+    outbox.mark_attempt_failed(conn, entry, "timeout", retry_at=130, now=101)
     assert outbox.due(conn, now=129) == [] and outbox.next_wakeup(conn) == 130
     outbox.mark_sent(conn, entry, ["wss://b"], now=131)
     sent = outbox.get(conn, entry)
@@ -117,6 +117,7 @@ def test_outbox_retries_until_sent(conn: Connection) -> None:
         ("wss://b",),
         None,
     )
+    assert (sent.created_at, sent.updated_at, sent.sent_at) == (100, 131, 131)
     assert outbox.due(conn, now=10**9) == [] and outbox.next_wakeup(conn) is None
     assert outbox.prune_sent(conn, sent_before=132) == 1 and outbox.get(conn, entry) is None
     with pytest.raises(NotFound):
@@ -139,9 +140,9 @@ def test_a_failed_commit_takes_its_welcomes_with_it(conn: Connection) -> None:
     welcome = _enqueue(conn, "welcome", purpose="welcome", after_id=commit)
     after_welcome = _enqueue(conn, "later", after_id=welcome)
     unrelated = _enqueue(conn, "other")
-    outbox.mark_attempt_failed(conn, commit, "rejected: blocked", retry_at=None)
+    outbox.mark_attempt_failed(conn, commit, "rejected: blocked", retry_at=None, now=110)
     with pytest.raises(NotFound):
-        outbox.mark_attempt_failed(conn, commit, "again", retry_at=None)
+        outbox.mark_attempt_failed(conn, commit, "again", retry_at=None, now=111)
     states = {i: outbox.get(conn, i).state for i in (commit, welcome, after_welcome, unrelated)}  # type: ignore[union-attr]
     assert states == {
         commit: OutboxState.FAILED,
@@ -150,5 +151,5 @@ def test_a_failed_commit_takes_its_welcomes_with_it(conn: Connection) -> None:
         unrelated: OutboxState.PENDING,
     }
     assert [e.id for e in outbox.due(conn, now=10**9)] == [unrelated]
-    outbox.cancel(conn, unrelated)
+    outbox.cancel(conn, unrelated, now=112)
     assert outbox.pending(conn) == []
