@@ -36,7 +36,6 @@ the semantic checks of a joiner are in :mod:`mls.tree_validation`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 
 from mls import tree_hash as th
 from mls.codec import Reader
@@ -50,14 +49,9 @@ from mls.messages import (
     pull_ratchet_tree,
     ratchet_tree_to_bytes,
 )
+from mls.tree_draft import TreeDraft, leaf_ancestors
 from mls.tree_index import TreeIndex
 from mls.types import LeafCount, LeafIndex, NodeIndex
-
-
-def _parent(x: int) -> int:
-    """Parent of ``x``, which must not be the root (``tree_math.parent`` without checks)."""
-    k = (x ^ (x + 1)).bit_length()  # level + 1
-    return ((x >> (k + 1)) << (k + 1)) | ((1 << k) - 1)
 
 
 class RatchetTree:
@@ -104,6 +98,7 @@ class RatchetTree:
             if isinstance(node, ParentNode) and any(u >= leaf_count for u in node.unmerged_leaves):
                 raise InvalidMessage(f"node {x} lists an unmerged leaf outside the tree")
             index.insert(x, node)
+        index.compact()
         return cls(suite, full, [None] * width, [None] * width, index)
 
     @classmethod
@@ -246,13 +241,10 @@ class RatchetTree:
         """Every ancestor of leaf ``i`` with its child on the copath of ``i``, bottom up."""
         if not 0 <= i < self.leaf_count:
             raise UsageError(f"leaf {i} is outside a tree of {self.leaf_count} leaves")
-        out = []
-        x, root = 2 * i, len(self._nodes) >> 1
-        while x != root:
-            p = _parent(x)
-            out.append((NodeIndex(p), NodeIndex(2 * p - x)))  # the sibling mirrors x at p
-            x = p
-        return out
+        ancestors = leaf_ancestors(i, len(self._nodes))
+        below = [2 * i, *ancestors[:-1]]
+        # The copath child mirrors the path child around their parent: 2p - x.
+        return [(NodeIndex(p), NodeIndex(2 * p - x)) for p, x in zip(ancestors, below, strict=True)]
 
     def filtered_direct_path(self, i: LeafIndex) -> list[tuple[NodeIndex, NodeIndex]]:
         """Section 4.1.2: ancestors whose copath child has a non-empty resolution."""
@@ -274,6 +266,13 @@ class RatchetTree:
         return th.original_tree_hash(self.suite, self._nodes, self._hashes, x, removed)
 
     # -- derivations --
+    def _draft(self) -> TreeDraft:
+        return TreeDraft(self._nodes, self._hashes, self._sizes, self._index)
+
+    def _freeze(self, draft: TreeDraft) -> RatchetTree:
+        draft.index.compact()
+        return RatchetTree(self.suite, draft.nodes, draft.hashes, draft.sizes, draft.index)
+
     def apply(
         self,
         *,
@@ -282,7 +281,7 @@ class RatchetTree:
         adds: Iterable[LeafNode] = (),
     ) -> tuple[RatchetTree, list[LeafIndex]]:
         """The tree after a proposal list (section 12.3) and the leaves given to ``adds``."""
-        draft = _Draft(self)
+        draft = self._draft()
         for i, leaf in updates:
             draft.require_member(i)
             draft.set(2 * i, leaf)
@@ -293,7 +292,7 @@ class RatchetTree:
             draft.blank_direct_path(i)
             draft.truncate()
         added = [draft.add(leaf) for leaf in adds]
-        return draft.freeze(), added
+        return self._freeze(draft), added
 
     def add_leaf(self, leaf: LeafNode) -> tuple[RatchetTree, LeafIndex]:
         tree, added = self.apply(adds=(leaf,))
@@ -307,9 +306,9 @@ class RatchetTree:
 
     def reserve_leaf(self) -> tuple[RatchetTree, LeafIndex]:
         """The leftmost blank leaf, extending a full tree first (external commits)."""
-        draft = _Draft(self)
+        draft = self._draft()
         i = draft.free_leaf()
-        return draft.freeze(), i
+        return self._freeze(draft), i
 
     def with_path(
         self, i: LeafIndex, leaf: LeafNode, path: Sequence[tuple[NodeIndex, ParentNode]]
@@ -318,97 +317,9 @@ class RatchetTree:
         ``leaf`` and the parent nodes of its filtered direct path."""
         if not 0 <= i < self.leaf_count:
             raise UsageError(f"leaf {i} is outside a tree of {self.leaf_count} leaves")
-        draft = _Draft(self)
+        draft = self._draft()
         draft.blank_direct_path(i)
         for x, node in path:
             draft.set(x, node)
         draft.set(2 * i, leaf)
-        return draft.freeze()
-
-
-class _Draft:
-    """A private, mutable copy used while deriving one tree from another."""
-
-    __slots__ = ("hashes", "index", "next_free", "nodes", "sizes", "suite")
-
-    def __init__(self, tree: RatchetTree) -> None:
-        self.suite = tree.suite
-        self.nodes = tree._nodes.copy()
-        self.hashes = tree._hashes.copy()
-        self.sizes = tree._sizes.copy()
-        self.index = tree._index.copy()
-        self.next_free = 0  # no blank leaf left of this one, once adds start
-
-    def freeze(self) -> RatchetTree:
-        return RatchetTree(self.suite, self.nodes, self.hashes, self.sizes, self.index)
-
-    def require_member(self, i: int) -> None:
-        if not 0 <= 2 * i < len(self.nodes) or self.nodes[2 * i] is None:
-            raise InvalidMessage(f"leaf {i} is not a member")
-
-    def set(self, x: int, node: Node | None) -> None:
-        nodes, hashes, sizes = self.nodes, self.hashes, self.sizes
-        self.index.replace(x, nodes[x], node)
-        nodes[x] = node
-        # Clear the memo of x and its ancestors; past the first already-clear node every
-        # ancestor is clear too (see the invariant in mls.tree_hash).
-        root = len(nodes) >> 1
-        while hashes[x] is not None or sizes[x] is not None:
-            hashes[x] = sizes[x] = None
-            if x == root:
-                break
-            x = _parent(x)
-
-    def blank_direct_path(self, i: int) -> None:
-        x, root = 2 * i, len(self.nodes) >> 1
-        while x != root:
-            x = _parent(x)
-            if self.nodes[x] is not None:
-                self.set(x, None)
-
-    def truncate(self) -> None:
-        """Drop the right half while it holds no member (section 12.1.3)."""
-        nodes = self.nodes
-        while len(nodes) > 1:
-            root = len(nodes) >> 1
-            if nodes[root + 1 :: 2].count(None) != (len(nodes) - root) >> 1:
-                return
-            for x in range(root, len(nodes)):
-                if nodes[x] is not None:
-                    self.set(x, None)
-            del nodes[root:], self.hashes[root:], self.sizes[root:]
-
-    def extend(self) -> None:
-        extra = [None] * (len(self.nodes) + 1)
-        self.nodes += extra
-        self.hashes += extra
-        self.sizes += extra
-
-    def free_leaf(self) -> LeafIndex:
-        nodes, i = self.nodes, self.next_free
-        while 2 * i < len(nodes) and nodes[2 * i] is not None:
-            i += 1
-        if 2 * i >= len(nodes):
-            self.extend()
-        self.next_free = i + 1
-        return LeafIndex(i)
-
-    def add(self, leaf: LeafNode) -> LeafIndex:
-        """Section 12.1.1: leftmost blank leaf, unmerged at each non-blank ancestor."""
-        if not isinstance(leaf, LeafNode):
-            raise UsageError("only a LeafNode can be added")
-        i = self.free_leaf()
-        self.set(2 * i, leaf)
-        x, root = 2 * i, len(self.nodes) >> 1
-        while x != root:
-            x = _parent(x)
-            node = self.nodes[x]
-            if isinstance(node, ParentNode):
-                self.set(x, replace(node, unmerged_leaves=_insert_sorted(node.unmerged_leaves, i)))
-        return i
-
-
-def _insert_sorted(leaves: tuple[int, ...], i: int) -> tuple[int, ...]:
-    if not leaves or leaves[-1] < i:
-        return (*leaves, i)
-    return tuple(sorted({*leaves, i}))
+        return self._freeze(draft)

@@ -2,16 +2,74 @@
 
 Kept beside the node array so that uniqueness checks (RFC 9420 sections 7.3, 12.4.2 and
 12.4.3.1) and the lookups of the group engine cost ``O(1)`` instead of a scan of every
-node. A derived tree copies the tables (a C-level dict copy) and replays its few changes.
+node. The key maps are shared between tree versions: each version owns only a small
+overlay of the changes since the shared base, so deriving a tree does not copy a dict
+of every member; the overlay is folded into a new base once it grows past
+:data:`OVERLAY_LIMIT` entries (amortized ``O(1)`` per change).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Generic, TypeVar
 
 from mls.errors import InvalidMessage
 from mls.messages import LeafNode, Node, ParentNode
 from mls.types import LeafIndex, NodeIndex
+
+OVERLAY_LIMIT = 512
+
+V = TypeVar("V", bound=int)
+
+
+class KeyMap(Generic[V]):
+    """``key -> index``: a base dict never mutated once shared, plus our own overlay of
+    changes (``None`` marks a key removed from the base)."""
+
+    __slots__ = ("_base", "_changes", "_size")
+
+    def __init__(self, base: dict[bytes, V], changes: dict[bytes, V | None], size: int) -> None:
+        self._base = base
+        self._changes = changes
+        self._size = size
+
+    @classmethod
+    def empty(cls) -> KeyMap[V]:
+        return cls({}, {}, 0)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def get(self, key: bytes) -> V | None:
+        changes = self._changes
+        if key in changes:
+            return changes[key]
+        return self._base.get(key)
+
+    def set(self, key: bytes, value: V) -> None:
+        if self.get(key) is None:
+            self._size += 1
+        self._changes[key] = value
+
+    def delete(self, key: bytes) -> None:
+        if self.get(key) is not None:
+            self._size -= 1
+            self._changes[key] = None
+
+    def copy(self) -> KeyMap[V]:
+        return KeyMap(self._base, self._changes.copy(), self._size)
+
+    def compact(self) -> None:
+        """Fold a large overlay into a fresh base (the old base stays with older trees)."""
+        if len(self._changes) <= OVERLAY_LIMIT:
+            return
+        base = self._base.copy()
+        for key, value in self._changes.items():
+            if value is None:
+                base.pop(key, None)
+            else:
+                base[key] = value
+        self._base, self._changes = base, {}
 
 
 class TreeIndex:
@@ -20,8 +78,8 @@ class TreeIndex:
     __slots__ = ("credential_support", "credentials_in_use", "encryption_keys", "signature_keys")
 
     def __init__(self) -> None:
-        self.encryption_keys: dict[bytes, NodeIndex] = {}
-        self.signature_keys: dict[bytes, LeafIndex] = {}
+        self.encryption_keys: KeyMap[NodeIndex] = KeyMap.empty()
+        self.signature_keys: KeyMap[LeafIndex] = KeyMap.empty()
         # credential type -> number of leaves using it / listing it in capabilities
         self.credentials_in_use: Counter[int] = Counter()
         self.credential_support: Counter[int] = Counter()
@@ -30,9 +88,13 @@ class TreeIndex:
         other = TreeIndex.__new__(TreeIndex)
         other.encryption_keys = self.encryption_keys.copy()
         other.signature_keys = self.signature_keys.copy()
-        other.credentials_in_use = self.credentials_in_use.copy()
+        other.credentials_in_use = self.credentials_in_use.copy()  # a few entries
         other.credential_support = self.credential_support.copy()
         return other
+
+    def compact(self) -> None:
+        self.encryption_keys.compact()
+        self.signature_keys.compact()
 
     def insert(self, x: int, node: Node) -> None:
         """Record ``node`` at index ``x``; a key already held elsewhere is refused."""
@@ -45,20 +107,24 @@ class TreeIndex:
             owner = self.signature_keys.get(node.signature_key)
             if owner is not None and owner != leaf:
                 raise InvalidMessage(f"signature key of leaf {leaf} already used by leaf {owner}")
-            self.signature_keys[node.signature_key] = leaf
+            self.signature_keys.set(node.signature_key, leaf)
             self.credentials_in_use[node.credential.credential_type] += 1
-            self.credential_support.update(set(node.capabilities.credentials))
-        self.encryption_keys[key] = NodeIndex(x)
+            support = self.credential_support
+            for t in dict.fromkeys(node.capabilities.credentials):
+                support[t] += 1
+        self.encryption_keys.set(key, NodeIndex(x))
 
     def discard(self, x: int, node: Node) -> None:
         """Forget ``node``, which sat at index ``x``."""
         if self.encryption_keys.get(node.encryption_key) == x:
-            del self.encryption_keys[node.encryption_key]
+            self.encryption_keys.delete(node.encryption_key)
         if isinstance(node, LeafNode):
             if self.signature_keys.get(node.signature_key) == x >> 1:
-                del self.signature_keys[node.signature_key]
+                self.signature_keys.delete(node.signature_key)
             self.credentials_in_use[node.credential.credential_type] -= 1
-            self.credential_support.subtract(set(node.capabilities.credentials))
+            support = self.credential_support
+            for t in dict.fromkeys(node.capabilities.credentials):
+                support[t] -= 1
 
     def replace(self, x: int, old: Node | None, new: Node | None) -> None:
         if (

@@ -31,7 +31,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from mls import tree_math
-from mls.crypto import DEFAULT_RNG
+from mls.crypto import DEFAULT_RNG, Suite
 from mls.errors import InvalidMessage, UsageError
 from mls.messages import (
     HPKECiphertext,
@@ -105,42 +105,49 @@ def create_update_path(
     secret = rng(suite.nh) if leaf_secret is None else leaf_secret
     leaf_private, leaf_public = node_key_pair(suite, secret)
     path = tree.filtered_direct_path(sender)
-    path_secrets: list[bytes] = []
-    keys: list[tuple[bytes, bytes]] = []
-    current = suite.derive_secret(secret, "path")
-    for _ in path:
-        path_secrets.append(current)
-        keys.append(node_key_pair(suite, current))
-        current = suite.derive_secret(current, "path")
+    path_secrets, keys, commit_secret = _derive_path(suite, secret, len(path))
     nodes, leaf_parent_hash = _chain_parent_hashes(tree, path, [pub for _, pub in keys])
-    unsigned = LeafNode(
-        leaf_public,
-        template.signature_key,
-        template.credential,
-        template.capabilities,
-        LeafNodeSource.COMMIT,
-        template.extensions,
-        b"",
+    unsigned = replace(
+        template,
+        encryption_key=leaf_public,
+        leaf_node_source=LeafNodeSource.COMMIT,
+        signature=b"",
+        lifetime=None,
         parent_hash=leaf_parent_hash,
     )
-    signature = suite.sign_with_label(
-        signature_private_key, "LeafNodeTBS", unsigned.tbs(group_id, sender)
-    )
-    leaf = replace(unsigned, signature=signature)
-    private = TreePrivateKeys(
-        sender,
-        leaf_private,
-        {x: (pub, priv) for (x, _), (priv, pub) in zip(path, keys, strict=True)},
-    )
+    leaf = _signed(suite, unsigned, group_id, sender, signature_private_key)
+    path_keys = {x: (pub, priv) for (x, _), (priv, pub) in zip(path, keys, strict=True)}
     return PreparedPath(
         tree.with_path(sender, leaf, nodes),
         sender,
         leaf,
         tuple(path),
-        private,
+        TreePrivateKeys(sender, leaf_private, path_keys),
         tuple(path_secrets),
-        current,
+        commit_secret,
     )
+
+
+def _signed(
+    suite: Suite, leaf: LeafNode, group_id: bytes, sender: LeafIndex, private_key: bytes
+) -> LeafNode:
+    """The leaf signed with ``group_id`` and the sender's index as context (7.2)."""
+    tbs = leaf.tbs(group_id, sender)
+    return replace(leaf, signature=suite.sign_with_label(private_key, "LeafNodeTBS", tbs))
+
+
+def _derive_path(
+    suite: Suite, leaf_secret: bytes, length: int
+) -> tuple[list[bytes], list[tuple[bytes, bytes]], bytes]:
+    """Section 7.4: ``length`` path secrets chained from the leaf secret, their node key
+    pairs (private, public), and the next secret in the chain: the commit secret."""
+    secrets, keys = [], []
+    current = suite.derive_secret(leaf_secret, "path")
+    for _ in range(length):
+        secrets.append(current)
+        keys.append(node_key_pair(suite, current))
+        current = suite.derive_secret(current, "path")
+    return secrets, keys, current
 
 
 def _chain_parent_hashes(
@@ -259,15 +266,27 @@ def decrypt_update_path(
     secret = suite.decrypt_with_label(
         private_key, _LABEL, group_context, ct.kem_output, ct.ciphertext
     )
-    current, new_keys = secret, {}
-    for (x, _), upn in zip(path[k:], update_path.nodes[k:], strict=True):
-        private, public = node_key_pair(suite, current)
+    new_keys, commit_secret = _derive_and_check(suite, secret, path[k:], update_path.nodes[k:])
+    private_keys = keys.with_path_keys(new_keys).pruned(tree)
+    return ReceivedPath(private_keys, secret, commit_secret)
+
+
+def _derive_and_check(
+    suite: Suite,
+    secret: bytes,
+    path: Sequence[tuple[NodeIndex, NodeIndex]],
+    nodes: Sequence[UpdatePathNode],
+) -> tuple[dict[NodeIndex, tuple[bytes, bytes]], bytes]:
+    """Key pairs from ``secret`` up the path, each checked against the UpdatePath's
+    public key; returns them and the commit secret."""
+    keys = {}
+    for (x, _), upn in zip(path, nodes, strict=True):
+        private, public = node_key_pair(suite, secret)
         if public != upn.encryption_key:
             raise InvalidMessage(f"derived key of node {x} does not match the UpdatePath")
-        new_keys[x] = (public, private)
-        current = suite.derive_secret(current, "path")
-    private_keys = keys.with_path_keys(new_keys).pruned(tree)
-    return ReceivedPath(private_keys, secret, current)
+        keys[x] = (public, private)
+        secret = suite.derive_secret(secret, "path")
+    return keys, secret
 
 
 def _count(sorted_leaves: Sequence[int], first: int, last: int) -> int:
