@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from mls.crypto import DEFAULT_RNG
 from mls.epoch import (
@@ -34,6 +35,7 @@ from mls.group_events import CommitProcessed, PendingCommit
 from mls.group_framing import protect
 from mls.group_state import GroupState
 from mls.messages import (
+    Add,
     AuthenticatedContent,
     Capabilities,
     Commit,
@@ -41,12 +43,15 @@ from mls.messages import (
     Extension,
     FramedContent,
     FramedContentAuthData,
+    GroupContextExtensions,
     LeafNode,
     LeafNodeSource,
     MLSMessage,
+    PreSharedKey,
     PreSharedKeyID,
     Proposal,
     ProposalOrRef,
+    ReInit,
     Remove,
     SelfRemove,
     Sender,
@@ -212,8 +217,9 @@ def _finish(
             path_secret_for=None if prepared is None else prepared.path_secret_for,
             rng=options.rng,
         )
+    # No tree here: encoding it is O(N) per commit; mls.group.group_info adds it.
     group_info = signed_group_info(
-        state, group_info_extensions(state, tree=True, external_pub=True)
+        state, group_info_extensions(state, tree=False, external_pub=True)
     )
     own = state.tree.leaf(state.own_leaf)
     assert own is not None
@@ -244,34 +250,55 @@ def _gather(
     proposals: Sequence[Proposal],
     include_pending: bool,
 ) -> list[CachedProposal]:
-    """Cached proposals we may commit (first one per leaf wins), then the new ones."""
-    me = state.own_leaf
-    out: list[CachedProposal] = []
-    touched: set[int] = set()
-    if include_pending:
-        for p in state.proposals:
-            target = _target(p)
-            if target == me or target in touched:
-                continue  # our own Update/SelfRemove, our removal, or a duplicate
-            if target is not None:
-                touched.add(target)
-            out.append(p)
-    sender = Sender.member(me)
+    """The new proposals, preceded by every cached one that fits with them (section
+    12.2 lets a committer leave out proposals; we drop conflicting ones)."""
+    sender = Sender.member(state.own_leaf)
+    fresh = []
     for proposal in proposals:
         if isinstance(proposal, Update | SelfRemove):
             raise UsageError("Update and SelfRemove are sent with propose(), not committed")
         rules.check_proposal(proposal, sender)
-        out.append(CachedProposal(proposal, sender))
-    return out
+        fresh.append(CachedProposal(proposal, sender))
+    if not include_pending:
+        return fresh
+    fits = _Fits(state.own_leaf)
+    for p in fresh:
+        fits.admit(p)
+    return [p for p in state.proposals if fits.admit(p)] + fresh
 
 
-def _target(p: CachedProposal) -> int | None:
-    prop = p.proposal
-    if isinstance(prop, Remove):
-        return prop.removed
-    if isinstance(prop, Update | SelfRemove):
-        return p.sender.leaf_index
-    return None
+class _Fits:
+    """Admits proposals while they stay compatible with the ones already admitted."""
+
+    __slots__ = ("add_keys", "gce", "psks", "reinit", "targets")
+
+    def __init__(self, me: int) -> None:
+        self.targets: set[int] = {me}  # nothing may touch the committer's leaf
+        self.add_keys: set[bytes] = set()
+        self.psks: set[tuple[object, ...]] = set()
+        self.gce = self.reinit = False
+
+    def admit(self, p: CachedProposal) -> bool:
+        prop = p.proposal
+        if isinstance(prop, Remove | Update | SelfRemove):
+            target = prop.removed if isinstance(prop, Remove) else p.sender.leaf_index
+            return target is not None and _claim(self.targets, target)
+        if isinstance(prop, Add):
+            return _claim(self.add_keys, prop.key_package.leaf_node.signature_key)
+        if isinstance(prop, PreSharedKey):
+            psk = prop.psk
+            return _claim(self.psks, (psk.psktype, psk.psk_id, psk.psk_group_id, psk.psk_epoch))
+        if isinstance(prop, GroupContextExtensions):
+            seen, self.gce = self.gce, True
+            return not seen
+        return not isinstance(prop, ReInit)  # a ReInit stands alone: commit it explicitly
+
+
+def _claim(seen: set[Any], key: object) -> bool:
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
 
 
 def _proposal_or_ref(p: CachedProposal) -> ProposalOrRef:

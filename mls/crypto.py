@@ -15,6 +15,7 @@ API summary (all keys and secrets are ``bytes``; labels are the RFC's strings wi
     suite.sign_with_label(priv, label, content) -> signature
     suite.verify_with_label(pub, label, content, signature) -> None
     suite.encrypt_with_label(pub, label, context, plaintext, rng) -> (kem_output, ct)
+    suite.encrypt_with_label_many([(pub, plaintext)], label, context, rng) -> [(kem_output, ct)]
     suite.decrypt_with_label(priv, label, context, kem_output, ct) -> plaintext
     suite.hpke_seal(pub, info, aad, plaintext, rng); suite.hpke_open(enc, priv, info, aad, ct)
     suite.hpke_export_sender(pub, info, exporter_context, length, rng) -> (enc, secret)
@@ -35,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 
 from mls.ciphersuite import SUITE_PARAMS, CipherSuite, SuiteParams, cipher_suite
@@ -170,6 +172,18 @@ class Suite:
     ) -> tuple[bytes, bytes]:
         """EncryptWithLabel (section 5.1.3): SealBase with an ``EncryptContext`` info."""
         return self._hpke.seal(public_key, _labeled(label, context), b"", plaintext, rng)
+
+    def encrypt_with_label_many(
+        self,
+        recipients: Sequence[tuple[bytes, bytes]],
+        label: str,
+        context: bytes,
+        rng: Rng = DEFAULT_RNG,
+    ) -> list[tuple[bytes, bytes]]:
+        """EncryptWithLabel of each ``(public_key, plaintext)`` under one label and
+        context, hashing the (possibly long) ``EncryptContext`` only once."""
+        info_hash = self._hpke.info_hash(_labeled(label, context))
+        return [self._hpke.seal_hashed(pk, info_hash, b"", pt, rng) for pk, pt in recipients]
 
     def decrypt_with_label(
         self,

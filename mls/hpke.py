@@ -274,7 +274,13 @@ class Hpke:
 
     def _key_and_nonce(self, shared_secret: bytes, info: bytes) -> tuple[bytes, bytes]:
         """RFC 9180 section 5.1 KeySchedule for mode_base (default empty PSK)."""
-        info_hash = self._labeled_extract(b"", b"info_hash", info)
+        return self._key_and_nonce_hashed(shared_secret, self.info_hash(info))
+
+    def info_hash(self, info: bytes) -> bytes:
+        """``LabeledExtract("", "info_hash", info)``: shared by every seal with ``info``."""
+        return self._labeled_extract(b"", b"info_hash", info)
+
+    def _key_and_nonce_hashed(self, shared_secret: bytes, info_hash: bytes) -> tuple[bytes, bytes]:
         context = b"\x00" + self._psk_id_hash + info_hash
         secret = self._labeled_extract(shared_secret, b"secret", b"")
         key = self._labeled_expand(secret, b"key", context, self.aead.nk)
@@ -286,6 +292,15 @@ class Hpke:
         """SealBase: (enc, ciphertext)."""
         shared_secret, enc = self.kem.encap(pk_r, rng)
         key, nonce = self._key_and_nonce(shared_secret, info)
+        return enc, self.aead.seal(key, nonce, aad, plaintext)
+
+    def seal_hashed(
+        self, pk_r: bytes, info_hash: bytes, aad: bytes, plaintext: bytes, rng: Rng
+    ) -> tuple[bytes, bytes]:
+        """SealBase with a precomputed :meth:`info_hash`: one long ``info`` (a Welcome's
+        encrypted GroupInfo) sealed to many recipients is hashed once, not per recipient."""
+        shared_secret, enc = self.kem.encap(pk_r, rng)
+        key, nonce = self._key_and_nonce_hashed(shared_secret, info_hash)
         return enc, self.aead.seal(key, nonce, aad, plaintext)
 
     def open(self, enc: bytes, sk_r: bytes, info: bytes, aad: bytes, ciphertext: bytes) -> bytes:

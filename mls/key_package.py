@@ -207,13 +207,16 @@ def validate_key_package(
     now: int | None,
     cipher_suite: int | None = None,
     clock_skew: int = DEFAULT_CLOCK_SKEW,
+    check_leaf: bool = True,
 ) -> Suite:
     """Section 10.1 checks that need no group; returns the KeyPackage's suite.
 
     Version mls10, a suite we implement (and ``cipher_suite`` when given), both
     signatures, ``leaf_node_source = key_package``, the lifetime (skipped when ``now`` is
     None), every leaf extension listed in the capabilities, and init key != leaf key.
-    Unknown and GREASE values in the capabilities are accepted.
+    Unknown and GREASE values in the capabilities are accepted. ``check_leaf=False``
+    leaves the leaf's signature and extension list to a caller that validates the leaf
+    against a group anyway (:func:`mls.tree_validation.validate_leaf_node`).
     """
     if key_package.version != ProtocolVersion.MLS10:
         raise InvalidMessage(f"KeyPackage version {key_package.version} is not mls10")
@@ -231,10 +234,11 @@ def validate_key_package(
         raise InvalidMessage("KeyPackage signature does not verify") from None
     if leaf.leaf_node_source != LeafNodeSource.KEY_PACKAGE or leaf.lifetime is None:
         raise InvalidMessage("a KeyPackage's leaf node must have leaf_node_source key_package")
-    verify_leaf_node_signature(suite, leaf)
+    if check_leaf:
+        verify_leaf_node_signature(suite, leaf)
+        check_extensions_listed(leaf)
     if now is not None:
         check_lifetime(leaf.lifetime, now, clock_skew)
-    check_extensions_listed(leaf)
     if key_package.init_key == leaf.encryption_key:
         raise InvalidMessage("KeyPackage init_key equals its leaf encryption_key")
     return suite

@@ -217,6 +217,7 @@ class ProposalRules:
             now=self.now,
             cipher_suite=self.context.cipher_suite,
             clock_skew=self.clock_skew,
+            check_leaf=False,  # validate_leaf_node below checks the leaf
         )
         if key_package.version != self.context.version:
             raise InvalidMessage("KeyPackage version differs from the group's")

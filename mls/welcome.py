@@ -53,7 +53,7 @@ from mls.welcome_crypto import (
     decrypt_group_info,
     decrypt_group_secrets,
     encrypt_group_info,
-    encrypt_group_secrets,
+    encrypt_group_secrets_many,
     sign_group_info,
     verify_group_info,
 )
@@ -92,21 +92,13 @@ def build_welcome(
     """One Welcome for every new member: the GroupInfo encrypted once under the welcome
     secret, and per member the GroupSecrets under its KeyPackage's init key."""
     encrypted_info = encrypt_group_info(suite, group_info, secrets.welcome_secret)
-    entries = []
+    recipients = []
     for add in adds:
         path = None if path_secret_for is None else PathSecret(path_secret_for(add.leaf_index))
-        group_secrets = GroupSecrets(secrets.joiner_secret, path, tuple(psks))
         kp = add.key_package
-        entries.append(
-            encrypt_group_secrets(
-                suite,
-                kp.init_key,
-                key_package_ref(suite, kp),
-                group_secrets,
-                encrypted_info,
-                rng=rng,
-            )
-        )
+        group_secrets = GroupSecrets(secrets.joiner_secret, path, tuple(psks))
+        recipients.append((kp.init_key, key_package_ref(suite, kp), group_secrets))
+    entries = encrypt_group_secrets_many(suite, recipients, encrypted_info, rng=rng)
     return Welcome(suite.cipher_suite, tuple(entries), encrypted_info)
 
 

@@ -14,6 +14,7 @@ what the ``welcome`` test vectors check on their own.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from mls.crypto import DEFAULT_RNG, Suite
 from mls.errors import DecodeError, InvalidMessage
@@ -58,6 +59,27 @@ def encrypt_group_secrets(
         init_key, "Welcome", encrypted_group_info, group_secrets.to_bytes(), rng
     )
     return EncryptedGroupSecrets(key_package_ref, HPKECiphertext(kem_output, ciphertext))
+
+
+def encrypt_group_secrets_many(
+    suite: Suite,
+    recipients: Sequence[tuple[bytes, bytes, GroupSecrets]],
+    encrypted_group_info: bytes,
+    *,
+    rng: Rng = DEFAULT_RNG,
+) -> list[EncryptedGroupSecrets]:
+    """:func:`encrypt_group_secrets` for many ``(init_key, key_package_ref, secrets)``;
+    the HPKE context (the whole encrypted GroupInfo, tree included) is hashed once."""
+    sealed = suite.encrypt_with_label_many(
+        [(init_key, secrets.to_bytes()) for init_key, _, secrets in recipients],
+        "Welcome",
+        encrypted_group_info,
+        rng,
+    )
+    return [
+        EncryptedGroupSecrets(ref, HPKECiphertext(kem_output, ciphertext))
+        for (_, ref, _), (kem_output, ciphertext) in zip(recipients, sealed, strict=True)
+    ]
 
 
 def decrypt_group_secrets(
