@@ -242,7 +242,7 @@ class RatchetTree:
         if not 0 <= i < self.leaf_count:
             raise UsageError(f"leaf {i} is outside a tree of {self.leaf_count} leaves")
         ancestors = leaf_ancestors(i, len(self._nodes))
-        below = [2 * i, *ancestors[:-1]]
+        below = [2 * i, *ancestors][: len(ancestors)]  # each ancestor's child on the path
         # The copath child mirrors the path child around their parent: 2p - x.
         return [(NodeIndex(p), NodeIndex(2 * p - x)) for p, x in zip(ancestors, below, strict=True)]
 

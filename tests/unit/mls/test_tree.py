@@ -36,6 +36,8 @@ def test_a_new_tree_has_one_leaf() -> None:
     assert tree.leaf(L(0)) == leaf
     assert tree.tree_hash() == SUITE.hash(leaf_hash_input(0, leaf))
     assert list(tree.members()) == [(0, leaf)]
+    assert tree.direct_path(L(0)) == [] == tree.filtered_direct_path(L(0))
+    assert tree.resolution(X(0)) == [0]
 
 
 def test_adds_fill_the_leftmost_blank_and_extend_a_full_tree() -> None:

@@ -180,6 +180,19 @@ def test_external_commit_leaf_needs_a_template() -> None:
         assert received.commit_secret == prepared.commit_secret
 
 
+def test_a_lone_member_commits_an_empty_path() -> None:
+    founder = new_identity(SUITE, b"alone")
+    tree = RatchetTree.create(SUITE, founder.leaf)
+    prepared = create_update_path(
+        tree, L(0), group_id=GROUP_ID, signature_private_key=founder.signature_private_key
+    )
+    path = encrypt_path_secrets(prepared, context(prepared.tree, 1))
+    assert path.nodes == () and prepared.path == ()
+    assert path.leaf_node.parent_hash == b""
+    assert merge_update_path(tree, L(0), path, group_id=GROUP_ID) == prepared.tree
+    assert len(prepared.commit_secret) == SUITE.nh
+
+
 def test_deterministic_with_a_leaf_secret() -> None:
     g = Group.create(SUITE, 3)
     priv = g.identities[L(0)].signature_private_key
