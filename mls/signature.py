@@ -1,7 +1,8 @@
 """The signature schemes of the MLS suites: Ed25519, Ed448 and ECDSA (DER signatures).
 
 Keys are bytes in the encodings RFC 9420 and its vectors use: EdDSA private keys are the
-raw seed, ECDSA private keys big-endian scalars, ECDSA public keys uncompressed points.
+raw seed, ECDSA private keys big-endian scalars, ECDSA public keys uncompressed points
+(compressed ones are accepted for verifying, as ts-mls sends them).
 ECDSA signs deterministically (RFC 6979), so signing needs no randomness.
 """
 
@@ -112,7 +113,7 @@ class Ecdsa(Signer):
         return _ec_private(self.curve, private_key).sign(message, self._sign_alg)
 
     def verify(self, public_key: bytes, message: bytes, signature: bytes) -> None:
-        key = curves.public_key(self.curve, public_key)
+        key = _ec_public(self.curve, public_key)
         try:
             key.verify(signature, message, self._verify_alg)
         except InvalidSignature:  # also raised for malformed DER
@@ -135,6 +136,18 @@ def _ec_private(curve: curves.Curve, data: bytes) -> ec.EllipticCurvePrivateKey:
     if 0 < len(data) < curve.scalar_size:
         data = data.rjust(curve.scalar_size, b"\0")
     return curves.private_key(curve, data)
+
+
+@lru_cache(maxsize=1024)
+def _ec_public(curve: curves.Curve, data: bytes) -> ec.EllipticCurvePublicKey:
+    # Section 5.1.1 asks for uncompressed points, but ts-mls (and so its users) sends
+    # compressed SEC1 points as signature keys; verifying with them is just as safe.
+    if len(data) == (curve.point_size + 1) // 2 and data[:1] in (b"\x02", b"\x03"):
+        try:
+            return ec.EllipticCurvePublicKey.from_encoded_point(curve.curve, data)
+        except ValueError:
+            raise InvalidMessage(f"{curve.name} public key is not on the curve") from None
+    return curves.public_key(curve, data)
 
 
 def make_signer(scheme: SignatureScheme) -> Signer:
