@@ -52,7 +52,8 @@ class OutgoingEvent:
     event_json: str
     relays: tuple[str, ...]
     purpose: str  # "message", "commit", "welcome", "key_package", ...
-    after_id: int | None = None
+    after_id: int | None = None  # publish only once that stored outbox entry was sent
+    after_index: int | None = None  # ... or once the event at this position of the same call
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,24 +121,32 @@ def record_outgoing(
     """Store what we are about to publish, with the state that produced it, atomically.
 
     The state must be durable before the event leaves: publishing first and crashing would
-    reuse a sender-ratchet generation (a nonce) on the next start.
+    reuse a sender-ratchet generation (a nonce) on the next start. A commit and the Welcomes
+    that must wait for its relay OK go in one call (the Welcomes with ``after_index``), so a
+    crash can never keep the commit and lose its Welcomes.
     """
     _require_transaction(conn)
     revision = None if state is None else groups.write_state(conn, state, now=now)
     seqs = tuple(
         seq for seq in (messages.insert(conn, m, now=now) for m in new_messages) if seq is not None
     )
-    ids = tuple(
-        outbox.enqueue(
-            conn,
-            event_id=event.event_id,
-            event_json=event.event_json,
-            relays=event.relays,
-            purpose=event.purpose,
-            now=now,
-            mls_group_id=mls_group_id,
-            after_id=event.after_id,
+    ids: list[int] = []
+    for event in events:
+        after = event.after_id
+        if event.after_index is not None:
+            if not 0 <= event.after_index < len(ids):
+                raise StorageBug("after_index must name an earlier event of the same call")
+            after = ids[event.after_index]
+        ids.append(
+            outbox.enqueue(
+                conn,
+                event_id=event.event_id,
+                event_json=event.event_json,
+                relays=event.relays,
+                purpose=event.purpose,
+                now=now,
+                mls_group_id=mls_group_id,
+                after_id=after,
+            )
         )
-        for event in events
-    )
-    return Recorded(outbox_ids=ids, revision=revision, message_seqs=seqs)
+    return Recorded(outbox_ids=tuple(ids), revision=revision, message_seqs=seqs)

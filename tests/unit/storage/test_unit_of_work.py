@@ -157,3 +157,21 @@ async def test_record_outgoing_stores_state_message_and_outbox(db: Database) -> 
     assert due[0].mls_group_id == group
     assert (await db.run(groups.load_state, group)).state.data == b"ratchet advanced"
     assert recorded.revision == 1 and len(recorded.message_seqs) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_commit_and_its_welcomes_in_one_call(db: Database) -> None:
+    await db.transact(groups.create, new_group(), now=1)
+    events = (
+        OutgoingEvent(hexid("commit"), "{}", ("wss://g",), "commit"),
+        OutgoingEvent(hexid("w1"), "{}", ("wss://a",), "welcome", after_index=0),
+        OutgoingEvent(hexid("w2"), "{}", ("wss://b",), "welcome", after_index=0),
+    )
+    recorded = await db.transact(record_outgoing, events, now=5, mls_group_id=gid("g"))
+    commit_id, *welcome_ids = recorded.outbox_ids
+    assert [e.id for e in await db.run(outbox.due, now=5)] == [commit_id]
+    await db.transact(outbox.mark_sent, commit_id, ["wss://g"], now=6)
+    assert [e.id for e in await db.run(outbox.due, now=6)] == welcome_ids
+    bad = (OutgoingEvent(hexid("x"), "{}", (), "welcome", after_index=0),)
+    with pytest.raises(StorageBug, match="after_index"):
+        await db.transact(record_outgoing, bad, now=7)
