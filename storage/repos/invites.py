@@ -35,9 +35,9 @@ def _invite(row: Any) -> Invite:
 def add(conn: Connection, invite: Invite) -> bool:
     """Store an invite unless its gift wrap was seen before. True when stored."""
     cur = conn.execute(
-        "INSERT OR IGNORE INTO invites (wrapper_event_id, rumor_id, inviter, welcome,"
+        "INSERT INTO invites (wrapper_event_id, rumor_id, inviter, welcome,"
         " received_at, mls_group_id, nostr_group_id, group_name, key_package_ref, relays, state,"
-        " decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (
             invite.wrapper_event_id,
             invite.rumor_id,

@@ -52,7 +52,7 @@ def from_row(row: Any) -> Message:
 
 # A message whose deletion arrived first is stored already deleted (content dropped).
 _INSERT = (
-    "INSERT OR IGNORE INTO messages (mls_group_id, rumor_id, event_id, kind, author, content,"
+    "INSERT INTO messages (mls_group_id, rumor_id, event_id, kind, author, content,"
     " tags, reply_to, created_at, epoch, status, is_read, received_at, deleted_at)"
     " SELECT :g, :rumor_id, :event_id, :kind, :author,"
     " CASE WHEN d.created_at IS NULL THEN :content ELSE '' END,"
@@ -60,6 +60,7 @@ _INSERT = (
     " :reply_to, :created_at, :epoch, :status, :is_read, :now, d.created_at"
     " FROM (SELECT 1) LEFT JOIN deletions d ON d.mls_group_id = :g"
     " AND d.target_rumor_id = :rumor_id AND d.author = :author"
+    " WHERE true ON CONFLICT DO NOTHING"  # duplicates only: a CHECK failure still raises
 )
 
 
@@ -193,9 +194,10 @@ def mark_invalidated(conn: Connection, mls_group_id: bytes, *, after_epoch: int)
 def add_reaction(conn: Connection, mls_group_id: bytes, reaction: Reaction) -> bool:
     """Store a kind 7 unless known or already deleted by its author. True when stored."""
     cur = conn.execute(
-        "INSERT OR IGNORE INTO reactions (mls_group_id, rumor_id, target_rumor_id, author,"
+        "INSERT INTO reactions (mls_group_id, rumor_id, target_rumor_id, author,"
         " content, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM"
-        " deletions WHERE mls_group_id = ?1 AND target_rumor_id = ?2 AND author = ?4)",
+        " deletions WHERE mls_group_id = ?1 AND target_rumor_id = ?2 AND author = ?4)"
+        " ON CONFLICT DO NOTHING",
         (
             mls_group_id,
             reaction.rumor_id,
@@ -235,8 +237,8 @@ def apply_deletion(conn: Connection, mls_group_id: bytes, deletion: Deletion) ->
     also removes it from the search index.
     """
     conn.execute(
-        "INSERT OR IGNORE INTO deletions (mls_group_id, target_rumor_id, author, rumor_id,"
-        " created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO deletions (mls_group_id, target_rumor_id, author, rumor_id, created_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (
             mls_group_id,
             deletion.target_rumor_id,

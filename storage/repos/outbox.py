@@ -55,9 +55,9 @@ def enqueue(
 ) -> int:
     """Store an event to publish (idempotent on event id); returns the entry id."""
     conn.execute(
-        "INSERT OR IGNORE INTO outbox (event_id, event_json, relays, purpose, mls_group_id,"
+        "INSERT INTO outbox (event_id, event_json, relays, purpose, mls_group_id,"
         " after_id, state, next_attempt_at, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
         (
             event_id,
             event_json,

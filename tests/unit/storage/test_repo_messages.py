@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from storage import Connection
+import pytest
+
+from storage import Connection, StorageBug
+from storage.connection import translate_errors
 from storage.repos import groups, messages
 from storage.rows import Deletion, DeliveryStatus, PageCursor, Reaction
 from tests.helpers.storage_factories import ALICE, BOB, CAROL, chat, hexid, new_group, rumor
@@ -150,3 +153,12 @@ def test_insert_many_skips_duplicates(conn: Connection, group: bytes) -> None:
     batch = [chat(group, n) for n in range(10)]
     assert messages.insert_many(conn, batch, now=1) == 10
     assert messages.insert_many(conn, [*batch[5:], chat(group, 10)], now=2) == 1
+
+
+def test_invalid_rows_raise_instead_of_vanishing_as_duplicates(
+    conn: Connection, group: bytes
+) -> None:
+    bad = dataclasses.replace(chat(group, 1), author="not a pubkey")
+    with pytest.raises(StorageBug), translate_errors():
+        messages.insert(conn, bad, now=1)
+    assert messages.count(conn) == 0
