@@ -6,12 +6,14 @@ API (``x`` is a :class:`~mls.types.NodeIndex`, ``i`` a :class:`~mls.types.LeafIn
     tree = RatchetTree.from_bytes(suite, data)           # ``optional<Node> ratchet_tree<V>``
     tree = RatchetTree.from_nodes(suite, nodes)          # same, already decoded
     tree.to_bytes(); tree.to_nodes()                     # trailing blanks dropped
-    tree.suite, tree.leaf_count, tree.width, tree.member_count
+    tree.suite, tree.leaf_count, tree.width, tree.root, tree.member_count
     tree.node(x); tree.leaf(i); tree.parent_node(x)      # None when blank
     tree.members()                                       # iterator of (i, LeafNode)
     tree.resolution(x, exclude=leaves)                   # list of x
-    tree.filtered_direct_path(i)                         # list of (x, copath child of x)
+    tree.resolution_size(x)                              # memoized, O(1) amortized
+    tree.direct_path(i); tree.filtered_direct_path(i)    # lists of (x, copath child of x)
     tree.tree_hash(); tree.node_hash(x)                  # memoized per node
+    tree.original_tree_hash(x, removed_leaves)           # section 7.9
     tree.find_encryption_key(key) -> x | None            # O(1), every node
     tree.find_signature_key(key) -> i | None             # O(1), leaves
     tree.find_identity(identity) -> list of i            # basic credentials

@@ -247,6 +247,8 @@ def decrypt_update_path(
     me = keys.leaf_index
     if me == sender:
         raise UsageError("a committer keeps its own path from create_update_path")
+    if me in exclude:
+        raise UsageError("a member added by this commit joins through the Welcome")
     suite = tree.suite
     path = tree.filtered_direct_path(sender)
     if len(update_path.nodes) != len(path):

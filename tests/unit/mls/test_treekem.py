@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from random import Random
 
 import pytest
 
 from mls.codec import Reader
 from mls.crypto import Suite, get_suite
 from mls.errors import DecodeError, InvalidMessage, UsageError
-from mls.messages import HPKECiphertext, LeafNodeSource, UpdatePath, UpdatePathNode
+from mls.messages import (
+    HPKECiphertext,
+    LeafNodeSource,
+    Node,
+    ParentNode,
+    UpdatePath,
+    UpdatePathNode,
+)
 from mls.tree import RatchetTree
+from mls.tree_draft import leaf_ancestors
 from mls.tree_private import TreePrivateKeys
 from mls.tree_validation import validate_tree, verify_parent_hashes
 from mls.treekem import (
+    _locate,
     create_update_path,
     decrypt_update_path,
     encrypt_path_secrets,
@@ -72,6 +82,9 @@ def test_new_members_get_no_ciphertext() -> None:
         decrypt_update_path(merged, g.keys[L(2)], L(0), without, gc)
     received = decrypt_update_path(merged, g.keys[L(2)], L(0), without, gc, exclude=added)
     assert received.commit_secret == prepared.commit_secret
+    newcomer = TreePrivateKeys(added[0], b"\x00" * 32)
+    with pytest.raises(UsageError, match="Welcome"):
+        decrypt_update_path(merged, newcomer, L(0), without, gc, exclude=added)
     assert prepared.path_secret_for(added[0]) == prepared.path_secrets[1]
 
 
@@ -285,3 +298,49 @@ def test_processing_a_commit_rehashes_log_n_nodes(monkeypatch: pytest.MonkeyPatc
     assert merged == prepared.tree
     # 10 parent hashes + 11 tree hashes along the path (signature hashing is not Suite.hash).
     assert created == calls[0] == 21
+
+
+def _random_tree(rnd: Random, n: int, exclude: set[int]) -> RatchetTree:
+    """``n`` members; random parents with random unmerged leaves, and the ``exclude``d
+    (just added) leaves unmerged at every non-blank ancestor, as an Add leaves them."""
+    nodes: list[Node | None] = [fake_leaf(x) if x % 2 == 0 else None for x in range(2 * n - 1)]
+    width = RatchetTree.from_nodes(SUITE, nodes).width
+    nodes += [None] * (width - len(nodes))
+    for x in range(1, width, 2):
+        if rnd.random() < 0.5:
+            reach = (1 << ((x ^ (x + 1)).bit_length() - 1)) - 1
+            below = range((x - reach) >> 1, min(n, ((x + reach) >> 1) + 1))
+            unmerged = [u for u in below if u in exclude or rnd.random() < 0.3]
+            nodes[x] = ParentNode(rnd.randbytes(32), b"", tuple(unmerged))
+    while nodes[-1] is None:
+        nodes.pop()
+    return RatchetTree.from_nodes(SUITE, nodes)
+
+
+def test_ciphertext_position_matches_the_listed_resolution() -> None:
+    """``_locate`` walks one path using resolution sizes; on random trees it must pick
+    the same resolution entry, at the same position, as a scan of the resolution."""
+    rnd = Random(7)
+    checked = 0
+    for _ in range(300):
+        n = rnd.choice([2, 3, 5, 8, 13, 16, 31])
+        me = rnd.randrange(n)
+        exclude = {u for u in range(n) if u != me and rnd.random() < 0.2}
+        tree = _random_tree(rnd, n, exclude)
+        ancestors = leaf_ancestors(me, tree.width)
+        path_keys = {}
+        for a in ancestors:
+            node = tree.parent_node(X(a))
+            if node is not None and me not in node.unmerged_leaves:
+                path_keys[X(a)] = (node.encryption_key, b"priv%d" % a)
+        keys = TreePrivateKeys(L(me), b"leaf", path_keys)
+        for top in [2 * me, *ancestors[:-1]]:  # every node holding me but the root
+            listed = tree.resolution(X(top), [L(u) for u in exclude])
+            expected = next(
+                (i, keys.private_key_for(tree, y))
+                for i, y in enumerate(listed)
+                if keys.private_key_for(tree, y) is not None
+            )
+            assert _locate(tree, keys, X(top), sorted(exclude)) == expected
+            checked += 1
+    assert checked > 600
