@@ -21,7 +21,6 @@ from storage.errors import (
     InvalidPassphrase,
     SchemaTooNew,
     StorageBug,
-    StorageError,
     StorageUnavailable,
     classify,
 )
@@ -277,7 +276,7 @@ def _fsync_dir(path: Path) -> None:
 __all__ = [
     "PINNED",
     "CipherProfile",
-    "StorageError",
+    "DRIVER_ERRORS",
     "check_passphrase",
     "configure",
     "connect",
