@@ -27,7 +27,7 @@ from dataclasses import fields
 
 from mls.codec import Reader, Writer, decode_all
 from mls.crypto import Suite, get_suite
-from mls.errors import DecodeError, InvalidMessage, UsageError
+from mls.errors import DecodeError, InvalidMessage, UnsupportedError, UsageError
 from mls.group_state import GroupConfig, GroupState, LeafSource, PastEpoch
 from mls.key_schedule import EpochSecrets
 from mls.messages import (
@@ -97,7 +97,7 @@ def load_group(blob: bytes) -> GroupState:
     """Restore a state from :func:`dump_group` bytes; ``DecodeError`` if they are bad."""
     try:
         return decode_all(blob, _pull_state)
-    except (UsageError, InvalidMessage, ValueError) as exc:
+    except (UsageError, InvalidMessage, UnsupportedError, ValueError) as exc:
         raise DecodeError(f"group snapshot is inconsistent: {exc}") from None
 
 

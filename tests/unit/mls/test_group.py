@@ -1,0 +1,241 @@
+"""The group engine end to end with members of our own implementation: stage-then-merge
+commits, past epochs, every proposal type, external joins, exporters, every suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from mls.errors import InvalidMessage, UsageError
+from mls.group import (
+    ApplicationMessage,
+    CommitProcessed,
+    GroupConfig,
+    LeafChanges,
+    ProposalReceived,
+    commit,
+    group_info,
+    join_by_external_commit,
+    join_from_welcome,
+    process,
+    propose,
+    propose_add,
+    propose_self_remove,
+    propose_update,
+    protect,
+    remove_members,
+    self_update,
+    update_extensions,
+)
+from mls.messages import (
+    Add,
+    Credential,
+    Extension,
+    PreSharedKey,
+    PreSharedKeyID,
+    ReInit,
+    WireFormat,
+)
+from tests.helpers.mls_members import MARMOT_DATA, NOW, Members, key_package
+
+SUITES = range(1, 8)
+
+
+@pytest.mark.parametrize("cs", SUITES)
+def test_lifecycle_in_every_suite(cs: int) -> None:
+    g = Members.create(["alice", "bob", "carol"], cs, seed=cs)
+    g.agree()
+    message, g.states["alice"] = protect(g["alice"], b"hello", authenticated_data=b"ad")
+    for name, result in g.deliver("alice", message).items():
+        assert isinstance(result, ApplicationMessage), name
+        assert (result.data, result.authenticated_data, result.sender) == (b"hello", b"ad", 0)
+        assert result.credential == Credential.basic(b"alice")
+    g.apply("bob", self_update(g["bob"], rng=g.rng))
+    g.agree()
+    results = g.apply("carol", remove_members(g["carol"], [g["alice"].own_leaf], rng=g.rng))
+    assert isinstance(results["alice"], CommitProcessed) and results["alice"].removed_self
+    assert not g["alice"].active
+    del g.states["alice"]
+    g.agree()
+    assert g["bob"].tree.member_count == 2
+
+
+def test_pending_commit_leaves_the_state_unchanged() -> None:
+    g = Members.create(["alice", "bob"])
+    before = g["alice"]
+    pending = self_update(before, rng=g.rng)
+    assert before.epoch == 1 and pending.next_state.epoch == 2
+    assert pending.summary.epoch == 2 and pending.summary.sender_leaf == before.own_leaf
+    # Discard it: the old state still talks to bob, and a fresh commit works.
+    message, alice = protect(before, b"still epoch 1")
+    result, g.states["bob"] = process(g["bob"], message)
+    assert isinstance(result, ApplicationMessage) and result.epoch == 1
+    second = self_update(alice, rng=g.rng)
+    g.apply("alice", second)
+    g.agree()
+    # The discarded commit is now of an old epoch for bob.
+    with pytest.raises(InvalidMessage, match="epoch"):
+        process(g["bob"], pending.message)
+
+
+@pytest.mark.parametrize("wire_format", [WireFormat.PUBLIC_MESSAGE, WireFormat.PRIVATE_MESSAGE])
+def test_commit_wire_formats_and_paths(wire_format: WireFormat) -> None:
+    g = Members.create(["alice", "bob", "carol"])
+    kp = key_package("dave", rng=g.rng)
+    pending = commit(g["bob"], proposals=[], path=True, wire_format=wire_format, rng=g.rng)
+    assert pending.message.wire_format == wire_format
+    g.apply("bob", pending)
+    g.agree()
+    no_path = commit(g["carol"], proposals=[Add(kp.key_package)], path=False, rng=g.rng)
+    assert no_path.summary.path_leaf is None
+    g.apply("carol", no_path)
+    g.agree()
+    with pytest.raises(UsageError, match="UpdatePath"):
+        commit(g["alice"], path=False)  # an empty commit needs a path
+
+
+def test_late_application_messages_of_past_epochs() -> None:
+    g = Members.create(["alice", "bob"], config=GroupConfig(max_past_epochs=2))
+    late = []
+    for _ in range(3):
+        message, g.states["alice"] = protect(g["alice"], b"epoch %d" % g["alice"].epoch)
+        late.append(message)
+        g.apply("alice", self_update(g["alice"], rng=g.rng))
+    bob = g["bob"]
+    assert bob.retained_epochs() == (4, 3, 2)
+    with pytest.raises(InvalidMessage, match="epoch 1"):
+        process(bob, late[0])  # older than the two retained epochs
+    for message, epoch in zip(late[1:], (2, 3), strict=True):
+        result, bob = process(bob, message)
+        assert isinstance(result, ApplicationMessage)
+        assert (result.epoch, result.data) == (epoch, b"epoch %d" % epoch)
+    with pytest.raises(InvalidMessage):
+        process(bob, late[2])  # each key decrypts once
+    assert bob.export_at(3, "x", b"c", 16) == g["alice"].export_at(3, "x", b"c", 16)
+    assert bob.export("x", b"c", 16) == g["alice"].export("x", b"c", 16)
+    with pytest.raises(UsageError):
+        bob.export_at(1, "x", b"", 16)
+
+
+def test_proposals_by_reference_update_and_self_remove() -> None:
+    g = Members.create(["alice", "bob", "carol", "dave"])
+    message, g.states["bob"] = propose_update(g["bob"], rng=g.rng)
+    received = g.deliver("bob", message)
+    assert all(isinstance(r, ProposalReceived) for r in received.values())
+    message, g.states["carol"] = propose_self_remove(g["carol"], rng=g.rng)
+    assert message.wire_format == WireFormat.PUBLIC_MESSAGE
+    g.deliver("carol", message)
+    pending = commit(g["alice"], rng=g.rng)
+    summary = pending.summary
+    assert [u.leaf_index for u in summary.updates] == [g["bob"].own_leaf]
+    assert [(r.leaf_index, r.self_remove) for r in summary.removes] == [(2, True)]
+    results = g.apply("alice", pending)
+    assert results["carol"].removed_self  # type: ignore[union-attr]
+    del g.states["carol"]
+    g.agree()
+    # Bob's leaf now holds the key of his Update: he still decrypts path secrets.
+    g.apply("dave", self_update(g["dave"], rng=g.rng))
+    g.agree()
+
+
+def test_committer_cannot_commit_its_own_self_remove_or_update() -> None:
+    g = Members.create(["alice", "bob"])
+    _, alice = propose_self_remove(g["alice"])
+    pending = commit(alice, rng=g.rng)  # our own SelfRemove is left out
+    assert pending.summary.removes == ()
+    with pytest.raises(UsageError):
+        commit(g["alice"], proposals=[propose_update(g["alice"])[1].proposals[0].proposal])
+
+
+def test_group_context_extensions_carry_unknown_extensions() -> None:
+    data = Extension(MARMOT_DATA, b"\x00\x02opaque marmot bytes")
+    g = Members.create(["alice", "bob"], extensions=[data])
+    assert g["bob"].extensions == (data,)
+    new = Extension(MARMOT_DATA, b"renamed")
+    results = g.apply("bob", update_extensions(g["bob"], [new], rng=g.rng))
+    assert results["alice"].extensions == (new,)  # type: ignore[union-attr]
+    assert g["alice"].extensions == (new,)
+    g.agree()
+    with pytest.raises(InvalidMessage, match="support"):
+        update_extensions(g["bob"], [Extension(0x7777, b"")])
+
+
+def test_external_psk_and_resumption_psk() -> None:
+    g = Members.create(["alice", "bob"])
+    psk_id = PreSharedKeyID.external(b"shared", bytes(32))
+    psks = {b"shared": b"secret value"}
+    message, g.states["bob"] = propose(g["bob"], PreSharedKey(psk_id))
+    result, alice = process(g["alice"], message, psks=psks)
+    assert isinstance(result, ProposalReceived)
+    pending = commit(alice, psks=psks, rng=g.rng)
+    assert pending.summary.psks == (psk_id,)
+    with pytest.raises(InvalidMessage, match="PSK"):
+        process(g["bob"], pending.message)  # bob lacks the PSK value
+    result, bob = process(g["bob"], pending.message, psks=psks)
+    assert bob.epoch_authenticator == pending.next_state.epoch_authenticator
+    # A resumption PSK of the epoch before, which both members retain.
+    resumption = PreSharedKeyID.resumption(1, bob.group_id, 1, bytes(32))  # type: ignore[arg-type]
+    pending = commit(pending.next_state, proposals=[PreSharedKey(resumption)], rng=g.rng)
+    _, bob = process(bob, pending.message)
+    assert bob.epoch_authenticator == pending.next_state.epoch_authenticator
+
+
+def test_reinit_ends_the_group() -> None:
+    g = Members.create(["alice", "bob"])
+    reinit = ReInit(b"new group", 1, 1, ())
+    results = g.apply("alice", commit(g["alice"], proposals=[reinit], rng=g.rng))
+    assert results["bob"].reinit == reinit  # type: ignore[union-attr]
+    with pytest.raises(UsageError):
+        protect(g["bob"], b"too late")
+
+
+@pytest.mark.parametrize("cs", [1, 2])
+def test_external_commit_join_and_resync(cs: int) -> None:
+    g = Members.create(["alice", "bob"], cs, seed=7)
+    info = group_info(g["alice"])
+    message, eve = join_by_external_commit(info, Credential.basic(b"eve"), rng=g.rng)
+    results = g.deliver("eve", message)
+    assert all(r.external and r.adds == () for r in results.values())  # type: ignore[union-attr]
+    g.states["eve"] = eve
+    g.agree()
+    message, g.states["alice"] = protect(g["alice"], b"welcome eve")
+    assert g.deliver("alice", message)["eve"].data == b"welcome eve"  # type: ignore[union-attr]
+    # Eve lost her state: she rejoins, replacing her old leaf.
+    old = eve.own_leaf
+    message, eve2 = join_by_external_commit(
+        group_info(g["bob"], ratchet_tree=False),
+        Credential.basic(b"eve"),
+        ratchet_tree=g["bob"].tree.to_bytes(),
+        remove_leaf=old,
+        rng=g.rng,
+    )
+    results = g.deliver("eve", message, skip=["eve"])
+    assert [r.leaf_index for r in results["alice"].removes] == [old]  # type: ignore[union-attr]
+    g.states["eve"] = eve2
+    g.agree()
+    with pytest.raises(InvalidMessage, match="old leaf"):
+        join_by_external_commit(
+            group_info(g["bob"]), Credential.basic(b"mallory"), remove_leaf=0, rng=g.rng
+        )
+
+
+def test_new_signature_key_in_a_self_update() -> None:
+    g = Members.create(["alice", "bob"])
+    new_priv, new_pub = g["bob"].suite.generate_signature_key_pair(g.rng)
+    g.apply("bob", self_update(g["bob"], leaf=LeafChanges(signature_priv=new_priv), rng=g.rng))
+    assert g["bob"].signature_public_key == new_pub
+    assert g["alice"].member(g["bob"].own_leaf).signature_key == new_pub  # type: ignore[union-attr]
+    message, g.states["bob"] = protect(g["bob"], b"signed with the new key")
+    assert g.deliver("bob", message)["alice"].data == b"signed with the new key"  # type: ignore[union-attr]
+
+
+def test_propose_add_then_commit_by_reference() -> None:
+    g = Members.create(["alice", "bob"])
+    kp = key_package("carol", rng=g.rng)
+    message, g.states["bob"] = propose_add(g["bob"], kp.key_package, now=NOW)
+    g.deliver("bob", message)
+    pending = commit(g["alice"], rng=g.rng)
+    assert [a.key_package for a in pending.summary.adds] == [kp.key_package]
+    g.apply("alice", pending)
+    assert pending.welcome is not None
+    g.states["carol"] = join_from_welcome(pending.welcome, kp)
+    g.agree()
