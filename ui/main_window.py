@@ -6,6 +6,8 @@ keyboard shortcuts, notifications and the unread count in the title.
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QSplitter, QStackedWidget, QWidget
@@ -164,12 +166,15 @@ class MainWindow(QMainWindow):
         except BackendError as error:
             self.toast.show_message(error.message)
 
+    def _switch_to(self, account: AccountView) -> None:
+        spawn(self._switch(account), self.toast.show_message)
+
     def _account_menu(self) -> None:
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         current = self.session.account.pubkey if self.session.account else ""
         for account in self.accounts:
-            action = menu.addAction(account.name, lambda a=account: spawn(self._switch(a)))
+            action = menu.addAction(account.name, partial(self._switch_to, account))
             action.setCheckable(True)
             action.setChecked(account.pubkey == current)
         menu.addAction("Add account…", self.show_onboarding)
@@ -238,9 +243,13 @@ class MainWindow(QMainWindow):
         if self.dialog is not None:
             self.dialog.close()
         self.dialog = dialog
-        dialog.destroyed.connect(lambda: setattr(self, "dialog", None))
+        dialog.finished.connect(lambda _result: self._forget(dialog))
         dialog.open()
         return dialog
+
+    def _forget(self, dialog: Dialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
 
     def new_chat(self) -> None:
         dialog = NewChatDialog(self.session, self)

@@ -61,22 +61,18 @@ def test_first_run_creates_an_identity(
 
 
 @pytest.mark.parametrize(
-    ("name", "passphrase", "repeat", "message"),
+    "case",
     [
         ("", PASSPHRASE, PASSPHRASE, "Please tell us your name"),
         ("Alice", "short", "short", "at least 8 characters"),
         ("Alice", PASSPHRASE, PASSPHRASE + "x", "not the same"),
     ],
+    ids=["no-name", "short", "mismatch"],
 )
 def test_onboarding_explains_bad_input_inline(
-    qtbot: QtBot,
-    window: MainWindow,
-    backend: FakeBackend,
-    name: str,
-    passphrase: str,
-    repeat: str,
-    message: str,
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend, case: tuple[str, str, str, str]
 ) -> None:
+    name, passphrase, repeat, message = case
     start(qtbot, window)
     page = window.onboarding
     page.name.setText(name)

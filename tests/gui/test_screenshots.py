@@ -64,7 +64,7 @@ def test_onboarding_and_unlock(
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.unlock)
     window.unlock.passphrase.setText("not it")
     window.unlock.unlock_button.click()
-    qtbot.waitUntil(lambda: window.unlock.error.isVisible())
+    qtbot.waitUntil(window.unlock.error.isVisible)
     save(window, f"unlock-wrong-passphrase-{theme.value}")
 
 

@@ -24,7 +24,13 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPen
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from ui.delegates import message_layout as ml
 from ui.format import day_label, one_line
@@ -65,7 +71,7 @@ class MessageDelegate(QStyledItemDelegate):
     def _layout(
         self, row: MessageRow, flags: int, option: QStyleOptionViewItem
     ) -> ml.MessageLayout:
-        width = option.rect.width()
+        width = self._row_width(option)
         if width != self._width:
             self._width = width
             self._sizes.clear()
@@ -86,13 +92,22 @@ class MessageDelegate(QStyledItemDelegate):
         if not isinstance(row, MessageRow):
             return QSize(0, 0)
         flags = _flags(index)
-        if option.rect.width() == self._width:
+        width = self._row_width(option)
+        if width == self._width:
             cached = self._sizes.get(row.id)
             if cached is not None and cached[0] is row and cached[1] == flags:
                 return cached[2]
-        size = QSize(option.rect.width(), int(self._layout(row, flags, option).height))
+        size = QSize(width, int(self._layout(row, flags, option).height))
         self._sizes[row.id] = (row, flags, size)
         return size
+
+    def _row_width(self, option: QStyleOptionViewItem) -> int:
+        # Rows span the viewport. The option's rect is not a reliable width while the view
+        # lays items out, and a changing width would throw the size cache away.
+        view = self.parent()
+        if isinstance(view, QAbstractItemView):
+            return view.viewport().width()
+        return option.rect.width()
 
     def _fonts(self, option: QStyleOptionViewItem) -> ml.Fonts:
         if self._fonts_for is None or self._fonts_for[0] != option.font:

@@ -36,8 +36,8 @@ class NewGroupDialog(Dialog):
         ):
             self.column.addWidget(widget)
         self.add_close("Cancel")
-        self.create = self.add_button("Create group", "primary", "group")
-        self.create.clicked.connect(self.create_group)
+        self.create_button = self.add_button("Create group", "primary", "group")
+        self.create_button.clicked.connect(self.create_group)
         self.finish_layout()
         self.launch(self._load())
 
@@ -56,7 +56,7 @@ class NewGroupDialog(Dialog):
         if not members:
             self.error.show_error("Pick at least one person to invite.")
             return
-        with busy(self.create, "Creating…"):
+        with busy(self.create_button, "Creating…"):
             try:
                 chat = await self.backend.create_group(
                     name, members, self.description.text().strip()

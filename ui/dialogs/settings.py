@@ -77,8 +77,8 @@ class SettingsDialog(Dialog):
         c.addLayout(themes)
         c.addWidget(separator())
         c.addWidget(label("Passphrase", "section"))
-        for widget in (self.old, self.new, self.repeat, self.passphrase_note, self.change):
-            c.addWidget(widget)
+        for item in (self.old, self.new, self.repeat, self.passphrase_note, self.change):
+            c.addWidget(item)
         c.addWidget(separator())
         c.addWidget(label("Secret key", "section"))
         warning = "Your nsec is your identity: whoever has it can read your chats and act as you."

@@ -31,8 +31,11 @@ _CHAT_GETTERS: dict[int, Callable[[ChatRow], object]] = {
 
 
 class ChatListModel(KeyedListModel[ChatRow]):
-    sort_key = staticmethod(_chat_order)
+    is_sorted = True
     getters = _CHAT_GETTERS
+
+    def sort_key(self, row: ChatRow) -> tuple[int, int, str]:
+        return _chat_order(row)
 
     def key(self, row: ChatRow) -> str:
         return row.id

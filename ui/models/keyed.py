@@ -31,9 +31,10 @@ _ALL_ROLES = [int(Qt.ItemDataRole.DisplayRole), *(int(r) for r in ItemRole)]
 
 
 class KeyedListModel(QAbstractListModel, Generic[R]):
-    """Subclasses define ``key`` and ``getters`` (role -> value of a row); maybe ``sort_key``."""
+    """Subclasses define ``key`` and ``getters`` (role -> value of a row); sorted ones set
+    ``is_sorted`` and define ``sort_key``."""
 
-    sort_key: ClassVar[Callable[[Any], Any] | None] = None
+    is_sorted: ClassVar[bool] = False
     getters: ClassVar[Mapping[int, Callable[[Any], object]]] = {}
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -44,6 +45,10 @@ class KeyedListModel(QAbstractListModel, Generic[R]):
     # --- subclass hooks ---
 
     def key(self, row: R) -> str:
+        raise NotImplementedError
+
+    def sort_key(self, row: R) -> Any:
+        """Rows are kept in ascending order of this value when ``is_sorted``."""
         raise NotImplementedError
 
     def item_data(self, row: R, role: int) -> object:
@@ -102,7 +107,7 @@ class KeyedListModel(QAbstractListModel, Generic[R]):
             self._insert(self._sorted_position(row, len(self._rows)), row)
             return
         new = old
-        if self.sort_key is not None:
+        if self.is_sorted:
             rest = self._rows[:old] + self._rows[old + 1 :]
             new = bisect.bisect_left(rest, self.sort_key(row), key=self.sort_key)
         if new != old:
@@ -124,7 +129,7 @@ class KeyedListModel(QAbstractListModel, Generic[R]):
     def set_rows(self, rows: Iterable[R]) -> None:
         """Make the model hold exactly ``rows`` with the fewest structural changes."""
         new = list(rows)
-        if self.sort_key is not None:
+        if self.is_sorted:
             new.sort(key=self.sort_key)
         if not self._rows:
             if new:
@@ -164,7 +169,7 @@ class KeyedListModel(QAbstractListModel, Generic[R]):
     # --- internals ---
 
     def _sorted_position(self, row: R, default: int) -> int:
-        if self.sort_key is None:
+        if not self.is_sorted:
             return default
         return bisect.bisect_left(self._rows, self.sort_key(row), key=self.sort_key)
 

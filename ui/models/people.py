@@ -30,7 +30,7 @@ def _member_order(row: MemberRow) -> tuple[int, int, str, str]:
 class MemberListModel(KeyedListModel[MemberRow]):
     """You first, then admins, then everyone else by name."""
 
-    sort_key = staticmethod(_member_order)
+    is_sorted = True
     getters: ClassVar[Mapping[int, Callable[[MemberRow], object]]] = {
         ItemRole.TITLE: lambda r: f"{r.name} (you)" if r.is_self else r.name,
         ItemRole.SUBTITLE: lambda r: plural(r.devices, "device"),
@@ -42,13 +42,16 @@ class MemberListModel(KeyedListModel[MemberRow]):
     def key(self, row: MemberRow) -> str:
         return row.pubkey
 
+    def sort_key(self, row: MemberRow) -> tuple[int, int, str, str]:
+        return _member_order(row)
+
 
 def _contact_order(row: ContactRow) -> tuple[str, str]:
     return (row.name.lower(), row.pubkey)
 
 
 class ContactListModel(KeyedListModel[ContactRow]):
-    sort_key = staticmethod(_contact_order)
+    is_sorted = True
     getters: ClassVar[Mapping[int, Callable[[ContactRow], object]]] = {
         ItemRole.TITLE: lambda r: r.name or short_key(r.npub),
         ItemRole.SUBTITLE: lambda r: short_key(r.npub),
@@ -59,6 +62,9 @@ class ContactListModel(KeyedListModel[ContactRow]):
 
     def key(self, row: ContactRow) -> str:
         return row.pubkey
+
+    def sort_key(self, row: ContactRow) -> tuple[str, str]:
+        return _contact_order(row)
 
 
 class InviteListModel(KeyedListModel[InviteRow]):

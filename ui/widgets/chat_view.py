@@ -8,6 +8,7 @@ per chat as a draft (saved when switching chats and shortly after typing stops).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
@@ -328,7 +329,7 @@ class ChatView(QWidget):
             menu.addAction("Reply", lambda: self.start_reply_to(row.id))
             reactions = menu.addMenu("React")
             for emoji in QUICK_REACTIONS:
-                reactions.addAction(emoji, lambda e=emoji: self.react(row.id, e))
+                reactions.addAction(emoji, partial(self.react, row.id, emoji))
         if not row.deleted:
             menu.addAction("Copy text", lambda: QGuiApplication.clipboard().setText(row.text))
         if row.own and row.status is MessageStatus.FAILED:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 
 def confirm(
-    parent: QWidget, title: str, text: str, action: str, on_accept: Callable[[], None]
+    parent: QWidget, title: str, text: str, action: str, on_accept: Callable[[], object]
 ) -> QMessageBox:
     box = QMessageBox(parent)
     box.setObjectName("ConfirmBox")
