@@ -262,10 +262,11 @@ class RatchetTree:
         self._check(x)
         return th.tree_hash(self.suite, self._nodes, self._hashes, x)
 
-    def original_tree_hash(self, x: NodeIndex, removed: Sequence[int]) -> bytes:
+    def original_tree_hash(self, x: NodeIndex, removed: Iterable[int]) -> bytes:
         """Tree hash of ``x`` with the leaves ``removed`` blanked (section 7.9)."""
         self._check(x)
-        return th.original_tree_hash(self.suite, self._nodes, self._hashes, x, removed)
+        leaves = sorted(set(removed))
+        return th.original_tree_hash(self.suite, self._nodes, self._hashes, x, leaves)
 
     # -- derivations --
     def _draft(self) -> TreeDraft:

@@ -10,7 +10,8 @@ rehashes ``O(log N)`` nodes. Invariant: when ``hashes[x]`` is set, so is every h
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 
 from mls.codec import encode_varint
 from mls.crypto import Suite
@@ -90,15 +91,15 @@ def original_tree_hash(
     nodes: Sequence[Node | None],
     hashes: list[bytes | None],
     x: int,
-    removed: Collection[int],
+    removed: Sequence[int],
 ) -> bytes:
-    """Tree hash of ``x`` with the leaves ``removed`` blanked and dropped from every
-    ``unmerged_leaves`` list (the ``original_sibling_tree_hash`` of section 7.9).
+    """Tree hash of ``x`` with the leaves ``removed`` (sorted, distinct) blanked and
+    dropped from every ``unmerged_leaves`` list (``original_sibling_tree_hash``, 7.9).
 
     Subtrees holding none of ``removed`` reuse their cached hash, as section 7.9 suggests.
     """
     first, last = subtree_leaf_span(x)
-    inside = [leaf for leaf in removed if first <= leaf <= last]
+    inside = removed[bisect_left(removed, first) : bisect_right(removed, last)]
     if not inside:
         return tree_hash(suite, nodes, hashes, x)
     if not x & 1:
@@ -108,7 +109,8 @@ def original_tree_hash(
     right = original_tree_hash(suite, nodes, hashes, x ^ (3 * half), inside)
     node = nodes[x]
     if isinstance(node, ParentNode):
-        kept = tuple(leaf for leaf in node.unmerged_leaves if leaf not in inside)
+        gone = set(inside)
+        kept = tuple(leaf for leaf in node.unmerged_leaves if leaf not in gone)
         if kept != node.unmerged_leaves:
             node = ParentNode(node.encryption_key, node.parent_hash, kept)
     else:

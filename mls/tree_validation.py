@@ -24,6 +24,7 @@ from itertools import pairwise
 from mls.errors import InvalidMessage
 from mls.messages import Credential, LeafNode, LeafNodeSource, ParentNode, RequiredCapabilities
 from mls.tree import RatchetTree
+from mls.tree_draft import leaf_ancestors
 from mls.tree_hash import parent_hash, subtree_leaf_span
 from mls.types import LeafIndex, NodeIndex
 
@@ -212,20 +213,21 @@ def validate_tree(
 
 def _check_unmerged_leaves(tree: RatchetTree) -> None:
     """Section 7.1 and 12.4.3.1: sorted, non-blank descendants, listed on the way down."""
+    listed: dict[int, tuple[int, ...]] = {}
     for x in range(1, tree.width, 2):
         node = tree.parent_node(NodeIndex(x))
-        if node is None:
-            continue
-        leaves = node.unmerged_leaves
-        if any(a >= b for a, b in pairwise(leaves)):
-            raise InvalidMessage(f"unmerged leaves of node {x} are not strictly increasing")
+        if node is not None:
+            leaves = listed[x] = node.unmerged_leaves
+            if any(a >= b for a, b in pairwise(leaves)):
+                raise InvalidMessage(f"unmerged leaves of node {x} are not strictly increasing")
+    as_sets = {x: frozenset(leaves) for x, leaves in listed.items() if leaves}
+    for x, leaves in listed.items():
         first, last = subtree_leaf_span(x)
         for u in leaves:
             if not first <= u <= last or tree.leaf(LeafIndex(u)) is None:
                 raise InvalidMessage(f"node {x} lists leaf {u}, not a member below it")
-            for y, _ in tree.direct_path(LeafIndex(u)):
+            for y in leaf_ancestors(u, tree.width):
                 if y == x:
                     break
-                between = tree.parent_node(y)
-                if between is not None and u not in between.unmerged_leaves:
+                if y in listed and u not in as_sets.get(y, ()):
                     raise InvalidMessage(f"node {y} does not list unmerged leaf {u}")
