@@ -1,11 +1,24 @@
 """The one seam between the widgets and the service layer.
 
 ``Backend`` lists every operation the UI performs. ``ui/bridge.py`` implements it over the
-real ``app`` services; the GUI tests implement it in memory. Every coroutine either completes
-or raises a ``ui.errors.BackendError`` subclass with a message for a person. Calls that need
-an account act on the active (last unlocked or switched-to) account. Names follow the CLI of
-issue 7 where one exists (``group add`` is ``add_members``, ``invites accept`` is
-``accept_invite``).
+real ``app`` services; the GUI tests implement it in memory (``tests/gui/fake_backend.py``).
+Every coroutine either completes or raises a ``ui.errors.BackendError`` subclass with a
+message for a person. Calls that need an account act on the active (last unlocked or
+switched-to) account. Names follow the CLI of issue 7 where one exists (``group add`` is
+``add_members``, ``invites accept`` is ``accept_invite``).
+
+Besides returning, changes are announced to subscribers, because other windows, devices and
+people cause the same changes:
+- ``ChatUpdated`` after anything that changes a chat-list row: a message in or out, pin,
+  archive, mute, ``mark_read``, ``save_draft``, a rename, leaving; ``ChatRemoved`` when a
+  chat is gone for good.
+- ``MessageAdded`` for every new message (ours once queued, in state SENDING) and
+  ``MessageUpdated`` for status, reactions and deletions.
+- ``MembersChanged`` after every commit that touches members, admins, name or description.
+- ``InviteAdded`` / ``InviteRemoved``, ``ContactUpdated`` (add, block, new profile),
+  ``RelayStatusChanged``, ``SyncProgress`` during catch-up, ``ErrorShown`` for failures no
+  call reports.
+Listeners run on the GUI thread (qasync: one loop for Qt and asyncio).
 """
 
 from __future__ import annotations
