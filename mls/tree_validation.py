@@ -116,7 +116,7 @@ def validate_leaf_node(
     if old is not None and leaf.encryption_key == old.encryption_key:
         raise InvalidMessage("a new leaf must change the encryption key")
     holder = tree.find_encryption_key(leaf.encryption_key)
-    if holder is not None and (leaf_index is None or old is None or holder != 2 * leaf_index):
+    if holder is not None:  # not the replaced leaf: its key was just ruled out
         raise InvalidMessage(f"encryption key already used by node {holder}")
     owner = tree.find_signature_key(leaf.signature_key)
     if owner is not None and owner != leaf_index:
