@@ -1,0 +1,273 @@
+"""What a member receives: a kind 445 event in, a typed outcome out (MIP-03).
+
+::
+
+    outcome = process_event(group, event, now=now)
+    match outcome:
+        case ApplicationReceived(group=g, rumor=r, sender=pk): ...   # kind 9, 7, 5, 44x ...
+        case ProposalHandled(group=g, auto_commit=c): ...            # publish c if set
+        case CommitApplied(group=g, removed=..., evicted=...): ...
+        case StaleCommit(epoch=e, order=o): ...                      # see policy.race_decision
+        case Rejected(error=err, group=g): ...                       # keep g if not None
+
+The checks run in MDK's order: envelope (kind, time window, ``h``, ``encoding``,
+signature), trial decryption with the current and five previous epochs' keys, the MLS
+message, then the Marmot rules: inner rumor (id, no signature, author = MLS sender),
+proposal handling, the admin policy for commits, and no past-epoch message from a member
+who has been removed since. A refused commit leaves the group as it was. Our own echoes come back as ``Rejected``: recognise them by event id first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TypeAlias
+
+from marmot.errors import InvalidGroupData, InvalidGroupEvent, MarmotError
+from marmot.group import MarmotGroup, validate_marmot_credential
+from marmot.group_data import NostrGroupData
+from marmot.group_event import MAX_EVENT_AGE, check_group_event, parse_rumor, trial_decrypt
+from marmot.operations import (
+    OutgoingCommit,
+    commit_pending_self_removes,
+    remove_leaves,
+    summarize,
+)
+from marmot.policy import CommitOrder, ProposalAction, check_commit_allowed, proposal_action
+from marmot.primitives import sha256
+from mls import group as mls_group
+from mls.errors import MlsError
+from mls.group import ApplicationMessage, CommitProcessed, ProposalReceived
+from mls.messages import (
+    ContentType,
+    MLSMessage,
+    PrivateMessage,
+    Proposal,
+    PublicMessage,
+    Remove,
+    SelfRemove,
+)
+from nostr.event import Event, UnsignedEvent
+from nostr.keys import Rng, system_rng
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationReceived:
+    """A verified inner rumor and who sent it."""
+
+    group: MarmotGroup
+    rumor: UnsignedEvent
+    sender: bytes
+    """The sender's identity (raw 32-byte Nostr key), equal to ``rumor.pubkey``."""
+    sender_leaf: int
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalHandled:
+    """A member's proposal: kept pending, ignored, or committed at once by us
+    (``auto_commit``: publish it like any own commit)."""
+
+    group: MarmotGroup
+    proposal: Proposal
+    sender: bytes
+    sender_leaf: int
+    action: ProposalAction
+    auto_commit: OutgoingCommit | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitApplied:
+    """A commit that passed the admin policy; ``group`` is the new epoch (or, when
+    ``evicted``, the old one marked inactive)."""
+
+    group: MarmotGroup
+    epoch: int
+    committer: bytes
+    committer_leaf: int
+    added: tuple[bytes, ...]
+    removed: tuple[bytes, ...]
+    group_data_changed: bool
+    evicted: bool
+    order: CommitOrder
+    content_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StaleCommit:
+    """A commit for an epoch we already left: a competitor of the commit we applied.
+
+    Compare with :func:`marmot.policy.race_decision`; on ``ROLLBACK`` process this event
+    again on the state kept from before that epoch's commit.
+    """
+
+    epoch: int
+    order: CommitOrder
+    content_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The event was refused for ``error.reason``. ``group`` is not None when processing
+    still moved our MLS state (an application message whose rumor was bad): keep it."""
+
+    error: MarmotError
+    group: MarmotGroup | None = None
+
+
+Outcome: TypeAlias = ApplicationReceived | ProposalHandled | CommitApplied | StaleCommit | Rejected
+
+
+def process_event(
+    group: MarmotGroup,
+    event: Event,
+    *,
+    now: int,
+    max_age: int = MAX_EVENT_AGE,
+    rng: Rng = system_rng,
+) -> Outcome:
+    """Process one kind 445 event of this group; never raises for bad input."""
+    try:
+        return _process(group, event, now, max_age, rng)
+    except MarmotError as exc:
+        if exc.event_id is None:
+            exc.event_id = event.id
+        return Rejected(exc)
+
+
+def _decrypt(group: MarmotGroup, event: Event, now: int, max_age: int) -> tuple[int, MLSMessage]:
+    if check_group_event(event, now=now, max_age=max_age) != group.nostr_group_id:
+        raise InvalidGroupEvent("the event belongs to another group")
+    found = trial_decrypt(event, group.group_event_keys())
+    try:
+        message = MLSMessage.from_bytes(found.mls_message)
+    except MlsError as exc:
+        raise InvalidGroupEvent(f"not an MLS message: {exc}") from None
+    body = message.body
+    if isinstance(body, PrivateMessage):
+        epoch = body.epoch
+    elif isinstance(body, PublicMessage):
+        epoch = body.content.epoch
+    else:
+        raise InvalidGroupEvent(f"a {message.wire_format.name} is not a group message")
+    if epoch != found.epoch:
+        raise InvalidGroupEvent("the MLS message's epoch is not the key's epoch")
+    return epoch, message
+
+
+def _content_type(message: MLSMessage) -> ContentType:
+    body = message.body
+    if isinstance(body, PrivateMessage):
+        return body.content_type
+    assert isinstance(body, PublicMessage)
+    return body.content.content_type
+
+
+def _process(group: MarmotGroup, event: Event, now: int, max_age: int, rng: Rng) -> Outcome:
+    epoch, message = _decrypt(group, event, now, max_age)
+    kind = _content_type(message)
+    if epoch < group.epoch and kind != ContentType.APPLICATION:
+        if kind == ContentType.COMMIT:
+            order = CommitOrder(event.created_at, event.id)
+            return StaleCommit(epoch, order, sha256(event.content.encode()))
+        raise InvalidGroupEvent(f"a proposal of past epoch {epoch}")
+    try:
+        result, state = mls_group.process(
+            group.state, message, now=now, validate_credential=validate_marmot_credential
+        )
+    except MlsError as exc:
+        raise InvalidGroupEvent(f"MLS refused the message: {exc}") from None
+    if isinstance(result, ApplicationMessage):
+        return _application(replace(group, state=state), result)
+    if isinstance(result, ProposalReceived):
+        return _proposal(group, replace(group, state=state), result, now, rng)
+    return _commit(group, state, result, event)
+
+
+def _application(group: MarmotGroup, result: ApplicationMessage) -> Outcome:
+    identity = result.credential.identity
+    sender = int(result.sender)
+    if result.epoch != group.epoch and group.identity_of(sender) != identity:
+        # A removed member keeps the secrets of the epochs it saw and could keep writing
+        # "late" messages in them; a past-epoch message counts only if its sender is
+        # still in the group.
+        error = InvalidGroupEvent(f"leaf {sender} was removed since epoch {result.epoch}")
+        return Rejected(error, group)
+    try:
+        rumor = parse_rumor(result.data, identity)
+    except MarmotError as exc:
+        return Rejected(exc, group)  # the MLS ratchet moved on: keep the new state
+    return ApplicationReceived(group, rumor, identity, sender, result.epoch)
+
+
+def _proposal(
+    before: MarmotGroup, group: MarmotGroup, result: ProposalReceived, now: int, rng: Rng
+) -> Outcome:
+    if result.sender_leaf is None or result.credential is None:
+        raise InvalidGroupEvent("proposals from non-members are not supported")
+    leaf = int(result.sender_leaf)
+    action = proposal_action(
+        result.proposal,
+        leaf,
+        receiver_is_admin=before.is_admin,
+        admins=before.data.admins,
+        members=before.members(),
+    )
+    auto = None
+    if action is ProposalAction.IGNORE:
+        kept = tuple(p for p in group.state.proposals if p.ref != result.ref)
+        group = replace(group, state=group.state.with_changes(proposals=kept))
+    elif action is ProposalAction.AUTO_COMMIT:
+        auto = _auto_commit(group, result.proposal, leaf, now, rng)
+    return ProposalHandled(group, result.proposal, result.credential.identity, leaf, action, auto)
+
+
+def _auto_commit(
+    group: MarmotGroup, proposal: Proposal, leaf: int, now: int, rng: Rng
+) -> OutgoingCommit | None:
+    try:
+        if isinstance(proposal, SelfRemove):
+            return commit_pending_self_removes(group, now=now, rng=rng)
+        assert isinstance(proposal, Remove)  # a legacy leave, committed by an admin
+        return remove_leaves(group, [leaf], now=now, rng=rng)
+    except (MarmotError, MlsError):
+        return None  # someone else may commit it; the proposal stays pending
+
+
+def _commit(
+    before: MarmotGroup, state: mls_group.GroupState, result: CommitProcessed, event: Event
+) -> Outcome:
+    if result.external:
+        raise InvalidGroupEvent("external commits are not supported")
+    members_before = before.members()
+    members_after = dict(members_before)
+    for removed in result.removes:
+        members_after.pop(int(removed.leaf_index), None)
+    for added in result.adds:
+        members_after[int(added.leaf_index)] = added.key_package.leaf_node.credential.identity
+    data_after = before.data
+    if result.extensions is not None:
+        try:
+            data_after = NostrGroupData.from_extensions(result.extensions)
+        except InvalidGroupData as exc:
+            raise InvalidGroupEvent(f"commit carries bad group data: {exc.reason}") from None
+    check_commit_allowed(
+        summarize(result),
+        admins_before=before.data.admins,
+        members_before=members_before,
+        admins_after=data_after.admins,
+        members_after=members_after,
+    )
+    # When evicted, ``state`` is the old epoch marked inactive; the data is the new one.
+    group = MarmotGroup(state, data_after)
+    return CommitApplied(
+        group=group,
+        epoch=result.epoch,
+        committer=result.credential.identity,
+        committer_leaf=int(result.sender_leaf),
+        added=tuple(a.key_package.leaf_node.credential.identity for a in result.adds),
+        removed=tuple(r.leaf_node.credential.identity for r in result.removes),
+        group_data_changed=result.extensions is not None,
+        evicted=result.removed_self,
+        order=CommitOrder(event.created_at, event.id),
+        content_hash=sha256(event.content.encode()),
+    )
