@@ -59,13 +59,19 @@ class Peer:
 
     @classmethod
     def start(
-        cls, argv: Sequence[str], *, name: str = "peer", timeout: float = DEFAULT_TIMEOUT
+        cls,
+        argv: Sequence[str],
+        *,
+        name: str = "peer",
+        timeout: float = DEFAULT_TIMEOUT,
+        cwd: str | None = None,
     ) -> Peer:
         proc = subprocess.Popen(
             [*argv, "serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            cwd=cwd,
         )
         return cls(proc, name, timeout)
 
@@ -110,10 +116,12 @@ class Peer:
         return response
 
     def request(self, op: str, client: str, **fields: Any) -> dict[str, Any]:
-        """Send ``op`` for ``client``; return the response or raise :class:`PeerFailed`."""
+        """Send ``op`` for ``client``; return the response's fields (without ``ok`` and
+        ``id``) or raise :class:`PeerFailed`."""
         response = self.call({"op": op, "client": client, **fields})
-        if response.get("ok") is not True:
+        if response.pop("ok", None) is not True:
             raise PeerFailed(self.name, op, str(response.get("error")))
+        del response["id"]
         return response
 
     @property
