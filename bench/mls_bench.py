@@ -1,0 +1,272 @@
+"""MLS group engine benchmark: our ``mls`` against ts-mls, same scenario, same run.
+
+Run with ``make bench`` (or ``.venv/bin/python bench/mls_bench.py --sizes 2,16,128``).
+The ts-mls half is ``bench/ts_mls_bench.mjs``, run by node next to the ts-mls install in
+``.cache/ts-mls/`` (installed on first use, as for the interop tests). Both halves time
+the same steps in-process and include encoding (sender) or decoding (receiver) of the
+MLSMessage bytes. For a group of N members:
+
+``create``
+    The creator adds N-1 pre-generated KeyPackages in one commit (with an UpdatePath and
+    a Welcome carrying the ratchet tree).
+``join``
+    A new member processes that Welcome (validating the whole tree); median over the
+    members that join (leaf 1 and the committers below).
+``commit-fresh``
+    Leaf 1 processes the creator's next path commit. The tree is still almost blank, so
+    its UpdatePath encrypts to about N leaves: the worst case right after creation.
+``commit``
+    Leaf 1 processes a path commit of the creator once the tree is populated: leaves 16,
+    32, ..., N/2 have each committed once, so every copath node of the creator covering at
+    least 16 leaves holds one key. The UpdatePath then has at most 15 + log2(N)
+    ciphertexts, as in a group that has lived a while. Median over several commits.
+``message``
+    Encrypt a 1 KiB application message (creator) and decrypt it (leaf 1); median.
+
+KeyPackages are generated outside the timed regions on both sides. The table gives
+milliseconds and the ratio ours/ts-mls (below 1: we are faster); below it, our
+``commit`` times per N with the growth per doubling of N and the log-log slope
+(1.0 would be linear in N, 0 constant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mls.group import add_members, commit, create_group, join_from_welcome, process, protect
+from mls.group_state import GroupState
+from mls.key_package import KeyPackageBundle, create_key_package
+from mls.messages import Credential, MLSMessage
+
+ROOT = Path(__file__).resolve().parents[1]
+POPULATE_FROM = 16  # copath subtrees of at least this many leaves get a commit
+PAYLOAD = b"a" * 1024
+OPS = ("create", "join", "commit-fresh", "commit", "message")
+
+Timings = dict[str, Any]
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+def _log(verbose: bool, *parts: object) -> None:
+    if verbose:
+        print(time.strftime("%H:%M:%S"), *parts, file=sys.stderr, flush=True)
+
+
+class OurGroup:
+    """Our side of the scenario: the tracked members' states, keyed by leaf."""
+
+    def __init__(self, n: int, suite: int, now: int) -> None:
+        self.n, self.suite, self.now = n, suite, now
+        self.tracked = [1, *(leaf for leaf in _powers(POPULATE_FROM) if leaf < n)]
+        self.bundles = [self._bundle(f"member-{i}") for i in range(1, n)]
+        self.creator_bundle = self._bundle("creator")
+        self.members: dict[int, GroupState] = {}
+
+    def _bundle(self, name: str) -> KeyPackageBundle:
+        return create_key_package(self.suite, Credential.basic(name.encode()), now=self.now)
+
+    def create(self) -> bytes:
+        """Create the group and add everyone; returns the Welcome bytes."""
+        state = create_group(
+            self.suite,
+            self.creator_bundle.key_package.leaf_node.credential,
+            now=self.now,
+            key_package=self.creator_bundle,
+            group_id=f"bench-{self.n}".encode(),
+        )
+        pending = add_members(state, [b.key_package for b in self.bundles], now=self.now)
+        pending.message.to_bytes()  # what would be sent: encoding is part of the work
+        assert pending.welcome is not None
+        welcome = pending.welcome.to_bytes()
+        self.members[0] = pending.next_state
+        return welcome
+
+    def join(self, leaf: int, welcome: bytes) -> None:
+        message = MLSMessage.from_bytes(welcome)
+        self.members[leaf] = join_from_welcome(message, self.bundles[leaf - 1])
+
+    def commit(self, leaf: int) -> bytes:
+        pending = commit(self.members[leaf], now=self.now)
+        self.members[leaf] = pending.next_state
+        return pending.message.to_bytes()
+
+    def receive(self, leaf: int, message: bytes) -> GroupState:
+        _, state = process(self.members[leaf], message, now=self.now)
+        return state
+
+    def message_round(self) -> None:
+        message, self.members[0] = protect(self.members[0], PAYLOAD)
+        result, self.members[1] = process(self.members[1], message.to_bytes())
+        assert getattr(result, "data", None) == PAYLOAD
+
+
+def _powers(start: int) -> list[int]:
+    return [start << k for k in range(40)]
+
+
+def run_ours(n: int, suite: int, reps: int, *, verbose: bool) -> Timings:
+    g = OurGroup(n, suite, int(time.time()))
+    out: Timings = {"n": n}
+    gc.collect()  # garbage of the set-up is not the timed step's cost
+    start = time.perf_counter()
+    welcome = g.create()
+    out["create"] = _ms(start)
+    out["join"] = []
+    for leaf in g.tracked:
+        gc.collect()
+        start = time.perf_counter()
+        g.join(leaf, welcome)
+        out["join"].append(_ms(start))
+    _log(verbose, n, "created and joined")
+
+    # A side branch, then discarded: states are values, so leaves 0 and 1 keep theirs.
+    fresh = commit(g.members[0], now=g.now).message.to_bytes()
+    gc.collect()
+    start = time.perf_counter()
+    g.receive(1, fresh)
+    out["commit_fresh"] = _ms(start)
+
+    committers = [leaf for leaf in reversed(g.tracked) if leaf > 1]
+    for i, leaf in enumerate(committers):
+        message = g.commit(leaf)
+        for other in (0, 1, *committers[i + 1 :]):
+            g.members[other] = g.receive(other, message)
+        _log(verbose, n, "populated by leaf", leaf)
+
+    out["commit"] = []
+    for _ in range(min(reps, 3) if n > 1024 else reps):
+        message = g.commit(0)
+        gc.collect()
+        start = time.perf_counter()
+        g.members[1] = g.receive(1, message)
+        out["commit"].append(_ms(start))
+
+    out["message"] = []
+    for _ in range(reps * 4):
+        start = time.perf_counter()
+        g.message_round()
+        out["message"].append(_ms(start))
+    return out
+
+
+def run_ts_mls(sizes: list[int], suite: int, reps: int, verbose: bool) -> list[Timings]:
+    from tests.interop.ts_mls import CACHE_DIR, _copy_if_changed, ts_mls_command
+
+    node, _ = ts_mls_command()
+    script = CACHE_DIR / "ts_mls_bench.mjs"
+    _copy_if_changed(ROOT / "bench" / "ts_mls_bench.mjs", script)
+    argv = [node, str(script), "--suite", str(suite), "--reps", str(reps)]
+    argv += ["--sizes", ",".join(map(str, sizes))]
+    env = {**os.environ, "BENCH_VERBOSE": "1"} if verbose else None
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
+    if verbose:
+        sys.stderr.write(proc.stderr)
+    if proc.returncode != 0:
+        raise SystemExit(f"ts-mls benchmark failed:\n{proc.stderr[-3000:]}")
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+
+def _summary(t: Timings) -> dict[str, float]:
+    """One number per operation: single timings as they are, repeated ones by median."""
+    return {
+        "create": t["create"],
+        "join": statistics.median(t["join"]),
+        "commit-fresh": t["commit_fresh"],
+        "commit": statistics.median(t["commit"]),
+        "message": statistics.median(t["message"]),
+    }
+
+
+def print_table(suite: int, ours: list[Timings], theirs: list[Timings] | None) -> None:
+    print(f"\nMLS engine, cipher suite {suite}: milliseconds (median where repeated)")
+    header = f"{'operation':<14}{'N':>6}{'ours':>12}"
+    print(header + (f"{'ts-mls':>12}{'ours/ts-mls':>13}" if theirs else ""))
+    rows = {t["n"]: _summary(t) for t in ours}
+    other = {t["n"]: _summary(t) for t in theirs or []}
+    for op in OPS:
+        for n, summary in rows.items():
+            line = f"{op:<14}{n:>6}{summary[op]:>12.2f}"
+            if n in other:
+                line += f"{other[n][op]:>12.2f}{summary[op] / other[n][op]:>13.3f}"
+            elif theirs:
+                line += f"{'-':>12}{'-':>13}"
+            print(line)
+
+
+def print_growth(ours: list[Timings]) -> None:
+    """Our commit-processing time against N: growth per doubling and log-log slope."""
+    points = [(t["n"], _summary(t)["commit"]) for t in ours]
+    print("\nProcessing a path commit (populated tree), ours:")
+    for (n0, t0), (n1, t1) in itertools.pairwise(points):
+        per_doubling = (t1 / t0) ** (1 / math.log2(n1 / n0))
+        print(
+            f"  N {n0:>5} -> {n1:>5}: {t0:8.2f} -> {t1:8.2f} ms, x{per_doubling:.3f} per doubling"
+        )
+    big = [(n, t) for n, t in points if n >= 128] or points
+    if len(big) >= 2:
+        slope = _fit([math.log(n) for n, _ in big], [math.log(t) for _, t in big])
+        ms_per_doubling = _fit([math.log2(n) for n, _ in big], [t for _, t in big])
+        print(
+            f"  N >= {big[0][0]}: log-log slope {slope:.3f} (1.0 = linear in N); "
+            f"{ms_per_doubling:+.3f} ms per doubling of N"
+        )
+
+
+def _fit(xs: list[float], ys: list[float]) -> float:
+    """Least-squares slope."""
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sizes", default="2,16,128,1024,4096", help="group sizes, both sides")
+    parser.add_argument(
+        "--ours-only", default="16384", help="larger sizes for our engine alone ('' for none)"
+    )
+    parser.add_argument("--suite", type=int, default=1, help="cipher suite (1-7)")
+    parser.add_argument("--reps", type=int, default=5, help="repetitions of the fast steps")
+    parser.add_argument("--no-ts-mls", action="store_true", help="measure ours only")
+    parser.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    ours_only = [int(s) for s in args.ours_only.split(",") if s]
+    run_ours(2, args.suite, 1, verbose=False)  # warm-up: imports and caches
+    ours = []
+    for n in sizes + ours_only:
+        start = time.perf_counter()
+        ours.append(run_ours(n, args.suite, args.reps, verbose=args.verbose))
+        _log(True, f"ours N={n} done in {time.perf_counter() - start:.1f} s")
+    theirs = None
+    if not args.no_ts_mls:
+        start = time.perf_counter()
+        theirs = run_ts_mls(sizes, args.suite, args.reps, args.verbose)
+        _log(True, f"ts-mls done in {time.perf_counter() - start:.1f} s")
+    print_table(args.suite, ours, theirs)
+    print_growth(ours)
+
+
+if __name__ == "__main__":
+    main()
