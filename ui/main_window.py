@@ -206,22 +206,20 @@ class MainWindow(QMainWindow):
 
     # --- chats ---
 
-    def open_chat(self, chat_id: str) -> None:
+    def open_chat(self, chat_id: str, reveal: str | None = None) -> None:
         row = self.session.chats.get(chat_id)
         if row is None:
             return
         self.right.setCurrentWidget(self.chat)
         self.sidebar.select_chat(chat_id)
-        spawn(self.chat.open_chat(row), self.toast.show_message)
+        spawn(self.chat.open_chat(row, reveal), self.toast.show_message)
 
     def _open_created(self, row: ChatRow) -> None:
         self.session.chats.upsert(row)
         self.open_chat(row.id)
 
     def _open_hit(self, hit: SearchHit) -> None:
-        self.open_chat(hit.chat_id)
-        if hit.message_id is not None:
-            self.chat.show_message(hit.message_id)
+        self.open_chat(hit.chat_id, hit.message_id)
 
     def _chat_removed(self, chat_id: str) -> None:
         if self.chat.chat is not None and self.chat.chat.id == chat_id:

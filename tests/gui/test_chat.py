@@ -291,3 +291,18 @@ def test_relay_status_and_sync_progress_in_the_footer(
     assert footer.text == "Catching up… 25%" and footer.sync.isVisible()
     alice.emit(SyncProgress(4, 4))
     assert footer.text == "Connected to 1 of 2 relays" and not footer.sync.isVisible()
+
+
+def test_switching_chats_quickly_keeps_each_chats_messages(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend
+) -> None:
+    bob, carol = dm(alice), dm(alice, "Carol Diaz")
+    alice.receive(bob.id, "Bob Marsh", "for bob", silent=True)
+    alice.latency = 0.03
+    window.open_chat(bob.id)
+    window.open_chat(carol.id)  # before Bob's page arrived
+    alice.receive(carol.id, "Carol Diaz", "arrived while loading")
+    qtbot.waitUntil(lambda: window.chat.loaded == carol.id)
+    qtbot.wait(50)  # Bob's late page must not land in Carol's chat
+    assert [r.text for r in window.chat.model.rows] == ["arrived while loading"]
+    assert window.chat.header.title.text() == "Carol Diaz"

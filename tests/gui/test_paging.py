@@ -103,3 +103,21 @@ def test_short_chat_is_fully_loaded_without_paging(
     qtbot.waitUntil(lambda: window.chat.model.rowCount() == PAGE + 5)
     assert not window.chat.model.has_older
     assert len(alice.calls_to("messages")) == 2
+
+
+def test_search_hit_deep_in_history_is_revealed(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend
+) -> None:
+    _, rows = big_chat(alice)
+    target = rows[-7 * PAGE - 3]  # eight pages back
+    window.sidebar.search.setText(target.text)
+    qtbot.waitUntil(lambda: window.sidebar.results.rowCount() > 0)
+    hit = window.sidebar.results.rows[0]
+    assert hit.message_id == target.id
+    window.sidebar._open_hit(window.sidebar.results.index(0))
+    qtbot.waitUntil(lambda: window.chat.selected_message() == target)
+    assert window.chat.model.rowCount() == 8 * PAGE
+    rect = window.chat.list.visualRect(
+        window.chat.model.index(window.chat.model.position(target.id))
+    )
+    assert window.chat.list.viewport().rect().intersects(rect)  # scrolled into view

@@ -52,7 +52,7 @@ class ChatView(QWidget):
         self.inactive.setObjectName("InactiveNotice")
         self.inactive.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._reply_to: MessageRow | None = None
-        self._opening = False
+        self._opening: str | None = None  # the chat whose first page is on its way
         self._early: list[MessageRow] = []
         self._loading_older = False
         self._saved_draft = ""
@@ -104,14 +104,17 @@ class ChatView(QWidget):
 
     # --- opening and paging ---
 
-    async def open_chat(self, chat: ChatRow) -> None:
-        """Show ``chat``: its newest page now, older pages on demand."""
+    async def open_chat(self, chat: ChatRow, reveal: str | None = None) -> None:
+        """Show ``chat``: its newest page now, older pages on demand; then scroll to message
+        ``reveal`` (a search hit), loading older pages until it is there."""
         if self.chat is not None and self.chat.id == chat.id:
+            if reveal is not None and self.loaded == chat.id:
+                await self.reveal(reveal)
             return
         self.save_draft()
         self.chat = chat
         self.loaded = None
-        self._opening, self._early = True, []
+        self._opening, self._early = chat.id, []
         self.model.reset(chat.id, [], is_group=not chat.is_dm, has_older=False)
         self.header.show_chat(chat)
         self._saved_draft = chat.draft
@@ -123,7 +126,8 @@ class ChatView(QWidget):
         try:
             rows = await self.backend.messages(chat.id, None, PAGE)
         finally:
-            self._opening = False
+            if self._opening == chat.id:
+                self._opening = None
         if self.chat is None or self.chat.id != chat.id:
             return  # another chat was opened while this one loaded
         self.model.reset(chat.id, rows, is_group=not chat.is_dm, has_older=len(rows) == PAGE)
@@ -134,6 +138,18 @@ class ChatView(QWidget):
         self.composer.setFocus()
         await self._fill_viewport()
         await self._mark_read()
+        if reveal is not None:
+            await self.reveal(reveal)
+
+    async def reveal(self, message_id: str, max_pages: int = 40) -> bool:
+        """Scroll to a message, loading older pages (a bounded number) until it is loaded."""
+        pages = 0
+        while self.model.position(message_id) < 0 and self.model.has_older and pages < max_pages:
+            if not await self._load_older_page():
+                break
+            pages += 1
+        self.show_message(message_id)
+        return self.model.position(message_id) >= 0
 
     def close_chat(self) -> None:
         """Show nothing (the chat was removed, or another account was opened)."""
@@ -149,7 +165,7 @@ class ChatView(QWidget):
                 break
 
     def load_older(self) -> None:
-        if not self._loading_older and self.model.has_older and not self._opening:
+        if not self._loading_older and self.model.has_older and self._opening is None:
             spawn(self._load_older_page(), self.session.errorRaised.emit)
 
     async def _load_older_page(self) -> bool:
@@ -173,7 +189,7 @@ class ChatView(QWidget):
     def _on_added(self, row: MessageRow) -> None:
         if self.chat is None or row.chat_id != self.chat.id:
             return
-        if self._opening:
+        if self._opening == row.chat_id:
             self._early.append(row)
             return
         self.model.add(row)
@@ -184,7 +200,7 @@ class ChatView(QWidget):
 
     def _on_updated(self, row: MessageRow) -> None:
         if self.chat is not None and row.chat_id == self.chat.id:
-            if self._opening:
+            if self._opening == row.chat_id:
                 self._early.append(row)
             else:
                 self.model.update(row)
@@ -303,9 +319,7 @@ class ChatView(QWidget):
     def show_message(self, message_id: str) -> None:
         pos = self.model.position(message_id)
         if pos >= 0:
-            index = self.model.index(pos)
-            self.list.scrollTo(index, self.list.ScrollHint.PositionAtCenter)
-            self.list.setCurrentIndex(index)
+            self.list.center_on(pos)
 
     def _details(self) -> None:
         if self.chat is not None:

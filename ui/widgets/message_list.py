@@ -65,6 +65,13 @@ class MessageListView(QListView):
             bar.setValue(old_value + bar.maximum() - old_max)
         return added
 
+    def center_on(self, row: int) -> None:
+        """Scroll so that ``row`` is in the middle, after any pending re-layout."""
+        self.executeDelayedItemsLayout()
+        index = self.message_model.index(row)
+        self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        self.setCurrentIndex(index)
+
     def history_above(self) -> int:
         """Pixels of loaded history above the viewport."""
         return self.verticalScrollBar().value()
