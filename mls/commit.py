@@ -58,7 +58,8 @@ from mls.messages import (
     Update,
     WireFormat,
 )
-from mls.proposals import CachedProposal, ProposalEffects, ProposalRules, path_required
+from mls.proposal_effects import ProposalEffects, apply_proposals
+from mls.proposals import CachedProposal, ProposalRules, path_required
 from mls.tree import RatchetTree
 from mls.treekem import PreparedPath, create_update_path, encrypt_path_secrets
 from mls.types import Rng
@@ -130,7 +131,7 @@ def commit(
     rules = _rules(state, options)
     covered = _gather(state, rules, proposals, include_pending)
     rules.check_list(covered, Sender.member(state.own_leaf))
-    effects = rules.apply(covered)
+    effects = apply_proposals(rules, covered)
     if not path and path_required(covered):
         raise UsageError("these proposals need a commit with an UpdatePath")
     built = _build(state, covered, effects, options)

@@ -33,6 +33,7 @@ from mls.messages import (
     ExternalInit,
     FramedContent,
     FramedContentAuthData,
+    GroupContext,
     GroupInfo,
     LeafNode,
     LeafNodeSource,
@@ -43,13 +44,15 @@ from mls.messages import (
     ProposalOrRef,
     Remove,
     Sender,
+    UpdatePath,
     WireFormat,
 )
+from mls.proposal_effects import apply_proposals
 from mls.proposals import CachedProposal, ProposalRules
 from mls.transcript import interim_transcript_hash
 from mls.tree import RatchetTree
 from mls.tree_validation import CredentialValidator, validate_tree
-from mls.treekem import create_update_path, encrypt_path_secrets
+from mls.treekem import PreparedPath, create_update_path, encrypt_path_secrets
 from mls.types import LeafIndex, Rng
 from mls.welcome import group_info_extensions, signed_group_info, tree_of
 from mls.welcome_crypto import verify_group_info
@@ -107,10 +110,7 @@ def join_by_external_commit(
     ``remove_leaf`` replaces an old leaf of ours (a resync; same credential required).
     Returns the commit to send and our state in the new epoch.
     """
-    if isinstance(info, MLSMessage):
-        if not isinstance(info.body, GroupInfo):
-            raise UsageError("not a GroupInfo message")
-        info = info.body
+    info = _group_info_of(info)
     suite = get_suite(info.group_context.cipher_suite)
     tree = _verified_tree(suite, info, ratchet_tree, validate_credential)
     pub = external_pub(info.extensions)
@@ -119,11 +119,9 @@ def join_by_external_commit(
     if signature_priv is None:
         signature_priv, _ = suite.generate_signature_key_pair(rng)
     if capabilities is None:
-        caps_for = [e.extension_type for e in (*info.group_context.extensions, *leaf_extensions)]
-        capabilities = default_capabilities(
-            suite.cipher_suite, credential.credential_type, caps_for
-        )
-    template = LeafNode(
+        used = [e.extension_type for e in (*info.group_context.extensions, *leaf_extensions)]
+        capabilities = default_capabilities(suite.cipher_suite, credential.credential_type, used)
+    template = LeafNode(  # create_update_path sets the key and the parent hash
         b"",
         suite.signature_public_key(signature_priv),
         credential,
@@ -151,6 +149,14 @@ def join_by_external_commit(
     return _commit_in(suite, join, config or GroupConfig(), rng)
 
 
+def _group_info_of(info: GroupInfo | MLSMessage) -> GroupInfo:
+    if isinstance(info, GroupInfo):
+        return info
+    if not isinstance(info.body, GroupInfo):
+        raise UsageError("not a GroupInfo message")
+    return info.body
+
+
 def _verified_tree(
     suite: Suite,
     info: GroupInfo,
@@ -176,12 +182,12 @@ def _verified_tree(
 def _commit_in(
     suite: Suite, join: _Join, config: GroupConfig, rng: Rng
 ) -> tuple[MLSMessage, GroupState]:
-    info, context = join.info, join.info.group_context
+    context = join.info.group_context
     sender = Sender.new_member_commit()
     rules = ProposalRules(suite, join.tree, context, now=None, psk_known=lambda _p: True)
     covered = [CachedProposal(p, sender) for p in join.proposals]
     rules.check_list(covered, sender, joiner_leaf=join.template)
-    effects = rules.apply(covered)
+    effects = apply_proposals(rules, covered)
     reserved, me = effects.tree.reserve_leaf()
     prepared = create_update_path(
         reserved,
@@ -193,6 +199,20 @@ def _commit_in(
     )
     provisional = provisional_context(context, prepared.tree, effects.extensions)
     path = encrypt_path_secrets(prepared, provisional.to_bytes(), rng=rng)
+    return _sign_in(suite, join, prepared, provisional, path=path, config=config)
+
+
+def _sign_in(
+    suite: Suite,
+    join: _Join,
+    prepared: PreparedPath,
+    provisional: GroupContext,
+    *,
+    path: UpdatePath,
+    config: GroupConfig,
+) -> tuple[MLSMessage, GroupState]:
+    """Frame, sign and confirm the external commit; our state in the new epoch."""
+    info, context, sender = join.info, join.info.group_context, Sender.new_member_commit()
     body = Commit(tuple(ProposalOrRef.of_proposal(p) for p in join.proposals), path)
     framed = FramedContent(context.group_id, context.epoch, sender, join.authenticated_data, body)
     wf = WireFormat.PUBLIC_MESSAGE
@@ -212,16 +232,13 @@ def _commit_in(
     auth = FramedContentAuthData(signature, step.confirmation_tag)
     content = AuthenticatedContent(wf, framed, auth)
     message = MLSMessage(protect_public(suite, content, context_bytes, None))
-    tree = prepared.tree
-    state = GroupState(
-        suite=suite,
-        context=step.context,
-        context_bytes=step.context_bytes,
-        tree=tree,
+    state = GroupState.start(
+        suite,
+        step.context,
+        prepared.tree,
         interim_transcript_hash=step.interim_transcript_hash,
         confirmation_tag=step.confirmation_tag,
         secrets=step.secrets,
-        secret_tree=config.new_secret_tree(suite, step.secrets.encryption_secret, tree.leaf_count),
         keys=prepared.private,
         signature_priv=join.signature_priv,
         config=config,

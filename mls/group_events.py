@@ -24,7 +24,8 @@ from mls.messages import (
     SenderType,
     WireFormat,
 )
-from mls.proposals import AddedMember, CachedProposal, RemovedMember, UpdatedMember
+from mls.proposal_effects import AddedMember, RemovedMember, UpdatedMember
+from mls.proposals import CachedProposal
 from mls.types import LeafIndex
 
 

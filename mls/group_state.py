@@ -127,6 +127,36 @@ class GroupState:
     reinit: ReInit | None = field(default=None, repr=False)
     """Set once a ReInit was committed: the group takes no more messages."""
 
+    @classmethod
+    def start(
+        cls,
+        suite: Suite,
+        context: GroupContext,
+        tree: RatchetTree,
+        *,
+        interim_transcript_hash: bytes,
+        confirmation_tag: bytes,
+        secrets: EpochSecrets,
+        keys: TreePrivateKeys,
+        signature_priv: bytes,
+        config: GroupConfig,
+    ) -> GroupState:
+        """A state entering ``context``'s epoch with nothing retained from before
+        (a new group, or a member that just joined)."""
+        return cls(
+            suite=suite,
+            context=context,
+            context_bytes=context.to_bytes(),
+            tree=tree,
+            interim_transcript_hash=interim_transcript_hash,
+            confirmation_tag=confirmation_tag,
+            secrets=secrets,
+            secret_tree=config.new_secret_tree(suite, secrets.encryption_secret, tree.leaf_count),
+            keys=keys,
+            signature_priv=signature_priv,
+            config=config,
+        )
+
     def __repr__(self) -> str:
         return (
             f"GroupState(group_id={self.group_id.hex()}, epoch={self.epoch}, "

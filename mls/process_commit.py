@@ -10,7 +10,7 @@ authenticates the whole new epoch. Nothing is kept unless every check passes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from mls.epoch import (
     ExternalPsks,
@@ -33,12 +33,25 @@ from mls.messages import (
     SenderType,
     Update,
 )
-from mls.proposals import CachedProposal, ProposalEffects, ProposalRules, path_required
+from mls.proposal_effects import ProposalEffects, apply_proposals
+from mls.proposals import CachedProposal, ProposalRules, path_required
 from mls.transcript import verify_confirmation_tag
+from mls.tree import RatchetTree
 from mls.tree_private import TreePrivateKeys
 from mls.tree_validation import CredentialValidator
 from mls.treekem import decrypt_update_path, merge_update_path
 from mls.types import LeafIndex
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A commit's proposals applied and its path merged: the public part, checked."""
+
+    commit: Commit
+    covered: tuple[CachedProposal, ...]
+    effects: ProposalEffects
+    tree: RatchetTree
+    committer: LeafIndex
 
 
 def process_commit(
@@ -50,6 +63,51 @@ def process_commit(
     resumption_psks: ResumptionPsks | None,
     validate_credential: CredentialValidator | None,
 ) -> tuple[CommitProcessed, GroupState]:
+    staged = _stage(state, content, rules, validate_credential)
+    external = content.content.sender.sender_type == SenderType.NEW_MEMBER_COMMIT
+    summary = _summary(state, content, staged, external=external)
+    if any(r.leaf_index == state.own_leaf for r in staged.effects.removes):
+        return replace(summary, removed_self=True), replace(state, active=False)
+    effects, tree = staged.effects, staged.tree
+    keys = _own_update_key(state, staged.covered)
+    provisional = provisional_context(state.context, tree, effects.extensions)
+    if staged.commit.path is not None:
+        added = [a.leaf_index for a in effects.adds]
+        received = decrypt_update_path(
+            tree, keys, staged.committer, staged.commit.path, provisional.to_bytes(), exclude=added
+        )
+        commit_secret, keys = received.commit_secret, received.private
+    else:
+        commit_secret, keys = bytes(state.suite.nh), keys.pruned(tree)
+    init_secret = state.secrets.init_secret
+    if effects.external_init is not None:
+        init_secret = receive_external_init(state, effects.external_init)
+    step = next_epoch(
+        state.suite,
+        provisional,
+        state.interim_transcript_hash,
+        content.content,
+        wire_format=content.wire_format,
+        signature=content.auth.signature,
+        init_secret=init_secret,
+        commit_secret=commit_secret,
+        psk_secret=resolve_psks(state.suite, effects.psks, state, psks, resumption_psks),
+    )
+    tag = content.auth.confirmation_tag
+    assert tag is not None
+    confirmed = step.context.confirmed_transcript_hash
+    verify_confirmation_tag(state.suite, step.secrets.confirmation_key, confirmed, tag)
+    next_state = advanced_state(state, step, tree, keys)
+    return summary, replace(next_state, reinit=effects.reinit)
+
+
+def _stage(
+    state: GroupState,
+    content: AuthenticatedContent,
+    rules: ProposalRules,
+    validate_credential: CredentialValidator | None,
+) -> _Staged:
+    """Proposal resolution and checks, their effects, and the merged UpdatePath."""
     framed = content.content
     commit = framed.content
     assert isinstance(commit, Commit)
@@ -59,7 +117,7 @@ def process_commit(
     joiner = commit.path.leaf_node if commit.path is not None else None
     rules.check_list(covered, sender, joiner_leaf=joiner)
     _check_inline(rules, covered, sender)
-    effects = rules.apply(covered)
+    effects = apply_proposals(rules, covered)
     if commit.path is None and (external or path_required(covered)):
         raise InvalidMessage("this commit needs an UpdatePath")
     tree, committer = effects.tree, LeafIndex(sender.leaf_index or 0)
@@ -74,39 +132,7 @@ def process_commit(
             required_capabilities=required_capabilities(effects.extensions),
             validate_credential=validate_credential,
         )
-    summary = _summary(state, content, covered, effects, committer, external=external)
-    if any(r.leaf_index == state.own_leaf for r in effects.removes):
-        return replace(summary, removed_self=True), replace(state, active=False)
-    keys = _own_update_key(state, covered)
-    provisional = provisional_context(state.context, tree, effects.extensions)
-    if commit.path is not None:
-        added = [a.leaf_index for a in effects.adds]
-        received = decrypt_update_path(
-            tree, keys, committer, commit.path, provisional.to_bytes(), exclude=added
-        )
-        commit_secret, keys = received.commit_secret, received.private
-    else:
-        commit_secret, keys = bytes(state.suite.nh), keys.pruned(tree)
-    init_secret = state.secrets.init_secret
-    if effects.external_init is not None:
-        init_secret = receive_external_init(state, effects.external_init)
-    step = next_epoch(
-        state.suite,
-        provisional,
-        state.interim_transcript_hash,
-        framed,
-        wire_format=content.wire_format,
-        signature=content.auth.signature,
-        init_secret=init_secret,
-        commit_secret=commit_secret,
-        psk_secret=resolve_psks(state.suite, effects.psks, state, psks, resumption_psks),
-    )
-    tag = content.auth.confirmation_tag
-    assert tag is not None
-    confirmed = step.context.confirmed_transcript_hash
-    verify_confirmation_tag(state.suite, step.secrets.confirmation_key, confirmed, tag)
-    next_state = advanced_state(state, step, tree, keys)
-    return summary, replace(next_state, reinit=effects.reinit)
+    return _Staged(commit, tuple(covered), effects, tree, committer)
 
 
 def _resolve(state: GroupState, commit: Commit, sender: Sender) -> list[CachedProposal]:
@@ -154,31 +180,25 @@ def _own_update_key(state: GroupState, covered: Sequence[CachedProposal]) -> Tre
 
 
 def _summary(
-    state: GroupState,
-    content: AuthenticatedContent,
-    covered: Sequence[CachedProposal],
-    effects: ProposalEffects,
-    committer: LeafIndex,
-    *,
-    external: bool,
+    state: GroupState, content: AuthenticatedContent, staged: _Staged, *, external: bool
 ) -> CommitProcessed:
     framed = content.content
-    commit = framed.content
-    assert isinstance(commit, Commit)
-    path_leaf = None if commit.path is None else commit.path.leaf_node
+    path = staged.commit.path
+    path_leaf = None if path is None else path.leaf_node
     if external:
         assert path_leaf is not None
         credential = path_leaf.credential
     else:
-        leaf = state.tree.leaf(committer)
+        leaf = state.tree.leaf(staged.committer)
         assert leaf is not None
         credential = leaf.credential
+    effects = staged.effects
     return CommitProcessed(
         epoch=state.epoch + 1,
         sender=framed.sender,
-        sender_leaf=committer,
+        sender_leaf=staged.committer,
         credential=credential,
-        proposals=tuple(covered),
+        proposals=staged.covered,
         adds=effects.adds,
         removes=effects.removes,
         updates=effects.updates,

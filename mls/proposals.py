@@ -7,7 +7,7 @@ API::
     ProposalRules(suite, tree, context, now, psk_known, ...)
     rules.check_proposal(proposal, sender)            # section 12.1, one proposal
     rules.check_list(proposals, committer, joiner_leaf=None)   # section 12.2
-    rules.apply(proposals) -> ProposalEffects         # section 12.3: tree, extensions, ...
+    apply_proposals(rules, proposals) -> ProposalEffects   # mls.proposal_effects (12.3)
     path_required(proposals) -> bool
 
 Proposals received on their own are checked once, on receipt, and kept in the epoch's
@@ -100,43 +100,6 @@ class CachedProposal:
     ref: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AddedMember:
-    leaf_index: LeafIndex
-    key_package: KeyPackage
-
-
-@dataclass(frozen=True, slots=True)
-class RemovedMember:
-    """A leaf removed by a Remove (``self_remove`` False) or a SelfRemove proposal."""
-
-    leaf_index: LeafIndex
-    leaf_node: LeafNode
-    self_remove: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class UpdatedMember:
-    leaf_index: LeafIndex
-    old: LeafNode
-    new: LeafNode
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalEffects:
-    """What a proposal list does (section 12.3), before any UpdatePath is merged."""
-
-    tree: RatchetTree
-    extensions: tuple[Extension, ...]
-    extensions_changed: bool
-    adds: tuple[AddedMember, ...]
-    removes: tuple[RemovedMember, ...]
-    updates: tuple[UpdatedMember, ...]
-    psks: tuple[PreSharedKeyID, ...]
-    external_init: ExternalInit | None
-    reinit: ReInit | None
-
-
 def path_required(proposals: Sequence[CachedProposal]) -> bool:
     """Section 12.4: an empty commit, or one with any "path required" type, needs a path."""
     return not proposals or any(p.proposal.proposal_type not in _PATH_OPTIONAL for p in proposals)
@@ -205,7 +168,7 @@ class ProposalRules:
             if proposal.version < self.context.version:
                 raise InvalidMessage("ReInit may not lower the protocol version")
         elif isinstance(proposal, GroupContextExtensions):
-            self._check_extensions(proposal.extensions, self.tree)
+            self.check_extensions(proposal.extensions, self.tree)
         elif isinstance(proposal, UnknownProposal):
             raise UnsupportedError(f"proposal type {kind:#06x} is not supported")
         # ExternalInit has no content to check on its own (section 12.1.6).
@@ -262,7 +225,7 @@ class ProposalRules:
         if not self.psk_known(psk):
             raise InvalidMessage("the proposed PSK is not known")
 
-    def _check_extensions(self, extensions: Sequence[Extension], tree: RatchetTree) -> None:
+    def check_extensions(self, extensions: Sequence[Extension], tree: RatchetTree) -> None:
         """Section 12.1.7: every member must support every extension and requirement."""
         check_extension_list(extensions)
         required = required_capabilities(extensions)
@@ -347,7 +310,7 @@ class ProposalRules:
         gce = 0
         for p in proposals:
             prop = p.proposal
-            target = _target_leaf(p)
+            target = target_leaf(p)
             if target is not None:
                 if target in touched:
                     raise InvalidMessage(f"two proposals change leaf {target}")
@@ -371,65 +334,13 @@ class ProposalRules:
         types = {p.proposal.proposal_type for p in proposals} - DEFAULT_PROPOSAL_TYPES
         if not types:
             return
-        leaving = {
-            _target_leaf(p) for p in proposals if isinstance(p.proposal, Remove | SelfRemove)
-        }
+        leaving = {target_leaf(p) for p in proposals if isinstance(p.proposal, Remove | SelfRemove)}
         for i, leaf in self.tree.members():
             if i not in leaving and not types.issubset(leaf.capabilities.proposals):
                 raise InvalidMessage(f"member {i} does not support proposal types {sorted(types)}")
 
-    # -- section 12.3: effects --
-    def apply(self, proposals: Sequence[CachedProposal]) -> ProposalEffects:
-        """Apply a checked list: extensions, then updates, removes and adds to the tree."""
-        extensions = self.context.extensions
-        changed = False
-        updates: list[UpdatedMember] = []
-        removes: list[RemovedMember] = []
-        adds: list[KeyPackage] = []
-        psks: list[PreSharedKeyID] = []
-        external_init = reinit = None
-        tree = self.tree
-        for p in proposals:
-            prop = p.proposal
-            if isinstance(prop, GroupContextExtensions):
-                extensions, changed = prop.extensions, True
-            elif isinstance(prop, Update):
-                i = LeafIndex(p.sender.leaf_index or 0)
-                updates.append(UpdatedMember(i, _leaf(tree, i), prop.leaf_node))
-            elif isinstance(prop, Remove | SelfRemove):
-                i = LeafIndex(_target_leaf(p) or 0)
-                removes.append(RemovedMember(i, _leaf(tree, i), isinstance(prop, SelfRemove)))
-            elif isinstance(prop, Add):
-                adds.append(prop.key_package)
-            elif isinstance(prop, PreSharedKey):
-                psks.append(prop.psk)
-            elif isinstance(prop, ExternalInit):
-                external_init = prop
-            elif isinstance(prop, ReInit):
-                reinit = prop
-        # The extensions draft orders SelfRemove before Remove; the tree is the same.
-        removes.sort(key=lambda r: not r.self_remove)
-        new_tree, added = tree.apply(
-            updates=[(u.leaf_index, u.new) for u in updates],
-            removes=[r.leaf_index for r in removes],
-            adds=[kp.leaf_node for kp in adds],
-        )
-        if changed:  # the new extensions must suit every member, added or updated too
-            self._check_extensions(extensions, new_tree)
-        return ProposalEffects(
-            new_tree,
-            tuple(extensions),
-            changed,
-            tuple(AddedMember(i, kp) for i, kp in zip(added, adds, strict=True)),
-            tuple(removes),
-            tuple(updates),
-            tuple(psks),
-            external_init,
-            reinit,
-        )
 
-
-def _target_leaf(p: CachedProposal) -> int | None:
+def target_leaf(p: CachedProposal) -> int | None:
     """The leaf an Update, Remove or SelfRemove changes."""
     prop = p.proposal
     if isinstance(prop, Remove):
@@ -437,10 +348,3 @@ def _target_leaf(p: CachedProposal) -> int | None:
     if isinstance(prop, Update | SelfRemove):
         return p.sender.leaf_index
     return None
-
-
-def _leaf(tree: RatchetTree, i: LeafIndex) -> LeafNode:
-    leaf = tree.leaf(i) if 0 <= i < tree.leaf_count else None
-    if leaf is None:
-        raise InvalidMessage(f"leaf {i} is not a member")
-    return leaf

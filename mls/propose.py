@@ -101,23 +101,19 @@ def create_group(
         b"",
         tuple(extensions),
     )
-    context_bytes = context.to_bytes()
     zero = bytes(suite.nh)
-    secrets = EpochSecrets.advance(suite, rng(suite.nh), zero, zero, context_bytes)
+    secrets = EpochSecrets.advance(suite, rng(suite.nh), zero, zero, context.to_bytes())
     tag = confirmation_tag(suite, secrets.confirmation_key, b"")
-    config = config or GroupConfig()
-    return GroupState(
-        suite=suite,
-        context=context,
-        context_bytes=context_bytes,
-        tree=tree,
+    return GroupState.start(
+        suite,
+        context,
+        tree,
         interim_transcript_hash=interim_transcript_hash(suite, b"", tag),
         confirmation_tag=tag,
         secrets=secrets,
-        secret_tree=config.new_secret_tree(suite, secrets.encryption_secret, 1),
         keys=TreePrivateKeys(LeafIndex(0), key_package.private.encryption_priv),
         signature_priv=key_package.private.signature_priv,
-        config=config,
+        config=config or GroupConfig(),
     )
 
 

@@ -16,6 +16,7 @@ member's KeyPackage lifetime may long have passed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from mls.crypto import DEFAULT_RNG, Suite, get_suite
 from mls.epoch import ExternalPsks, ResumptionPsks, resolve_psks
@@ -42,7 +43,7 @@ from mls.messages import (
     Welcome,
     find_extension,
 )
-from mls.proposals import AddedMember
+from mls.proposal_effects import AddedMember
 from mls.refs import key_package_ref
 from mls.transcript import interim_transcript_hash, verify_confirmation_tag
 from mls.tree import RatchetTree
@@ -113,20 +114,8 @@ def join_from_welcome(
     validate_credential: CredentialValidator | None = None,
 ) -> GroupState:
     """Join a group from a Welcome that names our KeyPackage (section 12.4.3.1)."""
-    if isinstance(welcome, MLSMessage):
-        if not isinstance(welcome.body, Welcome):
-            raise UsageError("not a Welcome message")
-        welcome = welcome.body
-    kp, private = key_package.key_package, key_package.private
-    if welcome.cipher_suite != kp.cipher_suite:
-        raise InvalidMessage("the Welcome's cipher suite differs from our KeyPackage's")
-    suite = get_suite(welcome.cipher_suite)
-    secrets = decrypt_group_secrets(suite, welcome, key_package.ref, private.init_priv)
-    psk = resolve_psks(suite, secrets.psks, None, psks, resumption_psks)
-    info = decrypt_group_info(suite, welcome, welcome_secret(suite, secrets.joiner_secret, psk))
-    context = info.group_context
-    if context.cipher_suite != welcome.cipher_suite or context.version != ProtocolVersion.MLS10:
-        raise InvalidMessage("the GroupInfo's suite or version does not match")
+    opened = _open(welcome, key_package, psks, resumption_psks)
+    suite, info, context = opened.suite, opened.info, opened.info.group_context
     tree = tree_of(suite, info, ratchet_tree)
     _, signer_key, _ = member_leaf(tree, info.signer)
     verify_group_info(suite, info, signer_key)
@@ -138,32 +127,68 @@ def join_from_welcome(
         required_capabilities=required_capabilities(context.extensions),
         validate_credential=validate_credential,
     )
-    me = _own_leaf(tree, kp.leaf_node.encryption_key, key_package)
-    path_secret = None if secrets.path_secret is None else secrets.path_secret.path_secret
+    private = key_package.private
+    me = _own_leaf(tree, key_package)
+    path_secret = opened.secrets.path_secret
     keys = join_private_keys(
-        tree, me, private.encryption_priv, signer=LeafIndex(info.signer), path_secret=path_secret
+        tree,
+        me,
+        private.encryption_priv,
+        signer=LeafIndex(info.signer),
+        path_secret=None if path_secret is None else path_secret.path_secret,
     )
-    context_bytes = context.to_bytes()
-    epoch = EpochSecrets.from_joiner(suite, secrets.joiner_secret, psk, context_bytes)
-    confirmed = context.confirmed_transcript_hash
-    verify_confirmation_tag(suite, epoch.confirmation_key, confirmed, info.confirmation_tag)
-    config = config or GroupConfig()
-    return GroupState(
-        suite=suite,
-        context=context,
-        context_bytes=context_bytes,
-        tree=tree,
-        interim_transcript_hash=interim_transcript_hash(suite, confirmed, info.confirmation_tag),
-        confirmation_tag=info.confirmation_tag,
+    epoch = EpochSecrets.from_joiner(
+        suite, opened.secrets.joiner_secret, opened.psk_secret, context.to_bytes()
+    )
+    confirmed, tag = context.confirmed_transcript_hash, info.confirmation_tag
+    verify_confirmation_tag(suite, epoch.confirmation_key, confirmed, tag)
+    return GroupState.start(
+        suite,
+        context,
+        tree,
+        interim_transcript_hash=interim_transcript_hash(suite, confirmed, tag),
+        confirmation_tag=tag,
         secrets=epoch,
-        secret_tree=config.new_secret_tree(suite, epoch.encryption_secret, tree.leaf_count),
         keys=keys,
         signature_priv=private.signature_priv,
-        config=config,
+        config=config or GroupConfig(),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    suite: Suite
+    secrets: GroupSecrets = field(repr=False)
+    psk_secret: bytes = field(repr=False)
+    info: GroupInfo
+
+
+def _open(
+    welcome: Welcome | MLSMessage,
+    key_package: KeyPackageBundle,
+    psks: ExternalPsks | None,
+    resumption_psks: ResumptionPsks | None,
+) -> _Opened:
+    """Our GroupSecrets, the PSK secret and the decrypted (not yet verified) GroupInfo."""
+    if isinstance(welcome, MLSMessage):
+        if not isinstance(welcome.body, Welcome):
+            raise UsageError("not a Welcome message")
+        welcome = welcome.body
+    if welcome.cipher_suite != key_package.key_package.cipher_suite:
+        raise InvalidMessage("the Welcome's cipher suite differs from our KeyPackage's")
+    suite = get_suite(welcome.cipher_suite)
+    init_priv = key_package.private.init_priv
+    secrets = decrypt_group_secrets(suite, welcome, key_package.ref, init_priv)
+    psk = resolve_psks(suite, secrets.psks, None, psks, resumption_psks)
+    info = decrypt_group_info(suite, welcome, welcome_secret(suite, secrets.joiner_secret, psk))
+    context = info.group_context
+    if context.cipher_suite != welcome.cipher_suite or context.version != ProtocolVersion.MLS10:
+        raise InvalidMessage("the GroupInfo's suite or version does not match")
+    return _Opened(suite, secrets, psk, info)
 
 
 def tree_of(suite: Suite, info: GroupInfo, supplied: bytes | RatchetTree | None) -> RatchetTree:
+    """The tree of the ``ratchet_tree`` extension, else the one supplied out of band."""
     ext = find_extension(info.extensions, ExtensionType.RATCHET_TREE)
     if ext is not None:
         return RatchetTree.from_bytes(suite, ext.extension_data)
@@ -174,8 +199,8 @@ def tree_of(suite: Suite, info: GroupInfo, supplied: bytes | RatchetTree | None)
     return RatchetTree.from_bytes(suite, supplied)
 
 
-def _own_leaf(tree: RatchetTree, encryption_key: bytes, bundle: KeyPackageBundle) -> LeafIndex:
-    x = tree.find_encryption_key(encryption_key)
+def _own_leaf(tree: RatchetTree, bundle: KeyPackageBundle) -> LeafIndex:
+    x = tree.find_encryption_key(bundle.key_package.leaf_node.encryption_key)
     if x is None or x & 1:
         raise InvalidMessage("our KeyPackage's leaf is not in the tree")
     i = LeafIndex(x >> 1)
