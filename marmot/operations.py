@@ -27,6 +27,7 @@ from marmot.group import MarmotGroup, WelcomeRumor, extensions_with, welcome_rum
 from marmot.group_event import build_group_event, encode_rumor
 from marmot.key_package_event import MarmotKeyPackage, marmot_capabilities
 from marmot.policy import (
+    CommitOrder,
     CommitSummary,
     check_can_leave,
     check_commit_allowed,
@@ -34,6 +35,7 @@ from marmot.policy import (
     expiration_for,
     require_admin,
 )
+from marmot.primitives import sha256
 from mls import group as mls_group
 from mls.errors import MlsError
 from mls.group import CommitProcessed, LeafChanges, PendingCommit
@@ -52,6 +54,15 @@ class OutgoingCommit:
     welcomes: tuple[WelcomeRumor, ...]
     summary: CommitProcessed = field(repr=False)
 
+    @property
+    def order(self) -> CommitOrder:
+        """Where this commit stands in a race for its epoch (MIP-03 section 5.7)."""
+        return CommitOrder(self.event.created_at, self.event.id)
+
+    @property
+    def content_hash(self) -> bytes:
+        return sha256(self.event.content.encode())
+
 
 @dataclass(frozen=True, slots=True)
 class OutgoingProposal:
@@ -69,6 +80,11 @@ class OutgoingMessage:
     event: Event
     group: MarmotGroup
     rumor: UnsignedEvent
+
+
+def _require_active(group: MarmotGroup) -> None:
+    if not group.active:
+        raise UsageError("we are no longer a member of this group")
 
 
 def _event(
@@ -123,6 +139,7 @@ def add_members(
     group: MarmotGroup, key_packages: Sequence[MarmotKeyPackage], *, now: int, rng: Rng = system_rng
 ) -> OutgoingCommit:
     """Admins only: a commit adding one leaf per (already validated) KeyPackage event."""
+    _require_active(group)
     require_admin(group.data.admins, group.identity, "add members")
     if not key_packages:
         raise UsageError("no KeyPackage to add")
@@ -156,6 +173,7 @@ def remove_leaves(
     group: MarmotGroup, leaves: Sequence[int], *, now: int, rng: Rng = system_rng
 ) -> OutgoingCommit:
     """A commit removing ``leaves``; identities left without a leaf stop being admins."""
+    _require_active(group)
     proposals: list[Remove | GroupContextExtensions] = [Remove(leaf) for leaf in leaves]
     remaining = {i for leaf, i in group.members().items() if leaf not in leaves}
     gone = {group.identity_of(leaf) for leaf in leaves} - remaining
@@ -175,6 +193,7 @@ def update_group_data(
 
     Proposed admins who are not members are dropped (MDK 0.8); none may remain empty.
     """
+    _require_active(group)
     require_admin(group.data.admins, group.identity, "update the group data")
     if "admins" in changes:
         proposed = changes["admins"]
@@ -193,6 +212,7 @@ def update_group_data(
 
 def self_demote(group: MarmotGroup, *, now: int, rng: Rng = system_rng) -> OutgoingCommit:
     """An admin steps down (another active admin must remain)."""
+    _require_active(group)
     check_self_demote(group.data.admins, group.members(), group.identity)
     admins = tuple(a for a in group.data.admins if a != group.identity)
     data = group.data.updated(admins=admins)
@@ -204,6 +224,7 @@ def self_demote(group: MarmotGroup, *, now: int, rng: Rng = system_rng) -> Outgo
 def self_update(group: MarmotGroup, *, now: int, rng: Rng = system_rng) -> OutgoingCommit:
     """Anyone: a path-only commit with a fresh signature key, same identity, current
     Marmot capabilities. Do it after joining and periodically."""
+    _require_active(group)
     signature_priv, _ = group.state.suite.generate_signature_key_pair(rng)
     changes = LeafChanges(signature_priv=signature_priv, capabilities=marmot_capabilities())
     pending = mls_group.commit(group.state, include_pending=False, leaf=changes, rng=rng)
@@ -214,6 +235,7 @@ def leave_group(group: MarmotGroup, *, now: int, rng: Rng = system_rng) -> Outgo
     """Ask to leave: a SelfRemove PublicMessage proposal (or a legacy Remove(self) when
     the group does not require SelfRemove). Another member commits it; admins must
     self-demote first."""
+    _require_active(group)
     check_can_leave(group.data.admins, group.identity)
     if group.self_remove_enabled:
         message, state = mls_group.propose_self_remove(group.state, rng=rng)
@@ -226,6 +248,7 @@ def commit_pending_self_removes(
     group: MarmotGroup, *, now: int, rng: Rng = system_rng
 ) -> OutgoingCommit:
     """Anyone: commit the SelfRemove proposals waiting in this epoch (and nothing else)."""
+    _require_active(group)
     leaving = tuple(p for p in group.state.proposals if isinstance(p.proposal, SelfRemove))
     if not leaving:
         raise UsageError("no SelfRemove proposal is pending")
@@ -243,6 +266,7 @@ def create_message(
     rng: Rng = system_rng,
 ) -> OutgoingMessage:
     """An application message carrying ``rumor`` (ours, unsigned, with its id)."""
+    _require_active(group)
     if rumor.pubkey != group.identity.hex():
         raise UsageError("the rumor's pubkey must be our own identity")
     message, state = mls_group.protect(group.state, encode_rumor(rumor), rng=rng)
