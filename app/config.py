@@ -44,6 +44,8 @@ class Timeouts:
     fetch: float = 6.0
     """Seconds to wait for EOSE when fetching stored events."""
     connect: float = 5.0
+    reconnect_max: float = 30.0
+    """Longest wait between reconnection attempts to a relay that went away."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,18 @@ from app.clock import Clock
 from app.config import AppConfig
 from app.contacts import Contacts
 from app.context import Context
+from app.devices import Devices
 from app.events import AccountLocked, ErrorRaised
+from app.group_inbox import GroupInbox
+from app.groups import Groups
+from app.invites import Invites
 from app.key_packages import KeyPackages
+from app.messages import Messages
 from app.models import SyncReport
 from app.outbox import Outbox
 from app.relays import Relays
-from app.sync import GroupTarget, Incoming, SyncEngine
+from app.sync import Incoming, Purpose, SyncEngine
+from nostr.backoff import Backoff
 from nostr.keys import Rng
 from nostr.kinds import Kind
 from nostr.relay import PoolOptions, RelayPool
@@ -47,8 +53,11 @@ class AccountSession:
     ) -> None:
         self.account = unlocked
         self.pubkey = unlocked.pubkey
+        wait = config.timeouts
         options = PoolOptions(
-            publish_timeout=config.timeouts.publish, connect_timeout=config.timeouts.connect
+            publish_timeout=wait.publish,
+            connect_timeout=wait.connect,
+            reconnect=Backoff(base=min(0.5, wait.reconnect_max), cap=wait.reconnect_max),
         )
         self.pool = RelayPool(signer=KeySigner(unlocked.secret, rng=rng), options=options)
         self.relays: Relays
@@ -76,13 +85,21 @@ class AccountSession:
         self.relays = Relays(self.ctx)
         self.contacts = Contacts(self.ctx, self.relays)
         self.key_packages = KeyPackages(self.ctx, self.relays)
+        self.groups = Groups(self.ctx, self.relays, self.contacts, self.key_packages)
+        self.messages = Messages(self.ctx, self.groups)
+        self.invites = Invites(self.ctx, self.groups, self.contacts, self.key_packages)
+        self.devices = Devices(self.ctx, self.relays, self.key_packages, self.groups)
+        self.group_inbox = GroupInbox(self.ctx, self.groups, self.messages)
         self.sync_engine = SyncEngine(
             self.ctx,
             self.relays,
             self._route,
-            groups=_no_groups,
+            groups=self.groups.sync_targets,
             authors=self.contacts.authors,
         )
+        self.groups.on_targets_changed = self._targets_changed
+        self.groups.on_state = self.devices.observe
+        self.invites.wait_caught_up = self._caught_up
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
         self._closed = False
@@ -92,6 +109,7 @@ class AccountSession:
     async def open(self) -> None:
         """Load local state; nothing touches the network yet."""
         await self.relays.load()
+        await self.groups.load()
 
     async def start(self, *, live: bool = True) -> None:
         """Connect, publish what setup needs, catch up; ``live`` keeps subscriptions open."""
@@ -174,11 +192,28 @@ class AccountSession:
 
     async def _route(self, item: Incoming) -> None:
         event = item.event
-        if event.kind in _DISCOVERY_KINDS:
+        if item.purpose is Purpose.GROUPS and event.kind == Kind.MLS_GROUP_MESSAGE:
+            await self.group_inbox.receive(event)
+        elif item.purpose is Purpose.INBOX and event.kind == Kind.GIFT_WRAP:
+            await self.invites.receive(event)
+        elif event.kind == Kind.MLS_KEY_PACKAGE:
+            await self.devices.remember_key_package(event)
+        elif event.kind in _DISCOVERY_KINDS:
             await self.relays.remember(event)
         elif event.kind in (Kind.METADATA, Kind.FOLLOW_LIST):
             await self.contacts.remember(event)
 
+    async def _targets_changed(self) -> None:
+        """Groups joined or left: follow their relays and catch up the new ones."""
+        self.relays.set_group_relays(await self.groups.all_relays())
+        await self.relays.sync_pool()
+        if self._started:
+            await self.sync_engine.resubscribe()
+            for url in self.pool.relays:
+                self.sync_engine.schedule_catch_up(url)
 
-async def _no_groups() -> list[GroupTarget]:
-    return []
+    async def _caught_up(self) -> bool:
+        """Wait (bounded) until the running catch-ups are done (not from the sync worker)."""
+        if not self._started:
+            return True
+        return await self.sync_engine.idle(self.ctx.config.timeouts.fetch * 2)

@@ -215,8 +215,11 @@ class SyncEngine:
                 [t for t in targets if url in t.relays], url, now if live else None
             )
             discovery = url in self._relays.lookup and authors
+            since = now - MARGIN if live else None
             plan[(url, Purpose.DISCOVERY)] = (
-                _author_filters(authors, since=now - MARGIN if live else None) if discovery else []
+                [*_author_filters(authors, since=since), _own_key_packages(ctx.pubkey, since)]
+                if discovery
+                else []
             )
         return plan
 
@@ -305,7 +308,9 @@ class SyncEngine:
             batch = await pool.fetch([page], relays=[url], timeout=self._ctx.config.timeouts.fetch)
             fresh = [e for e in batch if e.id not in out]
             out.update((e.id, e) for e in fresh)
-            if len(batch) < PAGE or not fresh:
+            # Relays cap answers at a limit of their own (often below ours), so only a page
+            # with nothing new proves the end; ``until`` is inclusive for same-second events.
+            if not fresh:
                 return list(out.values())
             until = min(e.created_at for e in batch)
 
@@ -382,6 +387,11 @@ class SyncEngine:
 
 def _sub_id(purpose: Purpose, url: str) -> str:
     return f"{purpose.value}-{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+
+
+def _own_key_packages(pubkey: str, since: int | None) -> Filter:
+    """Our own devices' key packages: which device holds which leaf (see app.devices)."""
+    return Filter(authors=[pubkey], kinds=[Kind.MLS_KEY_PACKAGE], since=since)
 
 
 def _author_filters(authors: Sequence[str], *, since: int | None) -> list[Filter]:

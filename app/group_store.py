@@ -1,0 +1,206 @@
+"""Loading and saving groups: the stored row, its MLS state (cached in memory by revision),
+the epoch keys for kind 445 events, and the `GroupInfo` view front ends get.
+
+Groups are named by their ``nostr_group_id`` hex; a unique prefix is enough.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app import engine
+from app.contacts import display_name
+from app.context import Context
+from app.errors import Ambiguous, NotFound
+from app.models import GroupInfo, MemberInfo
+from marmot.group_data import NostrGroupData
+from marmot.group_event import PAST_EPOCHS
+from mls.group import GroupState
+from nostr.keys import PublicKey
+from storage import Connection
+from storage.repos import contacts as contacts_repo
+from storage.repos import drafts as drafts_repo
+from storage.repos import groups as groups_repo
+from storage.repos import messages as messages_repo
+from storage.rows import CommitKey, Group, GroupMetadata, Member, StateWrite
+from storage.rows import GroupState as Lifecycle
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    group: Group
+    state: GroupState
+
+    @property
+    def revision(self) -> int:
+        return self.group.revision
+
+    @property
+    def data(self) -> NostrGroupData:
+        return engine.group_data(self.state)
+
+
+def metadata_of(data: NostrGroupData) -> GroupMetadata:
+    return GroupMetadata(
+        data.nostr_group_id_hex,
+        data.name,
+        data.description,
+        tuple(a.hex() for a in data.admins),
+        data.relays,
+        data.to_bytes(),
+    )
+
+
+def state_write(
+    gid: bytes,
+    base_revision: int,
+    state: GroupState,
+    *,
+    snapshot: CommitKey | None = None,
+    lifecycle: Lifecycle | None = None,
+    clear_pending_commit: bool = False,
+    epoch_changed: bool = True,
+) -> StateWrite:
+    """Everything that changes with a new MLS state, for one atomic `write_state`."""
+    return StateWrite(
+        mls_group_id=gid,
+        base_revision=base_revision,
+        state=engine.dump(state),
+        epoch=state.epoch,
+        our_leaf=int(state.own_leaf),
+        metadata=metadata_of(engine.group_data(state)) if epoch_changed else None,
+        members=engine.members(state) if epoch_changed else None,
+        exporter_secrets=engine.exporter_secrets(state) if epoch_changed else (),
+        group_state=lifecycle,
+        snapshot=snapshot,
+        clear_pending_commit=clear_pending_commit,
+    )
+
+
+class GroupStore:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._cache: dict[bytes, tuple[int, GroupState]] = {}
+
+    async def resolve(self, ref: str) -> Group:
+        """The group whose ``nostr_group_id`` is (or starts with) ``ref``."""
+        ref = ref.strip().lower()
+        if not ref:
+            raise NotFound("name a group by its id")
+        groups = await self._ctx.db.run(groups_repo.list_groups)
+        exact = [g for g in groups if g.metadata.nostr_group_id == ref]
+        found = exact or [g for g in groups if g.metadata.nostr_group_id.startswith(ref)]
+        if not found:
+            raise NotFound(f"no group {ref}")
+        if len(found) > 1:
+            ids = tuple(g.metadata.nostr_group_id for g in found)
+            raise Ambiguous(f"{ref} names {len(found)} groups; give more of the id", ids)
+        return found[0]
+
+    async def by_nostr_id(self, nostr_group_id: str) -> Group | None:
+        return await self._ctx.db.run(groups_repo.by_nostr_group_id, nostr_group_id)
+
+    async def get(self, gid: bytes) -> Group:
+        return await self._ctx.db.run(groups_repo.require, gid)
+
+    async def load(self, gid: bytes) -> Loaded:
+        group = await self._ctx.db.run(groups_repo.require, gid)
+        cached = self._cache.get(gid)
+        if cached is not None and cached[0] == group.revision:
+            return Loaded(group, cached[1])
+        stored = await self._ctx.db.run(groups_repo.load_state, gid)
+        state = engine.load(stored.state)
+        self._cache[gid] = (stored.revision, state)
+        return Loaded(group if group.revision == stored.revision else await self.get(gid), state)
+
+    def remember(self, gid: bytes, revision: int | None, state: GroupState) -> None:
+        if revision is not None:
+            self._cache[gid] = (revision, state)
+
+    def forget(self, gid: bytes) -> None:
+        self._cache.pop(gid, None)
+
+    async def event_keys(self, gid: bytes, epoch: int) -> list[tuple[int, bytes]]:
+        """The 445 keys of the current and the retained past epochs, newest first."""
+        secrets = await self._ctx.db.run(
+            groups_repo.exporter_secrets,
+            gid,
+            engine.EVENT_KEY,
+            min_epoch=max(0, epoch - PAST_EPOCHS),
+        )
+        return [(s.epoch, s.secret) for s in secrets if s.epoch <= epoch]
+
+    async def info(self, group: Group, *, with_members: bool = True) -> GroupInfo:
+        ctx = self._ctx
+        gid = group.mls_group_id
+        summary = await ctx.db.run(_summary, gid)
+        members: tuple[MemberInfo, ...] = ()
+        if with_members:
+            rows = await ctx.db.run(groups_repo.members, gid)
+            members = await self._members(group, rows)
+        meta = group.metadata
+        admin = ctx.pubkey in meta.admins
+        return GroupInfo(
+            id=meta.nostr_group_id,
+            name=meta.name,
+            description=meta.description,
+            state=str(group.state),
+            epoch=group.epoch,
+            admins=meta.admins,
+            relays=meta.relays,
+            members=members,
+            is_dm=meta.name == "" and len({m.pubkey for m in members}) <= 2,
+            i_am_admin=admin,
+            unread=summary.unread,
+            last_message=summary.preview,
+            last_activity=summary.last_activity,
+            pinned=group.pin_order is not None,
+            archived=group.archived_at is not None,
+            muted=group.muted_until is not None and group.muted_until > ctx.now(),
+            draft=summary.draft,
+        )
+
+    async def _members(self, group: Group, rows: list[Member]) -> tuple[MemberInfo, ...]:
+        ctx = self._ctx
+        leaves: dict[str, list[int]] = {}
+        for row in rows:
+            leaves.setdefault(row.pubkey, []).append(row.leaf_index)
+        profiles = await ctx.db.run(contacts_repo.profiles, list(leaves))
+        contacts = {
+            c.pubkey: c for c in await ctx.db.run(contacts_repo.list_contacts, include_blocked=True)
+        }
+        out = []
+        for pubkey, indices in leaves.items():
+            petname = contacts[pubkey].petname if pubkey in contacts else None
+            out.append(
+                MemberInfo(
+                    pubkey,
+                    PublicKey.from_hex(pubkey).to_bech32(),
+                    display_name(pubkey, profiles.get(pubkey), petname),
+                    pubkey in group.metadata.admins,
+                    tuple(indices),
+                    pubkey == ctx.pubkey,
+                )
+            )
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    unread: int
+    preview: str
+    last_activity: int | None
+    draft: str
+
+
+def _summary(conn: Connection, gid: bytes) -> _Summary:
+    latest = messages_repo.page(conn, gid, limit=20)
+    chat = [m for m in latest if m.kind == 9]
+    last = chat[-1] if chat else None
+    draft = drafts_repo.get(conn, gid)
+    return _Summary(
+        messages_repo.unread_count(conn, gid),
+        "" if last is None or last.deleted_at else last.content[:120],
+        last.created_at if last else None,
+        draft.content if draft else "",
+    )

@@ -1,0 +1,591 @@
+"""Groups: create (1:1 chats are two-member groups), add and remove members, promote and
+demote admins, rename and describe, leave, self-update; and the group list.
+
+Every change is a commit published the MIP-02/03 way: the commit (kind 445) is stored in
+the outbox together with our pending next state, published, and only when a relay accepted
+it is the next state merged, in the same transaction that marks the entry sent (a snapshot
+of the state it replaces is kept for commit races). Only then do the gift-wrapped Welcomes
+(queued behind the commit) go to each invitee's inbox relays. The group creation commit is
+the exception: it is merged locally and never published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app import engine
+from app.contacts import Contacts, Person, parse_person
+from app.context import Context
+from app.errors import InvalidInput, NetworkError, NotAllowed, NotFound, translate
+from app.events import ErrorRaised, GroupRemoved, GroupUpdated, MembersChanged
+from app.group_store import GroupStore, Loaded, metadata_of, state_write
+from app.key_packages import KeyPackages
+from app.models import GroupInfo
+from app.outbox import Attempt
+from app.relays import Relays
+from app.sync import GroupTarget
+from marmot.errors import MarmotError
+from marmot.group_data import NostrGroupData
+from marmot.key_package_event import MarmotKeyPackage
+from marmot.welcome import build_welcome_rumor, wrap_welcome
+from mls.errors import MlsError
+from mls.group import GroupState, PendingCommit
+from mls.messages import MLSMessage
+from nostr.event import Event
+from storage import Connection, OutgoingEvent, record_outgoing
+from storage.repos import groups as groups_repo
+from storage.repos import messages as messages_repo
+from storage.repos import outbox as outbox_repo
+from storage.repos import processed as processed_repo
+from storage.repos import relays as relays_repo
+from storage.rows import (
+    CommitKey,
+    Deletion,
+    Group,
+    GroupMetadata,
+    MlsState,
+    NewGroup,
+    NewMessage,
+    OutboxEntry,
+    Outcome,
+    Reaction,
+    StateWrite,
+)
+from storage.rows import (
+    GroupState as Lifecycle,
+)
+from storage.rows import (
+    PendingCommit as StoredPending,
+)
+
+log = logging.getLogger(__name__)
+
+COMMIT = "commit"
+WELCOME = "welcome"
+PROPOSAL = "proposal"
+NEW_GROUP_LOOKBACK = 24 * 3600
+"""Without a cursor, a group's events are fetched from this long before it was stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invitee:
+    key_package: MarmotKeyPackage
+    inbox: tuple[str, ...]
+
+
+def commit_key(event: Event) -> CommitKey:
+    """A commit's MIP-03 order key: (created_at, event id) plus a hash of its content."""
+    return CommitKey(event.created_at, event.id, hashlib.sha256(event.content.encode()).digest())
+
+
+class Groups:
+    def __init__(
+        self, ctx: Context, relays: Relays, contacts: Contacts, key_packages: KeyPackages
+    ) -> None:
+        self._ctx = ctx
+        self._relays = relays
+        self._contacts = contacts
+        self._key_packages = key_packages
+        self.store = GroupStore(ctx)
+        self.on_targets_changed: Callable[[], Awaitable[None]] | None = None
+        self.on_merged: Callable[[bytes], Awaitable[None]] | None = None
+        self.on_state: Callable[[bytes, GroupState], Awaitable[None]] | None = None
+        """Called with a state before a commit changes it (device attribution)."""
+        self._locks: dict[bytes, asyncio.Lock] = {}
+        ctx.outbox.register(COMMIT, _CommitHook(self))
+        ctx.outbox.register(PROPOSAL, _ProposalHook(self))
+
+    # --- queries ---------------------------------------------------------------------
+
+    async def load(self) -> None:
+        self._relays.set_group_relays(await self.all_relays())
+
+    async def list_groups(self, *, include_inactive: bool = True) -> list[GroupInfo]:
+        states = None if include_inactive else [Lifecycle.ACTIVE]
+        groups = await self._ctx.db.run(groups_repo.list_groups, states=states)
+        groups = [g for g in groups if g.state is not Lifecycle.PENDING]
+        infos = [await self.store.info(g) for g in groups]
+        infos.sort(key=lambda i: (not i.pinned, -(i.last_activity or 0)))
+        return infos
+
+    async def info(self, ref: str) -> GroupInfo:
+        return await self.store.info(await self.store.resolve(ref))
+
+    async def info_of(self, gid: bytes) -> GroupInfo:
+        return await self.store.info(await self.store.get(gid))
+
+    async def sync_targets(self) -> list[GroupTarget]:
+        groups = await self._ctx.db.run(groups_repo.list_groups, states=[Lifecycle.ACTIVE])
+        return [
+            GroupTarget(
+                _cursor_key(g.mls_group_id),
+                g.metadata.nostr_group_id,
+                g.metadata.relays,
+                g.created_at - NEW_GROUP_LOOKBACK,
+            )
+            for g in groups
+        ]
+
+    async def all_relays(self) -> list[str]:
+        targets = await self.sync_targets()
+        return sorted({u for t in targets for u in t.relays})
+
+    async def observe(self, gid: bytes, state: GroupState) -> None:
+        if self.on_state is not None:
+            await self.on_state(gid, state)
+
+    def lock(self, gid: bytes) -> asyncio.Lock:
+        """Held while a group's state is loaded, changed and written (one writer at a time)."""
+        return self._locks.setdefault(gid, asyncio.Lock())
+
+    def kick(self) -> None:
+        self._ctx.outbox.kick()
+
+    async def targets_changed(self) -> None:
+        if self.on_targets_changed is not None:
+            await self.on_targets_changed()
+
+    # --- creating ----------------------------------------------------------------------
+
+    async def create(self, name: str, members: Sequence[str], description: str = "") -> GroupInfo:
+        """A group with us as the only admin; ``members`` are npubs/nprofiles (every live
+        device of each is added). One member and no name make a 1:1 chat."""
+        ctx = self._ctx
+        people = [parse_person(m) for m in members]
+        if any(p.pubkey == ctx.pubkey for p in people):
+            raise InvalidInput("do not list yourself as a member")
+        invitees = await self._invitees(people)
+        relays = self._relays.mine
+        data = NostrGroupData.create(
+            name=name.strip(),
+            description=description,
+            admins=[ctx.public_key.data],
+            relays=relays,
+            rng=ctx.rng,
+        )
+        try:
+            state, welcome = engine.create_group(
+                ctx.public_key, data, [i.key_package for i in invitees], now=ctx.now(), rng=ctx.rng
+            )
+        except (MarmotError, MlsError) as exc:
+            raise translate(exc) from exc
+        gid = state.group_id
+        new = NewGroup(
+            gid,
+            _metadata(state),
+            Lifecycle.ACTIVE,
+            state.epoch,
+            int(state.own_leaf),
+            engine.dump(state),
+            engine.members(state),
+            engine.exporter_secrets(state),
+        )
+        welcomes = self._welcome_events(state, welcome, invitees) if welcome else ()
+        await ctx.db.transact(_create_group, new, welcomes, ctx.now())
+        ctx.outbox.kick()
+        self.store.remember(gid, 0, state)
+        await ctx.db.run(groups_repo.set_self_updated, gid, now=ctx.now())
+        await self.start_following(gid, ctx.now())
+        info = await self.info_of(gid)
+        ctx.emit(GroupUpdated(ctx.pubkey, info))
+        return info
+
+    async def _invitees(self, people: Sequence[Person]) -> list[Invitee]:
+        out: list[Invitee] = []
+        for person in people:
+            kps = await self._key_packages.for_invitee(person.pubkey, hints=person.hints)
+            inbox = await self._relays.inbox_of(person.pubkey, hints=person.hints)
+            out.extend(Invitee(kp, inbox) for kp in kps)
+        return out
+
+    def _welcome_events(
+        self, state: GroupState, welcome: MLSMessage, invitees: Sequence[Invitee]
+    ) -> tuple[OutgoingEvent, ...]:
+        ctx = self._ctx
+        relays = engine.group_data(state).relays
+        out: list[OutgoingEvent] = []
+        for invitee in invitees:
+            rumor = build_welcome_rumor(
+                ctx.public_key,
+                ctx.now(),
+                welcome,
+                relays=relays,
+                key_package_event_id=invitee.key_package.event_id,
+            )
+            wrap = wrap_welcome(
+                rumor, ctx.secret, invitee.key_package.author, now=ctx.now(), rng=ctx.rng
+            )
+            out.append(OutgoingEvent(wrap.id, wrap.to_json(), invitee.inbox, WELCOME))
+        return tuple(out)
+
+    async def start_following(self, gid: bytes, since: int) -> None:
+        """Set the new group's cursors (so catch-up starts there) and subscribe."""
+        group = await self.store.get(gid)
+        for url in group.metadata.relays:
+            await self._ctx.db.run(
+                relays_repo.advance_cursor, _cursor_key(gid), url, since, now=self._ctx.now()
+            )
+        await self.targets_changed()
+
+    # --- changing ------------------------------------------------------------------------
+
+    async def add_members(self, ref: str, members: Sequence[str]) -> GroupInfo:
+        loaded = await self._for_commit(ref, admin="add members")
+        people = [parse_person(m) for m in members]
+        present = {m.pubkey for m in engine.members(loaded.state)}
+        if already := [p.pubkey[:12] for p in people if p.pubkey in present]:
+            raise InvalidInput(f"already members: {', '.join(already)}")
+        invitees = await self._invitees(people)
+        ctx = self._ctx
+        pending = self._engine(
+            lambda: engine.add_members(
+                loaded.state, [i.key_package for i in invitees], now=ctx.now(), rng=ctx.rng
+            )
+        )
+        assert pending.welcome is not None
+        welcomes = self._welcome_events(pending.next_state, pending.welcome, invitees)
+        return await self.publish_commit(loaded, pending, welcomes)
+
+    async def remove_members(self, ref: str, members: Sequence[str]) -> GroupInfo:
+        loaded = await self._for_commit(ref, admin="remove members")
+        ctx = self._ctx
+        targets = {parse_person(m).pubkey for m in members}
+        if ctx.pubkey in targets:
+            raise InvalidInput("to remove yourself, leave the group")
+        present = {m.pubkey for m in engine.members(loaded.state)}
+        if missing := [t[:12] for t in targets if t not in present]:
+            raise NotFound(f"not members: {', '.join(missing)}")
+        pending = self._engine(
+            lambda: engine.remove_members(loaded.state, targets, now=ctx.now(), rng=ctx.rng)
+        )
+        return await self.publish_commit(loaded, pending)
+
+    async def promote(self, ref: str, member: str) -> GroupInfo:
+        return await self._set_admin(ref, parse_person(member).pubkey, True)
+
+    async def demote(self, ref: str, member: str) -> GroupInfo:
+        return await self._set_admin(ref, parse_person(member).pubkey, False)
+
+    async def _set_admin(self, ref: str, pubkey: str, admin: bool) -> GroupInfo:
+        loaded = await self._for_commit(ref, admin="change admins")
+        data = loaded.data
+        key = bytes.fromhex(pubkey)
+        if pubkey not in {m.pubkey for m in engine.members(loaded.state)}:
+            raise NotFound(f"{pubkey[:12]} is not a member")
+        admins = set(data.admins) | {key} if admin else set(data.admins) - {key}
+        if not admins:
+            raise NotAllowed("a group needs at least one admin")
+        return await self._update_data(loaded, data.updated(admins=tuple(admins)))
+
+    async def rename(
+        self, ref: str, *, name: str | None = None, description: str | None = None
+    ) -> GroupInfo:
+        loaded = await self._for_commit(ref, admin="rename the group")
+        changes: dict[str, object] = {}
+        if name is not None:
+            changes["name"] = name.strip()
+        if description is not None:
+            changes["description"] = description
+        return await self._update_data(loaded, loaded.data.updated(**changes))
+
+    async def _update_data(self, loaded: Loaded, data: NostrGroupData) -> GroupInfo:
+        ctx = self._ctx
+        pending = self._engine(
+            lambda: engine.update_data(loaded.state, data, now=ctx.now(), rng=ctx.rng)
+        )
+        return await self.publish_commit(loaded, pending)
+
+    async def self_update(self, ref: str | bytes) -> GroupInfo:
+        loaded = await self._for_commit(ref)
+        ctx = self._ctx
+        pending = self._engine(lambda: engine.self_update(loaded.state, now=ctx.now(), rng=ctx.rng))
+        info = await self.publish_commit(loaded, pending)
+        await ctx.db.run(groups_repo.set_self_updated, loaded.group.mls_group_id, now=ctx.now())
+        return info
+
+    async def leave(self, ref: str) -> GroupInfo:
+        """Send our SelfRemove proposal (an admin steps down first, if another admin
+        remains); the group turns inactive for us once a relay took the proposal."""
+        loaded = await self._for_commit(ref)
+        ctx = self._ctx
+        me = ctx.public_key.data
+        if me in loaded.data.admins:
+            others = set(loaded.data.admins) - {me}
+            present = {bytes.fromhex(m.pubkey) for m in engine.members(loaded.state)}
+            if not others & present:
+                raise NotAllowed("you are the only admin: promote someone before leaving")
+            await self._update_data(loaded, loaded.data.updated(admins=tuple(others)))
+            loaded = await self._for_commit(ref)
+        message, next_state = self._engine(lambda: engine.self_remove(loaded.state, rng=ctx.rng))
+        event = engine.wrap(loaded.state, message, now=ctx.now(), rng=ctx.rng)
+        gid = loaded.group.mls_group_id
+        write = state_write(gid, loaded.revision, next_state, epoch_changed=False)
+        own = OwnEvent(gid, event, loaded.data.relays, PROPOSAL, state=write)
+        entry_id = await ctx.db.transact(record_own_event, own, ctx.now())
+        ctx.outbox.kick()
+        entry = await ctx.outbox.wait(entry_id, ctx.config.timeouts.publish * 2)
+        if entry is None or entry.accepted_by == ():
+            raise NetworkError(
+                "your leave request was not accepted by a relay yet; it will be retried"
+            )
+        return await self.info_of(gid)
+
+    # --- the publish -> OK -> merge flow -------------------------------------------------
+
+    async def _for_commit(self, ref: str | bytes, *, admin: str | None = None) -> Loaded:
+        group = (
+            await self.store.get(ref) if isinstance(ref, bytes) else await self.store.resolve(ref)
+        )
+        if group.state is not Lifecycle.ACTIVE:
+            raise NotAllowed("this group is not active")
+        if group.has_pending_commit:
+            raise NotAllowed("a change to this group is still being sent; try again shortly")
+        loaded = await self.store.load(group.mls_group_id)
+        if admin is not None and self._ctx.public_key.data not in loaded.data.admins:
+            raise NotAllowed(f"only group admins can {admin}")
+        return loaded
+
+    def _engine(self, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except (MarmotError, MlsError) as exc:
+            raise translate(exc) from exc
+
+    async def publish_commit(
+        self,
+        loaded: Loaded,
+        pending: PendingCommit,
+        welcomes: Sequence[OutgoingEvent] = (),
+        *,
+        wait: bool = True,
+    ) -> GroupInfo:
+        """Publish ``pending``; merge once a relay accepted it (see the module docstring)."""
+        ctx = self._ctx
+        gid = loaded.group.mls_group_id
+        await self.observe(gid, loaded.state)
+        event = engine.wrap(loaded.state, pending.message, now=ctx.now(), rng=ctx.rng)
+        stored = StoredPending(engine.dump(pending.next_state).data, event.id, event.created_at)
+        own = OwnEvent(
+            gid, event, loaded.data.relays, COMMIT, pending=stored, followers=tuple(welcomes)
+        )
+        entry_id = await ctx.db.transact(record_own_event, own, ctx.now())
+        ctx.outbox.kick()
+        if not wait:
+            return await self.info_of(gid)
+        entry = await ctx.outbox.wait(entry_id, ctx.config.timeouts.publish * 2)
+        if entry is None:
+            raise NetworkError("the change was not accepted by a relay yet; it will be retried")
+        if not entry.accepted_by:
+            raise NetworkError(f"the change was refused: {entry.last_error or 'no relay took it'}")
+        return await self.info_of(gid)
+
+    def merge_in_transaction(
+        self, conn: Connection, entry: OutboxEntry, now: int
+    ) -> tuple[bytes, GroupState] | None:
+        """The commit ``entry`` was accepted: adopt its pending state (DB thread)."""
+        gid = entry.mls_group_id
+        if gid is None:
+            return None
+        stored = groups_repo.pending_commit(conn, gid)
+        if stored is None or stored.event_id != entry.event_id:
+            return None  # discarded meanwhile (a competing commit won)
+        current = groups_repo.load_state(conn, gid)
+        next_state = engine.load(MlsState(engine.STATE_FORMAT, stored.data))
+        if next_state.epoch != current.epoch + 1:
+            groups_repo.set_pending_commit(conn, gid, None, now=now)
+            return None
+        event = Event.from_json(entry.event_json)
+        write = state_write(
+            gid,
+            current.revision,
+            next_state,
+            snapshot=commit_key(event),
+            lifecycle=None if next_state.active else Lifecycle.INACTIVE,
+            clear_pending_commit=True,
+        )
+        groups_repo.write_state(conn, write, now=now)
+        return gid, next_state
+
+    async def after_merge(
+        self, gid: bytes, before: Group | None, before_members: Iterable[str]
+    ) -> None:
+        """Tell the front ends, follow changed relays, retry what waited for this epoch."""
+        ctx = self._ctx
+        self.store.forget(gid)
+        info = await self.info_of(gid)
+        added, removed = member_delta(before_members, (m.pubkey for m in info.members))
+        if added or removed or before is None or before.metadata.admins != info.admins:
+            ctx.emit(MembersChanged(ctx.pubkey, info, added, removed))
+        ctx.emit(GroupUpdated(ctx.pubkey, info))
+        if info.state != str(Lifecycle.ACTIVE):
+            ctx.emit(GroupRemoved(ctx.pubkey, info.id, "removed"))
+        if before is None or before.metadata.relays != info.relays or info.state != "active":
+            await self.targets_changed()
+        if self.on_merged is not None:
+            await self.on_merged(gid)
+
+    async def discard_pending(self, gid: bytes, reason: str) -> None:
+        """Drop our unpublished commit (a competing one won): cancel it and its Welcomes."""
+        ctx = self._ctx
+        stored = await ctx.db.run(groups_repo.pending_commit, gid)
+        if stored is None:
+            return
+        await ctx.db.transact(_discard_pending, gid, stored.event_id, reason, ctx.now())
+        ctx.emit(ErrorRaised(ctx.pubkey, f"a group change was dropped: {reason}", "groups"))
+
+    async def mark_inactive(self, gid: bytes, reason: str) -> None:
+        ctx = self._ctx
+        await ctx.db.run(groups_repo.set_state, gid, Lifecycle.INACTIVE, now=ctx.now())
+        self.store.forget(gid)
+        group = await self.store.get(gid)
+        ctx.emit(GroupRemoved(ctx.pubkey, group.metadata.nostr_group_id, reason))
+        await self.targets_changed()
+
+
+def _cursor_key(gid: bytes) -> str:
+    return f"g:{gid.hex()}"
+
+
+def _metadata(state: GroupState) -> GroupMetadata:
+    return metadata_of(engine.group_data(state))
+
+
+def member_delta(
+    before: Iterable[str], after: Iterable[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(added, removed) identities between two member lists."""
+    old, new = set(before), set(after)
+    return tuple(sorted(new - old)), tuple(sorted(old - new))
+
+
+def _create_group(
+    conn: Connection, new: NewGroup, welcomes: tuple[OutgoingEvent, ...], now: int
+) -> None:
+    groups_repo.create(conn, new, now=now)
+    if welcomes:
+        record_outgoing(conn, welcomes, now=now, mls_group_id=new.mls_group_id)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnEvent:
+    """One 445 of ours to store with what it changes (see `record_own_event`)."""
+
+    gid: bytes
+    event: Event
+    relays: tuple[str, ...]
+    purpose: str
+    state: StateWrite | None = None
+    messages: tuple[NewMessage, ...] = ()
+    reactions: tuple[Reaction, ...] = ()
+    deletions: tuple[Deletion, ...] = ()
+    pending: StoredPending | None = None
+    followers: tuple[OutgoingEvent, ...] = ()
+
+
+def record_own_event(conn: Connection, own: OwnEvent, now: int) -> int:
+    """Store our 445 in the outbox with the state and messages it produced, our pending
+    commit and the events that must follow it; returns the 445's outbox entry id."""
+    if own.pending is not None:
+        groups_repo.set_pending_commit(conn, own.gid, own.pending, now=now)
+    outgoing = OutgoingEvent(own.event.id, own.event.to_json(), own.relays, own.purpose)
+    recorded = record_outgoing(
+        conn,
+        (outgoing,),
+        now=now,
+        state=own.state,
+        new_messages=own.messages,
+        mls_group_id=own.gid,
+    )
+    entry_id = recorded.outbox_ids[0]
+    follow = tuple(
+        OutgoingEvent(w.event_id, w.event_json, w.relays, w.purpose, entry_id)
+        for w in own.followers
+    )
+    if follow:
+        record_outgoing(conn, follow, now=now, mls_group_id=own.gid)
+    for reaction in own.reactions:
+        messages_repo.add_reaction(conn, own.gid, reaction)
+    for deletion in own.deletions:
+        messages_repo.apply_deletion(conn, own.gid, deletion)
+    _mark_own(conn, own.event, own.gid, now)
+    return entry_id
+
+
+def _mark_own(conn: Connection, event: Event, gid: bytes, now: int) -> None:
+    # Our own 445 comes back from the relays; MLS cannot (and must not) process it.
+    processed_repo.mark(
+        conn,
+        event.id,
+        kind=event.kind,
+        created_at=event.created_at,
+        outcome=Outcome.PROCESSED,
+        now=now,
+        reason="own event",
+        mls_group_id=gid,
+    )
+
+
+def _discard_pending(conn: Connection, gid: bytes, event_id: str, reason: str, now: int) -> None:
+    groups_repo.set_pending_commit(conn, gid, None, now=now)
+    for entry in outbox_repo.pending(conn, mls_group_id=gid):
+        if entry.event_id == event_id:
+            outbox_repo.cancel(conn, entry.id, now=now, reason=reason)
+
+
+class _CommitHook:
+    def __init__(self, groups: Groups) -> None:
+        self._groups = groups
+
+    def on_sent(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        gid = entry.mls_group_id
+        if gid is None:
+            return None
+        before = groups_repo.get(conn, gid)
+        members = [m.pubkey for m in groups_repo.members(conn, gid)]
+        merged = self._groups.merge_in_transaction(conn, entry, now)
+        return None if merged is None else (gid, before, members)
+
+    def on_failed(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        if attempt.final and entry.mls_group_id is not None:
+            stored = groups_repo.pending_commit(conn, entry.mls_group_id)
+            if stored is not None and stored.event_id == entry.event_id:
+                groups_repo.set_pending_commit(conn, entry.mls_group_id, None, now=now)
+        return None
+
+    def after(self, entry: OutboxEntry, attempt: Attempt, result: Any) -> None:
+        if result is None:
+            return
+        gid, before, members = result
+        self._groups.kick()  # the Welcomes behind it are due now
+        _spawn(self._groups.after_merge(gid, before, members))
+
+
+class _ProposalHook:
+    """Our SelfRemove was accepted: we are out, as far as this device is concerned."""
+
+    def __init__(self, groups: Groups) -> None:
+        self._groups = groups
+
+    def on_sent(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        return entry.mls_group_id
+
+    def on_failed(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        return None
+
+    def after(self, entry: OutboxEntry, attempt: Attempt, result: Any) -> None:
+        if isinstance(result, bytes):
+            _spawn(self._groups.mark_inactive(result, "left"))
+
+
+_background: set[Any] = set()
+
+
+def _spawn(coro: Awaitable[None]) -> None:
+    task = asyncio.ensure_future(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)

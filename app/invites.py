@@ -1,0 +1,229 @@
+"""Invites: gift-wrapped Welcomes (MIP-02) become pending groups the user accepts or declines.
+
+On receipt the Welcome is checked (blocked inviter, one of *this device's* key packages,
+which is how the Welcome for another device of ours is told apart) and joined, but the
+group stays *pending*: nothing is subscribed or sent until the user accepts. Accepting
+activates it, catches it up, and performs the post-join self-update; either way the
+consumed key package is replaced and deleted from the relays.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from app import engine
+from app.contacts import Contacts
+from app.context import Context
+from app.errors import Ambiguous, AppError, NotFound
+from app.events import GroupUpdated, InviteReceived, InviteRemoved
+from app.group_store import metadata_of
+from app.groups import Groups
+from app.key_packages import KeyPackages, bundle_of
+from app.models import GroupInfo, InviteInfo
+from marmot.errors import InvalidWelcome, MarmotError
+from marmot.primitives import b64decode
+from marmot.welcome import WelcomeInvite, unwrap_welcome
+from mls.errors import MlsError
+from nostr.event import Event
+from storage import Connection
+from storage.repos import groups as groups_repo
+from storage.repos import invites as invites_repo
+from storage.repos import key_packages as kp_repo
+from storage.repos import processed as processed_repo
+from storage.rows import GroupState as Lifecycle
+from storage.rows import Invite, InviteState, NewGroup, Outcome
+
+log = logging.getLogger(__name__)
+
+ACCEPT_LOOKBACK = 24 * 3600
+"""On accept, the group's events are fetched from this long before the invite arrived."""
+
+
+class Invites:
+    def __init__(
+        self, ctx: Context, groups: Groups, contacts: Contacts, key_packages: KeyPackages
+    ) -> None:
+        self._ctx = ctx
+        self._groups = groups
+        self._contacts = contacts
+        self._key_packages = key_packages
+        self.wait_caught_up: Callable[[], Awaitable[object]] | None = None
+
+    # --- receiving -------------------------------------------------------------------
+
+    async def receive(self, wrap: Event) -> None:
+        ctx = self._ctx
+        if await ctx.db.run(processed_repo.is_done, wrap.id):
+            return
+        try:
+            invite = unwrap_welcome(wrap, ctx.secret)
+        except InvalidWelcome as exc:
+            await self._mark(wrap, Outcome.FAILED, exc.reason)
+            return
+        reason = await self._refusal(invite)
+        if reason:
+            await self._mark(wrap, Outcome.FAILED, reason)
+            return
+        record = await ctx.db.run(kp_repo.by_event_id, invite.key_package_event_id)
+        assert record is not None
+        try:
+            state = engine.join(invite.welcome, bundle_of(record))
+            data = engine.group_data(state)
+        except (MlsError, MarmotError, AppError) as exc:
+            await self._mark(wrap, Outcome.FAILED, f"cannot join: {exc}")
+            return
+        if await ctx.db.run(groups_repo.get, state.group_id) is not None:
+            await self._mark(wrap, Outcome.FAILED, "already in this group")
+            return
+        new = NewGroup(
+            state.group_id,
+            metadata_of(data),
+            Lifecycle.PENDING,
+            state.epoch,
+            int(state.own_leaf),
+            engine.dump(state),
+            engine.members(state),
+            engine.exporter_secrets(state),
+        )
+        row = Invite(
+            wrap.id,
+            invite.rumor.id,
+            invite.inviter,
+            b64decode(invite.rumor.content),
+            ctx.now(),
+            state.group_id,
+            data.nostr_group_id_hex,
+            data.name,
+            record.ref,
+            invite.relays,
+        )
+        await ctx.db.transact(_store_invite, new, row, wrap, ctx.now())
+        await self._groups.observe(state.group_id, state)
+        await self._key_packages.consumed(record.ref)
+        info = await self._info(row)
+        ctx.emit(InviteReceived(ctx.pubkey, info))
+
+    async def _refusal(self, invite: WelcomeInvite) -> str:
+        """Why this Welcome is not for us to join, or "" when it is."""
+        ctx = self._ctx
+        if await self._contacts.is_blocked(invite.inviter):
+            return "the inviter is blocked"
+        record = await ctx.db.run(kp_repo.by_event_id, invite.key_package_event_id)
+        if record is None:
+            return "not one of this device's key packages"
+        if record.private_material is None:
+            return "the key package's private keys were already deleted"
+        return ""
+
+    async def _mark(self, wrap: Event, outcome: Outcome, reason: str) -> None:
+        log.debug("welcome %s %s: %s", wrap.id[:12], outcome.value, reason)
+        await self._ctx.db.run(
+            processed_repo.mark,
+            wrap.id,
+            kind=wrap.kind,
+            created_at=wrap.created_at,
+            outcome=outcome,
+            now=self._ctx.now(),
+            reason=reason,
+        )
+
+    # --- the user's answer -------------------------------------------------------------
+
+    async def list_invites(self) -> list[InviteInfo]:
+        found = await self._ctx.db.run(invites_repo.list_invites, InviteState.PENDING)
+        return [await self._info(i) for i in found]
+
+    async def resolve(self, ref: str) -> Invite:
+        ref = ref.strip().lower()
+        found = await self._ctx.db.run(invites_repo.list_invites, InviteState.PENDING)
+        matches = [i for i in found if ref in (i.wrapper_event_id, i.nostr_group_id)]
+        if not matches:
+            matches = [i for i in found if i.wrapper_event_id.startswith(ref)]
+        if not matches:
+            raise NotFound(f"no pending invite {ref}")
+        if len(matches) > 1:
+            raise Ambiguous(
+                f"{ref} names several invites", tuple(i.wrapper_event_id for i in matches)
+            )
+        return matches[0]
+
+    async def accept(self, ref: str) -> GroupInfo:
+        ctx = self._ctx
+        invite = await self.resolve(ref)
+        gid = invite.mls_group_id
+        if gid is None:
+            raise NotFound("this invite has no group")
+        await ctx.db.transact(
+            _decide, invite.wrapper_event_id, gid, InviteState.ACCEPTED, ctx.now()
+        )
+        ctx.emit(InviteRemoved(ctx.pubkey, invite.wrapper_event_id, "accepted"))
+        await self._groups.start_following(gid, invite.received_at - ACCEPT_LOOKBACK)
+        if self.wait_caught_up is not None:
+            await self.wait_caught_up()
+        info = await self._groups.info_of(gid)
+        ctx.emit(GroupUpdated(ctx.pubkey, info))
+        try:
+            return await self._groups.self_update(gid)
+        except AppError as exc:  # joined all the same; upkeep retries the self-update
+            log.warning("post-join self-update failed: %s", exc)
+            return await self._groups.info_of(gid)
+
+    async def decline(self, ref: str) -> InviteInfo:
+        ctx = self._ctx
+        invite = await self.resolve(ref)
+        info = await self._info(invite)
+        await ctx.db.transact(
+            _decide, invite.wrapper_event_id, invite.mls_group_id, InviteState.DECLINED, ctx.now()
+        )
+        ctx.emit(InviteRemoved(ctx.pubkey, invite.wrapper_event_id, "declined"))
+        return info
+
+    async def _info(self, invite: Invite) -> InviteInfo:
+        ctx = self._ctx
+        members = 0
+        description = ""
+        if invite.mls_group_id is not None:
+            group = await ctx.db.run(groups_repo.get, invite.mls_group_id)
+            if group is not None:
+                description = group.metadata.description
+                rows = await ctx.db.run(groups_repo.members, invite.mls_group_id)
+                members = len({r.pubkey for r in rows})
+        return InviteInfo(
+            invite.wrapper_event_id,
+            invite.nostr_group_id,
+            invite.group_name,
+            invite.inviter,
+            await self._contacts.name_of(invite.inviter),
+            invite.received_at,
+            str(invite.state),
+            members,
+            description,
+        )
+
+
+def _store_invite(conn: Connection, new: NewGroup, invite: Invite, wrap: Event, now: int) -> None:
+    groups_repo.create(conn, new, now=now)
+    invites_repo.add(conn, invite)
+    processed_repo.mark(
+        conn,
+        wrap.id,
+        kind=wrap.kind,
+        created_at=wrap.created_at,
+        outcome=Outcome.PROCESSED,
+        now=now,
+        reason="invite",
+        mls_group_id=new.mls_group_id,
+    )
+
+
+def _decide(
+    conn: Connection, wrapper_id: str, gid: bytes | None, state: InviteState, now: int
+) -> None:
+    invites_repo.decide(conn, wrapper_id, state, now=now)
+    if gid is None:
+        return
+    if state is InviteState.ACCEPTED:
+        groups_repo.set_state(conn, gid, Lifecycle.ACTIVE, now=now)
+    else:
+        groups_repo.delete(conn, gid)

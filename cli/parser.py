@@ -1,0 +1,153 @@
+"""The command line: ``python main.py cli [--data-dir DIR] [--json] COMMAND ...``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _sub(
+    parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str
+) -> argparse.ArgumentParser:
+    return parent.add_parser(name, help=help_, description=help_)
+
+
+def _account(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    account = _sub(commands, "account", "create, import, show or export the identity")
+    sub = account.add_subparsers(dest="action", required=True)
+    create = _sub(sub, "create", "create a new identity")
+    create.add_argument("--name", required=True, help="your profile name")
+    imported = _sub(sub, "import", "import an existing nsec")
+    imported.add_argument("nsec")
+    imported.add_argument("--name", default="", help="a local label")
+    _sub(sub, "show", "show the account")
+    _sub(sub, "export-nsec", "print the secret key (nsec)")
+    _sub(sub, "list", "list the accounts in the data folder")
+    profile = _sub(sub, "profile", "publish your profile")
+    profile.add_argument("--name")
+    profile.add_argument("--about")
+    change = _sub(sub, "passphrase", "change the passphrase (new one from BURROW_NEW_PASSPHRASE)")
+    change.add_argument("--new", help="the new passphrase (default: BURROW_NEW_PASSPHRASE)")
+    _sub(sub, "delete", "delete this account's local data")
+
+
+def _relays_and_keys(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    relays = _sub(commands, "relays", "your relays")
+    sub = relays.add_subparsers(dest="action", required=True)
+    set_ = _sub(sub, "set", "use exactly these relays (publishes 10002, 10050, 10051)")
+    set_.add_argument("urls", nargs="+", metavar="URL")
+    add = _sub(sub, "add", "add a relay")
+    add.add_argument("url")
+    remove = _sub(sub, "remove", "remove a relay")
+    remove.add_argument("url")
+    listing = _sub(sub, "list", "list relays")
+    listing.add_argument("--status", action="store_true", help="connect to show live status")
+
+    keys = _sub(commands, "keypackage", "your key packages (MIP-00)")
+    sub = keys.add_subparsers(dest="action", required=True)
+    _sub(sub, "publish", "publish a new key package")
+    listing = _sub(sub, "list", "list key packages")
+    listing.add_argument("--relays", action="store_true", help="also the ones on relays")
+
+
+def _people(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    contacts = _sub(commands, "contacts", "people you follow")
+    sub = contacts.add_subparsers(dest="action", required=True)
+    add = _sub(sub, "add", "follow someone by npub or nprofile")
+    add.add_argument("person", metavar="NPUB")
+    add.add_argument("--name")
+    _sub(sub, "list", "list contacts")
+    block = _sub(sub, "block", "drop someone's invites and messages")
+    block.add_argument("person", metavar="NPUB")
+    unblock = _sub(sub, "unblock", "stop blocking someone")
+    unblock.add_argument("person", metavar="NPUB")
+
+    devices = _sub(commands, "devices", "your installs of this identity")
+    sub = devices.add_subparsers(dest="action", required=True)
+    _sub(sub, "list", "list devices")
+    remove = _sub(sub, "remove", "remove a lost device's leaves and key packages")
+    remove.add_argument("device")
+
+
+def _groups(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = _sub(commands, "group", "groups and 1:1 chats")
+    sub = group.add_subparsers(dest="action", required=True)
+    create = _sub(sub, "create", "create a group (a 1:1 chat: one member, empty name)")
+    create.add_argument("name")
+    create.add_argument("--member", action="append", default=[], metavar="NPUB", required=True)
+    create.add_argument("--description", default="")
+    _sub(sub, "list", "list groups")
+    for name, help_ in (("show", "members, admins, epoch, relays"), ("leave", "leave the group")):
+        parser = _sub(sub, name, help_)
+        parser.add_argument("group")
+    for name, help_ in (("add", "invite people"), ("remove", "remove people")):
+        parser = _sub(sub, name, help_)
+        parser.add_argument("group")
+        parser.add_argument("people", nargs="+", metavar="NPUB")
+    for name, help_ in (("promote", "make an admin"), ("demote", "take admin rights away")):
+        parser = _sub(sub, name, help_)
+        parser.add_argument("group")
+        parser.add_argument("person", metavar="NPUB")
+    rename = _sub(sub, "rename", "rename the group")
+    rename.add_argument("group")
+    rename.add_argument("name")
+    describe = _sub(sub, "describe", "change the description")
+    describe.add_argument("group")
+    describe.add_argument("description")
+    update = _sub(sub, "self-update", "rotate our leaf's keys in the group")
+    update.add_argument("group")
+
+    invites = _sub(commands, "invites", "pending invitations")
+    sub = invites.add_subparsers(dest="action", required=True)
+    _sub(sub, "list", "list pending invites")
+    for name in ("accept", "decline"):
+        parser = _sub(sub, name, f"{name} an invite")
+        parser.add_argument("invite", metavar="ID")
+
+
+def _messages(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    send = _sub(commands, "send", "send a message")
+    send.add_argument("group")
+    send.add_argument("text")
+    send.add_argument("--reply-to", metavar="ID")
+    react = _sub(commands, "react", "react to a message")
+    react.add_argument("group")
+    react.add_argument("message", metavar="ID")
+    react.add_argument("emoji")
+    delete = _sub(commands, "delete", "delete one of your messages")
+    delete.add_argument("group")
+    delete.add_argument("message", metavar="ID")
+    retry = _sub(commands, "retry", "send a failed message again")
+    retry.add_argument("group")
+    retry.add_argument("message", metavar="ID")
+    messages = _sub(commands, "messages", "show messages, oldest first")
+    messages.add_argument("group")
+    messages.add_argument("--limit", type=int, default=50)
+    messages.add_argument("--all-kinds", action="store_true", help="include non-chat kinds")
+    read = _sub(commands, "read", "mark a group read")
+    read.add_argument("group")
+    search = _sub(commands, "search", "search message text")
+    search.add_argument("text")
+    search.add_argument("--group")
+    search.add_argument("--limit", type=int, default=20)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="burrow cli",
+        description="Burrow headless client: end-to-end encrypted Marmot groups over Nostr.",
+    )
+    parser.add_argument("--data-dir", help="data folder (default: ~/.local/share/burrow)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per command")
+    parser.add_argument("--account", help="which account (hex, npub or name) if several")
+    parser.add_argument("--timeout", type=float, default=20.0, help="network timeout (s)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _account(commands)
+    _relays_and_keys(commands)
+    _people(commands)
+    _groups(commands)
+    _messages(commands)
+    sync = _sub(commands, "sync", "connect, catch up, process everything, flush, exit")
+    sync.add_argument("--timeout", type=float, dest="sync_timeout", default=30.0)
+    listen = _sub(commands, "listen", "stay connected and print every event")
+    listen.add_argument("--timeout", type=float, dest="listen_timeout", default=None)
+    return parser

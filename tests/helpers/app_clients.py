@@ -1,0 +1,94 @@
+"""In-process clients for the service-layer integration tests: one `Services` each, with its
+own data folder, talking to the real relay fixture (the embedded relay stays off)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from app import AccountSession, AppConfig, Services, Timeouts
+from app.events import AppEvent
+from tests.helpers.storage_factories import FAST
+
+PASSPHRASE = "correct horse battery staple"
+TIMEOUTS = Timeouts(publish=5.0, fetch=5.0, connect=3.0, reconnect_max=0.5)
+T = TypeVar("T")
+
+
+def config_for(data_dir: Path, relay_url: str) -> AppConfig:
+    return AppConfig(
+        data_dir, local_relay=relay_url, embedded_relay=False, timeouts=TIMEOUTS, cipher=FAST
+    )
+
+
+@dataclass
+class Client:
+    name: str
+    services: Services
+    session: AccountSession
+    events: list[AppEvent] = field(default_factory=list)
+
+    @property
+    def pubkey(self) -> str:
+        return self.session.pubkey
+
+    @property
+    def npub(self) -> str:
+        return self.session.ctx.public_key.to_bech32()
+
+    def of(self, kind: type[T]) -> list[T]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    async def sync(self, timeout: float = 15.0) -> None:
+        await self.session.sync(timeout)
+
+    async def close(self) -> None:
+        await self.services.close()
+
+
+async def make_client(
+    tmp: Path, relay_url: str, name: str, *, start: bool = True, live: bool = True
+) -> Client:
+    services = Services(config_for(tmp / name, relay_url))
+    events: list[AppEvent] = []
+    services.bus.subscribe(events.append)
+    session = await services.create_account(name, PASSPHRASE)
+    client = Client(name, services, session, events)
+    if start:
+        await session.start(live=live)
+        await session.flush(10)
+    return client
+
+
+async def reopen(client: Client, relay_url: str, tmp: Path, *, live: bool = True) -> Client:
+    """Close ``client`` and unlock the same account again from its data folder."""
+    pubkey = client.pubkey
+    await client.close()
+    services = Services(config_for(tmp / client.name, relay_url))
+    events: list[AppEvent] = []
+    services.bus.subscribe(events.append)
+    session = await services.unlock(pubkey, PASSPHRASE)
+    await session.start(live=live)
+    return Client(client.name, services, session, events)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 15.0
+) -> T:
+    """Poll ``probe`` until ``ok(result)``; fail with the last result after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if ok(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last: {result!r}")
+        await asyncio.sleep(0.05)
+
+
+def anything(value: Any) -> bool:
+    return bool(value)
