@@ -128,9 +128,12 @@ async def test_a_failing_event_does_not_stop_the_others(harness: Harness) -> Non
 async def test_live_subscriptions_follow_purposes_per_relay(harness: Harness) -> None:
     engine = _engine(harness, [])
     await engine.resubscribe()
-    kinds = sorted(
-        next(iter(f.kinds or [0]))
-        for filters, _ in harness.pool.subscriptions.values()
-        for f in filters
-    )
-    assert kinds == [Kind.METADATA, Kind.MLS_GROUP_MESSAGE, Kind.GIFT_WRAP]
+    by_purpose = {
+        sub_id.split("-")[0]: sorted(k for f in filters for k in f.kinds or ())
+        for sub_id, (filters, relays) in harness.pool.subscriptions.items()
+        if relays == (RELAY,)
+    }
+    assert by_purpose["groups"] == [Kind.MLS_GROUP_MESSAGE]
+    assert by_purpose["inbox"] == [Kind.GIFT_WRAP]
+    assert Kind.METADATA in by_purpose["discovery"]
+    assert Kind.MLS_KEY_PACKAGE in by_purpose["discovery"]
