@@ -37,7 +37,7 @@ def protect(
             state.suite, content, state.context_bytes, state.secrets.membership_key
         )
         return MLSMessage(message), state.secret_tree
-    tree = state.secret_tree.copy()
+    tree = state.secret_tree.fork(state.own_leaf)
     private = protect_private(
         state.suite,
         content,

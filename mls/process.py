@@ -23,7 +23,7 @@ from mls.epoch import (
     find_psk,
 )
 from mls.errors import InvalidMessage
-from mls.framing import unprotect_private, unprotect_public
+from mls.framing import decrypt_sender_data, unprotect_private, unprotect_public
 from mls.group_events import (
     ApplicationMessage,
     ProcessResult,
@@ -47,6 +47,7 @@ from mls.messages import (
 from mls.process_commit import process_commit
 from mls.proposals import CachedProposal, ProposalRules
 from mls.refs import proposal_ref
+from mls.secret_tree import SecretTree
 from mls.tree_validation import CredentialValidator
 from mls.types import LeafIndex
 
@@ -101,7 +102,7 @@ def _private(
         if message.content_type == ContentType.APPLICATION:
             return _past_application(state, message)
         raise _wrong_epoch(state, message.epoch)
-    tree = state.secret_tree.copy()  # copy on write: a failure leaves ``state`` as it was
+    tree = _fork(state.secret_tree, message, state.secrets.sender_data_secret, state)
     content = unprotect_private(
         state.suite,
         message,
@@ -120,7 +121,7 @@ def _past_application(
     past = state.past_epoch(message.epoch)
     if past is None:
         raise _wrong_epoch(state, message.epoch)
-    tree = past.secret_tree.copy()
+    tree = _fork(past.secret_tree, message, past.sender_data_secret, state)
     content = unprotect_private(
         state.suite,
         message,
@@ -137,6 +138,15 @@ def _past_application(
     )
     pasts = tuple(replace(p, secret_tree=tree) if p is past else p for p in state.past_epochs)
     return result, replace(state, past_epochs=pasts)
+
+
+def _fork(
+    tree: SecretTree, message: PrivateMessage, sender_data_secret: bytes, state: GroupState
+) -> SecretTree:
+    """Copy on write: the secret tree with its own copy of the sender's ratchets, so a
+    failure (or the caller keeping the old state) leaves ``state`` as it was."""
+    sender = decrypt_sender_data(state.suite, message, sender_data_secret)
+    return tree.fork(sender.leaf_index)
 
 
 def _public(

@@ -239,3 +239,20 @@ def test_propose_add_then_commit_by_reference() -> None:
     assert pending.welcome is not None
     g.states["carol"] = join_from_welcome(pending.welcome, kp)
     g.agree()
+
+
+def test_states_are_values_copy_on_write() -> None:
+    g = Members.create(["alice", "bob", "carol"])
+    alice, bob = g["alice"], g["bob"]
+    message, alice_after = protect(alice, b"one")
+    assert alice_after.secret_tree is not alice.secret_tree
+    first, bob_after = process(bob, message)
+    again, _ = process(bob, message)  # ``bob`` itself never consumed the key
+    assert first.data == again.data == b"one"  # type: ignore[union-attr]
+    with pytest.raises(InvalidMessage):
+        process(bob_after, message)  # the state after reading it has
+    # Carol's message still reads in both of bob's states.
+    message, _ = protect(g["carol"], b"two")
+    for state in (bob, bob_after):
+        result, _ = process(state, message)
+        assert result.data == b"two"  # type: ignore[union-attr]
