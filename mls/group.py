@@ -24,6 +24,7 @@ Propose (returns ``(message, state)``; the proposal waits in our cache)::
 
     propose(state, proposal); propose_add(state, kp); propose_update(state)
     propose_self_remove(state)                                  # PublicMessage, to leave
+    external_proposal(cs, group_id, epoch, proposal, signature_priv=..., sender_index=i)
 
 Messages::
 
@@ -74,6 +75,7 @@ from mls.messages import (
 from mls.process import process
 from mls.propose import (
     create_group,
+    external_proposal,
     propose,
     propose_add,
     propose_self_remove,
@@ -96,6 +98,7 @@ __all__ = [
     "add_members",
     "commit",
     "create_group",
+    "external_proposal",
     "group_info",
     "join_by_external_commit",
     "join_from_welcome",

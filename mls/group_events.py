@@ -94,8 +94,9 @@ class PendingCommit:
     """Our commit, not yet merged: send ``message`` (then ``welcome``), and adopt
     ``next_state`` once the delivery service accepted it; on failure keep the old state.
 
-    ``group_info`` describes the new epoch (signed, with ``external_pub``) for external
-    joiners; ``summary`` is the same record a receiver gets from processing it.
+    ``group_info`` describes the new epoch (signed, with ``external_pub``, without the
+    ratchet tree, whose encoding costs O(N) per commit; :func:`mls.group.group_info`
+    adds it); ``summary`` is the same record a receiver gets from processing it.
     """
 
     message: MLSMessage

@@ -7,6 +7,8 @@
     message, state = propose_add(state, key_package)
     message, state = propose_update(state)                   # fresh leaf encryption key
     message, state = propose_self_remove(state)              # always a PublicMessage
+    message = external_proposal(cs, group_id, epoch, Remove(3), signature_priv=k,
+                                sender_index=0)              # an external sender's
 
 A sent proposal enters our own proposal cache, so our next commit covers it and a
 commit by someone else that references it resolves.
@@ -43,6 +45,7 @@ from mls.messages import (
     MLSMessage,
     Proposal,
     ProtocolVersion,
+    PublicMessage,
     SelfRemove,
     Sender,
     Update,
@@ -207,3 +210,31 @@ def propose_update(
     assert ref is not None
     pending = (*new_state.pending_updates, (ref, private))
     return message, replace(new_state, pending_updates=pending)
+
+
+def external_proposal(
+    cipher_suite: int,
+    group_id: bytes,
+    epoch: int,
+    proposal: Proposal,
+    *,
+    signature_priv: bytes,
+    sender_index: int | None = None,
+    authenticated_data: bytes = b"",
+) -> MLSMessage:
+    """A proposal from outside the group, as a PublicMessage (section 12.1.8).
+
+    With ``sender_index`` it comes from that entry of the group's ``external_senders``
+    extension; without, it is a new member asking to join (its own Add).
+    """
+    if sender_index is None:
+        if not isinstance(proposal, Add):
+            raise UsageError("a new member may only propose its own Add")
+        sender = Sender.new_member_proposal()
+    else:
+        sender = Sender.external(sender_index)
+    framed = FramedContent(group_id, epoch, sender, authenticated_data, proposal)
+    signed = authenticate(
+        get_suite(cipher_suite), WireFormat.PUBLIC_MESSAGE, framed, b"", signature_priv
+    )
+    return MLSMessage(PublicMessage(framed, signed.auth))

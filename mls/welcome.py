@@ -40,6 +40,8 @@ from mls.messages import (
     PathSecret,
     PreSharedKeyID,
     ProtocolVersion,
+    PSKType,
+    ResumptionPSKUsage,
     Welcome,
     find_extension,
 )
@@ -179,12 +181,20 @@ def _open(
     suite = get_suite(welcome.cipher_suite)
     init_priv = key_package.private.init_priv
     secrets = decrypt_group_secrets(suite, welcome, key_package.ref, init_priv)
+    _check_resumption_usage(secrets.psks)
     psk = resolve_psks(suite, secrets.psks, None, psks, resumption_psks)
     info = decrypt_group_info(suite, welcome, welcome_secret(suite, secrets.joiner_secret, psk))
     context = info.group_context
     if context.cipher_suite != welcome.cipher_suite or context.version != ProtocolVersion.MLS10:
         raise InvalidMessage("the GroupInfo's suite or version does not match")
     return _Opened(suite, secrets, psk, info)
+
+
+def _check_resumption_usage(psks: Sequence[PreSharedKeyID]) -> None:
+    """Section 12.4.3.1: at most one resumption PSK of usage reinit or branch."""
+    special = (ResumptionPSKUsage.REINIT, ResumptionPSKUsage.BRANCH)
+    if sum(1 for p in psks if p.psktype == PSKType.RESUMPTION and p.usage in special) > 1:
+        raise InvalidMessage("a Welcome may carry only one reinit or branch PSK")
 
 
 def tree_of(suite: Suite, info: GroupInfo, supplied: bytes | RatchetTree | None) -> RatchetTree:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from mls.crypto import get_suite
 from mls.errors import InvalidMessage, UsageError
 from mls.group import (
     ApplicationMessage,
@@ -13,6 +14,7 @@ from mls.group import (
     LeafChanges,
     ProposalReceived,
     commit,
+    external_proposal,
     group_info,
     join_by_external_commit,
     join_from_welcome,
@@ -30,12 +32,16 @@ from mls.messages import (
     Add,
     Credential,
     Extension,
+    ExtensionType,
+    ExternalSender,
+    ExternalSenders,
     PreSharedKey,
     PreSharedKeyID,
     ReInit,
+    Remove,
     WireFormat,
 )
-from tests.helpers.mls_members import MARMOT_DATA, NOW, Members, key_package
+from tests.helpers.mls_members import MARMOT_DATA, NOW, Members, key_package, seeded_rng
 
 SUITES = range(1, 8)
 
@@ -256,3 +262,41 @@ def test_states_are_values_copy_on_write() -> None:
     for state in (bob, bob_after):
         result, _ = process(state, message)
         assert result.data == b"two"  # type: ignore[union-attr]
+
+
+def test_external_sender_and_new_member_proposals() -> None:
+    server_priv, server_pub = get_suite(1).generate_signature_key_pair(seeded_rng(9))
+    server = ExternalSender(server_pub, Credential.basic(b"delivery service"))
+    ext = Extension(ExtensionType.EXTERNAL_SENDERS, ExternalSenders((server,)).to_bytes())
+    g = Members.create(["alice", "bob", "carol"], extensions=[ext])
+    state = g["alice"]
+    removal = external_proposal(
+        1, state.group_id, state.epoch, Remove(2), signature_priv=server_priv, sender_index=0
+    )
+    results = g.deliver("nobody", removal, skip=["carol"])
+    received = results["alice"]
+    assert isinstance(received, ProposalReceived)
+    assert received.sender_leaf is None and received.credential == server.credential
+    joiner = key_package("dave", rng=g.rng)
+    ask = external_proposal(
+        1,
+        state.group_id,
+        state.epoch,
+        Add(joiner.key_package),
+        signature_priv=joiner.private.signature_priv,
+    )
+    g.deliver("nobody", ask, skip=["carol"])
+    pending = commit(g["bob"], rng=g.rng)
+    assert [r.leaf_index for r in pending.summary.removes] == [2]
+    assert [a.key_package for a in pending.summary.adds] == [joiner.key_package]
+    # A forged external sender signature is refused.
+    forged = external_proposal(
+        1,
+        state.group_id,
+        state.epoch,
+        Remove(1),
+        signature_priv=joiner.private.signature_priv,
+        sender_index=0,
+    )
+    with pytest.raises(InvalidMessage, match="signature"):
+        process(g["alice"], forged)
