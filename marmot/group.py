@@ -20,7 +20,7 @@ Outgoing operations live in :mod:`marmot.operations`, incoming events in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from marmot.errors import InvalidGroupData, InvalidWelcome, UsageError
@@ -45,6 +45,7 @@ from mls.messages import (
     Credential,
     CredentialType,
     Extension,
+    KeyPackage,
     MLSMessage,
     ProposalType,
     RequiredCapabilities,
@@ -52,6 +53,7 @@ from mls.messages import (
 from mls.snapshot import dump_group, load_group
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng
+from nostr.relay_url import normalize_relay_url
 
 SNAPSHOT_VERSION = 1
 
@@ -135,9 +137,12 @@ class MarmotGroup:
         at = self.epoch if epoch is None else epoch
         return self.state.export_at(at, EXPORTER_LABEL, GROUP_EVENT_CONTEXT, 32)
 
-    def group_event_keys(self) -> list[tuple[int, bytes]]:
-        """``(epoch, key)`` for the current and retained past epochs, newest first."""
-        return [(e, self.group_event_key(e)) for e in self.state.retained_epochs()]
+    def group_event_keys(self) -> Iterator[tuple[int, bytes]]:
+        """``(epoch, key)`` for the current and retained past epochs, newest first.
+
+        Lazy: trial decryption usually stops at the first (current) key.
+        """
+        return ((e, self.group_event_key(e)) for e in self.state.retained_epochs())
 
     def media_exporter(self, epoch: int | None = None) -> bytes:
         """``MLS-Exporter("marmot", "encrypted-media", 32)``: the MIP-04 key material.
@@ -249,8 +254,7 @@ def create_group(
     now: int,
     rng: Rng = system_rng,
 ) -> GroupCreated:
-    """A new group (MIP-01 section 3.1). With invitees, the add commit is merged here and
-    never published; the joiners get epoch 1 through the Welcome rumors returned."""
+    """A new group (MIP-01 section 3.1); the add commit is merged here, never published."""
     me = creator.data
     admins = tuple(dict.fromkeys((me, *config.admins)))
     validate_group_members(me, admins, [kp.author.data for kp in invitees])
@@ -265,23 +269,31 @@ def create_group(
         rng=rng,
     )
     key_packages = [kp.key_package for kp in invitees]
-    state = mls_create_group(
-        CIPHER_SUITE,
-        Credential.basic(me),
-        now=now,
-        group_id=new_mls_group_id(rng),
-        extensions=group_context_extensions(data, key_packages),
-        capabilities=marmot_capabilities(),
-        rng=rng,
-    )
+    state = _first_epoch(me, data, key_packages, now, rng)
     if not invitees:
         return GroupCreated(MarmotGroup.of(state), ())
     try:
         pending = add_members(state, key_packages, now=now, rng=rng)
     except MlsError as exc:
         raise UsageError(f"cannot add these KeyPackages: {exc}") from None
-    welcomes = welcome_rumors(me, pending.welcome, invitees, config.relays, now)
+    # The Welcome lists the relays in the creator's order (data.relays is sorted).
+    relays = [normalize_relay_url(url) for url in config.relays]
+    welcomes = welcome_rumors(me, pending.welcome, invitees, relays, now)
     return GroupCreated(MarmotGroup.of(pending.next_state), welcomes)
+
+
+def _first_epoch(
+    creator: bytes, data: NostrGroupData, invitees: Sequence[KeyPackage], now: int, rng: Rng
+) -> GroupState:
+    return mls_create_group(
+        CIPHER_SUITE,
+        Credential.basic(creator),
+        now=now,
+        group_id=new_mls_group_id(rng),
+        extensions=group_context_extensions(data, invitees),
+        capabilities=marmot_capabilities(),
+        rng=rng,
+    )
 
 
 # --- joining ------------------------------------------------------------------------------

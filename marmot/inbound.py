@@ -216,7 +216,7 @@ def _proposal(
     auto = None
     if action is ProposalAction.IGNORE:
         kept = tuple(p for p in group.state.proposals if p.ref != result.ref)
-        group = replace(group, state=group.state.with_changes(proposals=kept))
+        group = replace(group, state=replace(group.state, proposals=kept))
     elif action is ProposalAction.AUTO_COMMIT:
         auto = _auto_commit(group, result.proposal, leaf, now, rng)
     return ProposalHandled(group, result.proposal, result.credential.identity, leaf, action, auto)

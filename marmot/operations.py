@@ -20,7 +20,7 @@ built in, and carries the group's disappearing-message expiration, if any.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from marmot.errors import UsageError
 from marmot.group import MarmotGroup, WelcomeRumor, extensions_with, welcome_rumors
@@ -252,7 +252,7 @@ def commit_pending_self_removes(
     leaving = tuple(p for p in group.state.proposals if isinstance(p.proposal, SelfRemove))
     if not leaving:
         raise UsageError("no SelfRemove proposal is pending")
-    only = group.state.with_changes(proposals=leaving)
+    only = replace(group.state, proposals=leaving)
     pending = mls_group.commit(only, rng=rng)
     return _finish(group, pending, now, rng)
 
