@@ -65,6 +65,24 @@ def seed_demo(backend: FakeBackend, now: float) -> Demo:
     return Demo(hikers, erin, frank, book_club, old)
 
 
+def _direct_chats(b: FakeBackend, t: int) -> tuple[FakeChat, FakeChat]:
+    erin = b.make_chat("Erin Walsh", ["Erin Walsh"], is_dm=True)
+    b.receive(
+        erin.id, "Erin Walsh", "Did you get the photos from last week?", at=t - 3 * DAY, silent=True
+    )
+    b.seed_own(erin.id, "Yes! The one at the lake is my new wallpaper.", t - 3 * DAY + 300)
+    b.receive(
+        erin.id, "Erin Walsh", "Haha, told you the light was perfect", at=t - 2 * HOUR, silent=True
+    )
+    erin.unread = 1
+    frank = b.make_chat("Frank Li", ["Frank Li"], is_dm=True)
+    frank.pinned = True
+    b.seed_own(frank.id, "Landing at 18:40, see you at arrivals", t - 26 * HOUR)
+    b.receive(frank.id, "Frank Li", "I'll be there. Safe flight!", at=t - 25 * HOUR, silent=True)
+    frank.unread = 0
+    return erin, frank
+
+
 def _hikers_messages(b: FakeBackend, chat: FakeChat, t: int) -> None:
     y = t - DAY - 5 * HOUR
     b.receive(

@@ -207,9 +207,11 @@ def test_drafts_are_kept_per_chat(qtbot: QtBot, window: MainWindow, alice: FakeB
     qtbot.keyClicks(window.chat.composer, "half a thought")
     open_chat(qtbot, window, carol.id)
     assert window.chat.composer.text == ""
-    qtbot.waitUntil(lambda: alice.calls_to("save_draft") == [(bob.id, "half a thought")])
-    index = window.session.chats.index(window.session.chats.position(bob.id))
-    assert index.data(ItemRole.DRAFT) == "half a thought"  # the list shows "Draft: ..."
+    chats = window.session.chats
+    qtbot.waitUntil(  # the list shows "Draft: ..."
+        lambda: chats.index(chats.position(bob.id)).data(ItemRole.DRAFT) == "half a thought"
+    )
+    assert alice.calls_to("save_draft") == [(bob.id, "half a thought")]
     window.chat._draft_timer.setInterval(1)
     qtbot.keyClicks(window.chat.composer, "for carol")  # saved shortly after typing stops
     qtbot.waitUntil(lambda: (carol.id, "for carol") in alice.calls_to("save_draft"))

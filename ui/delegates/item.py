@@ -52,22 +52,7 @@ class ItemDelegate(QStyledItemDelegate):
         elif option.state & QStyle.StateFlag.State_MouseOver:
             painter.fillRect(rect, QColor(c.hover))
         title = str(index.data(ItemRole.TITLE) or "")
-        status = index.data(ItemRole.STATUS)
-        top = rect.top() + (ROW_HEIGHT - AVATAR) // 2
-        if isinstance(status, RelayStatus):
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(status_colour(status, c))
-            painter.drawEllipse(QRectF(rect.left() + PAD + 13, top + 13, 12, 12))
-        else:
-            seed = str(index.data(ItemRole.AVATAR_SEED) or title)
-            pixmap = avatar_pixmap(
-                title,
-                seed,
-                index.data(ItemRole.AVATAR),
-                AVATAR,
-                painter.device().devicePixelRatioF(),
-            )
-            painter.drawPixmap(rect.left() + PAD, top, pixmap)
+        self._paint_leading(painter, index, rect, title)
         left = rect.left() + PAD + AVATAR + PAD
         right = rect.right() - PAD
         badge = str(index.data(ItemRole.BADGE) or "")
@@ -81,6 +66,23 @@ class ItemDelegate(QStyledItemDelegate):
             painter, option.font, c.muted, QRect(left, rect.top() + 30, right - left, 20), subtitle
         )
         painter.restore()
+
+    @staticmethod
+    def _paint_leading(
+        painter: QPainter, index: QModelIndex | QPersistentModelIndex, rect: QRect, title: str
+    ) -> None:
+        """The avatar, or for a relay a dot in the colour of its status."""
+        top = rect.top() + (ROW_HEIGHT - AVATAR) // 2
+        status = index.data(ItemRole.STATUS)
+        if isinstance(status, RelayStatus):
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(status_colour(status, theme_state().colors))
+            painter.drawEllipse(QRectF(rect.left() + PAD + 13, top + 13, 12, 12))
+            return
+        seed = str(index.data(ItemRole.AVATAR_SEED) or title)
+        data = index.data(ItemRole.AVATAR)
+        ratio = painter.device().devicePixelRatioF()
+        painter.drawPixmap(rect.left() + PAD, top, avatar_pixmap(title, seed, data, AVATAR, ratio))
 
     @staticmethod
     def _text(painter: QPainter, font: QFont, colour: str, rect: QRect, text: str) -> None:

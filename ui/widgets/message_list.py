@@ -1,12 +1,17 @@
 """The scrolling list of bubbles: sticks to the bottom for new messages, asks for older pages
-near the top and keeps what you were reading in place when they arrive."""
+near the top and keeps what you were reading in place when they arrive.
+
+"Stuck to the bottom" is a state, not a timer: it is true while the reader is at the end,
+updated on every scroll, and whenever the scroll range changes (rows added, bubbles grown,
+window resized) a stuck view follows the new end.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QWidget
 
 from ui.delegates.message import MessageDelegate
@@ -39,11 +44,12 @@ class MessageListView(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.verticalScrollBar().setSingleStep(24)
         self.placeholder = "No messages yet. Say hello!"
-        self._was_at_bottom = True
-        model.rowsAboutToBeInserted.connect(self._remember_bottom)
-        model.rowsInserted.connect(self._follow_bottom)
+        self._stuck = True
         model.dataChanged.connect(self._relayout)
-        self.verticalScrollBar().valueChanged.connect(self._check_top)
+        model.modelReset.connect(self._stick)
+        bar = self.verticalScrollBar()
+        bar.valueChanged.connect(self._scrolled)
+        bar.rangeChanged.connect(self._range_changed)
 
     # --- position ---
 
@@ -76,16 +82,17 @@ class MessageListView(QListView):
         """Pixels of loaded history above the viewport."""
         return self.verticalScrollBar().value()
 
-    def _check_top(self, value: int) -> None:
+    def _scrolled(self, value: int) -> None:
+        self._stuck = value >= self.verticalScrollBar().maximum() - 4
         if self.message_model.has_older and value < PREFETCH_PIXELS:
             self.olderWanted.emit()
 
-    def _remember_bottom(self, parent: QModelIndex, first: int, last: int) -> None:
-        self._was_at_bottom = self.at_bottom()
+    def _range_changed(self, low: int, high: int) -> None:
+        if self._stuck:
+            self.verticalScrollBar().setValue(high)
 
-    def _follow_bottom(self, parent: QModelIndex, first: int, last: int) -> None:
-        if self._was_at_bottom and last == self.message_model.rowCount() - 1:
-            self.scrollToBottom()
+    def _stick(self) -> None:
+        self._stuck = True
 
     def _relayout(
         self,
@@ -94,21 +101,9 @@ class MessageListView(QListView):
         roles: Sequence[int] = (),
     ) -> None:
         # QListView does not re-measure rows on dataChanged; a changed bubble may be taller.
-        keep_bottom = self.at_bottom()
         self.bubbles.sizeHintChanged.emit(top)
-        if keep_bottom:
-            QTimer.singleShot(0, self._stick)
-
-    def _stick(self) -> None:
-        self.scrollToBottom()
 
     # --- painting ---
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        keep_bottom = self.at_bottom()
-        super().resizeEvent(event)
-        if keep_bottom:
-            QTimer.singleShot(0, self._stick)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
