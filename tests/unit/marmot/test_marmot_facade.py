@@ -400,3 +400,13 @@ def test_never_raises_on_garbage() -> None:
     assert isinstance(outcome, Rejected) and isinstance(outcome.error, InvalidGroupEvent)
     data = NostrGroupData.from_extensions(alice.state.extensions)
     assert data == alice.data
+
+
+def test_a_key_package_without_self_remove_cannot_join_a_group_requiring_it() -> None:
+    alice, _ = pair()
+    assert alice.self_remove_enabled
+    with pytest.raises(UsageError, match="cannot add"):
+        add_members(alice, [kp("carol", legacy=True)], now=NOW)
+    out = add_members(alice, [kp("carol")], now=NOW)
+    assert [w.invitee.data for w in out.welcomes] == [C]
+    assert out.welcomes[0].rumor.tags[0] == ("relays", RELAY)
