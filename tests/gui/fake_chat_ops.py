@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import replace
+from typing import Any
 
 from tests.gui.fake_chats import FakeChat
 from tests.gui.fake_core import FakeCore
@@ -115,17 +116,23 @@ class ChatOps(FakeCore):
             self._spawn(self._deliver(chat, row.id))
         return row
 
-    def _spawn(self, coro: object) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         if not hasattr(self, "_tasks"):
             self._tasks = set()
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _found(self, chat: FakeChat, message_id: str) -> MessageRow:
+        row = chat.find(message_id)
+        if row is None:
+            raise NotFound("That message no longer exists.")
+        return row
 
     async def _deliver(self, chat: FakeChat, message_id: str) -> None:
         await asyncio.sleep(self.latency)
         status = MessageStatus.FAILED if self.fail_sends else MessageStatus.SENT
-        row = replace(chat.find(message_id), status=status)  # type: ignore[type-var]
+        row = replace(self._found(chat, message_id), status=status)
         chat.store(row)
         self.emit(MessageUpdated(row))
 
@@ -144,9 +151,7 @@ class ChatOps(FakeCore):
     async def delete(self, chat_id: str, message_id: str) -> None:
         await self._enter("delete", chat_id, message_id)
         chat = self._chat(chat_id)
-        row = chat.find(message_id)
-        if row is None:
-            raise NotFound("That message no longer exists.")
+        row = self._found(chat, message_id)
         if not row.own:
             raise NotAllowed("You can only delete your own messages.")
         row = replace(row, deleted=True, text="", reactions=())
@@ -157,7 +162,7 @@ class ChatOps(FakeCore):
     async def retry(self, chat_id: str, message_id: str) -> None:
         await self._enter("retry", chat_id, message_id)
         chat = self._chat(chat_id)
-        row = replace(chat.find(message_id), status=MessageStatus.SENDING)  # type: ignore[type-var]
+        row = replace(self._found(chat, message_id), status=MessageStatus.SENDING)
         chat.store(row)
         self.emit(MessageUpdated(row))
         self._spawn(self._deliver(chat, message_id))
