@@ -19,7 +19,8 @@ built in, and carries the group's disappearing-message expiration, if any.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from marmot.errors import UsageError
@@ -80,6 +81,15 @@ class OutgoingMessage:
     event: Event
     group: MarmotGroup
     rumor: UnsignedEvent
+
+
+@contextmanager
+def _mls(what: str) -> Iterator[None]:
+    """MLS refusing our own request is a usage error at this layer."""
+    try:
+        yield
+    except MlsError as exc:
+        raise UsageError(f"cannot {what}: {exc}") from None
 
 
 def _require_active(group: MarmotGroup) -> None:
@@ -143,12 +153,10 @@ def add_members(
     require_admin(group.data.admins, group.identity, "add members")
     if not key_packages:
         raise UsageError("no KeyPackage to add")
-    try:
+    with _mls("add these KeyPackages"):
         pending = mls_group.add_members(
             group.state, [kp.key_package for kp in key_packages], now=now, rng=rng
         )
-    except MlsError as exc:
-        raise UsageError(f"cannot add these KeyPackages: {exc}") from None
     return _finish(group, pending, now, rng, key_packages)
 
 
@@ -181,7 +189,8 @@ def remove_leaves(
     if admins != group.data.admins:
         data = group.data.updated(admins=admins)
         proposals.append(GroupContextExtensions(extensions_with(group.state.extensions, data)))
-    pending = mls_group.commit(group.state, proposals=proposals, include_pending=False, rng=rng)
+    with _mls("remove these members"):
+        pending = mls_group.commit(group.state, proposals=proposals, include_pending=False, rng=rng)
     return _finish(group, pending, now, rng)
 
 
@@ -206,7 +215,8 @@ def update_group_data(
         changes["admins"] = admins
     data = group.data.updated(**changes)
     extensions = extensions_with(group.state.extensions, data)
-    pending = mls_group.update_extensions(group.state, extensions, rng=rng)
+    with _mls("update the group data"):
+        pending = mls_group.update_extensions(group.state, extensions, rng=rng)
     return _finish(group, pending, now, rng)
 
 
@@ -217,7 +227,8 @@ def self_demote(group: MarmotGroup, *, now: int, rng: Rng = system_rng) -> Outgo
     admins = tuple(a for a in group.data.admins if a != group.identity)
     data = group.data.updated(admins=admins)
     extensions = extensions_with(group.state.extensions, data)
-    pending = mls_group.update_extensions(group.state, extensions, rng=rng)
+    with _mls("self-demote"):
+        pending = mls_group.update_extensions(group.state, extensions, rng=rng)
     return _finish(group, pending, now, rng)
 
 
@@ -227,7 +238,8 @@ def self_update(group: MarmotGroup, *, now: int, rng: Rng = system_rng) -> Outgo
     _require_active(group)
     signature_priv, _ = group.state.suite.generate_signature_key_pair(rng)
     changes = LeafChanges(signature_priv=signature_priv, capabilities=marmot_capabilities())
-    pending = mls_group.commit(group.state, include_pending=False, leaf=changes, rng=rng)
+    with _mls("self-update"):
+        pending = mls_group.commit(group.state, include_pending=False, leaf=changes, rng=rng)
     return _finish(group, pending, now, rng)
 
 
@@ -237,10 +249,11 @@ def leave_group(group: MarmotGroup, *, now: int, rng: Rng = system_rng) -> Outgo
     self-demote first."""
     _require_active(group)
     check_can_leave(group.data.admins, group.identity)
-    if group.self_remove_enabled:
-        message, state = mls_group.propose_self_remove(group.state, rng=rng)
-    else:
-        message, state = mls_group.propose(group.state, Remove(group.own_leaf), rng=rng)
+    with _mls("leave"):
+        if group.self_remove_enabled:
+            message, state = mls_group.propose_self_remove(group.state, rng=rng)
+        else:
+            message, state = mls_group.propose(group.state, Remove(group.own_leaf), rng=rng)
     return OutgoingProposal(_event(group, message, now, None, rng), group.with_state(state))
 
 
@@ -252,8 +265,8 @@ def commit_pending_self_removes(
     leaving = tuple(p for p in group.state.proposals if isinstance(p.proposal, SelfRemove))
     if not leaving:
         raise UsageError("no SelfRemove proposal is pending")
-    only = replace(group.state, proposals=leaving)
-    pending = mls_group.commit(only, rng=rng)
+    with _mls("commit the pending SelfRemoves"):
+        pending = mls_group.commit(replace(group.state, proposals=leaving), rng=rng)
     return _finish(group, pending, now, rng)
 
 
@@ -269,6 +282,7 @@ def create_message(
     _require_active(group)
     if rumor.pubkey != group.identity.hex():
         raise UsageError("the rumor's pubkey must be our own identity")
-    message, state = mls_group.protect(group.state, encode_rumor(rumor), rng=rng)
+    with _mls("send"):
+        message, state = mls_group.protect(group.state, encode_rumor(rumor), rng=rng)
     event = _event(group, message, now, expiration, rng)
     return OutgoingMessage(event, group.with_state(state), rumor)
