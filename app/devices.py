@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import engine
 from app.context import Context
 from app.errors import InvalidInput, NotAllowed, NotFound
 from app.groups import Groups
@@ -19,8 +18,8 @@ from app.key_packages import DELETE_PURPOSE, KeyPackages
 from app.models import DeviceInfo
 from app.relays import Relays
 from marmot.errors import InvalidKeyPackageEvent
+from marmot.group import MarmotGroup
 from marmot.key_package_event import parse_key_package_event
-from mls.group import GroupState
 from nostr.event import Event
 from nostr.filters import Filter
 from nostr.kinds import Kind
@@ -65,8 +64,9 @@ class Devices:
         await ctx.db.run(accounts_repo.set_setting, SIGNATURE_SLOTS, slots)
         return True
 
-    async def observe(self, gid: bytes, state: GroupState) -> None:
-        """Attribute our identity's leaves in ``state`` to devices, where we can tell."""
+    async def observe(self, gid: bytes, group: MarmotGroup) -> None:
+        """Attribute our identity's leaves in ``group`` to devices, where we can tell."""
+        state = group.state
         ctx = self._ctx
         me = ctx.public_key.data
         slots = await self._setting(SIGNATURE_SLOTS)
@@ -127,7 +127,7 @@ class Devices:
         groups = await ctx.db.run(groups_repo.list_groups, states=[Lifecycle.ACTIVE])
         for group in groups:
             loaded = await self._groups.store.load(group.mls_group_id)
-            await self.observe(group.mls_group_id, loaded.state)
+            await self.observe(group.mls_group_id, loaded.marmot)
         leaves = await self._setting(LEAF_SLOTS)
         out = {}
         for group in groups:
@@ -156,12 +156,10 @@ class Devices:
         return info
 
     async def _remove_leaves(self, gid: bytes, leaves: list[int]) -> None:
-        ctx = self._ctx
         loaded = await self._groups.store.load(gid)
-        if ctx.public_key.data not in loaded.data.admins:
+        if not loaded.marmot.is_admin:
             return  # only admins may remove; the other admins can do it
-        pending = engine.remove_leaves(loaded.state, leaves, now=ctx.now(), rng=ctx.rng)
-        await self._groups.publish_commit(loaded, pending)
+        await self._groups.remove_leaves(gid, leaves)
 
     async def _delete_slot(self, slot: str) -> None:
         ctx = self._ctx

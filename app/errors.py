@@ -103,6 +103,8 @@ def translate(exc: BaseException) -> AppError:
         )
     if isinstance(exc, marmot_errors.NotAdmin):
         return NotAllowed(f"only group admins can do that ({exc.reason})")
+    if isinstance(exc, marmot_errors.UsageError):
+        return NotAllowed(exc.reason)
     if isinstance(exc, marmot_errors.MarmotError):
         return ProtocolFailure(f"group operation failed: {exc.reason}")
     for kind, make in _SIMPLE:

@@ -19,28 +19,32 @@ The pipeline for one event (architecture section 4.3):
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from app import engine
 from app.context import Context
 from app.events import CommitRaceResolved, MessageReceived, MessageUpdated
 from app.group_store import Loaded, state_write
-from app.groups import COMMIT, Groups, OwnEvent, commit_key, record_own_event
+from app.groups import Groups
 from app.messages import Messages, incoming_records
-from marmot.errors import InvalidGroupEvent, MarmotError
+from marmot.errors import InvalidGroupEvent
 from marmot.group_event import PAST_EPOCHS, check_group_event
-from marmot.policy import CommitOrder, ProposalAction, RaceDecision, race_decision
-from mls.errors import MlsError
-from mls.group import ApplicationMessage, CommitProcessed, GroupState, ProposalReceived
+from marmot.inbound import (
+    ApplicationReceived,
+    CommitApplied,
+    ProposalHandled,
+    Rejected,
+    StaleCommit,
+    process_event,
+)
+from marmot.policy import CommitOrder, RaceDecision, race_decision
 from nostr.event import Event
 from storage import Conflict, Connection, IncomingChange, apply_incoming
 from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
 from storage.repos import processed as processed_repo
 from storage.repos import snapshots as snapshots_repo
-from storage.rows import Group, Outcome, ProcessedEvent
+from storage.rows import CommitKey, Group, Outcome, ProcessedEvent
 from storage.rows import GroupState as Lifecycle
-from storage.rows import PendingCommit as StoredPending
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +52,6 @@ RETRY_EPOCHS = PAST_EPOCHS
 """An undecryptable event is retried until the group moved this many epochs past it."""
 MAX_ATTEMPTS = 50
 _RETRY_ROUNDS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class _Opened:
-    group: Group
-    event: Event
-    opened: engine.Opened
 
 
 class GroupInbox:
@@ -110,21 +107,27 @@ class GroupInbox:
                     group = await self._groups.store.get(group.mls_group_id)
 
     async def _open(self, group: Group, event: Event, record: ProcessedEvent | None) -> None:
-        gid = group.mls_group_id
-        keys = await self._groups.store.event_keys(gid, group.epoch)
-        try:
-            opened = engine.open_event(event, keys)
-        except InvalidGroupEvent as exc:
-            await self._not_yet(group, event, record, exc.reason)
+        ctx = self._ctx
+        loaded = await self._groups.store.load(group.mls_group_id)
+        if not engine.can_open(loaded.marmot, event):
+            await self._not_yet(group, event, record, "no key of ours opens it (yet)")
             return
-        item = _Opened(group, event, opened)
-        if opened.is_commit and opened.epoch < group.epoch:
-            await self._race(item)
-            return
-        if opened.is_commit and group.has_pending_commit and not await self._yield_to(item):
-            await self._not_yet(group, event, record, "our own commit for this epoch is pending")
-            return
-        await self._process(item)
+        outcome = process_event(loaded.marmot, event, now=ctx.now(), rng=ctx.rng)
+        if isinstance(outcome, ApplicationReceived):
+            await self._application(loaded, event, outcome)
+        elif isinstance(outcome, ProposalHandled):
+            await self._proposal(loaded, event, outcome)
+        elif isinstance(outcome, CommitApplied):
+            if loaded.group.has_pending_commit and not await self._yield_to(loaded, outcome):
+                await self._not_yet(
+                    group, event, record, "our own commit for this epoch is pending"
+                )
+                return
+            await self._commit(loaded, event, outcome)
+        elif isinstance(outcome, StaleCommit):
+            await self._race(loaded, event, outcome)
+        else:
+            await self._rejected(loaded, event, outcome)
 
     async def _not_yet(
         self, group: Group, event: Event, record: ProcessedEvent | None, reason: str
@@ -138,57 +141,53 @@ class GroupInbox:
             event, Outcome.RETRYABLE, reason, group.mls_group_id, epoch=first_epoch, keep=True
         )
 
-    async def _process(self, item: _Opened) -> None:
-        ctx = self._ctx
-        gid = item.group.mls_group_id
-        loaded = await self._groups.store.load(gid)
-        try:
-            result, next_state = engine.process(loaded.state, item.opened.message, now=ctx.now())
-        except (MlsError, MarmotError) as exc:
-            reason = exc.reason if isinstance(exc, MarmotError) else str(exc)
-            await self._mark(item.event, Outcome.FAILED, reason, gid, keep=True)
+    async def _rejected(self, loaded: Loaded, event: Event, outcome: Rejected) -> None:
+        """Refused; if MLS moved its ratchets on the way, that state is kept."""
+        gid = loaded.group.mls_group_id
+        reason = outcome.error.reason
+        if outcome.group is None:
+            await self._mark(event, Outcome.FAILED, reason, gid, keep=True)
             return
-        if isinstance(result, ApplicationMessage):
-            await self._application(item, loaded, result, next_state)
-        elif isinstance(result, ProposalReceived):
-            await self._proposal(item, loaded, result, next_state)
-        else:
-            await self._commit(item, loaded, result, next_state)
+        change = IncomingChange(
+            event.id,
+            event.kind,
+            event.created_at,
+            Outcome.FAILED,
+            reason,
+            gid,
+            loaded.marmot.epoch,
+            state=state_write(gid, loaded.revision, outcome.group, epoch_changed=False),
+        )
+        applied = await self._ctx.db.transact(apply_incoming, change, now=self._ctx.now())
+        self._groups.store.remember(gid, applied.revision, outcome.group)
 
     # --- application messages ------------------------------------------------------------
 
     async def _application(
-        self, item: _Opened, loaded: Loaded, result: ApplicationMessage, next_state: GroupState
+        self, loaded: Loaded, event: Event, outcome: ApplicationReceived
     ) -> None:
         ctx = self._ctx
         gid = loaded.group.mls_group_id
-        try:
-            rumor = engine.rumor_of(result)
-        except MarmotError as exc:
-            await self._mark(item.event, Outcome.FAILED, exc.reason, gid)
-            return
-        if not await self._sender_still_allowed(item, loaded, int(result.sender), rumor.pubkey):
-            await self._mark(item.event, Outcome.FAILED, "the sender had left the group", gid)
-            return
+        rumor = outcome.rumor
         blocked = await self._messages.is_blocked(rumor.pubkey)
         records = incoming_records(
-            gid, rumor, item.event.id, result.epoch, own=rumor.pubkey == ctx.pubkey
+            gid, rumor, event.id, outcome.epoch, own=rumor.pubkey == ctx.pubkey
         )
         change = IncomingChange(
-            item.event.id,
-            item.event.kind,
-            item.event.created_at,
+            event.id,
+            event.kind,
+            event.created_at,
             Outcome.PROCESSED,
             "blocked sender" if blocked else "",
             gid,
-            result.epoch,
-            state=state_write(gid, loaded.revision, next_state, epoch_changed=False),
+            outcome.epoch,
+            state=state_write(gid, loaded.revision, outcome.group, epoch_changed=False),
             messages=() if blocked else records.messages,
             reactions=() if blocked else records.reactions,
             deletions=() if blocked else records.deletions,
         )
         applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
-        self._groups.store.remember(gid, applied.revision, next_state)
+        self._groups.store.remember(gid, applied.revision, outcome.group)
         if blocked or applied.duplicate:
             return
         for seq in applied.message_seqs:
@@ -200,145 +199,102 @@ class GroupInbox:
             if info is not None:
                 ctx.emit(MessageUpdated(ctx.pubkey, info))
 
-    async def _sender_still_allowed(
-        self, item: _Opened, loaded: Loaded, sender_leaf: int, author: str
-    ) -> bool:
-        """A message of a past epoch counts only if its sender is still that member, or it
-        was sent before the commit that ended that epoch (a removed member's late words)."""
-        epoch = item.opened.epoch
-        if epoch >= loaded.state.epoch:
-            return True
-        current = engine.identities(loaded.state).get(sender_leaf)
-        if current is not None and current.hex() == author:
-            return True
-        snap = await self._ctx.db.run(snapshots_repo.get, loaded.group.mls_group_id, epoch)
-        return snap is not None and item.event.created_at <= snap.commit.created_at
-
     # --- proposals -----------------------------------------------------------------------
 
-    async def _proposal(
-        self, item: _Opened, loaded: Loaded, result: ProposalReceived, next_state: GroupState
-    ) -> None:
+    async def _proposal(self, loaded: Loaded, event: Event, outcome: ProposalHandled) -> None:
+        """Keep the proposal in our state; an admin commits a member's leave at once."""
         ctx = self._ctx
         gid = loaded.group.mls_group_id
-        action = engine.proposal_decision(next_state, result, ctx.public_key.data)
         change = IncomingChange(
-            item.event.id,
-            item.event.kind,
-            item.event.created_at,
+            event.id,
+            event.kind,
+            event.created_at,
             Outcome.PROCESSED,
-            f"proposal: {action.value}",
+            f"proposal: {outcome.action.value}",
             gid,
-            result.epoch,
-            state=state_write(gid, loaded.revision, next_state, epoch_changed=False),
+            outcome.group.epoch,
+            state=state_write(gid, loaded.revision, outcome.group, epoch_changed=False),
         )
         applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
-        self._groups.store.remember(gid, applied.revision, next_state)
-        if (
-            action is ProposalAction.AUTO_COMMIT
-            and ctx.public_key.data in engine.group_data(next_state).admins
-        ):
-            await self._auto_commit(gid)
-
-    async def _auto_commit(self, gid: bytes) -> None:
-        """Commit a member's SelfRemove (admins do; the race rule settles duplicates)."""
-        ctx = self._ctx
-        group = await self._groups.store.get(gid)
-        if group.has_pending_commit:
-            return
-        loaded = await self._groups.store.load(gid)
-        try:
-            pending = engine.commit_pending(loaded.state, now=ctx.now(), rng=ctx.rng)
-        except (MlsError, MarmotError) as exc:
-            log.warning("could not commit a pending proposal: %s", exc)
-            return
-        event = engine.wrap(loaded.state, pending.message, now=ctx.now(), rng=ctx.rng)
-        stored = _pending_of(pending, event)
-        own = OwnEvent(gid, event, loaded.data.relays, COMMIT, pending=stored)
-        await ctx.db.transact(record_own_event, own, ctx.now())
-        ctx.outbox.kick()
+        self._groups.store.remember(gid, applied.revision, outcome.group)
+        commit = outcome.auto_commit
+        # MDK lets any member commit a SelfRemove; we leave it to admins, so one commit
+        # (not one per member) usually settles it.
+        if commit is not None and outcome.group.is_admin and not loaded.group.has_pending_commit:
+            group = await self._groups.store.get(gid)
+            await self._groups.queue_commit(Loaded(group, outcome.group), commit)
 
     # --- commits -------------------------------------------------------------------------
 
-    async def _commit(
-        self, item: _Opened, loaded: Loaded, result: CommitProcessed, next_state: GroupState
-    ) -> None:
+    async def _commit(self, loaded: Loaded, event: Event, outcome: CommitApplied) -> None:
         ctx = self._ctx
         gid = loaded.group.mls_group_id
-        await self._groups.observe(gid, loaded.state)
-        before_members = [m.pubkey for m in engine.members(loaded.state)]
-        lifecycle = Lifecycle.INACTIVE if result.removed_self else None
+        await self._groups.observe(gid, loaded.marmot)
+        before_members = [m.pubkey for m in engine.members(loaded.marmot)]
+        key = CommitKey(outcome.order.created_at, outcome.order.event_id, outcome.content_hash)
         write = state_write(
             gid,
             loaded.revision,
-            next_state,
-            snapshot=None if result.removed_self else commit_key(item.event),
-            lifecycle=lifecycle,
-            epoch_changed=not result.removed_self,
+            outcome.group,
+            snapshot=None if outcome.evicted else key,
+            lifecycle=Lifecycle.INACTIVE if outcome.evicted else None,
+            epoch_changed=not outcome.evicted,
         )
         change = IncomingChange(
-            item.event.id,
-            item.event.kind,
-            item.event.created_at,
+            event.id,
+            event.kind,
+            event.created_at,
             Outcome.PROCESSED,
-            "removed us" if result.removed_self else "",
+            "removed us" if outcome.evicted else "",
             gid,
-            result.epoch,
+            outcome.epoch,
             state=write,
         )
         applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
-        self._groups.store.remember(gid, applied.revision, next_state)
+        self._groups.store.remember(gid, applied.revision, outcome.group)
         await self._groups.after_merge(gid, loaded.group, before_members)
         self._retry.add(gid)
 
-    async def _yield_to(self, item: _Opened) -> bool:
+    async def _yield_to(self, loaded: Loaded, outcome: CommitApplied) -> bool:
         """A peer's commit for the epoch of our pending one: the earlier wins (MIP-03).
         True when theirs does (ours is dropped); False keeps theirs waiting."""
-        gid = item.group.mls_group_id
+        gid = loaded.group.mls_group_id
         stored = await self._ctx.db.run(groups_repo.pending_commit, gid)
         if stored is None:
             return True
-        ours = CommitOrder(stored.created_at, stored.event_id)
-        theirs = CommitOrder(item.event.created_at, item.event.id)
-        if theirs < ours:
+        if outcome.order < CommitOrder(stored.created_at, stored.event_id):
             await self._groups.discard_pending(gid, "another admin's change came first")
             return True
         return False
 
-    async def _race(self, item: _Opened) -> None:
+    async def _race(self, loaded: Loaded, event: Event, outcome: StaleCommit) -> None:
         ctx = self._ctx
-        gid = item.group.mls_group_id
-        epoch = item.opened.epoch
-        snap = await ctx.db.run(snapshots_repo.get, gid, epoch)
+        gid = loaded.group.mls_group_id
+        snap = await ctx.db.run(snapshots_repo.get, gid, outcome.epoch)
         if snap is None:
-            await self._mark(
-                item.event, Outcome.FAILED, "commit for an epoch we left", gid, keep=True
-            )
+            await self._mark(event, Outcome.FAILED, "commit for an epoch we left", gid, keep=True)
             return
-        incoming = commit_key(item.event)
         decision = race_decision(
             CommitOrder(snap.commit.created_at, snap.commit.event_id),
             snap.commit.content_hash,
-            CommitOrder(incoming.created_at, incoming.event_id),
-            incoming.content_hash,
+            outcome.order,
+            outcome.content_hash,
         )
         if decision is RaceDecision.KEEP:
-            await self._mark(item.event, Outcome.FAILED, "lost the commit race", gid, keep=True)
+            await self._mark(event, Outcome.FAILED, "lost the commit race", gid, keep=True)
             return
+        key = CommitKey(outcome.order.created_at, outcome.order.event_id, outcome.content_hash)
         if decision is RaceDecision.RELABEL:
-            await ctx.db.run(snapshots_repo.update_commit_key, gid, epoch, incoming)
-            await self._mark(item.event, Outcome.PROCESSED, "same commit, better wrapper", gid)
+            await ctx.db.run(snapshots_repo.update_commit_key, gid, outcome.epoch, key)
+            await self._mark(event, Outcome.PROCESSED, "same commit, better wrapper", gid)
             return
-        loser = snap.commit.event_id
-        await ctx.db.transact(_roll_back, gid, epoch, ctx.now())
+        await ctx.db.transact(_roll_back, gid, outcome.epoch, ctx.now())
         self._groups.store.forget(gid)
+        nostr_id = loaded.group.metadata.nostr_group_id
         ctx.emit(
-            CommitRaceResolved(
-                ctx.pubkey, item.group.metadata.nostr_group_id, epoch, item.event.id, loser
-            )
+            CommitRaceResolved(ctx.pubkey, nostr_id, outcome.epoch, event.id, snap.commit.event_id)
         )
-        group = await self._groups.store.get(gid)
-        await self._open(group, item.event, None)
+        await self._open(await self._groups.store.get(gid), event, None)
         await self._messages.resend_invalidated(gid)
 
     # --- bookkeeping ---------------------------------------------------------------------
@@ -367,10 +323,6 @@ class GroupInbox:
             epoch=epoch,
             event_json=event.to_json() if keep or outcome is Outcome.RETRYABLE else None,
         )
-
-
-def _pending_of(pending: engine.PendingCommit, event: Event) -> StoredPending:
-    return StoredPending(engine.dump(pending.next_state).data, event.id, event.created_at)
 
 
 def _roll_back(conn: Connection, gid: bytes, epoch: int, now: int) -> None:

@@ -13,23 +13,25 @@ from app.contacts import display_name
 from app.context import Context
 from app.errors import Ambiguous, NotFound
 from app.models import GroupInfo, MemberInfo
+from marmot.group import MarmotGroup
 from marmot.group_data import NostrGroupData
-from marmot.group_event import PAST_EPOCHS
-from mls.group import GroupState
 from nostr.keys import PublicKey
 from storage import Connection
 from storage.repos import contacts as contacts_repo
 from storage.repos import drafts as drafts_repo
 from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
-from storage.rows import CommitKey, Group, GroupMetadata, Member, StateWrite
+from storage.rows import CommitKey, Group, Member, StateWrite
 from storage.rows import GroupState as Lifecycle
 
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
+    """A stored group row with its protocol value (the row's revision is the base of the
+    next write)."""
+
     group: Group
-    state: GroupState
+    marmot: MarmotGroup
 
     @property
     def revision(self) -> int:
@@ -37,24 +39,13 @@ class Loaded:
 
     @property
     def data(self) -> NostrGroupData:
-        return engine.group_data(self.state)
-
-
-def metadata_of(data: NostrGroupData) -> GroupMetadata:
-    return GroupMetadata(
-        data.nostr_group_id_hex,
-        data.name,
-        data.description,
-        tuple(a.hex() for a in data.admins),
-        data.relays,
-        data.to_bytes(),
-    )
+        return self.marmot.data
 
 
 def state_write(
     gid: bytes,
     base_revision: int,
-    state: GroupState,
+    group: MarmotGroup,
     *,
     snapshot: CommitKey | None = None,
     lifecycle: Lifecycle | None = None,
@@ -65,12 +56,11 @@ def state_write(
     return StateWrite(
         mls_group_id=gid,
         base_revision=base_revision,
-        state=engine.dump(state),
-        epoch=state.epoch,
-        our_leaf=int(state.own_leaf),
-        metadata=metadata_of(engine.group_data(state)) if epoch_changed else None,
-        members=engine.members(state) if epoch_changed else None,
-        exporter_secrets=engine.exporter_secrets(state) if epoch_changed else (),
+        state=engine.dump(group),
+        epoch=group.epoch,
+        our_leaf=group.own_leaf,
+        metadata=engine.metadata(group.data) if epoch_changed else None,
+        members=engine.members(group) if epoch_changed else None,
         group_state=lifecycle,
         snapshot=snapshot,
         clear_pending_commit=clear_pending_commit,
@@ -80,7 +70,7 @@ def state_write(
 class GroupStore:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        self._cache: dict[bytes, tuple[int, GroupState]] = {}
+        self._cache: dict[bytes, tuple[int, MarmotGroup]] = {}
 
     async def resolve(self, ref: str) -> Group:
         """The group whose ``nostr_group_id`` is (or starts with) ``ref``."""
@@ -109,35 +99,27 @@ class GroupStore:
         if cached is not None and cached[0] == group.revision:
             return Loaded(group, cached[1])
         stored = await self._ctx.db.run(groups_repo.load_state, gid)
-        state = engine.load(stored.state)
-        self._cache[gid] = (stored.revision, state)
-        return Loaded(group if group.revision == stored.revision else await self.get(gid), state)
+        marmot = engine.load(stored.state)
+        self._cache[gid] = (stored.revision, marmot)
+        return Loaded(group if group.revision == stored.revision else await self.get(gid), marmot)
 
-    def remember(self, gid: bytes, revision: int | None, state: GroupState) -> None:
+    def remember(self, gid: bytes, revision: int | None, group: MarmotGroup) -> None:
         if revision is not None:
-            self._cache[gid] = (revision, state)
+            self._cache[gid] = (revision, group)
 
     def forget(self, gid: bytes) -> None:
         self._cache.pop(gid, None)
-
-    async def event_keys(self, gid: bytes, epoch: int) -> list[tuple[int, bytes]]:
-        """The 445 keys of the current and the retained past epochs, newest first."""
-        secrets = await self._ctx.db.run(
-            groups_repo.exporter_secrets,
-            gid,
-            engine.EVENT_KEY,
-            min_epoch=max(0, epoch - PAST_EPOCHS),
-        )
-        return [(s.epoch, s.secret) for s in secrets if s.epoch <= epoch]
 
     async def info(self, group: Group, *, with_members: bool = True) -> GroupInfo:
         ctx = self._ctx
         gid = group.mls_group_id
         summary = await ctx.db.run(_summary, gid)
         members: tuple[MemberInfo, ...] = ()
+        authenticator = ""
         if with_members:
             rows = await ctx.db.run(groups_repo.members, gid)
             members = await self._members(group, rows)
+            authenticator = (await self.load(gid)).marmot.state.epoch_authenticator.hex()
         meta = group.metadata
         admin = ctx.pubkey in meta.admins
         return GroupInfo(
@@ -149,6 +131,7 @@ class GroupStore:
             admins=meta.admins,
             relays=meta.relays,
             members=members,
+            epoch_authenticator=authenticator,
             is_dm=meta.name == "" and len({m.pubkey for m in members}) <= 2,
             i_am_admin=admin,
             unread=summary.unread,

@@ -16,26 +16,25 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from app import engine
 from app.contacts import Contacts, Person, parse_person
 from app.context import Context
 from app.errors import InvalidInput, NetworkError, NotAllowed, NotFound, translate
 from app.events import ErrorRaised, GroupRemoved, GroupUpdated, MembersChanged
-from app.group_store import GroupStore, Loaded, metadata_of, state_write
+from app.group_store import GroupStore, Loaded, state_write
 from app.key_packages import KeyPackages
 from app.models import GroupInfo
 from app.outbox import Attempt
 from app.relays import Relays
 from app.sync import GroupTarget
+from marmot import operations
 from marmot.errors import MarmotError
-from marmot.group_data import NostrGroupData
+from marmot.group import GroupConfig, MarmotGroup, WelcomeRumor, create_group
 from marmot.key_package_event import MarmotKeyPackage
-from marmot.welcome import build_welcome_rumor, wrap_welcome
+from marmot.operations import OutgoingCommit
 from mls.errors import MlsError
-from mls.group import GroupState, PendingCommit
-from mls.messages import MLSMessage
 from nostr.event import Event
 from storage import Connection, OutgoingEvent, record_outgoing
 from storage.repos import groups as groups_repo
@@ -47,8 +46,6 @@ from storage.rows import (
     CommitKey,
     Deletion,
     Group,
-    GroupMetadata,
-    MlsState,
     NewGroup,
     NewMessage,
     OutboxEntry,
@@ -56,13 +53,10 @@ from storage.rows import (
     Reaction,
     StateWrite,
 )
-from storage.rows import (
-    GroupState as Lifecycle,
-)
-from storage.rows import (
-    PendingCommit as StoredPending,
-)
+from storage.rows import GroupState as Lifecycle
+from storage.rows import PendingCommit as StoredPending
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 COMMIT = "commit"
@@ -94,7 +88,7 @@ class Groups:
         self.store = GroupStore(ctx)
         self.on_targets_changed: Callable[[], Awaitable[None]] | None = None
         self.on_merged: Callable[[bytes], Awaitable[None]] | None = None
-        self.on_state: Callable[[bytes, GroupState], Awaitable[None]] | None = None
+        self.on_state: Callable[[bytes, MarmotGroup], Awaitable[None]] | None = None
         """Called with a state before a commit changes it (device attribution)."""
         self._locks: dict[bytes, asyncio.Lock] = {}
         ctx.outbox.register(COMMIT, _CommitHook(self))
@@ -135,9 +129,9 @@ class Groups:
         targets = await self.sync_targets()
         return sorted({u for t in targets for u in t.relays})
 
-    async def observe(self, gid: bytes, state: GroupState) -> None:
+    async def observe(self, gid: bytes, group: MarmotGroup) -> None:
         if self.on_state is not None:
-            await self.on_state(gid, state)
+            await self.on_state(gid, group)
 
     def lock(self, gid: bytes) -> asyncio.Lock:
         """Held while a group's state is loaded, changed and written (one writer at a time)."""
@@ -160,35 +154,31 @@ class Groups:
         if any(p.pubkey == ctx.pubkey for p in people):
             raise InvalidInput("do not list yourself as a member")
         invitees = await self._invitees(people)
-        relays = self._relays.mine
-        data = NostrGroupData.create(
-            name=name.strip(),
-            description=description,
-            admins=[ctx.public_key.data],
-            relays=relays,
-            rng=ctx.rng,
-        )
-        try:
-            state, welcome = engine.create_group(
-                ctx.public_key, data, [i.key_package for i in invitees], now=ctx.now(), rng=ctx.rng
+        config = GroupConfig(name=name.strip(), relays=self._relays.mine, description=description)
+        created = _call(
+            lambda: create_group(
+                ctx.public_key,
+                config,
+                [i.key_package for i in invitees],
+                now=ctx.now(),
+                rng=ctx.rng,
             )
-        except (MarmotError, MlsError) as exc:
-            raise translate(exc) from exc
-        gid = state.group_id
+        )
+        group = created.group
+        gid = group.mls_group_id
         new = NewGroup(
             gid,
-            _metadata(state),
+            engine.metadata(group.data),
             Lifecycle.ACTIVE,
-            state.epoch,
-            int(state.own_leaf),
-            engine.dump(state),
-            engine.members(state),
-            engine.exporter_secrets(state),
+            group.epoch,
+            group.own_leaf,
+            engine.dump(group),
+            engine.members(group),
         )
-        welcomes = self._welcome_events(state, welcome, invitees) if welcome else ()
+        welcomes = self._welcome_events(created.welcomes, invitees)
         await ctx.db.transact(_create_group, new, welcomes, ctx.now())
         ctx.outbox.kick()
-        self.store.remember(gid, 0, state)
+        self.store.remember(gid, 0, group)
         await ctx.db.run(groups_repo.set_self_updated, gid, now=ctx.now())
         await self.start_following(gid, ctx.now())
         info = await self.info_of(gid)
@@ -204,23 +194,16 @@ class Groups:
         return out
 
     def _welcome_events(
-        self, state: GroupState, welcome: MLSMessage, invitees: Sequence[Invitee]
+        self, welcomes: Sequence[WelcomeRumor], invitees: Sequence[Invitee]
     ) -> tuple[OutgoingEvent, ...]:
+        """Gift wraps of each Welcome rumor, addressed to the invitee's inbox relays."""
         ctx = self._ctx
-        relays = engine.group_data(state).relays
-        out: list[OutgoingEvent] = []
-        for invitee in invitees:
-            rumor = build_welcome_rumor(
-                ctx.public_key,
-                ctx.now(),
-                welcome,
-                relays=relays,
-                key_package_event_id=invitee.key_package.event_id,
-            )
-            wrap = wrap_welcome(
-                rumor, ctx.secret, invitee.key_package.author, now=ctx.now(), rng=ctx.rng
-            )
-            out.append(OutgoingEvent(wrap.id, wrap.to_json(), invitee.inbox, WELCOME))
+        inbox = {i.key_package.event_id: i.inbox for i in invitees}
+        out = []
+        for welcome in welcomes:
+            wrap = welcome.wrap(ctx.secret, now=ctx.now(), rng=ctx.rng)
+            relays = inbox.get(welcome.key_package_event_id) or self._relays.mine
+            out.append(OutgoingEvent(wrap.id, wrap.to_json(), relays, WELCOME))
         return tuple(out)
 
     async def start_following(self, gid: bytes, since: int) -> None:
@@ -237,19 +220,14 @@ class Groups:
     async def add_members(self, ref: str, members: Sequence[str]) -> GroupInfo:
         loaded = await self._for_commit(ref, admin="add members")
         people = [parse_person(m) for m in members]
-        present = {m.pubkey for m in engine.members(loaded.state)}
+        present = {m.pubkey for m in engine.members(loaded.marmot)}
         if already := [p.pubkey[:12] for p in people if p.pubkey in present]:
             raise InvalidInput(f"already members: {', '.join(already)}")
         invitees = await self._invitees(people)
         ctx = self._ctx
-        pending = self._engine(
-            lambda: engine.add_members(
-                loaded.state, [i.key_package for i in invitees], now=ctx.now(), rng=ctx.rng
-            )
-        )
-        assert pending.welcome is not None
-        welcomes = self._welcome_events(pending.next_state, pending.welcome, invitees)
-        return await self.publish_commit(loaded, pending, welcomes)
+        kps = [i.key_package for i in invitees]
+        out = _call(lambda: operations.add_members(loaded.marmot, kps, now=ctx.now(), rng=ctx.rng))
+        return await self.publish_commit(loaded, out, self._welcome_events(out.welcomes, invitees))
 
     async def remove_members(self, ref: str, members: Sequence[str]) -> GroupInfo:
         loaded = await self._for_commit(ref, admin="remove members")
@@ -257,13 +235,23 @@ class Groups:
         targets = {parse_person(m).pubkey for m in members}
         if ctx.pubkey in targets:
             raise InvalidInput("to remove yourself, leave the group")
-        present = {m.pubkey for m in engine.members(loaded.state)}
+        present = {m.pubkey for m in engine.members(loaded.marmot)}
         if missing := [t[:12] for t in targets if t not in present]:
             raise NotFound(f"not members: {', '.join(missing)}")
-        pending = self._engine(
-            lambda: engine.remove_members(loaded.state, targets, now=ctx.now(), rng=ctx.rng)
+        keys = [bytes.fromhex(t) for t in sorted(targets)]
+        out = _call(
+            lambda: operations.remove_members(loaded.marmot, keys, now=ctx.now(), rng=ctx.rng)
         )
-        return await self.publish_commit(loaded, pending)
+        return await self.publish_commit(loaded, out)
+
+    async def remove_leaves(self, gid: bytes, leaves: Sequence[int]) -> GroupInfo:
+        """Remove particular leaves (a lost device of a member that keeps its others)."""
+        loaded = await self._for_commit(gid, admin="remove devices")
+        ctx = self._ctx
+        out = _call(
+            lambda: operations.remove_leaves(loaded.marmot, leaves, now=ctx.now(), rng=ctx.rng)
+        )
+        return await self.publish_commit(loaded, out)
 
     async def promote(self, ref: str, member: str) -> GroupInfo:
         return await self._set_admin(ref, parse_person(member).pubkey, True)
@@ -273,14 +261,14 @@ class Groups:
 
     async def _set_admin(self, ref: str, pubkey: str, admin: bool) -> GroupInfo:
         loaded = await self._for_commit(ref, admin="change admins")
-        data = loaded.data
+        admins = loaded.data.admins
         key = bytes.fromhex(pubkey)
-        if pubkey not in {m.pubkey for m in engine.members(loaded.state)}:
+        if pubkey not in {m.pubkey for m in engine.members(loaded.marmot)}:
             raise NotFound(f"{pubkey[:12]} is not a member")
-        admins = set(data.admins) | {key} if admin else set(data.admins) - {key}
-        if not admins:
+        changed = (*admins, key) if admin else tuple(a for a in admins if a != key)
+        if not changed:
             raise NotAllowed("a group needs at least one admin")
-        return await self._update_data(loaded, data.updated(admins=tuple(admins)))
+        return await self._update_data(loaded, admins=changed)
 
     async def rename(
         self, ref: str, *, name: str | None = None, description: str | None = None
@@ -291,20 +279,22 @@ class Groups:
             changes["name"] = name.strip()
         if description is not None:
             changes["description"] = description
-        return await self._update_data(loaded, loaded.data.updated(**changes))
+        return await self._update_data(loaded, **changes)
 
-    async def _update_data(self, loaded: Loaded, data: NostrGroupData) -> GroupInfo:
+    async def _update_data(self, loaded: Loaded, **changes: object) -> GroupInfo:
         ctx = self._ctx
-        pending = self._engine(
-            lambda: engine.update_data(loaded.state, data, now=ctx.now(), rng=ctx.rng)
+        out = _call(
+            lambda: operations.update_group_data(
+                loaded.marmot, now=ctx.now(), rng=ctx.rng, **changes
+            )
         )
-        return await self.publish_commit(loaded, pending)
+        return await self.publish_commit(loaded, out)
 
     async def self_update(self, ref: str | bytes) -> GroupInfo:
         loaded = await self._for_commit(ref)
         ctx = self._ctx
-        pending = self._engine(lambda: engine.self_update(loaded.state, now=ctx.now(), rng=ctx.rng))
-        info = await self.publish_commit(loaded, pending)
+        out = _call(lambda: operations.self_update(loaded.marmot, now=ctx.now(), rng=ctx.rng))
+        info = await self.publish_commit(loaded, out)
         await ctx.db.run(groups_repo.set_self_updated, loaded.group.mls_group_id, now=ctx.now())
         return info
 
@@ -313,19 +303,18 @@ class Groups:
         remains); the group turns inactive for us once a relay took the proposal."""
         loaded = await self._for_commit(ref)
         ctx = self._ctx
-        me = ctx.public_key.data
-        if me in loaded.data.admins:
-            others = set(loaded.data.admins) - {me}
-            present = {bytes.fromhex(m.pubkey) for m in engine.members(loaded.state)}
+        if loaded.marmot.is_admin:
+            others = set(loaded.data.admins) - {ctx.public_key.data}
+            present = set(loaded.marmot.members().values())
             if not others & present:
                 raise NotAllowed("you are the only admin: promote someone before leaving")
-            await self._update_data(loaded, loaded.data.updated(admins=tuple(others)))
+            out = _call(lambda: operations.self_demote(loaded.marmot, now=ctx.now(), rng=ctx.rng))
+            await self.publish_commit(loaded, out)
             loaded = await self._for_commit(ref)
-        message, next_state = self._engine(lambda: engine.self_remove(loaded.state, rng=ctx.rng))
-        event = engine.wrap(loaded.state, message, now=ctx.now(), rng=ctx.rng)
+        proposal = _call(lambda: operations.leave_group(loaded.marmot, now=ctx.now(), rng=ctx.rng))
         gid = loaded.group.mls_group_id
-        write = state_write(gid, loaded.revision, next_state, epoch_changed=False)
-        own = OwnEvent(gid, event, loaded.data.relays, PROPOSAL, state=write)
+        write = state_write(gid, loaded.revision, proposal.group, epoch_changed=False)
+        own = OwnEvent(gid, proposal.event, loaded.data.relays, PROPOSAL, state=write)
         entry_id = await ctx.db.transact(record_own_event, own, ctx.now())
         ctx.outbox.kick()
         entry = await ctx.outbox.wait(entry_id, ctx.config.timeouts.publish * 2)
@@ -350,33 +339,18 @@ class Groups:
             raise NotAllowed(f"only group admins can {admin}")
         return loaded
 
-    def _engine(self, call: Callable[[], Any]) -> Any:
-        try:
-            return call()
-        except (MarmotError, MlsError) as exc:
-            raise translate(exc) from exc
-
     async def publish_commit(
-        self,
-        loaded: Loaded,
-        pending: PendingCommit,
-        welcomes: Sequence[OutgoingEvent] = (),
-        *,
-        wait: bool = True,
+        self, loaded: Loaded, out: OutgoingCommit, welcomes: Sequence[OutgoingEvent] = ()
     ) -> GroupInfo:
-        """Publish ``pending``; merge once a relay accepted it (see the module docstring)."""
+        """Publish ``out``; it is merged once a relay accepted it (see the module docstring).
+
+        Raises `NetworkError` when no relay accepted it in time (it keeps being retried)
+        or it was refused for good (then it is dropped).
+        """
         ctx = self._ctx
         gid = loaded.group.mls_group_id
-        await self.observe(gid, loaded.state)
-        event = engine.wrap(loaded.state, pending.message, now=ctx.now(), rng=ctx.rng)
-        stored = StoredPending(engine.dump(pending.next_state).data, event.id, event.created_at)
-        own = OwnEvent(
-            gid, event, loaded.data.relays, COMMIT, pending=stored, followers=tuple(welcomes)
-        )
-        entry_id = await ctx.db.transact(record_own_event, own, ctx.now())
-        ctx.outbox.kick()
-        if not wait:
-            return await self.info_of(gid)
+        await self.observe(gid, loaded.marmot)
+        entry_id = await self.queue_commit(loaded, out, welcomes)
         entry = await ctx.outbox.wait(entry_id, ctx.config.timeouts.publish * 2)
         if entry is None:
             raise NetworkError("the change was not accepted by a relay yet; it will be retried")
@@ -384,9 +358,24 @@ class Groups:
             raise NetworkError(f"the change was refused: {entry.last_error or 'no relay took it'}")
         return await self.info_of(gid)
 
+    async def queue_commit(
+        self, loaded: Loaded, out: OutgoingCommit, welcomes: Sequence[OutgoingEvent] = ()
+    ) -> int:
+        """Store ``out`` as our pending commit with its outbox entry; returns the entry id."""
+        ctx = self._ctx
+        gid = loaded.group.mls_group_id
+        event = out.event
+        stored = StoredPending(out.group.to_bytes(), event.id, event.created_at)
+        own = OwnEvent(
+            gid, event, loaded.data.relays, COMMIT, pending=stored, followers=tuple(welcomes)
+        )
+        entry_id: int = await ctx.db.transact(record_own_event, own, ctx.now())
+        ctx.outbox.kick()
+        return entry_id
+
     def merge_in_transaction(
         self, conn: Connection, entry: OutboxEntry, now: int
-    ) -> tuple[bytes, GroupState] | None:
+    ) -> MarmotGroup | None:
         """The commit ``entry`` was accepted: adopt its pending state (DB thread)."""
         gid = entry.mls_group_id
         if gid is None:
@@ -395,21 +384,20 @@ class Groups:
         if stored is None or stored.event_id != entry.event_id:
             return None  # discarded meanwhile (a competing commit won)
         current = groups_repo.load_state(conn, gid)
-        next_state = engine.load(MlsState(engine.STATE_FORMAT, stored.data))
-        if next_state.epoch != current.epoch + 1:
+        nxt = MarmotGroup.from_bytes(stored.data)
+        if nxt.epoch != current.epoch + 1:
             groups_repo.set_pending_commit(conn, gid, None, now=now)
             return None
-        event = Event.from_json(entry.event_json)
         write = state_write(
             gid,
             current.revision,
-            next_state,
-            snapshot=commit_key(event),
-            lifecycle=None if next_state.active else Lifecycle.INACTIVE,
+            nxt,
+            snapshot=commit_key(Event.from_json(entry.event_json)),
+            lifecycle=None if nxt.active else Lifecycle.INACTIVE,
             clear_pending_commit=True,
         )
         groups_repo.write_state(conn, write, now=now)
-        return gid, next_state
+        return nxt
 
     async def after_merge(
         self, gid: bytes, before: Group | None, before_members: Iterable[str]
@@ -426,8 +414,13 @@ class Groups:
             ctx.emit(GroupRemoved(ctx.pubkey, info.id, "removed"))
         if before is None or before.metadata.relays != info.relays or info.state != "active":
             await self.targets_changed()
+
+    async def after_own_merge(
+        self, gid: bytes, before: Group | None, before_members: Iterable[str]
+    ) -> None:
+        await self.after_merge(gid, before, before_members)
         if self.on_merged is not None:
-            await self.on_merged(gid)
+            await self.on_merged(gid)  # events that waited for this epoch
 
     async def discard_pending(self, gid: bytes, reason: str) -> None:
         """Drop our unpublished commit (a competing one won): cancel it and its Welcomes."""
@@ -451,8 +444,12 @@ def _cursor_key(gid: bytes) -> str:
     return f"g:{gid.hex()}"
 
 
-def _metadata(state: GroupState) -> GroupMetadata:
-    return metadata_of(engine.group_data(state))
+def _call(op: Callable[[], T]) -> T:
+    """Run a Marmot operation; its refusals become `AppError`s."""
+    try:
+        return op()
+    except (MarmotError, MlsError) as exc:
+        raise translate(exc) from exc
 
 
 def member_delta(
@@ -562,7 +559,7 @@ class _CommitHook:
             return
         gid, before, members = result
         self._groups.kick()  # the Welcomes behind it are due now
-        _spawn(self._groups.after_merge(gid, before, members))
+        _spawn(self._groups.after_own_merge(gid, before, members))
 
 
 class _ProposalHook:

@@ -17,14 +17,13 @@ from app.contacts import Contacts
 from app.context import Context
 from app.errors import Ambiguous, AppError, NotFound
 from app.events import GroupUpdated, InviteReceived, InviteRemoved
-from app.group_store import metadata_of
 from app.groups import Groups
 from app.key_packages import KeyPackages, bundle_of
 from app.models import GroupInfo, InviteInfo
 from marmot.errors import InvalidWelcome, MarmotError
+from marmot.group import join_group
 from marmot.primitives import b64decode
 from marmot.welcome import WelcomeInvite, unwrap_welcome
-from mls.errors import MlsError
 from nostr.event import Event
 from storage import Connection
 from storage.repos import groups as groups_repo
@@ -68,23 +67,22 @@ class Invites:
         record = await ctx.db.run(kp_repo.by_event_id, invite.key_package_event_id)
         assert record is not None
         try:
-            state = engine.join(invite.welcome, bundle_of(record))
-            data = engine.group_data(state)
-        except (MlsError, MarmotError, AppError) as exc:
+            group = join_group(invite, bundle_of(record)).group
+        except (MarmotError, AppError) as exc:
             await self._mark(wrap, Outcome.FAILED, f"cannot join: {exc}")
             return
-        if await ctx.db.run(groups_repo.get, state.group_id) is not None:
+        gid, data = group.mls_group_id, group.data
+        if await ctx.db.run(groups_repo.get, gid) is not None:
             await self._mark(wrap, Outcome.FAILED, "already in this group")
             return
         new = NewGroup(
-            state.group_id,
-            metadata_of(data),
+            gid,
+            engine.metadata(data),
             Lifecycle.PENDING,
-            state.epoch,
-            int(state.own_leaf),
-            engine.dump(state),
-            engine.members(state),
-            engine.exporter_secrets(state),
+            group.epoch,
+            group.own_leaf,
+            engine.dump(group),
+            engine.members(group),
         )
         row = Invite(
             wrap.id,
@@ -92,14 +90,14 @@ class Invites:
             invite.inviter,
             b64decode(invite.rumor.content),
             ctx.now(),
-            state.group_id,
+            gid,
             data.nostr_group_id_hex,
             data.name,
             record.ref,
             invite.relays,
         )
         await ctx.db.transact(_store_invite, new, row, wrap, ctx.now())
-        await self._groups.observe(state.group_id, state)
+        await self._groups.observe(gid, group)
         await self._key_packages.consumed(record.ref)
         info = await self._info(row)
         ctx.emit(InviteReceived(ctx.pubkey, info))

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app import engine
 from app.context import Context
 from app.errors import InvalidInput, NotAllowed, NotFound, translate
 from app.events import MessageQueued, MessageStatusChanged, MessageUpdated
@@ -24,8 +23,8 @@ from app.group_store import state_write
 from app.groups import Groups, OwnEvent, record_own_event
 from app.models import MessageInfo, ReactionInfo, SearchResult
 from app.outbox import Attempt
+from marmot import operations
 from marmot.errors import MarmotError
-from marmot.policy import expiration_for
 from mls.errors import MlsError
 from nostr.event import UnsignedEvent
 from nostr.kinds import Kind
@@ -46,7 +45,6 @@ from storage.rows import (
     OutboxState,
     PageCursor,
     Reaction,
-    StateWrite,
 )
 from storage.rows import GroupState as Lifecycle
 
@@ -200,26 +198,21 @@ class Messages:
         async with self._groups.lock(gid):
             loaded = await self._groups.store.load(gid)
             try:
-                message, next_state = engine.protect(loaded.state, rumor, rng=ctx.rng)
+                out = operations.create_message(loaded.marmot, rumor, now=ctx.now(), rng=ctx.rng)
             except (MlsError, MarmotError) as exc:
                 raise translate(exc) from exc
-            data = loaded.data
-            expiration = expiration_for(ctx.now(), data.disappearing_message_secs)
-            event = engine.wrap(
-                loaded.state, message, now=ctx.now(), rng=ctx.rng, expiration=expiration
-            )
             own = OwnEvent(
                 gid,
-                event,
-                data.relays,
+                out.event,
+                loaded.data.relays,
                 MESSAGE,
-                state=_write(gid, loaded.revision, next_state),
-                messages=_own_rows(gid, rumor, event.id, loaded.state.epoch, resend),
+                state=state_write(gid, loaded.revision, out.group, epoch_changed=False),
+                messages=_own_rows(gid, rumor, out.event.id, loaded.marmot.epoch, resend),
                 reactions=_own_reactions(rumor),
                 deletions=_own_deletions(rumor),
             )
             entry_id, revision = await ctx.db.transact(_record, own, resend, ctx.now())
-            self._groups.store.remember(gid, revision, next_state)
+            self._groups.store.remember(gid, revision, out.group)
         self._outgoing[rumor.id] = (group, rumor, entry_id)
         ctx.outbox.kick()
         return await self._outgoing_info(group, rumor, entry_id)
@@ -389,10 +382,6 @@ def _aggregate(reactions: Sequence[Reaction], me: str) -> tuple[ReactionInfo, ..
     for reaction in reactions:
         by_emoji.setdefault(reaction.content, []).append(reaction.author)
     return tuple(ReactionInfo(e, tuple(a), me in a) for e, a in by_emoji.items())
-
-
-def _write(gid: bytes, revision: int, state: engine.GroupState) -> StateWrite:
-    return state_write(gid, revision, state, epoch_changed=False)
 
 
 def _own_rows(

@@ -102,6 +102,8 @@ class GroupInfo:
     admins: tuple[str, ...]
     relays: tuple[str, ...]
     members: tuple[MemberInfo, ...] = ()
+    epoch_authenticator: str = ""
+    """Hex; equal at every member in the same epoch (compare to detect a fork)."""
     is_dm: bool = False
     i_am_admin: bool = False
     unread: int = 0

@@ -43,6 +43,14 @@ class Client:
     def of(self, kind: type[T]) -> list[T]:
         return [e for e in self.events if isinstance(e, kind)]
 
+    async def wait_for(self, kind: type[T], timeout: float = 15.0) -> list[T]:
+        """Every event of ``kind`` so far, once there is at least one."""
+
+        async def probe() -> list[T]:
+            return self.of(kind)
+
+        return await eventually(probe, bool, timeout)
+
     async def sync(self, timeout: float = 15.0) -> None:
         await self.session.sync(timeout)
 

@@ -1,0 +1,228 @@
+"""Groups and messages between in-process `Services` over the real relay."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from app import NotAllowed
+from app.events import (
+    CommitRaceResolved,
+    GroupRemoved,
+    InviteReceived,
+    MembersChanged,
+    MessageReceived,
+    MessageStatusChanged,
+    MessageUpdated,
+)
+from app.models import GroupInfo, MessageInfo
+from marmot import operations
+from nostr.event import UnsignedEvent
+from nostr.filters import Filter
+from nostr.keys import SecretKey
+from storage.repos import processed
+from storage.rows import Outcome
+from tests.helpers.app_clients import Client, eventually, make_client
+from tests.helpers.relay import RelayProcess
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+
+
+async def _join(owner: Client, guest: Client, group: GroupInfo) -> GroupInfo:
+    """``guest`` waits for the invite to ``group`` and accepts it."""
+    invites = await eventually(guest.session.invites.list_invites, bool)
+    assert invites[0].group_id == group.id
+    assert invites[0].inviter == owner.pubkey
+    return await guest.session.invites.accept(invites[0].id)
+
+
+async def _texts(client: Client, group: str) -> list[str]:
+    return [m.content for m in await client.session.messages.list_messages(group)]
+
+
+async def _wait_texts(client: Client, group: str, expected: list[str]) -> list[MessageInfo]:
+    await eventually(lambda: _texts(client, group), lambda t: t == expected)
+    return await client.session.messages.list_messages(group)
+
+
+async def _epoch(client: Client, group: str) -> tuple[int, str]:
+    info = await client.session.groups.info(group)
+    return info.epoch, info.epoch_authenticator
+
+
+async def test_invite_accept_chat_reply_react_delete(relay: RelayProcess, tmp_path: Path) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob = await make_client(tmp_path, relay.url, "bob")
+    try:
+        group = await alice.session.groups.create("Team", [bob.npub], "our team")
+        assert group.epoch == 1 and group.i_am_admin
+        joined = await _join(alice, bob, group)
+        assert bob.of(InviteReceived) and joined.epoch == 2  # the post-join self-update
+        await eventually(lambda: _epoch(alice, group.id), lambda e: e[0] == 2)
+        assert await _epoch(alice, group.id) == await _epoch(bob, group.id)
+
+        hello = await alice.session.messages.send(group.id, "hello bob")
+        hello = await alice.session.messages.wait_sent(hello, 5)
+        assert hello.status == "sent" and await alice.wait_for(MessageStatusChanged)
+        [seen] = await _wait_texts(bob, group.id, ["hello bob"])
+        assert (await bob.wait_for(MessageReceived))[0].message.id == hello.id
+        assert (await bob.session.groups.info(group.id)).unread == 1
+        assert await bob.session.messages.mark_read(group.id) == 1
+
+        reply = await bob.session.messages.send(group.id, "hi alice", reply_to=seen.id)
+        await bob.session.messages.react(group.id, hello.id, "🦫")
+        msgs = await _wait_texts(alice, group.id, ["hello bob", "hi alice"])
+        assert msgs[1].reply_to == hello.id
+        reacted = await eventually(
+            lambda: alice.session.messages.list_messages(group.id),
+            lambda ms: bool(ms[0].reactions),
+        )
+        assert reacted[0].reactions[0].emoji == "🦫" and reacted[0].reactions[0].authors == (
+            bob.pubkey,
+        )
+        assert await alice.wait_for(MessageUpdated)
+
+        with pytest.raises(NotAllowed):
+            await alice.session.messages.delete(group.id, reply.id)
+        await bob.session.messages.delete(group.id, reply.id)
+        gone = await eventually(
+            lambda: alice.session.messages.list_messages(group.id), lambda ms: ms[1].deleted
+        )
+        assert gone[1].content == ""
+        hits = await alice.session.messages.search("hello")
+        assert [h.message.id for h in hits] == [hello.id]
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_add_remove_promote_demote_rename_leave(relay: RelayProcess, tmp_path: Path) -> None:
+    alice, bob, carol, dave = [
+        await make_client(tmp_path, relay.url, name) for name in ("alice", "bob", "carol", "dave")
+    ]
+    try:
+        group = await alice.session.groups.create("Club", [bob.npub, carol.npub])
+        await _join(alice, bob, group)
+        await _join(alice, carol, group)
+        await alice.session.groups.add_members(group.id, [dave.npub])
+        await _join(alice, dave, group)
+        four = await alice.session.groups.info(group.id)
+        assert {m.name for m in four.members} >= {"alice"} and len(four.members) == 4
+        assert await alice.wait_for(MembersChanged)
+
+        await alice.session.groups.remove_members(group.id, [carol.npub])
+        removed = await eventually(
+            carol.session.groups.list_groups, lambda gs: gs[0].state != "active"
+        )
+        assert removed[0].state == "inactive" and await carol.wait_for(GroupRemoved)
+        await alice.session.messages.send(group.id, "carol is gone")
+        await _wait_texts(bob, group.id, ["carol is gone"])
+        assert await _texts(carol, group.id) == []  # she cannot read it
+
+        await alice.session.groups.promote(group.id, bob.npub)
+        info = await eventually(lambda: bob.session.groups.info(group.id), lambda i: i.i_am_admin)
+        await bob.session.groups.rename(info.id, name="Club 2")
+        await eventually(lambda: alice.session.groups.info(group.id), lambda i: i.name == "Club 2")
+        await bob.session.groups.demote(group.id, alice.npub)
+        await eventually(lambda: alice.session.groups.info(group.id), lambda i: not i.i_am_admin)
+
+        await dave.session.groups.leave(group.id)
+        await eventually(
+            lambda: bob.session.groups.info(group.id),
+            lambda i: {m.pubkey for m in i.members} == {alice.pubkey, bob.pubkey},
+        )
+        e_alice = await eventually(lambda: _epoch(alice, group.id), lambda e: e[0] >= 8)
+        assert e_alice == await _epoch(bob, group.id)
+    finally:
+        for client in (alice, bob, carol, dave):
+            await client.close()
+
+
+async def test_two_admins_committing_in_one_epoch_converge(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob = await make_client(tmp_path, relay.url, "bob")
+    carol = await make_client(tmp_path, relay.url, "carol")
+    try:
+        group = await alice.session.groups.create("Race", [bob.npub, carol.npub])
+        await _join(alice, bob, group)
+        await _join(alice, carol, group)
+        await alice.session.groups.promote(group.id, bob.npub)
+        await eventually(lambda: bob.session.groups.info(group.id), lambda i: i.i_am_admin)
+        target = await eventually(lambda: _epoch(carol, group.id), lambda e: e[0] >= 4)
+        await eventually(lambda: _epoch(alice, group.id), lambda e: e == target)
+        await eventually(lambda: _epoch(bob, group.id), lambda e: e == target)
+        # Both admins change the group from the same epoch at the same moment.
+        results = await asyncio.gather(
+            alice.session.groups.rename(group.id, name="by alice"),
+            bob.session.groups.rename(group.id, name="by bob"),
+            return_exceptions=True,
+        )
+        assert any(isinstance(r, GroupInfo) for r in results)
+        settled = await eventually(
+            lambda: asyncio.gather(*(_epoch(c, group.id) for c in (alice, bob, carol))),
+            lambda es: es[0] == es[1] == es[2] and es[0][0] == target[0] + 1,
+        )
+        names = {(await c.session.groups.info(group.id)).name for c in (alice, bob, carol)}
+        assert len(names) == 1 and settled[0][0] == target[0] + 1
+        # Whoever lost rolled back (or discarded its pending commit) to the winner.
+        losers = [c for c in (alice, bob) if c.of(CommitRaceResolved)]
+        assert len(losers) <= 1
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+async def test_forged_replayed_and_removed_member_events_change_nothing(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob = await make_client(tmp_path, relay.url, "bob")
+    mallory = await make_client(tmp_path, relay.url, "mallory")
+    try:
+        group = await alice.session.groups.create("Safe", [bob.npub, mallory.npub])
+        await _join(alice, bob, group)
+        await _join(alice, mallory, group)
+        sent = await alice.session.messages.send(group.id, "one")
+        await _wait_texts(bob, group.id, ["one"])
+        before = await _epoch(bob, group.id)
+
+        # A forged 445: right h tag, valid signature, content no key of the group opens.
+        key = SecretKey.generate()
+        forged = UnsignedEvent(
+            key.public_key().hex,
+            sent.created_at,
+            445,
+            (("h", group.id), ("encoding", "base64")),
+            "AAAA" * 20,
+        ).sign(key)
+        await bob.session.group_inbox.receive(forged)
+        mark = await bob.session.account.db.run(processed.get, forged.id)
+        assert mark is not None and mark.outcome is not Outcome.PROCESSED
+
+        # A replay of a message already processed: nothing new is stored.
+        carrier = (await bob.session.messages.list_messages(group.id))[0].event_id
+        assert carrier is not None
+        stored = await alice.session.relays.fetch([Filter(ids=[carrier])], [relay.url])
+        await bob.session.group_inbox.receive(stored[0])
+        assert await _texts(bob, group.id) == ["one"]
+
+        # Mallory is removed, then writes with the keys of the epoch she was still in.
+        gid = (await mallory.session.groups.store.resolve(group.id)).mls_group_id
+        old_state = (await mallory.session.groups.store.load(gid)).marmot
+        await alice.session.groups.remove_members(group.id, [mallory.npub])
+        await eventually(lambda: _epoch(bob, group.id), lambda e: e[0] > before[0])
+        rumor = UnsignedEvent.create(mallory.pubkey, sent.created_at + 5, 9, "sneaky")
+        late = operations.create_message(old_state, rumor, now=sent.created_at + 5)
+        await mallory.session.pool.publish(late.event)
+        await bob.session.group_inbox.receive(late.event)
+        assert await _texts(bob, group.id) == ["one"]
+        mark = await bob.session.account.db.run(processed.get, late.event.id)
+        assert mark is not None and mark.outcome is Outcome.FAILED
+        assert (await _epoch(bob, group.id))[0] == before[0] + 1
+    finally:
+        for client in (alice, bob, mallory):
+            await client.close()
