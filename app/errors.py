@@ -80,6 +80,9 @@ class ProtocolFailure(AppError):
 
 
 _SIMPLE: tuple[tuple[type[BaseException], Callable[[BaseException], AppError]], ...] = (
+    (marmot_errors.NotAdmin, lambda e: NotAllowed(f"only group admins can do that ({e})")),
+    (marmot_errors.UsageError, lambda e: NotAllowed(str(e))),
+    (marmot_errors.MarmotError, lambda e: ProtocolFailure(f"group operation failed: {e}")),
     (storage_errors.WrongPassphrase, lambda e: WrongPassphrase("wrong passphrase")),
     (storage_errors.InvalidPassphrase, lambda e: InvalidInput(str(e))),
     (storage_errors.NotFound, lambda e: NotFound(str(e))),
@@ -101,12 +104,6 @@ def translate(exc: BaseException) -> AppError:
             relay_url=exc.relay_url,
             prefix=exc.prefix,
         )
-    if isinstance(exc, marmot_errors.NotAdmin):
-        return NotAllowed(f"only group admins can do that ({exc.reason})")
-    if isinstance(exc, marmot_errors.UsageError):
-        return NotAllowed(exc.reason)
-    if isinstance(exc, marmot_errors.MarmotError):
-        return ProtocolFailure(f"group operation failed: {exc.reason}")
     for kind, make in _SIMPLE:
         if isinstance(exc, kind):
             return make(exc)
