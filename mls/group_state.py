@@ -13,7 +13,7 @@ values: enough to read late application messages and to export secrets of those 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from mls.crypto import Suite
@@ -251,9 +251,6 @@ class GroupState:
             s.resumption_psk,
             s.epoch_authenticator,
         )
-
-    def with_changes(self, **changes: object) -> GroupState:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
     def require_active(self) -> None:
         if not self.active:

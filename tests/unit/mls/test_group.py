@@ -300,3 +300,28 @@ def test_external_sender_and_new_member_proposals() -> None:
     )
     with pytest.raises(InvalidMessage, match="signature"):
         process(g["alice"], forged)
+
+
+def test_welcome_without_tree_and_with_a_psk() -> None:
+    g = Members.create(["alice", "bob"])
+    kp = key_package("carol", rng=g.rng)
+    psk_id = PreSharedKeyID.external(b"k", bytes(32))
+    psks = {b"k": b"value"}
+    pending = commit(
+        g["alice"],
+        proposals=[Add(kp.key_package), PreSharedKey(psk_id)],
+        psks=psks,
+        ratchet_tree_extension=False,
+        rng=g.rng,
+    )
+    assert pending.welcome is not None
+    with pytest.raises(UsageError, match="ratchet tree"):
+        join_from_welcome(pending.welcome, kp, psks=psks)
+    tree = pending.next_state.tree.to_bytes()
+    with pytest.raises(InvalidMessage, match="PSK"):
+        join_from_welcome(pending.welcome, kp, ratchet_tree=tree)
+    carol = join_from_welcome(pending.welcome, kp, ratchet_tree=tree, psks=psks)
+    assert carol.epoch_authenticator == pending.next_state.epoch_authenticator
+    other = key_package("dave", rng=g.rng)
+    with pytest.raises(InvalidMessage, match="no entry"):
+        join_from_welcome(pending.welcome, other, ratchet_tree=tree, psks=psks)
