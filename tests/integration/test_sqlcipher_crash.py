@@ -28,8 +28,10 @@ KILLS = 30
 CHILD = Path(child.__file__).resolve()
 
 
-def _run_and_kill(db: Path, seed: int, delay: float) -> bool:
-    """Start the writer, SIGKILL it after ``delay`` s; True if it had started writing."""
+def _run_and_kill(db: Path, seed: int, delay: float, *, after_ready: bool) -> bool:
+    """Start the writer and SIGKILL it ``delay`` s after it starts (or, with ``after_ready``,
+    after it reports that it writes, so a slow machine still gets mid-write kills);
+    True if it had started writing."""
     proc = subprocess.Popen(
         [sys.executable, str(CHILD), str(db), str(seed)],
         stdout=subprocess.PIPE,
@@ -37,6 +39,10 @@ def _run_and_kill(db: Path, seed: int, delay: float) -> bool:
         cwd=CHILD.parents[2],
     )
     try:
+        ready = False
+        if after_ready:
+            assert proc.stdout is not None
+            ready = proc.stdout.readline() == b"ready\n"
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)
         out, err = proc.communicate(timeout=30)
@@ -45,7 +51,7 @@ def _run_and_kill(db: Path, seed: int, delay: float) -> bool:
             proc.kill()
             proc.wait()
     assert proc.returncode == -signal.SIGKILL, err.decode(errors="replace")
-    return b"ready" in out
+    return ready or b"ready" in out
 
 
 def test_sigkill_never_leaves_a_half_applied_event(tmp_path: Path) -> None:
@@ -55,8 +61,9 @@ def test_sigkill_never_leaves_a_half_applied_event(tmp_path: Path) -> None:
     writing_kills = 0
     for attempt in range(KILLS):
         # Early attempts include kills during start-up (interpreter, open, migrations).
-        delay = rng.uniform(0.02, 0.3) if attempt < 5 else rng.uniform(0.2, 0.7)
-        writing_kills += _run_and_kill(db, seed=attempt, delay=delay)
+        early = attempt < 5
+        delay = rng.uniform(0.02, 0.3) if early else rng.uniform(0.0, 0.4)
+        writing_kills += _run_and_kill(db, seed=attempt, delay=delay, after_ready=not early)
         if db.exists():
             applied = child.check(str(db))
             assert applied >= progress[-1]  # committed work is never lost
