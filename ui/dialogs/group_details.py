@@ -37,7 +37,7 @@ class GroupDetailsDialog(Dialog):
         self.facts = label("", "muted")
         self.members = MemberListModel(self)
         self.view = item_list("MemberList", self.members)
-        self.view.setMinimumHeight(220)
+        self.view.setMinimumHeight(242)
         self.promote = button("Make admin")
         self.demote = button("Remove admin")
         self.remove = button("Remove", "danger")

@@ -3,7 +3,7 @@ deleting all local data (after a confirmation)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -38,7 +38,7 @@ class SettingsDialog(Dialog):
     dataDeleted = Signal()
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(session, "Settings", parent, width=520)
+        super().__init__(session, "Settings", parent, width=600)
         self.setObjectName("SettingsDialog")
         self.light = self._theme_button("Light", Theme.LIGHT)
         self.dark = self._theme_button("Dark", Theme.DARK)
@@ -66,19 +66,27 @@ class SettingsDialog(Dialog):
 
     def _build(self) -> None:
         c = self.column
-        c.addWidget(label("Appearance", "section"))
         themes = QHBoxLayout()
         themes.setSpacing(0)
+        themes.addWidget(label("Appearance", "section"))
+        themes.addStretch(1)
         segmented(self.light, self.dark)
         (self.dark if theme_state().theme is Theme.DARK else self.light).setChecked(True)
         for widget in (self.light, self.dark):
             themes.addWidget(widget)
-        themes.addStretch(1)
         c.addLayout(themes)
         c.addWidget(separator())
         c.addWidget(label("Passphrase", "section"))
-        for item in (self.old, self.new, self.repeat, self.passphrase_note, self.change):
-            c.addWidget(item)
+        c.addWidget(self.old)
+        new_row = QHBoxLayout()
+        new_row.addWidget(self.new)
+        new_row.addWidget(self.repeat)
+        c.addLayout(new_row)
+        change_row = QHBoxLayout()
+        change_row.addWidget(self.passphrase_note, 1)
+        change_row.addStretch(0)
+        change_row.addWidget(self.change, 0, Qt.AlignmentFlag.AlignRight)
+        c.addLayout(change_row)
         c.addWidget(separator())
         c.addWidget(label("Secret key", "section"))
         warning = "Your nsec is your identity: whoever has it can read your chats and act as you."
@@ -95,8 +103,11 @@ class SettingsDialog(Dialog):
         self.nsec.hide()
         self.copy_nsec.hide()
         c.addWidget(separator())
-        c.addWidget(label("Danger zone", "section"))
-        c.addWidget(self.delete)
+        danger = QHBoxLayout()
+        danger.addWidget(label("Danger zone", "section"))
+        danger.addStretch(1)
+        danger.addWidget(self.delete)
+        c.addLayout(danger)
         self.change.clicked.connect(self.change_passphrase)
         self.reveal.clicked.connect(self.reveal_nsec)
         self.reveal_passphrase.returnPressed.connect(self.reveal.click)

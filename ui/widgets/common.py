@@ -30,6 +30,7 @@ def label(text: str, role: str = "", *, wrap: bool = False) -> QLabel:
     if role:
         widget.setProperty("role", role)
     widget.setWordWrap(wrap)
+    widget.setIndent(0)  # a styled box would otherwise indent the text by half an "x"
     return widget
 
 
