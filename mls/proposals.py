@@ -171,7 +171,8 @@ class ProposalRules:
             self.check_extensions(proposal.extensions, self.tree)
         elif isinstance(proposal, UnknownProposal):
             raise UnsupportedError(f"proposal type {kind:#06x} is not supported")
-        # ExternalInit has no content to check on its own (section 12.1.6).
+        elif isinstance(proposal, ExternalInit) and sender.sender_type == SenderType.MEMBER:
+            raise InvalidMessage("ExternalInit is only proposed by an external committer")
 
     def check_add(self, key_package: KeyPackage, required: RequiredCapabilities | None) -> None:
         """Section 12.1.1: a valid KeyPackage of our suite whose leaf may join."""
@@ -256,6 +257,7 @@ class ProposalRules:
         else:
             raise InvalidMessage(f"a {committer.sender_type.name} sender may not commit")
         self._check_common(proposals)
+        self._check_proposal_support(proposals)
 
     def _check_member_list(self, proposals: Sequence[CachedProposal], committer: LeafIndex) -> None:
         for p in proposals:
@@ -272,7 +274,6 @@ class ProposalRules:
                 )
         if any(isinstance(p.proposal, ReInit) for p in proposals) and len(proposals) > 1:
             raise InvalidMessage("a ReInit must be the only proposal of its commit")
-        self._check_proposal_support(proposals)
 
     def _check_external_list(
         self, proposals: Sequence[CachedProposal], joiner_leaf: LeafNode | None
@@ -284,8 +285,8 @@ class ProposalRules:
         if len(removes) > 1:
             raise InvalidMessage("an external commit removes at most one leaf")
         for p in proposals:
-            if isinstance(p.proposal, SelfRemove):
-                continue
+            if isinstance(p.proposal, SelfRemove) and p.ref is not None:
+                continue  # pending SelfRemoves, by reference (MLS extensions draft)
             if (
                 not isinstance(p.proposal, ExternalInit | Remove | PreSharedKey)
                 or p.ref is not None

@@ -11,11 +11,21 @@ import pytest
 
 from mls.errors import DecodeError, InvalidMessage, MlsError
 from mls.framing import authenticate, protect_private, protect_public, sign_framed_content
-from mls.group import GroupState, process, propose_update, protect, remove_members, self_update
+from mls.group import (
+    GroupState,
+    group_info,
+    join_by_external_commit,
+    process,
+    propose_update,
+    protect,
+    remove_members,
+    self_update,
+)
 from mls.messages import (
     Add,
     AuthenticatedContent,
     Commit,
+    Credential,
     ExternalInit,
     FramedContent,
     FramedContentAuthData,
@@ -28,6 +38,7 @@ from mls.messages import (
     PublicMessage,
     ReInit,
     Remove,
+    SelfRemove,
     Sender,
     WireFormat,
 )
@@ -210,3 +221,42 @@ def test_failure_leaves_the_state_usable(g: Members) -> None:
     _refused(bob, raw[:-1] + bytes([raw[-1] ^ 1]), "AEAD")
     result, bob = process(bob, message)  # the key was not consumed by the failure
     assert result.data == b"first"  # type: ignore[union-attr]
+
+
+def _forged_external(g: Members, *proposals: Proposal) -> MLSMessage:
+    """An external commit by a real joiner, its proposal list replaced."""
+    state = g["alice"]
+    priv, _ = state.suite.generate_signature_key_pair(g.rng)
+    real, _ = join_by_external_commit(
+        group_info(state), Credential.basic(b"eve"), signature_priv=priv, rng=g.rng
+    )
+    body = real.body
+    assert isinstance(body, PublicMessage) and isinstance(body.content.content, Commit)
+    items = tuple(ProposalOrRef.of_proposal(p) for p in proposals)
+    framed = dataclasses.replace(body.content, content=Commit(items, body.content.content.path))
+    signature = sign_framed_content(state.suite, PUBLIC, framed, state.context_bytes, priv)
+    auth = FramedContentAuthData(signature, bytes(state.suite.nh))
+    return MLSMessage(PublicMessage(framed, auth))
+
+
+@pytest.mark.parametrize(
+    ("proposals", "match"),
+    [
+        ((), "exactly one ExternalInit"),
+        ((ExternalInit(b"\x01" * 32), ExternalInit(b"\x02" * 32)), "exactly one ExternalInit"),
+        ((ExternalInit(b"\x01" * 32), Remove(1), Remove(2)), "at most one"),
+        ((ExternalInit(b"\x01" * 32), GroupContextExtensions(())), "only carry"),
+        ((ExternalInit(b"\x01" * 32), SelfRemove()), "only carry"),
+        ((ExternalInit(b"\x01" * 32), Remove(1)), "old leaf"),
+    ],
+)
+def test_invalid_external_commits(g: Members, proposals: tuple[Proposal, ...], match: str) -> None:
+    _refused(g["bob"], _forged_external(g, *proposals), match)
+
+
+def test_external_init_is_not_a_member_proposal(g: Members) -> None:
+    state = g["alice"]
+    framed = FramedContent(
+        state.group_id, state.epoch, Sender.member(0), b"", ExternalInit(b"\x01" * 32)
+    )
+    _refused(g["bob"], _sign(state, framed, None), "ExternalInit")
