@@ -308,3 +308,39 @@ def test_switching_chats_quickly_keeps_each_chats_messages(
     qtbot.wait(50)  # Bob's late page must not land in Carol's chat
     assert [r.text for r in window.chat.model.rows] == ["arrived while loading"]
     assert window.chat.header.title.text() == "Carol Diaz"
+
+
+# A popup asks the window system for raise and keyboard grab, which offscreen cannot do.
+@pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing)")
+def test_quick_reaction_picker(qtbot: QtBot, window: MainWindow, alice: FakeBackend) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QApplication
+
+    from ui.widgets.reaction_picker import ReactionPicker
+
+    chat = dm(alice)
+    message = alice.receive(chat.id, "Bob Marsh", "Summit!", silent=True)
+    open_chat(qtbot, window, chat.id)
+    window.chat.list.bubbles.reactMenuRequested.emit(message.id, QPointF(200, 200))
+    picker = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ReactionPicker))
+    qtbot.waitUntil(picker.isVisible)
+    picker.buttons[1].click()  # ❤️
+    qtbot.waitUntil(lambda: alice.calls_to("react") == [(chat.id, message.id, "❤️")])
+    qtbot.waitUntil(lambda: window.chat.model.get(message.id).reactions != ())  # type: ignore[union-attr]
+
+
+def test_errors_surface_as_a_toast_and_keep_the_text(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend
+) -> None:
+    from ui.views import ErrorShown
+
+    chat = dm(alice)
+    open_chat(qtbot, window, chat.id)
+    chat.active = False  # removed elsewhere; the UI has not heard yet
+    qtbot.keyClicks(window.chat.composer, "still there?")
+    qtbot.keyClick(window.chat.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(window.toast.isVisible)
+    assert window.toast.text() == "You are no longer a member of this chat."
+    assert window.chat.composer.text == "still there?"  # nothing typed is lost
+    alice.emit(ErrorShown("Relay wss://relay.example.org rejected the event: rate-limited"))
+    assert "rate-limited" in window.toast.text()

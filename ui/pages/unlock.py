@@ -12,6 +12,7 @@ from ui.avatar import AvatarLabel
 from ui.backend import Backend
 from ui.errors import BackendError
 from ui.format import short_key
+from ui.models.people import AccountListModel
 from ui.pages.card import CardPage
 from ui.tasks import async_slot
 from ui.views import AccountView
@@ -26,12 +27,13 @@ class UnlockPage(CardPage):
         super().__init__(parent)
         self.setObjectName("Unlock")
         self.backend = backend
-        self.accounts: list[AccountView] = []
+        self.accounts = AccountListModel(self)
         self.avatar = AvatarLabel(80)
         self.name = label("", "title")
         self.npub = label("", "muted")
         self.chooser = QComboBox()
         self.chooser.setAccessibleName("Account")
+        self.chooser.setModel(self.accounts)
         self.passphrase = PassphraseField("Passphrase")
         self.error = ErrorLabel()
         self.unlock_button = button("Unlock", "primary", "lock")
@@ -55,21 +57,18 @@ class UnlockPage(CardPage):
         self.add_account.clicked.connect(self.addAccountRequested)
 
     def set_accounts(self, accounts: list[AccountView], selected: str | None = None) -> None:
-        self.accounts = accounts
         self.chooser.blockSignals(True)
-        self.chooser.clear()
-        for account in accounts:
-            self.chooser.addItem(account.name, account.pubkey)
+        self.accounts.set_rows(accounts)
         self.chooser.blockSignals(False)
         self.chooser.setVisible(len(accounts) > 1)
-        index = next((i for i, a in enumerate(accounts) if a.pubkey == selected), 0)
+        index = max(0, self.accounts.position(selected)) if selected else 0
         self.chooser.setCurrentIndex(index)
         self._show_account(index)
 
     @property
     def account(self) -> AccountView | None:
         index = self.chooser.currentIndex()
-        return self.accounts[index] if 0 <= index < len(self.accounts) else None
+        return self.accounts.row_at(index) if 0 <= index < self.accounts.rowCount() else None
 
     def _show_account(self, index: int) -> None:
         account = self.account
