@@ -41,19 +41,6 @@ def day_label(day: date, now: float) -> str:
     return f"{day.day} {day.strftime('%B %Y')}"
 
 
-def last_seen(ts: int | None, now: float) -> str:
-    if ts is None:
-        return "never seen"
-    minutes = max(0, int(now - ts)) // 60
-    if minutes < 2:
-        return "active now"
-    if minutes < 60:
-        return f"active {minutes} min ago"
-    if minutes < 48 * 60:
-        return f"active {minutes // 60} h ago"
-    return f"active {minutes // (24 * 60)} days ago"
-
-
 def initials(name: str) -> str:
     """One or two letters for an avatar: "Alice Smith" -> "AS", "bob" -> "B", "" -> "?"."""
     words = [w for w in name.split() if w[:1].isalnum()]

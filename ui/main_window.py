@@ -6,6 +6,7 @@ keyboard shortcuts, notifications and the unread count in the title.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtCore import QEvent, QSize, Qt
@@ -119,9 +120,11 @@ class MainWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(self._when_unlocked(action))
 
-    def _when_unlocked(self, action: object) -> object:
+    def _when_unlocked(self, action: Callable[[], object]) -> Callable[[], None]:
+        """Shortcuts act only on the chats page, not over onboarding or unlock."""
+
         def run() -> None:
-            if self.pages.currentWidget() is self.split and callable(action):
+            if self.pages.currentWidget() is self.split:
                 action()
 
         return run

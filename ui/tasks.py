@@ -51,11 +51,6 @@ def spawn(
     return task
 
 
-def running_tasks() -> int:
-    """How many spawned tasks are still running (tests wait for zero)."""
-    return len(_RUNNING)
-
-
 def async_slot(
     *types: type,
 ) -> Callable[

@@ -53,10 +53,6 @@ class MessageListView(QListView):
 
     # --- position ---
 
-    def at_bottom(self) -> bool:
-        bar = self.verticalScrollBar()
-        return bar.value() >= bar.maximum() - 4
-
     def scroll_to_end(self) -> None:
         self.scrollToBottom()
 
@@ -77,10 +73,6 @@ class MessageListView(QListView):
         index = self.message_model.index(row)
         self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
         self.setCurrentIndex(index)
-
-    def history_above(self) -> int:
-        """Pixels of loaded history above the viewport."""
-        return self.verticalScrollBar().value()
 
     def _scrolled(self, value: int) -> None:
         self._stuck = value >= self.verticalScrollBar().maximum() - 4
