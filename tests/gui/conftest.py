@@ -20,6 +20,7 @@ from pytestqt.exceptions import TimeoutError
 from pytestqt.qtbot import QtBot
 
 from tests.gui.fake_backend import FakeBackend
+from tests.gui.helpers import enter
 from tests.gui.scenes import PASSPHRASE, Demo, seed_demo
 from ui.main_window import MainWindow
 from ui.theme import apply_theme, theme_state, use_app_font
@@ -80,12 +81,6 @@ def window(qtbot: QtBot, backend: FakeBackend) -> Iterator[MainWindow]:
     main.session.close()
 
 
-def enter(qtbot: QtBot, window: MainWindow, backend: FakeBackend) -> None:
-    """Show the chats of the backend's active account, as after unlocking."""
-    window.enter(backend.me.view())
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.split)
-
-
 @pytest.fixture
 def alice(qtbot: QtBot, window: MainWindow, backend: FakeBackend) -> FakeBackend:
     """Alice is unlocked with two contacts and no chats yet."""
@@ -103,8 +98,3 @@ def demo(qtbot: QtBot, window: MainWindow, backend: FakeBackend) -> Demo:
     scene = seed_demo(backend, time.time())
     enter(qtbot, window, backend)
     return scene
-
-
-def open_chat(qtbot: QtBot, window: MainWindow, chat_id: str) -> None:
-    window.open_chat(chat_id)
-    qtbot.waitUntil(lambda: window.chat.loaded == chat_id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import enter
 from tests.gui.fake_backend import FakeBackend
+from tests.gui.helpers import click_confirm, enter
 from tests.gui.scenes import PASSPHRASE
 from ui.dialogs.settings import SettingsDialog
 from ui.main_window import MainWindow
@@ -24,21 +24,6 @@ def start(qtbot: QtBot, window: MainWindow) -> None:
     spawn(window.start())
     qtbot.waitUntil(lambda: window.pages.currentWidget() is not window.split)
     qtbot.waitUntil(lambda: window.backend.calls_to("list_accounts") != [])  # type: ignore[attr-defined]
-
-
-def click_confirm(qtbot: QtBot, parent: object, text: str) -> None:
-    box = None
-
-    def found() -> bool:
-        nonlocal box
-        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
-        box = next((b for b in boxes if b.isVisible()), None)
-        return box is not None
-
-    qtbot.waitUntil(found)
-    assert box is not None
-    button = next(b for b in box.findChildren(QPushButton) if b.text() == text)
-    button.click()
 
 
 def test_first_run_creates_an_identity(

@@ -9,11 +9,10 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import open_chat
 from tests.gui.fake_backend import FakeBackend
 from tests.gui.fake_chats import FakeChat
+from tests.gui.helpers import click_confirm, open_chat
 from tests.gui.scenes import Demo
-from tests.gui.test_accounts import click_confirm
 from ui.delegates.message_layout import MessageLayout
 from ui.main_window import MainWindow
 from ui.models.roles import ItemRole

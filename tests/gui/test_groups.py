@@ -6,11 +6,10 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import open_chat
 from tests.gui.fake_backend import FakeBackend, fake_pubkey
+from tests.gui.helpers import click_confirm, open_chat
 from tests.gui.qr_decode import decode
 from tests.gui.scenes import Demo
-from tests.gui.test_accounts import click_confirm
 from ui.dialogs.base import Dialog
 from ui.dialogs.contacts import ContactsDialog
 from ui.dialogs.devices import DevicesDialog

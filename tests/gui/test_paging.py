@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import open_chat
 from tests.gui.fake_backend import FakeBackend, fake_pubkey
+from tests.gui.helpers import open_chat
 from ui.main_window import MainWindow
 from ui.views import ChatUpdated, MessageRow
 from ui.widgets.chat_view import PAGE

@@ -12,8 +12,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import open_chat
 from tests.gui.fake_backend import FakeBackend, fake_pubkey
+from tests.gui.helpers import open_chat
 from tests.gui.scenes import PASSPHRASE, Demo
 from ui.dialogs.group_details import GroupDetailsDialog
 from ui.main_window import MainWindow
