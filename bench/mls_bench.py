@@ -19,7 +19,8 @@ MLSMessage bytes. For a group of N members:
     Leaf 1 processes a path commit of the creator once the tree is populated: leaves 16,
     32, ..., N/2 have each committed once, so every copath node of the creator covering at
     least 16 leaves holds one key. The UpdatePath then has at most 15 + log2(N)
-    ciphertexts, as in a group that has lived a while. Median over several commits.
+    ciphertexts, as in a group that has lived a while. Median over ``--reps`` commits
+    (ts-mls: at most 3 above N = 1024, where each takes seconds).
 ``message``
     Encrypt a 1 KiB application message (creator) and decrypt it (leaf 1); median.
 
@@ -41,12 +42,22 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mls.group import add_members, commit, create_group, join_from_welcome, process, protect
+from mls.group import (
+    ApplicationMessage,
+    add_members,
+    commit,
+    create_group,
+    join_from_welcome,
+    process,
+    protect,
+)
 from mls.group_state import GroupState
 from mls.key_package import KeyPackageBundle, create_key_package
 from mls.messages import Credential, MLSMessage
@@ -57,10 +68,6 @@ PAYLOAD = b"a" * 1024
 OPS = ("create", "join", "commit-fresh", "commit", "message")
 
 Timings = dict[str, Any]
-
-
-def _ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000
 
 
 def _log(verbose: bool, *parts: object) -> None:
@@ -110,67 +117,62 @@ class OurGroup:
         _, state = process(self.members[leaf], message, now=self.now)
         return state
 
+    def accept(self, leaf: int, message: bytes) -> None:
+        self.members[leaf] = self.receive(leaf, message)
+
+    def populate(self, verbose: bool) -> None:
+        """Leaves 16, 32, ..., N/2 commit once each; every commit goes to the members that
+        still need it: leaves 0 and 1 and the committers still to come."""
+        committers = [leaf for leaf in reversed(self.tracked) if leaf > 1]
+        for i, leaf in enumerate(committers):
+            message = self.commit(leaf)
+            for other in (0, 1, *committers[i + 1 :]):
+                self.accept(other, message)
+            _log(verbose, self.n, "populated by leaf", leaf)
+
     def message_round(self) -> None:
         message, self.members[0] = protect(self.members[0], PAYLOAD)
         result, self.members[1] = process(self.members[1], message.to_bytes())
-        assert getattr(result, "data", None) == PAYLOAD
+        assert isinstance(result, ApplicationMessage) and result.data == PAYLOAD
 
 
 def _powers(start: int) -> list[int]:
     return [start << k for k in range(40)]
 
 
+def _timed(step: Callable[[], object], *, collect: bool = True) -> float:
+    """Milliseconds for ``step()``; set-up garbage is collected first, not timed."""
+    if collect:
+        gc.collect()
+    start = time.perf_counter()
+    step()
+    return (time.perf_counter() - start) * 1000
+
+
 def run_ours(n: int, suite: int, reps: int, *, verbose: bool) -> Timings:
     g = OurGroup(n, suite, int(time.time()))
-    out: Timings = {"n": n}
-    gc.collect()  # garbage of the set-up is not the timed step's cost
-    start = time.perf_counter()
-    welcome = g.create()
-    out["create"] = _ms(start)
-    out["join"] = []
-    for leaf in g.tracked:
-        gc.collect()
-        start = time.perf_counter()
-        g.join(leaf, welcome)
-        out["join"].append(_ms(start))
+    welcome: list[bytes] = []
+    out: Timings = {"n": n, "create": _timed(lambda: welcome.append(g.create()))}
+    out["join"] = [_timed(partial(g.join, leaf, welcome[0])) for leaf in g.tracked]
     _log(verbose, n, "created and joined")
-
     # A side branch, then discarded: states are values, so leaves 0 and 1 keep theirs.
     fresh = commit(g.members[0], now=g.now).message.to_bytes()
-    gc.collect()
-    start = time.perf_counter()
-    g.receive(1, fresh)
-    out["commit_fresh"] = _ms(start)
-
-    committers = [leaf for leaf in reversed(g.tracked) if leaf > 1]
-    for i, leaf in enumerate(committers):
-        message = g.commit(leaf)
-        for other in (0, 1, *committers[i + 1 :]):
-            g.members[other] = g.receive(other, message)
-        _log(verbose, n, "populated by leaf", leaf)
-
+    out["commit_fresh"] = _timed(partial(g.receive, 1, fresh))
+    g.populate(verbose)
     out["commit"] = []
-    for _ in range(min(reps, 3) if n > 1024 else reps):
+    for _ in range(reps):
         message = g.commit(0)
-        gc.collect()
-        start = time.perf_counter()
-        g.members[1] = g.receive(1, message)
-        out["commit"].append(_ms(start))
-
-    out["message"] = []
-    for _ in range(reps * 4):
-        start = time.perf_counter()
-        g.message_round()
-        out["message"].append(_ms(start))
+        out["commit"].append(_timed(partial(g.accept, 1, message)))
+    out["message"] = [_timed(g.message_round, collect=False) for _ in range(reps * 4)]
     return out
 
 
 def run_ts_mls(sizes: list[int], suite: int, reps: int, verbose: bool) -> list[Timings]:
-    from tests.interop.ts_mls import CACHE_DIR, _copy_if_changed, ts_mls_command
+    from tests.interop.ts_mls import CACHE_DIR, copy_if_changed, ts_mls_command
 
     node, _ = ts_mls_command()
     script = CACHE_DIR / "ts_mls_bench.mjs"
-    _copy_if_changed(ROOT / "bench" / "ts_mls_bench.mjs", script)
+    copy_if_changed(ROOT / "bench" / "ts_mls_bench.mjs", script)
     argv = [node, str(script), "--suite", str(suite), "--reps", str(reps)]
     argv += ["--sizes", ",".join(map(str, sizes))]
     env = {**os.environ, "BENCH_VERBOSE": "1"} if verbose else None
@@ -243,7 +245,7 @@ def _args() -> argparse.Namespace:
         "--ours-only", default="16384", help="larger sizes for our engine alone ('' for none)"
     )
     parser.add_argument("--suite", type=int, default=1, help="cipher suite (1-7)")
-    parser.add_argument("--reps", type=int, default=5, help="repetitions of the fast steps")
+    parser.add_argument("--reps", type=int, default=7, help="repetitions of the fast steps")
     parser.add_argument("--no-ts-mls", action="store_true", help="measure ours only")
     parser.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     return parser.parse_args()

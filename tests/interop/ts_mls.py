@@ -27,7 +27,7 @@ class TsMlsUnavailable(RuntimeError):
     """node/npm missing or the install failed; the message says which and why."""
 
 
-def _copy_if_changed(src: Path, dst: Path) -> None:
+def copy_if_changed(src: Path, dst: Path) -> None:
     data = src.read_bytes()
     if dst.exists() and dst.read_bytes() == data:
         return
@@ -69,7 +69,7 @@ def ensure_ts_mls(target: Path = CACHE_DIR) -> Path:
                 (target / "package.json").write_bytes(package_json)
                 _npm_install(target)
                 stamp.write_text(digest)
-            _copy_if_changed(source / "peer.mjs", target / "peer.mjs")
+            copy_if_changed(source / "peer.mjs", target / "peer.mjs")
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return target / "peer.mjs"
