@@ -39,11 +39,13 @@ from nostr.keys import Rng
 from nostr.kinds import Kind
 from nostr.relay import PoolOptions, RelayPool
 from nostr.signer import KeySigner
+from storage.repos import accounts as accounts_repo
 
 log = logging.getLogger(__name__)
 
 KEY_PACKAGE_UPKEEP = 600.0
 RELAY_LIST_REPAIR = 1800.0
+_LAST_REPAIR = "relay_lists_checked_at"
 _DISCOVERY_KINDS = {Kind.RELAY_LIST, Kind.INBOX_RELAYS, Kind.KEY_PACKAGE_RELAYS}
 
 
@@ -124,13 +126,20 @@ class AccountSession:
         await self.sync_engine.start(live=live)
         if live:
             self._spawn(self._every(KEY_PACKAGE_UPKEEP, self.key_packages.upkeep), "key packages")
-            self._spawn(self._every(RELAY_LIST_REPAIR, self.relays.repair), "relay lists")
+            self._spawn(self._every(RELAY_LIST_REPAIR, self._repair), "relay lists")
 
     async def setup(self) -> None:
-        """First-run and repair work: relay lists, profile, a live key package."""
-        await self._guarded(self.relays.repair(), "relay lists")
+        """First-run and repair work: relay lists (checked at most every half hour, so a
+        CLI command does not ask the relays each time), profile, a live key package."""
+        last = await self.account.db.run(accounts_repo.get_setting, _LAST_REPAIR, 0)
+        if not isinstance(last, int) or self.ctx.now() - last > RELAY_LIST_REPAIR:
+            await self._guarded(self._repair(), "relay lists")
         await self._guarded(self.contacts.publish_profile_if_new(), "profile")
         await self._guarded(self.key_packages.upkeep(), "key packages")
+
+    async def _repair(self) -> None:
+        await self.relays.repair()
+        await self.account.db.run(accounts_repo.set_setting, _LAST_REPAIR, self.ctx.now())
 
     async def sync(self, timeout: float = 30.0) -> SyncReport:
         """Connect, catch up, process everything, flush the outbox (the CLI's ``sync``)."""

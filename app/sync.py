@@ -43,6 +43,7 @@ MARGIN = 120
 """Seconds re-fetched before a cursor: clock skew and relays that store late."""
 INBOX_MARGIN = TIMESTAMP_TWEAK + 600
 PAGE = 500
+SHORT_PAGE = 100
 AUTHORS_PER_FILTER = 60
 DISCOVERY_KINDS = (
     Kind.METADATA,
@@ -308,9 +309,10 @@ class SyncEngine:
             batch = await pool.fetch([page], relays=[url], timeout=self._ctx.config.timeouts.fetch)
             fresh = [e for e in batch if e.id not in out]
             out.update((e.id, e) for e in fresh)
-            # Relays cap answers at a limit of their own (often below ours), so only a page
-            # with nothing new proves the end; ``until`` is inclusive for same-second events.
-            if not fresh:
+            # Relays cap answers at a limit of their own, possibly below ours: a short page
+            # (below any cap seen in practice) or one with nothing new proves the end.
+            # ``until`` is inclusive, for events sharing the last page's oldest second.
+            if not fresh or len(batch) < SHORT_PAGE:
                 return list(out.values())
             until = min(e.created_at for e in batch)
 

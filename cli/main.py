@@ -52,16 +52,19 @@ async def _run(cli: Cli) -> dict[str, Any] | None:
         await _listen(cli)
         return None
     command = COMMANDS[key]
-    if command.needs is not Needs.NONE:
+    needs = command.needs
+    if needs is Needs.ACCOUNT and args.sync and args.command != "sync":
+        needs = Needs.NETWORK
+    if needs is not Needs.NONE:
         cli.session = await services.unlock(args.account, cli.passphrase())
-    if command.needs is Needs.NETWORK:
+    if needs is Needs.NETWORK:
         await services.start()
         await cli.account.start(live=False)
         await cli.account.sync_engine.idle(args.timeout)
     elif args.command == "sync" or key in _CREATE:
         await services.start()
     result = await command.run(cli)
-    if cli.session is not None and (command.needs is Needs.NETWORK or key in _CREATE):
+    if cli.session is not None and (needs is Needs.NETWORK or key in _CREATE):
         await cli.account.flush(args.timeout)
     return result
 

@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="one JSON object per command")
     parser.add_argument("--account", help="which account (hex, npub or name) if several")
     parser.add_argument("--timeout", type=float, default=20.0, help="network timeout (s)")
+    parser.add_argument(
+        "--sync", action="store_true", help="connect and catch up before the command"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     _account(commands)
     _relays_and_keys(commands)
