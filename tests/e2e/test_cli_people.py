@@ -98,7 +98,8 @@ def test_a_user_with_two_devices_gets_everything_on_both(
 
     group = alice.run("group", "create", "Two devices", "--member", bob.npub)["group"]
     gid = group["id"]
-    assert len([m for m in group["members"] if m["pubkey"] == bob.pubkey][0]["leaves"]) == 2
+    bob_member = next(m for m in group["members"] if m["pubkey"] == bob.pubkey)
+    assert len(bob_member["leaves"]) == 2  # one leaf per device
     parallel(lambda: bob.accept_invite(gid), lambda: laptop.accept_invite(gid))
     alice.run("send", gid, "to every bob")
     parallel(*(lambda d=d: d.wait_texts(gid, ["to every bob"]) for d in (bob, laptop)))
