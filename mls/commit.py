@@ -8,8 +8,8 @@
 
 The commit covers every valid proposal in the epoch's cache (by reference) plus the
 ones given (by value), and carries an UpdatePath unless ``path=False`` and no proposal
-requires one. ``new_signature_priv`` and the ``leaf_*`` arguments change our leaf in the
-path (a self-update with a fresh signature key, new capabilities or extensions).
+requires one. ``leaf=LeafChanges(...)`` changes our leaf in that path: a self-update with
+a fresh signature key, credential, capabilities or leaf extensions.
 """
 
 from __future__ import annotations
@@ -132,8 +132,8 @@ def commit(
     covered = _gather(state, rules, proposals, include_pending)
     rules.check_list(covered, Sender.member(state.own_leaf))
     effects = apply_proposals(rules, covered)
-    if not path and path_required(covered):
-        raise UsageError("these proposals need a commit with an UpdatePath")
+    if not path and (path_required(covered) or leaf is not None):
+        raise UsageError("these proposals or leaf changes need a commit with an UpdatePath")
     built = _build(state, covered, effects, options)
     return _finish(built, effects, covered, options)
 

@@ -186,6 +186,7 @@ def propose_update(
     *,
     capabilities: Capabilities | None = None,
     extensions: Sequence[Extension] | None = None,
+    wire_format: WireFormat | None = None,
     rng: Rng = DEFAULT_RNG,
 ) -> tuple[MLSMessage, GroupState]:
     """An Update with a fresh leaf encryption key (section 12.1.2); its private key is
@@ -205,7 +206,7 @@ def propose_update(
     leaf = sign_leaf_node(
         state.suite, unsigned, state.signature_priv, state.group_id, state.own_leaf
     )
-    message, new_state = propose(state, Update(leaf), rng=rng)
+    message, new_state = propose(state, Update(leaf), wire_format=wire_format, rng=rng)
     ref = new_state.proposals[-1].ref
     assert ref is not None
     pending = (*new_state.pending_updates, (ref, private))
