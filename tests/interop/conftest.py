@@ -30,7 +30,9 @@ class _Peers:
 
     def get(self, name: str, argv: Callable[[], list[str]]) -> Peer:
         peer = self._live.get(name)
-        if peer is None or not peer.alive:
+        if peer is None or not peer.usable:
+            if peer is not None:
+                peer.close()
             peer = self._live[name] = Peer.start(argv(), name=name)
         return peer
 

@@ -49,6 +49,7 @@ class Peer:
         self._lines: queue.Queue[bytes] = queue.Queue()
         self._stderr: deque[str] = deque(maxlen=200)
         self._next_id = 0
+        self._broken = False  # after a crash or timeout: no quit handshake, just stop it
         assert proc.stdout is not None and proc.stderr is not None
         self._readers = [
             threading.Thread(target=self._pump_stdout, args=(proc.stdout,), daemon=True),
@@ -88,6 +89,7 @@ class Peer:
         return "\n".join(list(self._stderr)[-lines:])
 
     def _crash(self, why: str) -> PeerCrashed:
+        self._broken = True
         return PeerCrashed(f"{self.name}: {why}\n--- stderr ---\n{self.stderr_tail()}")
 
     def call(self, request: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
@@ -128,17 +130,28 @@ class Peer:
     def alive(self) -> bool:
         return self._proc.poll() is None
 
+    @property
+    def usable(self) -> bool:
+        """Running and never crashed or timed out (a late answer would be misread)."""
+        return self.alive and not self._broken
+
     def close(self) -> None:
-        """Ask the peer to quit; kill it if it does not."""
-        if self.alive:
+        """Ask the peer to quit, close its stdin (node waits for EOF), kill it if it hangs."""
+        if self.alive and not self._broken:
+            # ts-mls answers quit without echoing the id: any answer will do.
             with contextlib.suppress(PeerError):
                 self.call({"op": "quit", "client": "-"}, timeout=5)
+        assert self._proc.stdin is not None
+        with contextlib.suppress(OSError):
+            self._proc.stdin.close()
         try:
-            self._proc.wait(timeout=5)
+            self._proc.wait(timeout=0.1 if self._broken else 5)
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
-        for pipe in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+        for reader in self._readers:  # they end at EOF, now that the process is gone
+            reader.join(timeout=5)
+        for pipe in (self._proc.stdout, self._proc.stderr):
             if pipe is not None:
                 pipe.close()
 
