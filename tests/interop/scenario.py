@@ -86,10 +86,8 @@ class Group:
         for name, info in infos.items():
             assert info["epoch"] == self.epoch, (name, info)
             assert info["own_leaf"] == self.leaves[name]
-            assert info["members"] == sorted(
-                ({"leaf": leaf, "identity": n} for n, leaf in self.leaves.items()),
-                key=lambda m: m["leaf"],
-            )
+            expected = sorted((leaf, n) for n, leaf in self.leaves.items())
+            assert info["members"] == [{"leaf": leaf, "identity": n} for leaf, n in expected]
         for key in ("group_id", "tree_hash", "epoch_authenticator"):
             assert len({info[key] for info in infos.values()}) == 1, (key, infos)
         context = self.epoch.to_bytes(8, "big")
