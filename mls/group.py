@@ -40,6 +40,14 @@ Information::
     group_info(state) -> MLSMessage(GroupInfo)                  # with external_pub
     message, state = join_by_external_commit(group_info, credential)
 
+Policy (:class:`GroupConfig`, given to ``create_group`` and the joins): handshake wire
+format (default PrivateMessage; both are always accepted), ratchet tree in Welcomes,
+past epochs kept (5), out-of-order tolerance (100) and forward distance (1000) of the
+ratchets, padding. ``validate_credential(credential, signature_key)`` on ``process`` and
+the joins is the application's Authentication Service: raise to refuse a credential.
+External PSKs are passed as ``psks={psk_id: psk}``; our own resumption PSKs are found
+in the retained epochs.
+
 Persist with :func:`mls.snapshot.dump_group` / :func:`mls.snapshot.load_group`.
 """
 
