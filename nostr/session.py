@@ -6,6 +6,13 @@ driver drains with ``data_to_send()``. Subscriptions live here, so after a recon
 ``connection_made(now)`` replays them with ``since = cursor - since_margin`` where the
 cursor is the newest ``created_at`` seen (or the time of EOSE, whichever is later).
 
+Relays cap each filter's stored events silently, so a filter whose stored phase looks full
+(``page_threshold`` events or more, see ``nostr.paging``) is paged backwards with ``until``
+on a second, internal REQ after EOSE, one page at a time while live events keep flowing.
+Its events are checked like any other and reported under the subscription's own id, and
+``EoseReceived`` waits until the last page is in. A page or a stored phase cut short by a
+disconnect is asked for again after the next EOSE.
+
 NIP-42: the session asks its driver to authenticate (``AuthChallenged``) only once the
 relay refused something with ``auth-required`` and a challenge is known; subscriptions
 refused that way are re-sent after ``AuthSucceeded``.
@@ -19,7 +26,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from nostr.errors import DecodeError, InvalidEvent, RelayUnavailable, UsageError
@@ -40,6 +47,7 @@ from nostr.messages import (
     RelayOk,
     parse_relay_message,
 )
+from nostr.paging import DEFAULT_PAGE_THRESHOLD, Page
 from nostr.session_events import (
     AuthChallenged,
     AuthFailed,
@@ -103,17 +111,40 @@ class _Subscription:
     cursor: int | None = None
     eose: bool = False
     awaiting_auth: bool = False
+    stored: list[Page] = field(default_factory=list)
+    """The REQ's filters as sent, counted until its EOSE."""
+    backfill: list[Filter] = field(default_factory=list)
+    """Older pages still owed; kept across reconnects."""
+    page_id: str | None = None
+    paging: list[Page] = field(default_factory=list)
+    """The page REQ in flight (``page_id``) and what it has brought."""
 
-    def request(self) -> tuple[Filter, ...]:
-        """The filters to send now: resumed from the cursor when there is one."""
-        if self.cursor is None:
-            return self.filters
-        since = max(0, self.cursor - self.since_margin)
-        # Dropping ``limit`` on resume: the events missed while away are all wanted.
-        return tuple(
-            f if f.since is not None and f.since >= since else replace(f, since=since, limit=None)
-            for f in self.filters
-        )
+    def start(self) -> tuple[Filter, ...]:
+        """The filters to send now (resumed from the cursor); counting starts anew."""
+        filters = self.filters
+        if self.cursor is not None:
+            since = max(0, self.cursor - self.since_margin)
+            # Dropping ``limit`` on resume: the events missed while away are all wanted.
+            filters = tuple(
+                f
+                if f.since is not None and f.since >= since
+                else replace(f, since=since, limit=None)
+                for f in filters
+            )
+        self.stored = [Page(f) for f in filters]
+        return filters
+
+    def owed(self) -> list[Filter]:
+        """The connection dropped: the unfinished page and stored phase, to ask again whole.
+
+        NIP-01 fixes no order for stored events, so what came proves nothing about the
+        rest. A stored phase that brought nothing moved no cursor and is simply replayed.
+        """
+        cut = self.paging
+        if not self.eose and any(p.count for p in self.stored):
+            cut = self.stored + cut  # the cursor moved: the replay starts later for all
+        self.stored, self.paging, self.page_id = [], [], None
+        return [p.filter for p in cut]
 
 
 class RelaySession:
@@ -126,9 +157,13 @@ class RelaySession:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         verified: VerifiedEvents | None = None,
         can_authenticate: bool = False,
+        page_threshold: int = DEFAULT_PAGE_THRESHOLD,
     ) -> None:
+        if page_threshold < 1:
+            raise UsageError("page_threshold must be at least 1")
         self.url = url
         self.max_message_size = max_message_size
+        self.page_threshold = page_threshold
         self.can_authenticate = can_authenticate
         self.stats = SessionStats()
         self.connected = False
@@ -136,6 +171,8 @@ class RelaySession:
         self.challenge: str | None = None
         self._verified = verified if verified is not None else VerifiedEvents()
         self._subs: dict[str, _Subscription] = {}
+        self._pages: dict[str, str] = {}  # page REQ id -> its subscription's id
+        self._page_counter = 0
         self._outbox: list[str] = []
         self._auth_event_id: str | None = None
         self._auth_challenge: str | None = None
@@ -148,7 +185,7 @@ class RelaySession:
         """The socket is open: replay every subscription from its cursor."""
         self.connected = True
         for sub_id, sub in self._subs.items():
-            self._outbox.append(ClientReq(sub_id, sub.request()).to_json())
+            self._outbox.append(ClientReq(sub_id, sub.start()).to_json())
 
     def connection_lost(self) -> None:
         """The socket is gone: EOSE and authentication start over on the next one."""
@@ -159,7 +196,9 @@ class RelaySession:
         self._auth_event_id = None
         self._auth_retries = 0
         self._auth_wanted = False
+        self._pages.clear()
         for sub in self._subs.values():
+            sub.backfill[:0] = sub.owed()
             sub.eose = False
             sub.awaiting_auth = False
 
@@ -174,8 +213,9 @@ class RelaySession:
         return tuple(self._subs)
 
     def has_eose(self, subscription_id: str) -> bool:
+        """Every stored event is in on this connection (EOSE, and paging done)."""
         sub = self._subs.get(subscription_id)
-        return sub is not None and sub.eose
+        return sub is not None and sub.eose and sub.page_id is None
 
     def subscribe(
         self,
@@ -186,14 +226,25 @@ class RelaySession:
     ) -> None:
         """Open (or replace) a subscription; sent now if connected, else on connect."""
         sub = _Subscription(tuple(filters), since_margin)
-        request = ClientReq(subscription_id, sub.filters)  # validates id and filters
+        request = ClientReq(subscription_id, sub.start())  # validates id and filters
+        self._forget(subscription_id)
         self._subs[subscription_id] = sub
         if self.connected:
             self._outbox.append(request.to_json())
 
     def unsubscribe(self, subscription_id: str) -> None:
-        if self._subs.pop(subscription_id, None) is not None and self.connected:
+        if self._forget(subscription_id) and self.connected:
             self._outbox.append(ClientClose(subscription_id).to_json())
+
+    def _forget(self, subscription_id: str) -> bool:
+        """Drop a subscription and close its page REQ; False if there was none."""
+        sub = self._subs.pop(subscription_id, None)
+        if sub is None:
+            return False
+        if sub.page_id is not None and self.connected:
+            self._outbox.append(ClientClose(sub.page_id).to_json())
+        self._end_page(sub)
+        return True
 
     def publish(self, event: Event) -> None:
         if not self.connected:
@@ -242,11 +293,15 @@ class RelaySession:
 
     def _on_event(self, message: RelayEvent) -> list[SessionEvent]:
         event = message.event
-        sub = self._subs.get(message.subscription_id)
+        sub_id = self._pages.get(message.subscription_id, message.subscription_id)
+        sub = self._subs.get(sub_id)
         if sub is None:
             self.stats.unknown_subscription += 1
             return [MessageDropped(DropReason.UNKNOWN_SUBSCRIPTION, message.subscription_id)]
-        if not any(f.search is not None or f.matches(event) for f in sub.filters):
+        is_page = sub_id != message.subscription_id
+        # A page's events must match the page (its ``until`` too), not just the filters.
+        filters = [p.filter for p in sub.paging] if is_page else sub.filters
+        if not any(f.search is not None or f.matches(event) for f in filters):
             self.stats.mismatched += 1
             return [MessageDropped(DropReason.FILTER_MISMATCH, "", event.id)]
         try:
@@ -255,18 +310,55 @@ class RelaySession:
             self.stats.invalid_events += 1
             return [MessageDropped(DropReason.INVALID_EVENT, str(exc), event.id)]
         self.stats.events += 1
+        counting = sub.paging if is_page else () if sub.eose else sub.stored
+        for page in counting:
+            if page.filter.matches(event):
+                page.add(event.created_at)
         if sub.cursor is None or event.created_at > sub.cursor:
             sub.cursor = event.created_at
-        return [EventReceived(message.subscription_id, event)]
+        return [EventReceived(sub_id, event)]
 
     def _on_eose(self, message: RelayEose, now: int) -> list[SessionEvent]:
-        sub = self._subs.get(message.subscription_id)
-        if sub is None or sub.eose:
+        sub_id = self._pages.get(message.subscription_id, message.subscription_id)
+        sub = self._subs.get(sub_id)
+        if sub is None:
+            return []
+        if sub_id != message.subscription_id:  # a page is complete
+            self._outbox.append(ClientClose(message.subscription_id).to_json())
+            self._end_page(sub)
+            sub.backfill += [f for p in sub.paging if (f := p.next_page(self.page_threshold))]
+            sub.paging = []
+            return self._page(sub_id, sub)
+        if sub.eose:
             return []
         sub.eose = True
         if sub.cursor is None or now > sub.cursor:
             sub.cursor = now
-        return [EoseReceived(message.subscription_id)]
+        sub.backfill += [f for p in sub.stored if (f := p.next_page(self.page_threshold))]
+        sub.stored = []
+        return self._page(sub_id, sub)
+
+    def _page(self, sub_id: str, sub: _Subscription) -> list[SessionEvent]:
+        """Send the next page REQ if one is owed; report EOSE once none is left."""
+        if sub.page_id is None and sub.backfill:
+            page_id = sub_id
+            while page_id in self._subs:  # an id of its own, unused by any subscription
+                self._page_counter += 1
+                page_id = f"{sub_id[:48]}~page{self._page_counter}"
+            sub.page_id = page_id
+            self._pages[page_id] = sub_id
+            sub.paging = [Page(f) for f in sub.backfill]
+            sub.backfill = []
+            self.stats.pages += 1
+            self._outbox.append(
+                ClientReq(sub.page_id, tuple(p.filter for p in sub.paging)).to_json()
+            )
+        return [EoseReceived(sub_id)] if sub.page_id is None else []
+
+    def _end_page(self, sub: _Subscription) -> None:
+        if sub.page_id is not None:
+            del self._pages[sub.page_id]
+            sub.page_id = None
 
     def _on_ok(self, message: RelayOk) -> list[SessionEvent]:
         if message.event_id == self._auth_event_id:
@@ -293,14 +385,18 @@ class RelaySession:
         return []
 
     def _on_closed(self, message: RelayClosed) -> list[SessionEvent]:
-        sub_id = message.subscription_id
+        sub_id = self._pages.get(message.subscription_id, message.subscription_id)
         sub = self._subs.get(sub_id)
         if sub is None:
             return []
+        if sub_id != message.subscription_id:  # a page refused: retried after the next EOSE
+            self._end_page(sub)
+            sub.backfill[:0] = sub.owed()
+            return [EoseReceived(sub_id)]  # pages start after EOSE; this connection is done
         if message.prefix is _AUTH and self.can_authenticate and self.auth_state in _AUTH_OPEN:
             sub.awaiting_auth = True  # re-sent once AUTH succeeds
             return self._request_auth()
-        del self._subs[sub_id]
+        self._forget(sub_id)
         return [SubscriptionClosed(sub_id, message.message, message.prefix)]
 
     def _on_auth(self, message: RelayAuth) -> list[SessionEvent]:
@@ -315,7 +411,7 @@ class RelaySession:
             for sub_id, sub in self._subs.items():
                 if sub.awaiting_auth:
                     sub.awaiting_auth = False
-                    self._outbox.append(ClientReq(sub_id, sub.request()).to_json())
+                    self._outbox.append(ClientReq(sub_id, sub.start()).to_json())
             return [AuthSucceeded()]
         fresher = self.challenge is not None and self.challenge != self._auth_challenge
         if fresher and self._auth_retries < _MAX_AUTH_RETRIES and self.challenge is not None:
@@ -330,6 +426,6 @@ class RelaySession:
         self._auth_event_id = None
         events: list[SessionEvent] = [AuthFailed(reason)]
         for sub_id in [s for s, sub in self._subs.items() if sub.awaiting_auth]:
-            del self._subs[sub_id]
+            self._forget(sub_id)
             events.append(SubscriptionClosed(sub_id, reason, _AUTH))
         return events

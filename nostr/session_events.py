@@ -110,6 +110,8 @@ class SessionStats:
     unknown_subscription: int = 0
     notices: int = 0
     rate_limited: int = 0
+    pages: int = 0
+    """Older pages asked for because a stored phase looked cut off (``nostr.paging``)."""
 
     @property
     def dropped(self) -> int:

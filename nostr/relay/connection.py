@@ -64,6 +64,7 @@ class RelayConnection:
             max_message_size=options.max_message_size,
             verified=verified,
             can_authenticate=signer is not None,
+            page_threshold=options.page_threshold,
         )
         self.status = RelayStatus.INITIALIZED
         self._signer = signer

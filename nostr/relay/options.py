@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nostr.backoff import Backoff
+from nostr.paging import DEFAULT_PAGE_THRESHOLD
 from nostr.session import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_SINCE_MARGIN
 
 
@@ -30,6 +31,10 @@ class PoolOptions:
     """The websocket refuses frames beyond ``factor * max_message_size`` and reconnects."""
     since_margin: int = DEFAULT_SINCE_MARGIN
     """Resubscriptions ask for ``since = newest seen - margin`` (per subscription too)."""
+    page_threshold: int = DEFAULT_PAGE_THRESHOLD
+    """A filter's stored phase with this many events is taken as cut off by the relay's
+    cap and paged backwards with ``until`` (see ``nostr.paging``); keep it at or below the
+    smallest cap of the relays in use."""
     dedupe_capacity: int = 50_000
     """Event ids remembered per subscription to drop copies from other relays."""
     verified_capacity: int = 20_000

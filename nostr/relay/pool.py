@@ -8,9 +8,11 @@
     async for change in pool.status_events(): ...      # RelayStatusChanged
     await pool.close()
 
-Subscriptions survive reconnects (each relay's session replays them from its cursor);
-events are deduplicated by id per subscription across relays; every event is verified
-before delivery, and invalid ones are dropped and counted (``pool.stats()``).
+Subscriptions survive reconnects (each relay's session replays them from its cursor), and
+stored events beyond a relay's per-filter cap are paged in with ``until`` before that
+relay's EOSE (``PoolOptions.page_threshold``); events are deduplicated by id per
+subscription across relays; every event is verified before delivery, and invalid ones are
+dropped and counted (``pool.stats()``).
 """
 
 from __future__ import annotations

@@ -31,7 +31,10 @@ class ReceivedEvent:
 
 @dataclass(frozen=True, slots=True)
 class EndOfStoredEvents:
-    """``relay_url`` has sent every stored event; what follows is live."""
+    """``relay_url`` has sent every stored event, pages past its cap included.
+
+    What follows is live; live events may also come before it while older pages load.
+    """
 
     relay_url: str
 

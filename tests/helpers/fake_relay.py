@@ -4,6 +4,8 @@ The real relay (``tests/helpers/relay.py``) behaves; this one misbehaves on purp
 passes ``on_message(conn, message)``, an async function called for every client message
 (parsed with ``parse_client_message``); the default answers ``REQ`` with ``EOSE`` and
 ``EVENT`` with ``OK true``. ``conn.send_raw(text)`` sends any frame, valid or not.
+``SilentServer`` accepts and goes quiet; ``Gate`` stands between a client and a real relay
+and cuts the network on demand.
 """
 
 from __future__ import annotations
@@ -130,3 +132,63 @@ class SilentServer:
             b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
         )
         await writer.drain()
+
+
+class Gate:
+    """A TCP pass-through on 127.0.0.1 to a relay, which a test can cut like a network.
+
+    ``cut()`` aborts every open connection and makes new ones fail at the handshake until
+    ``restore()``; the relay behind keeps running and storing what others publish.
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.is_cut = False
+        self.accepted = 0
+        self._server: asyncio.Server | None = None
+        self._transports: set[asyncio.BaseTransport] = set()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"ws://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def __aenter__(self) -> Gate:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self.cut()
+        self._server.close()
+        await self._server.wait_closed()
+
+    def cut(self) -> None:
+        self.is_cut = True
+        for transport in list(self._transports):
+            transport.abort()
+        self._transports.clear()
+
+    def restore(self) -> None:
+        self.is_cut = False
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.is_cut:
+            writer.transport.abort()
+            return
+        self.accepted += 1
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:  # the relay is down: so is this connection
+            writer.transport.abort()
+            return
+        self._transports |= {writer.transport, up_writer.transport}
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError, OSError):
+        while data := await reader.read(1 << 16):
+            writer.write(data)
+            await writer.drain()
+    writer.transport.abort()

@@ -10,7 +10,15 @@ import pytest
 from nostr.backoff import Backoff
 from nostr.errors import RelayRejected
 from nostr.filters import Filter
-from nostr.messages import ClientEvent, ClientMessage, ClientReq, RelayEose, RelayEvent, RelayOk
+from nostr.messages import (
+    ClientClose,
+    ClientEvent,
+    ClientMessage,
+    ClientReq,
+    RelayEose,
+    RelayEvent,
+    RelayOk,
+)
 from nostr.relay import (
     EndOfStoredEvents,
     PoolOptions,
@@ -212,3 +220,40 @@ async def test_resubscription_resumes_from_the_cursor() -> None:
         # EOSE came at t=1000 (after the newest event, 900): resume 30 s before it.
         assert second.filters == (Filter(kinds={1}, since=970),)
         assert second.subscription_id == sub.id == "s"
+
+
+@pytest.mark.parametrize("same_second", [False, True], ids=["ignores-until", "one-second"])
+async def test_a_relay_repeating_one_full_page_cannot_make_paging_loop(same_second: bool) -> None:
+    """Every REQ, page or not, gets the same full answer: paging must end, not spin."""
+    page = [
+        make_event(content=f"p{i}", created_at=1000 - (0 if same_second else i)) for i in range(5)
+    ]
+
+    async def repeat(conn: FakeConnection, message: ClientMessage) -> None:
+        if isinstance(message, ClientReq):
+            for event in page:
+                await conn.send_raw(RelayEvent(message.subscription_id, event).to_json())
+            await conn.send_raw(RelayEose(message.subscription_id).to_json())
+
+    options = replace(FAST, page_threshold=len(page))
+    async with FakeRelay(repeat) as fake, RelayPool(options=options) as pool:
+        await pool.add_relay(fake.url)
+        items: list[object] = []
+        sub = await pool.subscribe([Filter(kinds={1})], on_item=items.append)
+        assert await sub.wait_eose(5)
+        await asyncio.sleep(0.1)  # room for a runaway loop to show itself
+        reqs = [m for m in fake.received if isinstance(m, ClientReq)]
+        # A page in one second steps one second down; a page the relay ignores ends it.
+        untils = [1000, 999] if same_second else [996]
+        assert [r.filters for r in reqs] == [
+            (Filter(kinds={1}),),
+            *((Filter(kinds={1}, until=u),) for u in untils),
+        ]
+        closed = [m.subscription_id for m in fake.received if isinstance(m, ClientClose)]
+        assert closed == [r.subscription_id for r in reqs[1:]]
+        assert items == [*(ReceivedEvent(fake.url, e) for e in page), EndOfStoredEvents(fake.url)]
+        stats = pool.stats(fake.url)
+        # Newer than the page's ``until``: refused; at it: a copy the pool drops.
+        assert stats.mismatched == (5 if same_second else 4)
+        assert sub.duplicates == (5 if same_second else 1)
+        assert stats.pages == len(untils)

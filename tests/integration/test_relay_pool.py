@@ -25,6 +25,7 @@ from nostr.relay import (
     Subscription,
 )
 from nostr.signer import KeySigner
+from tests.helpers.fake_relay import Gate
 from tests.helpers.nostr_factories import secret
 from tests.helpers.relay import RelayFactory, RelayProcess
 
@@ -94,18 +95,27 @@ async def test_two_relays_are_deduplicated(relay_factory: RelayFactory) -> None:
 
 
 async def test_reconnect_resubscribes_and_catches_up(relay_factory: RelayFactory) -> None:
-    """Kill the relay mid-subscription; another client publishes while we are away."""
+    """Kill the relay mid-subscription; another client publishes while we are away.
+
+    The pool reaches the relay through a ``Gate`` that stays cut until the others have
+    published, so a quick reconnect cannot race them.
+    """
     relay = relay_factory(persist=True)
     alice, bob = secret("alice"), secret("bob")
-    slow = PoolOptions(reconnect=Backoff(base=0.3, cap=5, jitter=0))
-    async with RelayPool(options=slow) as pool, RelayPool(options=FAST) as other:
-        url = await pool.add_relay(relay.url)
+    slow = PoolOptions(reconnect=Backoff(base=0.1, cap=0.5, jitter=0))
+    async with (
+        Gate(relay.port or 0) as gate,
+        RelayPool(options=slow) as pool,
+        RelayPool(options=FAST) as other,
+    ):
+        url = await pool.add_relay(gate.url)
         statuses = pool.status_events()
         sub = await pool.subscribe([Filter(kinds={1})], since_margin=60)
         before = _note(alice, "before the crash")
         assert (await pool.publish(before)).success
         assert (await _events(sub, 1))[0].event == before
-        relay.kill()
+        relay.kill()  # the crash reaches the pool through the gate, which then stays shut
+        gate.cut()
         async with asyncio.timeout(10):  # wait until a reconnect attempt has been refused
             refused = 0
             async for change in statuses:
@@ -121,6 +131,7 @@ async def test_reconnect_resubscribes_and_catches_up(relay_factory: RelayFactory
         for event in missed:
             assert (await other.publish(event)).success
         assert pool.status(url) is not RelayStatus.CONNECTED  # published while we were down
+        gate.restore()
         got = await _events(sub, 2)
         assert sorted(g.event.id for g in got) == sorted(e.id for e in missed)
         after = _note(alice, "live after reconnect")

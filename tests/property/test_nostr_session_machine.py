@@ -18,6 +18,8 @@ from tests.helpers.nostr_factories import NOW, make_event
 GOOD = [make_event(content=f"m{i}", created_at=NOW + i) for i in range(3)]
 FORGED = [replace(e, content=e.content + "!") for e in GOOD]
 SUBS = ["a", "b", "zz"]
+# The ids the session gives its page REQs (one counter per session), so pages get answers.
+PAGE_IDS = ["a~page1", "b~page1", "a~page2", "b~page2", "zz~page3"]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10),
@@ -29,7 +31,7 @@ json_values = st.recursive(
 
 
 def _frames() -> st.SearchStrategy[str]:
-    sub = st.sampled_from(SUBS)
+    sub = st.sampled_from(SUBS + PAGE_IDS)
     good = st.sampled_from(GOOD)
     return st.one_of(
         st.builds(lambda s, e: RelayEvent(s, e).to_json(), sub, good),
@@ -64,8 +66,12 @@ actions = st.lists(
 
 @given(actions, st.booleans())
 def test_session_survives_anything(steps: list[tuple[str, str | None]], can_auth: bool) -> None:
-    session = RelaySession("ws://127.0.0.1:1", can_authenticate=can_auth, max_message_size=4000)
+    session = RelaySession(
+        "ws://127.0.0.1:1", can_authenticate=can_auth, max_message_size=4000, page_threshold=1
+    )
     session.connection_made()
+    for sub_id in SUBS:
+        session.subscribe(sub_id, [Filter(kinds={1})])
     trusted: set[str] = {e.id for e in GOOD}
     for action, arg in steps:
         if action == "frame":
