@@ -6,6 +6,7 @@ keyboard shortcuts, notifications and the unread count in the title.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 
@@ -78,6 +79,9 @@ class MainWindow(QMainWindow):
         self.toast = Toast(self)
         self.notifier = Notifier(self.session, self.is_showing, self)
         self.dialog: Dialog | None = None
+        # Entering and switching accounts await the backend; one at a time, so a slow
+        # earlier one can never finish after (and undo) a later one.
+        self._navigating = asyncio.Lock()
         self._connect()
         self._shortcuts()
 
@@ -149,6 +153,10 @@ class MainWindow(QMainWindow):
 
     @async_slot(object)
     async def enter(self, account: AccountView) -> None:
+        async with self._navigating:
+            await self._enter(account)
+
+    async def _enter(self, account: AccountView) -> None:
         self.chat.close_chat()
         await self.session.activate(account)
         self.accounts = await self.backend.list_accounts()
@@ -160,14 +168,17 @@ class MainWindow(QMainWindow):
         self._show_unread(self.session.unread)
 
     async def _switch(self, account: AccountView) -> None:
-        if not account.unlocked:
-            self.unlock.set_accounts(self.accounts, account.pubkey)
-            self.pages.setCurrentWidget(self.unlock)
-            return
-        try:
-            await self.enter(await self.backend.switch_account(account.pubkey))
-        except BackendError as error:
-            self.toast.show_message(error.message)
+        async with self._navigating:
+            if not account.unlocked:
+                self.unlock.set_accounts(self.accounts, account.pubkey)
+                self.pages.setCurrentWidget(self.unlock)
+                return
+            try:
+                opened = await self.backend.switch_account(account.pubkey)
+            except BackendError as error:
+                self.toast.show_message(error.message)
+                return
+            await self._enter(opened)
 
     def _switch_to(self, account: AccountView) -> None:
         spawn(self._switch(account), self.toast.show_message)

@@ -21,9 +21,9 @@ pytestmark = pytest.mark.gui
 
 
 def start(qtbot: QtBot, window: MainWindow) -> None:
-    spawn(window.start())
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is not window.split)
-    qtbot.waitUntil(lambda: window.backend.calls_to("list_accounts") != [])  # type: ignore[attr-defined]
+    """Run the window's start-up to its end (the first page is chosen only then)."""
+    qtbot.waitUntil(spawn(window.start()).done)
+    assert window.pages.currentWidget() is not window.split
 
 
 def test_first_run_creates_an_identity(
@@ -134,20 +134,36 @@ def test_several_accounts_choose_add_and_switch(
     window.onboarding.passphrase.setText(PASSPHRASE)
     window.onboarding.repeat.setText(PASSPHRASE)
     window.onboarding.submit.click()
-    qtbot.waitUntil(
-        lambda: window.session.account is not None and window.session.account.name == "Carol Diaz"
-    )
+    qtbot.waitUntil(lambda: len(window.accounts) == 3)
     unlocked_bob = next(a for a in window.accounts if a.pubkey == bob.pubkey)
-    spawn(window._switch(unlocked_bob))
-    qtbot.waitUntil(
-        lambda: window.session.account is not None and window.session.account.name == "Bob Marsh"
-    )
+    qtbot.waitUntil(spawn(window._switch(unlocked_bob)).done)
+    assert window.session.account is not None and window.session.account.name == "Bob Marsh"
+    assert window.pages.currentWidget() is window.split
     assert backend.calls_to("switch_account") == [(bob.pubkey,)]
     # A locked account goes through the unlock page with that account chosen.
     alice = next(a for a in window.accounts if a.name == "Alice Moreau")
-    spawn(window._switch(alice))
-    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.unlock)
+    qtbot.waitUntil(spawn(window._switch(alice)).done)
+    assert window.pages.currentWidget() is window.unlock
     assert window.unlock.account is not None and window.unlock.account.name == "Alice Moreau"
+
+
+def test_a_slow_entry_never_undoes_a_later_switch(qtbot: QtBot, qloop: object) -> None:
+    """Entering an account awaits the backend several times; a switch asked for meanwhile
+    waits its turn, so the account asked for last is the one shown."""
+    backend = FakeBackend(latency=0.03)
+    window = MainWindow(backend)
+    qtbot.addWidget(window)
+    carol = backend.add_account("Carol Diaz", PASSPHRASE, unlocked=True)
+    bob = backend.add_account("Bob Marsh", "bobs passphrase", unlocked=True)
+    alice = backend.add_account("Alice Moreau", PASSPHRASE)
+    entering = window.enter(carol.view())
+    switching = spawn(window._switch(bob.view()))
+    locking = spawn(window._switch(alice.view()))
+    qtbot.waitUntil(lambda: entering.done() and switching.done() and locking.done())
+    assert window.session.account is not None and window.session.account.pubkey == bob.pubkey
+    assert window.pages.currentWidget() is window.unlock
+    assert window.unlock.account is not None and window.unlock.account.pubkey == alice.pubkey
+    window.session.close()
 
 
 def open_settings(qtbot: QtBot, window: MainWindow) -> SettingsDialog:
