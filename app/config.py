@@ -7,6 +7,7 @@ reads the few environment overrides a user or a test harness may set:
 ``BURROW_EMBEDDED_RELAY``  ``0`` never starts the embedded relay; ``1`` (default) starts it
                            when nothing serves the local relay address
 ``BURROW_DISCOVERY``       comma-separated extra relays to look people up on
+``BURROW_RECONNECT_MAX``   longest wait (seconds) between reconnection attempts
 """
 
 from __future__ import annotations
@@ -78,9 +79,16 @@ class AppConfig:
     ) -> AppConfig:
         env = os.environ if env is None else env
         discovery = tuple(u for u in env.get("BURROW_DISCOVERY", "").split(",") if u.strip())
+        timeouts = Timeouts()
+        if env.get("BURROW_RECONNECT_MAX"):
+            try:
+                timeouts = Timeouts(reconnect_max=max(0.5, float(env["BURROW_RECONNECT_MAX"])))
+            except ValueError:
+                raise InvalidInput("BURROW_RECONNECT_MAX must be a number of seconds") from None
         return cls(
             data_dir=Path(data_dir) if data_dir is not None else default_data_dir(),
             local_relay=env.get("BURROW_LOCAL_RELAY", DEFAULT_LOCAL_RELAY),
             embedded_relay=env.get("BURROW_EMBEDDED_RELAY", "1") not in ("0", "false", "no"),
             discovery_relays=discovery,
+            timeouts=timeouts,
         )

@@ -252,7 +252,7 @@ class GroupInbox:
         )
         applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
         self._groups.store.remember(gid, applied.revision, outcome.group)
-        await self._groups.after_merge(gid, loaded.group, before_members)
+        await self._groups.after_merge(gid, loaded.group, before_members, outcome.order.created_at)
         self._retry.add(gid)
 
     async def _yield_to(self, loaded: Loaded, outcome: CommitApplied) -> bool:

@@ -22,7 +22,13 @@ from app import engine
 from app.contacts import Contacts, Person, parse_person
 from app.context import Context
 from app.errors import InvalidInput, NetworkError, NotAllowed, NotFound, translate
-from app.events import ErrorRaised, GroupRemoved, GroupUpdated, MembersChanged
+from app.events import (
+    ErrorRaised,
+    GroupRemoved,
+    GroupUpdated,
+    MembersChanged,
+    MessageStatusChanged,
+)
 from app.group_store import GroupStore, Loaded, state_write
 from app.key_packages import KeyPackages
 from app.models import GroupInfo
@@ -45,6 +51,7 @@ from storage.repos import relays as relays_repo
 from storage.rows import (
     CommitKey,
     Deletion,
+    DeliveryStatus,
     Group,
     NewGroup,
     NewMessage,
@@ -57,6 +64,7 @@ from storage.rows import GroupState as Lifecycle
 from storage.rows import PendingCommit as StoredPending
 
 T = TypeVar("T")
+Built = tuple[OutgoingCommit, Sequence[OutgoingEvent]]
 log = logging.getLogger(__name__)
 
 COMMIT = "commit"
@@ -218,40 +226,44 @@ class Groups:
     # --- changing ------------------------------------------------------------------------
 
     async def add_members(self, ref: str, members: Sequence[str]) -> GroupInfo:
-        loaded = await self._for_commit(ref, admin="add members")
         people = [parse_person(m) for m in members]
-        present = {m.pubkey for m in engine.members(loaded.marmot)}
+        check = await self._for_commit(ref, admin="add members")
+        present = {m.pubkey for m in engine.members(check.marmot)}
         if already := [p.pubkey[:12] for p in people if p.pubkey in present]:
             raise InvalidInput(f"already members: {', '.join(already)}")
-        invitees = await self._invitees(people)
+        invitees = await self._invitees(people)  # network: before the group is locked
         ctx = self._ctx
         kps = [i.key_package for i in invitees]
-        out = _call(lambda: operations.add_members(loaded.marmot, kps, now=ctx.now(), rng=ctx.rng))
-        return await self.publish_commit(loaded, out, self._welcome_events(out.welcomes, invitees))
+
+        def build(loaded: Loaded) -> Built:
+            out = operations.add_members(loaded.marmot, kps, now=ctx.now(), rng=ctx.rng)
+            return out, self._welcome_events(out.welcomes, invitees)
+
+        return await self._change(ref, build, admin="add members")
 
     async def remove_members(self, ref: str, members: Sequence[str]) -> GroupInfo:
-        loaded = await self._for_commit(ref, admin="remove members")
         ctx = self._ctx
         targets = {parse_person(m).pubkey for m in members}
         if ctx.pubkey in targets:
             raise InvalidInput("to remove yourself, leave the group")
-        present = {m.pubkey for m in engine.members(loaded.marmot)}
-        if missing := [t[:12] for t in targets if t not in present]:
-            raise NotFound(f"not members: {', '.join(missing)}")
-        keys = [bytes.fromhex(t) for t in sorted(targets)]
-        out = _call(
-            lambda: operations.remove_members(loaded.marmot, keys, now=ctx.now(), rng=ctx.rng)
-        )
-        return await self.publish_commit(loaded, out)
+
+        def build(loaded: Loaded) -> Built:
+            present = {m.pubkey for m in engine.members(loaded.marmot)}
+            if missing := [t[:12] for t in targets if t not in present]:
+                raise NotFound(f"not members: {', '.join(missing)}")
+            keys = [bytes.fromhex(t) for t in sorted(targets)]
+            return operations.remove_members(loaded.marmot, keys, now=ctx.now(), rng=ctx.rng), ()
+
+        return await self._change(ref, build, admin="remove members")
 
     async def remove_leaves(self, gid: bytes, leaves: Sequence[int]) -> GroupInfo:
         """Remove particular leaves (a lost device of a member that keeps its others)."""
-        loaded = await self._for_commit(gid, admin="remove devices")
         ctx = self._ctx
-        out = _call(
-            lambda: operations.remove_leaves(loaded.marmot, leaves, now=ctx.now(), rng=ctx.rng)
-        )
-        return await self.publish_commit(loaded, out)
+
+        def build(loaded: Loaded) -> Built:
+            return operations.remove_leaves(loaded.marmot, leaves, now=ctx.now(), rng=ctx.rng), ()
+
+        return await self._change(gid, build, admin="remove devices")
 
     async def promote(self, ref: str, member: str) -> GroupInfo:
         return await self._set_admin(ref, parse_person(member).pubkey, True)
@@ -260,62 +272,73 @@ class Groups:
         return await self._set_admin(ref, parse_person(member).pubkey, False)
 
     async def _set_admin(self, ref: str, pubkey: str, admin: bool) -> GroupInfo:
-        loaded = await self._for_commit(ref, admin="change admins")
-        admins = loaded.data.admins
+        ctx = self._ctx
         key = bytes.fromhex(pubkey)
-        if pubkey not in {m.pubkey for m in engine.members(loaded.marmot)}:
-            raise NotFound(f"{pubkey[:12]} is not a member")
-        changed = (*admins, key) if admin else tuple(a for a in admins if a != key)
-        if not changed:
-            raise NotAllowed("a group needs at least one admin")
-        return await self._update_data(loaded, admins=changed)
+
+        def build(loaded: Loaded) -> Built:
+            if pubkey not in {m.pubkey for m in engine.members(loaded.marmot)}:
+                raise NotFound(f"{pubkey[:12]} is not a member")
+            admins = loaded.data.admins
+            changed = (*admins, key) if admin else tuple(a for a in admins if a != key)
+            if not changed:
+                raise NotAllowed("a group needs at least one admin")
+            return operations.update_group_data(
+                loaded.marmot, now=ctx.now(), rng=ctx.rng, admins=changed
+            ), ()
+
+        return await self._change(ref, build, admin="change admins")
 
     async def rename(
         self, ref: str, *, name: str | None = None, description: str | None = None
     ) -> GroupInfo:
-        loaded = await self._for_commit(ref, admin="rename the group")
+        ctx = self._ctx
         changes: dict[str, object] = {}
         if name is not None:
             changes["name"] = name.strip()
         if description is not None:
             changes["description"] = description
-        return await self._update_data(loaded, **changes)
 
-    async def _update_data(self, loaded: Loaded, **changes: object) -> GroupInfo:
-        ctx = self._ctx
-        out = _call(
-            lambda: operations.update_group_data(
+        def build(loaded: Loaded) -> Built:
+            return operations.update_group_data(
                 loaded.marmot, now=ctx.now(), rng=ctx.rng, **changes
-            )
-        )
-        return await self.publish_commit(loaded, out)
+            ), ()
+
+        return await self._change(ref, build, admin="rename the group")
 
     async def self_update(self, ref: str | bytes) -> GroupInfo:
-        loaded = await self._for_commit(ref)
         ctx = self._ctx
-        out = _call(lambda: operations.self_update(loaded.marmot, now=ctx.now(), rng=ctx.rng))
-        info = await self.publish_commit(loaded, out)
-        await ctx.db.run(groups_repo.set_self_updated, loaded.group.mls_group_id, now=ctx.now())
+
+        def build(loaded: Loaded) -> Built:
+            return operations.self_update(loaded.marmot, now=ctx.now(), rng=ctx.rng), ()
+
+        info = await self._change(ref, build)
+        group = await self._resolve(ref)
+        await ctx.db.run(groups_repo.set_self_updated, group.mls_group_id, now=ctx.now())
         return info
 
     async def leave(self, ref: str) -> GroupInfo:
         """Send our SelfRemove proposal (an admin steps down first, if another admin
         remains); the group turns inactive for us once a relay took the proposal."""
-        loaded = await self._for_commit(ref)
         ctx = self._ctx
+        loaded = await self._for_commit(ref)
         if loaded.marmot.is_admin:
             others = set(loaded.data.admins) - {ctx.public_key.data}
-            present = set(loaded.marmot.members().values())
-            if not others & present:
+            if not others & set(loaded.marmot.members().values()):
                 raise NotAllowed("you are the only admin: promote someone before leaving")
-            out = _call(lambda: operations.self_demote(loaded.marmot, now=ctx.now(), rng=ctx.rng))
-            await self.publish_commit(loaded, out)
-            loaded = await self._for_commit(ref)
-        proposal = _call(lambda: operations.leave_group(loaded.marmot, now=ctx.now(), rng=ctx.rng))
+
+            def demote(loaded: Loaded) -> Built:
+                return operations.self_demote(loaded.marmot, now=ctx.now(), rng=ctx.rng), ()
+
+            await self._change(ref, demote)
         gid = loaded.group.mls_group_id
-        write = state_write(gid, loaded.revision, proposal.group, epoch_changed=False)
-        own = OwnEvent(gid, proposal.event, loaded.data.relays, PROPOSAL, state=write)
-        entry_id = await ctx.db.transact(record_own_event, own, ctx.now())
+        async with self.lock(gid):
+            loaded = await self._for_commit(gid)
+            proposal = _call(
+                lambda: operations.leave_group(loaded.marmot, now=ctx.now(), rng=ctx.rng)
+            )
+            write = state_write(gid, loaded.revision, proposal.group, epoch_changed=False)
+            own = OwnEvent(gid, proposal.event, loaded.data.relays, PROPOSAL, state=write)
+            entry_id = await ctx.db.transact(record_own_event, own, ctx.now())
         ctx.outbox.kick()
         entry = await ctx.outbox.wait(entry_id, ctx.config.timeouts.publish * 2)
         if entry is None or entry.accepted_by == ():
@@ -326,10 +349,13 @@ class Groups:
 
     # --- the publish -> OK -> merge flow -------------------------------------------------
 
-    async def _for_commit(self, ref: str | bytes, *, admin: str | None = None) -> Loaded:
-        group = (
+    async def _resolve(self, ref: str | bytes) -> Group:
+        return (
             await self.store.get(ref) if isinstance(ref, bytes) else await self.store.resolve(ref)
         )
+
+    async def _for_commit(self, ref: str | bytes, *, admin: str | None = None) -> Loaded:
+        group = await self._resolve(ref)
         if group.state is not Lifecycle.ACTIVE:
             raise NotAllowed("this group is not active")
         if group.has_pending_commit:
@@ -339,18 +365,22 @@ class Groups:
             raise NotAllowed(f"only group admins can {admin}")
         return loaded
 
-    async def publish_commit(
-        self, loaded: Loaded, out: OutgoingCommit, welcomes: Sequence[OutgoingEvent] = ()
+    async def _change(
+        self, ref: str | bytes, build: Callable[[Loaded], Built], *, admin: str | None = None
     ) -> GroupInfo:
-        """Publish ``out``; it is merged once a relay accepted it (see the module docstring).
+        """Build a commit on the current state and queue it with the group locked, so no
+        incoming commit can move the group in between; then wait for a relay's OK.
 
         Raises `NetworkError` when no relay accepted it in time (it keeps being retried)
         or it was refused for good (then it is dropped).
         """
         ctx = self._ctx
-        gid = loaded.group.mls_group_id
-        await self.observe(gid, loaded.marmot)
-        entry_id = await self.queue_commit(loaded, out, welcomes)
+        gid = (await self._resolve(ref)).mls_group_id
+        async with self.lock(gid):
+            loaded = await self._for_commit(gid, admin=admin)
+            out, welcomes = _call(lambda: build(loaded))
+            await self.observe(gid, loaded.marmot)
+            entry_id = await self.queue_commit(loaded, out, welcomes)
         entry = await ctx.outbox.wait(entry_id, ctx.config.timeouts.publish * 2)
         if entry is None:
             raise NetworkError("the change was not accepted by a relay yet; it will be retried")
@@ -400,13 +430,17 @@ class Groups:
         return nxt
 
     async def after_merge(
-        self, gid: bytes, before: Group | None, before_members: Iterable[str]
+        self, gid: bytes, before: Group | None, before_members: Iterable[str], commit_at: int
     ) -> None:
-        """Tell the front ends, follow changed relays, retry what waited for this epoch."""
+        """Tell the front ends, follow changed relays; drop removed members' late words."""
         ctx = self._ctx
         self.store.forget(gid)
         info = await self.info_of(gid)
         added, removed = member_delta(before_members, (m.pubkey for m in info.members))
+        if removed:
+            dropped = await ctx.db.transact(_drop_late_messages, gid, removed, commit_at)
+            for rumor_id in dropped:
+                ctx.emit(MessageStatusChanged(ctx.pubkey, info.id, rumor_id, "invalidated"))
         if added or removed or before is None or before.metadata.admins != info.admins:
             ctx.emit(MembersChanged(ctx.pubkey, info, added, removed))
         ctx.emit(GroupUpdated(ctx.pubkey, info))
@@ -416,11 +450,14 @@ class Groups:
             await self.targets_changed()
 
     async def after_own_merge(
-        self, gid: bytes, before: Group | None, before_members: Iterable[str]
+        self, gid: bytes, before: Group | None, before_members: Iterable[str], commit_at: int
     ) -> None:
-        await self.after_merge(gid, before, before_members)
+        await self.after_merge(gid, before, before_members, commit_at)
+        await self.retry_waiting(gid)  # events that waited for this epoch
+
+    async def retry_waiting(self, gid: bytes) -> None:
         if self.on_merged is not None:
-            await self.on_merged(gid)  # events that waited for this epoch
+            await self.on_merged(gid)
 
     async def discard_pending(self, gid: bytes, reason: str) -> None:
         """Drop our unpublished commit (a competing one won): cancel it and its Welcomes."""
@@ -527,6 +564,22 @@ def _mark_own(conn: Connection, event: Event, gid: bytes, now: int) -> None:
     )
 
 
+def _drop_late_messages(
+    conn: Connection, gid: bytes, removed: Iterable[str], commit_at: int
+) -> list[str]:
+    """Messages a removed member timestamped at or after the commit that removed them
+    were accepted only because they arrived first: they are invalidated (hidden)."""
+    authors = set(removed)
+    late = [
+        m
+        for m in messages_repo.page(conn, gid, limit=500)
+        if m.author in authors and m.created_at >= commit_at and m.status is DeliveryStatus.RECEIVED
+    ]
+    for message in late:
+        messages_repo.set_status(conn, gid, message.rumor_id, DeliveryStatus.INVALIDATED)
+    return [m.rumor_id for m in late]
+
+
 def _discard_pending(conn: Connection, gid: bytes, event_id: str, reason: str, now: int) -> None:
     groups_repo.set_pending_commit(conn, gid, None, now=now)
     for entry in outbox_repo.pending(conn, mls_group_id=gid):
@@ -538,6 +591,13 @@ class _CommitHook:
     def __init__(self, groups: Groups) -> None:
         self._groups = groups
 
+    def should_send(self, conn: Connection, entry: OutboxEntry) -> bool:
+        """Only the commit that is still our pending one goes out (never a dropped one)."""
+        if entry.mls_group_id is None:
+            return False
+        stored = groups_repo.pending_commit(conn, entry.mls_group_id)
+        return stored is not None and stored.event_id == entry.event_id
+
     def on_sent(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
         gid = entry.mls_group_id
         if gid is None:
@@ -548,18 +608,24 @@ class _CommitHook:
         return None if merged is None else (gid, before, members)
 
     def on_failed(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
-        if attempt.final and entry.mls_group_id is not None:
-            stored = groups_repo.pending_commit(conn, entry.mls_group_id)
+        gid = entry.mls_group_id
+        if attempt.final and gid is not None:
+            stored = groups_repo.pending_commit(conn, gid)
             if stored is not None and stored.event_id == entry.event_id:
-                groups_repo.set_pending_commit(conn, entry.mls_group_id, None, now=now)
+                groups_repo.set_pending_commit(conn, gid, None, now=now)
+                return gid
         return None
 
     def after(self, entry: OutboxEntry, attempt: Attempt, result: Any) -> None:
+        if isinstance(result, bytes):  # our commit was dropped: what waited on it goes on
+            _spawn(self._groups.retry_waiting(result))
+            return
         if result is None:
             return
         gid, before, members = result
         self._groups.kick()  # the Welcomes behind it are due now
-        _spawn(self._groups.after_own_merge(gid, before, members))
+        commit_at = Event.from_json(entry.event_json).created_at
+        _spawn(self._groups.after_own_merge(gid, before, members, commit_at))
 
 
 class _ProposalHook:

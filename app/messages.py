@@ -52,6 +52,7 @@ MESSAGE = "message"
 FAILED_AFTER = 3
 """Attempts after which the front ends show a message as failed (sending goes on)."""
 REACTION = 7
+MAX_AHEAD = 60
 CHAT = Kind.CHAT_MESSAGE
 
 
@@ -122,7 +123,8 @@ class Messages:
         if reply_to:
             target = await self._find(group, reply_to)
             tags.append(("q", target.rumor_id, "", target.author))
-        rumor = UnsignedEvent.create(self._ctx.pubkey, self._ctx.now(), CHAT, text, tags)
+        stamp = await self._stamp(group)
+        rumor = UnsignedEvent.create(self._ctx.pubkey, stamp, CHAT, text, tags)
         info = await self._send_rumor(group, rumor)
         await self._ctx.db.run(drafts_repo.clear, group.mls_group_id)
         self._ctx.emit(MessageQueued(self._ctx.pubkey, info))
@@ -134,7 +136,8 @@ class Messages:
         group = await self._active(ref)
         target = await self._find(group, message_id)
         tags = [("e", target.rumor_id), ("p", target.author), ("k", str(target.kind))]
-        rumor = UnsignedEvent.create(self._ctx.pubkey, self._ctx.now(), REACTION, emoji, tags)
+        stamp = await self._stamp(group)
+        rumor = UnsignedEvent.create(self._ctx.pubkey, stamp, REACTION, emoji, tags)
         return await self._send_rumor(group, rumor)
 
     async def unreact(self, ref: str, message_id: str, emoji: str) -> MessageInfo | None:
@@ -162,8 +165,18 @@ class Messages:
 
     async def _delete_rumors(self, group: Group, ids: Sequence[str], kind: int) -> MessageInfo:
         tags = [*(("e", i) for i in ids), ("k", str(kind))]
-        rumor = UnsignedEvent.create(self._ctx.pubkey, self._ctx.now(), Kind.DELETION, "", tags)
+        stamp = await self._stamp(group)
+        rumor = UnsignedEvent.create(self._ctx.pubkey, stamp, Kind.DELETION, "", tags)
         return await self._send_rumor(group, rumor)
+
+    async def _stamp(self, group: Group) -> int:
+        """Now, but after the newest message of the chat (up to a minute ahead): messages
+        sent within one second still sort in the order they were written."""
+        now = self._ctx.now()
+        latest = await self._ctx.db.run(messages_repo.latest, group.mls_group_id)
+        if latest is None:
+            return now
+        return max(now, min(latest.created_at + 1, now + MAX_AHEAD))
 
     async def retry(self, ref: str, message_id: str) -> MessageInfo:
         """Send one of our messages again, protected in the current epoch."""
@@ -198,7 +211,10 @@ class Messages:
         async with self._groups.lock(gid):
             loaded = await self._groups.store.load(gid)
             try:
-                out = operations.create_message(loaded.marmot, rumor, now=ctx.now(), rng=ctx.rng)
+                # A fresh message's carrier shares its (strictly increasing) timestamp, so
+                # catch-up, which orders by it, processes our messages in sending order.
+                now = ctx.now() if resend is not None else max(ctx.now(), rumor.created_at)
+                out = operations.create_message(loaded.marmot, rumor, now=now, rng=ctx.rng)
             except (MlsError, MarmotError) as exc:
                 raise translate(exc) from exc
             own = OwnEvent(
@@ -453,6 +469,8 @@ def _recent(conn: Connection, gid: bytes) -> list[Message]:
 def _page(
     conn: Connection, gid: bytes, before: PageCursor | None, limit: int, chat_only: bool
 ) -> list[Message]:
+    """A page of the timeline; ``chat_only`` keeps kind 9 messages that were not
+    invalidated (a lost commit race, or a removed member's late words)."""
     if not chat_only:
         return messages_repo.page(conn, gid, before=before, limit=limit)
     out: list[Message] = []
@@ -461,9 +479,12 @@ def _page(
         batch = messages_repo.page(conn, gid, before=cursor, limit=limit * 2)
         if not batch:
             break
-        out[:0] = [m for m in batch if m.kind == CHAT]
+        out[:0] = [m for m in batch if m.kind == CHAT and m.status is not _HIDDEN]
         cursor = batch[0].cursor
     return out[-limit:]
+
+
+_HIDDEN = DeliveryStatus.INVALIDATED
 
 
 def _own_invalidated(conn: Connection, gid: bytes, me: str) -> list[Message]:

@@ -69,6 +69,9 @@ class PurposeHook(Protocol):
         """On the loop, once the transaction committed (publish bus events here)."""
         ...
 
+    # Optional: ``should_send(conn, entry) -> bool``, checked before each attempt (DB
+    # thread); False cancels the entry (and its followers) instead of publishing it.
+
 
 class Outbox:
     def __init__(
@@ -177,6 +180,12 @@ class Outbox:
         now = self._clock.now()
         if now - entry.created_at > MAX_AGE:
             await self._record(entry, Attempt((), "not accepted within a week", final=True))
+            return False
+        check: Callable[[Connection, OutboxEntry], bool] | None = getattr(
+            self._hooks.get(entry.purpose), "should_send", None
+        )
+        if check is not None and not await self._db.run(check, entry):
+            await self._db.run(outbox_repo.cancel, entry.id, now=now, reason="no longer wanted")
             return False
         event = Event.from_json(entry.event_json)
         urls = await self._hold(entry.relays)

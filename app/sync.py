@@ -108,6 +108,7 @@ class SyncEngine:
         self._again: set[str] = set()
         self._live: set[str] = set()
         self._subs: dict[tuple[str, Purpose], str] = {}
+        self._replaying: dict[str, list[Incoming]] = {}
         self._started = False
         self._progress = [0, 0]
         self.processed = 0
@@ -132,6 +133,9 @@ class SyncEngine:
             self.schedule_catch_up(change.relay_url)
         elif change.status is not RelayStatus.CONNECTED:
             self._live.discard(change.relay_url)
+            for (url, _), sub_id in self._subs.items():
+                if url == change.relay_url:
+                    self._replaying.setdefault(sub_id, [])  # the reconnect replays again
 
     async def stop(self) -> None:
         self._started = False
@@ -183,14 +187,28 @@ class SyncEngine:
                 relays=[url],
                 id=sub_id,
                 since_margin=margin,
-                on_item=self._live_item(purpose),
+                on_item=self._live_item(purpose, sub_id),
             )
             self._subs[(url, purpose)] = sub_id
 
-    def _live_item(self, purpose: Purpose) -> Callable[[SubscriptionItem], None]:
+    def _live_item(self, purpose: Purpose, sub_id: str) -> Callable[[SubscriptionItem], None]:
+        """Live events go straight to the queue; what a relay replays before its EOSE
+        (after a subscribe or reconnect, newest first) is queued oldest first at EOSE."""
+        self._replaying[sub_id] = []
+
         def deliver(item: SubscriptionItem) -> None:
+            buffer = self._replaying.get(sub_id)
             if isinstance(item, ReceivedEvent):
-                self._queue.put_nowait(Incoming(purpose, item.relay_url, item.event))
+                incoming = Incoming(purpose, item.relay_url, item.event)
+                if buffer is None:
+                    self._queue.put_nowait(incoming)
+                else:
+                    buffer.append(incoming)
+            elif buffer is not None:  # EOSE, or the relay closed the subscription
+                buffer.sort(key=lambda i: (i.event.created_at, i.event.id))
+                for incoming in buffer:
+                    self._queue.put_nowait(incoming)
+                self._replaying.pop(sub_id, None)
 
         return deliver
 

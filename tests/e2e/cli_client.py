@@ -56,6 +56,7 @@ class CliClient:
             BURROW_EMBEDDED_RELAY="0",
             BURROW_LOCAL_RELAY=self.relay_url,
             BURROW_LOG="WARNING",
+            BURROW_RECONNECT_MAX="1",
         )
         return env
 
