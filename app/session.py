@@ -104,6 +104,7 @@ class AccountSession:
         self.invites.wait_caught_up = self._caught_up
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
+        self._live = False
         self._closed = False
 
     # --- lifecycle -------------------------------------------------------------------
@@ -118,6 +119,7 @@ class AccountSession:
         if self._started:
             return
         self._started = True
+        self._live = live
         self.pool.add_status_listener(self.relays.on_status)
         self.pool.add_status_listener(self.sync_engine.on_status)
         await self.relays.sync_pool()
@@ -217,7 +219,8 @@ class AccountSession:
         self.relays.set_group_relays(await self.groups.all_relays())
         await self.relays.sync_pool()
         if self._started:
-            await self.sync_engine.resubscribe()
+            if self._live:
+                await self.sync_engine.resubscribe()
             for url in self.pool.relays:
                 self.sync_engine.schedule_catch_up(url)
 
