@@ -40,6 +40,9 @@ TOKEN_PLAINTEXT_LEN = 1024
 ENCRYPTED_TOKEN_LEN = 1084
 MAX_DEVICE_TOKEN_LEN = TOKEN_PLAINTEXT_LEN - 3
 MAX_TOKENS_PER_TRIGGER = 25
+TOKENS_PER_64K_WRAP = 19
+"""MDK chunks by 25, but a 25-token gift wrap is about 77 KB and relays that cap events at
+64 KiB (strfry's default, rust-nostr's LocalRelay) refuse it; 19 is the most that fits."""
 VERSION = "mip05-v1"
 SALT = b"mip05-v1"
 INFO = b"mip05-token-encryption"
@@ -356,13 +359,20 @@ class NotificationBatch:
 
 
 def build_notification_batches(
-    tokens: Iterable[TokenTag], *, now: int, rng: Rng = system_rng
+    tokens: Iterable[TokenTag],
+    *,
+    now: int,
+    rng: Rng = system_rng,
+    max_tokens: int = MAX_TOKENS_PER_TRIGGER,
 ) -> list[NotificationBatch]:
-    """Group tokens by server, chunk by 25, and gift-wrap one 446 per chunk.
+    """Group tokens by server, chunk by ``max_tokens`` (at most 25), and gift-wrap one 446
+    per chunk.
 
     Each chunk's rumor and seal use one fresh key, its wrap another (NIP-59 does that).
     A token listed twice for one server is refused.
     """
+    if not 1 <= max_tokens <= MAX_TOKENS_PER_TRIGGER:
+        raise UsageError(f"chunks hold 1 to {MAX_TOKENS_PER_TRIGGER} tokens")
     by_server: dict[bytes, list[TokenTag]] = {}
     for token in tokens:
         by_server.setdefault(token.server_pubkey.data, []).append(token)
@@ -374,8 +384,8 @@ def build_notification_batches(
         if len({t.encrypted_token for t in server_tokens}) != len(server_tokens):
             raise InvalidPushMessage("the same encrypted token appears twice for one server")
         events = []
-        for i in range(0, len(server_tokens), MAX_TOKENS_PER_TRIGGER):
-            chunk = [t.encrypted_token for t in server_tokens[i : i + MAX_TOKENS_PER_TRIGGER]]
+        for i in range(0, len(server_tokens), max_tokens):
+            chunk = [t.encrypted_token for t in server_tokens[i : i + max_tokens]]
             ephemeral = SecretKey.generate(rng)
             rumor = build_notification_request(ephemeral.public_key(), now, chunk)
             events.append(gift_wrap(rumor, ephemeral, server, now=now, rng=rng))

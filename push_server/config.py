@@ -197,6 +197,7 @@ def _headers(values: Sequence[str], env: Mapping[str, str]) -> tuple[tuple[str, 
 
 
 def config_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> ServerConfig:
+    secret = load_secret(args, env)
     relays = _relays(args.relays, env.get("BURROW_PUSH_RELAYS"))
     if not relays:
         raise ConfigError("no inbox relay: pass --relay URL (or set BURROW_PUSH_RELAYS)")
@@ -209,7 +210,7 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Server
     if args.max_age <= 0 or args.webhook_retries < 0 or args.webhook_timeout <= 0:
         raise ConfigError("--max-age and --webhook-timeout must be positive, retries >= 0")
     return ServerConfig(
-        secret=load_secret(args, env),
+        secret=secret,
         relays=relays,
         announce_relays=_relays(args.announce, env.get("BURROW_PUSH_ANNOUNCE")),
         backend=args.backend,
