@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from app.accounts import Unlocked
 from app.bus import EventBus
+from app.chat_flags import ChatFlags
 from app.clock import Clock
 from app.config import AppConfig
 from app.contacts import Contacts
@@ -89,6 +90,7 @@ class AccountSession:
         self.key_packages = KeyPackages(self.ctx, self.relays)
         self.groups = Groups(self.ctx, self.relays, self.contacts, self.key_packages)
         self.messages = Messages(self.ctx, self.groups)
+        self.chat_flags = ChatFlags(self.ctx, self.groups)
         self.invites = Invites(self.ctx, self.groups, self.contacts, self.key_packages)
         self.devices = Devices(self.ctx, self.relays, self.key_packages, self.groups)
         self.group_inbox = GroupInbox(self.ctx, self.groups, self.messages)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import qasync
@@ -21,7 +22,9 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.fake_backend import FakeBackend
 from tests.gui.helpers import enter
+from tests.gui.real_app import CliPeer, RealApp, app_config, close_app, open_app
 from tests.gui.scenes import PASSPHRASE, Demo, seed_demo
+from tests.helpers.relay import RelayProcess
 from ui.main_window import MainWindow
 from ui.theme import apply_theme, theme_state, use_app_font
 from ui.views import Theme
@@ -98,3 +101,23 @@ def demo(qtbot: QtBot, window: MainWindow, backend: FakeBackend) -> Demo:
     scene = seed_demo(backend, time.time())
     enter(qtbot, window, backend)
     return scene
+
+
+@pytest.fixture
+def real_app(
+    qtbot: QtBot, qloop: qasync.QEventLoop, relay: RelayProcess, tmp_path: Path
+) -> Iterator[RealApp]:
+    """The real window over the real services, on the real relay fixture (no account yet)."""
+    real = open_app(qtbot, app_config(tmp_path / "gui", relay.url))
+    yield real
+    close_app(qtbot, real)
+
+
+@pytest.fixture
+def peer(qtbot: QtBot, relay: RelayProcess, tmp_path: Path) -> Callable[[str], CliPeer]:
+    """``peer("Bob")``: another person, run headless through the CLI on the same relay."""
+
+    def make(name: str) -> CliPeer:
+        return CliPeer(qtbot, name, tmp_path / name.lower(), relay.url)
+
+    return make

@@ -1,7 +1,7 @@
 """The in-memory backend implements exactly the ``Backend`` protocol (names, parameters, async).
 
-mypy does not check the tests, so drift between the protocol and its implementations is caught
-here; the real bridge can be added to ``IMPLEMENTATIONS`` when it exists.
+mypy does not check the tests, so drift between the protocol and its implementations (the fake
+and the real bridge) is caught here.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import pytest
 
 from tests.gui.fake_backend import FakeBackend
 from ui.backend import Backend
+from ui.bridge import Bridge
 
 pytestmark = pytest.mark.gui
 
-IMPLEMENTATIONS = [FakeBackend]
+IMPLEMENTATIONS = [FakeBackend, Bridge]
 OPERATIONS = sorted(
     name for name, value in vars(Backend).items() if callable(value) and not name.startswith("_")
 )

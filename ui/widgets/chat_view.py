@@ -253,7 +253,8 @@ class ChatView(QWidget):
     async def _send(self, chat_id: str, text: str, reply_to: str | None) -> None:
         row = await self.backend.send(chat_id, text, reply_to)
         if self.chat is not None and self.chat.id == chat_id:
-            self.model.add(row)
+            if self.model.get(row.id) is None:  # else its event (and maybe "sent") came first
+                self.model.add(row)
             self.list.scroll_to_end()
             if self._saved_draft:
                 self._saved_draft = ""

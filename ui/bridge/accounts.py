@@ -1,0 +1,173 @@
+"""Accounts, the own profile, contacts, devices and relays over ``app``."""
+
+from __future__ import annotations
+
+import app.errors as app_errors
+from ui.bridge.convert import (
+    contact_row,
+    device_row,
+    picture_from_avatar,
+    profile_view,
+    relay_row,
+)
+from ui.bridge.core import BridgeCore, translated
+from ui.errors import InvalidInput, NotAllowed, WrongPassphrase
+from ui.views import AccountView, ContactRow, DeviceRow, ProfileView, RelayRow
+
+
+def _picture(avatar: bytes | None) -> str:
+    if avatar is None:
+        return ""
+    picture = picture_from_avatar(avatar)
+    if picture is None:
+        raise InvalidInput("That picture could not be read. Please choose another.", "avatar")
+    return picture
+
+
+class AccountOps(BridgeCore):
+    # --- accounts ------------------------------------------------------------------------
+
+    @translated
+    async def list_accounts(self) -> list[AccountView]:
+        """Every identity stored on this machine, most recently used first."""
+        out = []
+        for info in self.services.list_accounts():
+            if info.unlocked:
+                out.append(await self.account_view(self.services.session(info.pubkey)))
+            else:
+                out.append(AccountView(info.pubkey, info.npub, info.name, False))
+        return out
+
+    @translated
+    async def create_account(
+        self, name: str, passphrase: str, avatar: bytes | None = None
+    ) -> AccountView:
+        """Generate a new key, publish the profile and relay lists, unlock and activate it."""
+        if not name.strip():
+            raise InvalidInput("Please choose a name.", "name")
+        picture = _picture(avatar)
+        session = await self.services.create_account(name.strip(), passphrase)
+        if picture:
+            # Queued now, published once the session connects.
+            await session.contacts.publish_profile(name=name.strip(), picture=picture)
+        return await self.activate(session)
+
+    @translated
+    async def import_account(self, nsec: str, passphrase: str) -> AccountView:
+        """Store an existing nsec (InvalidInput if malformed), unlock and activate it."""
+        session = await self.services.import_account(nsec, passphrase)
+        return await self.activate(session)
+
+    @translated
+    async def unlock(self, pubkey: str, passphrase: str) -> AccountView:
+        """Open an account's database (WrongPassphrase), start syncing it, make it active."""
+        return await self.activate(await self.services.unlock(pubkey, passphrase))
+
+    @translated
+    async def switch_account(self, pubkey: str) -> AccountView:
+        """Make an already unlocked account the active one."""
+        try:
+            session = self.services.session(pubkey)
+        except app_errors.NotFound:
+            raise NotAllowed("Unlock that account first.") from None
+        return await self.activate(session)
+
+    @translated
+    async def export_nsec(self, passphrase: str) -> str:
+        """The active account's nsec, after re-checking the passphrase (WrongPassphrase)."""
+        return self.services.export_nsec(self.session().pubkey, passphrase)
+
+    @translated
+    async def change_passphrase(self, old: str, new: str) -> None:
+        """Re-key the active account's database (WrongPassphrase if ``old`` is wrong)."""
+        try:
+            await self.services.change_passphrase(self.session().pubkey, old, new)
+        except app_errors.WrongPassphrase:
+            raise WrongPassphrase("The current passphrase is not right.") from None
+
+    @translated
+    async def delete_all_data(self) -> None:
+        """Erase every account, database and setting on this machine."""
+        for task in self._starting.values():
+            task.cancel()
+        self._starting.clear()
+        self.active = None
+        await self.services.delete_all_data()
+        await self.services.start()  # the next account needs the local relay again
+
+    # --- own profile and contacts --------------------------------------------------------
+
+    @translated
+    async def own_profile(self) -> ProfileView:
+        """The active account's profile."""
+        session = self.session()
+        profile = await session.contacts.profile(session.pubkey)
+        return profile_view(profile, session.account.name)
+
+    @translated
+    async def update_profile(self, name: str, about: str, avatar: bytes | None) -> ProfileView:
+        """Publish a new kind-0 profile."""
+        if not name.strip():
+            raise InvalidInput("Your name can't be empty.", "name")
+        session = self.session()
+        profile = await session.contacts.publish_profile(
+            name=name.strip(), about=about, picture=_picture(avatar)
+        )
+        self.services.accounts.rename(session.pubkey, name.strip())
+        return profile_view(profile)
+
+    @translated
+    async def list_contacts(self) -> list[ContactRow]:
+        """Our follow list, blocked people included (flagged)."""
+        return [contact_row(c) for c in await self.session().contacts.list_contacts()]
+
+    @translated
+    async def add_contact(self, npub_or_nprofile: str, name: str = "") -> ContactRow:
+        """Follow someone by npub or nprofile (InvalidInput if malformed)."""
+        contact = await self.session().contacts.add(npub_or_nprofile, name.strip() or None)
+        return contact_row(contact)
+
+    @translated
+    async def contact_profile(self, pubkey: str) -> ProfileView:
+        """A person's cached profile (fetched when missing)."""
+        contacts = self.session().contacts
+        profile = await contacts.profile(pubkey)
+        if not profile.name:
+            profile = await contacts.profile(pubkey, fetch=True)
+        known = await contacts.get(pubkey)
+        return profile_view(profile, known.name)
+
+    @translated
+    async def set_blocked(self, pubkey: str, blocked: bool) -> None:
+        """Block or unblock: a blocked person's invites and messages are dropped."""
+        await self.session().contacts.set_blocked(pubkey, blocked)
+
+    # --- devices and relays --------------------------------------------------------------
+
+    @translated
+    async def list_devices(self) -> list[DeviceRow]:
+        """Our installs: this one first, then the others seen in key packages and groups."""
+        return [device_row(d) for d in await self.session().devices.list_devices()]
+
+    @translated
+    async def remove_device(self, device_id: str) -> None:
+        """Remove a lost device's leaves (where we are admin) and its key packages."""
+        await self.session().devices.remove(device_id)
+
+    @translated
+    async def list_relays(self) -> list[RelayRow]:
+        """The active account's relays with their live status."""
+        return [relay_row(r) for r in self.session().relays.info()]
+
+    @translated
+    async def add_relay(self, url: str) -> None:
+        """Add a ws:// or wss:// relay (InvalidInput otherwise) and publish the relay lists."""
+        url = url.strip()
+        if not url.startswith(("ws://", "wss://")) or len(url) < 8:
+            raise InvalidInput("A relay address starts with wss:// or ws://.", "url")
+        await self.session().relays.add(url)
+
+    @translated
+    async def remove_relay(self, url: str) -> None:
+        """Drop a relay and publish the relay lists."""
+        await self.session().relays.remove(url)

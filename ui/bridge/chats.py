@@ -1,0 +1,244 @@
+"""Chats and messages over ``app``: the chat list, search, flags, history, sending, reactions,
+deletion; and the translation of the app's events into the UI's."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from app import events as app_events
+from app.models import GroupInfo, MessageInfo
+from ui import views
+from ui.bridge import rows
+from ui.bridge.convert import (
+    contact_row,
+    group_details,
+    invite_row,
+    message_status,
+    relay_status,
+)
+from ui.bridge.core import BridgeCore, sentence, translated
+from ui.errors import InvalidInput, NotFound
+from ui.views import ChatRow, MessageRow, SearchHit, UiEvent
+
+SNIPPET = 90
+
+
+def excerpt(text: str, query: str, width: int = SNIPPET) -> str:
+    """A window of ``text`` around the first match of ``query``, on one line."""
+    flat = " ".join(text.split())
+    at = flat.casefold().find(query.casefold())
+    if len(flat) <= width or at < 0:
+        return flat[:width]
+    start = max(0, min(at - width // 3, len(flat) - width))
+    cut = flat[start : start + width]
+    return ("…" if start else "") + cut + ("…" if start + width < len(flat) else "")
+
+
+class ChatOps(BridgeCore):
+    # --- the chat list ---------------------------------------------------------------------
+
+    @translated
+    async def list_chats(self) -> list[ChatRow]:
+        """Every chat of the active account, archived ones included (flagged)."""
+        session = self.session()
+        return [await rows.build_chat_row(session, g) for g in await session.groups.list_groups()]
+
+    @translated
+    async def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Chats whose name matches, then messages whose text matches, newest first."""
+        needle = query.strip()
+        if not needle:
+            return []
+        chats = {c.id: c for c in await self.list_chats()}
+        hits = [
+            SearchHit(c.id, c.title, c.preview, None, c.time, c.avatar_seed)
+            for c in chats.values()
+            if needle.casefold() in c.title.casefold()
+        ]
+        found = await self.session().messages.search(needle, limit=limit)
+        for result in sorted(found, key=lambda r: -r.message.created_at):
+            message = result.message
+            chat = chats.get(message.group_id)
+            if chat is None or message.deleted:
+                continue
+            hits.append(
+                SearchHit(
+                    chat.id,
+                    chat.title,
+                    excerpt(message.content, needle),
+                    message.id,
+                    message.created_at,
+                    chat.avatar_seed,
+                )
+            )
+        return hits[:limit]
+
+    @translated
+    async def set_pinned(self, chat_id: str, pinned: bool) -> None:
+        """Pin or unpin a chat (pinned chats sort first)."""
+        await self.session().chat_flags.set_pinned(chat_id, pinned)
+
+    @translated
+    async def set_archived(self, chat_id: str, archived: bool) -> None:
+        """Move a chat to or from the archive."""
+        await self.session().chat_flags.set_archived(chat_id, archived)
+
+    @translated
+    async def set_muted(self, chat_id: str, muted: bool) -> None:
+        """Silence or restore notifications for a chat."""
+        await self.session().chat_flags.set_muted(chat_id, muted)
+
+    @translated
+    async def mark_read(self, chat_id: str) -> None:
+        """Everything in the chat has been seen: its unread count drops to zero."""
+        if await self.session().messages.mark_read(chat_id):
+            await self.emit_chat(chat_id)
+
+    @translated
+    async def save_draft(self, chat_id: str, text: str) -> None:
+        """Keep the unsent composer text of a chat ("" clears it)."""
+        session = self.session()
+        if await session.messages.draft(chat_id) != text:
+            await session.messages.save_draft(chat_id, text)
+            await self.emit_chat(chat_id)
+
+    async def emit_chat(self, chat_id: str) -> None:
+        session = self.session()
+        info = await session.groups.info(chat_id)
+        if info.state != "pending":
+            self._emit(views.ChatUpdated(await rows.build_chat_row(session, info)))
+
+    # --- messages --------------------------------------------------------------------------
+
+    @translated
+    async def messages(
+        self, chat_id: str, before: str | None = None, limit: int = 50
+    ) -> list[MessageRow]:
+        """Up to ``limit`` messages older than message ``before`` (newest if None), oldest first."""
+        session = self.session()
+        found = await session.messages.list_messages(chat_id, limit=limit, before=before)
+        return await rows.build_message_rows(session, chat_id, found)
+
+    @translated
+    async def send(self, chat_id: str, text: str, reply_to: str | None = None) -> MessageRow:
+        """Queue a text message (optionally a reply); it returns in state SENDING."""
+        if not text.strip():
+            raise InvalidInput("Type a message first.", "text")
+        session = self.session()
+        info = await session.messages.send(chat_id, text, reply_to=reply_to)
+        return await rows.build_message_row(session, info)
+
+    @translated
+    async def react(self, chat_id: str, message_id: str, emoji: str) -> None:
+        """Add our reaction to a message."""
+        await self.session().messages.react(chat_id, message_id, emoji)
+        await self._message_changed(chat_id, message_id)
+
+    @translated
+    async def unreact(self, chat_id: str, message_id: str, emoji: str) -> None:
+        """Withdraw our reaction (a deletion of our kind-7 event)."""
+        await self.session().messages.unreact(chat_id, message_id, emoji)
+        await self._message_changed(chat_id, message_id)
+
+    @translated
+    async def delete(self, chat_id: str, message_id: str) -> None:
+        """Delete one of our own messages for everyone (NotAllowed for others' messages)."""
+        await self.session().messages.delete(chat_id, message_id)
+        await self._message_changed(chat_id, message_id)
+        await self.emit_chat(chat_id)
+
+    @translated
+    async def retry(self, chat_id: str, message_id: str) -> None:
+        """Send a FAILED message again."""
+        await self.session().messages.retry(chat_id, message_id)
+        await self._message_changed(chat_id, message_id)
+
+    async def _message_changed(self, chat_id: str, message_id: str) -> None:
+        """Our own change to a stored message (the app announces only others')."""
+        session = self.session()
+        info = await rows.message_by_id(session, chat_id, message_id)
+        if info is None:
+            raise NotFound("That message no longer exists.")
+        self._emit(views.MessageUpdated(await rows.build_message_row(session, info)))
+
+    # --- app events -> UI events -----------------------------------------------------------
+
+    async def translate(self, event: app_events.AppEvent, chats: dict[str, None]) -> list[UiEvent]:
+        """The UI events for one app event; chats whose row changed are added to ``chats``
+        (their rows are built once per batch)."""
+        handler = _HANDLERS.get(type(event))
+        return [] if handler is None else await handler(self, event, chats)
+
+    async def _on_message(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        info: MessageInfo = event.message
+        chats[info.group_id] = None
+        if info.kind != rows.CHAT_KIND:
+            return []
+        return [views.MessageAdded(await rows.build_message_row(self.session(), info))]
+
+    async def _on_message_updated(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        info: MessageInfo = event.message
+        chats[info.group_id] = None  # a deletion changes the preview
+        return [views.MessageUpdated(await rows.build_message_row(self.session(), info))]
+
+    async def _on_status(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        info = await rows.message_by_id(self.session(), event.group_id, event.message_id)
+        if info is None:
+            return []
+        row = await rows.build_message_row(self.session(), info)
+        status = message_status(event.status)
+        return [views.MessageUpdated(dataclasses.replace(row, status=status))]
+
+    async def _on_group(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        info: GroupInfo = event.group
+        if info.state == "pending":
+            return []  # an invite not answered yet: not a chat
+        chats[info.id] = None
+        if isinstance(event, app_events.MembersChanged):
+            return [views.MembersChanged(group_details(info))]
+        return []
+
+    async def _on_group_removed(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        chats[event.group_id] = None
+        return []
+
+    async def _on_invite(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        return [views.InviteAdded(invite_row(event.invite))]
+
+    async def _on_invite_removed(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        return [views.InviteRemoved(event.invite_id)]
+
+    async def _on_contact(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        return [views.ContactUpdated(contact_row(await self.session().contacts.get(event.pubkey)))]
+
+    async def _on_relay(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        # Only our relays: ones connected for a moment (an invitee's inbox) are not listed.
+        if event.url not in {r.url for r in self.session().relays.info()}:
+            return []
+        return [views.RelayStatusChanged(event.url, relay_status(event.status, event.error))]
+
+    async def _on_sync(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        return [views.SyncProgress(event.done, event.total)]
+
+    async def _on_error(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        return [views.ErrorShown(sentence(event.message))]
+
+
+_Handler = Callable[[ChatOps, Any, dict[str, None]], Awaitable[list[UiEvent]]]
+_HANDLERS: dict[type[app_events.AppEvent], _Handler] = {
+    app_events.MessageReceived: ChatOps._on_message,
+    app_events.MessageQueued: ChatOps._on_message,
+    app_events.MessageUpdated: ChatOps._on_message_updated,
+    app_events.MessageStatusChanged: ChatOps._on_status,
+    app_events.GroupUpdated: ChatOps._on_group,
+    app_events.MembersChanged: ChatOps._on_group,
+    app_events.GroupRemoved: ChatOps._on_group_removed,
+    app_events.InviteReceived: ChatOps._on_invite,
+    app_events.InviteRemoved: ChatOps._on_invite_removed,
+    app_events.ContactUpdated: ChatOps._on_contact,
+    app_events.RelayStatusChanged: ChatOps._on_relay,
+    app_events.SyncProgressed: ChatOps._on_sync,
+    app_events.ErrorRaised: ChatOps._on_error,
+}
