@@ -46,6 +46,7 @@ from storage.rows import KeyPackageRecord, OutboxEntry
 log = logging.getLogger(__name__)
 
 DEVICE_SETTING = "device_slot"
+LAST_CREATED_SETTING = "key_package_created_at"
 ROTATE_AFTER = 30 * 24 * 3600
 QUIET_PERIOD = 30
 ROTATED_GRACE = 7 * 24 * 3600
@@ -119,11 +120,13 @@ class KeyPackages:
         return _info(record, event.id), entry_id
 
     async def _created_at(self) -> int:
-        # 30443 is addressable: a re-publish into the slot must be strictly newer to win.
+        # 30443 is addressable: a re-publish into the slot must be strictly newer than the
+        # last one, or relays keep (or refuse in favour of) the old one.
         ctx = self._ctx
-        records = await ctx.db.run(kp_repo.all_records)
-        newest = max((r.published_at or r.created_at for r in records), default=0)
-        return max(ctx.now(), newest + 1)
+        last = await ctx.db.run(accounts_repo.get_setting, LAST_CREATED_SETTING, 0)
+        stamp = max(ctx.now(), (last if isinstance(last, int) else 0) + 1)
+        await ctx.db.run(accounts_repo.set_setting, LAST_CREATED_SETTING, stamp)
+        return stamp
 
     async def delete_from_relays(
         self, records: Sequence[KeyPackageRecord], *, after_id: int | None = None

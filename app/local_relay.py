@@ -87,10 +87,15 @@ class EmbeddedRelay:
         self._relay = relay
         log.info("embedded relay serving %s (data in %s)", self.url, self.data_dir)
 
-    def stop(self) -> None:
+    async def stop(self, timeout: float = 3.0) -> None:
+        """Shut down and wait (bounded) until the port is free again."""
         relay, self._relay = self._relay, None
-        if relay is not None:
-            relay.shutdown()
+        if relay is None:
+            return
+        relay.shutdown()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while await is_served(self.url, 0.2) and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
 
 
 async def ensure_served(url: str, data_dir: Path | None) -> EmbeddedRelay | None:

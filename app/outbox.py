@@ -93,7 +93,7 @@ class Outbox:
         self._hooks: dict[str, PurposeHook] = {}
         self._wake = asyncio.Event()
         self._waiters: dict[int, list[asyncio.Future[OutboxEntry]]] = {}
-        self._inflight: set[int] = set()
+        self._inflight: dict[int, asyncio.Future[bool]] = {}
         self._sem = asyncio.Semaphore(PARALLEL)
         self.attempts = 0
 
@@ -126,10 +126,12 @@ class Outbox:
         while True:
             horizon = 2**62 if force else self._clock.now()
             due = await self._db.run(outbox_repo.due, now=horizon, limit=200)
-            due = [e for e in due if e.id not in self._inflight]
-            if not due:
+            fresh = [e for e in due if e.id not in self._inflight]
+            # Entries another flush is publishing right now count too: wait for them.
+            busy = [self._inflight[e.id] for e in due if e.id in self._inflight]
+            if not fresh and not busy:
                 return sent
-            results = await asyncio.gather(*(self._attempt(e) for e in due))
+            results = await asyncio.gather(*(self._attempt(e) for e in fresh), *busy)
             accepted = sum(results)
             sent += accepted
             if not accepted:
@@ -164,16 +166,19 @@ class Outbox:
         )
         self.kick()
 
-    async def _attempt(self, entry: OutboxEntry) -> bool:
-        self._inflight.add(entry.id)
+    def _attempt(self, entry: OutboxEntry) -> asyncio.Future[bool]:
+        task = asyncio.ensure_future(self._guarded(entry))
+        self._inflight[entry.id] = task
+        task.add_done_callback(lambda _: self._inflight.pop(entry.id, None))
+        return task
+
+    async def _guarded(self, entry: OutboxEntry) -> bool:
         try:
             async with self._sem:
                 return await self._publish(entry)
         except Exception:  # a broken entry must not stop the queue
             log.exception("outbox entry %s (%s) failed", entry.id, entry.purpose)
             return False
-        finally:
-            self._inflight.discard(entry.id)
 
     async def _publish(self, entry: OutboxEntry) -> bool:
         self.attempts += 1

@@ -117,7 +117,7 @@ class Services:
         for pubkey in list(self._sessions):
             await self.lock(pubkey)
         if self.local_relay is not None:
-            self.local_relay.stop()
+            await self.local_relay.stop()
             self.local_relay = None
         self.accounts.delete_all()
 
@@ -125,6 +125,6 @@ class Services:
         for pubkey in list(self._sessions):
             await self.lock(pubkey)
         if self.local_relay is not None:
-            self.local_relay.stop()
+            await self.local_relay.stop()
             self.local_relay = None
         self.bus.close()
