@@ -135,15 +135,18 @@ class Peer:
         """Running and never crashed or timed out (a late answer would be misread)."""
         return self.alive and not self._broken
 
+    def wait(self, timeout: float) -> int:
+        """Wait for the peer to exit; its exit code."""
+        return self._proc.wait(timeout)
+
     def close(self) -> None:
-        """Ask the peer to quit, close its stdin (node waits for EOF), kill it if it hangs."""
-        if self.alive and not self._broken:
-            # ts-mls answers quit without echoing the id: any answer will do.
-            with contextlib.suppress(PeerError):
-                self.call({"op": "quit", "client": "-"}, timeout=5)
-        assert self._proc.stdin is not None
+        """Send quit and close stdin (EOF ends a peer too); kill a peer that hangs."""
+        stdin = self._proc.stdin
+        assert stdin is not None
         with contextlib.suppress(OSError):
-            self._proc.stdin.close()
+            if self.usable:  # the answer is not read: ts-mls does not echo the id of quit
+                stdin.write(b'{"op": "quit", "client": "-"}\n')
+            stdin.close()
         try:
             self._proc.wait(timeout=0.1 if self._broken else 5)
         except subprocess.TimeoutExpired:

@@ -131,5 +131,7 @@ def test_peer_runs_from_any_directory(tmp_path: Path) -> None:
     with Peer.start(burrow_command(), name="elsewhere", cwd=str(tmp_path)) as peer:
         info = PeerClient(peer, "x", suite=3).create_group(b"\x01\x02")
         assert info["group_id"] == "0102" and info["suite"] == 3
+        assert peer.call({"op": "quit", "client": "-"})["ok"] is True
+        assert peer.wait(timeout=10) == 0
     usage = subprocess.run(burrow_command(), capture_output=True, text=True, check=False)
     assert usage.returncode == 2 and "usage" in usage.stderr and usage.stdout == ""
