@@ -19,13 +19,14 @@ The pipeline for one event (architecture section 4.3):
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from app import engine
 from app.context import Context
 from app.events import CommitRaceResolved, MessageReceived, MessageUpdated
 from app.group_store import Loaded, state_write
 from app.groups import Groups
-from app.messages import Messages, incoming_records
+from app.messages import Messages, Records, incoming_records
 from marmot.errors import InvalidGroupEvent
 from marmot.group_event import PAST_EPOCHS, check_group_event
 from marmot.inbound import (
@@ -48,6 +49,8 @@ from storage.rows import GroupState as Lifecycle
 
 log = logging.getLogger(__name__)
 
+ControlHandler = Callable[[bytes, ApplicationReceived], Awaitable[None]]
+
 RETRY_EPOCHS = PAST_EPOCHS
 """An undecryptable event is retried until the group moved this many epochs past it."""
 MAX_ATTEMPTS = 50
@@ -60,6 +63,9 @@ class GroupInbox:
         self._groups = groups
         self._messages = messages
         self._retry: set[bytes] = set()
+        self.control: dict[int, ControlHandler] = {}
+        """Rumor kinds handled by another service instead of being stored as messages
+        (MIP-05 447/448/449): called with the group id after the event is recorded."""
         groups.on_merged = self._after_own_merge
 
     async def receive(self, event: Event) -> None:
@@ -170,8 +176,13 @@ class GroupInbox:
         gid = loaded.group.mls_group_id
         rumor = outcome.rumor
         blocked = await self._messages.is_blocked(rumor.pubkey)
-        records = incoming_records(
-            gid, rumor, event.id, outcome.epoch, own=rumor.pubkey == ctx.pubkey
+        handler = self.control.get(rumor.kind)
+        records = (
+            Records()
+            if handler is not None
+            else incoming_records(
+                gid, rumor, event.id, outcome.epoch, own=rumor.pubkey == ctx.pubkey
+            )
         )
         change = IncomingChange(
             event.id,
@@ -189,6 +200,12 @@ class GroupInbox:
         applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
         self._groups.store.remember(gid, applied.revision, outcome.group)
         if blocked or applied.duplicate:
+            return
+        if handler is not None:
+            try:
+                await handler(gid, outcome)
+            except Exception:  # another service's failure must not stop the inbox
+                log.exception("handling a kind %d rumor failed", rumor.kind)
             return
         for seq in applied.message_seqs:
             info = await self._messages.info_by_seq(seq)

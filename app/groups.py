@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from app import engine
 from app.contacts import Contacts, Person, parse_person
 from app.context import Context
-from app.errors import InvalidInput, NetworkError, NotAllowed, NotFound, translate
+from app.errors import AppError, InvalidInput, NetworkError, NotAllowed, NotFound, translate
 from app.events import (
     ErrorRaised,
     GroupRemoved,
@@ -70,6 +70,7 @@ log = logging.getLogger(__name__)
 COMMIT = "commit"
 WELCOME = "welcome"
 PROPOSAL = "proposal"
+SELF_UPDATE_EVERY = 30 * 24 * 3600
 NEW_GROUP_LOOKBACK = 24 * 3600
 """Without a cursor, a group's events are fetched from this long before it was stored."""
 
@@ -98,6 +99,8 @@ class Groups:
         self.on_merged: Callable[[bytes], Awaitable[None]] | None = None
         self.on_state: Callable[[bytes, MarmotGroup], Awaitable[None]] | None = None
         """Called with a state before a commit changes it (device attribution)."""
+        self.before_leave: Callable[[bytes], Awaitable[None]] | None = None
+        """Called before our leave request is built (MIP-05: withdraw our push token)."""
         self._locks: dict[bytes, asyncio.Lock] = {}
         ctx.outbox.register(COMMIT, _CommitHook(self))
         ctx.outbox.register(PROPOSAL, _ProposalHook(self))
@@ -316,6 +319,22 @@ class Groups:
         await ctx.db.run(groups_repo.set_self_updated, group.mls_group_id, now=ctx.now())
         return info
 
+    async def self_update_due(self) -> int:
+        """Self-update where it is due: after joining (if the post-join one failed) and
+        every `SELF_UPDATE_EVERY` seconds, so our leaf keys keep rotating."""
+        ctx = self._ctx
+        due = await ctx.db.run(
+            groups_repo.needing_self_update, older_than=ctx.now() - SELF_UPDATE_EVERY
+        )
+        done = 0
+        for gid in due:
+            try:
+                await self.self_update(gid)
+                done += 1
+            except AppError as exc:
+                log.info("self-update of %s postponed: %s", gid.hex()[:12], exc)
+        return done
+
     async def leave(self, ref: str) -> GroupInfo:
         """Send our SelfRemove proposal (an admin steps down first, if another admin
         remains); the group turns inactive for us once a relay took the proposal."""
@@ -331,6 +350,8 @@ class Groups:
 
             await self._change(ref, demote)
         gid = loaded.group.mls_group_id
+        if self.before_leave is not None:
+            await self.before_leave(gid)
         async with self.lock(gid):
             loaded = await self._for_commit(gid)
             proposal = _call(

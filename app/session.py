@@ -130,6 +130,9 @@ class AccountSession:
         await self.sync_engine.start(live=live)
         if live:
             self._spawn(self._every(KEY_PACKAGE_UPKEEP, self.key_packages.upkeep), "key packages")
+            self._spawn(
+                self._every(KEY_PACKAGE_UPKEEP, self.groups.self_update_due), "self-updates"
+            )
             self._spawn(self._every(RELAY_LIST_REPAIR, self._repair), "relay lists")
 
     async def setup(self) -> None:

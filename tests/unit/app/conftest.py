@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import pytest
 import pytest_asyncio
 
 from app.bus import EventBus
@@ -85,8 +84,3 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     await relays.sync_pool()
     yield Harness(ctx, pool, clock, events, relays)
     await db.close()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
