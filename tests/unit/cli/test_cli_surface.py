@@ -1,0 +1,70 @@
+"""The CLI's parser and output: every command of the issue parses; one JSON object."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli.commands import COMMANDS
+from cli.output import render
+from cli.parser import build_parser
+
+ISSUE_COMMANDS = [
+    ["account", "create", "--name", "N"],
+    ["account", "import", "nsec1x"],
+    ["account", "show"],
+    ["account", "export-nsec"],
+    ["relays", "set", "ws://a", "ws://b"],
+    ["relays", "list"],
+    ["keypackage", "publish"],
+    ["keypackage", "list"],
+    ["contacts", "add", "npub1x", "--name", "N"],
+    ["contacts", "list"],
+    ["devices", "list"],
+    ["group", "create", "N", "--member", "npub1a", "--member", "npub1b", "--description", "D"],
+    ["group", "list"],
+    ["group", "show", "ab12"],
+    ["group", "add", "ab12", "npub1a", "npub1b"],
+    ["group", "remove", "ab12", "npub1a"],
+    ["group", "promote", "ab12", "npub1a"],
+    ["group", "demote", "ab12", "npub1a"],
+    ["group", "rename", "ab12", "New"],
+    ["group", "leave", "ab12"],
+    ["invites", "list"],
+    ["invites", "accept", "ID"],
+    ["invites", "decline", "ID"],
+    ["send", "ab12", "hello", "--reply-to", "ID"],
+    ["react", "ab12", "ID", "🦫"],
+    ["delete", "ab12", "ID"],
+    ["messages", "ab12", "--limit", "5"],
+    ["sync", "--timeout", "3"],
+    ["listen"],
+]
+
+
+@pytest.mark.parametrize("argv", ISSUE_COMMANDS, ids=[" ".join(a[:2]) for a in ISSUE_COMMANDS])
+def test_every_command_of_the_issue_parses_and_has_a_handler(argv: list[str]) -> None:
+    args = build_parser().parse_args(["--data-dir", "/tmp/x", "--json", *argv])
+    assert args.json and args.data_dir == "/tmp/x"
+    if args.command != "listen":
+        assert (args.command, getattr(args, "action", None)) in COMMANDS
+
+
+def test_json_output_is_exactly_one_object() -> None:
+    text = render({"group": {"id": "ab", "members": [{"name": "a"}]}}, as_json=True)
+    assert text.count("\n") == 1
+    assert json.loads(text) == {"group": {"id": "ab", "members": [{"name": "a"}]}}
+
+
+def test_text_output_is_readable() -> None:
+    text = render(
+        {"group": {"name": "T", "admin": True, "relays": [], "note": None}}, as_json=False
+    )
+    assert text.splitlines() == ["group:", "  name: T", "  admin: yes", "  relays: []", "  note: -"]
+
+
+def test_bad_usage_exits_2() -> None:
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["group", "create", "N"])  # --member is required
+    assert exc.value.code == 2
