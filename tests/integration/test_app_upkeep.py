@@ -19,7 +19,7 @@ from storage.repos import key_packages as kp_repo
 from storage.repos import outbox as outbox_repo
 from storage.repos import processed
 from storage.rows import Outcome
-from tests.helpers.app_clients import PASSPHRASE, Client, eventually, make_client
+from tests.helpers.app_clients import PASSPHRASE, Client, config_for, eventually, make_client
 from tests.helpers.relay import RelayProcess, free_port
 from tests.helpers.storage_factories import FAST
 
@@ -179,3 +179,45 @@ async def test_the_embedded_relay_serves_when_nothing_else_does(tmp_path: Path) 
         assert found
     finally:
         await again.close()
+
+
+async def test_a_lost_device_is_removed_from_groups_and_its_key_packages_deleted(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice")
+    phone = await make_client(tmp_path, relay.url, "bob")
+    nsec = phone.services.export_nsec(phone.pubkey, PASSPHRASE)
+    laptop_services = Services(config_for(tmp_path / "laptop", relay.url))
+    laptop = await laptop_services.import_account(nsec, PASSPHRASE, "bob")
+    await laptop.start(live=True)
+    await laptop.flush(10)
+    try:
+        group = await alice.session.groups.create("Devices", [phone.npub])
+        bob = next(m for m in group.members if m.pubkey == phone.pubkey)
+        assert len(bob.leaves) == 2  # both devices were invited
+        for device in (phone.session, laptop):
+            invites = await eventually(device.invites.list_invites, bool)
+            await device.invites.accept(invites[0].id)
+        await alice.session.groups.promote(group.id, phone.npub)
+        await eventually(lambda: phone.session.groups.info(group.id), lambda i: i.i_am_admin)
+
+        devices = await phone.session.devices.list_devices()
+        [other] = [d for d in devices if not d.current]
+        assert other.id == await laptop.key_packages.device_slot()
+        assert other.groups == 1 and len(other.leaves) == 1
+
+        await phone.session.devices.remove(other.id[:12])
+        await phone.session.flush(10)
+        info = await eventually(
+            lambda: alice.session.groups.info(group.id),
+            lambda i: len(next(m for m in i.members if m.pubkey == phone.pubkey).leaves) == 1,
+        )
+        assert info.epoch > group.epoch
+        on_relay = await alice.session.relays.fetch(
+            [Filter(authors=[phone.pubkey], kinds=[Kind.MLS_KEY_PACKAGE])], [relay.url]
+        )
+        assert other.id not in {e.first_tag_value("d") for e in on_relay}
+    finally:
+        await alice.close()
+        await phone.close()
+        await laptop_services.close()
