@@ -206,6 +206,8 @@ async def test_a_lost_device_is_removed_from_groups_and_its_key_packages_deleted
         assert other.id == await laptop.key_packages.device_slot()
         assert other.groups == 1 and len(other.leaves) == 1
 
+        await laptop.flush(10)
+        await laptop_services.close()  # the laptop is lost: it publishes nothing more
         await phone.session.devices.remove(other.id[:12])
         await phone.session.flush(10)
         info = await eventually(
