@@ -53,6 +53,7 @@ class Session(QObject):
         self.invites = InviteListModel(self)
         self.relays = RelayListModel(self)
         self._unread = 0
+        self._held: list[UiEvent] | None = None  # events arriving while lists load
         for model, signal in ((self.chats, self._count_unread), (self.relays, self._count_relays)):
             model.rowsInserted.connect(signal)
             model.rowsRemoved.connect(signal)
@@ -61,10 +62,18 @@ class Session(QObject):
         self._unsubscribe = backend.subscribe(self._on_event)
 
     async def activate(self, account: AccountView) -> None:
-        """Load the lists of a freshly unlocked (or switched-to) account."""
-        chats, invites, relays = await asyncio.gather(
-            self.backend.list_chats(), self.backend.list_invites(), self.backend.list_relays()
-        )
+        """Load the lists of a freshly unlocked (or switched-to) account.
+
+        Events that arrive while the lists load are newer than what the lists may say (a
+        relay connecting meanwhile): they are held and applied after the lists.
+        """
+        self._held = []
+        try:
+            chats, invites, relays = await asyncio.gather(
+                self.backend.list_chats(), self.backend.list_invites(), self.backend.list_relays()
+            )
+        finally:
+            held, self._held = self._held, None
         if self.account is not None and self.account.pubkey != account.pubkey:
             for model in (self.chats, self.invites, self.relays):
                 model.clear()
@@ -72,6 +81,8 @@ class Session(QObject):
         self.chats.set_rows(chats)
         self.invites.set_rows(invites)
         self.relays.set_rows(relays)
+        for event in held:
+            self._on_event(event)
         self.accountChanged.emit(account)
 
     def deactivate(self) -> None:
@@ -96,6 +107,9 @@ class Session(QObject):
         self.relaysChanged.emit(self.relays.connected_count(), self.relays.rowCount())
 
     def _on_event(self, event: UiEvent) -> None:
+        if self._held is not None:
+            self._held.append(event)
+            return
         match event:
             case MessageAdded(row=row):
                 self.messageAdded.emit(row)

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.exceptions import TimeoutError
 from pytestqt.qtbot import QtBot
 
+from app import AppConfig
 from tests.gui.fake_backend import FakeBackend
 from tests.gui.helpers import enter
-from tests.gui.real_app import CliPeer, RealApp, app_config, close_app, open_app
+from tests.gui.real_app import AppFactory, CliPeer, RealApp, app_config, close_app, open_app
 from tests.gui.scenes import PASSPHRASE, Demo, seed_demo
 from tests.helpers.relay import RelayProcess
 from ui.main_window import MainWindow
@@ -104,13 +105,24 @@ def demo(qtbot: QtBot, window: MainWindow, backend: FakeBackend) -> Demo:
 
 
 @pytest.fixture
-def real_app(
-    qtbot: QtBot, qloop: qasync.QEventLoop, relay: RelayProcess, tmp_path: Path
-) -> Iterator[RealApp]:
-    """The real window over the real services, on the real relay fixture (no account yet)."""
-    real = open_app(qtbot, app_config(tmp_path / "gui", relay.url))
-    yield real
-    close_app(qtbot, real)
+def open_real_app(qtbot: QtBot, qloop: qasync.QEventLoop) -> Iterator[AppFactory]:
+    """``open_real_app(config)``: the real window over the real services; every app still
+    open at the end is closed gracefully (also when the test failed)."""
+    opened: list[RealApp] = []
+
+    def make(config: AppConfig) -> RealApp:
+        opened.append(open_app(qtbot, config))
+        return opened[-1]
+
+    yield make
+    for real in opened:
+        close_app(qtbot, real)
+
+
+@pytest.fixture
+def real_app(open_real_app: AppFactory, relay: RelayProcess, tmp_path: Path) -> RealApp:
+    """The real app on the real relay fixture, before its first run (no account yet)."""
+    return open_real_app(app_config(tmp_path / "gui", relay.url))
 
 
 @pytest.fixture

@@ -61,10 +61,14 @@ class RealApp:
     bridge: Bridge
     window: MainWindow
     config: AppConfig
+    closed: bool = False
 
     @property
     def services(self) -> Services:
         return self.bridge.services
+
+
+AppFactory = Callable[[AppConfig], RealApp]
 
 
 def open_app(qtbot: QtBot, config: AppConfig) -> RealApp:
@@ -78,6 +82,10 @@ def open_app(qtbot: QtBot, config: AppConfig) -> RealApp:
 
 
 def close_app(qtbot: QtBot, real: RealApp) -> None:
+    """What ``main.py`` does on quit: the window lets go, the bridge stops gracefully."""
+    if real.closed:
+        return
+    real.closed = True
     real.window.session.close()
     run(qtbot, real.bridge.close())
 

@@ -3,12 +3,15 @@ deletion; and the translation of the app's events into the UI's."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app import events as app_events
-from app.models import GroupInfo, MessageInfo
+from app.errors import AppError
+from app.models import GroupInfo, InviteInfo, MessageInfo
 from ui import views
 from ui.bridge import rows
 from ui.bridge.convert import (
@@ -23,6 +26,7 @@ from ui.errors import InvalidInput, NotFound
 from ui.views import ChatRow, MessageRow, SearchHit, UiEvent
 
 SNIPPET = 90
+INVITER_LOOKUP_SECONDS = 3.0
 
 
 def excerpt(text: str, query: str, width: int = SNIPPET) -> str:
@@ -34,6 +38,11 @@ def excerpt(text: str, query: str, width: int = SNIPPET) -> str:
     start = max(0, min(at - width // 3, len(flat) - width))
     cut = flat[start : start + width]
     return ("…" if start else "") + cut + ("…" if start + width < len(flat) else "")
+
+
+def unnamed(name: str) -> bool:
+    """The app's stand-in for a person without a known profile: the start of the npub."""
+    return name.startswith("npub1") and name.endswith("…")
 
 
 class ChatOps(BridgeCore):
@@ -205,7 +214,15 @@ class ChatOps(BridgeCore):
         return []
 
     async def _on_invite(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
-        return [views.InviteAdded(invite_row(event.invite))]
+        info: InviteInfo = event.invite
+        if unnamed(info.inviter_name):
+            # Show who invited us: a stranger's profile is fetched first (briefly).
+            contacts = self.session().contacts
+            with contextlib.suppress(TimeoutError, AppError):
+                async with asyncio.timeout(INVITER_LOOKUP_SECONDS):
+                    await contacts.fetch_profiles([info.inviter])
+            info = dataclasses.replace(info, inviter_name=await contacts.name_of(info.inviter))
+        return [views.InviteAdded(invite_row(info))]
 
     async def _on_invite_removed(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         return [views.InviteRemoved(event.invite_id)]

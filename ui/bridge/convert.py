@@ -253,7 +253,7 @@ def picture_from_avatar(data: bytes) -> str | None:
     for quality in (85, 60, 35):
         encoded.clear()
         buffer.seek(0)
-        square.save(buffer, b"JPEG", quality)
+        square.save(buffer, "JPEG", quality)  # type: ignore[call-overload]  # stubs say bytes; runtime wants str
         url = "data:image/jpeg;base64," + base64.b64encode(encoded.data()).decode()
         if len(url) <= MAX_DATA_URL:
             return url
