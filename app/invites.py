@@ -98,7 +98,7 @@ class Invites:
         )
         await ctx.db.transact(_store_invite, new, row, wrap, ctx.now())
         await self._groups.observe(gid, group)
-        await self._key_packages.consumed(record.ref)
+        await self._key_packages.replace_consumed(record)
         info = await self._info(row)
         ctx.emit(InviteReceived(ctx.pubkey, info))
 
@@ -203,6 +203,8 @@ class Invites:
 def _store_invite(conn: Connection, new: NewGroup, invite: Invite, wrap: Event, now: int) -> None:
     groups_repo.create(conn, new, now=now)
     invites_repo.add(conn, invite)
+    if invite.key_package_ref is not None:
+        kp_repo.mark_consumed(conn, invite.key_package_ref, now=now)
     processed_repo.mark(
         conn,
         wrap.id,

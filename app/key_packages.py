@@ -146,15 +146,10 @@ class KeyPackages:
         )
         return await ctx.enqueue(ctx.sign(unsigned), relays, DELETE_PURPOSE, after_id=after_id)
 
-    async def consumed(self, ref: bytes) -> None:
-        """A Welcome used this package: fresh one first, then delete the used one."""
-        ctx = self._ctx
-        record = await ctx.db.run(kp_repo.by_ref, ref)
-        if record is None:
-            return
-        first_use = record.consumed_at is None
-        await ctx.db.run(kp_repo.mark_consumed, ref, now=ctx.now())
-        if first_use and record.d_slot == await self.device_slot():
+    async def replace_consumed(self, record: KeyPackageRecord) -> None:
+        """A Welcome used ``record`` (as it was before being marked consumed, in the same
+        transaction that stored the invite): a fresh one first, then delete the used one."""
+        if record.consumed_at is None and record.d_slot == await self.device_slot():
             _, entry_id = await self.publish()
             await self.delete_from_relays([record], after_id=entry_id)
 
@@ -171,6 +166,18 @@ class KeyPackages:
             _, entry_id = await self.publish()
             if old:
                 await self.delete_from_relays(old, after_id=entry_id)
+        # Consumed ones still on the relays (a crash between the invite and its clean-up).
+        stale = [
+            r
+            for r in await ctx.db.run(kp_repo.all_records)
+            if r.d_slot == slot
+            and r.consumed_at is not None
+            and r.consumed_at < now - 600
+            and r.relay_deleted_at is None
+            and r.event_id is not None
+        ]
+        if stale:
+            await self.delete_from_relays(stale)
         await ctx.db.transact(_forget_material, now)
 
     async def list_local(self) -> list[KeyPackageInfo]:
