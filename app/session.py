@@ -33,6 +33,7 @@ from app.key_packages import KeyPackages
 from app.messages import Messages
 from app.models import SyncReport
 from app.outbox import Outbox
+from app.push import Push
 from app.relays import Relays
 from app.sync import Incoming, Purpose, SyncEngine
 from nostr.backoff import Backoff
@@ -94,6 +95,7 @@ class AccountSession:
         self.invites = Invites(self.ctx, self.groups, self.contacts, self.key_packages)
         self.devices = Devices(self.ctx, self.relays, self.key_packages, self.groups)
         self.group_inbox = GroupInbox(self.ctx, self.groups, self.messages)
+        self.push = Push(self.ctx, self.groups, self.relays, self.group_inbox)
         self.sync_engine = SyncEngine(
             self.ctx,
             self.relays,
@@ -128,6 +130,7 @@ class AccountSession:
         self._spawn(self.outbox.run(), "outbox")
         await self.setup()
         await self.sync_engine.start(live=live)
+        self.push.start()
         if live:
             self._spawn(self._every(KEY_PACKAGE_UPKEEP, self.key_packages.upkeep), "key packages")
             self._spawn(
@@ -168,6 +171,7 @@ class AccountSession:
         """Publish every pending outbox entry now (followers included); returns how many."""
         try:
             async with asyncio.timeout(timeout):
+                await self.push.settle()  # gossip and triggers still being queued
                 return await self.outbox.flush(force=True)
         except TimeoutError:
             return 0
@@ -177,6 +181,7 @@ class AccountSession:
             return
         self._closed = True
         await self.sync_engine.stop()
+        await self.push.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -18,6 +18,7 @@ from typing import Any
 from app import AccountSession, Services
 from app.errors import InvalidInput
 from app.models import to_jsonable
+from cli import push as push_cli
 
 
 class Needs(Enum):
@@ -340,4 +341,7 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("read", None): Command(mark_read, Needs.ACCOUNT),
     ("search", None): Command(search, Needs.ACCOUNT),
     ("sync", None): Command(sync, Needs.ACCOUNT),
+    ("push", "register"): Command(push_cli.register, Needs.NETWORK),
+    ("push", "show"): Command(push_cli.show, Needs.ACCOUNT),
+    ("push", "remove"): Command(push_cli.remove, Needs.NETWORK),
 }

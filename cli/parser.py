@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from cli import push as push_cli
+
 
 def _sub(
     parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str
@@ -149,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     _people(commands)
     _groups(commands)
     _messages(commands)
+    push_cli.add_parser(commands)
     sync = _sub(commands, "sync", "connect, catch up, process everything, flush, exit")
     sync.add_argument("--timeout", type=float, dest="sync_timeout", default=30.0)
     listen = _sub(commands, "listen", "stay connected and print every event")

@@ -81,6 +81,12 @@ def get(conn: Connection, entry_id: int) -> OutboxEntry | None:
     return None if row is None else _entry(row)
 
 
+def by_event_id(conn: Connection, event_id: str) -> OutboxEntry | None:
+    """The entry that publishes ``event_id`` (to queue events behind it)."""
+    row = conn.execute(_SELECT + " WHERE o.event_id = ?", (event_id,)).fetchone()
+    return None if row is None else _entry(row)
+
+
 def due(conn: Connection, *, now: int, limit: int = 100) -> list[OutboxEntry]:
     """Pending entries whose time has come and whose predecessor (if any) was sent."""
     rows = conn.execute(

@@ -1,0 +1,180 @@
+"""MIP-05 in the service layer between in-process clients over the real relay.
+
+The notification server is played by its pure core here (``TriggerProcessor`` fed with
+the gift wraps fetched from the relay); ``tests/e2e/test_push_e2e.py`` runs the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from app import InvalidInput
+from app.models import GroupInfo
+from app.push import SHARED
+from app.push_models import PushChanged, PushStatus
+from nostr.filters import Filter
+from nostr.kinds import Kind
+from nostr.relay import RelayPool
+from nostr.relay_lists import inbox_relays_event
+from nostr.signer import KeySigner
+from push_server.processor import TriggerProcessor
+from storage.repos import accounts as accounts_repo
+from storage.repos import push as push_repo
+from tests.helpers.app_clients import Client, eventually, make_client
+from tests.helpers.nostr_factories import secret
+from tests.helpers.relay import RelayProcess
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+
+SERVER = secret("app push server")
+
+
+async def _server_inbox(relay_url: str) -> None:
+    """The notification server's kind 10050 (what clients look up through the hint)."""
+    event = inbox_relays_event(SERVER.public_key(), [relay_url], created_at=1).sign(SERVER)
+    async with RelayPool() as pool:
+        await pool.add_relay(relay_url)
+        (await pool.publish(event)).raise_for_failure()
+
+
+async def _pushed(relay_url: str, processor: TriggerProcessor) -> list[bytes]:
+    """Every device token in the server's gift wraps on the relay (new ones only)."""
+    async with RelayPool(signer=KeySigner(SERVER)) as pool:
+        await pool.add_relay(relay_url)
+        wraps = await pool.fetch(
+            [Filter(kinds={Kind.GIFT_WRAP}, tags={"p": {SERVER.public_key().hex}})]
+        )
+    out = []
+    for wrap in wraps:
+        out += [n.device_token for n in processor.process(wrap, relay_url, int(time.time()))]
+    return out
+
+
+async def _register(client: Client, token: str, relay_url: str) -> PushStatus:
+    return await client.session.push.register("fcm", token, SERVER.public_key().hex, relay_url)
+
+
+async def _join(guest: Client, group: GroupInfo) -> GroupInfo:
+    invites = await eventually(guest.session.invites.list_invites, bool)
+    assert invites[0].group_id == group.id
+    return await guest.session.invites.accept(invites[0].id)
+
+
+async def _member_tokens(client: Client, group_id: str) -> int:
+    status = await client.session.push.status()
+    return next(g.member_tokens for g in status.groups if g.group_id == group_id)
+
+
+async def _send(client: Client, group_id: str, text: str) -> None:
+    info = await client.session.messages.send(group_id, text)
+    assert (await client.session.messages.wait_sent(info, 10)).status == "sent"
+    await client.session.push.settle()
+    await client.session.flush(10)
+
+
+async def test_share_gossip_triggers_and_withdrawal(relay: RelayProcess, tmp_path: Path) -> None:
+    await _server_inbox(relay.url)
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob = await make_client(tmp_path, relay.url, "bob")
+    carol = await make_client(tmp_path, relay.url, "carol")
+    server = TriggerProcessor(SERVER)
+    try:
+        await _register(alice, "alice-token", relay.url)
+        group = await alice.session.groups.create("Push", [bob.npub])
+        await alice.session.push.settle()  # the 447 is queued in the background
+        assert (await alice.session.push.status()).groups[0].shared
+        await _join(bob, group)
+        # Bob takes Alice's 447 from the group history; his own goes out on register.
+        await eventually(lambda: _member_tokens(bob, group.id), lambda n: n == 1)
+        await _register(bob, "bob-token", relay.url)
+        await eventually(lambda: _member_tokens(alice, group.id), lambda n: n == 1)
+
+        await _send(alice, group.id, "hello bob")
+        assert await eventually(lambda: _pushed(relay.url, server), bool) == [b"bob-token"]
+        await _send(bob, group.id, "hi alice")
+        assert await eventually(lambda: _pushed(relay.url, server), bool) == [b"alice-token"]
+
+        # Carol joins later and cannot read the old 447s: she learns both by a 448.
+        await alice.session.groups.add_members(group.id, [carol.npub])
+        await _join(carol, group)
+        await _register(carol, "carol-token", relay.url)
+        await eventually(lambda: _member_tokens(carol, group.id), lambda n: n == 2, 20)
+        await eventually(lambda: _member_tokens(alice, group.id), lambda n: n == 2)
+        await _send(carol, group.id, "hi all")
+        pushed = await eventually(lambda: _pushed(relay.url, server), lambda t: len(t) >= 2)
+        assert sorted(pushed) == [b"alice-token", b"bob-token"]
+
+        # Bob withdraws (449): Alice's next message wakes Carol only.
+        await bob.session.push.unregister()
+        await bob.session.flush(10)
+        await eventually(lambda: _member_tokens(alice, group.id), lambda n: n == 1)
+        await _send(alice, group.id, "bob is quiet now")
+        assert await eventually(lambda: _pushed(relay.url, server), bool) == [b"carol-token"]
+        assert server.stats.invalid_wraps == server.stats.invalid_tokens == 0
+        assert alice.of(PushChanged)
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+async def test_removed_member_is_dropped_and_leaving_withdraws(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    await _server_inbox(relay.url)
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob = await make_client(tmp_path, relay.url, "bob")
+    carol = await make_client(tmp_path, relay.url, "carol")
+    server = TriggerProcessor(SERVER)
+    try:
+        group = await alice.session.groups.create("Push", [bob.npub, carol.npub])
+        await asyncio.gather(_join(bob, group), _join(carol, group))
+        for client, token in ((alice, "a"), (bob, "b"), (carol, "c")):
+            await _register(client, f"{token}-token", relay.url)
+        await eventually(lambda: _member_tokens(alice, group.id), lambda n: n == 2)
+
+        await alice.session.groups.remove_members(group.id, [bob.npub])
+        stored = await alice.session.groups.store.by_nostr_id(group.id)
+        assert stored is not None
+        await alice.session.push.settle()
+        rows = await alice.session.ctx.db.run(push_repo.tokens, stored.mls_group_id)
+        assert bob.pubkey not in {r.pubkey for r in rows}  # dropped after the commit
+        await _send(alice, group.id, "without bob")
+        assert await eventually(lambda: _pushed(relay.url, server), bool) == [b"c-token"]
+
+        await eventually(lambda: _member_tokens(carol, group.id), lambda n: n == 1)
+        await carol.session.groups.leave(group.id)
+        shared = await carol.session.ctx.db.run(accounts_repo.get_setting, SHARED, {})
+        assert shared == {}
+        await eventually(lambda: _member_tokens(alice, group.id), lambda n: n == 0)
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+async def test_registration_is_checked(relay: RelayProcess, tmp_path: Path) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice")
+    try:
+        push = alice.session.push
+        for args in (
+            ("gcm", "t", SERVER.public_key().hex, relay.url),
+            ("apns", "not-hex", SERVER.public_key().hex, relay.url),
+            ("fcm", "", SERVER.public_key().hex, relay.url),
+            ("fcm", "t", "npub1nope", relay.url),
+            ("fcm", "t", SERVER.public_key().hex, "http://not-a-relay"),
+        ):
+            with pytest.raises(InvalidInput):
+                await push.register(*args)
+        status = await push.register("apns", "ab" * 32, SERVER.public_key().to_bech32(), None)
+        assert status.registration is not None
+        assert status.registration.platform == "apns"
+        assert not status.registration.shareable
+        assert status.registration.token_hint == "abab…abab"
+        reg = await push.registration()
+        assert reg is not None and reg.device_token == b"\xab" * 32
+        assert (await push.unregister()).registration is None
+    finally:
+        await alice.close()
