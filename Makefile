@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install run test lint typecheck imports pytest bench install-desktop clean
+.PHONY: install run test lint typecheck imports pytest bench install-desktop uninstall-desktop clean
 
 install: $(STAMP)
 
@@ -18,7 +18,24 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python main.py
+	$(BIN)/python main.py $(ARGS)
+
+# A desktop entry and icon for this user (freedesktop conventions), starting this checkout's
+# `burrow` command. `make uninstall-desktop` removes both.
+DATA_HOME := $(or $(XDG_DATA_HOME),$(HOME)/.local/share)
+DESKTOP_FILE := $(DATA_HOME)/applications/burrow.desktop
+ICON_FILE := $(DATA_HOME)/icons/hicolor/scalable/apps/burrow.svg
+
+install-desktop: $(STAMP)
+	mkdir -p "$(dir $(DESKTOP_FILE))" "$(dir $(ICON_FILE))"
+	install -m 644 assets/icons/burrow.svg "$(ICON_FILE)"
+	sed 's|@BURROW@|$(abspath $(BIN))/burrow|' assets/burrow.desktop.in > "$(DESKTOP_FILE)"
+	-update-desktop-database -q "$(dir $(DESKTOP_FILE))" 2>/dev/null
+	@echo "Installed $(DESKTOP_FILE)"
+
+uninstall-desktop:
+	rm -f "$(DESKTOP_FILE)" "$(ICON_FILE)"
+	-update-desktop-database -q "$(dir $(DESKTOP_FILE))" 2>/dev/null
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

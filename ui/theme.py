@@ -28,7 +28,19 @@ from PySide6.QtWidgets import QAbstractButton, QApplication
 
 from ui.views import Theme
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+def _assets() -> Path:
+    """Icons and style sheets: ``ui/assets`` in an installed wheel (package data); in the
+    source tree ``ui/assets`` is a link to the top-level ``assets/`` (used directly if the
+    link is missing, say on a checkout without symlinks)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "assets", here.parent / "assets"):
+        if (candidate / "icons").is_dir():
+            return candidate
+    return here / "assets"
+
+
+ASSETS = _assets()
 _ICON_PROPERTY = "burrowIcon"
 FONT_FAMILIES = ["Inter", "Segoe UI", "SF Pro Text", "Cantarell", "Noto Sans", "DejaVu Sans"]
 
