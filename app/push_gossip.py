@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from app.context import Context
@@ -66,7 +66,11 @@ class Gossip:
         self.policy = ReplyPolicy()
         self.tasks: set[asyncio.Task[None]] = set()
         self._hurry = asyncio.Event()
+        self.delay: Callable[[], float] = lambda: reply_delay(ctx.rng)
+        """Seconds before answering a 447 (a seam for tests)."""
         self.triggers_queued = 0
+        self.replies_sent = 0
+        self.replies_skipped = 0
 
     def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
         task = asyncio.ensure_future(self._guarded(coro, what))
@@ -162,13 +166,15 @@ class Gossip:
 
     async def _reply_later(self, gid: bytes, request_id: str) -> None:
         try:
-            async with asyncio.timeout(reply_delay(self._ctx.rng)):
+            async with asyncio.timeout(self.delay()):
                 await self._hurry.wait()
         except TimeoutError:
             pass
         if not self.policy.answered(gid, request_id):
-            return  # someone else answered first
-        await self.reply(gid, request_id)
+            self.replies_skipped += 1  # someone else answered first
+            return
+        if await self.reply(gid, request_id):
+            self.replies_sent += 1
 
     async def reply(self, gid: bytes, request_id: str) -> bool:
         """Send the group's token list answering ``request_id`` (nothing if we know none)."""

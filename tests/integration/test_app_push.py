@@ -69,6 +69,11 @@ async def _member_tokens(client: Client, group_id: str) -> int:
     return next(g.member_tokens for g in status.groups if g.group_id == group_id)
 
 
+async def _replies(client: Client) -> tuple[int, int]:
+    gossip = client.session.push.gossip
+    return gossip.replies_sent, gossip.replies_skipped
+
+
 async def _send(client: Client, group_id: str, text: str) -> None:
     info = await client.session.messages.send(group_id, text)
     assert (await client.session.messages.wait_sent(info, 10)).status == "sent"
@@ -98,11 +103,19 @@ async def test_share_gossip_triggers_and_withdrawal(relay: RelayProcess, tmp_pat
         await _send(bob, group.id, "hi alice")
         assert await eventually(lambda: _pushed(relay.url, server), bool) == [b"alice-token"]
 
-        # Carol joins later and cannot read the old 447s: she learns both by a 448.
+        # Carol joins later and cannot read the old 447s: she learns both by a 448, which
+        # Alice sends first; Bob, seeing it, keeps quiet.
+        alice.session.push.gossip.delay = lambda: 0.2
+        bob.session.push.gossip.delay = lambda: 2.5
+        before = {c.name: await _replies(c) for c in (alice, bob)}
         await alice.session.groups.add_members(group.id, [carol.npub])
         await _join(carol, group)
         await _register(carol, "carol-token", relay.url)
         await eventually(lambda: _member_tokens(carol, group.id), lambda n: n == 2, 20)
+        b_sent, b_skipped = before["bob"]
+        await eventually(lambda: _replies(bob), lambda r: r == (b_sent, b_skipped + 1))
+        a_sent, a_skipped = before["alice"]
+        assert await _replies(alice) == (a_sent + 1, a_skipped)
         await eventually(lambda: _member_tokens(alice, group.id), lambda n: n == 2)
         await _send(carol, group.id, "hi all")
         pushed = await eventually(lambda: _pushed(relay.url, server), lambda t: len(t) >= 2)
