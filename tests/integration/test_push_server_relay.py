@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,6 +20,7 @@ from nostr.signer import KeySigner
 from push_server import FileLogBackend, NotificationServer, ServerConfig
 from tests.helpers.nostr_factories import secret
 from tests.helpers.push_factories import apns, encrypted, fcm, trigger
+from tests.helpers.push_server_process import PushServerProcess
 from tests.helpers.relay import RelayProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -111,43 +108,20 @@ async def test_client_batches_reach_the_server(relay: RelayProcess, tmp_path: Pa
         await server.close()
 
 
-def _start_process(relay: RelayProcess, tmp_path: Path) -> subprocess.Popen[str]:
-    key_file = tmp_path / "server.key"
-    key_file.write_text(SERVER.secret_hex())
-    cmd = [sys.executable, "-m", "push_server", "--key-file", str(key_file)]
-    cmd += ["--relay", relay.url, "--log-file", str(tmp_path / "pushes.jsonl")]
-    cmd += ["--state-file", str(tmp_path / "seen.jsonl")]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT
-    )
-    assert proc.stdout is not None
-    ready = proc.stdout.readline()
-    assert ready.startswith(f"ready pubkey={PUB.hex} npub={PUB.to_bech32()}"), ready
-    return proc
-
-
-def _stop_process(proc: subprocess.Popen[str]) -> int:
-    proc.send_signal(signal.SIGTERM)
-    return proc.wait(timeout=15)
-
-
 async def test_server_process_and_restart(relay: RelayProcess, tmp_path: Path) -> None:
     """``python -m push_server``: ready line, delivery, clean SIGTERM, and no second push
     for the same stored trigger after a restart (the state file)."""
-    log_file = tmp_path / "pushes.jsonl"
-    proc = _start_process(relay, tmp_path)
+    server = PushServerProcess(tmp_path, relay.url, secret=SERVER).start()
     try:
         await _publish(relay.url, trigger(PUB, encrypted(PUB, [ALICE]), now=int(time.time())))
-        assert len(await _wait_lines(log_file, 1)) == 1
+        assert len(server.wait_lines(1)) == 1
     finally:
-        assert _stop_process(proc) == 0
-    proc = _start_process(relay, tmp_path)  # the relay replays the stored wrap on subscribe
+        assert server.stop() == 0
+    server.start()  # the relay replays the stored wrap on subscribe
     try:
         await _publish(relay.url, trigger(PUB, encrypted(PUB, [CAROL]), now=int(time.time())))
-        lines = await _wait_lines(log_file, 2)
+        server.wait_lines(2)
         await asyncio.sleep(0.3)
-        assert [line["token"] for line in _lines(log_file)] == ["alice-fcm-token", "ca" * 32]
-        assert len(lines) == 2
+        assert [line["token"] for line in server.lines()] == ["alice-fcm-token", "ca" * 32]
     finally:
-        assert _stop_process(proc) == 0
+        assert server.stop() == 0
