@@ -6,18 +6,23 @@ instead of a long list of constructor arguments.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import logging
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.bus import EventBus
 from app.clock import Clock
 from app.config import AppConfig
-from app.events import AppEvent
+from app.events import AppEvent, ErrorRaised
 from app.outbox import Outbox
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey, Rng, SecretKey
 from nostr.relay import RelayPool
 from storage import Database, OutgoingEvent, Recorded, record_outgoing
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -31,6 +36,29 @@ class Context:
     secret: SecretKey = field(repr=False)
     pool: RelayPool
     outbox: Outbox
+    tasks: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
+
+    def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        """Run follow-up work in the background, owned by the session (cancelled on close);
+        a failure is logged and reported as an ``ErrorRaised`` event."""
+        task = asyncio.ensure_future(self._report(coro, what))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _report(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # background work must not die silently
+            log.exception("%s failed", what)
+            self.emit(ErrorRaised(self.pubkey, f"{what}: {exc}", what))
+
+    async def cancel_tasks(self) -> None:
+        tasks = list(self.tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
     def public_key(self) -> PublicKey:

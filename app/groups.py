@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -147,6 +147,9 @@ class Groups:
     def lock(self, gid: bytes) -> asyncio.Lock:
         """Held while a group's state is loaded, changed and written (one writer at a time)."""
         return self._locks.setdefault(gid, asyncio.Lock())
+
+    def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        self._ctx.spawn(coro, what)
 
     def kick(self) -> None:
         self._ctx.outbox.kick()
@@ -639,14 +642,16 @@ class _CommitHook:
 
     def after(self, entry: OutboxEntry, attempt: Attempt, result: Any) -> None:
         if isinstance(result, bytes):  # our commit was dropped: what waited on it goes on
-            _spawn(self._groups.retry_waiting(result))
+            self._groups.spawn(self._groups.retry_waiting(result), "retrying group events")
             return
         if result is None:
             return
         gid, before, members = result
         self._groups.kick()  # the Welcomes behind it are due now
         commit_at = Event.from_json(entry.event_json).created_at
-        _spawn(self._groups.after_own_merge(gid, before, members, commit_at))
+        self._groups.spawn(
+            self._groups.after_own_merge(gid, before, members, commit_at), "after a commit"
+        )
 
 
 class _ProposalHook:
@@ -663,13 +668,4 @@ class _ProposalHook:
 
     def after(self, entry: OutboxEntry, attempt: Attempt, result: Any) -> None:
         if isinstance(result, bytes):
-            _spawn(self._groups.mark_inactive(result, "left"))
-
-
-_background: set[Any] = set()
-
-
-def _spawn(coro: Awaitable[None]) -> None:
-    task = asyncio.ensure_future(coro)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
+            self._groups.spawn(self._groups.mark_inactive(result, "left"), "leaving")

@@ -16,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from contextvars import Context
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import nostr_sdk
@@ -54,6 +57,23 @@ async def is_served(url: str, timeout: float = 0.5) -> bool:
     return True
 
 
+class ThreadSafeCalls:
+    """The loop handed to uniffi, whose callback for a dropped foreign future calls
+    ``loop.call_soon`` from a Rust thread. asyncio's ``call_soon`` is not thread-safe (Qt's
+    loop, qasync, refuses it outright), so it goes through ``call_soon_threadsafe``."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def call_soon(
+        self, callback: Callable[..., object], *args: object, context: Context | None = None
+    ) -> asyncio.Handle:
+        return self._loop.call_soon_threadsafe(callback, *args, context=context)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loop, name)
+
+
 class EmbeddedRelay:
     """One LocalRelay on the loop's threads; `start` then `stop`."""
 
@@ -79,7 +99,7 @@ class EmbeddedRelay:
         )
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            nostr_sdk.uniffi_set_event_loop(asyncio.get_running_loop())
+            nostr_sdk.uniffi_set_event_loop(ThreadSafeCalls(asyncio.get_running_loop()))
             database = await nostr_sdk.NostrLmdb.open(str(self.data_dir))
             builder = builder.database(database)
         relay = builder.build()

@@ -11,7 +11,6 @@ outbox marks it ``sent`` on the first relay OK; after three failed attempts it s
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -381,7 +380,7 @@ class Messages:
             nostr_id = await self._nostr_id(gid)
             self._ctx.emit(MessageStatusChanged(self._ctx.pubkey, nostr_id, rumor_id, status))
 
-        _spawn(emit())
+        self._ctx.spawn(emit(), "message status")
 
     def updated(self, gid: bytes, rumor_ids: Iterable[str]) -> None:
         async def emit() -> None:
@@ -390,7 +389,7 @@ class Messages:
                 if info is not None:
                     self._ctx.emit(MessageUpdated(self._ctx.pubkey, info))
 
-        _spawn(emit())
+        self._ctx.spawn(emit(), "message update")
 
 
 def _aggregate(reactions: Sequence[Reaction], me: str) -> tuple[ReactionInfo, ...]:
@@ -518,12 +517,3 @@ class _MessageHook:
         if result is not None:
             gid, rumor_id, status = result
             self._messages.status_changed(gid, rumor_id, status)
-
-
-_background: set[asyncio.Task[None]] = set()
-
-
-def _spawn(coro: Any) -> None:
-    task: asyncio.Task[None] = asyncio.ensure_future(coro)
-    _background.add(task)
-    task.add_done_callback(_background.discard)

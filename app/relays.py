@@ -9,7 +9,6 @@ for a moment (an invitee's inbox) are connected for the publish and released aft
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -295,8 +294,7 @@ class Relays:
         self._ctx.emit(
             RelayStatusEvent(self._ctx.pubkey, change.relay_url, change.status.value, change.error)
         )
-        task = asyncio.ensure_future(self._save_status(change))
-        task.add_done_callback(_log_failure)
+        self._ctx.spawn(self._save_status(change), "saving relay status")
 
     async def _save_status(self, change: RelayStatusChanged) -> None:
         ctx = self._ctx
@@ -323,8 +321,3 @@ class Relays:
             change = self._status.get(url)
             out.append(RelayInfo(url, status, lists, change.error if change else None))
         return out
-
-
-def _log_failure(task: asyncio.Future[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("saving relay status failed: %s", task.exception())
