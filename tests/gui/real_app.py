@@ -73,8 +73,8 @@ AppFactory = Callable[[AppConfig], RealApp]
 
 def open_app(qtbot: QtBot, config: AppConfig) -> RealApp:
     bridge = Bridge(Services(config))
+    # Not given to qtbot: pytest-qt would delete it before the bridge stops (close_app).
     window = MainWindow(bridge)
-    qtbot.addWidget(window)
     window.resize(1100, 720)
     window.show()
     run(qtbot, bridge.start())
@@ -87,7 +87,11 @@ def close_app(qtbot: QtBot, real: RealApp) -> None:
         return
     real.closed = True
     real.window.session.close()
-    run(qtbot, real.bridge.close())
+    try:
+        run(qtbot, real.bridge.close())
+    finally:
+        real.window.close()
+        real.window.deleteLater()
 
 
 def onboard(qtbot: QtBot, real: RealApp, name: str) -> None:

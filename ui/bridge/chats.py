@@ -52,7 +52,8 @@ class ChatOps(BridgeCore):
     async def list_chats(self) -> list[ChatRow]:
         """Every chat of the active account, archived ones included (flagged)."""
         session = self.session()
-        return [await rows.build_chat_row(session, g) for g in await session.groups.list_groups()]
+        groups = await session.groups.list_groups()
+        return [self._seen(await rows.build_chat_row(session, g)) for g in groups]
 
     @translated
     async def search(self, query: str, limit: int = 50) -> list[SearchHit]:
@@ -117,7 +118,7 @@ class ChatOps(BridgeCore):
         session = self.session()
         info = await session.groups.info(chat_id)
         if info.state != "pending":
-            self._emit(views.ChatUpdated(await rows.build_chat_row(session, info)))
+            self._emit(views.ChatUpdated(self._seen(await rows.build_chat_row(session, info))))
 
     # --- messages --------------------------------------------------------------------------
 
@@ -228,6 +229,8 @@ class ChatOps(BridgeCore):
         return [views.InviteRemoved(event.invite_id)]
 
     async def _on_contact(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        for chat_id in self._dm_chats.get(event.pubkey, ()):
+            chats[chat_id] = None  # a 1:1 chat is titled by the person's name
         return [views.ContactUpdated(contact_row(await self.session().contacts.get(event.pubkey)))]
 
     async def _on_relay(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:

@@ -25,7 +25,7 @@ from app.events import AppEvent
 from ui.backend import Listener, Unsubscribe
 from ui.bridge.convert import avatar_from_picture
 from ui.errors import BackendError, InvalidInput, NotAllowed, NotFound, Unavailable, WrongPassphrase
-from ui.views import AccountView, ErrorShown, SyncProgress, Theme, UiEvent
+from ui.views import AccountView, ChatRow, ErrorShown, SyncProgress, Theme, UiEvent
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ class BridgeCore:
         self._queue: asyncio.Queue[AppEvent] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._starting: dict[str, asyncio.Task[None]] = {}
+        self._dm_chats: dict[str, set[str]] = {}
         self._closed = False
         self._unsubscribe_bus = services.bus.subscribe(self._on_app_event)
 
@@ -149,11 +150,19 @@ class BridgeCore:
         )
 
     async def activate(self, session: AccountSession) -> AccountView:
+        if session.pubkey != self.active:
+            self._dm_chats.clear()
         self.active = session.pubkey
         self.start_session(session)
         view = await self.account_view(session)
         self._emit(SyncProgress(0, 0))
         return view
+
+    def _seen(self, row: ChatRow) -> ChatRow:
+        """Remember 1:1 chats by person: their rows change with the person's profile."""
+        if row.is_dm:
+            self._dm_chats.setdefault(row.avatar_seed, set()).add(row.id)
+        return row
 
     # --- settings (usable before any unlock) -------------------------------------------
 

@@ -14,7 +14,7 @@ from ui.views import ChatRow, GroupDetails, InviteRow
 
 class GroupOps(BridgeCore):
     async def _row(self, info: GroupInfo) -> ChatRow:
-        return await rows.build_chat_row(self.session(), info)
+        return self._seen(await rows.build_chat_row(self.session(), info))
 
     @translated
     async def create_dm(self, pubkey: str) -> ChatRow:
