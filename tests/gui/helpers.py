@@ -1,8 +1,12 @@
-"""Helpers for the GUI tests: reach the chats page, open a chat, answer a confirmation."""
+"""Helpers for the GUI tests: reach the chats page, open a chat, answer a confirmation, save a
+screenshot."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.gui.fake_backend import FakeBackend
@@ -31,3 +35,25 @@ def click_confirm(qtbot: QtBot, parent: QWidget, text: str) -> None:
     found = box()
     assert found is not None
     next(b for b in found.findChildren(QPushButton) if b.text() == text).click()
+
+
+OUT = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+def save(widget: QWidget, name: str) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"{name}.png"
+    QApplication.processEvents()  # let pending re-layouts land before the capture
+    image = widget.grab().toImage()
+    assert image.save(str(path))
+    check = QImage(str(path))
+    assert check.width() == widget.width() and check.height() == widget.height()
+    # Not blank: a real screen has text, icons and several surface colours.
+    step = 5
+    colours = {
+        check.pixel(x, y)
+        for x in range(0, check.width(), step)
+        for y in range(0, check.height(), step)
+    }
+    assert len(colours) > 6
+    return path

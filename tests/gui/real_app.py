@@ -108,6 +108,21 @@ def onboard(qtbot: QtBot, real: RealApp, name: str) -> None:
     qtbot.waitUntil(
         lambda: window.sidebar.footer.text == "Connected to 1 relay", timeout=NETWORK_MS
     )
+    wait_key_package(qtbot, real)
+
+
+def wait_key_package(qtbot: QtBot, real: RealApp) -> None:
+    """Until the new account's key package is on the relay: others can invite it then."""
+    key_packages = real.bridge.session().key_packages
+
+    def published() -> bool:
+        found = run(qtbot, key_packages.list_local())
+        return any(k.published_at is not None for k in found)
+
+    deadline = time.monotonic() + NETWORK_MS / 1000
+    while not published():
+        assert time.monotonic() < deadline, "the key package was never published"
+        qtbot.wait(50)
 
 
 class CliPeer:

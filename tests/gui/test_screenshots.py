@@ -5,15 +5,12 @@ The test also checks that each capture is a real, non-blank picture of the expec
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.gui.fake_backend import FakeBackend, fake_pubkey
-from tests.gui.helpers import open_chat
+from tests.gui.helpers import open_chat, save
 from tests.gui.scenes import PASSPHRASE, Demo
 from ui.dialogs.group_details import GroupDetailsDialog
 from ui.main_window import MainWindow
@@ -22,27 +19,6 @@ from ui.theme import apply_theme
 from ui.views import Theme
 
 pytestmark = pytest.mark.gui
-
-OUT = Path(__file__).resolve().parents[2] / "screenshots"
-
-
-def save(widget: QWidget, name: str) -> Path:
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"{name}.png"
-    QApplication.processEvents()  # let pending re-layouts land before the capture
-    image = widget.grab().toImage()
-    assert image.save(str(path))
-    check = QImage(str(path))
-    assert check.width() == widget.width() and check.height() == widget.height()
-    # Not blank: a real screen has text, icons and several surface colours.
-    step = 5
-    colours = {
-        check.pixel(x, y)
-        for x in range(0, check.width(), step)
-        for y in range(0, check.height(), step)
-    }
-    assert len(colours) > 6
-    return path
 
 
 @pytest.fixture(params=[Theme.LIGHT, Theme.DARK], ids=["light", "dark"])
