@@ -233,12 +233,13 @@ class Messages:
         return await self._outgoing_info(group, rumor, entry_id)
 
     async def wait_sent(self, info: MessageInfo, timeout: float) -> MessageInfo:
-        """Wait until a message we sent was accepted (or failed); returns its new view."""
+        """Wait for the first delivery attempt of a message we sent; returns its new view
+        (``sent``, or still ``sending`` / ``failed`` while the outbox keeps trying)."""
         outgoing = self._outgoing.get(info.id)
         if outgoing is None:
             return info
         group, rumor, entry_id = outgoing
-        await self._ctx.outbox.wait(entry_id, timeout)
+        await self._ctx.outbox.wait(entry_id, timeout, first_attempt=True)
         return await self._outgoing_info(group, rumor, entry_id)
 
     async def _outgoing_info(

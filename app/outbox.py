@@ -83,6 +83,7 @@ class Outbox:
         publish_timeout: float,
         hold: Callable[[Iterable[str]], Awaitable[tuple[str, ...]]],
         release: Callable[[Iterable[str]], Awaitable[None]],
+        reachable: Callable[[Iterable[str]], Awaitable[tuple[str, ...]]] | None = None,
     ) -> None:
         self._db = db
         self._pool = pool
@@ -90,9 +91,11 @@ class Outbox:
         self._timeout = publish_timeout
         self._hold = hold
         self._release = release
+        self._reachable = reachable
         self._hooks: dict[str, PurposeHook] = {}
         self._wake = asyncio.Event()
         self._waiters: dict[int, list[asyncio.Future[OutboxEntry]]] = {}
+        self._attempt_waiters: dict[int, list[asyncio.Future[OutboxEntry]]] = {}
         self._inflight: dict[int, asyncio.Future[bool]] = {}
         self._sem = asyncio.Semaphore(PARALLEL)
         self.attempts = 0
@@ -137,13 +140,18 @@ class Outbox:
             if not accepted:
                 return sent
 
-    async def wait(self, entry_id: int, timeout: float) -> OutboxEntry | None:
-        """Wait until the entry is sent or failed for good; None on timeout."""
+    async def wait(
+        self, entry_id: int, timeout: float, *, first_attempt: bool = False
+    ) -> OutboxEntry | None:
+        """Wait until the entry is sent or failed for good (``first_attempt``: or until an
+        attempt failed, which says "not yet" without waiting out the timeout); None on
+        timeout."""
         entry = await self._db.run(outbox_repo.get, entry_id)
         if entry is None or entry.state is not OutboxState.PENDING:
             return entry
         future: asyncio.Future[OutboxEntry] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(entry_id, []).append(future)
+        waiters = self._attempt_waiters if first_attempt else self._waiters
+        waiters.setdefault(entry_id, []).append(future)
         self.kick()
         try:
             async with asyncio.timeout(timeout):
@@ -151,9 +159,9 @@ class Outbox:
         except TimeoutError:
             return None
         finally:
-            waiters = self._waiters.get(entry_id, [])
-            if future in waiters:
-                waiters.remove(future)
+            left = waiters.get(entry_id, [])
+            if future in left:
+                left.remove(future)
 
     async def pending(self) -> list[OutboxEntry]:
         return await self._db.run(outbox_repo.pending)
@@ -195,10 +203,15 @@ class Outbox:
         event = Event.from_json(entry.event_json)
         urls = await self._hold(entry.relays)
         try:
-            result = await self._pool.publish(event, relays=urls, timeout=self._timeout)
+            # Relays that just refused a connection are not waited for (a later attempt is).
+            live = urls if self._reachable is None else await self._reachable(urls)
+            if live:
+                result = await self._pool.publish(event, relays=live, timeout=self._timeout)
+                attempt = _attempt_of(result)
+            else:
+                attempt = Attempt((), "no relay reachable")
         finally:
             await self._release(urls)
-        attempt = _attempt_of(result)
         await self._record(entry, attempt)
         return bool(attempt.accepted_by)
 
@@ -220,11 +233,15 @@ class Outbox:
         result = await self._db.transact(write)
         if hook is not None:
             hook.after(entry, attempt, result)
-        if attempt.accepted_by or attempt.final:
-            final = await self._db.run(outbox_repo.get, entry.id)
-            for future in self._waiters.pop(entry.id, []):
-                if final is not None and not future.done():
-                    future.set_result(final)
+        done = bool(attempt.accepted_by or attempt.final)
+        waiting = self._attempt_waiters.pop(entry.id, [])
+        if done:
+            waiting += self._waiters.pop(entry.id, [])
+        if waiting:
+            current = await self._db.run(outbox_repo.get, entry.id)
+            for future in waiting:
+                if current is not None and not future.done():
+                    future.set_result(current)
 
 
 def _attempt_of(result: PublishResult) -> Attempt:

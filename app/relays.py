@@ -9,6 +9,7 @@ for a moment (an invitee's inbox) are connected for the publish and released aft
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -20,7 +21,7 @@ from nostr.errors import DecodeError
 from nostr.event import Event
 from nostr.filters import Filter
 from nostr.kinds import Kind
-from nostr.relay import RelayStatusChanged
+from nostr.relay import RelayStatus, RelayStatusChanged
 from nostr.relay_lists import (
     RelayListEntry,
     inbox_relays_event,
@@ -271,6 +272,30 @@ class Relays:
             self._held.pop(url, None)
             if url not in wanted and url in self._ctx.pool.relays:
                 await self._ctx.pool.remove_relay(url)
+
+    async def connected(self, urls: Iterable[str], timeout: float | None = None) -> tuple[str, ...]:
+        """Those of ``urls`` that are (or within ``timeout`` get) connected. A relay whose
+        last attempt failed is not waited for: its retries run in the background."""
+        pool = self._ctx.pool
+        wait = self._ctx.config.timeouts.connect if timeout is None else timeout
+        candidates = [u for u in urls if u in pool.relays]
+        results = await asyncio.gather(*(self._up(u, wait) for u in candidates))
+        return tuple(u for u, ok in zip(candidates, results, strict=True) if ok)
+
+    async def _up(self, url: str, timeout: float) -> bool:
+        """Connected within ``timeout``; False as soon as an attempt fails."""
+        pool = self._ctx.pool
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            status = pool.status(url)
+            if status.is_connected:
+                return True
+            left = deadline - loop.time()
+            if status is RelayStatus.DISCONNECTED or not status.can_connect or left <= 0:
+                return False
+            if await pool.wait_connected([url], timeout=min(0.05, left)):
+                return True
 
     async def fetch(
         self, filters: Sequence[Filter], relays: Iterable[str], *, timeout: float | None = None

@@ -73,6 +73,7 @@ class AccountSession:
             # Relays needs the context the outbox is part of, so it is looked up late.
             hold=lambda urls: self.relays.hold(urls),  # noqa: PLW0108
             release=lambda urls: self.relays.release(urls),  # noqa: PLW0108
+            reachable=lambda urls: self.relays.connected(urls),  # noqa: PLW0108
         )
         self.ctx = Context(
             config,

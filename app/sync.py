@@ -122,9 +122,7 @@ class SyncEngine:
         if live:
             await self.resubscribe()
             self._spawn(self._checkpoints())
-        urls = self._ctx.pool.relays
-        await self._ctx.pool.wait_connected(urls, timeout=self._ctx.config.timeouts.connect)
-        for url in urls:
+        for url in self._ctx.pool.relays:
             self.schedule_catch_up(url)
 
     def on_status(self, change: RelayStatusChanged) -> None:
@@ -298,9 +296,7 @@ class SyncEngine:
     async def catch_up(self, url: str) -> int:
         """Fetch what ``url`` stored since our cursors; returns how many events were queued."""
         ctx = self._ctx
-        if url not in ctx.pool.relays:
-            return 0
-        if not await ctx.pool.wait_connected([url], timeout=ctx.config.timeouts.connect):
+        if url not in ctx.pool.relays or not await self._relays.connected([url]):
             return 0
         started = ctx.now()
         plan = await self._plan(live=False, relay=url)
