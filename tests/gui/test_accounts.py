@@ -43,6 +43,7 @@ def test_first_run_creates_an_identity(
     assert backend.me.passphrase == PASSPHRASE
     assert window.windowTitle() == "Burrow"
     assert page.passphrase.text() == page.repeat.text() == ""  # secrets not kept in widgets
+    assert page.name.text() == "" and page.avatar is None  # "add account" starts afresh
 
 
 @pytest.mark.parametrize(

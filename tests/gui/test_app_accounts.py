@@ -157,3 +157,27 @@ def test_accept_an_invite_and_chat_flags(
         qtbot.waitUntil(lambda f=flag: getattr(window.session.chats.get(group_id), f))
     chats = run(qtbot, bridge.list_chats())
     assert [(c.pinned, c.muted, c.archived) for c in chats] == [(True, True, True)]
+
+
+def test_delete_all_data_then_start_again(
+    qtbot: QtBot, open_real_app: AppFactory, tmp_path: Path
+) -> None:
+    from tests.gui.helpers import click_confirm
+    from tests.helpers.relay import free_port
+
+    url = f"ws://127.0.0.1:{free_port()}"
+    real = open_real_app(app_config(tmp_path / "gui", url, embedded=True))
+    onboard(qtbot, real, "Alice")
+    real.window.settings()
+    dialog = real.window.dialog
+    assert isinstance(dialog, SettingsDialog)
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.delete.click()
+    click_confirm(qtbot, dialog, "Delete everything")
+    qtbot.waitUntil(lambda: real.window.pages.currentWidget() is real.window.onboarding)
+    assert run(qtbot, real.bridge.list_accounts()) == []
+    # The embedded relay is served again: a new account connects and publishes.
+    relay = real.services.local_relay
+    assert relay is not None and relay.running
+    onboard(qtbot, real, "Alice again")
+    assert [a.name for a in run(qtbot, real.bridge.list_accounts())] == ["Alice again"]

@@ -179,9 +179,9 @@ class OnboardingPage(CardPage):
             except BackendError as error:
                 self.error.show_error(error.message)
                 return
-        self.passphrase.clear()
-        self.repeat.clear()
-        self.nsec.clear()
+        for field in (self.passphrase, self.repeat, self.nsec, self.name):
+            field.clear()  # a later "add account" starts from an empty form
+        self.set_avatar(None)
         self.accountReady.emit(account)
 
     async def _submit(self, creating: bool) -> AccountView:
