@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from nostr.kinds import Kind
 from nostr.relay import PoolOptions, RelayPool
 from nostr.relay_lists import parse_relay_tags
 from nostr.signer import KeySigner
-from push_server import FileLogBackend, NotificationServer, ServerConfig
+from push_server import FileLogBackend, Notification, NotificationServer, ServerConfig
 from tests.helpers.nostr_factories import secret
 from tests.helpers.push_factories import apns, encrypted, fcm, trigger
 from tests.helpers.push_server_process import PushServerProcess
@@ -125,3 +126,42 @@ async def test_server_process_and_restart(relay: RelayProcess, tmp_path: Path) -
         assert [line["token"] for line in server.lines()] == ["alice-fcm-token", "ca" * 32]
     finally:
         assert server.stop() == 0
+
+
+class _FlakyBackend:
+    """Fails on its first delivery, then records."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.tokens: list[bytes] = []
+
+    async def deliver(self, notifications: Sequence[Notification]) -> int:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("gateway down")
+        self.tokens += [n.device_token for n in notifications]
+        return len(notifications)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_failing_backend_is_counted_and_the_server_goes_on(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    backend = _FlakyBackend()
+    config = ServerConfig(SERVER, (relay.url,), log_file=tmp_path / "unused")
+    server = NotificationServer(config, backend)
+    await server.start()
+    try:
+        now = int(time.time())
+        await _publish(relay.url, trigger(PUB, encrypted(PUB, [ALICE, CAROL]), now=now))
+        await _publish(relay.url, trigger(PUB, encrypted(PUB, [ALICE]), now=now))
+        async with asyncio.timeout(10):
+            while backend.calls < 2:
+                await asyncio.sleep(0.02)
+        # Whichever trigger came first hit the outage; the other was delivered.
+        assert server.stats.delivered == len(backend.tokens) in (1, 2)
+        assert server.stats.delivery_failures + server.stats.delivered == 3
+    finally:
+        await server.close()
