@@ -165,9 +165,14 @@ class Devices:
         ctx = self._ctx
         if len(slot) != 64:
             raise InvalidInput("not a device id")
+        # The slot's events by id, and the address: a deletion by address covers only
+        # versions not newer than itself, and that device's clock may run ahead of ours.
+        events = [e for e in await self._own_key_package_events() if e.first_tag_value("d") == slot]
+        newest = max((e.created_at for e in events), default=0)
         unsigned = deletion_event(
             ctx.pubkey,
-            created_at=ctx.now(),
+            created_at=max(ctx.now(), newest),
+            event_ids=[e.id for e in events],
             coordinates=[coordinate(Kind.MLS_KEY_PACKAGE, ctx.pubkey, slot)],
             kinds=[Kind.MLS_KEY_PACKAGE],
         )

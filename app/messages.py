@@ -18,8 +18,9 @@ from typing import Any
 from app.context import Context
 from app.errors import InvalidInput, NotAllowed, NotFound, translate
 from app.events import MessageQueued, MessageStatusChanged, MessageUpdated
+from app.group_records import OwnEvent, record_own_event
 from app.group_store import state_write
-from app.groups import Groups, OwnEvent, record_own_event
+from app.groups import Groups
 from app.models import MessageInfo, ReactionInfo, SearchResult
 from app.outbox import Attempt
 from marmot import operations
