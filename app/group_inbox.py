@@ -26,7 +26,8 @@ from app.context import Context
 from app.events import CommitRaceResolved, MessageReceived, MessageUpdated
 from app.group_store import Loaded, state_write
 from app.groups import Groups
-from app.messages import Messages, Records, incoming_records
+from app.message_records import Records, incoming_records
+from app.messages import Messages
 from marmot.errors import InvalidGroupEvent
 from marmot.group_event import PAST_EPOCHS, check_group_event
 from marmot.inbound import (

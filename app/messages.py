@@ -12,97 +12,47 @@ outbox marks it ``sent`` on the first relay OK; after three failed attempts it s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from app.context import Context
 from app.errors import InvalidInput, NotAllowed, NotFound, translate
 from app.events import MessageQueued, MessageStatusChanged, MessageUpdated
-from app.group_records import OwnEvent, record_own_event
+from app.group_records import OwnEvent
 from app.group_store import state_write
 from app.groups import Groups
-from app.models import MessageInfo, ReactionInfo, SearchResult
-from app.outbox import Attempt
+from app.message_records import (
+    CHAT,
+    REACTION,
+    MessageHook,
+    aggregate,
+    find_message,
+    own_deletions,
+    own_invalidated,
+    own_reactions,
+    own_rows,
+    page,
+    record,
+)
+from app.models import MessageInfo, SearchResult
 from marmot import operations
 from marmot.errors import MarmotError
 from mls.errors import MlsError
 from nostr.event import UnsignedEvent
 from nostr.kinds import Kind
-from storage import Connection
 from storage.repos import contacts as contacts_repo
 from storage.repos import drafts as drafts_repo
-from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
 from storage.repos import outbox as outbox_repo
 from storage.repos import search as search_repo
 from storage.rows import (
-    Deletion,
     DeliveryStatus,
     Group,
     Message,
-    NewMessage,
-    OutboxEntry,
     OutboxState,
-    PageCursor,
-    Reaction,
 )
 from storage.rows import GroupState as Lifecycle
 
 MESSAGE = "message"
-FAILED_AFTER = 3
-"""Attempts after which the front ends show a message as failed (sending goes on)."""
-REACTION = 7
 MAX_AHEAD = 60
-CHAT = Kind.CHAT_MESSAGE
-
-
-@dataclass(frozen=True, slots=True)
-class Records:
-    """What one incoming rumor adds to storage, and which messages it changes."""
-
-    messages: tuple[NewMessage, ...] = ()
-    reactions: tuple[Reaction, ...] = ()
-    deletions: tuple[Deletion, ...] = ()
-    targets: tuple[str, ...] = ()
-
-
-def reply_target(tags: Iterable[Sequence[str]]) -> str | None:
-    """The rumor id a chat message replies to: its ``q`` tag (NIP-C7)."""
-    for tag in tags:
-        if len(tag) > 1 and tag[0] == "q":
-            return tag[1]
-    return None
-
-
-def incoming_records(
-    gid: bytes, rumor: UnsignedEvent, event_id: str, epoch: int, *, own: bool
-) -> Records:
-    """Map an application rumor to rows: kind 9 a message, 7 a reaction to its last ``e``
-    target, 5 a deletion of each ``e`` target (storage applies it only to the author's
-    own rows), any other kind a message of that kind."""
-    if rumor.kind == REACTION:
-        target = rumor.tag_values("e")[-1]
-        reaction = Reaction(rumor.id, target, rumor.pubkey, rumor.content, rumor.created_at)
-        return Records(reactions=(reaction,), targets=(target,))
-    if rumor.kind == Kind.DELETION:
-        targets = tuple(dict.fromkeys(rumor.tag_values("e")))
-        deletions = tuple(Deletion(t, rumor.pubkey, rumor.id, rumor.created_at) for t in targets)
-        return Records(deletions=deletions, targets=targets)
-    message = NewMessage(
-        gid,
-        rumor.id,
-        rumor.kind,
-        rumor.pubkey,
-        rumor.content,
-        rumor.created_at,
-        DeliveryStatus.RECEIVED,
-        event_id,
-        rumor.tags,
-        reply_target(rumor.tags) if rumor.kind == CHAT else None,
-        epoch,
-        is_read=own or rumor.kind != CHAT,
-    )
-    return Records(messages=(message,))
 
 
 class Messages:
@@ -111,7 +61,7 @@ class Messages:
         self._groups = groups
         self._outgoing: dict[str, tuple[Group, UnsignedEvent, int]] = {}
         self._nostr_ids: dict[bytes, str] = {}
-        ctx.outbox.register(MESSAGE, _MessageHook(self))
+        ctx.outbox.register(MESSAGE, MessageHook(self))
 
     # --- sending ---------------------------------------------------------------------
 
@@ -195,7 +145,7 @@ class Messages:
         """After a lost commit race: our messages of the discarded branch go out again."""
         ctx = self._ctx
         group = await self._groups.store.get(gid)
-        found = await ctx.db.run(_own_invalidated, gid, ctx.pubkey)
+        found = await ctx.db.run(own_invalidated, gid, ctx.pubkey)
         for message in found:
             rumor = UnsignedEvent(
                 message.author, message.created_at, message.kind, message.tags, message.content
@@ -223,11 +173,11 @@ class Messages:
                 loaded.data.relays,
                 MESSAGE,
                 state=state_write(gid, loaded.revision, out.group, epoch_changed=False),
-                messages=_own_rows(gid, rumor, out.event.id, loaded.marmot.epoch, resend),
-                reactions=_own_reactions(rumor),
-                deletions=_own_deletions(rumor),
+                messages=own_rows(gid, rumor, out.event.id, loaded.marmot.epoch, resend),
+                reactions=own_reactions(rumor),
+                deletions=own_deletions(rumor),
             )
-            entry_id, revision = await ctx.db.transact(_record, own, resend, ctx.now())
+            entry_id, revision = await ctx.db.transact(record, own, resend, ctx.now())
             self._groups.store.remember(gid, revision, out.group)
         self._outgoing[rumor.id] = (group, rumor, entry_id)
         ctx.outbox.kick()
@@ -283,7 +233,7 @@ class Messages:
         cursor = None
         if before is not None:
             cursor = (await self._find(group, before)).cursor
-        found = await self._ctx.db.run(_page, gid, cursor, limit, chat_only)
+        found = await self._ctx.db.run(page, gid, cursor, limit, chat_only)
         return await self._infos(group, found)
 
     async def info_by_seq(self, seq: int) -> MessageInfo | None:
@@ -334,9 +284,7 @@ class Messages:
         return group
 
     async def _find(self, group: Group, message_id: str) -> Message:
-        found = await self._ctx.db.run(
-            _find_message, group.mls_group_id, message_id.strip().lower()
-        )
+        found = await self._ctx.db.run(find_message, group.mls_group_id, message_id.strip().lower())
         if found is None:
             raise NotFound(f"no message {message_id} in this group")
         return found
@@ -371,7 +319,7 @@ class Messages:
                 reply_to=m.reply_to,
                 deleted=m.deleted_at is not None,
                 is_read=m.is_read,
-                reactions=_aggregate(reactions.get(m.rumor_id, []), me),
+                reactions=aggregate(reactions.get(m.rumor_id, []), me),
                 seq=m.seq,
             )
             for m in found
@@ -392,130 +340,3 @@ class Messages:
                     self._ctx.emit(MessageUpdated(self._ctx.pubkey, info))
 
         self._ctx.spawn(emit(), "message update")
-
-
-def _aggregate(reactions: Sequence[Reaction], me: str) -> tuple[ReactionInfo, ...]:
-    by_emoji: dict[str, list[str]] = {}
-    for reaction in reactions:
-        by_emoji.setdefault(reaction.content, []).append(reaction.author)
-    return tuple(ReactionInfo(e, tuple(a), me in a) for e, a in by_emoji.items())
-
-
-def _own_rows(
-    gid: bytes, rumor: UnsignedEvent, event_id: str, epoch: int, resend: Message | None
-) -> tuple[NewMessage, ...]:
-    if resend is not None or rumor.kind in (REACTION, Kind.DELETION):
-        return ()
-    reply = reply_target(rumor.tags) if rumor.kind == CHAT else None
-    return (
-        NewMessage(
-            gid,
-            rumor.id,
-            rumor.kind,
-            rumor.pubkey,
-            rumor.content,
-            rumor.created_at,
-            DeliveryStatus.SENDING,
-            event_id,
-            rumor.tags,
-            reply,
-            epoch,
-            is_read=True,
-        ),
-    )
-
-
-def _own_reactions(rumor: UnsignedEvent) -> tuple[Reaction, ...]:
-    if rumor.kind != REACTION:
-        return ()
-    target = rumor.tag_values("e")[-1]
-    return (Reaction(rumor.id, target, rumor.pubkey, rumor.content, rumor.created_at),)
-
-
-def _own_deletions(rumor: UnsignedEvent) -> tuple[Deletion, ...]:
-    if rumor.kind != Kind.DELETION:
-        return ()
-    return tuple(
-        Deletion(t, rumor.pubkey, rumor.id, rumor.created_at) for t in rumor.tag_values("e")
-    )
-
-
-def _record(conn: Connection, own: OwnEvent, resend: Message | None, now: int) -> tuple[int, int]:
-    entry_id = record_own_event(conn, own, now)
-    if resend is not None:
-        messages_repo.set_status(
-            conn, own.gid, resend.rumor_id, DeliveryStatus.SENDING, event_id=own.event.id
-        )
-    revision = groups_repo.load_state(conn, own.gid).revision
-    return entry_id, revision
-
-
-def _find_message(conn: Connection, gid: bytes, ref: str) -> Message | None:
-    exact = messages_repo.by_rumor_id(conn, gid, ref)
-    if exact is not None:
-        return exact
-    carrier = messages_repo.by_event_id(conn, ref)
-    if carrier is not None and carrier.mls_group_id == gid:
-        return carrier
-    if len(ref) < 6:
-        return None
-    matches = [m for m in _recent(conn, gid) if m.rumor_id.startswith(ref)]
-    return matches[0] if len(matches) == 1 else None
-
-
-def _recent(conn: Connection, gid: bytes) -> list[Message]:
-    return messages_repo.page(conn, gid, limit=2000)
-
-
-def _page(
-    conn: Connection, gid: bytes, before: PageCursor | None, limit: int, chat_only: bool
-) -> list[Message]:
-    """A page of the timeline; ``chat_only`` keeps kind 9 messages that were not
-    invalidated (a lost commit race, or a removed member's late words)."""
-    if not chat_only:
-        return messages_repo.page(conn, gid, before=before, limit=limit)
-    out: list[Message] = []
-    cursor = before
-    while len(out) < limit:
-        batch = messages_repo.page(conn, gid, before=cursor, limit=limit * 2)
-        if not batch:
-            break
-        out[:0] = [m for m in batch if m.kind == CHAT and m.status is not _HIDDEN]
-        cursor = batch[0].cursor
-    return out[-limit:]
-
-
-_HIDDEN = DeliveryStatus.INVALIDATED
-
-
-def _own_invalidated(conn: Connection, gid: bytes, me: str) -> list[Message]:
-    return [
-        m
-        for m in messages_repo.page(conn, gid, limit=500)
-        if m.author == me and m.status is DeliveryStatus.INVALIDATED
-    ]
-
-
-class _MessageHook:
-    def __init__(self, messages: Messages) -> None:
-        self._messages = messages
-
-    def on_sent(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
-        found = messages_repo.by_event_id(conn, entry.event_id)
-        if found is None or found.status is DeliveryStatus.SENT:
-            return None
-        messages_repo.set_status(conn, found.mls_group_id, found.rumor_id, DeliveryStatus.SENT)
-        return (found.mls_group_id, found.rumor_id, "sent")
-
-    def on_failed(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
-        found = messages_repo.by_event_id(conn, entry.event_id)
-        failing = attempt.final or entry.attempts + 1 >= FAILED_AFTER
-        if found is None or not failing or found.status is DeliveryStatus.FAILED:
-            return None
-        messages_repo.set_status(conn, found.mls_group_id, found.rumor_id, DeliveryStatus.FAILED)
-        return (found.mls_group_id, found.rumor_id, "failed")
-
-    def after(self, entry: OutboxEntry, attempt: Attempt, result: Any) -> None:
-        if result is not None:
-            gid, rumor_id, status = result
-            self._messages.status_changed(gid, rumor_id, status)

@@ -25,7 +25,7 @@ from app.errors import (
 from app.groups import member_delta
 from app.key_packages import decode_private, encode_private
 from app.local_relay import local_address
-from app.messages import incoming_records, reply_target
+from app.message_records import incoming_records, reply_target
 from app.models import MemberInfo, ReactionInfo, to_jsonable
 from mls.key_package import KeyPackagePrivate
 from nostr import nip19

@@ -1,0 +1,214 @@
+"""Messages as rows: mapping rumors to stored records, our own outgoing rows, timeline
+pages, and the outbox hook that tracks delivery status.
+
+Pure functions over rows, or plain repository calls run inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from app.group_records import OwnEvent, record_own_event
+from app.models import ReactionInfo
+from app.outbox import Attempt
+from nostr.event import UnsignedEvent
+from nostr.kinds import Kind
+from storage import Connection
+from storage.repos import groups as groups_repo
+from storage.repos import messages as messages_repo
+from storage.rows import (
+    Deletion,
+    DeliveryStatus,
+    Message,
+    NewMessage,
+    OutboxEntry,
+    PageCursor,
+    Reaction,
+)
+
+FAILED_AFTER = 3
+"""Attempts after which the front ends show a message as failed (sending goes on)."""
+REACTION = 7
+CHAT = Kind.CHAT_MESSAGE
+
+
+class StatusSink(Protocol):
+    def status_changed(self, gid: bytes, rumor_id: str, status: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """What one incoming rumor adds to storage, and which messages it changes."""
+
+    messages: tuple[NewMessage, ...] = ()
+    reactions: tuple[Reaction, ...] = ()
+    deletions: tuple[Deletion, ...] = ()
+    targets: tuple[str, ...] = ()
+
+
+def reply_target(tags: Iterable[Sequence[str]]) -> str | None:
+    """The rumor id a chat message replies to: its ``q`` tag (NIP-C7)."""
+    for tag in tags:
+        if len(tag) > 1 and tag[0] == "q":
+            return tag[1]
+    return None
+
+
+def incoming_records(
+    gid: bytes, rumor: UnsignedEvent, event_id: str, epoch: int, *, own: bool
+) -> Records:
+    """Map an application rumor to rows: kind 9 a message, 7 a reaction to its last ``e``
+    target, 5 a deletion of each ``e`` target (storage applies it only to the author's
+    own rows), any other kind a message of that kind."""
+    if rumor.kind == REACTION:
+        target = rumor.tag_values("e")[-1]
+        reaction = Reaction(rumor.id, target, rumor.pubkey, rumor.content, rumor.created_at)
+        return Records(reactions=(reaction,), targets=(target,))
+    if rumor.kind == Kind.DELETION:
+        targets = tuple(dict.fromkeys(rumor.tag_values("e")))
+        deletions = tuple(Deletion(t, rumor.pubkey, rumor.id, rumor.created_at) for t in targets)
+        return Records(deletions=deletions, targets=targets)
+    message = NewMessage(
+        gid,
+        rumor.id,
+        rumor.kind,
+        rumor.pubkey,
+        rumor.content,
+        rumor.created_at,
+        DeliveryStatus.RECEIVED,
+        event_id,
+        rumor.tags,
+        reply_target(rumor.tags) if rumor.kind == CHAT else None,
+        epoch,
+        is_read=own or rumor.kind != CHAT,
+    )
+    return Records(messages=(message,))
+
+
+def aggregate(reactions: Sequence[Reaction], me: str) -> tuple[ReactionInfo, ...]:
+    by_emoji: dict[str, list[str]] = {}
+    for reaction in reactions:
+        by_emoji.setdefault(reaction.content, []).append(reaction.author)
+    return tuple(ReactionInfo(e, tuple(a), me in a) for e, a in by_emoji.items())
+
+
+def own_rows(
+    gid: bytes, rumor: UnsignedEvent, event_id: str, epoch: int, resend: Message | None
+) -> tuple[NewMessage, ...]:
+    if resend is not None or rumor.kind in (REACTION, Kind.DELETION):
+        return ()
+    reply = reply_target(rumor.tags) if rumor.kind == CHAT else None
+    return (
+        NewMessage(
+            gid,
+            rumor.id,
+            rumor.kind,
+            rumor.pubkey,
+            rumor.content,
+            rumor.created_at,
+            DeliveryStatus.SENDING,
+            event_id,
+            rumor.tags,
+            reply,
+            epoch,
+            is_read=True,
+        ),
+    )
+
+
+def own_reactions(rumor: UnsignedEvent) -> tuple[Reaction, ...]:
+    if rumor.kind != REACTION:
+        return ()
+    target = rumor.tag_values("e")[-1]
+    return (Reaction(rumor.id, target, rumor.pubkey, rumor.content, rumor.created_at),)
+
+
+def own_deletions(rumor: UnsignedEvent) -> tuple[Deletion, ...]:
+    if rumor.kind != Kind.DELETION:
+        return ()
+    return tuple(
+        Deletion(t, rumor.pubkey, rumor.id, rumor.created_at) for t in rumor.tag_values("e")
+    )
+
+
+def record(conn: Connection, own: OwnEvent, resend: Message | None, now: int) -> tuple[int, int]:
+    entry_id = record_own_event(conn, own, now)
+    if resend is not None:
+        messages_repo.set_status(
+            conn, own.gid, resend.rumor_id, DeliveryStatus.SENDING, event_id=own.event.id
+        )
+    revision = groups_repo.load_state(conn, own.gid).revision
+    return entry_id, revision
+
+
+def find_message(conn: Connection, gid: bytes, ref: str) -> Message | None:
+    exact = messages_repo.by_rumor_id(conn, gid, ref)
+    if exact is not None:
+        return exact
+    carrier = messages_repo.by_event_id(conn, ref)
+    if carrier is not None and carrier.mls_group_id == gid:
+        return carrier
+    if len(ref) < 6:
+        return None
+    matches = [m for m in recent(conn, gid) if m.rumor_id.startswith(ref)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def recent(conn: Connection, gid: bytes) -> list[Message]:
+    return messages_repo.page(conn, gid, limit=2000)
+
+
+def page(
+    conn: Connection, gid: bytes, before: PageCursor | None, limit: int, chat_only: bool
+) -> list[Message]:
+    """A page of the timeline; ``chat_only`` keeps kind 9 messages that were not
+    invalidated (a lost commit race, or a removed member's late words)."""
+    if not chat_only:
+        return messages_repo.page(conn, gid, before=before, limit=limit)
+    out: list[Message] = []
+    cursor = before
+    while len(out) < limit:
+        batch = messages_repo.page(conn, gid, before=cursor, limit=limit * 2)
+        if not batch:
+            break
+        out[:0] = [m for m in batch if m.kind == CHAT and m.status is not HIDDEN]
+        cursor = batch[0].cursor
+    return out[-limit:]
+
+
+HIDDEN = DeliveryStatus.INVALIDATED
+
+
+def own_invalidated(conn: Connection, gid: bytes, me: str) -> list[Message]:
+    return [
+        m
+        for m in messages_repo.page(conn, gid, limit=500)
+        if m.author == me and m.status is DeliveryStatus.INVALIDATED
+    ]
+
+
+class MessageHook:
+    def __init__(self, messages: StatusSink) -> None:
+        self._messages = messages
+
+    def on_sent(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        found = messages_repo.by_event_id(conn, entry.event_id)
+        if found is None or found.status is DeliveryStatus.SENT:
+            return None
+        messages_repo.set_status(conn, found.mls_group_id, found.rumor_id, DeliveryStatus.SENT)
+        return (found.mls_group_id, found.rumor_id, "sent")
+
+    def on_failed(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
+        found = messages_repo.by_event_id(conn, entry.event_id)
+        failing = attempt.final or entry.attempts + 1 >= FAILED_AFTER
+        if found is None or not failing or found.status is DeliveryStatus.FAILED:
+            return None
+        messages_repo.set_status(conn, found.mls_group_id, found.rumor_id, DeliveryStatus.FAILED)
+        return (found.mls_group_id, found.rumor_id, "failed")
+
+    def after(self, entry: OutboxEntry, attempt: Attempt, result: Any) -> None:
+        if result is not None:
+            gid, rumor_id, status = result
+            self._messages.status_changed(gid, rumor_id, status)
