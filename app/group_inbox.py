@@ -19,7 +19,7 @@ The pipeline for one event (architecture section 4.3):
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from app import engine
 from app.context import Context
@@ -208,11 +208,16 @@ class GroupInbox:
             except Exception:  # another service's failure must not stop the inbox
                 log.exception("handling a kind %d rumor failed", rumor.kind)
             return
-        for seq in applied.message_seqs:
+        await self._announce(gid, applied.message_seqs, records.targets)
+
+    async def _announce(self, gid: bytes, seqs: Iterable[int], targets: Iterable[str]) -> None:
+        """New chat messages, and messages whose reactions or deletion changed."""
+        ctx = self._ctx
+        for seq in seqs:
             info = await self._messages.info_by_seq(seq)
             if info is not None and info.kind == 9:
                 ctx.emit(MessageReceived(ctx.pubkey, info))
-        for target in records.targets:
+        for target in targets:
             info = await self._messages.info_by_rumor(gid, target)
             if info is not None:
                 ctx.emit(MessageUpdated(ctx.pubkey, info))

@@ -21,7 +21,7 @@ from app.groups import Groups
 from app.key_packages import KeyPackages, bundle_of
 from app.models import GroupInfo, InviteInfo
 from marmot.errors import InvalidWelcome, MarmotError
-from marmot.group import join_group
+from marmot.group import MarmotGroup, join_group
 from marmot.primitives import b64decode
 from marmot.welcome import WelcomeInvite, unwrap_welcome
 from nostr.event import Event
@@ -71,31 +71,11 @@ class Invites:
         except (MarmotError, AppError) as exc:
             await self._mark(wrap, Outcome.FAILED, f"cannot join: {exc}")
             return
-        gid, data = group.mls_group_id, group.data
+        gid = group.mls_group_id
         if await ctx.db.run(groups_repo.get, gid) is not None:
             await self._mark(wrap, Outcome.FAILED, "already in this group")
             return
-        new = NewGroup(
-            gid,
-            engine.metadata(data),
-            Lifecycle.PENDING,
-            group.epoch,
-            group.own_leaf,
-            engine.dump(group),
-            engine.members(group),
-        )
-        row = Invite(
-            wrap.id,
-            invite.rumor.id,
-            invite.inviter,
-            b64decode(invite.rumor.content),
-            ctx.now(),
-            gid,
-            data.nostr_group_id_hex,
-            data.name,
-            record.ref,
-            invite.relays,
-        )
+        new, row = _pending_rows(group, invite, wrap.id, record.ref, ctx.now())
         await ctx.db.transact(_store_invite, new, row, wrap, ctx.now())
         await self._groups.observe(gid, group)
         await self._key_packages.replace_consumed(record)
@@ -198,6 +178,35 @@ class Invites:
             members,
             description,
         )
+
+
+def _pending_rows(
+    group: MarmotGroup, invite: WelcomeInvite, wrapper_id: str, ref: bytes, now: int
+) -> tuple[NewGroup, Invite]:
+    """The pending group and the invite row a joined Welcome becomes."""
+    data = group.data
+    new = NewGroup(
+        group.mls_group_id,
+        engine.metadata(data),
+        Lifecycle.PENDING,
+        group.epoch,
+        group.own_leaf,
+        engine.dump(group),
+        engine.members(group),
+    )
+    row = Invite(
+        wrapper_id,
+        invite.rumor.id,
+        invite.inviter,
+        b64decode(invite.rumor.content),
+        now,
+        group.mls_group_id,
+        data.nostr_group_id_hex,
+        data.name,
+        ref,
+        invite.relays,
+    )
+    return new, row
 
 
 def _store_invite(conn: Connection, new: NewGroup, invite: Invite, wrap: Event, now: int) -> None:

@@ -57,13 +57,7 @@ class AccountSession:
     ) -> None:
         self.account = unlocked
         self.pubkey = unlocked.pubkey
-        wait = config.timeouts
-        options = PoolOptions(
-            publish_timeout=wait.publish,
-            connect_timeout=wait.connect,
-            reconnect=Backoff(base=min(0.5, wait.reconnect_max), cap=wait.reconnect_max),
-        )
-        self.pool = RelayPool(signer=KeySigner(unlocked.secret, rng=rng), options=options)
+        self.pool = _pool(unlocked, config, rng)
         self.relays: Relays
         outbox = Outbox(
             unlocked.db,
@@ -104,13 +98,16 @@ class AccountSession:
             groups=self.groups.sync_targets,
             authors=self.contacts.authors,
         )
-        self.groups.on_targets_changed = self._targets_changed
-        self.groups.on_state = self.devices.observe
-        self.invites.wait_caught_up = self._caught_up
+        self._wire()
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
         self._live = False
         self._closed = False
+
+    def _wire(self) -> None:
+        self.groups.on_targets_changed = self._targets_changed
+        self.groups.on_state = self.devices.observe
+        self.invites.wait_caught_up = self._caught_up
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -240,3 +237,14 @@ class AccountSession:
         if not self._started:
             return True
         return await self.sync_engine.idle(self.ctx.config.timeouts.fetch * 2)
+
+
+def _pool(unlocked: Unlocked, config: AppConfig, rng: Rng) -> RelayPool:
+    """The account's relay pool: its key answers NIP-42 AUTH."""
+    wait = config.timeouts
+    options = PoolOptions(
+        publish_timeout=wait.publish,
+        connect_timeout=wait.connect,
+        reconnect=Backoff(base=min(0.5, wait.reconnect_max), cap=wait.reconnect_max),
+    )
+    return RelayPool(signer=KeySigner(unlocked.secret, rng=rng), options=options)
