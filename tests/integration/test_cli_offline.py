@@ -1,0 +1,67 @@
+"""The CLI with no relay reachable: local commands work, errors are one JSON object."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers.relay import free_port
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cli(data: Path, *args: str, passphrase: str = "pw", relay: str = "") -> tuple[int, Any]:
+    env = dict(os.environ)
+    env.update(
+        BURROW_PASSPHRASE=passphrase,
+        BURROW_EMBEDDED_RELAY="0",
+        BURROW_LOCAL_RELAY=relay,
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "cli",
+            "--data-dir",
+            str(data),
+            "--json",
+            "--timeout",
+            "2",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1, proc.stdout + proc.stderr
+    return proc.returncode, json.loads(lines[0])
+
+
+def test_offline_account_and_errors(tmp_path: Path) -> None:
+    relay = f"ws://127.0.0.1:{free_port()}"  # nothing listens there
+    code, out = _cli(tmp_path, "account", "create", "--name", "Solo", relay=relay)
+    assert code == 0 and out["account"]["name"] == "Solo"
+    code, out = _cli(tmp_path, "account", "show", relay=relay)
+    assert code == 0 and out["account"]["relays"] == [relay]
+    code, out = _cli(tmp_path, "account", "show", passphrase="wrong", relay=relay)
+    assert code == 1 and out["error"]["type"] == "WrongPassphrase"
+    code, out = _cli(tmp_path, "group", "show", "abcd", relay=relay)
+    assert code == 1 and out["error"]["type"] == "NotFound"
+    code, out = _cli(tmp_path, "contacts", "add", "npub1nope", relay=relay)
+    assert code == 1 and out["error"]["type"] == "InvalidInput"
+    code, out = _cli(tmp_path, "keypackage", "list", relay=relay)
+    assert code == 0 and len(out["local"]) == 1 and not out["local"][0]["live"]
+    code, out = _cli(tmp_path, "sync", "--timeout", "2", relay=relay)
+    assert code == 0 and out["sync"]["outbox_pending"] >= 1  # kept for later, not lost
