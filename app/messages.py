@@ -53,6 +53,7 @@ from storage.rows import GroupState as Lifecycle
 
 MESSAGE = "message"
 MAX_AHEAD = 60
+REMEMBERED = 1000
 
 
 class Messages:
@@ -180,6 +181,8 @@ class Messages:
             entry_id, revision = await ctx.db.transact(record, own, resend, ctx.now())
             self._groups.store.remember(gid, revision, out.group)
         self._outgoing[rumor.id] = (group, rumor, entry_id)
+        while len(self._outgoing) > REMEMBERED:  # only recent sends are waited for
+            del self._outgoing[next(iter(self._outgoing))]
         ctx.outbox.kick()
         return await self._outgoing_info(group, rumor, entry_id)
 
