@@ -19,8 +19,9 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from app.context import Context
+from app.group_records import OwnEvent, record_own_event
 from app.group_store import state_write
-from app.groups import Groups, OwnEvent, record_own_event
+from app.groups import Groups
 from app.push_models import PushChanged
 from app.push_policy import (
     ReplyPolicy,
