@@ -10,7 +10,7 @@
    ratio says what Burrow adds (MLS, outer encryption, durable outbox, atomic storage,
    verification) on top of the relay itself.
 2. Startup to caught up: Bob's client holding ``--groups`` groups and ``--messages``
-   stored messages (plus a few new ones waiting on the relay) is opened from scratch:
+   stored messages (plus ``--away`` new ones waiting on the relay) is opened from scratch:
    unlock (SQLCipher key derivation, pinned production profile), connect, catch up every
    group, process what is new. No meaningful peer exists for this one.
 """
@@ -196,9 +196,9 @@ async def main(args: argparse.Namespace) -> None:
         bob = await b_services.unlock(pubkey, PASSPHRASE)
         await _fill(bob, ids, args.messages)
         await b_services.close()
-        for gid in ids[:10]:  # what happened while Bob was away
-            await alice.messages.send(gid, "while you were away")
-        await alice.flush(30)
+        for n in range(args.away):  # what happened while Bob was away
+            await alice.messages.send(ids[n % len(ids)], f"while you were away {n}")
+        await alice.flush(60)
 
         started = time.perf_counter()
         services = Services(_config(folder / "bob", relay.url))
@@ -209,9 +209,10 @@ async def main(args: argparse.Namespace) -> None:
         done = time.perf_counter()
         stored = await session.account.db.run(messages_repo.count)
         print(
-            f"startup to caught up, {args.groups} groups / {stored} messages: "
-            f"{(done - started) * 1000:.0f} ms (unlock {(unlocked - started) * 1000:.0f} ms, "
-            f"connect + catch up {(done - unlocked) * 1000:.0f} ms, caught up: {caught_up})"
+            f"startup to caught up, {args.groups} groups / {stored} messages "
+            f"({args.away} of them new): {(done - started) * 1000:.0f} ms "
+            f"(unlock {(unlocked - started) * 1000:.0f} ms, connect + catch up "
+            f"{(done - unlocked) * 1000:.0f} ms, caught up: {caught_up})"
         )
         await services.close()
         await a_services.close()
@@ -222,4 +223,5 @@ if __name__ == "__main__":
     parser.add_argument("--sends", type=int, default=40)
     parser.add_argument("--groups", type=int, default=50)
     parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--away", type=int, default=100, help="new messages to catch up on")
     asyncio.run(main(parser.parse_args()))
