@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from app import AppConfig, AppError, Services
@@ -28,7 +29,8 @@ log = logging.getLogger("burrow.cli")
 _CREATE = {("account", "create"), ("account", "import")}
 
 
-def _passphrase_source() -> Any:
+def _passphrase_source() -> Callable[[], str]:
+    """``BURROW_PASSPHRASE``, else a prompt on a terminal; asked at most once."""
     cached: list[str] = []
 
     def get() -> str:
