@@ -110,9 +110,10 @@ class Relays:
         wanted = tuple(dict.fromkeys(normalize(u) for u in urls))
         if not wanted:
             raise InvalidInput("name at least one relay")
+        previous = self.mine
         await self._store_lists(wanted, created_at=self._ctx.now())
         await self.sync_pool()
-        await self.publish_lists()
+        await self.publish_lists(also=previous)  # the old relays learn where we went
         return wanted
 
     async def add(self, url: str) -> tuple[str, ...]:
@@ -124,10 +125,11 @@ class Relays:
             raise NotFound(f"{url} is not one of your relays")
         return await self.set_relays(u for u in self.mine if u != url)
 
-    async def publish_lists(self) -> None:
-        """Sign and queue our three lists (to our relays and the discovery relays)."""
+    async def publish_lists(self, *, also: Iterable[str] = ()) -> None:
+        """Sign and queue our three lists (to our relays, the discovery relays and
+        ``also``)."""
         ctx = self._ctx
-        targets = self.lookup
+        targets = tuple(dict.fromkeys((*self.lookup, *also)))
         for kind in LIST_KINDS:
             stored = await ctx.db.run(relays_repo.get_list, ctx.pubkey, kind)
             urls = [e.url for e in stored.entries] if stored is not None else list(self.mine)
