@@ -17,7 +17,7 @@ people cause the same changes:
 - ``MembersChanged`` after every commit that touches members, admins, name or description.
 - ``InviteAdded`` / ``InviteRemoved``, ``ContactUpdated`` (add, block, new profile),
   ``RelayStatusChanged``, ``SyncProgress`` during catch-up, ``ErrorShown`` for failures no
-  call reports.
+  call reports, ``PushSettingsChanged`` when what ``push_settings`` returns changed.
 Listeners run on the GUI thread (qasync: one loop for Qt and asyncio).
 """
 
@@ -35,6 +35,7 @@ from ui.views import (
     InviteRow,
     MessageRow,
     ProfileView,
+    PushSettings,
     RelayRow,
     SearchHit,
     Theme,
@@ -254,4 +255,20 @@ class Backend(Protocol):
 
     async def remove_relay(self, url: str) -> None:
         """Drop a relay and publish the relay lists."""
+        ...
+
+    # --- push notifications (MIP-05) ---
+
+    async def push_settings(self) -> PushSettings:
+        """The push registration (without the token) and, per group, what is shared."""
+        ...
+
+    async def register_push(
+        self, platform: str, token: str, server: str, relay: str
+    ) -> PushSettings:
+        """Register this device's token (InvalidInput if malformed); share it with all groups."""
+        ...
+
+    async def remove_push(self) -> PushSettings:
+        """Forget the push registration and withdraw the token from every group."""
         ...

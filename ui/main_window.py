@@ -23,6 +23,7 @@ from ui.dialogs.group_details import GroupDetailsDialog
 from ui.dialogs.invites import InvitesDialog
 from ui.dialogs.new_chat import NewChatDialog
 from ui.dialogs.new_group import NewGroupDialog
+from ui.dialogs.notifications import NotificationsDialog
 from ui.dialogs.profile import ProfileDialog
 from ui.dialogs.relays import RelaysDialog
 from ui.dialogs.settings import SettingsDialog
@@ -209,6 +210,7 @@ class MainWindow(QMainWindow):
             ("Your profile", self.profile),
             ("Devices", self.devices),
             ("Relays", self.relays),
+            ("Notifications", self.notifications),
             ("Settings\tCtrl+,", self.settings),
         ):
             if text is None or action is None:
@@ -295,6 +297,9 @@ class MainWindow(QMainWindow):
 
     def relays(self) -> None:
         self._show(RelaysDialog(self.session, self))
+
+    def notifications(self) -> None:
+        self._show(NotificationsDialog(self.session, self))
 
     def settings(self) -> None:
         dialog = SettingsDialog(self.session, self)

@@ -200,6 +200,34 @@ class InviteRow:
     description: str = ""
 
 
+# --- push notifications (MIP-05) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PushRegistrationView:
+    """This device's push registration; the token itself never reaches the UI."""
+
+    platform: str  # "apns" or "fcm"
+    server: str  # the notification server's public key (hex)
+    relay: str  # where the server's inbox relays are listed; "" when unset
+    token_hint: str  # the first and last characters of the token
+    shareable: bool  # only with a relay is the token shared with groups
+
+
+@dataclass(frozen=True, slots=True)
+class PushGroupRow:
+    chat_id: str
+    title: str
+    shared: bool  # our token was shared with this group
+    member_tokens: int  # other members' devices our messages wake
+
+
+@dataclass(frozen=True, slots=True)
+class PushSettings:
+    registration: PushRegistrationView | None
+    groups: tuple[PushGroupRow, ...] = ()
+
+
 # --- events the backend pushes to the UI -----------------------------------------------------
 
 
@@ -266,6 +294,11 @@ class SyncProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class PushSettingsChanged:
+    """The push registration or the tokens shared in some group changed."""
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorShown:
     """A problem the person should know about that no pending action reports itself."""
 
@@ -284,4 +317,5 @@ UiEvent = (
     | RelayStatusChanged
     | SyncProgress
     | ErrorShown
+    | PushSettingsChanged
 )

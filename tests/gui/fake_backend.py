@@ -11,9 +11,10 @@ from __future__ import annotations
 from tests.gui.fake_accounts import AccountOps
 from tests.gui.fake_chat_ops import ChatOps
 from tests.gui.fake_core import fake_npub, fake_pubkey
+from tests.gui.fake_push import PushOps
 
 __all__ = ["FakeBackend", "fake_npub", "fake_pubkey"]
 
 
-class FakeBackend(AccountOps, ChatOps):
+class FakeBackend(AccountOps, ChatOps, PushOps):
     pass

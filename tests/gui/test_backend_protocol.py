@@ -37,6 +37,7 @@ def test_protocol_is_complete() -> None:
         "demote", "rename_group", "leave_group",
         "list_invites", "accept_invite", "decline_invite",
         "list_devices", "remove_device", "list_relays", "add_relay", "remove_relay",
+        "push_settings", "register_push", "remove_push",
     }  # fmt: skip
     assert set(OPERATIONS) == expected
 
