@@ -178,7 +178,8 @@ class Push:
                 if wanted is not None and reg is not None and await self._share(group, reg):
                     shared[key] = wanted
                     sent += 1
-                elif wanted is None and await self._withdraw(group):
+                elif wanted is None:
+                    await self._withdraw(group)
                     del shared[key]
                     sent += 1
             live = {g.mls_group_id.hex() for g in active}
@@ -210,7 +211,8 @@ class Push:
             await ctx.db.run(push_repo.put_token, row)
         return True
 
-    async def _withdraw(self, group: Group) -> bool:
+    async def _withdraw(self, group: Group) -> None:
+        """A 449 (while we are still in the group) and our own cached token goes."""
         ctx = self._ctx
         gid = group.mls_group_id
         if group.state is Lifecycle.ACTIVE:
@@ -220,7 +222,6 @@ class Push:
                 log.warning("MIP-05: token removal not sent: %s", exc)
         if group.our_leaf is not None:
             await ctx.db.run(push_repo.remove_token, gid, group.our_leaf)
-        return True
 
     async def before_leave(self, gid: bytes) -> None:
         """We are leaving: a 449 goes out before our leave request."""
