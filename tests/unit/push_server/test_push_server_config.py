@@ -126,5 +126,3 @@ def test_help_documents_every_environment_variable(capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     for name in ("BURROW_PUSH_KEY", "BURROW_PUSH_RELAYS", "BURROW_PUSH_WEBHOOK_AUTH"):
         assert name in out
-
-
