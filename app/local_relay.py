@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Callable
 from contextvars import Context
 from pathlib import Path
@@ -54,6 +55,17 @@ async def is_served(url: str, timeout: float = 0.5) -> bool:
     writer.close()
     with contextlib.suppress(OSError):
         await writer.wait_closed()
+    return True
+
+
+def _can_bind(host: str, port: int) -> bool:
+    """Whether nothing listens on the address any more (TIME_WAIT leftovers are fine)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1" if host == "localhost" else host, port))
+        except OSError:
+            return False
     return True
 
 
@@ -107,14 +119,18 @@ class EmbeddedRelay:
         self._relay = relay
         log.info("embedded relay serving %s (data in %s)", self.url, self.data_dir)
 
-    async def stop(self, timeout: float = 3.0) -> None:
-        """Shut down and wait (bounded) until the port is free again."""
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Shut down and wait (bounded) until the port is free again.
+
+        Freedom is probed by binding, not connecting: every probe connection would give the
+        shutting-down relay one more client to drain, and steady probing kept it alive."""
         relay, self._relay = self._relay, None
         if relay is None:
             return
         relay.shutdown()
-        deadline = asyncio.get_running_loop().time() + timeout
-        while await is_served(self.url, 0.2) and asyncio.get_running_loop().time() < deadline:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not _can_bind(self.host, self.port) and loop.time() < deadline:
             await asyncio.sleep(0.02)
 
 
