@@ -279,7 +279,7 @@ class RelaySession:
 
     def _dispatch(self, message: RelayMessage, now: int) -> list[SessionEvent]:
         if isinstance(message, RelayEvent):
-            return self._on_event(message)
+            return self._on_event(message, now)
         if isinstance(message, RelayEose):
             return self._on_eose(message, now)
         if isinstance(message, RelayOk):
@@ -291,7 +291,7 @@ class RelaySession:
         self.stats.notices += 1
         return [NoticeReceived(message.message)]
 
-    def _on_event(self, message: RelayEvent) -> list[SessionEvent]:
+    def _on_event(self, message: RelayEvent, now: int) -> list[SessionEvent]:
         event = message.event
         sub_id = self._pages.get(message.subscription_id, message.subscription_id)
         sub = self._subs.get(sub_id)
@@ -314,8 +314,11 @@ class RelaySession:
         for page in counting:
             if page.filter.matches(event):
                 page.add(event.created_at)
-        if sub.cursor is None or event.created_at > sub.cursor:
-            sub.cursor = event.created_at
+        # Never past our clock: one future-dated event (anyone may sign one that matches)
+        # would otherwise make every resubscription skip what was missed while away.
+        seen = min(event.created_at, now)
+        if sub.cursor is None or seen > sub.cursor:
+            sub.cursor = seen
         return [EventReceived(sub_id, event)]
 
     def _on_eose(self, message: RelayEose, now: int) -> list[SessionEvent]:

@@ -150,6 +150,19 @@ def test_eose_once_per_connection_and_resubscribe_from_cursor() -> None:
     assert _sent(session) == [["REQ", "s", {"kinds": [1], "since": NOW - 60}]]
 
 
+def test_a_future_dated_event_cannot_push_the_resume_point_past_our_clock() -> None:
+    """Anyone can sign a matching event dated years ahead; the resume window stays ours."""
+    session = _session()
+    session.subscribe("s", [KIND1], since_margin=60)
+    session.data_to_send()
+    session.receive(RelayEose("s").to_json(), NOW)
+    future = make_event(created_at=NOW + 10**8, content="from the future")
+    assert session.receive(_event_frame("s", future), NOW + 5) == [EventReceived("s", future)]
+    session.connection_lost()
+    session.connection_made()
+    assert _sent(session) == [["REQ", "s", {"kinds": [1], "since": NOW + 5 - 60}]]
+
+
 def test_cursor_uses_eose_time_without_events_and_keeps_a_later_since() -> None:
     session = _session()
     session.subscribe("a", [KIND1], since_margin=10)
