@@ -9,6 +9,7 @@ from storage import repos
 from storage.connection import (
     PINNED,
     CipherProfile,
+    check_encrypted,
     connect,
     export_encrypted,
     integrity_errors,
@@ -47,6 +48,7 @@ __all__ = [
     "PINNED",
     "LATEST_VERSION",
     "connect",
+    "check_encrypted",
     "rekey",
     "export_encrypted",
     "restore_backup",

@@ -113,6 +113,7 @@ def connect(
             configure(conn)
             if migrate:
                 migrations.migrate(conn)
+            check_encrypted(conn, path)
     except BaseException:
         conn.close()
         raise
@@ -134,6 +135,27 @@ def _key(conn: Connection, passphrase: str, profile: CipherProfile) -> None:
     conn.execute("PRAGMA cipher_log_level = NONE")  # no decrypt-failure noise on stderr
     conn.executescript(f"PRAGMA key = {_literal(passphrase)};" + profile.pragmas())
     conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()  # proves the key
+
+
+_PLAINTEXT_HEADER = b"SQLite format 3\x00"
+
+
+def check_encrypted(conn: Connection, path: str | os.PathLike[str]) -> None:
+    """Raise `StorageUnavailable` (``PLAINTEXT``) unless ``path`` really is encrypted.
+
+    A ``sqlcipher3`` built against plain SQLite accepts ``PRAGMA key`` silently and writes
+    plaintext, so the library must report a cipher version, and the file must not begin
+    with SQLite's plaintext header (an encrypted file begins with random salt).
+    """
+    if conn.execute("PRAGMA cipher_version").fetchone() is None:
+        raise StorageUnavailable("the SQLite library in use does not encrypt", "PLAINTEXT")
+    try:
+        with Path(path).open("rb") as file:
+            header = file.read(len(_PLAINTEXT_HEADER))
+    except OSError as exc:
+        raise StorageUnavailable(f"cannot read {path}: {exc}", "IOERR") from exc
+    if header == _PLAINTEXT_HEADER:
+        raise StorageUnavailable(f"{path} holds a plaintext database", "PLAINTEXT")
 
 
 def configure(conn: Connection) -> None:
@@ -200,6 +222,7 @@ def export_encrypted(
                 conn.execute(f"PRAGMA backup.user_version = {int(version)}")
             finally:
                 conn.execute("DETACH DATABASE backup")
+        check_encrypted(conn, tmp)
         _fsync(tmp)
         tmp.replace(dest)
         _fsync_dir(dest.parent)
@@ -277,6 +300,7 @@ __all__ = [
     "PINNED",
     "CipherProfile",
     "DRIVER_ERRORS",
+    "check_encrypted",
     "check_passphrase",
     "configure",
     "connect",

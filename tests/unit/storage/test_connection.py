@@ -13,6 +13,7 @@ from storage import (
     InvalidPassphrase,
     StorageUnavailable,
     WrongPassphrase,
+    check_encrypted,
     connect,
     export_encrypted,
     integrity_errors,
@@ -118,3 +119,31 @@ def test_rekey_is_refused_while_another_connection_is_open(db_path: Path) -> Non
     assert first.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     first.close()
     connect(db_path, "new passphrase", profile=FAST).close()
+
+
+def test_a_library_that_ignores_the_key_is_refused(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sqlcipher3 linked against plain SQLite would write plaintext: connect refuses it."""
+    import sqlite3
+
+    import sqlcipher3
+
+    monkeypatch.setattr(sqlcipher3, "connect", sqlite3.connect)
+    with pytest.raises(StorageUnavailable) as info:
+        connect(db_path, PASSPHRASE, create=True, profile=FAST)
+    assert info.value.code == "PLAINTEXT"
+
+
+def test_check_encrypted_reads_the_file_header(conn: Connection, db_path: Path) -> None:
+    import sqlite3
+
+    check_encrypted(conn, db_path)  # ours: random salt where SQLite writes its header
+    plain_path = db_path.with_name("plain.db")
+    plain = sqlite3.connect(plain_path)
+    plain.execute("CREATE TABLE t (x)")
+    plain.commit()
+    plain.close()
+    with pytest.raises(StorageUnavailable) as info:
+        check_encrypted(conn, plain_path)  # a real cipher library, but a plaintext file
+    assert info.value.code == "PLAINTEXT"
