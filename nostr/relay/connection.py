@@ -206,10 +206,17 @@ class RelayConnection:
     def _receive(self, text: str) -> None:
         try:
             events = self.session.receive(text, int(self._clock()))
-            for event in events:
-                self._handle(event)
         except Exception:  # the loop boundary: a bug must not kill the connection
-            log.exception("relay %s: error while handling a message", self.url)
+            log.exception("relay %s: error while reading a message", self.url)
+            return
+        self._dispatch(events)
+
+    def _dispatch(self, events: list[SessionEvent]) -> None:
+        for event in events:
+            try:
+                self._handle(event)
+            except Exception:  # a consumer's bug must not cost the events after it
+                log.exception("relay %s: error while handling %s", self.url, type(event).__name__)
 
     def _handle(self, event: SessionEvent) -> None:
         if isinstance(event, OkReceived):
@@ -261,10 +268,6 @@ class RelayConnection:
             return  # the connection this challenge came from is gone
         self.session.authenticate(event)
         await self.send_pending()
-
-    def _dispatch(self, events: list[SessionEvent]) -> None:
-        for event in events:
-            self._handle(event)
 
     def _resolve_auth(self, result: bool | None) -> None:
         waiters, self._auth_waiters = self._auth_waiters, []

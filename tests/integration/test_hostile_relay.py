@@ -9,17 +9,21 @@ import pytest
 
 from nostr.backoff import Backoff
 from nostr.errors import RelayRejected
+from nostr.event import Event, UnsignedEvent
 from nostr.filters import Filter
 from nostr.messages import (
     ClientClose,
     ClientEvent,
     ClientMessage,
     ClientReq,
+    MachineReadablePrefix,
+    RelayClosed,
     RelayEose,
     RelayEvent,
     RelayOk,
 )
 from nostr.relay import (
+    ClosedByRelay,
     EndOfStoredEvents,
     PoolOptions,
     PublishOutcome,
@@ -27,9 +31,10 @@ from nostr.relay import (
     RelayPool,
     RelayStatus,
     RelayStatusChanged,
+    SubscriptionItem,
 )
 from tests.helpers.fake_relay import FakeConnection, FakeRelay, SilentServer
-from tests.helpers.nostr_factories import make_event
+from tests.helpers.nostr_factories import make_event, secret
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -257,3 +262,50 @@ async def test_a_relay_repeating_one_full_page_cannot_make_paging_loop(same_seco
         assert stats.mismatched == (5 if same_second else 4)
         assert sub.duplicates == (5 if same_second else 1)
         assert stats.pages == len(untils)
+
+
+class _FailingSigner:
+    """A signer that cannot sign (locked), once the test lets it answer."""
+
+    def __init__(self) -> None:
+        self.public_key = secret("alice").public_key()
+        self.release = asyncio.Event()
+
+    async def sign_event(self, unsigned: UnsignedEvent) -> Event:
+        await self.release.wait()
+        raise RuntimeError("the signer is locked")
+
+
+async def test_a_failing_consumer_does_not_cost_the_other_subscriptions_their_items() -> None:
+    """AUTH fails and closes two waiting subscriptions; the first one's callback raises."""
+
+    async def demand_auth(conn: FakeConnection, message: ClientMessage) -> None:
+        if isinstance(message, ClientReq):
+            await conn.send_raw('["AUTH","challenge"]')
+            await conn.send_raw(RelayClosed(message.subscription_id, "auth-required: x").to_json())
+            await conn.send_raw(f'["NOTICE","{message.subscription_id} refused"]')
+
+    def broken(item: SubscriptionItem) -> None:
+        raise RuntimeError("a bug in the first consumer")
+
+    signer = _FailingSigner()
+    seen: list[SubscriptionItem] = []
+    async with FakeRelay(demand_auth) as fake, RelayPool(signer=signer, options=FAST) as pool:
+        await pool.add_relay(fake.url)
+        assert await pool.wait_connected(timeout=5)
+        await pool.subscribe([Filter(kinds={1})], id="first", on_item=broken)
+        await pool.subscribe([Filter(kinds={1})], id="second", on_item=seen.append)
+        async with asyncio.timeout(5):  # both refusals are in once both notices are
+            while pool.stats(fake.url).notices < 2:
+                await asyncio.sleep(0.01)
+        signer.release.set()
+        async with asyncio.timeout(5):
+            while not seen:
+                await asyncio.sleep(0.01)
+        assert seen == [
+            ClosedByRelay(
+                fake.url,
+                "signer failed: RuntimeError('the signer is locked')",
+                MachineReadablePrefix.AUTH_REQUIRED,
+            )
+        ]
