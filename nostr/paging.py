@@ -1,4 +1,5 @@
-"""Paging stored events backwards past a relay's silent per-filter cap (pure).
+"""Paging stored events backwards past a relay's silent per-filter cap (pure), and the
+per-subscription state a ``RelaySession`` keeps for it and for resuming after a reconnect.
 
 Relays answer each REQ filter with at most N stored events (rust-nostr's LocalRelay and
 strfry: 500, nostream: 5000; most do not advertise N) and then send EOSE as if that were
@@ -22,7 +23,7 @@ outside the page asked for and are refused.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from nostr.filters import Filter
 
@@ -58,3 +59,48 @@ class Page:
         if (remaining is not None and remaining <= 0) or until < (f.since or 0):
             return None
         return replace(f, until=until, limit=remaining)
+
+
+@dataclass(slots=True)
+class SubscriptionState:
+    """One subscription's filters, resume cursor and paging, as a ``RelaySession`` keeps it."""
+
+    filters: tuple[Filter, ...]
+    since_margin: int
+    cursor: int | None = None
+    eose: bool = False
+    awaiting_auth: bool = False
+    stored: list[Page] = field(default_factory=list)
+    """The REQ's filters as sent, counted until its EOSE."""
+    backfill: list[Filter] = field(default_factory=list)
+    """Older pages still owed; kept across reconnects."""
+    page_id: str | None = None
+    paging: list[Page] = field(default_factory=list)
+    """The page REQ in flight (``page_id``) and what it has brought."""
+
+    def start(self) -> tuple[Filter, ...]:
+        """The filters to send now (resumed from the cursor); counting starts anew."""
+        filters = self.filters
+        if self.cursor is not None:
+            since = max(0, self.cursor - self.since_margin)
+            # Dropping ``limit`` on resume: the events missed while away are all wanted.
+            filters = tuple(
+                f
+                if f.since is not None and f.since >= since
+                else replace(f, since=since, limit=None)
+                for f in filters
+            )
+        self.stored = [Page(f) for f in filters]
+        return filters
+
+    def owed(self) -> list[Filter]:
+        """The connection dropped: the unfinished page and stored phase, to ask again whole.
+
+        NIP-01 fixes no order for stored events, so what came proves nothing about the
+        rest. A stored phase that brought nothing moved no cursor and is simply replayed.
+        """
+        cut = self.paging
+        if not self.eose and any(p.count for p in self.stored):
+            cut = self.stored + cut  # the cursor moved: the replay starts later for all
+        self.stored, self.paging, self.page_id = [], [], None
+        return [p.filter for p in cut]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from nostr.errors import DecodeError, InvalidEvent, RelayUnavailable, UsageError
@@ -47,7 +46,7 @@ from nostr.messages import (
     RelayOk,
     parse_relay_message,
 )
-from nostr.paging import DEFAULT_PAGE_THRESHOLD, Page
+from nostr.paging import DEFAULT_PAGE_THRESHOLD, Page, SubscriptionState
 from nostr.session_events import (
     AuthChallenged,
     AuthFailed,
@@ -104,49 +103,6 @@ class VerifiedEvents:
             self._sigs.popitem(last=False)
 
 
-@dataclass(slots=True)
-class _Subscription:
-    filters: tuple[Filter, ...]
-    since_margin: int
-    cursor: int | None = None
-    eose: bool = False
-    awaiting_auth: bool = False
-    stored: list[Page] = field(default_factory=list)
-    """The REQ's filters as sent, counted until its EOSE."""
-    backfill: list[Filter] = field(default_factory=list)
-    """Older pages still owed; kept across reconnects."""
-    page_id: str | None = None
-    paging: list[Page] = field(default_factory=list)
-    """The page REQ in flight (``page_id``) and what it has brought."""
-
-    def start(self) -> tuple[Filter, ...]:
-        """The filters to send now (resumed from the cursor); counting starts anew."""
-        filters = self.filters
-        if self.cursor is not None:
-            since = max(0, self.cursor - self.since_margin)
-            # Dropping ``limit`` on resume: the events missed while away are all wanted.
-            filters = tuple(
-                f
-                if f.since is not None and f.since >= since
-                else replace(f, since=since, limit=None)
-                for f in filters
-            )
-        self.stored = [Page(f) for f in filters]
-        return filters
-
-    def owed(self) -> list[Filter]:
-        """The connection dropped: the unfinished page and stored phase, to ask again whole.
-
-        NIP-01 fixes no order for stored events, so what came proves nothing about the
-        rest. A stored phase that brought nothing moved no cursor and is simply replayed.
-        """
-        cut = self.paging
-        if not self.eose and any(p.count for p in self.stored):
-            cut = self.stored + cut  # the cursor moved: the replay starts later for all
-        self.stored, self.paging, self.page_id = [], [], None
-        return [p.filter for p in cut]
-
-
 class RelaySession:
     """Protocol state for one relay; see the module docstring."""
 
@@ -170,7 +126,7 @@ class RelaySession:
         self.auth_state = AuthState.NONE
         self.challenge: str | None = None
         self._verified = verified if verified is not None else VerifiedEvents()
-        self._subs: dict[str, _Subscription] = {}
+        self._subs: dict[str, SubscriptionState] = {}
         self._pages: dict[str, str] = {}  # page REQ id -> its subscription's id
         self._page_counter = 0
         self._outbox: list[str] = []
@@ -225,7 +181,7 @@ class RelaySession:
         since_margin: int = DEFAULT_SINCE_MARGIN,
     ) -> None:
         """Open (or replace) a subscription; sent now if connected, else on connect."""
-        sub = _Subscription(tuple(filters), since_margin)
+        sub = SubscriptionState(tuple(filters), since_margin)
         request = ClientReq(subscription_id, sub.start())  # validates id and filters
         self._forget(subscription_id)
         self._subs[subscription_id] = sub
@@ -341,7 +297,7 @@ class RelaySession:
         sub.stored = []
         return self._page(sub_id, sub)
 
-    def _page(self, sub_id: str, sub: _Subscription) -> list[SessionEvent]:
+    def _page(self, sub_id: str, sub: SubscriptionState) -> list[SessionEvent]:
         """Send the next page REQ if one is owed; report EOSE once none is left."""
         if sub.page_id is None and sub.backfill:
             page_id = sub_id
@@ -358,7 +314,7 @@ class RelaySession:
             )
         return [EoseReceived(sub_id)] if sub.page_id is None else []
 
-    def _end_page(self, sub: _Subscription) -> None:
+    def _end_page(self, sub: SubscriptionState) -> None:
         if sub.page_id is not None:
             del self._pages[sub.page_id]
             sub.page_id = None
