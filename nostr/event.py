@@ -17,7 +17,7 @@ from enum import IntEnum
 from typing import Any
 
 from nostr.errors import DecodeError, InvalidEvent, InvalidKey, InvalidSignature
-from nostr.keys import PublicKey, Rng, SecretKey, system_rng, verify_schnorr
+from nostr.keys import PublicKey, Rng, SecretKey, hex_of, system_rng, verify_schnorr
 
 Tags = tuple[tuple[str, ...], ...]
 
@@ -133,6 +133,18 @@ def _load_object(text: str | bytes) -> dict[str, Any]:
     return data
 
 
+def _fields(event: UnsignedEvent | Event) -> dict[str, Any]:
+    """The JSON object of an event without ``sig``, in rust-nostr's field order."""
+    return {
+        "id": event.id,
+        "pubkey": event.pubkey,
+        "created_at": event.created_at,
+        "kind": event.kind,
+        "tags": event.tags,
+        "content": event.content,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class UnsignedEvent(_TagAccess):
     """An event without a signature (a NIP-59 "rumor"); its ``id`` is always computed."""
@@ -160,7 +172,7 @@ class UnsignedEvent(_TagAccess):
         content: str = "",
         tags: Iterable[Iterable[str]] = (),
     ) -> UnsignedEvent:
-        author = pubkey.hex if isinstance(pubkey, PublicKey) else pubkey
+        author = hex_of(pubkey)
         return cls(author, created_at, kind, make_tags(tags), content)
 
     @classmethod
@@ -183,14 +195,7 @@ class UnsignedEvent(_TagAccess):
         return cls.from_dict(_load_object(text))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "pubkey": self.pubkey,
-            "created_at": self.created_at,
-            "kind": self.kind,
-            "tags": self.tags,
-            "content": self.content,
-        }
+        return _fields(self)
 
     def to_json(self) -> str:
         """rust-nostr field order: id, pubkey, created_at, kind, tags, content."""
@@ -259,15 +264,9 @@ class Event(_TagAccess):
             raise InvalidSignature(f"bad signature: {exc}", event_id=self.id) from exc
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "pubkey": self.pubkey,
-            "created_at": self.created_at,
-            "kind": self.kind,
-            "tags": self.tags,
-            "content": self.content,
-            "sig": self.sig,
-        }
+        fields = _fields(self)
+        fields["sig"] = self.sig
+        return fields
 
     def to_json(self) -> str:
         """rust-nostr field order: id, pubkey, created_at, kind, tags, content, sig."""

@@ -80,6 +80,11 @@ class PublicKey:
         verify_schnorr(self.data, signature, message)
 
 
+def hex_of(pubkey: PublicKey | str) -> str:
+    """The hex form of a public key given either way (builders accept both)."""
+    return pubkey.hex if isinstance(pubkey, PublicKey) else pubkey
+
+
 def verify_schnorr(public_key: bytes, signature: bytes, message: bytes) -> None:
     """BIP-340 verify on raw bytes (the hot path of event verification)."""
     if len(signature) != 64 or len(message) != 32:

@@ -11,7 +11,7 @@ from typing import Any
 
 from nostr.errors import DecodeError
 from nostr.event import Event, UnsignedEvent, compact_json
-from nostr.keys import PublicKey
+from nostr.keys import PublicKey, hex_of
 from nostr.kinds import Kind
 
 _FIELDS = ("name", "display_name", "about", "picture", "banner", "website", "nip05", "lud16")
@@ -59,7 +59,7 @@ class Metadata:
 def metadata_event(
     pubkey: PublicKey | str, metadata: Metadata, *, created_at: int
 ) -> UnsignedEvent:
-    author = pubkey.hex if isinstance(pubkey, PublicKey) else pubkey
+    author = hex_of(pubkey)
     return UnsignedEvent(author, created_at, Kind.METADATA, (), metadata.to_content())
 
 
@@ -88,7 +88,7 @@ class Contact:
 def follow_list_event(
     pubkey: PublicKey | str, contacts: Iterable[Contact], *, created_at: int, content: str = ""
 ) -> UnsignedEvent:
-    author = pubkey.hex if isinstance(pubkey, PublicKey) else pubkey
+    author = hex_of(pubkey)
     tags = tuple(c.to_tag() for c in contacts)
     return UnsignedEvent(author, created_at, Kind.FOLLOW_LIST, tags, content)
 

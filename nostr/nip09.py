@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from nostr.errors import DecodeError
 from nostr.event import Event, UnsignedEvent
-from nostr.keys import PublicKey
+from nostr.keys import PublicKey, hex_of
 from nostr.kinds import Kind, is_addressable, is_replaceable
 
 
@@ -40,7 +40,7 @@ def deletion_event(
     tags += [("k", str(k)) for k in dict.fromkeys(kinds)]
     if not tags:
         raise DecodeError("a deletion request must name at least one event or address")
-    author = pubkey.hex if isinstance(pubkey, PublicKey) else pubkey
+    author = hex_of(pubkey)
     return UnsignedEvent(author, created_at, Kind.DELETION, tuple(tags), reason)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nostr.errors import DecodeError, InvalidEvent
 from nostr.event import Event, UnsignedEvent
-from nostr.keys import PublicKey
+from nostr.keys import PublicKey, hex_of
 from nostr.kinds import Kind
 from nostr.relay_url import normalize_relay_url
 
@@ -17,7 +17,7 @@ def auth_event(
 ) -> UnsignedEvent:
     """The unsigned ``AUTH`` event answering ``challenge`` from ``relay_url``."""
     tags = (("relay", relay_url), ("challenge", challenge))
-    author = pubkey.hex if isinstance(pubkey, PublicKey) else pubkey
+    author = hex_of(pubkey)
     return UnsignedEvent(author, created_at, Kind.CLIENT_AUTH, tags, "")
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from nostr.errors import DecodeError, UsageError
 from nostr.event import Event, UnsignedEvent
-from nostr.keys import PublicKey
+from nostr.keys import PublicKey, hex_of
 from nostr.kinds import Kind
 from nostr.relay_url import normalize_relay_url
 
@@ -29,10 +29,6 @@ class RelayListEntry:
             raise UsageError("a relay list entry must be read, write or both")
 
 
-def _author(pubkey: PublicKey | str) -> str:
-    return pubkey.hex if isinstance(pubkey, PublicKey) else pubkey
-
-
 def relay_list_event(
     pubkey: PublicKey | str, entries: Iterable[RelayListEntry], *, created_at: int
 ) -> UnsignedEvent:
@@ -44,7 +40,7 @@ def relay_list_event(
             tags.append(("r", url))
         else:
             tags.append(("r", url, "read" if entry.read else "write"))
-    return UnsignedEvent(_author(pubkey), created_at, Kind.RELAY_LIST, tuple(tags), "")
+    return UnsignedEvent(hex_of(pubkey), created_at, Kind.RELAY_LIST, tuple(tags), "")
 
 
 def parse_relay_list(event: Event | UnsignedEvent) -> tuple[RelayListEntry, ...]:
@@ -82,7 +78,7 @@ def _relay_tag_event(
 ) -> UnsignedEvent:
     unique = dict.fromkeys(normalize_relay_url(u) for u in urls)
     tags = tuple(("relay", url) for url in unique)
-    return UnsignedEvent(_author(pubkey), created_at, kind, tags, "")
+    return UnsignedEvent(hex_of(pubkey), created_at, kind, tags, "")
 
 
 def inbox_relays_event(
