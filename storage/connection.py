@@ -102,18 +102,33 @@ def connect(
         if not create:
             raise StorageUnavailable(f"no database at {path}", "NOTFOUND")
         _create_private(path)
+    conn = _open_keyed(path, passphrase, profile)
+    try:
+        with translate_errors(path):
+            configure(conn)
+            if migrate:
+                migrations.migrate(conn)
+            check_encrypted(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _open_keyed(
+    path: Path, passphrase: str, profile: CipherProfile, *, read_only: bool = False
+) -> Connection:
+    """A connection whose key is proven and whose schema is not newer than this code's;
+    nothing has been written."""
+    target = path.resolve().as_uri() + "?mode=ro" if read_only else str(path)
     with translate_errors(path):
-        conn: Connection = sqlcipher3.connect(str(path), isolation_level=None)
+        conn: Connection = sqlcipher3.connect(target, uri=read_only, isolation_level=None)
     try:
         with translate_errors(path):
             _key(conn, passphrase, profile)
             version = migrations.schema_version(conn)
             if version > migrations.LATEST_VERSION:
                 raise SchemaTooNew(version, migrations.LATEST_VERSION)
-            configure(conn)
-            if migrate:
-                migrations.migrate(conn)
-            check_encrypted(conn, path)
     except BaseException:
         conn.close()
         raise
@@ -253,16 +268,8 @@ def restore_backup(
     path = Path(backup)
     if not path.is_file():
         raise StorageUnavailable(f"no backup at {path}", "NOTFOUND")
-    with translate_errors(path):
-        conn: Connection = sqlcipher3.connect(
-            path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None
-        )
+    conn = _open_keyed(path, backup_passphrase, profile, read_only=True)
     try:
-        with translate_errors(path):
-            _key(conn, backup_passphrase, profile)
-            version = migrations.schema_version(conn)
-            if version > migrations.LATEST_VERSION:
-                raise SchemaTooNew(version, migrations.LATEST_VERSION)
         return export_encrypted(conn, dest, passphrase, profile=profile)
     finally:
         conn.close()
