@@ -187,7 +187,9 @@ def test_bech32_strings_are_equal() -> None:
     assert (
         nip19.encode_address(address) == sdk.Nip19Coordinate(coordinate, their_relays).to_bech32()
     )
-    assert nip19.decode(sdk.Nip19Event.from_event(sdk.Event.from_json(event.to_json())).to_bech32())
+    their_event = sdk.Nip19Event.from_event(sdk.Event.from_json(event.to_json())).to_bech32()
+    assert nip19.decode(their_event) == nip19.EventPointer(event.id, (), event.author, 445)
+    assert nip19.decode(theirs.to_bech32()) == pointer
 
 
 def test_public_keys_parse_the_same() -> None:
