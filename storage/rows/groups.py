@@ -22,14 +22,17 @@ class MlsState:
 
 @dataclass(frozen=True, slots=True)
 class GroupMetadata:
-    """The Marmot group data (0xF2EE) as the app decoded it, plus the raw bytes."""
+    """The Marmot group data (0xF2EE) as the app decoded it, plus the raw bytes.
+
+    The raw bytes hold the group image key and upload seed, so they stay out of ``repr``.
+    """
 
     nostr_group_id: str
     name: str = ""
     description: str = ""
     admins: tuple[str, ...] = ()
     relays: tuple[str, ...] = ()
-    marmot_data: bytes = b""
+    marmot_data: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True, slots=True)

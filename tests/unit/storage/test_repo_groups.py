@@ -29,6 +29,7 @@ def test_create_and_read_back(conn: Connection, group: bytes) -> None:
         0,
     )
     assert not stored.has_pending_commit and stored.last_self_update_at is None
+    assert repr(expected.metadata.marmot_data) not in repr(stored)  # holds the image key
     assert groups.by_nostr_group_id(conn, expected.metadata.nostr_group_id) == stored
     assert groups.by_nostr_group_id(conn, "00" * 32) is None
     state = groups.load_state(conn, group)
