@@ -56,3 +56,11 @@ class InvalidPushMessage(MarmotError):
 
 class UsageError(MarmotError):
     """The caller asked for something illegal: a bug on our side, never the peer's."""
+
+
+class AlreadyInGroup(UsageError):
+    """A KeyPackage to add whose leaf is already in the group, or one given twice.
+
+    Another KeyPackage of an identity that is already a member (another device) is
+    not this error: each device is its own leaf.
+    """

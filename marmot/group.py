@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from marmot.errors import InvalidGroupData, InvalidWelcome, UsageError
+from marmot.errors import AlreadyInGroup, InvalidGroupData, InvalidWelcome, UsageError
 from marmot.group_data import (
     EXTENSION_TYPE,
     NostrGroupData,
@@ -40,22 +40,27 @@ from mls.errors import InvalidMessage, MlsError
 from mls.extensions import required_capabilities as find_required_capabilities
 from mls.group import GroupState, add_members, join_from_welcome
 from mls.group import create_group as mls_create_group
+from mls.group_state import LeafSource
 from mls.key_package import KeyPackageBundle
 from mls.messages import (
     Credential,
     CredentialType,
     Extension,
     KeyPackage,
+    LeafNode,
+    LeafNodeSource,
     MLSMessage,
     ProposalType,
     RequiredCapabilities,
 )
 from mls.snapshot import dump_group, load_group
+from mls.types import LeafIndex
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng
 from nostr.relay_url import normalize_relay_url
 
 SNAPSHOT_VERSION = 1
+KEY_PACKAGE = LeafNodeSource.KEY_PACKAGE
 
 
 def validate_marmot_credential(credential: Credential, signature_key: bytes) -> None:
@@ -117,9 +122,49 @@ class MarmotGroup:
         """Every leaf held by ``identity`` (one per device)."""
         return [leaf for leaf, ident in self.members().items() if ident == identity]
 
+    @property
+    def other_device_leaves(self) -> list[int]:
+        """The leaves of our identity other than ours: our other devices."""
+        return [leaf for leaf in self.leaves_of(self.identity) if leaf != self.own_leaf]
+
+    def leaf_of_key_package(self, key_package: MarmotKeyPackage) -> int | None:
+        """The leaf that came from this KeyPackage, while that leaf still carries its
+        keys (a member's self-update replaces them), else ``None``."""
+        new = key_package.key_package.leaf_node
+        for member in self.state.members():
+            leaf = member.leaf_node
+            if new.signature_key == leaf.signature_key or new.encryption_key == (
+                leaf.encryption_key
+            ):
+                return int(member.leaf_index)
+        return None
+
     def identity_of(self, leaf: int) -> bytes | None:
         member = self.state.member(leaf)
         return None if member is None else member.credential.identity
+
+    def leaf_kept_since(self, leaf: int, epoch: int) -> bool:
+        """Whether the device at ``leaf`` in ``epoch`` (a retained one) still holds it:
+        the leaf was never emptied and never refilled from a new KeyPackage since.
+
+        A removed member or device keeps the secrets of the epochs it saw; its late
+        messages in them must not count, even when another device of the same identity
+        took its leaf index. Its own updates keep a leaf; only an Add sets a leaf's
+        source back to ``key_package``.
+        """
+        state = self.state
+        past = [p for p in reversed(state.past_epochs) if p.epoch >= epoch]
+        if epoch != state.epoch and (not past or past[0].epoch != epoch):
+            return False  # not retained
+        views: list[LeafSource] = [p.leaves for p in past]
+        views.append(state.tree)
+        before = _leaf_at(views[0], leaf)
+        for view in views[1:]:
+            node = _leaf_at(view, leaf)
+            if node is None or (node != before and node.leaf_node_source == KEY_PACKAGE):
+                return False
+            before = node
+        return before is not None
 
     @property
     def required_capabilities(self) -> RequiredCapabilities | None:
@@ -169,6 +214,10 @@ class MarmotGroup:
     def with_state(self, state: GroupState) -> MarmotGroup:
         """This group at another MLS state (the group data is decoded again)."""
         return MarmotGroup.of(state)
+
+
+def _leaf_at(view: LeafSource, leaf: int) -> LeafNode | None:
+    return view.leaf(LeafIndex(leaf)) if 0 <= leaf < view.leaf_count else None
 
 
 def extensions_with(extensions: Iterable[Extension], data: NostrGroupData) -> tuple[Extension, ...]:
@@ -228,6 +277,25 @@ def welcome_rumors(
 # --- creation -----------------------------------------------------------------------------
 
 
+def check_new_leaves(group: MarmotGroup | None, key_packages: Sequence[MarmotKeyPackage]) -> None:
+    """Each KeyPackage adds a new leaf: none is given twice (by reference or signature
+    key) and none is already a leaf of ``group``. Raises :class:`AlreadyInGroup`."""
+    refs: set[bytes] = set()
+    signature_keys: set[bytes] = set()
+    for kp in key_packages:
+        signature_key = kp.key_package.leaf_node.signature_key
+        if kp.ref in refs or signature_key in signature_keys:
+            raise AlreadyInGroup(f"KeyPackage {kp.event_id} is given twice", event_id=kp.event_id)
+        refs.add(kp.ref)
+        signature_keys.add(signature_key)
+        held = None if group is None else group.leaf_of_key_package(kp)
+        if held is not None:
+            raise AlreadyInGroup(
+                f"KeyPackage {kp.event_id} is already leaf {held} of this group",
+                event_id=kp.event_id,
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class GroupConfig:
     """What the creator chooses (MDK ``NostrGroupConfigData``)."""
@@ -254,10 +322,16 @@ def create_group(
     now: int,
     rng: Rng = system_rng,
 ) -> GroupCreated:
-    """A new group (MIP-01 section 3.1); the add commit is merged here, never published."""
+    """A new group (MIP-01 section 3.1); the add commit is merged here, never published.
+
+    ``invitees`` may include KeyPackages of the creator's other devices: each joins as a
+    leaf of the creator's identity and so shares its admin rights. Never pass this
+    device's own KeyPackage (it is not in the group: the creator's leaf is new).
+    """
     me = creator.data
     admins = tuple(dict.fromkeys((me, *config.admins)))
     validate_group_members(me, admins, [kp.author.data for kp in invitees])
+    check_new_leaves(None, invitees)
     if not config.relays:
         raise UsageError("a group needs at least one relay")
     data = NostrGroupData.create(

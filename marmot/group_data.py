@@ -271,12 +271,15 @@ def group_context_extensions(
 def validate_group_members(
     creator: bytes, admins: Iterable[bytes], invitees: Iterable[bytes]
 ) -> None:
-    """MDK ``validate_group_members``: the creator is an admin and not an invitee, and
-    every other admin is an invitee. Raises :class:`UsageError`."""
+    """MDK ``validate_group_members``, per identity: the creator is an admin and every
+    other admin is an invitee. Raises :class:`UsageError`.
+
+    MDK also refuses the creator's own key among the invitees; we do not, so that the
+    creator's other devices can join as leaves of their own. That rule is MDK's local
+    guard only: its receivers accept an identity holding several leaves.
+    """
     admin_set, invitee_set = set(admins), set(invitees)
     if creator not in admin_set:
         raise UsageError("the group creator must be an admin")
-    if creator in invitee_set:
-        raise UsageError("the group creator must not invite themselves")
     if not admin_set - {creator} <= invitee_set:
         raise UsageError("every admin other than the creator must be an invitee")

@@ -62,6 +62,12 @@ class ApplicationReceived:
     sender_leaf: int
     epoch: int
 
+    @property
+    def from_own_device(self) -> bool:
+        """Sent by another device of our own identity (our own leaf's messages never
+        come back readable)."""
+        return self.sender == self.group.identity
+
 
 @dataclass(frozen=True, slots=True)
 class ProposalHandled:
@@ -86,7 +92,12 @@ class CommitApplied:
     committer: bytes
     committer_leaf: int
     added: tuple[bytes, ...]
+    """The identity of each added leaf (one per device, so an identity may repeat)."""
     removed: tuple[bytes, ...]
+    """The identity of each removed leaf; it may keep other leaves (devices)."""
+    added_leaves: tuple[int, ...]
+    removed_leaves: tuple[int, ...]
+    """The leaf indices of ``added`` and ``removed``, in the same order."""
     group_data_changed: bool
     evicted: bool
     order: CommitOrder
@@ -187,10 +198,9 @@ def _process(group: MarmotGroup, event: Event, now: int, max_age: int, rng: Rng)
 def _application(group: MarmotGroup, result: ApplicationMessage) -> Outcome:
     identity = result.credential.identity
     sender = int(result.sender)
-    if result.epoch != group.epoch and group.identity_of(sender) != identity:
-        # A removed member keeps the secrets of the epochs it saw and could keep writing
-        # "late" messages in them; a past-epoch message counts only if its sender is
-        # still in the group.
+    if result.epoch != group.epoch and not group.leaf_kept_since(sender, result.epoch):
+        # A removed member or device keeps the secrets of the epochs it saw and could
+        # keep writing "late" messages in them.
         error = InvalidGroupEvent(f"leaf {sender} was removed since epoch {result.epoch}")
         return Rejected(error, group)
     try:
@@ -267,6 +277,8 @@ def _commit(
         committer_leaf=int(result.sender_leaf),
         added=tuple(a.key_package.leaf_node.credential.identity for a in result.adds),
         removed=tuple(r.leaf_node.credential.identity for r in result.removes),
+        added_leaves=tuple(int(a.leaf_index) for a in result.adds),
+        removed_leaves=tuple(int(r.leaf_index) for r in result.removes),
         group_data_changed=result.extensions is not None,
         evicted=result.removed_self,
         order=CommitOrder(event.created_at, event.id),

@@ -9,7 +9,8 @@ built in, and carries the group's disappearing-message expiration, if any.
 ::
 
     out = add_members(group, [parsed_kp, ...], now=now)     # OutgoingCommit
-    out = remove_members(group, [pubkey, ...], now=now)
+    out = remove_members(group, [pubkey, ...], now=now)      # every leaf of each
+    out = remove_leaves(group, [leaf, ...], now=now)         # particular devices
     out = update_group_data(group, now=now, name="New name", relays=(...))
     out = self_update(group, now=now); out = self_demote(group, now=now)
     out = leave_group(group, now=now)                       # OutgoingProposal
@@ -24,7 +25,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from marmot.errors import UsageError
-from marmot.group import MarmotGroup, WelcomeRumor, extensions_with, welcome_rumors
+from marmot.group import (
+    MarmotGroup,
+    WelcomeRumor,
+    check_new_leaves,
+    extensions_with,
+    welcome_rumors,
+)
 from marmot.group_event import build_group_event, encode_rumor
 from marmot.key_package_event import MarmotKeyPackage, marmot_capabilities
 from marmot.policy import (
@@ -148,11 +155,17 @@ def _finish(
 def add_members(
     group: MarmotGroup, key_packages: Sequence[MarmotKeyPackage], *, now: int, rng: Rng = system_rng
 ) -> OutgoingCommit:
-    """Admins only: a commit adding one leaf per (already validated) KeyPackage event."""
+    """Admins only: a commit adding one leaf per (already validated) KeyPackage event.
+
+    A KeyPackage of an identity that is already a member (our own other device, or
+    another device of a member) adds one more leaf of that identity. A KeyPackage whose
+    leaf is already in the group, or one given twice, raises :class:`AlreadyInGroup`.
+    """
     _require_active(group)
     require_admin(group.data.admins, group.identity, "add members")
     if not key_packages:
         raise UsageError("no KeyPackage to add")
+    check_new_leaves(group, key_packages)
     with _mls("add these KeyPackages"):
         pending = mls_group.add_members(
             group.state, [kp.key_package for kp in key_packages], now=now, rng=rng
@@ -163,11 +176,15 @@ def add_members(
 def remove_members(
     group: MarmotGroup, pubkeys: Sequence[bytes], *, now: int, rng: Rng = system_rng
 ) -> OutgoingCommit:
-    """Admins only: remove every leaf of each member; removed admins leave the admin
-    list in the same commit."""
+    """Admins only: remove every leaf (device) of each member; removed admins leave the
+    admin list in the same commit. Our own identity is refused: leave the group, or
+    remove our other devices with :func:`remove_leaves`."""
     require_admin(group.data.admins, group.identity, "remove members")
     if group.identity in pubkeys:
-        raise UsageError("remove_members cannot remove ourselves; leave the group instead")
+        raise UsageError(
+            "remove_members cannot remove ourselves; leave the group, or remove our "
+            "other devices with remove_leaves"
+        )
     leaves = []
     for pubkey in dict.fromkeys(pubkeys):
         found = group.leaves_of(pubkey)
@@ -180,8 +197,18 @@ def remove_members(
 def remove_leaves(
     group: MarmotGroup, leaves: Sequence[int], *, now: int, rng: Rng = system_rng
 ) -> OutgoingCommit:
-    """A commit removing ``leaves``; identities left without a leaf stop being admins."""
+    """Admins only: a commit removing particular leaves (e.g. a lost device of ours or
+    of a member who keeps the others); identities left without a leaf stop being
+    admins. Our own leaf cannot be removed this way: leave the group instead."""
     _require_active(group)
+    require_admin(group.data.admins, group.identity, "remove members")
+    leaves = list(dict.fromkeys(leaves))
+    if not leaves:
+        raise UsageError("no leaf to remove")
+    if group.own_leaf in leaves:
+        raise UsageError("a commit cannot remove our own leaf; leave the group instead")
+    if missing := [leaf for leaf in leaves if group.identity_of(leaf) is None]:
+        raise UsageError(f"no member at leaf {missing[0]}")
     proposals: list[Remove | GroupContextExtensions] = [Remove(leaf) for leaf in leaves]
     remaining = {i for leaf, i in group.members().items() if leaf not in leaves}
     gone = {group.identity_of(leaf) for leaf in leaves} - remaining

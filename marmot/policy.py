@@ -116,19 +116,28 @@ def proposal_action(
 ) -> ProposalAction:
     """MDK ``process_proposal``: what a receiver does with a member's proposal."""
     if isinstance(proposal, SelfRemove):
-        leaver = members.get(sender)
-        if leaver is None or leaver in admins:
-            return ProposalAction.IGNORE  # an admin must self-demote first
-        remaining = {leaf: i for leaf, i in members.items() if leaf != sender}
-        if not active_admins(admins, remaining):
-            return ProposalAction.IGNORE
-        return ProposalAction.AUTO_COMMIT
+        return _leave_action(sender, admins, members)
     if isinstance(proposal, Remove) and proposal.removed == sender:
-        # A legacy leave: an admin commits the removal on the leaver's behalf.
-        return ProposalAction.AUTO_COMMIT if receiver_is_admin else ProposalAction.STORE
+        # A legacy leave: an admin commits the removal on the leaver's behalf, under the
+        # same rules as SelfRemove; a non-admin keeps it for an admin.
+        if receiver_is_admin:
+            return _leave_action(sender, admins, members)
+        return ProposalAction.STORE
     if isinstance(proposal, (Remove, Add)):
         return ProposalAction.STORE
     return ProposalAction.IGNORE  # Update, GroupContextExtensions, PSK, ReInit, others
+
+
+def _leave_action(sender: int, admins: Sequence[bytes], members: Members) -> ProposalAction:
+    """MDK ``validate_self_remove_allowed``: a leaf of an admin identity may not leave
+    (self-demote first, even with other devices left), and an active admin must remain."""
+    leaver = members.get(sender)
+    if leaver is None or leaver in admins:
+        return ProposalAction.IGNORE
+    remaining = {leaf: i for leaf, i in members.items() if leaf != sender}
+    if not active_admins(admins, remaining):
+        return ProposalAction.IGNORE
+    return ProposalAction.AUTO_COMMIT
 
 
 # --- local guards -------------------------------------------------------------------------

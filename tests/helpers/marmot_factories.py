@@ -12,8 +12,11 @@ from tests.helpers.nostr_factories import NOW, CountingRng, secret
 RELAY = "wss://relay.example.com"
 
 
-def key_package(label: str, *, now: int = NOW) -> KeyPackageBundle:
-    return create_marmot_key_package(secret(label).public_key(), now=now, rng=CountingRng(label))
+def key_package(label: str, *, now: int = NOW, device: str = "") -> KeyPackageBundle:
+    """``label``'s KeyPackage; another ``device`` of the same identity gets other keys."""
+    return create_marmot_key_package(
+        secret(label).public_key(), now=now, rng=CountingRng(label + device)
+    )
 
 
 def legacy_key_package(label: str, *, now: int = NOW) -> KeyPackageBundle:

@@ -256,7 +256,8 @@ def test_member_rules() -> None:
     validate_group_members(alice, [alice], [])
     with pytest.raises(UsageError, match="must be an admin"):
         validate_group_members(alice, [bob], [bob])
-    with pytest.raises(UsageError, match="invite themselves"):
-        validate_group_members(alice, [alice], [alice, bob])
+    validate_group_members(alice, [alice], [alice, bob])  # the creator's other device
     with pytest.raises(UsageError, match="must be an invitee"):
         validate_group_members(alice, [alice, carol], [bob])
+    with pytest.raises(UsageError, match="must be an invitee"):
+        validate_group_members(alice, [alice, carol], [alice, bob])

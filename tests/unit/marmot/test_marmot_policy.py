@@ -144,6 +144,11 @@ def test_proposal_actions() -> None:
     assert _action(Remove(2), 1) is ProposalAction.STORE
     assert _action(Remove(1), 1, admin=True) is ProposalAction.AUTO_COMMIT
     assert _action(Remove(1), 1, admin=False) is ProposalAction.STORE
+    # A legacy leave follows the SelfRemove rules at an admin (MDK): no admin leaves
+    # this way, and no leave may take the last active admin with it.
+    assert _action(Remove(0), 0, admin=True) is ProposalAction.IGNORE
+    assert _action(Remove(0), 0, admin=False) is ProposalAction.STORE
+    assert _action(Remove(1), 1, admin=True, admins=[b"\x0f" * 32]) is ProposalAction.IGNORE
     assert _action(SelfRemove(), 1) is ProposalAction.AUTO_COMMIT
     assert _action(SelfRemove(), 1, admin=True) is ProposalAction.AUTO_COMMIT
     assert _action(SelfRemove(), 0) is ProposalAction.IGNORE  # admins self-demote first
