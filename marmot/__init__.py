@@ -10,10 +10,13 @@ The service layer mostly needs this surface::
     kp = parse_key_package_event(event, now=now)                      # MarmotKeyPackage
     # MIP-01/02 groups and invites
     created = create_group(identity, GroupConfig(...), [kp, ...], now=now)
+    # (the kp may include our other devices' KeyPackages: each device is its own leaf)
     invite = unwrap_welcome(gift_wrap, secret)                        # WelcomeInvite
     pending = join_group(invite, bundle)                              # PendingJoin
     # MIP-03 traffic
     out = add_members(group, [kp], now=now)        # OutgoingCommit: publish, then adopt
+                                                   # (a new member or another device)
+    out = remove_leaves(group, [leaf], now=now)    # one device (e.g. our lost one)
     out = create_message(group, rumor, now=now)    # OutgoingMessage
     outcome = process_event(group, event, now=now) # ApplicationReceived | ProposalHandled |
                                                    # CommitApplied | StaleCommit | Rejected
@@ -25,6 +28,7 @@ Every refusal is a :class:`MarmotError` subclass carrying a ``reason``.
 from __future__ import annotations
 
 from marmot.errors import (
+    AlreadyInGroup,
     InvalidGroupData,
     InvalidGroupEvent,
     InvalidKeyPackageEvent,
@@ -71,6 +75,7 @@ from marmot.operations import (
     commit_pending_self_removes,
     create_message,
     leave_group,
+    remove_leaves,
     remove_members,
     self_demote,
     self_update,
@@ -81,6 +86,7 @@ from marmot.welcome import WelcomeInvite, parse_welcome_rumor, unwrap_welcome
 
 __all__ = [
     # errors
+    "AlreadyInGroup",
     "InvalidGroupData",
     "InvalidGroupEvent",
     "InvalidKeyPackageEvent",
@@ -118,6 +124,7 @@ __all__ = [
     "commit_pending_self_removes",
     "create_message",
     "leave_group",
+    "remove_leaves",
     "remove_members",
     "self_demote",
     "self_update",
