@@ -106,11 +106,13 @@ class GroupInbox:
             await self._mark(event, Outcome.FAILED, "not an active group of ours")
             return
         async with self._groups.lock(group.mls_group_id):
-            for _ in range(3):
+            for attempt in range(3):
                 try:
                     await self._open(group, event, record)
                     return
                 except Conflict:  # the state moved under us (another process): reload
+                    if attempt == 2:
+                        raise  # the sync engine keeps the event for a later try
                     group = await self._groups.store.get(group.mls_group_id)
 
     async def _open(self, group: Group, event: Event, record: ProcessedEvent | None) -> None:

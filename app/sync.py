@@ -1,6 +1,6 @@
 """Sync: subscriptions by purpose, catch-up from stored cursors, one ordered work queue.
 
-Purposes and where they run:
+Purposes and where they run (the filters are built by `app.sync_plan.Planner`):
 
 * ``inbox``: kind 1059 gift wraps ``#p`` us, on our inbox (10050) relays; the pool's signer
   answers NIP-42 AUTH. Gift wraps are back-dated up to two days, so their window is widened
@@ -10,11 +10,18 @@ Purposes and where they run:
   the discovery relays (replaceable events: always fetched whole, no cursor).
 
 On start and after every reconnect of a relay, `catch_up` fetches what it stored since the
-cursors minus a safety margin, paging backwards with ``until`` because relays cap every
-answer (500 events for the local relay), and queues it in timestamp order. Live events go
-to the same queue, so one worker processes everything of the account in order. A cursor
-moves only when everything before it was processed, and never past an event that is
-waiting for a retry (a commit from a future epoch, say).
+cursors minus a safety margin and queues it in timestamp order. Live events go to the same
+queue, so one worker processes everything of the account in order.
+
+A cursor never passes an event we have not processed:
+
+* it moves only once everything fetched before it was processed, and only for the
+  cursors the fetch covered (a group joined meanwhile is caught up on its own);
+* a fetch a relay did not answer up to its EOSE fails the catch-up (retried with backoff);
+* an event waiting for a retry (a commit from a future epoch, say), or whose processing
+  raised, holds every cursor back until it is processed;
+* between catch-ups, cursors follow the live stream only while the relay stays connected
+  and its subscriptions open.
 """
 
 from __future__ import annotations
@@ -22,53 +29,52 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 from app.context import Context
 from app.events import ErrorRaised, SyncProgressed
 from app.relays import Relays
+from app.sync_plan import (
+    INBOX_MARGIN,
+    MARGIN,
+    GroupTarget,
+    IncompleteFetch,
+    Planner,
+    Purpose,
+    fetch_all,
+)
+from nostr.backoff import Backoff
 from nostr.event import Event
 from nostr.filters import Filter
-from nostr.kinds import Kind
-from nostr.nip59 import TIMESTAMP_TWEAK
-from nostr.relay import ReceivedEvent, RelayStatus, RelayStatusChanged, SubscriptionItem
+from nostr.relay import (
+    ClosedByRelay,
+    ReceivedEvent,
+    RelayStatus,
+    RelayStatusChanged,
+    SubscriptionItem,
+)
 from storage.repos import processed
 from storage.repos import relays as relays_repo
+from storage.rows import Outcome
+
+__all__ = [
+    "INBOX_MARGIN",
+    "MARGIN",
+    "GroupTarget",
+    "Incoming",
+    "IncompleteFetch",
+    "Purpose",
+    "SyncEngine",
+]
 
 log = logging.getLogger(__name__)
 
-MARGIN = 120
-"""Seconds re-fetched before a cursor: clock skew and relays that store late."""
-INBOX_MARGIN = TIMESTAMP_TWEAK + 600
-PAGE = 500
-SHORT_PAGE = 100
-AUTHORS_PER_FILTER = 60
-DISCOVERY_KINDS = (
-    Kind.METADATA,
-    Kind.FOLLOW_LIST,
-    Kind.RELAY_LIST,
-    Kind.INBOX_RELAYS,
-    Kind.KEY_PACKAGE_RELAYS,
-)
 LIVE_CHECKPOINT = 30.0
-
-
-class Purpose(StrEnum):
-    INBOX = "inbox"
-    GROUPS = "groups"
-    DISCOVERY = "discovery"
-
-
-@dataclass(frozen=True, slots=True)
-class GroupTarget:
-    """A group to follow: its ``h`` value, relays, and where to start without a cursor."""
-
-    key: str
-    nostr_group_id: str
-    relays: tuple[str, ...]
-    since: int
+RETRY = Backoff(base=2.0, factor=2.0, cap=60.0, jitter=0.25)
+"""Seconds before a failed catch-up (or a closed live subscription) is tried again."""
+MAX_FAILURES = 5
+"""Processing attempts that raised before an event is given up (its cursor hold ends)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +106,19 @@ class SyncEngine:
         self._ctx = ctx
         self._relays = relays
         self._router = router
-        self._groups = groups
-        self._authors = authors
+        self._planner = Planner(ctx, relays, groups, authors)
         self._queue: asyncio.Queue[Incoming | _Marker] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._catching_up: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
-        self._live: set[str] = set()
+        self._failures: dict[str, int] = {}
+        self._closures: dict[str, int] = {}
+        self._caught: dict[str, list[str]] = {}
+        """Per connected relay, the cursors caught up and since followed live."""
         self._subs: dict[tuple[str, Purpose], str] = {}
         self._replaying: dict[str, list[Incoming]] = {}
+        self._held: int | None = None
+        """created_at of the oldest event whose failure could not even be recorded."""
         self._started = False
         self._progress = [0, 0]
         self.processed = 0
@@ -128,9 +138,10 @@ class SyncEngine:
     def on_status(self, change: RelayStatusChanged) -> None:
         """Pool status listener: a (re)connected relay is caught up again."""
         if change.status is RelayStatus.CONNECTED and self._started:
+            self._closures.pop(change.relay_url, None)
             self.schedule_catch_up(change.relay_url)
         elif change.status is not RelayStatus.CONNECTED:
-            self._live.discard(change.relay_url)
+            self._caught.pop(change.relay_url, None)
             for (url, _), sub_id in self._subs.items():
                 if url == change.relay_url:
                     self._replaying.setdefault(sub_id, [])  # the reconnect replays again
@@ -151,7 +162,8 @@ class SyncEngine:
         return task
 
     async def idle(self, timeout: float | None = None) -> bool:
-        """Wait until no catch-up runs and the queue is empty; False on timeout."""
+        """Wait until no catch-up runs and the queue is empty; False on timeout or when
+        the last catch-up of a relay failed (it is retried later)."""
         try:
             async with asyncio.timeout(timeout):
                 while True:
@@ -161,17 +173,17 @@ class SyncEngine:
                         continue
                     await self._queue.join()
                     if not any(not t.done() for t in self._catching_up.values()):
-                        return True
+                        return not self._failures
         except TimeoutError:
             return False
 
     # --- live subscriptions --------------------------------------------------------------
 
-    async def resubscribe(self) -> None:
-        """(Re)open each relay's live subscriptions from the current targets."""
-        plan = await self._plan(live=True)
+    async def resubscribe(self, relay: str | None = None) -> None:
+        """(Re)open the live subscriptions (of one relay, or all) from the current targets."""
+        plan = await self._planner.plan(live=True, relay=relay)
         pool = self._ctx.pool
-        for (url, purpose), filters in plan.items():
+        for (url, purpose), filters in plan.filters.items():
             sub_id = _sub_id(purpose, url)
             if url not in pool.relays:
                 continue
@@ -202,65 +214,32 @@ class SyncEngine:
                     self._queue.put_nowait(incoming)
                 else:
                     buffer.append(incoming)
-            elif buffer is not None:  # EOSE, or the relay closed the subscription
+                return
+            if buffer is not None:  # EOSE, or the relay closed the subscription
                 buffer.sort(key=lambda i: (i.event.created_at, i.event.id))
                 for incoming in buffer:
                     self._queue.put_nowait(incoming)
                 self._replaying.pop(sub_id, None)
+            if isinstance(item, ClosedByRelay):
+                self._lost_live(item)
 
         return deliver
 
-    async def _plan(
-        self, *, live: bool, relay: str | None = None
-    ) -> dict[tuple[str, Purpose], list[Filter]]:
-        """Filters per (relay, purpose); ``live`` ones start now, catch-up ones at cursors."""
-        ctx = self._ctx
-        now = ctx.now()
-        urls = [relay] if relay is not None else list(ctx.pool.relays)
-        targets = await self._groups()
-        authors = await self._authors()
-        plan: dict[tuple[str, Purpose], list[Filter]] = {}
-        for url in urls:
-            inbox = url in self._relays.inbox
-            since = now - INBOX_MARGIN if live else await self._since("inbox", url, INBOX_MARGIN)
-            plan[(url, Purpose.INBOX)] = (
-                [Filter(kinds=[Kind.GIFT_WRAP], tags={"p": [ctx.pubkey]}, since=since)]
-                if inbox
-                else []
-            )
-            plan[(url, Purpose.GROUPS)] = await self._group_filters(
-                [t for t in targets if url in t.relays], url, now if live else None
-            )
-            discovery = url in self._relays.lookup and authors
-            since = now - MARGIN if live else None
-            plan[(url, Purpose.DISCOVERY)] = (
-                [*_author_filters(authors, since=since), _own_key_packages(ctx.pubkey, since)]
-                if discovery
-                else []
-            )
-        return plan
+    def _lost_live(self, item: ClosedByRelay) -> None:
+        """The relay ended a live subscription: nothing new arrives from it, so its
+        cursors stay where they are until it is subscribed and caught up again."""
+        url = item.relay_url
+        log.warning("%s closed a live subscription: %s", url, item.message)
+        self._caught.pop(url, None)
+        self._closures[url] = self._closures.get(url, 0) + 1
+        if self._started:
+            self._spawn(self._recover(url))
 
-    async def _since(self, key: str, url: str, margin: int) -> int | None:
-        cursor = await self._ctx.db.run(relays_repo.cursor, key, url)
-        return None if cursor is None else max(0, cursor - margin)
-
-    async def _group_filters(
-        self, targets: Sequence[GroupTarget], url: str, live_from: int | None
-    ) -> list[Filter]:
-        if not targets:
-            return []
-        buckets: dict[int, list[str]] = {}
-        for target in targets:
-            if live_from is not None:
-                since = live_from - MARGIN
-            else:
-                cursor = await self._ctx.db.run(relays_repo.cursor, target.key, url)
-                since = max(0, (cursor if cursor is not None else target.since) - MARGIN)
-            buckets.setdefault(since, []).append(target.nostr_group_id)
-        return [
-            Filter(kinds=[Kind.MLS_GROUP_MESSAGE], tags={"h": ids}, since=since)
-            for since, ids in sorted(buckets.items())
-        ]
+    async def _recover(self, url: str) -> None:
+        await asyncio.sleep(self._delay(self._closures.get(url, 1)))
+        if self._started and url in self._ctx.pool.relays:
+            await self.resubscribe(url)
+            self.schedule_catch_up(url)
 
     # --- catch-up ------------------------------------------------------------------------
 
@@ -288,61 +267,64 @@ class SyncEngine:
             raise
         except Exception as exc:  # a relay's failure must not stop the others
             log.warning("catch-up of %s failed: %s", url, exc)
+            self._failures[url] = self._failures.get(url, 0) + 1
+            if self._started:
+                self._spawn(self._catch_up_later(url))
         finally:
             self._progress[0] += 1
             done, total = self._progress
             self._ctx.emit(SyncProgressed(self._ctx.pubkey, min(done, total), total))
 
+    async def _catch_up_later(self, url: str) -> None:
+        await asyncio.sleep(self._delay(self._failures.get(url, 1)))
+        if self._started and url in self._ctx.pool.relays:
+            self.schedule_catch_up(url)
+
+    def _delay(self, failures: int) -> float:
+        draw = int.from_bytes(self._ctx.rng(2), "big") / 0xFFFF
+        return RETRY.delay(max(0, failures - 1), draw)
+
     async def catch_up(self, url: str) -> int:
-        """Fetch what ``url`` stored since our cursors; returns how many events were queued."""
+        """Fetch what ``url`` stored since our cursors; returns how many events were queued.
+
+        Raises `IncompleteFetch` when the relay did not answer a request in full (then no
+        cursor moves)."""
         ctx = self._ctx
         if url not in ctx.pool.relays or not await self._relays.connected([url]):
             return 0
         started = ctx.now()
-        plan = await self._plan(live=False, relay=url)
+        plan = await self._planner.plan(live=False, relay=url)
         found: list[Incoming] = []
-        for (relay, purpose), filters in plan.items():
+        for (relay, purpose), filters in plan.filters.items():
             for flt in filters:
-                for event in await self.fetch_all(flt, relay):
+                for event in await fetch_all(ctx, flt, relay):
                     found.append(Incoming(purpose, relay, event))
         order = {Purpose.DISCOVERY: 0, Purpose.INBOX: 1, Purpose.GROUPS: 2}
         found.sort(key=lambda i: (order[i.purpose], i.event.created_at, i.event.id))
         for item in found:
             self._queue.put_nowait(item)
-        await self._run_marker(lambda: self._advance(url, started))
-        self._live.add(url)
+        keys = plan.keys.get(url, [])
+        await self._run_marker(lambda: self._advance(url, started, keys))
+        self._failures.pop(url, None)
+        if ctx.pool.status(url).is_connected:
+            self._caught[url] = keys
         return len(found)
 
     async def fetch_all(self, flt: Filter, url: str) -> list[Event]:
-        """Every stored event matching ``flt`` on ``url``, paging back with ``until``."""
-        pool = self._ctx.pool
-        out: dict[str, Event] = {}
-        until = flt.until
-        while True:
-            page = replace(flt, until=until, limit=PAGE)
-            batch = await pool.fetch([page], relays=[url], timeout=self._ctx.config.timeouts.fetch)
-            fresh = [e for e in batch if e.id not in out]
-            out.update((e.id, e) for e in fresh)
-            # Relays cap answers at a limit of their own, possibly below ours: a short page
-            # (below any cap seen in practice) or one with nothing new proves the end.
-            # ``until`` is inclusive, for events sharing the last page's oldest second.
-            if not fresh or len(batch) < SHORT_PAGE:
-                return list(out.values())
-            until = min(e.created_at for e in batch)
+        """Every stored event matching ``flt`` on ``url`` (`IncompleteFetch` if not)."""
+        return await fetch_all(self._ctx, flt, url)
 
     async def _run_marker(self, action: Callable[[], Awaitable[None]]) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Marker(action, done))
         await done
 
-    async def _advance(self, url: str, to: int) -> None:
-        """Move the cursors of ``url`` to ``to``, but not past an event awaiting a retry."""
+    async def _advance(self, url: str, to: int, keys: Iterable[str]) -> None:
+        """Move these cursors of ``url`` to ``to``, but not past an unprocessed event."""
         ctx = self._ctx
         oldest = await ctx.db.run(processed.oldest_retryable)
-        bound = to if oldest is None else min(to, oldest)
+        bound = min(b for b in (to, oldest, self._held) if b is not None)
         now = ctx.now()
-        keys = ["inbox"] if url in self._relays.inbox else []
-        keys += [t.key for t in await self._groups() if url in t.relays]
         for key in keys:
             await ctx.db.run(relays_repo.advance_cursor, key, url, bound, now=now)
 
@@ -350,13 +332,17 @@ class SyncEngine:
         """While connected, cursors follow the live stream (a crash re-fetches less)."""
         while True:
             await asyncio.sleep(LIVE_CHECKPOINT)
-            if self._queue.empty():
-                for url in list(self._live):
-                    await self._run_marker(self._advancer(url))
+            if not self._queue.empty():
+                continue
+            for url, keys in list(self._caught.items()):
+                running = self._catching_up.get(url)
+                if running is None or running.done():
+                    await self._run_marker(self._advancer(url, keys))
 
-    def _advancer(self, url: str) -> Callable[[], Awaitable[None]]:
+    def _advancer(self, url: str, keys: list[str]) -> Callable[[], Awaitable[None]]:
         async def advance() -> None:
-            await self._advance(url, self._ctx.now() - MARGIN)
+            if self._caught.get(url) is keys:  # still connected and followed since
+                await self._advance(url, self._ctx.now() - MARGIN, keys)
 
         return advance
 
@@ -394,6 +380,39 @@ class SyncEngine:
             self._ctx.emit(
                 ErrorRaised(self._ctx.pubkey, f"could not process an event: {exc}", "sync")
             )
+            failures = await self._set_aside(item.event, exc)
+            if failures < MAX_FAILURES and self._started:
+                self._spawn(self._route_later(item, failures))
+
+    async def _set_aside(self, event: Event, exc: Exception) -> int:
+        """Processing raised: keep the event as *retryable* (every cursor waits for it)
+        until it failed `MAX_FAILURES` times; returns how often it failed so far."""
+        ctx = self._ctx
+        try:
+            if await ctx.db.run(processed.is_done, event.id):
+                return MAX_FAILURES  # it was stored; what raised came after
+            record = await ctx.db.run(processed.get, event.id)
+            failures = 1 if record is None else record.attempts + 1
+            await ctx.db.run(
+                processed.mark,
+                event.id,
+                kind=event.kind,
+                created_at=event.created_at,
+                outcome=Outcome.FAILED if failures >= MAX_FAILURES else Outcome.RETRYABLE,
+                now=ctx.now(),
+                reason=f"processing raised: {exc}"[:200],
+                event_json=event.to_json(),
+            )
+        except Exception:  # not even recorded: hold the cursors for this session at least
+            log.exception("could not record the failure of %s", event.id)
+            held = event.created_at
+            self._held = held if self._held is None else min(self._held, held)
+            return 1
+        return failures
+
+    async def _route_later(self, item: Incoming, failures: int) -> None:
+        await asyncio.sleep(self._delay(failures))
+        self._queue.put_nowait(item)
 
     def submit(self, items: Iterable[Incoming]) -> None:
         """Queue events obtained elsewhere (a one-off fetch) for ordered processing."""
@@ -403,16 +422,3 @@ class SyncEngine:
 
 def _sub_id(purpose: Purpose, url: str) -> str:
     return f"{purpose.value}-{hashlib.sha256(url.encode()).hexdigest()[:12]}"
-
-
-def _own_key_packages(pubkey: str, since: int | None) -> Filter:
-    """Our own devices' key packages: which device holds which leaf (see app.devices)."""
-    return Filter(authors=[pubkey], kinds=[Kind.MLS_KEY_PACKAGE], since=since)
-
-
-def _author_filters(authors: Sequence[str], *, since: int | None) -> list[Filter]:
-    kinds = [int(k) for k in DISCOVERY_KINDS]
-    return [
-        Filter(authors=authors[i : i + AUTHORS_PER_FILTER], kinds=kinds, since=since)
-        for i in range(0, len(authors), AUTHORS_PER_FILTER)
-    ]

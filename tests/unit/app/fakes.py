@@ -1,8 +1,10 @@
 """An in-memory stand-in for `nostr.relay.RelayPool`, for tests of one `app` layer alone.
 
-It stores published events per relay, answers `fetch` like a relay (newest first, capped
-at ``cap`` events per filter, so paging is exercised) and lets a test decide how each relay
-answers a publish. Integration tests use the real pool against the real relay instead.
+It stores published events per relay, answers `fetch` and subscriptions like a relay
+(newest first, capped at ``cap`` events per filter, so paging is exercised; then EOSE,
+unless the relay is in ``no_eose``: a relay that never finishes answering) and lets a test
+decide how each relay answers a publish. Integration tests use the real pool against the
+real relay instead.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from types import MappingProxyType
 from nostr.event import Event
 from nostr.filters import Filter
 from nostr.messages import MachineReadablePrefix
-from nostr.relay import PublishOutcome, PublishResult, RelayResponse, RelayStatus
+from nostr.relay import (
+    EndOfStoredEvents,
+    PublishOutcome,
+    PublishResult,
+    ReceivedEvent,
+    RelayResponse,
+    RelayStatus,
+    SubscriptionItem,
+)
 from nostr.relay_url import normalize_relay_url
 
 Answer = Callable[[str, Event], RelayResponse]
@@ -40,6 +50,7 @@ class FakePool:
         self.fetches: list[tuple[str, Filter]] = []
         self._relays: list[str] = []
         self.subscriptions: dict[str, tuple[tuple[Filter, ...], tuple[str, ...]]] = {}
+        self.no_eose: set[str] = set()
 
     @property
     def relays(self) -> tuple[str, ...]:
@@ -90,12 +101,15 @@ class FakePool:
         out: dict[str, Event] = {}
         for url in relays if relays is not None else self.relays:
             for flt in filters:
-                self.fetches.append((url, flt))
-                matching = [e for e in self.stored.get(url, {}).values() if flt.matches(e)]
-                matching.sort(key=lambda e: (e.created_at, e.id), reverse=True)
-                limit = min(self.cap, flt.limit if flt.limit is not None else self.cap)
-                out.update((e.id, e) for e in matching[:limit])
+                out.update((e.id, e) for e in self._stored(url, flt))
         return list(out.values())
+
+    def _stored(self, url: str, flt: Filter) -> list[Event]:
+        self.fetches.append((url, flt))
+        matching = [e for e in self.stored.get(url, {}).values() if flt.matches(e)]
+        matching.sort(key=lambda e: (e.created_at, e.id), reverse=True)
+        limit = min(self.cap, flt.limit if flt.limit is not None else self.cap)
+        return matching[:limit]
 
     async def subscribe(
         self,
@@ -104,14 +118,40 @@ class FakePool:
         relays: Iterable[str] | None = None,
         id: str | None = None,
         since_margin: int | None = None,
-        on_item: object = None,
-    ) -> object:
-        sub_id = id or str(len(self.subscriptions))
-        self.subscriptions[sub_id] = (tuple(filters), tuple(relays or ()))
-        return object()
+        on_item: Callable[[SubscriptionItem], None] | None = None,
+    ) -> FakeSubscription:
+        """Stored events, then EOSE (per relay), to ``on_item`` at once."""
+        sub_id = id or f"sub-{len(self.subscriptions)}-{len(self.fetches)}"
+        filters = tuple(filters)
+        targets = tuple(relays or ())
+        self.subscriptions[sub_id] = (filters, targets)
+        done = True
+        for url in targets:
+            for flt in filters:
+                for event in self._stored(url, flt):
+                    if on_item is not None:
+                        on_item(ReceivedEvent(url, event))
+            if url in self.no_eose:
+                done = False
+            elif on_item is not None:
+                on_item(EndOfStoredEvents(url))
+        return FakeSubscription(self, sub_id, done)
 
     async def unsubscribe(self, subscription_id: str) -> None:
         self.subscriptions.pop(subscription_id, None)
 
     async def close(self) -> None:
         return None
+
+
+class FakeSubscription:
+    def __init__(self, pool: FakePool, sub_id: str, eose: bool) -> None:
+        self._pool = pool
+        self.id = sub_id
+        self._eose = eose
+
+    async def wait_eose(self, timeout: float | None = None) -> bool:
+        return self._eose
+
+    async def close(self) -> None:
+        await self._pool.unsubscribe(self.id)

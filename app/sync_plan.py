@@ -1,0 +1,181 @@
+"""What sync asks each relay for, and fetching it completely or not at all.
+
+`Planner` turns the account's targets (its inbox relays, its active groups, the people it
+knows) into filters per (relay, purpose), starting at the stored cursors for a catch-up or
+at "now" for live subscriptions, and says which cursors a catch-up of a relay covers.
+
+`fetch_all` returns every stored event matching a filter, or raises `IncompleteFetch`: a
+relay that timed out, closed the request or dropped the connection before its EOSE has not
+said what it stores, and a catch-up that took its partial answer for the whole would move
+the cursor past events it never saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from app.context import Context
+from app.errors import NetworkError
+from app.relays import Relays
+from nostr.event import Event
+from nostr.filters import Filter
+from nostr.kinds import Kind
+from nostr.nip59 import TIMESTAMP_TWEAK
+from nostr.relay import EndOfStoredEvents, ReceivedEvent, SubscriptionItem
+from storage.repos import relays as relays_repo
+
+MARGIN = 120
+"""Seconds re-fetched before a cursor: clock skew and relays that store late."""
+INBOX_MARGIN = TIMESTAMP_TWEAK + 600
+"""Gift wraps are back-dated up to two days: their window is widened by that much."""
+INBOX_KEY = "inbox"
+PAGE = 500
+SHORT_PAGE = 100
+AUTHORS_PER_FILTER = 60
+DISCOVERY_KINDS = (
+    Kind.METADATA,
+    Kind.FOLLOW_LIST,
+    Kind.RELAY_LIST,
+    Kind.INBOX_RELAYS,
+    Kind.KEY_PACKAGE_RELAYS,
+)
+
+
+class Purpose(StrEnum):
+    INBOX = "inbox"
+    GROUPS = "groups"
+    DISCOVERY = "discovery"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTarget:
+    """A group to follow: its ``h`` value, relays, and where to start without a cursor."""
+
+    key: str
+    nostr_group_id: str
+    relays: tuple[str, ...]
+    since: int
+
+
+@dataclass(slots=True)
+class Plan:
+    filters: dict[tuple[str, Purpose], list[Filter]] = field(default_factory=dict)
+    keys: dict[str, list[str]] = field(default_factory=dict)
+    """Per relay, the cursors whose events the filters fetch (only those may advance)."""
+
+
+class IncompleteFetch(NetworkError):
+    """A relay did not answer a request up to its EOSE."""
+
+
+class Planner:
+    def __init__(
+        self,
+        ctx: Context,
+        relays: Relays,
+        groups: Callable[[], Awaitable[list[GroupTarget]]],
+        authors: Callable[[], Awaitable[list[str]]],
+    ) -> None:
+        self._ctx = ctx
+        self._relays = relays
+        self._groups = groups
+        self._authors = authors
+
+    async def plan(self, *, live: bool, relay: str | None = None) -> Plan:
+        """Filters per (relay, purpose); ``live`` ones start now, catch-up ones at cursors."""
+        ctx = self._ctx
+        now = ctx.now()
+        urls = [relay] if relay is not None else list(ctx.pool.relays)
+        targets = await self._groups()
+        authors = await self._authors()
+        plan = Plan()
+        for url in urls:
+            inbox = url in self._relays.inbox
+            mine = [t for t in targets if url in t.relays]
+            plan.keys[url] = [INBOX_KEY] * inbox + [t.key for t in mine]
+            since = now - INBOX_MARGIN if live else await self._since(INBOX_KEY, url)
+            gift_wraps = Filter(kinds=[Kind.GIFT_WRAP], tags={"p": [ctx.pubkey]}, since=since)
+            plan.filters[(url, Purpose.INBOX)] = [gift_wraps] if inbox else []
+            plan.filters[(url, Purpose.GROUPS)] = await self._group_filters(
+                mine, url, now if live else None
+            )
+            discovery = url in self._relays.lookup and authors
+            since = now - MARGIN if live else None
+            plan.filters[(url, Purpose.DISCOVERY)] = (
+                [*author_filters(authors, since=since), own_key_packages(ctx.pubkey, since)]
+                if discovery
+                else []
+            )
+        return plan
+
+    async def _since(self, key: str, url: str) -> int | None:
+        cursor = await self._ctx.db.run(relays_repo.cursor, key, url)
+        return None if cursor is None else max(0, cursor - INBOX_MARGIN)
+
+    async def _group_filters(
+        self, targets: Sequence[GroupTarget], url: str, live_from: int | None
+    ) -> list[Filter]:
+        buckets: dict[int, list[str]] = {}
+        for target in targets:
+            if live_from is not None:
+                since = live_from - MARGIN
+            else:
+                cursor = await self._ctx.db.run(relays_repo.cursor, target.key, url)
+                since = max(0, (cursor if cursor is not None else target.since) - MARGIN)
+            buckets.setdefault(since, []).append(target.nostr_group_id)
+        return [
+            Filter(kinds=[Kind.MLS_GROUP_MESSAGE], tags={"h": ids}, since=since)
+            for since, ids in sorted(buckets.items())
+        ]
+
+
+def own_key_packages(pubkey: str, since: int | None) -> Filter:
+    """Our own devices' key packages: which device holds which leaf (see app.devices)."""
+    return Filter(authors=[pubkey], kinds=[Kind.MLS_KEY_PACKAGE], since=since)
+
+
+def author_filters(authors: Sequence[str], *, since: int | None) -> list[Filter]:
+    kinds = [int(k) for k in DISCOVERY_KINDS]
+    return [
+        Filter(authors=authors[i : i + AUTHORS_PER_FILTER], kinds=kinds, since=since)
+        for i in range(0, len(authors), AUTHORS_PER_FILTER)
+    ]
+
+
+async def fetch_all(ctx: Context, flt: Filter, url: str) -> list[Event]:
+    """Every stored event matching ``flt`` on ``url``, paging back with ``until``."""
+    out: dict[str, Event] = {}
+    until = flt.until
+    while True:
+        batch = await fetch_complete(ctx, replace(flt, until=until, limit=PAGE), url)
+        fresh = [e for e in batch if e.id not in out]
+        out.update((e.id, e) for e in fresh)
+        # Relays cap answers at a limit of their own, possibly below ours: a short page
+        # (below any cap seen in practice) or one with nothing new proves the end.
+        # ``until`` is inclusive, for events sharing the last page's oldest second.
+        if not fresh or len(batch) < SHORT_PAGE:
+            return list(out.values())
+        until = min(e.created_at for e in batch)
+
+
+async def fetch_complete(ctx: Context, flt: Filter, url: str) -> list[Event]:
+    """One request answered up to the relay's EOSE; `IncompleteFetch` otherwise."""
+    found: list[Event] = []
+    ended: list[SubscriptionItem] = []
+
+    def collect(item: SubscriptionItem) -> None:
+        if isinstance(item, ReceivedEvent):
+            found.append(item.event)
+        else:
+            ended.append(item)
+
+    sub = await ctx.pool.subscribe([flt], relays=[url], on_item=collect)
+    try:
+        await sub.wait_eose(ctx.config.timeouts.fetch)
+    finally:
+        await sub.close()
+    if not any(isinstance(item, EndOfStoredEvents) for item in ended):
+        raise IncompleteFetch(f"{url} did not answer the whole request")
+    return found
