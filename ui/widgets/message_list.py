@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QWidget
 
 from ui.delegates.message import MessageDelegate
@@ -94,6 +94,14 @@ class MessageListView(QListView):
     ) -> None:
         # QListView does not re-measure rows on dataChanged; a changed bubble may be taller.
         self.bubbles.sizeHintChanged.emit(top)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # QListView re-lays out top-to-bottom rows only when the height changes, but a bubble's
+        # height depends on the width (a scroll bar appearing is enough): stale heights would
+        # make bubbles overlap or leave gaps. Re-measure on the next turn of the event loop.
+        if event.size().width() != event.oldSize().width():
+            self.scheduleDelayedItemsLayout()
 
     # --- painting ---
 

@@ -1,0 +1,59 @@
+"""Layout that must follow the window: bubble heights after a resize, the composer's height."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from tests.gui.helpers import open_chat
+from tests.gui.scenes import Demo
+from ui.main_window import MainWindow
+from ui.widgets.composer import MAX_LINES
+
+pytestmark = pytest.mark.gui
+
+
+def stale_rows(window: MainWindow) -> list[int]:
+    """Rows laid out for another width: the next row does not start where this one's
+    bubble (as measured now) ends, so they overlap or leave a gap."""
+    view = window.chat.list
+    model = window.chat.model
+    rects = [view.visualRect(model.index(i)) for i in range(model.rowCount())]
+    return [i for i in range(len(rects) - 1) if rects[i].bottom() + 1 != rects[i + 1].top()]
+
+
+def test_bubbles_are_measured_again_when_only_the_width_changes(
+    qtbot: QtBot, window: MainWindow, demo: Demo
+) -> None:
+    open_chat(qtbot, window, demo.hikers.id)
+    qtbot.waitUntil(lambda: not stale_rows(window))
+    bar = window.chat.list.verticalScrollBar()
+    for width in (720, 1100):  # narrower wraps more lines, wider fewer
+        window.resize(width, window.height())
+        qtbot.waitUntil(lambda: not stale_rows(window))
+        assert bar.value() == bar.maximum()  # still at the newest message
+
+
+def test_composer_grows_with_wrapped_lines_up_to_a_limit(
+    qtbot: QtBot, window: MainWindow, demo: Demo
+) -> None:
+    open_chat(qtbot, window, demo.hikers.id)
+    composer = window.chat.composer
+    bar = composer.verticalScrollBar()
+    one_line = composer.height()
+    qtbot.keyClicks(composer, "word " * 30)  # wraps onto a second line
+    qtbot.waitUntil(lambda: composer.height() > one_line)
+    assert bar.maximum() == 0  # everything typed is in view: no scrolling
+    grown = composer.height()
+    window.resize(760, window.height())  # narrower: more wrapped lines, a taller box
+    qtbot.waitUntil(lambda: composer.height() > grown)
+    assert bar.maximum() == 0
+    qtbot.keyClicks(composer, "word " * 300)  # beyond the limit it scrolls instead
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    lines = (composer.height() - one_line) / composer.fontMetrics().height() + 1
+    assert round(lines) == MAX_LINES
+    composer.clear()
+    qtbot.waitUntil(lambda: composer.height() == one_line)
+    qtbot.keyClick(composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert composer.height() > one_line
