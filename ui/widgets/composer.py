@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QFrame, QPlainTextEdit, QSizePolicy, QWidget
+import math
+
+from PySide6.QtCore import QSize, QSizeF, Qt, Signal
+from PySide6.QtGui import QFontMetricsF, QKeyEvent, QTextCursor
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextEdit, QWidget
 
 MAX_LINES = 6
 
 
-class Composer(QPlainTextEdit):
+class Composer(QTextEdit):
+    """Plain text only. A QTextEdit rather than a QPlainTextEdit: its document is laid out
+    eagerly, so the height in pixels is known after every edit and every change of width
+    (wrapped lines), and the box always fits what was typed without a scroll bar."""
+
     sendRequested = Signal(str)
     escapePressed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("Composer")
+        self.setAcceptRichText(False)
         self.setPlaceholderText("Message")
         self.setAccessibleName("Message")
         self.setTabChangesFocus(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.document().setDocumentMargin(4)
-        self.document().contentsChanged.connect(self._fit_height)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self._fit_height()
 
     @property
@@ -32,7 +40,7 @@ class Composer(QPlainTextEdit):
 
     def set_text(self, text: str) -> None:
         self.setPlainText(text)
-        self.moveCursor(self.textCursor().MoveOperation.End)
+        self.moveCursor(QTextCursor.MoveOperation.End)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -52,13 +60,18 @@ class Composer(QPlainTextEdit):
         if text:
             self.sendRequested.emit(text)
 
-    def _fit_height(self) -> None:
-        metrics = self.fontMetrics()
-        lines = max(1, min(MAX_LINES, int(self.document().size().height())))
-        margins = self.contentsMargins()
-        doc_margin = int(self.document().documentMargin()) * 2
-        height = lines * metrics.lineSpacing() + doc_margin + margins.top() + margins.bottom()
-        self.setFixedHeight(height + 4)
+    def _fit_height(self, _size: QSizeF | None = None) -> None:
+        doc = self.document()
+        margin = 2 * doc.documentMargin()
+        line = QFontMetricsF(self.font()).height()
+        tallest = MAX_LINES * line + margin
+        content = max(doc.size().height(), line + margin)
+        frame = self.contentsMargins()
+        # A little air below the text; it also keeps a one-line box at least twice the
+        # style sheet's corner radius, which Qt would otherwise draw square.
+        height = math.ceil(min(content, tallest)) + frame.top() + frame.bottom() + 4
+        if height != self.height():
+            self.setFixedHeight(height)
 
     def sizeHint(self) -> QSize:
         return QSize(200, self.height())
