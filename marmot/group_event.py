@@ -8,8 +8,8 @@ Envelope (MDK ``build_message_event``)::
 
 ``key = MLS-Exporter("marmot", "group-event", 32)`` of the epoch the MLS message belongs
 to (for a commit, the epoch before it). Receivers check the time window
-``[now - 45 d, now + 5 min]``, exactly one ``h`` tag of 64 hex characters, the ``encoding``
-tag and the signature, then try the keys of the current and the five previous epochs.
+``[now - 45 d, now + 5 min]``, exactly one ``h`` tag of 64 hex characters and the
+signature, then try the keys of the current and the five previous epochs.
 
 Application messages carry an unsigned Nostr event (the "rumor") as UTF-8 JSON: it must
 have its ``id``, no ``sig``, and its ``pubkey`` must be the MLS sender's identity.
@@ -111,10 +111,9 @@ def check_group_event(
     h_tags = [t for t in event.tags if t and t[0] == "h"]
     if len(h_tags) != 1 or len(h_tags[0]) < 2 or not is_lower_hex(h_tags[0][1].lower(), 64):
         raise InvalidGroupEvent("a group event has exactly one h tag of 64 hex", event_id=event.id)
-    if event.first_tag_value("encoding") != "base64":
-        # Without it the event is a legacy (<= mdk 0.6) NIP-44 one, readable only until
-        # 2026-05-15; we do not read those.
-        raise InvalidGroupEvent("group event without encoding=base64", event_id=event.id)
+    # The ``encoding`` tag is not checked: MDK 0.8 uses it only to rule out its legacy
+    # NIP-44 reading (<= mdk 0.6, closed since 2026-05-15) and trial-decrypts any 445
+    # with ChaCha20-Poly1305; a legacy event simply finds no key.
     try:
         event.verify()
     except NostrError as exc:

@@ -10,12 +10,12 @@
         case StaleCommit(epoch=e, order=o): ...                      # see policy.race_decision
         case Rejected(error=err, group=g): ...                       # keep g if not None
 
-The checks run in MDK's order: envelope (kind, time window, ``h``, ``encoding``,
-signature), trial decryption with the current and five previous epochs' keys, the MLS
-message, then the Marmot rules: inner rumor (id, no signature, author = MLS sender),
-proposal handling, the admin policy for commits, and no past-epoch message from a member
-who has been removed since. A refused commit leaves the group as it was. Our own echoes
-come back as ``Rejected``: recognise them by event id first.
+The checks run in MDK's order: envelope (kind, time window, ``h``, signature), trial
+decryption with the current and five previous epochs' keys, the MLS message, then the
+Marmot rules: inner rumor (id, no signature, author = MLS sender), proposal handling, the
+admin policy for commits, and no past-epoch message from a member or device removed
+since. A refused commit leaves the group as it was. Our own echoes come back as
+``Rejected``: recognise them by event id first.
 """
 
 from __future__ import annotations

@@ -52,6 +52,7 @@ CLIENT = "burrow/0.1.0"
 KINDS = (Kind.MLS_KEY_PACKAGE, Kind.MLS_KEY_PACKAGE_LEGACY)
 REQUIRED_EXTENSIONS = ("0x000a", "0xf2ee")
 _CODEPOINT = re.compile(r"0x[0-9a-fA-F]{4}")
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 
 
 def marmot_capabilities() -> Capabilities:
@@ -184,7 +185,8 @@ def _codepoints(event: Event, tag: tuple[str, ...]) -> list[str]:
 def _check_codepoint_tags(event: Event) -> None:
     if _required(event, "mls_protocol_version")[1] != "1.0":
         raise InvalidKeyPackageEvent("mls_protocol_version must be 1.0", event_id=event.id)
-    suite = _codepoints(event, _required(event, "mls_ciphersuite"))
+    # MDK reads only the first ciphersuite value.
+    suite = _codepoints(event, _required(event, "mls_ciphersuite")[:2])
     if suite[0] != f"0x{CIPHER_SUITE:04x}":
         raise InvalidKeyPackageEvent(f"unsupported ciphersuite {suite[0]}", event_id=event.id)
     extensions = _codepoints(event, _required(event, "mls_extensions"))
@@ -194,25 +196,34 @@ def _check_codepoint_tags(event: Event) -> None:
     proposals = _first(event, "mls_proposals")
     if proposals is None and event.kind == Kind.MLS_KEY_PACKAGE:
         raise InvalidKeyPackageEvent("missing 'mls_proposals' tag", event_id=event.id)
-    # MDK demands exactly one value: extra proposal types make the event invalid.
-    if proposals is not None and [v.lower() for v in proposals[1:]] != ["0x000a"]:
+    # MDK demands exactly this tag, byte for byte: other values make the event invalid.
+    if proposals is not None and proposals != ("mls_proposals", "0x000a"):
         raise InvalidKeyPackageEvent("mls_proposals must be exactly 0x000a", event_id=event.id)
 
 
 def _relays(event: Event) -> tuple[str, ...]:
-    relays = []
-    for url in _required(event, "relays")[1:]:
-        try:
-            relays.append(normalize_relay_url(url))
-        except NostrDecodeError:
-            continue  # one bad hint does not void the others
-    if not relays:
-        raise InvalidKeyPackageEvent("the relays tag has no valid relay URL", event_id=event.id)
-    return tuple(relays)
+    try:
+        relays = [normalize_relay_url(url) for url in _required(event, "relays")[1:]]
+    except NostrDecodeError as exc:
+        raise InvalidKeyPackageEvent(f"invalid relay URL: {exc}", event_id=event.id) from None
+    return tuple(dict.fromkeys(relays))
 
 
-def _check_tags(event: Event) -> tuple[str | None, tuple[str, ...]]:
-    """Structural tag rules in MDK's order; returns the ``d`` value and the relays."""
+def _ref_tag(event: Event) -> bytes | None:
+    """The KeyPackageRef the ``i`` tag claims: exactly one hex value (any case, as MDK)."""
+    tag = _first(event, "i")
+    if tag is None:
+        if event.kind == Kind.MLS_KEY_PACKAGE:
+            raise InvalidKeyPackageEvent("missing 'i' tag", event_id=event.id)
+        return None
+    if len(tag) != 2 or not _HEX.fullmatch(tag[1]):
+        raise InvalidKeyPackageEvent("the i tag must be one hex value", event_id=event.id)
+    return bytes.fromhex(tag[1])
+
+
+def _check_tags(event: Event) -> tuple[str | None, tuple[str, ...], bytes | None]:
+    """Structural tag rules in MDK's order; returns the ``d`` value, the relays and the
+    claimed KeyPackageRef."""
     d_tag = None
     if event.kind == Kind.MLS_KEY_PACKAGE:
         d_tag = _required(event, "d")[1]
@@ -220,15 +231,11 @@ def _check_tags(event: Event) -> tuple[str | None, tuple[str, ...]]:
             raise InvalidKeyPackageEvent("the d tag must be 64 hex characters", event_id=event.id)
     _check_codepoint_tags(event)
     relays = _relays(event)
-    ref_tag = _first(event, "i")
-    if ref_tag is None and event.kind == Kind.MLS_KEY_PACKAGE:
-        raise InvalidKeyPackageEvent("missing 'i' tag", event_id=event.id)
-    if ref_tag is not None and (len(ref_tag) < 2 or not is_lower_hex(ref_tag[1], 64)):
-        raise InvalidKeyPackageEvent("the i tag must be 64 lowercase hex", event_id=event.id)
-    encoding = _first(event, "encoding")
-    if encoding is None or len(encoding) < 2 or encoding[1] != "base64":
+    ref = _ref_tag(event)
+    # MDK takes the first encoding tag it understands.
+    if not any(t[:1] == ("encoding",) and t[1:2] == ("base64",) for t in event.tags):
         raise InvalidKeyPackageEvent("the encoding tag must be base64", event_id=event.id)
-    return d_tag, relays
+    return d_tag, relays, ref
 
 
 def _check_key_package(event: Event, kp: KeyPackage, now: int) -> None:
@@ -273,7 +280,7 @@ def parse_key_package_event(event: Event, *, now: int) -> MarmotKeyPackage:
         event.verify()
     except NostrError as exc:
         raise InvalidKeyPackageEvent(f"bad event: {exc}", event_id=event.id) from None
-    d_tag, relays = _check_tags(event)
+    d_tag, relays, claimed_ref = _check_tags(event)
     try:
         encoded = b64decode(event.content)
         kp = KeyPackage.from_bytes(encoded)
@@ -283,7 +290,6 @@ def parse_key_package_event(event: Event, *, now: int) -> MarmotKeyPackage:
         ) from None
     _check_key_package(event, kp, now)
     ref = key_package_ref_of(encoded)
-    ref_tag = _first(event, "i")
-    if ref_tag is not None and ref_tag[1] != ref.hex():
+    if claimed_ref is not None and claimed_ref != ref:
         raise InvalidKeyPackageEvent("the i tag is not the KeyPackageRef", event_id=event.id)
     return MarmotKeyPackage(event.id, event.author, event.kind, kp, ref, relays, d_tag)

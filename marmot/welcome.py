@@ -5,10 +5,10 @@ Rumor (never signed; its id is always set): ``pubkey`` = the inviter, ``content`
 KeyPackage event id), ``client``, ``encoding``. It is sealed by the inviter's identity key
 and gift-wrapped to the invitee; White Noise adds a 30-day ``expiration`` to the wrap.
 
-Receiving checks (MDK ``validate_welcome_event``): kind 444, at least three tags, a
-``relays`` tag with at least one valid URL, a non-empty ``e``, ``encoding`` exactly
-``base64``, ``client`` optional but non-empty, an ``id`` present, and content that decodes
-to an ``MLSMessage`` holding a Welcome.
+Receiving checks (MDK ``validate_welcome_event``, over every tag in any order): kind 444,
+at least three tags, a ``relays`` tag whose URLs all parse, a non-empty ``e``, every
+``encoding`` exactly ``base64``, every ``client`` non-empty (the tag is optional), an
+``id`` present, and content that decodes to an ``MLSMessage`` holding a Welcome.
 """
 
 from __future__ import annotations
@@ -89,37 +89,44 @@ class WelcomeInvite:
         return self.rumor.pubkey
 
 
-def _first(rumor: UnsignedEvent, name: str) -> tuple[str, ...] | None:
-    for tag in rumor.tags:
-        if tag and tag[0] == name:
-            return tag
-    return None
+def _relay_urls(rumor: UnsignedEvent, urls: tuple[str, ...]) -> list[str]:
+    try:
+        return [normalize_relay_url(url) for url in urls]
+    except NostrDecodeError as exc:
+        raise InvalidWelcome(f"invalid relay URL: {exc}", event_id=rumor.id) from None
 
 
 def _check_tags(rumor: UnsignedEvent) -> tuple[tuple[str, ...], str, str | None]:
+    """MDK ``validate_welcome_event``: every tag is looked at, in any order; a relays
+    tag's URLs must all parse, and every ``client`` and ``encoding`` tag must be valid."""
     if len(rumor.tags) < 3:
         raise InvalidWelcome("a Welcome rumor has at least three tags", event_id=rumor.id)
-    relays = []
-    for url in (_first(rumor, "relays") or ())[1:]:
-        try:
-            relays.append(normalize_relay_url(url))
-        except NostrDecodeError:
-            continue
+    relays: list[str] = []
+    key_package_ids: list[str] = []
+    client, encoded = None, False
+    for tag in rumor.tags:
+        name = tag[0] if tag else ""
+        value = tag[1] if len(tag) > 1 else None
+        if name == "relays" and value is not None:
+            urls = _relay_urls(rumor, tag[1:])
+            relays = relays or urls
+        elif name == "e" and value:
+            key_package_ids.append(value)
+        elif name == "client":
+            if not value:
+                raise InvalidWelcome("an empty client tag", event_id=rumor.id)
+            client = client or value
+        elif name == "encoding":
+            if value != "base64":
+                raise InvalidWelcome("the encoding tag must be base64", event_id=rumor.id)
+            encoded = True
     if not relays:
-        raise InvalidWelcome("the relays tag has no valid relay URL", event_id=rumor.id)
-    e_tag = _first(rumor, "e")
-    if e_tag is None or len(e_tag) < 2 or not e_tag[1]:
+        raise InvalidWelcome("a Welcome needs a relays tag with a relay URL", event_id=rumor.id)
+    if not key_package_ids:
         raise InvalidWelcome("missing KeyPackage reference (e tag)", event_id=rumor.id)
-    encoding = _first(rumor, "encoding")
-    if encoding is None or len(encoding) < 2 or encoding[1] != "base64":
+    if not encoded:
         raise InvalidWelcome("the encoding tag must be base64", event_id=rumor.id)
-    client_tag = _first(rumor, "client")
-    client = None
-    if client_tag is not None:
-        if len(client_tag) < 2 or not client_tag[1]:
-            raise InvalidWelcome("an empty client tag", event_id=rumor.id)
-        client = client_tag[1]
-    return tuple(relays), e_tag[1], client
+    return tuple(dict.fromkeys(relays)), key_package_ids[0], client
 
 
 def parse_welcome_rumor(rumor: UnsignedEvent) -> WelcomeInvite:

@@ -83,8 +83,6 @@ GOOD = _event([H, ENC])
         (_event([["h", GID.hex()[:-2]], ENC]), "exactly one h"),
         (_event([["h", "zz" * 32], ENC]), "exactly one h"),
         (_event([["h"], ENC]), "exactly one h"),
-        (_event([H]), "encoding"),
-        (_event([H, ["encoding", "hex"]]), "encoding"),
         (
             Event(GOOD.id, GOOD.pubkey, NOW, 445, GOOD.tags, GOOD.content, "00" * 64),
             "bad group event",
@@ -98,6 +96,15 @@ GOOD = _event([H, ENC])
 def test_envelope_rejections(event: Event, reason: str) -> None:
     with pytest.raises(InvalidGroupEvent, match=reason):
         check_group_event(event, now=NOW)
+
+
+def test_the_encoding_tag_is_not_required_on_receipt() -> None:
+    # MDK 0.8 trial-decrypts every 445 as ChaCha20-Poly1305 (its legacy NIP-44 reading,
+    # the only use of the tag, closed on 2026-05-15); so do we.
+    for tags in ([H], [H, ["encoding", "hex"]], [["expiration", str(NOW + 9)], H]):
+        event = _event(tags)
+        assert check_group_event(event, now=NOW) == GID
+        assert trial_decrypt(event, [(3, KEY)]).mls_message == MLS
 
 
 def test_tampered_signature_is_rejected() -> None:

@@ -107,6 +107,7 @@ def _sign(
 
 GOOD = key_package_event("bob")
 GOOD_TAGS = [list(t) for t in GOOD.tags]
+GOOD_REF = GOOD.tags[[t[0] for t in GOOD.tags].index("i")][1]
 
 
 def _with(name: str, value: list[str] | None) -> list[list[str]]:
@@ -177,10 +178,15 @@ CASES = [
     (_sign(_with("mls_extensions", None), GOOD.content), "mls_extensions"),
     (_sign(_with("mls_proposals", None), GOOD.content), "mls_proposals"),
     (_sign(_with("mls_proposals", ["mls_proposals", "0x000a", "0x0008"]), GOOD.content), "exactly"),
+    (_sign(_with("mls_proposals", ["mls_proposals", "0x000A"]), GOOD.content), "exactly"),
     (_sign(_with("relays", None), GOOD.content), "relays"),
-    (_sign(_with("relays", ["relays", "https://x", "nonsense"]), GOOD.content), "valid relay"),
+    (_sign(_with("relays", ["relays", "https://x", "nonsense"]), GOOD.content), "relay URL"),
+    (_sign(_with("relays", ["relays", RELAY, "https://x"]), GOOD.content), "relay URL"),
+    (_sign(_with("relays", ["relays"]), GOOD.content), "relays"),
     (_sign(_with("i", None), GOOD.content), "'i'"),
-    (_sign(_with("i", ["i", GOOD.first_tag_value("i").upper()]), GOOD.content), "lowercase"),  # type: ignore[union-attr]
+    (_sign(_with("i", ["i", GOOD_REF, GOOD_REF]), GOOD.content), "one hex value"),
+    (_sign(_with("i", ["i", "xy" * 32]), GOOD.content), "one hex value"),
+    (_sign(_with("i", ["i", ""]), GOOD.content), "one hex value"),
     (_sign(_with("i", ["i", "00" * 32]), GOOD.content), "KeyPackageRef"),
     (_sign(_with("encoding", None), GOOD.content), "encoding"),
     (_sign(_with("encoding", ["encoding", "hex"]), GOOD.content), "encoding"),
@@ -226,3 +232,13 @@ def test_codepoints_compare_case_insensitively() -> None:
         for t in tags
     ]
     parse_key_package_event(_sign(tags, GOOD.content), now=NOW)
+
+
+def test_what_mdk_also_accepts() -> None:
+    """MDK's parser decodes the ``i`` hex in any case, reads only the first ciphersuite
+    value, and takes the first ``encoding`` tag it understands."""
+    tags = _with("i", ["i", GOOD_REF.upper()])
+    tags = [["mls_ciphersuite", "0x0001", "junk"] if t[0] == "mls_ciphersuite" else t for t in tags]
+    tags = [t for t in tags if t[0] != "encoding"] + [["encoding", "hex"], ["encoding", "base64"]]
+    parsed = parse_key_package_event(_sign(tags, GOOD.content), now=NOW)
+    assert parsed.ref.hex() == GOOD_REF

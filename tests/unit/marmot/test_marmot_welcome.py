@@ -82,6 +82,12 @@ KP_MESSAGE = base64.b64encode(MLSMessage(key_package("bob").key_package).to_byte
         (_make([R, E, C]), "encoding"),
         (_make([R, E, ["encoding", "hex"]]), "encoding"),
         (_make([R, E, ["client", ""], ENC]), "client"),
+        (_make([R, E, ["client"], ENC]), "client"),
+        (_make([R, E, ENC, ["client", "x"], ["client", ""]]), "client"),  # every one counts
+        (_make([R, E, ["encoding"]]), "encoding"),
+        (_make([R, E, ENC, ["encoding", "hex"]]), "encoding"),
+        (_make([["relays", RELAYS[0], "https://x"], E, ENC]), "relay URL"),  # all must parse
+        (_make([R, ["relays", "nonsense"], E, ENC]), "relay URL"),
         (_make([R, E, ENC], "not base64"), "MLSMessage"),
         (_make([R, E, ENC], base64.b64encode(b"\x00\x01\x00\x03").decode()), "MLSMessage"),
         (_make([R, E, ENC], KP_MESSAGE), "not a Welcome"),
@@ -90,6 +96,13 @@ KP_MESSAGE = base64.b64encode(MLSMessage(key_package("bob").key_package).to_byte
 def test_invalid_rumors_are_refused(rumor: UnsignedEvent, reason: str) -> None:
     with pytest.raises(InvalidWelcome, match=reason):
         parse_welcome_rumor(rumor)
+
+
+def test_tags_are_found_in_any_order_like_mdk() -> None:
+    later_e = _make([ENC, ["e", ""], ["relays"], R, ["x", "y"], E])
+    invite = parse_welcome_rumor(later_e)
+    assert invite.key_package_event_id == KP_ID and invite.relays == (RELAYS[0],)
+    assert invite.client is None
 
 
 def test_gift_wrap_round_trip_with_expiration() -> None:
