@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from marmot.errors import InvalidMedia
 from marmot.group_data import NostrGroupData
+from marmot.media import IMAGE_MIME_TYPES, mime_essence
 from marmot.primitives import (
     CryptoFailure,
     aead_open,
@@ -33,20 +34,7 @@ from nostr.keys import Rng, SecretKey, system_rng
 IMAGE_INFO_V2 = b"mip01-image-encryption-v2"
 UPLOAD_INFO_V2 = b"mip01-blossom-upload-v2"
 UPLOAD_INFO_V1 = b"mip01-blossom-upload-v1"
-GROUP_IMAGE_MIME_TYPES = frozenset(
-    {
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/webp",
-        "image/bmp",
-        "image/x-icon",
-        "image/tiff",
-        "image/x-farbfeld",
-        "image/avif",
-        "image/qoi",
-    }
-)
+GROUP_IMAGE_MIME_TYPES = IMAGE_MIME_TYPES  # the same list in MDK
 
 
 def _derive(seed: bytes, info: bytes) -> bytes:
@@ -98,7 +86,7 @@ class PreparedGroupImage:
 
 
 def canonical_group_image_mime(mime_type: str) -> str:
-    canonical = mime_type.strip().lower().split(";", 1)[0].strip()
+    canonical = mime_essence(mime_type)
     if canonical not in GROUP_IMAGE_MIME_TYPES:
         raise InvalidMedia(f"{canonical!r} is not an allowed group image type")
     return canonical

@@ -45,12 +45,20 @@ MEDIA_MIME_TYPES = IMAGE_MIME_TYPES | frozenset(
     }
 )
 _DIM = re.compile(r"([0-9]{1,10})x([0-9]{1,10})")
-_DURATION = re.compile(r"[0-9]+(\.[0-9]+)?")
+_DURATION = re.compile(r"[0-9]+(\.[0-9]{1,3})?")  # MDK keeps milliseconds
+_HEX_FIELDS = {"x": 32, "n": 12}
+
+
+def mime_essence(mime_type: str) -> str:
+    """Trimmed, ASCII lower-case, parameters dropped (Rust ``to_ascii_lowercase``: other
+    letters keep their case, so no Unicode folding can reach the allowlist)."""
+    lowered = "".join(c.lower() if c.isascii() else c for c in mime_type.strip())
+    return lowered.split(";", 1)[0].strip()
 
 
 def canonical_mime(mime_type: str) -> str:
-    """Trimmed, lower-case, parameters dropped, and on the MIP-04 allowlist."""
-    canonical = mime_type.strip().lower().split(";", 1)[0].strip()
+    """:func:`mime_essence`, checked against the MIP-04 allowlist."""
+    canonical = mime_essence(mime_type)
     if "/" not in canonical or len(canonical) > 100:
         raise InvalidMedia(f"invalid MIME type {mime_type!r}")
     if canonical != ESCAPE_HATCH_MIME and canonical not in MEDIA_MIME_TYPES:
@@ -235,13 +243,22 @@ def _parse_waveform(value: str | None) -> tuple[int, ...] | None:
 
 
 def _imeta_fields(tag: Sequence[str]) -> dict[str, str]:
+    """``key -> value`` of an imeta tag; like MDK, a later item overrides an earlier one
+    and every ``m``, ``filename``, ``x`` and ``n`` item must be valid."""
     if len(tag) < 7 or tag[0] != "imeta":
         raise InvalidMedia("an imeta tag needs at least url, m, filename, x, n and v")
     fields: dict[str, str] = {}
     for item in tag[1:]:
         key, sep, value = item.partition(" ")
-        if sep:
-            fields.setdefault(key, value)
+        if not sep:
+            continue
+        if key == "m":
+            value = canonical_mime(value)
+        elif key == "filename":
+            validate_filename(value)
+        elif key in _HEX_FIELDS:
+            _hex_field(value, _HEX_FIELDS[key], key)
+        fields[key] = value
     for key in ("url", "m", "filename", "x", "n", "v"):
         if key not in fields:
             raise InvalidMedia(f"imeta tag has no {key!r} field")
@@ -253,25 +270,24 @@ def parse_imeta_tag(tag: Sequence[str]) -> MediaReference:
     f = _imeta_fields(tag)
     if f["v"] != SCHEME_VERSION:
         raise InvalidMedia(f"unsupported MIP-04 version {f['v']!r}")
-    validate_filename(f["filename"])
     # Optional display hints: MDK ignores malformed ones, so we drop them instead of
     # refusing a message White Noise would show.
     dims = None
     match = _DIM.fullmatch(f.get("dim", ""))
     if match is not None and max(int(match[1]), int(match[2])) <= 0xFFFFFFFF:
         dims = (int(match[1]), int(match[2]))
-    duration = f.get("duration")
-    if duration is not None and not _DURATION.fullmatch(duration):
-        duration = None
+    duration = f.get("duration", "").strip()
+    if not _DURATION.fullmatch(duration):
+        duration = ""
     return MediaReference(
         url=f["url"],
-        mime_type=canonical_mime(f["m"]),
+        mime_type=f["m"],
         filename=f["filename"],
-        file_hash=_hex_field(f["x"], 32, "x"),
-        nonce=_hex_field(f["n"], 12, "n"),
+        file_hash=bytes.fromhex(f["x"]),
+        nonce=bytes.fromhex(f["n"]),
         dimensions=dims,
         blurhash=f.get("blurhash"),
         thumbhash=f.get("thumbhash"),
-        duration=duration,
+        duration=duration or None,
         waveform=_parse_waveform(f.get("waveform")),
     )

@@ -168,6 +168,11 @@ def _tag(**replace: str | None) -> list[str]:
         (_tag(n="22" * 13), "12 bytes"),
         (_tag(n="22" * 6 + " " + "22" * 6), "12 bytes"),
         (_tag(v="mip04-v1"), "unsupported"),
+        # Rust lower-cases ASCII only: a Kelvin sign does not fold into "k".
+        (_tag(m="video/x-matros\u212aa"), "not allowed"),
+        # Every occurrence is checked, not only the one that counts (MDK).
+        ([*_tag(), "x " + "zz" * 32, "x " + "33" * 32], "not hex"),
+        ([*_tag(), "filename a/b", "filename b.png"], "separator"),
     ],
 )
 def test_parse_imeta_refuses(tag: list[str], reason: str | None) -> None:
@@ -178,7 +183,14 @@ def test_parse_imeta_refuses(tag: list[str], reason: str | None) -> None:
         parse_imeta_tag(tag)
 
 
+def test_a_later_field_overrides_an_earlier_one_like_mdk() -> None:
+    ref = parse_imeta_tag([*_tag(), "x " + "33" * 32, "m IMAGE/JPEG; q=1", "url w"])
+    assert (ref.file_hash, ref.mime_type, ref.url) == (b"\x33" * 32, "image/jpeg", "w")
+
+
 def test_malformed_optional_hints_are_dropped_like_mdk() -> None:
     ref = parse_imeta_tag([*_tag(), "dim 12", "duration abc", "waveform 1 200"])
     assert (ref.dimensions, ref.duration, ref.waveform) == (None, None, None)
+    assert parse_imeta_tag([*_tag(), "duration 1.2345"]).duration is None  # ms precision
+    assert parse_imeta_tag([*_tag(), "duration 7.25"]).duration == "7.25"
     assert parse_imeta_tag([*_tag(), "dim 1x2"]).dimensions == (1, 2)
