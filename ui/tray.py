@@ -67,7 +67,7 @@ class Notifier(QObject):
         self.notify(title, one_line(row.text, 120), row.chat_id)
 
     def on_invite(self, row: InviteRow) -> None:
-        self.notify("New invite", f"{row.inviter_name} invited you to {row.group_name}", "")
+        self.notify("New invite", row.summary, "")
 
     def notify(self, title: str, body: str, chat_id: str) -> None:
         self.last = (title, body)

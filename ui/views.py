@@ -198,6 +198,18 @@ class InviteRow:
     member_count: int
     received_at: int
     description: str = ""
+    is_dm: bool = False  # someone starting a 1:1 chat: there is no group to name
+
+    @property
+    def title(self) -> str:
+        return self.inviter_name if self.is_dm else self.group_name
+
+    @property
+    def summary(self) -> str:
+        """One sentence (without the full stop) saying who invites us to what."""
+        if self.is_dm:
+            return f"{self.inviter_name} wants to chat with you"
+        return f"{self.inviter_name} invited you to {self.group_name}"
 
 
 # --- push notifications (MIP-05) -------------------------------------------------------------

@@ -71,7 +71,9 @@ def test_two_instances_find_each_other_through_the_embedded_relay(
     invites = bob.window.dialog
     assert isinstance(invites, InvitesDialog)
     qtbot.waitUntil(lambda: invites.isVisible() and invites.detail.text() != "")
-    assert invites.detail.text() == "Alice invited you to Unnamed group."
+    assert invites.detail.text() == "Alice wants to chat with you."
+    assert invites.accept_button.text() == "Start chatting"
+    assert bob.window.notifier.last == ("New invite", "Alice wants to chat with you")
     invites.accept_button.click()
     qtbot.waitUntil(lambda: bob.window.chat.loaded == chat.id, timeout=NETWORK_MS)
     assert bob.window.chat.header.title.text() == "Alice"

@@ -11,7 +11,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QColor, QImage
 
 import app.errors as app_errors
-from app.models import GroupInfo, MemberInfo, MessageInfo, ReactionInfo
+from app.models import GroupInfo, InviteInfo, MemberInfo, MessageInfo, ReactionInfo
 from ui import errors as ui_errors
 from ui.bridge.chats import excerpt
 from ui.bridge.convert import (
@@ -19,6 +19,7 @@ from ui.bridge.convert import (
     avatar_from_picture,
     chat_row,
     device_row,
+    invite_row,
     message_row,
     message_status,
     picture_from_avatar,
@@ -79,6 +80,18 @@ def test_chat_rows_of_a_dm_and_a_group() -> None:
     gone = chat_row(group(state="inactive"), message(BOB, "x", deleted=True), {})
     assert (gone.active, gone.preview) == (False, "This message was deleted")
     assert chat_row(group(is_dm=False), None, {}).title == "Unnamed group"
+
+
+def test_invites_to_a_group_and_to_a_one_to_one_chat() -> None:
+    base = InviteInfo("i" * 64, None, "Hikers", BOB, "Bob", 1_700_000_000, "pending", 3)
+    to_group = invite_row(base)
+    assert (to_group.is_dm, to_group.title) == (False, "Hikers")
+    assert to_group.summary == "Bob invited you to Hikers"
+    to_chat = invite_row(replace(base, group_name="", member_count=2))  # the app's 1:1 rule
+    assert (to_chat.is_dm, to_chat.title) == (True, "Bob")
+    assert to_chat.summary == "Bob wants to chat with you"
+    unnamed = invite_row(replace(base, group_name=""))  # three people: a group after all
+    assert (unnamed.is_dm, unnamed.summary) == (False, "Bob invited you to Unnamed group")
 
 
 def test_message_rows_carry_names_reactions_and_deletion() -> None:

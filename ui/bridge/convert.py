@@ -174,6 +174,8 @@ def group_details(info: GroupInfo) -> GroupDetails:
 
 
 def invite_row(info: InviteInfo) -> InviteRow:
+    # The app's rule for a 1:1 chat (GroupInfo.is_dm): no name, at most two members.
+    is_dm = not info.group_name and info.member_count <= 2
     return InviteRow(
         id=info.id,
         group_name=info.group_name or UNNAMED_GROUP,
@@ -182,6 +184,7 @@ def invite_row(info: InviteInfo) -> InviteRow:
         member_count=info.member_count,
         received_at=info.received_at,
         description=info.description,
+        is_dm=is_dm,
     )
 
 

@@ -57,8 +57,9 @@ class InvitesDialog(Dialog):
         if invite is None:
             self.detail.setText("")
             return
+        self.accept_button.setText("Start chatting" if invite.is_dm else "Join group")
         about = f"“{invite.description}”\n" if invite.description else ""
-        self.detail.setText(f"{about}{invite.inviter_name} invited you to {invite.group_name}.")
+        self.detail.setText(f"{about}{invite.summary}.")
 
     async def _answer(self, call: Awaitable[object]) -> object | None:
         self.error.clear_error()

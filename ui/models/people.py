@@ -67,13 +67,18 @@ class ContactListModel(KeyedListModel[ContactRow]):
         return _contact_order(row)
 
 
+def _invite_subtitle(row: InviteRow) -> str:
+    if row.is_dm:
+        return "Wants to chat with you"
+    return f"{row.inviter_name} invited you · {plural(row.member_count, 'member')}"
+
+
 class InviteListModel(KeyedListModel[InviteRow]):
     getters: ClassVar[Mapping[int, Callable[[InviteRow], object]]] = {
-        ItemRole.TITLE: lambda r: r.group_name,
-        ItemRole.SUBTITLE: lambda r: (
-            f"{r.inviter_name} invited you · {plural(r.member_count, 'member')}"
-        ),
-        ItemRole.AVATAR_SEED: lambda r: r.id,
+        ItemRole.TITLE: lambda r: r.title,
+        ItemRole.SUBTITLE: _invite_subtitle,
+        # A 1:1 chat takes the person's colour, as its chat row will.
+        ItemRole.AVATAR_SEED: lambda r: r.inviter if r.is_dm else r.id,
         ItemRole.TIME: lambda r: r.received_at,
     }
 
