@@ -311,6 +311,19 @@ def test_late_messages_of_a_past_epoch_are_read() -> None:
     assert outcome.group.epoch == 2
 
 
+def test_messages_of_the_five_previous_epochs_are_read_and_no_older() -> None:
+    alice, bob = pair()
+    late, _ = message(bob, "written in epoch 1")
+    for _ in range(5):
+        alice = self_update(alice, now=NOW).group
+    assert alice.epoch == 6
+    outcome = process_event(alice, late, now=NOW)
+    assert isinstance(outcome, ApplicationReceived) and outcome.epoch == 1
+    alice = self_update(alice, now=NOW).group
+    outcome = process_event(alice, late, now=NOW)
+    assert isinstance(outcome, Rejected) and "no epoch key" in outcome.error.reason
+
+
 def test_proposals_of_a_past_epoch_are_rejected() -> None:
     alice, bob = pair()
     leave = leave_group(bob, now=NOW)
