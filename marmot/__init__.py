@@ -46,7 +46,6 @@ from marmot.group import (
     GroupCreated,
     MarmotGroup,
     PendingJoin,
-    WelcomeRumor,
     create_group,
     join_group,
 )
@@ -82,7 +81,7 @@ from marmot.operations import (
     update_group_data,
 )
 from marmot.policy import CommitOrder, ProposalAction, RaceDecision, race_decision
-from marmot.welcome import WelcomeInvite, parse_welcome_rumor, unwrap_welcome
+from marmot.welcome import WelcomeInvite, WelcomeRumor, parse_welcome_rumor, unwrap_welcome
 
 __all__ = [
     # errors

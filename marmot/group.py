@@ -35,7 +35,8 @@ from marmot.group_event import EXPORTER_CONTEXT as GROUP_EVENT_CONTEXT
 from marmot.group_event import EXPORTER_LABEL
 from marmot.key_package_event import CIPHER_SUITE, MarmotKeyPackage, marmot_capabilities
 from marmot.media import EXPORTER_CONTEXT as MEDIA_CONTEXT
-from marmot.welcome import WelcomeInvite, build_welcome_rumor, wrap_welcome
+from marmot.welcome import WelcomeInvite, welcome_rumors
+from marmot.welcome import WelcomeRumor as WelcomeRumor  # noqa: PLC0414 (re-exported)
 from mls.errors import InvalidMessage, MlsError
 from mls.extensions import required_capabilities as find_required_capabilities
 from mls.group import GroupState, add_members, join_from_welcome
@@ -49,14 +50,12 @@ from mls.messages import (
     KeyPackage,
     LeafNode,
     LeafNodeSource,
-    MLSMessage,
     ProposalType,
     RequiredCapabilities,
 )
 from mls.snapshot import dump_group, load_group
 from mls.types import LeafIndex
-from nostr.event import Event, UnsignedEvent
-from nostr.keys import PublicKey, Rng, SecretKey, system_rng
+from nostr.keys import PublicKey, Rng, system_rng
 from nostr.relay_url import normalize_relay_url
 
 SNAPSHOT_VERSION = 1
@@ -235,45 +234,6 @@ def extensions_with(extensions: Iterable[Extension], data: NostrGroupData) -> tu
     return tuple(out)
 
 
-# --- welcomes -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WelcomeRumor:
-    """A kind 444 rumor for one invitee: gift-wrap it with :meth:`wrap` and send it to the
-    invitee's inbox relays only after the commit that adds them was accepted."""
-
-    invitee: PublicKey
-    key_package_event_id: str
-    rumor: UnsignedEvent
-
-    def wrap(self, inviter: SecretKey, *, now: int, rng: Rng = system_rng) -> Event:
-        return wrap_welcome(self.rumor, inviter, self.invitee, now=now, rng=rng)
-
-
-def welcome_rumors(
-    inviter: bytes,
-    welcome: MLSMessage | None,
-    invitees: Sequence[MarmotKeyPackage],
-    relays: Sequence[str],
-    now: int,
-) -> tuple[WelcomeRumor, ...]:
-    """One rumor per invited KeyPackage event, all carrying the same Welcome bytes."""
-    if welcome is None:
-        return ()
-    body = welcome.to_bytes()
-    return tuple(
-        WelcomeRumor(
-            kp.author,
-            kp.event_id,
-            build_welcome_rumor(
-                inviter.hex(), now, body, relays=relays, key_package_event_id=kp.event_id
-            ),
-        )
-        for kp in invitees
-    )
-
-
 # --- creation -----------------------------------------------------------------------------
 
 
@@ -334,6 +294,29 @@ def create_group(
     check_new_leaves(None, invitees)
     if not config.relays:
         raise UsageError("a group needs at least one relay")
+    key_packages = [kp.key_package for kp in invitees]
+    state = _first_epoch(me, config, admins, key_packages, now=now, rng=rng)
+    if not invitees:
+        return GroupCreated(MarmotGroup.of(state), ())
+    try:
+        pending = add_members(state, key_packages, now=now, rng=rng)
+    except MlsError as exc:
+        raise UsageError(f"cannot add these KeyPackages: {exc}") from None
+    # The Welcome lists the relays in the creator's order (data.relays is sorted).
+    relays = list(dict.fromkeys(normalize_relay_url(url) for url in config.relays))
+    welcomes = welcome_rumors(me, pending.welcome, invitees, relays, now)
+    return GroupCreated(MarmotGroup.of(pending.next_state), welcomes)
+
+
+def _first_epoch(
+    creator: bytes,
+    config: GroupConfig,
+    admins: tuple[bytes, ...],
+    invitees: Sequence[KeyPackage],
+    *,
+    now: int,
+    rng: Rng,
+) -> GroupState:
     data = NostrGroupData.create(
         name=config.name,
         description=config.description,
@@ -342,23 +325,6 @@ def create_group(
         disappearing_message_secs=config.disappearing_message_secs,
         rng=rng,
     )
-    key_packages = [kp.key_package for kp in invitees]
-    state = _first_epoch(me, data, key_packages, now, rng)
-    if not invitees:
-        return GroupCreated(MarmotGroup.of(state), ())
-    try:
-        pending = add_members(state, key_packages, now=now, rng=rng)
-    except MlsError as exc:
-        raise UsageError(f"cannot add these KeyPackages: {exc}") from None
-    # The Welcome lists the relays in the creator's order (data.relays is sorted).
-    relays = [normalize_relay_url(url) for url in config.relays]
-    welcomes = welcome_rumors(me, pending.welcome, invitees, relays, now)
-    return GroupCreated(MarmotGroup.of(pending.next_state), welcomes)
-
-
-def _first_epoch(
-    creator: bytes, data: NostrGroupData, invitees: Sequence[KeyPackage], now: int, rng: Rng
-) -> GroupState:
     return mls_create_group(
         CIPHER_SUITE,
         Credential.basic(creator),

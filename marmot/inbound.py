@@ -244,29 +244,33 @@ def _auto_commit(
         return None  # someone else may commit it; the proposal stays pending
 
 
+def _members_after(before: dict[int, bytes], result: CommitProcessed) -> dict[int, bytes]:
+    after = dict(before)
+    for removed in result.removes:
+        after.pop(int(removed.leaf_index), None)
+    for added in result.adds:
+        after[int(added.leaf_index)] = added.key_package.leaf_node.credential.identity
+    return after
+
+
 def _commit(
     before: MarmotGroup, state: mls_group.GroupState, result: CommitProcessed, event: Event
 ) -> Outcome:
     if result.external:
         raise InvalidGroupEvent("external commits are not supported")
-    members_before = before.members()
-    members_after = dict(members_before)
-    for removed in result.removes:
-        members_after.pop(int(removed.leaf_index), None)
-    for added in result.adds:
-        members_after[int(added.leaf_index)] = added.key_package.leaf_node.credential.identity
     data_after = before.data
     if result.extensions is not None:
         try:
             data_after = NostrGroupData.from_extensions(result.extensions)
         except InvalidGroupData as exc:
             raise InvalidGroupEvent(f"commit carries bad group data: {exc.reason}") from None
+    members_before = before.members()
     check_commit_allowed(
         summarize(result),
         admins_before=before.data.admins,
         members_before=members_before,
         admins_after=data_after.admins,
-        members_after=members_after,
+        members_after=_members_after(members_before, result),
     )
     # When evicted, ``state`` is the old epoch marked inactive; the data is the new one.
     group = MarmotGroup(state, data_after)

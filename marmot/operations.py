@@ -25,13 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from marmot.errors import UsageError
-from marmot.group import (
-    MarmotGroup,
-    WelcomeRumor,
-    check_new_leaves,
-    extensions_with,
-    welcome_rumors,
-)
+from marmot.group import MarmotGroup, check_new_leaves, extensions_with
 from marmot.group_event import build_group_event, encode_rumor
 from marmot.key_package_event import MarmotKeyPackage, marmot_capabilities
 from marmot.policy import (
@@ -44,6 +38,7 @@ from marmot.policy import (
     require_admin,
 )
 from marmot.primitives import sha256
+from marmot.welcome import WelcomeRumor, welcome_rumors
 from mls import group as mls_group
 from mls.errors import MlsError
 from mls.group import CommitProcessed, LeafChanges, PendingCommit

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from marmot.errors import InvalidWelcome, UsageError
-from marmot.key_package_event import CLIENT
+from marmot.key_package_event import CLIENT, MarmotKeyPackage
 from marmot.primitives import b64decode, b64encode
 from mls.errors import MlsError
 from mls.messages import MLSMessage, Welcome
@@ -70,6 +70,42 @@ def wrap_welcome(
     expires = now + WRAP_EXPIRATION if expiration is None else expiration
     return gift_wrap(
         rumor, inviter, invitee, now=now, rng=rng, extra_tags=[expiration_tag(expires)]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WelcomeRumor:
+    """A kind 444 rumor for one invitee: gift-wrap it with :meth:`wrap` and send it to the
+    invitee's inbox relays only after the commit that adds them was accepted."""
+
+    invitee: PublicKey
+    key_package_event_id: str
+    rumor: UnsignedEvent
+
+    def wrap(self, inviter: SecretKey, *, now: int, rng: Rng = system_rng) -> Event:
+        return wrap_welcome(self.rumor, inviter, self.invitee, now=now, rng=rng)
+
+
+def welcome_rumors(
+    inviter: bytes,
+    welcome: MLSMessage | None,
+    invitees: Sequence[MarmotKeyPackage],
+    relays: Sequence[str],
+    now: int,
+) -> tuple[WelcomeRumor, ...]:
+    """One rumor per invited KeyPackage event, all carrying the same Welcome bytes."""
+    if welcome is None:
+        return ()
+    body = welcome.to_bytes()
+    return tuple(
+        WelcomeRumor(
+            kp.author,
+            kp.event_id,
+            build_welcome_rumor(
+                inviter.hex(), now, body, relays=relays, key_package_event_id=kp.event_id
+            ),
+        )
+        for kp in invitees
     )
 
 
