@@ -41,8 +41,8 @@ from marmot.primitives import sha256
 from marmot.welcome import WelcomeRumor, welcome_rumors
 from mls import group as mls_group
 from mls.errors import MlsError
-from mls.group import CommitProcessed, LeafChanges, PendingCommit
-from mls.messages import GroupContextExtensions, MLSMessage, Remove, SelfRemove
+from mls.group import CommitProcessed, GroupState, LeafChanges, PendingCommit
+from mls.messages import Add, GroupContextExtensions, MLSMessage, Remove, SelfRemove
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import Rng, system_rng
 
@@ -92,6 +92,18 @@ def _mls(what: str) -> Iterator[None]:
         yield
     except MlsError as exc:
         raise UsageError(f"cannot {what}: {exc}") from None
+
+
+def _committable(group: MarmotGroup) -> GroupState:
+    """Our state with the pending proposals our commit may carry: never a member's Add,
+    whose joiner we could not send a Welcome (a 444 names the KeyPackage event, which an
+    Add proposal does not carry), so its leaf would stay empty for good."""
+    state = group.state
+    if not any(isinstance(p.proposal, Add) for p in state.proposals):
+        return state
+    return replace(
+        state, proposals=tuple(p for p in state.proposals if not isinstance(p.proposal, Add))
+    )
 
 
 def _require_active(group: MarmotGroup) -> None:
@@ -163,7 +175,7 @@ def add_members(
     check_new_leaves(group, key_packages)
     with _mls("add these KeyPackages"):
         pending = mls_group.add_members(
-            group.state, [kp.key_package for kp in key_packages], now=now, rng=rng
+            _committable(group), [kp.key_package for kp in key_packages], now=now, rng=rng
         )
     return _finish(group, pending, now, rng, key_packages)
 
@@ -238,7 +250,7 @@ def update_group_data(
     data = group.data.updated(**changes)
     extensions = extensions_with(group.state.extensions, data)
     with _mls("update the group data"):
-        pending = mls_group.update_extensions(group.state, extensions, rng=rng)
+        pending = mls_group.update_extensions(_committable(group), extensions, rng=rng)
     return _finish(group, pending, now, rng)
 
 
@@ -250,7 +262,7 @@ def self_demote(group: MarmotGroup, *, now: int, rng: Rng = system_rng) -> Outgo
     data = group.data.updated(admins=admins)
     extensions = extensions_with(group.state.extensions, data)
     with _mls("self-demote"):
-        pending = mls_group.update_extensions(group.state, extensions, rng=rng)
+        pending = mls_group.update_extensions(_committable(group), extensions, rng=rng)
     return _finish(group, pending, now, rng)
 
 

@@ -375,9 +375,13 @@ def test_stored_and_ignored_proposals() -> None:
     ignored = process_event(stored.group, upd_event, now=NOW)
     assert isinstance(ignored, ProposalHandled) and ignored.action is ProposalAction.IGNORE
     assert len(ignored.group.state.proposals) == 1  # the Update was dropped, the Add kept
-    # The admin's next commit carries the stored Add along.
-    out = update_group_data(ignored.group, now=NOW, name="with carol")
-    assert len(out.group.members()) == 3
+    # No commit of ours carries it: its joiner could never get a Welcome (a 444 names
+    # the KeyPackage event, an Add proposal only holds the KeyPackage).
+    out = update_group_data(ignored.group, now=NOW, name="without carol")
+    assert len(out.group.members()) == 2 and out.summary.adds == ()
+    out = add_members(ignored.group, [kp("dave")], now=NOW)
+    assert [a.key_package for a in out.summary.adds] == [kp("dave").key_package]
+    assert len(out.welcomes) == 1
 
 
 def test_non_admin_committing_a_stored_add_is_refused() -> None:
