@@ -280,7 +280,9 @@ def self_update(group: MarmotGroup, *, now: int, rng: Rng = system_rng) -> Outgo
 def leave_group(group: MarmotGroup, *, now: int, rng: Rng = system_rng) -> OutgoingProposal:
     """Ask to leave: a SelfRemove PublicMessage proposal (or a legacy Remove(self) when
     the group does not require SelfRemove). Another member commits it; admins must
-    self-demote first."""
+    self-demote first. Only this device's leaf leaves: our other devices stay (and an
+    admin identity may not leave this way even from one of several devices; another of
+    its devices removes this one with :func:`remove_leaves` instead)."""
     _require_active(group)
     check_can_leave(group.data.admins, group.identity)
     with _mls("leave"):
