@@ -211,7 +211,10 @@ class MarmotGroup:
             raise UsageError(f"corrupt group snapshot: {exc}") from None
 
     def with_state(self, state: GroupState) -> MarmotGroup:
-        """This group at another MLS state (the group data is decoded again)."""
+        """This group at another MLS state; the group data is decoded again only when the
+        GroupContext extensions changed (not for every message sent)."""
+        if state.extensions == self.state.extensions:
+            return MarmotGroup(state, self.data)
         return MarmotGroup.of(state)
 
 
