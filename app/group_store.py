@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from app import engine
 from app.contacts import display_name
 from app.context import Context
+from app.device_map import DeviceMap
 from app.errors import Ambiguous, NotFound
-from app.models import GroupInfo, MemberInfo
+from app.models import GroupDevice, GroupInfo, MemberInfo
 from marmot.group import MarmotGroup
 from marmot.group_data import NostrGroupData
 from nostr.keys import PublicKey
@@ -68,8 +69,9 @@ def state_write(
 
 
 class GroupStore:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, devices: DeviceMap) -> None:
         self._ctx = ctx
+        self._devices = devices
         self._cache: dict[bytes, tuple[int, MarmotGroup]] = {}
 
     async def resolve(self, ref: str) -> Group:
@@ -115,11 +117,14 @@ class GroupStore:
         gid = group.mls_group_id
         summary = await ctx.db.run(_summary, gid)
         members: tuple[MemberInfo, ...] = ()
+        devices: tuple[GroupDevice, ...] = ()
         authenticator = ""
         if with_members:
             rows = await ctx.db.run(groups_repo.members, gid)
             members = await self._members(group, rows)
-            authenticator = (await self.load(gid)).marmot.state.epoch_authenticator.hex()
+            marmot = (await self.load(gid)).marmot
+            authenticator = marmot.state.epoch_authenticator.hex()
+            devices = await self._my_devices(gid, marmot)
         meta = group.metadata
         admin = ctx.pubkey in meta.admins
         return GroupInfo(
@@ -141,6 +146,18 @@ class GroupStore:
             archived=group.archived_at is not None,
             muted=group.muted_until is not None and group.muted_until > ctx.now(),
             draft=summary.draft,
+            my_devices=devices,
+        )
+
+    async def _my_devices(self, gid: bytes, group: MarmotGroup) -> tuple[GroupDevice, ...]:
+        if not group.active:
+            return ()
+        await self._devices.observe(gid, group)
+        held = await self._devices.leaves(gid)
+        current = group.own_leaf
+        return tuple(
+            GroupDevice(leaf, held.get(leaf, "unknown"), leaf == current)
+            for leaf in sorted(group.leaves_of(group.identity), key=lambda x: (x != current, x))
         )
 
     async def _members(self, group: Group, rows: list[Member]) -> tuple[MemberInfo, ...]:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from app import engine
-from app.contacts import Contacts, Person, parse_person
+from app.contacts import Contacts, parse_person
 from app.context import Context
+from app.device_map import DeviceMap
 from app.errors import AppError, InvalidInput, NetworkError, NotAllowed, NotFound, translate
 from app.events import (
     ErrorRaised,
@@ -28,6 +28,7 @@ from app.events import (
     MembersChanged,
     MessageStatusChanged,
 )
+from app.group_invitees import Invitee, Invitees
 from app.group_records import (
     CommitHook,
     OwnEvent,
@@ -46,8 +47,7 @@ from app.relays import Relays
 from app.sync import GroupTarget
 from marmot import operations
 from marmot.errors import MarmotError
-from marmot.group import GroupConfig, MarmotGroup, WelcomeRumor, create_group
-from marmot.key_package_event import MarmotKeyPackage
+from marmot.group import GroupConfig, MarmotGroup, create_group
 from marmot.operations import OutgoingCommit
 from mls.errors import MlsError
 from storage import OutgoingEvent
@@ -67,32 +67,29 @@ Built = tuple[OutgoingCommit, Sequence[OutgoingEvent]]
 log = logging.getLogger(__name__)
 
 COMMIT = "commit"
-WELCOME = "welcome"
 PROPOSAL = "proposal"
 SELF_UPDATE_EVERY = 30 * 24 * 3600
 NEW_GROUP_LOOKBACK = 24 * 3600
 """Without a cursor, a group's events are fetched from this long before it was stored."""
 
 
-@dataclass(frozen=True, slots=True)
-class Invitee:
-    key_package: MarmotKeyPackage
-    inbox: tuple[str, ...]
-
-
 class Groups:
     def __init__(
-        self, ctx: Context, relays: Relays, contacts: Contacts, key_packages: KeyPackages
+        self,
+        ctx: Context,
+        relays: Relays,
+        contacts: Contacts,
+        key_packages: KeyPackages,
+        devices: DeviceMap,
     ) -> None:
         self._ctx = ctx
         self._relays = relays
         self._contacts = contacts
-        self._key_packages = key_packages
-        self.store = GroupStore(ctx)
+        self._devices = devices
+        self._invitees = Invitees(ctx, relays, key_packages, devices)
+        self.store = GroupStore(ctx, devices)
         self.on_targets_changed: Callable[[], Awaitable[None]] | None = None
         self.on_merged: Callable[[bytes], Awaitable[None]] | None = None
-        self.on_state: Callable[[bytes, MarmotGroup], Awaitable[None]] | None = None
-        """Called with a state before a commit changes it (device attribution)."""
         self.before_leave: Callable[[bytes], Awaitable[None]] | None = None
         """Called before our leave request is built (MIP-05: withdraw our push token)."""
         self._locks: dict[bytes, asyncio.Lock] = {}
@@ -135,8 +132,9 @@ class Groups:
         return sorted({u for t in targets for u in t.relays})
 
     async def observe(self, gid: bytes, group: MarmotGroup) -> None:
-        if self.on_state is not None:
-            await self.on_state(gid, group)
+        """Called with a state before a commit changes it (which device holds which of
+        our leaves is learned while the leaves still carry their KeyPackage's keys)."""
+        await self._devices.observe(gid, group)
 
     def lock(self, gid: bytes) -> asyncio.Lock:
         """Held while a group's state is loaded, changed and written (one writer at a time)."""
@@ -156,12 +154,14 @@ class Groups:
 
     async def create(self, name: str, members: Sequence[str], description: str = "") -> GroupInfo:
         """A group with us as the only admin; ``members`` are npubs/nprofiles (every live
-        device of each is added). One member and no name make a 1:1 chat."""
+        device of each is added, and our own other devices). One member and no name make
+        a 1:1 chat."""
         ctx = self._ctx
         people = [parse_person(m) for m in members]
         if any(p.pubkey == ctx.pubkey for p in people):
             raise InvalidInput("do not list yourself as a member")
-        invitees = await self._invitees(people)
+        invitees = await self._invitees.people(people)
+        invitees += await self._invitees.own_devices()
         config = GroupConfig(name=name.strip(), relays=self._relays.mine, description=description)
         created = _call(
             lambda: create_group(
@@ -183,36 +183,16 @@ class Groups:
             engine.dump(group),
             engine.members(group),
         )
-        welcomes = self._welcome_events(created.welcomes, invitees)
+        welcomes = self._invitees.welcome_events(created.welcomes, invitees)
         await ctx.db.transact(create_group_rows, new, welcomes, ctx.now())
         ctx.outbox.kick()
         self.store.remember(gid, 0, group)
+        await self.observe(gid, group)
         await ctx.db.run(groups_repo.set_self_updated, gid, now=ctx.now())
         await self.start_following(gid, ctx.now())
         info = await self.info_of(gid)
         ctx.emit(GroupUpdated(ctx.pubkey, info))
         return info
-
-    async def _invitees(self, people: Sequence[Person]) -> list[Invitee]:
-        out: list[Invitee] = []
-        for person in people:
-            kps = await self._key_packages.for_invitee(person.pubkey, hints=person.hints)
-            inbox = await self._relays.inbox_of(person.pubkey, hints=person.hints)
-            out.extend(Invitee(kp, inbox) for kp in kps)
-        return out
-
-    def _welcome_events(
-        self, welcomes: Sequence[WelcomeRumor], invitees: Sequence[Invitee]
-    ) -> tuple[OutgoingEvent, ...]:
-        """Gift wraps of each Welcome rumor, addressed to the invitee's inbox relays."""
-        ctx = self._ctx
-        inbox = {i.key_package.event_id: i.inbox for i in invitees}
-        out = []
-        for welcome in welcomes:
-            wrap = welcome.wrap(ctx.secret, now=ctx.now(), rng=ctx.rng)
-            relays = inbox.get(welcome.key_package_event_id) or self._relays.mine
-            out.append(OutgoingEvent(wrap.id, wrap.to_json(), relays, WELCOME))
-        return tuple(out)
 
     async def start_following(self, gid: bytes, since: int) -> None:
         """Set the new group's cursors (so catch-up starts there) and subscribe."""
@@ -226,18 +206,23 @@ class Groups:
     # --- changing ------------------------------------------------------------------------
 
     async def add_members(self, ref: str, members: Sequence[str]) -> GroupInfo:
+        """Add every live device of each person, and our own other devices missing from
+        the group."""
         people = [parse_person(m) for m in members]
         check = await self._for_commit(ref, admin="add members")
         present = {m.pubkey for m in engine.members(check.marmot)}
         if already := [p.pubkey[:12] for p in people if p.pubkey in present]:
             raise InvalidInput(f"already members: {', '.join(already)}")
-        invitees = await self._invitees(people)  # network: before the group is locked
+        # The network first, before the group is locked.
+        invitees = await self._invitees.people(people)
+        gid = check.group.mls_group_id
+        invitees += await self._invitees.own_devices((gid, check.marmot))
         ctx = self._ctx
         kps = [i.key_package for i in invitees]
 
         def build(loaded: Loaded) -> Built:
             out = operations.add_members(loaded.marmot, kps, now=ctx.now(), rng=ctx.rng)
-            return out, self._welcome_events(out.welcomes, invitees)
+            return out, self._invitees.welcome_events(out.welcomes, invitees)
 
         return await self._change(ref, build, admin="add members")
 

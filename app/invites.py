@@ -5,6 +5,10 @@ which is how the Welcome for another device of ours is told apart) and joined, b
 group stays *pending*: nothing is subscribed or sent until the user accepts. Accepting
 activates it, catches it up, and performs the post-join self-update; either way the
 consumed key package is replaced and deleted from the relays.
+
+A Welcome from our own identity comes from another device of ours that created the group
+or added us to it (see `app.group_invitees`): the user already chose, so it is accepted
+at once.
 """
 
 from __future__ import annotations
@@ -79,8 +83,11 @@ class Invites:
         await ctx.db.transact(_store_invite, new, row, wrap, ctx.now())
         await self._groups.observe(gid, group)
         await self._key_packages.replace_consumed(record)
-        info = await self._info(row)
-        ctx.emit(InviteReceived(ctx.pubkey, info))
+        if invite.inviter == ctx.pubkey:
+            await self._activate(row)  # not waiting here: this runs on the sync worker
+            ctx.spawn(self._self_update_later(gid), "joining a group of our other device")
+            return
+        ctx.emit(InviteReceived(ctx.pubkey, await self._info(row)))
 
     async def _refusal(self, invite: WelcomeInvite) -> str:
         """Why this Welcome is not for us to join, or "" when it is."""
@@ -127,8 +134,12 @@ class Invites:
         return matches[0]
 
     async def accept(self, ref: str) -> GroupInfo:
+        gid = await self._activate(await self.resolve(ref))
+        return await self._join_later(gid)
+
+    async def _activate(self, invite: Invite) -> bytes:
+        """The group turns active and is followed from a while before the invite."""
         ctx = self._ctx
-        invite = await self.resolve(ref)
         gid = invite.mls_group_id
         if gid is None:
             raise NotFound("this invite has no group")
@@ -137,10 +148,16 @@ class Invites:
         )
         ctx.emit(InviteRemoved(ctx.pubkey, invite.wrapper_event_id, "accepted"))
         await self._groups.start_following(gid, invite.received_at - ACCEPT_LOOKBACK)
+        ctx.emit(GroupUpdated(ctx.pubkey, await self._groups.info_of(gid)))
+        return gid
+
+    async def _self_update_later(self, gid: bytes) -> None:
+        await self._join_later(gid)
+
+    async def _join_later(self, gid: bytes) -> GroupInfo:
+        """Once caught up (later commits first), the post-join self-update."""
         if self.wait_caught_up is not None:
             await self.wait_caught_up()
-        info = await self._groups.info_of(gid)
-        ctx.emit(GroupUpdated(ctx.pubkey, info))
         try:
             return await self._groups.self_update(gid)
         except AppError as exc:  # joined all the same; upkeep retries the self-update

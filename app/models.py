@@ -76,6 +76,9 @@ class DeviceInfo:
     leaves: tuple[tuple[str, int], ...] = ()
     """(group id, leaf index) of every leaf this device holds, as far as we know."""
     last_active: int | None = None
+    removed: bool = False
+    """We removed it: it is not added to groups any more (it may still hold leaves in
+    groups where we are not an admin)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,16 @@ class MemberInfo:
     @property
     def devices(self) -> int:
         return len(self.leaves)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDevice:
+    """One of our leaves in a group and the device holding it (``unknown`` if we cannot
+    tell; see `app.device_map`)."""
+
+    leaf: int
+    device: str
+    current: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +126,8 @@ class GroupInfo:
     archived: bool = False
     muted: bool = False
     draft: str = ""
+    my_devices: tuple[GroupDevice, ...] = ()
+    """Our own leaves, one per device of ours in the group (this one first)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from app.clock import Clock
 from app.config import AppConfig
 from app.contacts import Contacts
 from app.context import Context
+from app.device_map import DeviceMap
 from app.devices import Devices
 from app.events import AccountLocked, ErrorRaised
 from app.group_inbox import GroupInbox
@@ -84,11 +85,12 @@ class AccountSession:
         self.relays = Relays(self.ctx)
         self.contacts = Contacts(self.ctx, self.relays)
         self.key_packages = KeyPackages(self.ctx, self.relays)
-        self.groups = Groups(self.ctx, self.relays, self.contacts, self.key_packages)
+        device_map = DeviceMap(self.ctx, self.key_packages)
+        self.groups = Groups(self.ctx, self.relays, self.contacts, self.key_packages, device_map)
         self.messages = Messages(self.ctx, self.groups)
         self.chat_flags = ChatFlags(self.ctx, self.groups)
         self.invites = Invites(self.ctx, self.groups, self.contacts, self.key_packages)
-        self.devices = Devices(self.ctx, self.relays, self.key_packages, self.groups)
+        self.devices = Devices(self.ctx, self.relays, self.key_packages, self.groups, device_map)
         self.group_inbox = GroupInbox(self.ctx, self.groups, self.messages)
         self.push = Push(self.ctx, self.groups, self.relays, self.group_inbox)
         self.sync_engine = SyncEngine(
@@ -106,7 +108,6 @@ class AccountSession:
 
     def _wire(self) -> None:
         self.groups.on_targets_changed = self._targets_changed
-        self.groups.on_state = self.devices.observe
         self.invites.wait_caught_up = self._caught_up
 
     # --- lifecycle -------------------------------------------------------------------
@@ -180,6 +181,7 @@ class AccountSession:
         self._closed = True
         await self.sync_engine.stop()
         await self.push.close()
+        await self.ctx.cancel_tasks()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -216,7 +218,7 @@ class AccountSession:
         elif item.purpose is Purpose.INBOX and event.kind == Kind.GIFT_WRAP:
             await self.invites.receive(event)
         elif event.kind == Kind.MLS_KEY_PACKAGE:
-            await self.devices.remember_key_package(event)
+            await self.devices.map.remember_event(event)
         elif event.kind in _DISCOVERY_KINDS:
             await self.relays.remember(event)
         elif event.kind in (Kind.METADATA, Kind.FOLLOW_LIST):

@@ -108,3 +108,29 @@ def test_a_user_with_two_devices_gets_everything_on_both(
     parallel(lambda: bob.wait_texts(gid, both), lambda: alice.wait_texts(gid, both))
     mine = bob.run("devices", "list")["devices"]
     assert {d["groups"] for d in mine} == {1}
+
+
+def test_a_user_with_two_devices_creates_a_group_and_all_three_read_everything(
+    relay: RelayProcess, people: People
+) -> None:
+    alice, bob = people(relay, "alice", "bob")
+    laptop = CliClient("bob-laptop", bob.data_dir.parent / "bob-laptop", relay.url)
+    laptop.run("account", "import", bob.run("account", "export-nsec")["nsec"])
+    laptop_id = laptop.run("account", "show")["account"]["device"]
+
+    group = bob.run("group", "create", "Mine", "--member", alice.npub)["group"]
+    gid = group["id"]
+    assert [(d["device"], d["current"]) for d in group["my_devices"]] == [
+        (bob.run("account", "show")["account"]["device"], True),
+        (laptop_id, False),
+    ]
+    alice.accept_invite(gid)  # the laptop needs no accepting: our own device added it
+    everyone = (alice, bob, laptop)
+    expected: list[str] = []
+    for author in everyone:
+        text = f"from {author.name} ({author.data_dir.name})"
+        author.run("send", gid, text, sync=True)
+        expected.append(text)
+        parallel(*(lambda c=c: c.wait_texts(gid, expected) for c in everyone))
+    devices = {d["id"]: d for d in bob.run("devices", "list")["devices"]}
+    assert devices[laptop_id]["groups"] == 1 and not devices[laptop_id]["current"]

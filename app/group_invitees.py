@@ -1,0 +1,70 @@
+"""Who a group creation or an add invites, and where their Welcomes go.
+
+Every live device of each person named is invited: the newest KeyPackage of each of
+their key-package slots, found on their 10051 relays (then 10002, then ours). Our own
+other live devices come along (`app.device_map`), so every device of ours is in the
+groups we create or add members to. Each Welcome rumor is gift-wrapped to its invitee's
+inbox relays (10050, else 10002, else ours; ours for our own devices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.contacts import Person
+from app.context import Context
+from app.device_map import DeviceMap
+from app.key_packages import KeyPackages
+from app.relays import Relays
+from marmot.group import MarmotGroup, WelcomeRumor
+from marmot.key_package_event import MarmotKeyPackage
+from storage import OutgoingEvent
+
+WELCOME = "welcome"
+
+
+@dataclass(frozen=True, slots=True)
+class Invitee:
+    key_package: MarmotKeyPackage
+    inbox: tuple[str, ...]
+
+
+class Invitees:
+    def __init__(
+        self, ctx: Context, relays: Relays, key_packages: KeyPackages, devices: DeviceMap
+    ) -> None:
+        self._ctx = ctx
+        self._relays = relays
+        self._key_packages = key_packages
+        self._devices = devices
+
+    async def people(self, people: Sequence[Person]) -> list[Invitee]:
+        """Every live device of each person (`NoKeyPackage` for someone without any)."""
+        out: list[Invitee] = []
+        for person in people:
+            kps = await self._key_packages.for_invitee(person.pubkey, hints=person.hints)
+            inbox = await self._relays.inbox_of(person.pubkey, hints=person.hints)
+            out.extend(Invitee(kp, inbox) for kp in kps)
+        return out
+
+    async def own_devices(self, group: tuple[bytes, MarmotGroup] | None = None) -> list[Invitee]:
+        """Our other live devices (not yet in ``group``, when one is given)."""
+        if group is None:
+            kps = await self._devices.other_devices()
+        else:
+            kps = await self._devices.missing_from(*group)
+        return [Invitee(kp, self._relays.inbox) for kp in kps]
+
+    def welcome_events(
+        self, welcomes: Sequence[WelcomeRumor], invitees: Sequence[Invitee]
+    ) -> tuple[OutgoingEvent, ...]:
+        """Gift wraps of each Welcome rumor, addressed to the invitee's inbox relays."""
+        ctx = self._ctx
+        inbox = {i.key_package.event_id: i.inbox for i in invitees}
+        out = []
+        for welcome in welcomes:
+            wrap = welcome.wrap(ctx.secret, now=ctx.now(), rng=ctx.rng)
+            relays = inbox.get(welcome.key_package_event_id) or self._relays.mine
+            out.append(OutgoingEvent(wrap.id, wrap.to_json(), relays, WELCOME))
+        return tuple(out)
