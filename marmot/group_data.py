@@ -147,6 +147,8 @@ class NostrGroupData:
 
     def updated(self, **changes: object) -> NostrGroupData:
         """A copy with some fields replaced; clearing ``image_hash`` clears the image keys."""
+        if unknown := set(changes) - set(self.__dataclass_fields__):
+            raise UsageError(f"no group data field {sorted(unknown)[0]!r}")
         if "image_hash" in changes and changes["image_hash"] is None:
             changes = {"image_key": None, "image_nonce": None, "image_upload_key": None} | changes
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -165,6 +165,11 @@ def test_clearing_the_image_clears_its_keys() -> None:
     assert (cleared.image_key, cleared.image_nonce, cleared.image_upload_key) == (None,) * 3
 
 
+def test_an_unknown_field_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="'title'"):
+        NostrGroupData(GID).updated(title="x")
+
+
 def test_secrets_stay_out_of_repr() -> None:
     data = NostrGroupData(GID, image_key=b"\x99" * 32, image_upload_key=b"\x98" * 32)
     assert "\\x99" not in repr(data) and "\\x98" not in repr(data)
