@@ -134,6 +134,7 @@ def test_group_chat_with_people_on_the_command_line(
     dialog.picker.pick(carol.pubkey)
     dialog.confirm_add.click()
     qtbot.waitUntil(lambda: dialog.members.rowCount() == 3, timeout=NETWORK_MS)
+    qtbot.waitUntil(lambda: not dialog.is_working, timeout=NETWORK_MS)  # the add is done
     joined = carol.accept_invite(group_id)
     assert {m["pubkey"] for m in joined["members"]} == {
         bob.pubkey,

@@ -9,7 +9,8 @@ update its (now hidden) widgets, and an operation the person started is never cu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
@@ -28,6 +29,7 @@ class Dialog(QDialog):
         self.setMinimumWidth(width)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._finished = False
+        self._working = 0
         self.finished.connect(self._dispose_when_idle)
         self.column = QVBoxLayout(self)
         self.column.setContentsMargins(24, 20, 24, 20)
@@ -55,6 +57,29 @@ class Dialog(QDialog):
         return widget
 
     # --- background work ---
+
+    @property
+    def is_working(self) -> bool:
+        return self._working > 0
+
+    @contextmanager
+    def working(self, note: str, *widgets: QWidget) -> Iterator[None]:
+        """While a slow backend call runs (a commit goes out to the relays): ``note`` on the
+        status line and ``widgets`` disabled, so nothing is asked twice. Afterwards each
+        widget is as enabled as it was; a message shown meanwhile (an error) stays."""
+        before = [w.isEnabled() for w in widgets]
+        for widget in widgets:
+            widget.setEnabled(False)
+        self._working += 1
+        self.error.show_info(note)
+        try:
+            yield
+        finally:
+            self._working -= 1
+            for widget, enabled in zip(widgets, before, strict=True):
+                widget.setEnabled(enabled)
+            if self.error.text() == note:
+                self.error.clear_error()
 
     def track(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)

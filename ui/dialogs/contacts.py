@@ -124,11 +124,15 @@ class ContactsDialog(Dialog):
     @async_slot()
     async def toggle_block(self) -> None:
         contact = self.selected()
-        if contact is not None:
-            try:
-                await self.backend.set_blocked(contact.pubkey, not contact.blocked)
-            except BackendError as error:
-                self.error.show_error(error.message)
+        if contact is None:
+            return
+        self.block.setEnabled(False)  # until the answer: one toggle per click
+        try:
+            await self.backend.set_blocked(contact.pubkey, not contact.blocked)
+        except BackendError as error:
+            self.error.show_error(error.message)
+        finally:
+            self.block.setEnabled(True)
 
     @async_slot()
     async def message_selected(self) -> None:
@@ -136,7 +140,9 @@ class ContactsDialog(Dialog):
         if contact is None:
             return
         try:
-            chat = await self.backend.create_dm(contact.pubkey)
+            # A first chat with someone is a new group: their key package is fetched first.
+            with busy(self.message, "Starting…"):
+                chat = await self.backend.create_dm(contact.pubkey)
         except BackendError as error:
             self.error.show_error(error.message)
             return

@@ -53,7 +53,8 @@ class DevicesDialog(Dialog):
             return
 
         async def remove() -> None:
-            await self.backend.remove_device(device.id)
+            with self.working(f"Removing “{device.label}” from your groups…", self.remove):
+                await self.backend.remove_device(device.id)
             await self.reload()
 
         confirm(

@@ -80,12 +80,32 @@ class GroupDetailsDialog(Dialog):
         self.view.selectionModel().currentChanged.connect(self._update_actions)
         self.session.membersChanged.connect(self._members_changed)
         self.save.clicked.connect(self.rename)
+        for field in (self.name, self.description):
+            field.textChanged.connect(self._edited)
+            field.returnPressed.connect(self.save.click)
         self.add.clicked.connect(self.show_picker)
         self.confirm_add.clicked.connect(self.add_picked)
-        self.promote.clicked.connect(lambda: self._on_selected(self.backend.promote))
-        self.demote.clicked.connect(lambda: self._on_selected(self.backend.demote))
+        self.promote.clicked.connect(
+            lambda: self._on_selected(self.backend.promote, "Making them an admin…")
+        )
+        self.demote.clicked.connect(
+            lambda: self._on_selected(self.backend.demote, "Taking admin rights away…")
+        )
         self.remove.clicked.connect(self._remove_selected)
         self.leave.clicked.connect(self._leave)
+
+    @property
+    def group_actions(self) -> tuple[QWidget, ...]:
+        """What changes the group: one change at a time, each a commit to the relays."""
+        return (
+            self.save,
+            self.add,
+            self.confirm_add,
+            self.promote,
+            self.demote,
+            self.remove,
+            self.leave,
+        )
 
     async def _load(self) -> None:
         self.show_details(await self.backend.show_group(self.chat_id))
@@ -100,6 +120,7 @@ class GroupDetailsDialog(Dialog):
         for widget in (self.name, self.description):
             widget.setReadOnly(not admin)
         self.save.setVisible(admin)
+        self._edited()
         relays = plural(len(details.relays), "relay")
         self.facts.setText(
             f"{plural(len(details.members), 'member')} · epoch {details.epoch} · {relays}"
@@ -128,17 +149,29 @@ class GroupDetailsDialog(Dialog):
         self.demote.setVisible(target is not None and target.admin)
         self.remove.setVisible(target is not None)
 
-    async def _apply(self, change: Awaitable[GroupDetails]) -> None:
-        self.error.clear_error()
-        try:
-            self.show_details(await change)
-        except BackendError as error:
-            self.error.show_error(error.message)
+    def _edited(self) -> None:
+        """Save is offered only for a name or description that differs from the group's."""
+        shown = (self.name.text().strip(), self.description.text().strip())
+        now = (self.details.name, self.details.description) if self.details else shown
+        self.save.setEnabled(bool(shown[0]) and shown != now and not self.is_working)
 
-    def _on_selected(self, action: Callable[[str, str], Awaitable[GroupDetails]]) -> None:
+    async def _apply(self, change: Awaitable[GroupDetails], note: str) -> bool:
+        details = None
+        with self.working(note, *self.group_actions):
+            try:
+                details = await change
+            except BackendError as error:
+                self.error.show_error(error.message)
+        if details is not None:
+            self.show_details(details)
+        return details is not None
+
+    def _on_selected(
+        self, action: Callable[[str, str], Awaitable[GroupDetails]], note: str
+    ) -> None:
         member = self.selected()
-        if member is not None:
-            self.launch(self._apply(action(self.chat_id, member.pubkey)))
+        if member is not None and not self.is_working:
+            self.launch(self._apply(action(self.chat_id, member.pubkey), note))
 
     def _remove_selected(self) -> None:
         member = self.selected()
@@ -150,17 +183,19 @@ class GroupDetailsDialog(Dialog):
             "They will no longer receive messages sent to this group.",
             "Remove",
             lambda: self.launch(
-                self._apply(self.backend.remove_members(self.chat_id, [member.pubkey]))
+                self._apply(
+                    self.backend.remove_members(self.chat_id, [member.pubkey]),
+                    f"Removing {member.name}…",
+                )
             ),
         )
 
     @async_slot()
     async def rename(self) -> None:
-        await self._apply(
-            self.backend.rename_group(
-                self.chat_id, self.name.text().strip(), self.description.text().strip()
-            )
-        )
+        if not self.save.isEnabled() or not self.save.isVisible():
+            return  # nothing changed (Enter in a field), or not ours to change
+        name, description = self.name.text().strip(), self.description.text().strip()
+        await self._apply(self.backend.rename_group(self.chat_id, name, description), "Saving…")
 
     @async_slot()
     async def show_picker(self) -> None:
@@ -176,13 +211,14 @@ class GroupDetailsDialog(Dialog):
         if not picked:
             self.error.show_error("Pick someone to add first.")
             return
-        await self._apply(self.backend.add_members(self.chat_id, picked))
-        self.picker.hide()
-        self.confirm_add.hide()
+        if await self._apply(self.backend.add_members(self.chat_id, picked), "Inviting…"):
+            self.picker.hide()
+            self.confirm_add.hide()
 
     def _leave(self) -> None:
         async def leave() -> None:
-            await self.backend.leave_group(self.chat_id)
+            with self.working("Leaving…", *self.group_actions):
+                await self.backend.leave_group(self.chat_id)
             self.accept()
 
         confirm(

@@ -53,7 +53,7 @@ class InvitesDialog(Dialog):
         self.empty.setVisible(not has_any)
         self.view.setVisible(has_any)
         for widget in (self.decline, self.accept_button):
-            widget.setEnabled(invite is not None)
+            widget.setEnabled(invite is not None and not self.is_working)
         if invite is None:
             self.detail.setText("")
             return
@@ -61,19 +61,24 @@ class InvitesDialog(Dialog):
         about = f"“{invite.description}”\n" if invite.description else ""
         self.detail.setText(f"{about}{invite.summary}.")
 
-    async def _answer(self, call: Awaitable[object]) -> object | None:
-        self.error.clear_error()
+    async def _answer(self, call: Awaitable[object], note: str) -> object | None:
+        """One answer at a time: joining takes a moment (the group's state is fetched and
+        our key package replaced), and a second click must not answer twice."""
         try:
-            return await call
+            with self.working(note, self.decline, self.accept_button):
+                return await call
         except BackendError as error:
             self.error.show_error(error.message)
             return None
+        finally:
+            self._show_selected()
 
     @async_slot()
     async def accept_selected(self) -> None:
         invite = self.selected()
-        if invite is not None:
-            chat = await self._answer(self.backend.accept_invite(invite.id))
+        if invite is not None and not self.is_working:
+            note = "Starting the chat…" if invite.is_dm else f"Joining {invite.group_name}…"
+            chat = await self._answer(self.backend.accept_invite(invite.id), note)
             if isinstance(chat, ChatRow):
                 self.chatCreated.emit(chat)
                 self.accept()
@@ -81,5 +86,5 @@ class InvitesDialog(Dialog):
     @async_slot()
     async def decline_selected(self) -> None:
         invite = self.selected()
-        if invite is not None:
-            await self._answer(self.backend.decline_invite(invite.id))
+        if invite is not None and not self.is_working:
+            await self._answer(self.backend.decline_invite(invite.id), "Declining…")

@@ -178,10 +178,11 @@ class SettingsDialog(Dialog):
 
     @async_slot()
     async def _delete(self) -> None:
-        try:
-            await self.backend.delete_all_data()
-        except BackendError as error:
-            self.error.show_error(error.message)
-            return
+        with busy(self.delete, "Deleting…"):
+            try:
+                await self.backend.delete_all_data()
+            except BackendError as error:
+                self.error.show_error(error.message)
+                return
         self.dataDeleted.emit()
         self.accept()

@@ -113,8 +113,9 @@ class PassphraseField(QLineEdit):
 
 @contextmanager
 def busy(widget: QAbstractButton, text: str) -> Iterator[None]:
-    """Disable a button and show progress text while an await runs."""
-    old = widget.text()
+    """Disable a button and show progress text while an await runs; then put both back
+    (the text only if nothing else changed it meanwhile)."""
+    old, enabled = widget.text(), widget.isEnabled()
     widget.setEnabled(False)
     widget.setText(text)
     try:
@@ -122,8 +123,9 @@ def busy(widget: QAbstractButton, text: str) -> Iterator[None]:
     finally:
         # The dialog may be gone by the time the backend answers.
         try:
-            widget.setText(old)
-            widget.setEnabled(True)
+            if widget.text() == text:
+                widget.setText(old)
+            widget.setEnabled(enabled)
         except RuntimeError:
             pass
 
