@@ -4,7 +4,8 @@ The protocol itself (creating, committing, processing kind 445 events, joining) 
 ``marmot.group`` / ``marmot.operations`` / ``marmot.inbound``; this module only maps a
 `MarmotGroup` to and from what storage keeps (an opaque state blob, the decoded group data
 as columns, the leaf -> identity list) and answers the one question the inbox asks before
-processing: can any of our epoch keys open this event at all?
+processing: can any of our epoch keys open this event at all? It also re-envelopes one of
+our own events that waited too long to be published.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 from marmot.errors import InvalidGroupEvent
 from marmot.group import MarmotGroup
 from marmot.group_data import NostrGroupData
-from marmot.group_event import trial_decrypt
+from marmot.group_event import build_group_event, trial_decrypt
 from nostr.event import Event
+from nostr.keys import Rng
 from storage.rows import GroupMetadata, Member, MlsState
 
 STATE_FORMAT = 2
@@ -51,3 +53,21 @@ def can_open(group: MarmotGroup, event: Event) -> bool:
     except InvalidGroupEvent:
         return False
     return True
+
+
+def reenvelope(group: MarmotGroup, event: Event, *, now: int, rng: Rng) -> Event | None:
+    """The same MLS message as our ``event``, in a fresh kind 445 envelope dated ``now``
+    (same epoch key, same expiration); None if no key we keep opens it any more."""
+    try:
+        opened = trial_decrypt(event, group.group_event_keys())
+    except InvalidGroupEvent:
+        return None
+    expiration = event.first_tag_value("expiration")
+    return build_group_event(
+        group.nostr_group_id,
+        opened.mls_message,
+        group.group_event_key(opened.epoch),
+        now=now,
+        expiration=int(expiration) if expiration and expiration.isdigit() else None,
+        rng=rng,
+    )

@@ -133,6 +133,23 @@ def mark_own(conn: Connection, event: Event, gid: bytes, now: int) -> None:
     )
 
 
+def replace_envelope(conn: Connection, entry: OutboxEntry, fresh: Event, now: int) -> None:
+    """Our pending 445 goes out in ``fresh`` instead: the outbox entry, the message row
+    or pending commit it carries, and the mark that skips our own echo follow it."""
+    outbox_repo.replace_event(conn, entry.id, fresh.id, fresh.to_json(), now=now)
+    gid = entry.mls_group_id
+    if gid is None:
+        return
+    mark_own(conn, fresh, gid, now)
+    message = messages_repo.by_event_id(conn, entry.event_id)
+    if message is not None:
+        messages_repo.set_status(conn, gid, message.rumor_id, message.status, event_id=fresh.id)
+    pending = groups_repo.pending_commit(conn, gid)
+    if pending is not None and pending.event_id == entry.event_id:
+        renewed = StoredPending(pending.data, fresh.id, fresh.created_at)
+        groups_repo.set_pending_commit(conn, gid, renewed, now=now)
+
+
 def drop_late_messages(
     conn: Connection, gid: bytes, removed: Iterable[str], commit_at: int
 ) -> list[str]:

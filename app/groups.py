@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from app import engine
@@ -39,6 +40,7 @@ from app.group_records import (
     drop_late_messages,
     member_delta,
     record_own_event,
+    replace_envelope,
 )
 from app.group_store import GroupStore, Loaded, state_write
 from app.key_packages import KeyPackages
@@ -50,13 +52,12 @@ from marmot.errors import MarmotError
 from marmot.group import GroupConfig, MarmotGroup, create_group
 from marmot.operations import OutgoingCommit
 from mls.errors import MlsError
+from nostr.event import Event
+from nostr.kinds import Kind
 from storage import OutgoingEvent
 from storage.repos import groups as groups_repo
 from storage.repos import relays as relays_repo
-from storage.rows import (
-    Group,
-    NewGroup,
-)
+from storage.rows import Group, NewGroup, OutboxEntry
 from storage.rows import GroupState as Lifecycle
 from storage.rows import PendingCommit as StoredPending
 
@@ -95,6 +96,7 @@ class Groups:
         self._locks: dict[bytes, asyncio.Lock] = {}
         ctx.outbox.register(COMMIT, CommitHook(self))
         ctx.outbox.register(PROPOSAL, ProposalHook(self))
+        ctx.outbox.renew = self.renew
 
     # --- queries ---------------------------------------------------------------------
 
@@ -405,6 +407,21 @@ class Groups:
         entry_id: int = await ctx.db.transact(record_own_event, own, ctx.now())
         ctx.outbox.kick()
         return entry_id
+
+    async def renew(self, entry: OutboxEntry, event: Event) -> tuple[OutboxEntry, Event] | None:
+        """A group event of ours that waited too long (the relays were unreachable) goes
+        out in a fresh envelope dated now, so members who synced meanwhile still fetch it
+        (commit races then order it by when it really went out)."""
+        gid = entry.mls_group_id
+        if event.kind != Kind.MLS_GROUP_MESSAGE or gid is None:
+            return None
+        ctx = self._ctx
+        loaded = await self.store.load(gid)
+        fresh = engine.reenvelope(loaded.marmot, event, now=ctx.now(), rng=ctx.rng)
+        if fresh is None:
+            return None
+        await ctx.db.transact(replace_envelope, entry, fresh, ctx.now())
+        return replace(entry, event_id=fresh.id, event_json=fresh.to_json()), fresh
 
     async def after_merge(
         self, gid: bytes, before: Group | None, before_members: Iterable[str], commit_at: int

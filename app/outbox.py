@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 RETRY = Backoff(base=2.0, factor=2.0, cap=300.0, jitter=0.25)
 MAX_AGE = 7 * 24 * 3600
 """An entry not accepted within a week is given up (a stale commit or key package)."""
+STALE_AFTER = 60
+"""An event older than this when it is tried again is offered to `Outbox.renew`: receivers
+fetch from their cursors minus a two-minute margin, so an event published long after its
+``created_at`` could fall behind the cursor of someone who synced meanwhile."""
 PARALLEL = 8
 _PERMANENT = frozenset(
     {
@@ -73,6 +77,9 @@ class PurposeHook(Protocol):
     # thread); False cancels the entry (and its followers) instead of publishing it.
 
 
+Renew = Callable[[OutboxEntry, Event], Awaitable[tuple[OutboxEntry, Event] | None]]
+
+
 class Outbox:
     def __init__(
         self,
@@ -99,6 +106,8 @@ class Outbox:
         self._inflight: dict[int, asyncio.Future[bool]] = {}
         self._sem = asyncio.Semaphore(PARALLEL)
         self.attempts = 0
+        self.renew: Renew | None = None
+        """Gives a stale event a fresh envelope (stored in place of the entry's event)."""
 
     def register(self, purpose: str, hook: PurposeHook) -> None:
         self._hooks[purpose] = hook
@@ -201,6 +210,10 @@ class Outbox:
             await self._db.run(outbox_repo.cancel, entry.id, now=now, reason="no longer wanted")
             return False
         event = Event.from_json(entry.event_json)
+        if self.renew is not None and now - event.created_at > STALE_AFTER:
+            renewed = await self.renew(entry, event)
+            if renewed is not None:
+                entry, event = renewed
         urls = await self._hold(entry.relays)
         try:
             # Relays that just refused a connection are not waited for (a later attempt is).

@@ -40,7 +40,7 @@ from app.sync import Incoming, Purpose, SyncEngine
 from nostr.backoff import Backoff
 from nostr.keys import Rng
 from nostr.kinds import Kind
-from nostr.relay import PoolOptions, RelayPool
+from nostr.relay import PoolOptions, RelayPool, RelayStatus, RelayStatusChanged
 from nostr.signer import KeySigner
 from storage.repos import accounts as accounts_repo
 
@@ -125,6 +125,7 @@ class AccountSession:
         self._live = live
         self.pool.add_status_listener(self.relays.on_status)
         self.pool.add_status_listener(self.sync_engine.on_status)
+        self.pool.add_status_listener(self._relay_status)
         await self.relays.sync_pool()
         self._spawn(self.outbox.run(), "outbox")
         await self.setup()
@@ -189,6 +190,15 @@ class AccountSession:
         await self.pool.close()
         await self.account.db.close()
         self.ctx.emit(AccountLocked(self.pubkey))
+
+    def _relay_status(self, change: RelayStatusChanged) -> None:
+        """A relay (re)connected: what waits in the outbox goes now, not after its backoff
+        (which grows to minutes while relays are unreachable)."""
+        if change.status is RelayStatus.CONNECTED and not self._closed:
+            self._spawn(self._flush_outbox(), "outbox")
+
+    async def _flush_outbox(self) -> None:
+        await self.outbox.flush(force=True)
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         task = asyncio.ensure_future(self._guarded(coro, name))

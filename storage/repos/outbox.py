@@ -118,6 +118,20 @@ def pending(conn: Connection, *, mls_group_id: bytes | None = None) -> list[Outb
     return [_entry(row) for row in rows]
 
 
+def replace_event(
+    conn: Connection, entry_id: int, event_id: str, event_json: str, *, now: int
+) -> None:
+    """A pending entry publishes another event from now on (the same content in a fresh
+    envelope, when the first one waited too long to go out)."""
+    cur = conn.execute(
+        "UPDATE outbox SET event_id = ?, event_json = ?, updated_at = ?"
+        " WHERE id = ? AND state = 'pending'",
+        (event_id, event_json, now, entry_id),
+    )
+    if cur.rowcount == 0:
+        raise NotFound(f"no pending outbox entry {entry_id}")
+
+
 def mark_sent(conn: Connection, entry_id: int, accepted_by: Sequence[str], *, now: int) -> None:
     cur = conn.execute(
         "UPDATE outbox SET state = 'sent', attempts = attempts + 1, accepted_by = ?,"

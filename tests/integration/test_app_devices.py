@@ -61,9 +61,7 @@ async def test_our_other_device_joins_the_groups_we_create_and_reads_everything(
             (laptop_slot, False),
         ]
         # The laptop joins by itself (our own device invited it); Alice accepts.
-        joined = await eventually(
-            lambda: laptop.session.groups.list_groups(), lambda gs: [g.id for g in gs]
-        )
+        joined = await eventually(laptop.session.groups.list_groups, lambda gs: [g.id for g in gs])
         assert joined[0].id == group.id and not laptop.of(InviteReceived)
         invites = await eventually(alice.session.invites.list_invites, bool)
         await alice.session.invites.accept(invites[0].id)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from app.outbox import MAX_AGE, Attempt, Outbox
+from app.outbox import MAX_AGE, STALE_AFTER, Attempt, Outbox
 from nostr.event import Event, UnsignedEvent
 from storage import Connection
 from storage.repos import outbox as outbox_repo
@@ -155,3 +156,35 @@ async def test_an_entry_older_than_a_week_is_given_up(harness: Harness) -> None:
     await harness.ctx.outbox.flush(force=True)
     entry = await harness.ctx.db.run(outbox_repo.get, entry_id)
     assert entry is not None and entry.state is OutboxState.FAILED
+
+
+@pytest.mark.asyncio
+async def test_an_event_that_waited_too_long_goes_out_renewed(harness: Harness) -> None:
+    """A stale event is offered to ``renew``; its replacement is stored in the entry,
+    published, and is what the hooks see. A fresh one is published as it is."""
+    hook = RecordingHook()
+    outbox = harness.ctx.outbox
+    outbox.register("note", hook)
+    offered: list[str] = []
+
+    async def renew(entry: OutboxEntry, event: Event) -> tuple[OutboxEntry, Event] | None:
+        offered.append(event.id)
+        fresh = _note(harness, "renewed")
+        await harness.ctx.db.run(
+            outbox_repo.replace_event, entry.id, fresh.id, fresh.to_json(), now=fresh.created_at
+        )
+        return replace(entry, event_id=fresh.id, event_json=fresh.to_json()), fresh
+
+    outbox.renew = renew
+    harness.pool.answer = time_out
+    old = _note(harness, "old")
+    entry_id = await harness.ctx.enqueue(old, [RELAY], "note")
+    assert await outbox.flush() == 0 and offered == []  # just made: never renewed
+    harness.pool.answer = accept
+    harness.clock.advance(STALE_AFTER + 1)
+    assert await outbox.flush(force=True) == 1
+    [(_, published)] = harness.pool.published
+    assert offered == [old.id] and published.content == "renewed"
+    entry = await harness.ctx.db.run(outbox_repo.get, entry_id)
+    assert entry is not None and entry.event_id == published.id
+    assert entry.state is OutboxState.SENT and hook.sent == [published.id]
