@@ -229,6 +229,11 @@ def _pull_past_epochs(r: Reader, suite: Suite, tree: RatchetTree) -> tuple[PastE
             if i >= count:
                 raise DecodeError(f"past leaf {i} outside a tree of {count} leaves")
             changes[i] = leaf
+        # A tree's right half holds a member, here or (unchanged) in the newer epoch:
+        # this bounds ``count`` by what the blob holds (dump_group walks every leaf).
+        top = max(newer.leaf_count, max(changes, default=0) + 1)
+        if count & (count - 1) or not 0 < count <= 2 * top:
+            raise DecodeError(f"a past epoch of {count} leaves")
         leaves = LeafOverlay(newer, changes, count)
         secret_tree = SecretTree.decode(body, suite)
         secrets = [body.opaque() for _ in range(4)]

@@ -86,6 +86,21 @@ def test_bad_blobs_raise_decode_error() -> None:
             load_group(bad)
 
 
+def test_a_past_epoch_of_absurd_size_is_refused() -> None:
+    """Its leaf count is checked against what the blob holds: dumping such a state
+    again would walk billions of leaves."""
+    g, _ = _busy_group()
+    state = g["alice"]
+    blob = dump_group(state)
+    context = state.past_epochs[0].group_context
+    at = blob.index(context) + len(context)  # the past epoch's leaf count follows
+    assert int.from_bytes(blob[at : at + 4], "big") == state.tree.leaf_count
+    for count in (1 << 31, 3, 0):
+        bad = blob[:at] + count.to_bytes(4, "big") + blob[at + 4 :]
+        with pytest.raises(DecodeError):
+            load_group(bad)
+
+
 def _secrets_of(state: GroupState) -> list[bytes]:
     s = state.secrets
     values = [getattr(s, name) for name in s.__dataclass_fields__]
