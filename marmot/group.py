@@ -130,11 +130,10 @@ class MarmotGroup:
         """The leaf that came from this KeyPackage, while that leaf still carries its
         keys (a member's self-update replaces them), else ``None``."""
         new = key_package.key_package.leaf_node
+        signature_key, encryption_key = new.signature_key, new.encryption_key
         for member in self.state.members():
             leaf = member.leaf_node
-            if new.signature_key == leaf.signature_key or new.encryption_key == (
-                leaf.encryption_key
-            ):
+            if leaf.signature_key == signature_key or leaf.encryption_key == encryption_key:
                 return int(member.leaf_index)
         return None
 
