@@ -19,7 +19,9 @@ API (``x`` is a :class:`~mls.types.NodeIndex`, ``i`` a :class:`~mls.types.LeafIn
     tree.find_identity(identity) -> list of i            # basic credentials
     tree.credential_types_in_use(); tree.credential_use(t); tree.credential_support(t)
 
-New trees (the receiver is never changed; unchanged nodes and hashes are shared)::
+New trees (the receiver is never changed; the node and memo arrays are persistent, see
+:mod:`mls.tree_array`, so a new tree shares everything but the ``O(log N)`` entries each
+changed node touches)::
 
     tree.apply(updates=[(i, leaf)], removes=[i], adds=[leaf]) -> (tree, added leaf indices)
     tree.add_leaf(leaf) -> (tree, i); tree.update_leaf(i, leaf); tree.remove_leaf(i)
@@ -29,9 +31,9 @@ New trees (the receiver is never changed; unchanged nodes and hashes are shared)
 ``apply`` follows section 12.3: updates (replace the leaf, blank its direct path), then
 removes (blank leaf and direct path, truncate while the right half has no member), then
 adds in order (leftmost blank leaf, extending a full tree, recording the new leaf as
-unmerged at every non-blank ancestor). Use it for a whole proposal list: one copy of the
-node array instead of one per proposal. Structural problems in input (a key already in
-the tree, a blank target, a malformed encoding) raise :class:`~mls.errors.InvalidMessage`;
+unmerged at every non-blank ancestor). Use it for a whole proposal list: one new tree
+instead of one per proposal. Structural problems in input (a key already in the tree, a
+blank target, a malformed encoding) raise :class:`~mls.errors.InvalidMessage`;
 the semantic checks of a joiner are in :mod:`mls.tree_validation`.
 """
 
@@ -51,6 +53,7 @@ from mls.messages import (
     pull_ratchet_tree,
     ratchet_tree_to_bytes,
 )
+from mls.tree_array import TreeArray
 from mls.tree_draft import TreeDraft, leaf_ancestors
 from mls.tree_index import TreeIndex
 from mls.types import LeafCount, LeafIndex, NodeIndex
@@ -64,12 +67,13 @@ class RatchetTree:
     def __init__(
         self,
         suite: Suite,
-        nodes: list[Node | None],
-        hashes: list[bytes | None],
-        sizes: list[int | None],
+        nodes: TreeArray[Node],
+        hashes: TreeArray[bytes],
+        sizes: TreeArray[int],
         index: TreeIndex,
     ) -> None:
-        # Private: use create / from_nodes / from_bytes. Nothing here mutates ``nodes``.
+        # Private: use create / from_nodes / from_bytes. Nothing here changes ``nodes``;
+        # ``hashes`` and ``sizes`` are memos, filled in as they are asked for.
         self.suite = suite
         self._nodes = nodes
         self._hashes = hashes
@@ -101,7 +105,7 @@ class RatchetTree:
                 raise InvalidMessage(f"node {x} lists an unmerged leaf outside the tree")
             index.insert(x, node)
         index.compact()
-        return cls(suite, full, [None] * width, [None] * width, index)
+        return cls(suite, TreeArray.from_list(full), TreeArray(width), TreeArray(width), index)
 
     @classmethod
     def from_bytes(cls, suite: Suite, data: bytes) -> RatchetTree:
@@ -113,7 +117,7 @@ class RatchetTree:
 
     def to_nodes(self) -> tuple[Node | None, ...]:
         """The array form without trailing blanks, as sent in the extension."""
-        nodes = self._nodes
+        nodes = self._nodes.to_list()
         end = len(nodes)
         while end and nodes[end - 1] is None:
             end -= 1
@@ -178,11 +182,10 @@ class RatchetTree:
 
     def members(self) -> Iterator[tuple[LeafIndex, LeafNode]]:
         """Every non-blank leaf with its index, left to right."""
-        for x in range(0, len(self._nodes), 2):
-            node = self._nodes[x]
+        for i, node in enumerate(self._nodes.values(0, 2)):
             if node is not None:
                 assert isinstance(node, LeafNode)
-                yield LeafIndex(x >> 1), node
+                yield LeafIndex(i), node
 
     def _check(self, x: int) -> None:
         if not 0 <= x < len(self._nodes):

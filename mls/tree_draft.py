@@ -1,10 +1,11 @@
 """The mutable working copy behind every :class:`~mls.tree.RatchetTree` derivation.
 
-A draft copies the node array and the two memo arrays (C-level list copies: the node
-objects and hash bytes themselves are shared) and the key index (a small overlay, see
-:mod:`mls.tree_index`), applies the RFC 9420 tree operations in place, and is frozen into a
-new tree. Changing a node clears the memoized hashes and resolution sizes of that node and
-its ancestors only.
+A draft takes ``O(1)`` copies of the node array and the two memo arrays (persistent
+arrays, see :mod:`mls.tree_array`: a write copies only the few small lists on its path)
+and of the key index (a small overlay, see :mod:`mls.tree_index`), applies the RFC 9420
+tree operations in place, and is frozen into a new tree. Changing a node clears the
+memoized hashes and resolution sizes of that node and its ancestors only, so deriving a
+tree costs ``O(log N)`` per changed node, whatever the size of the group.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import replace
 
 from mls.errors import InvalidMessage, UsageError
 from mls.messages import LeafNode, Node, ParentNode
+from mls.tree_array import TreeArray
 from mls.tree_index import TreeIndex
 from mls.types import LeafIndex
 
@@ -36,12 +38,12 @@ class TreeDraft:
 
     def __init__(
         self,
-        nodes: list[Node | None],
-        hashes: list[bytes | None],
-        sizes: list[int | None],
+        nodes: TreeArray[Node],
+        hashes: TreeArray[bytes],
+        sizes: TreeArray[int],
         index: TreeIndex,
     ) -> None:
-        # Copies: the source tree's arrays are shared with it and never change.
+        # Copies (O(1) each): what the source tree sees never changes.
         self.nodes = nodes.copy()
         self.hashes = hashes.copy()
         self.sizes = sizes.copy()
@@ -76,24 +78,27 @@ class TreeDraft:
         nodes = self.nodes
         while len(nodes) > 1:
             root = len(nodes) >> 1
-            if nodes[root + 1 :: 2].count(None) != (len(nodes) - root) >> 1:
+            if any(leaf is not None for leaf in nodes.values(root + 1, 2)):
                 return
-            for x in range(root, len(nodes)):
-                if nodes[x] is not None:
-                    self.set(x, None)
-            del nodes[root:], self.hashes[root:], self.sizes[root:]
+            # The old root and any parent left in the right half go, and their keys too.
+            dropped = [(x, n) for x, n in enumerate(nodes.values(root), root) if n is not None]
+            for x, node in dropped:
+                self.index.discard(x, node)
+            for array in (nodes, self.hashes, self.sizes):
+                array.resize(root)
 
     def extend(self) -> None:
-        extra = [None] * (len(self.nodes) + 1)
-        self.nodes += extra
-        self.hashes += extra
-        self.sizes += extra
+        width = 2 * len(self.nodes) + 1
+        for array in (self.nodes, self.hashes, self.sizes):
+            array.resize(width)
 
     def free_leaf(self) -> LeafIndex:
-        nodes, i = self.nodes, self.next_free
-        while 2 * i < len(nodes) and nodes[2 * i] is not None:
-            i += 1
-        if 2 * i >= len(nodes):
+        """The leftmost blank leaf at or after ``next_free``, extending a full tree."""
+        start = self.next_free
+        leaves = enumerate(self.nodes.values(2 * start, 2), start)
+        i = next((j for j, leaf in leaves if leaf is None), None)
+        if i is None:
+            i = (len(self.nodes) + 1) >> 1
             self.extend()
         self.next_free = i + 1
         return LeafIndex(i)

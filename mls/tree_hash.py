@@ -2,10 +2,11 @@
 
 These work on the node array of a :class:`~mls.tree.RatchetTree` plus two memo arrays
 owned by that tree: ``hashes[x]`` (tree hash of node ``x``) and ``sizes[x]`` (length of the
-resolution of ``x``). ``None`` means "not computed yet". A tree derived from another copies
-both arrays and clears only the entries of changed nodes and their ancestors, so a commit
-rehashes ``O(log N)`` nodes. Invariant: when ``hashes[x]`` is set, so is every hash below
-``x``; when ``sizes[x]`` is set and ``x`` is blank, so are the sizes of its children.
+resolution of ``x``). ``None`` means "not computed yet". A tree derived from another takes
+(persistent, ``O(1)``) copies of both arrays and clears only the entries of changed nodes
+and their ancestors, so a commit rehashes ``O(log N)`` nodes. Invariant: when
+``hashes[x]`` is set, so is every hash below ``x``; when ``sizes[x]`` is set and ``x`` is
+blank, so are the sizes of its children.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from mls.codec import encode_varint
 from mls.crypto import Suite
 from mls.messages import LeafNode, Node, ParentNode
+from mls.tree_array import TreeArray
 
 _LEAF = b"\x01"
 _PARENT_BLANK = b"\x02\x00"
@@ -40,9 +42,7 @@ def parent_hash_input(node: ParentNode | None, left_hash: bytes, right_hash: byt
     )
 
 
-def tree_hash(
-    suite: Suite, nodes: Sequence[Node | None], hashes: list[bytes | None], x: int
-) -> bytes:
+def tree_hash(suite: Suite, nodes: TreeArray[Node], hashes: TreeArray[bytes], x: int) -> bytes:
     """The tree hash of node ``x``, filling ``hashes`` for the subtree as a side effect."""
     cached = hashes[x]
     if cached is not None:
@@ -61,7 +61,7 @@ def tree_hash(
     return digest
 
 
-def resolution_size(nodes: Sequence[Node | None], sizes: list[int | None], x: int) -> int:
+def resolution_size(nodes: TreeArray[Node], sizes: TreeArray[int], x: int) -> int:
     """``len(resolution(x))``: a non-blank node counts itself and its unmerged leaves."""
     cached = sizes[x]
     if cached is not None:
@@ -88,8 +88,8 @@ def subtree_leaf_span(x: int) -> tuple[int, int]:
 
 def original_tree_hash(
     suite: Suite,
-    nodes: Sequence[Node | None],
-    hashes: list[bytes | None],
+    nodes: TreeArray[Node],
+    hashes: TreeArray[bytes],
     x: int,
     removed: Sequence[int],
 ) -> bytes:

@@ -7,6 +7,7 @@ from random import Random
 
 import pytest
 
+from mls import tree_array
 from mls.codec import Reader
 from mls.crypto import Suite, get_suite
 from mls.errors import DecodeError, InvalidMessage, UsageError
@@ -298,6 +299,37 @@ def test_processing_a_commit_rehashes_log_n_nodes(monkeypatch: pytest.MonkeyPatc
     assert merged == prepared.tree
     # 10 parent hashes + 11 tree hashes along the path (signature hashing is not Suite.hash).
     assert created == calls[0] == 21
+
+
+def test_merging_a_path_copies_log_n_small_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new tree shares its arrays with the old one: a few 32-entry lists per level of
+    the tree are copied (for the nodes, hashes and resolution sizes), never an array of
+    all 2N - 1 nodes."""
+    copied = [0]
+    original = tree_array._owned
+
+    def counting(node: list[object], owner: object) -> list[object]:
+        copied[0] += 1
+        return original(node, owner)
+
+    for n in (256, 4096):
+        tree = fake_tree(n)
+        sender = new_identity(SUITE, b"sender")
+        tree = tree.update_leaf(L(n - 1), sender.leaf)
+        tree.tree_hash()
+        prepared = create_update_path(
+            tree, L(n - 1), group_id=GROUP_ID, signature_private_key=sender.signature_private_key
+        )
+        keys = (prepared.tree.node(x) for x, _ in prepared.path)
+        path = UpdatePath(
+            prepared.leaf_node, tuple(UpdatePathNode(k.encryption_key, ()) for k in keys if k)
+        )
+        with monkeypatch.context() as m:
+            m.setattr(tree_array, "_owned", counting)
+            copied[0] = 0
+            merge_update_path(tree, L(n - 1), path, group_id=GROUP_ID).tree_hash()
+        assert 0 < copied[0] <= 4 * (n.bit_length() - 1)
+        assert tree.tree_hash() != prepared.tree.tree_hash()  # the old tree is untouched
 
 
 def _random_tree(rnd: Random, n: int, exclude: set[int]) -> RatchetTree:
