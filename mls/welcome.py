@@ -181,20 +181,25 @@ def _open(
     suite = get_suite(welcome.cipher_suite)
     init_priv = key_package.private.init_priv
     secrets = decrypt_group_secrets(suite, welcome, key_package.ref, init_priv)
-    _check_resumption_usage(secrets.psks)
+    restart = _restart_psks(secrets.psks)
     psk = resolve_psks(suite, secrets.psks, None, psks, resumption_psks)
     info = decrypt_group_info(suite, welcome, welcome_secret(suite, secrets.joiner_secret, psk))
     context = info.group_context
     if context.cipher_suite != welcome.cipher_suite or context.version != ProtocolVersion.MLS10:
         raise InvalidMessage("the GroupInfo's suite or version does not match")
+    if restart and context.epoch != 1:
+        raise InvalidMessage("a Welcome with a reinit or branch PSK must start at epoch 1")
     return _Opened(suite, secrets, psk, info)
 
 
-def _check_resumption_usage(psks: Sequence[PreSharedKeyID]) -> None:
-    """Section 12.4.3.1: at most one resumption PSK of usage reinit or branch."""
+def _restart_psks(psks: Sequence[PreSharedKeyID]) -> bool:
+    """Whether the Welcome starts a group from another one (a resumption PSK of usage
+    reinit or branch); section 12.4.3.1 allows at most one such PSK."""
     special = (ResumptionPSKUsage.REINIT, ResumptionPSKUsage.BRANCH)
-    if sum(1 for p in psks if p.psktype == PSKType.RESUMPTION and p.usage in special) > 1:
+    count = sum(1 for p in psks if p.psktype == PSKType.RESUMPTION and p.usage in special)
+    if count > 1:
         raise InvalidMessage("a Welcome may carry only one reinit or branch PSK")
+    return count == 1
 
 
 def tree_of(suite: Suite, info: GroupInfo, supplied: bytes | RatchetTree | None) -> RatchetTree:

@@ -13,14 +13,17 @@ from mls.errors import DecodeError, InvalidMessage, MlsError
 from mls.framing import authenticate, protect_private, protect_public, sign_framed_content
 from mls.group import (
     GroupState,
+    add_members,
     group_info,
     join_by_external_commit,
+    join_from_welcome,
     process,
     propose_update,
     protect,
     remove_members,
     self_update,
 )
+from mls.key_schedule import EpochSecrets, psk_secret
 from mls.messages import (
     Add,
     AuthenticatedContent,
@@ -38,10 +41,12 @@ from mls.messages import (
     PublicMessage,
     ReInit,
     Remove,
+    ResumptionPSKUsage,
     SelfRemove,
     Sender,
     WireFormat,
 )
+from mls.welcome import build_welcome
 from tests.helpers.mls_members import Members, key_package
 
 PUBLIC = WireFormat.PUBLIC_MESSAGE
@@ -114,6 +119,7 @@ def test_wrong_epoch_and_wrong_group(g: Members) -> None:
 def test_bad_confirmation_tag(g: Members) -> None:
     message = self_update(g["alice"], wire_format=PUBLIC).message
     tag = message.body.auth.confirmation_tag  # type: ignore[union-attr]
+    assert tag is not None
     forged = _retag(message, g["alice"], confirmation_tag=bytes([tag[0] ^ 1]) + tag[1:])
     _refused(g["bob"], forged, "confirmation tag")
 
@@ -260,3 +266,26 @@ def test_external_init_is_not_a_member_proposal(g: Members) -> None:
         state.group_id, state.epoch, Sender.member(0), b"", ExternalInit(b"\x01" * 32)
     )
     _refused(g["bob"], _sign(state, framed, None), "ExternalInit")
+
+
+def test_a_branch_welcome_must_start_at_epoch_one(g: Members) -> None:
+    """Section 12.4.3.1: a Welcome with a reinit or branch PSK starts a new group."""
+    g.apply("alice", self_update(g["alice"], rng=g.rng))
+    alice = g["alice"]
+    bundle = key_package("dave", rng=g.rng)
+    pending = add_members(alice, [bundle.key_package], rng=g.rng)
+    assert pending.next_state.epoch == 3
+    branch = PreSharedKeyID.resumption(
+        ResumptionPSKUsage.BRANCH, alice.group_id, alice.epoch, bytes(alice.suite.nh)
+    )
+    value = alice.resumption_psk(alice.epoch)
+    assert value is not None
+    suite, state = alice.suite, pending.next_state
+    secrets = EpochSecrets.from_joiner(
+        suite, state.secrets.joiner_secret, psk_secret(suite, [(branch, value)]), b""
+    )  # the welcome secret is what matters here; the GroupInfo opens with it
+    welcome = build_welcome(
+        suite, secrets, pending.group_info, pending.summary.adds, [branch], path_secret_for=None
+    )
+    with pytest.raises(InvalidMessage, match="must start at epoch 1"):
+        join_from_welcome(welcome, bundle, resumption_psks={(alice.group_id, alice.epoch): value})
