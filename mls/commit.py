@@ -24,8 +24,8 @@ from mls.epoch import (
     ExternalPsks,
     ResumptionPsks,
     advanced_state,
-    find_psk,
     next_epoch,
+    proposal_rules,
     provisional_context,
     resolve_psks,
 )
@@ -48,7 +48,6 @@ from mls.messages import (
     LeafNodeSource,
     MLSMessage,
     PreSharedKey,
-    PreSharedKeyID,
     Proposal,
     ProposalOrRef,
     ReInit,
@@ -128,7 +127,7 @@ def commit(
         now,
         rng,
     )
-    rules = _rules(state, options)
+    rules = proposal_rules(state, now=now, psks=psks, resumption_psks=resumption_psks)
     covered = _gather(state, rules, proposals, include_pending)
     rules.check_list(covered, Sender.member(state.own_leaf))
     effects = apply_proposals(rules, covered)
@@ -136,22 +135,6 @@ def commit(
         raise UsageError("these proposals or leaf changes need a commit with an UpdatePath")
     built = _build(state, covered, effects, options)
     return _finish(built, effects, covered, options)
-
-
-def _rules(state: GroupState, options: _Options) -> ProposalRules:
-    external, resumption = options.psks or {}, options.resumption_psks or {}
-
-    def known(psk: PreSharedKeyID) -> bool:
-        return find_psk(psk, state, external, resumption) is not None
-
-    return ProposalRules(
-        state.suite,
-        state.tree,
-        state.context,
-        now=options.now,
-        psk_known=known,
-        clock_skew=state.config.clock_skew,
-    )
 
 
 def _build(

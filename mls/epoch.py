@@ -22,6 +22,7 @@ from mls.errors import InvalidMessage
 from mls.group_state import GroupState
 from mls.key_schedule import EpochSecrets, psk_secret
 from mls.messages import Extension, FramedContent, GroupContext, PreSharedKeyID, PSKType, WireFormat
+from mls.proposals import ProposalRules
 from mls.transcript import (
     confirmation_tag,
     confirmed_transcript_hash,
@@ -29,6 +30,7 @@ from mls.transcript import (
 )
 from mls.tree import RatchetTree
 from mls.tree_private import TreePrivateKeys
+from mls.tree_validation import CredentialValidator
 
 ExternalPsks = Mapping[bytes, bytes]
 """External PSKs by ``psk_id``."""
@@ -124,6 +126,32 @@ def find_psk(
     if state is not None and psk.psk_group_id == state.group_id:
         return state.resumption_psk(psk.psk_epoch)
     return resumption.get((psk.psk_group_id, psk.psk_epoch))
+
+
+def proposal_rules(
+    state: GroupState,
+    *,
+    now: int | None,
+    psks: ExternalPsks | None,
+    resumption_psks: ResumptionPsks | None,
+    validate_credential: CredentialValidator | None = None,
+) -> ProposalRules:
+    """The proposal checks of ``state``'s epoch: a PSK is known when :func:`find_psk`
+    finds it in the caller's tables or in our retained epochs."""
+    external, resumption = psks or _NO_PSKS, resumption_psks or _NO_RESUMPTION
+
+    def known(psk: PreSharedKeyID) -> bool:
+        return find_psk(psk, state, external, resumption) is not None
+
+    return ProposalRules(
+        state.suite,
+        state.tree,
+        state.context,
+        now=now,
+        psk_known=known,
+        clock_skew=state.config.clock_skew,
+        validate_credential=validate_credential,
+    )
 
 
 def resolve_psks(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from mls.epoch import (
     ExternalPsks,
     ResumptionPsks,
-    find_psk,
+    proposal_rules,
 )
 from mls.errors import InvalidMessage
 from mls.framing import decrypt_sender_data, unprotect_private, unprotect_public
@@ -37,7 +37,6 @@ from mls.messages import (
     ContentType,
     Credential,
     MLSMessage,
-    PreSharedKeyID,
     PrivateMessage,
     Proposal,
     PublicMessage,
@@ -195,18 +194,11 @@ def _dispatch(
 
 
 def _rules(state: GroupState, inputs: _Inputs) -> ProposalRules:
-    external, resumption = inputs.psks or {}, inputs.resumption_psks or {}
-
-    def known(psk: PreSharedKeyID) -> bool:
-        return find_psk(psk, state, external, resumption) is not None
-
-    return ProposalRules(
-        state.suite,
-        state.tree,
-        state.context,
+    return proposal_rules(
+        state,
         now=inputs.now,
-        psk_known=known,
-        clock_skew=state.config.clock_skew,
+        psks=inputs.psks,
+        resumption_psks=inputs.resumption_psks,
         validate_credential=inputs.validate_credential,
     )
 
