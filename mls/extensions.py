@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 from mls.errors import DecodeError, InvalidMessage
 from mls.messages import (
+    DEFAULT_EXTENSION_TYPES,
+    DEFAULT_PROPOSAL_TYPES,
     ApplicationId,
     Capabilities,
     Extension,
@@ -26,7 +28,6 @@ from mls.messages import (
     RequiredCapabilities,
     find_extension,
 )
-from mls.tree_validation import DEFAULT_EXTENSION_TYPES, DEFAULT_PROPOSAL_TYPES
 
 __all__ = [
     "application_id",

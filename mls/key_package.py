@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from mls.crypto import DEFAULT_RNG, Suite, get_suite
 from mls.errors import InvalidMessage, UsageError
 from mls.messages import (
+    DEFAULT_EXTENSION_TYPES,
     GREASE_VALUES,
     Capabilities,
     Credential,
@@ -43,8 +44,6 @@ DEFAULT_LIFETIME = 7_257_600
 NOT_BEFORE_MARGIN = 3600
 DEFAULT_CLOCK_SKEW = 300
 """Seconds of clock difference tolerated at both ends of a lifetime."""
-DEFAULT_EXTENSION_TYPES = frozenset(range(1, 6))
-"""Section 7.2: the RFC's own extension types need not be listed in capabilities."""
 
 _GREASE = tuple(sorted(GREASE_VALUES))
 

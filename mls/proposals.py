@@ -28,6 +28,8 @@ from mls.errors import InvalidMessage, UnsupportedError
 from mls.extensions import check_extension_list, required_capabilities, supports_required
 from mls.key_package import DEFAULT_CLOCK_SKEW, validate_key_package
 from mls.messages import (
+    DEFAULT_EXTENSION_TYPES,
+    DEFAULT_PROPOSAL_TYPES,
     Add,
     Extension,
     ExternalInit,
@@ -52,12 +54,7 @@ from mls.messages import (
     Update,
 )
 from mls.tree import RatchetTree
-from mls.tree_validation import (
-    DEFAULT_EXTENSION_TYPES,
-    DEFAULT_PROPOSAL_TYPES,
-    CredentialValidator,
-    validate_leaf_node,
-)
+from mls.tree_validation import CredentialValidator, validate_leaf_node
 from mls.types import LeafIndex
 
 # Section 12.4: a commit covering only these may omit the path (SelfRemove needs one).

@@ -33,6 +33,7 @@ from mls.key_package import (
 )
 from mls.key_schedule import EpochSecrets
 from mls.messages import (
+    DEFAULT_EXTENSION_TYPES,
     Add,
     Capabilities,
     Credential,
@@ -56,7 +57,6 @@ from mls.refs import proposal_ref
 from mls.transcript import confirmation_tag, interim_transcript_hash
 from mls.tree import RatchetTree
 from mls.tree_private import TreePrivateKeys
-from mls.tree_validation import DEFAULT_EXTENSION_TYPES
 from mls.types import LeafIndex, Rng
 
 

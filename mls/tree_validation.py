@@ -22,6 +22,8 @@ from collections.abc import Callable
 from itertools import pairwise
 
 from mls.errors import InvalidMessage
+from mls.extensions import supports_required
+from mls.key_package import check_extensions_listed
 from mls.messages import Credential, LeafNode, LeafNodeSource, ParentNode, RequiredCapabilities
 from mls.tree import RatchetTree
 from mls.tree_draft import leaf_ancestors
@@ -30,10 +32,6 @@ from mls.types import LeafIndex, NodeIndex
 
 CredentialValidator = Callable[[Credential, bytes], None]
 """``validate_credential(credential, signature_key)``: raise to refuse the credential."""
-
-# Section 7.2: these types are implied by every client and "MUST NOT be listed".
-DEFAULT_EXTENSION_TYPES = frozenset(range(0x0001, 0x0006))
-DEFAULT_PROPOSAL_TYPES = frozenset(range(0x0001, 0x0008))
 
 
 def check_leaf_content(
@@ -57,31 +55,15 @@ def check_leaf_content(
     caps = leaf.capabilities
     if leaf.credential.credential_type not in caps.credentials:
         raise InvalidMessage("leaf credential type is not in its own capabilities")
-    for ext in leaf.extensions:
-        t = ext.extension_type
-        if t not in DEFAULT_EXTENSION_TYPES and t not in caps.extensions:
-            raise InvalidMessage(f"leaf extension {t:#06x} is not in its capabilities")
-    if required_capabilities is not None:
-        _check_required(leaf, required_capabilities)
+    check_extensions_listed(leaf)
+    if required_capabilities is not None and not supports_required(caps, required_capabilities):
+        raise InvalidMessage("leaf lacks a required capability")
     if now is not None and leaf.lifetime is not None:
         life = leaf.lifetime
         if not life.not_before <= now <= life.not_after:
             raise InvalidMessage(
                 f"leaf lifetime {life.not_before}..{life.not_after} excludes {now}"
             )
-
-
-def _check_required(leaf: LeafNode, required: RequiredCapabilities) -> None:
-    caps = leaf.capabilities
-    for t in required.extension_types:
-        if t not in DEFAULT_EXTENSION_TYPES and t not in caps.extensions:
-            raise InvalidMessage(f"leaf lacks required extension {t:#06x}")
-    for t in required.proposal_types:
-        if t not in DEFAULT_PROPOSAL_TYPES and t not in caps.proposals:
-            raise InvalidMessage(f"leaf lacks required proposal {t:#06x}")
-    for t in required.credential_types:
-        if t not in caps.credentials:
-            raise InvalidMessage(f"leaf lacks required credential type {t:#06x}")
 
 
 def validate_leaf_node(

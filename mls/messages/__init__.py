@@ -8,6 +8,8 @@ functions. Every decoding failure is a :class:`mls.errors.DecodeError`.
 from __future__ import annotations
 
 from mls.messages.codepoints import (
+    DEFAULT_EXTENSION_TYPES,
+    DEFAULT_PROPOSAL_TYPES,
     GREASE_VALUES,
     ContentType,
     CredentialType,
@@ -101,6 +103,8 @@ from mls.messages.proposals import (
 
 __all__ = [
     # codepoints
+    "DEFAULT_EXTENSION_TYPES",
+    "DEFAULT_PROPOSAL_TYPES",
     "GREASE_VALUES",
     "ContentType",
     "CredentialType",

@@ -114,6 +114,10 @@ class CredentialType(IntEnum):
     X509 = 0x0002
 
 
+# Section 7.2: the types every client implements; capabilities need not (must not) list them.
+DEFAULT_EXTENSION_TYPES = frozenset(range(0x0001, 0x0006))
+DEFAULT_PROPOSAL_TYPES = frozenset(range(0x0001, 0x0008))
+
 # Section 13.5: GREASE values look like 0x0A0A, 0x1A1A, ..., 0xEAEA in every open registry.
 GREASE_VALUES = frozenset(0x0A0A + 0x1010 * i for i in range(15))
 
