@@ -1,0 +1,216 @@
+"""The publish -> OK -> merge flow of our group changes (MIP-02/03), shared by every
+operation of `app.groups.Groups`.
+
+A change is a commit built on the current state with the group locked and stored, in one
+transaction, as our pending commit with its outbox entry (and the Welcomes queued behind
+it); the outbox publishes it and, once a relay accepted it, merges it in the transaction
+that marks it sent (`app.group_records.CommitHook`), and only then sends the Welcomes.
+A competing commit that comes first makes us drop ours (`discard_pending`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from app import engine
+from app.context import Context
+from app.device_map import DeviceMap
+from app.errors import NetworkError, NotAllowed, translate
+from app.events import (
+    ErrorRaised,
+    GroupRemoved,
+    GroupUpdated,
+    MembersChanged,
+    MessageStatusChanged,
+)
+from app.group_records import (
+    CommitHook,
+    OwnEvent,
+    ProposalHook,
+    discard_pending_commit,
+    drop_late_messages,
+    member_delta,
+    record_own_event,
+    replace_envelope,
+)
+from app.group_store import GroupStore, Loaded
+from app.models import GroupInfo
+from marmot.errors import MarmotError
+from marmot.group import MarmotGroup
+from marmot.operations import OutgoingCommit
+from mls.errors import MlsError
+from nostr.event import Event
+from nostr.kinds import Kind
+from storage import OutgoingEvent
+from storage.repos import groups as groups_repo
+from storage.rows import Group, OutboxEntry
+from storage.rows import GroupState as Lifecycle
+from storage.rows import PendingCommit as StoredPending
+
+T = TypeVar("T")
+Built = tuple[OutgoingCommit, Sequence[OutgoingEvent]]
+
+COMMIT = "commit"
+PROPOSAL = "proposal"
+
+
+class CommitFlow:
+    def __init__(self, ctx: Context, devices: DeviceMap) -> None:
+        self._ctx = ctx
+        self._devices = devices
+        self.store = GroupStore(ctx, devices)
+        self.on_targets_changed: Callable[[], Awaitable[None]] | None = None
+        self.on_merged: Callable[[bytes], Awaitable[None]] | None = None
+        self._locks: dict[bytes, asyncio.Lock] = {}
+        ctx.outbox.register(COMMIT, CommitHook(self))
+        ctx.outbox.register(PROPOSAL, ProposalHook(self))
+        ctx.outbox.renew = self.renew
+
+    async def info_of(self, gid: bytes) -> GroupInfo:
+        return await self.store.info(await self.store.get(gid))
+
+    async def observe(self, gid: bytes, group: MarmotGroup) -> None:
+        """Called with a state before a commit changes it (which device holds which of
+        our leaves is learned while the leaves still carry their KeyPackage's keys)."""
+        await self._devices.observe(gid, group)
+
+    def lock(self, gid: bytes) -> asyncio.Lock:
+        """Held while a group's state is loaded, changed and written (one writer at a time)."""
+        return self._locks.setdefault(gid, asyncio.Lock())
+
+    def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        self._ctx.spawn(coro, what)
+
+    def kick(self) -> None:
+        self._ctx.outbox.kick()
+
+    async def targets_changed(self) -> None:
+        if self.on_targets_changed is not None:
+            await self.on_targets_changed()
+
+    async def _resolve(self, ref: str | bytes) -> Group:
+        return (
+            await self.store.get(ref) if isinstance(ref, bytes) else await self.store.resolve(ref)
+        )
+
+    async def _for_commit(self, ref: str | bytes, *, admin: str | None = None) -> Loaded:
+        group = await self._resolve(ref)
+        if group.state is not Lifecycle.ACTIVE:
+            raise NotAllowed("this group is not active")
+        if group.has_pending_commit:
+            raise NotAllowed("a change to this group is still being sent; try again shortly")
+        loaded = await self.store.load(group.mls_group_id)
+        if admin is not None and self._ctx.public_key.data not in loaded.data.admins:
+            raise NotAllowed(f"only group admins can {admin}")
+        return loaded
+
+    async def _change(
+        self, ref: str | bytes, build: Callable[[Loaded], Built], *, admin: str | None = None
+    ) -> GroupInfo:
+        """Build a commit on the current state and queue it with the group locked, so no
+        incoming commit can move the group in between; then wait for a relay's OK.
+
+        Raises `NetworkError` when no relay accepted it in time (it keeps being retried)
+        or it was refused for good (then it is dropped).
+        """
+        ctx = self._ctx
+        gid = (await self._resolve(ref)).mls_group_id
+        async with self.lock(gid):
+            loaded = await self._for_commit(gid, admin=admin)
+            out, welcomes = call(lambda: build(loaded))
+            await self.observe(gid, loaded.marmot)
+            entry_id = await self.queue_commit(loaded, out, welcomes)
+        entry = await ctx.outbox.wait(entry_id, ctx.config.timeouts.publish * 2)
+        if entry is None:
+            raise NetworkError("the change was not accepted by a relay yet; it will be retried")
+        if not entry.accepted_by:
+            raise NetworkError(f"the change was refused: {entry.last_error or 'no relay took it'}")
+        return await self.info_of(gid)
+
+    async def queue_commit(
+        self, loaded: Loaded, out: OutgoingCommit, welcomes: Sequence[OutgoingEvent] = ()
+    ) -> int:
+        """Store ``out`` as our pending commit with its outbox entry; returns the entry id."""
+        ctx = self._ctx
+        gid = loaded.group.mls_group_id
+        event = out.event
+        stored = StoredPending(out.group.to_bytes(), event.id, event.created_at)
+        own = OwnEvent(
+            gid, event, loaded.data.relays, COMMIT, pending=stored, followers=tuple(welcomes)
+        )
+        entry_id: int = await ctx.db.transact(record_own_event, own, ctx.now())
+        ctx.outbox.kick()
+        return entry_id
+
+    async def renew(self, entry: OutboxEntry, event: Event) -> tuple[OutboxEntry, Event] | None:
+        """A group event of ours that waited too long (the relays were unreachable) goes
+        out in a fresh envelope dated now, so members who synced meanwhile still fetch it
+        (commit races then order it by when it really went out)."""
+        gid = entry.mls_group_id
+        if event.kind != Kind.MLS_GROUP_MESSAGE or gid is None:
+            return None
+        ctx = self._ctx
+        loaded = await self.store.load(gid)
+        fresh = engine.reenvelope(loaded.marmot, event, now=ctx.now(), rng=ctx.rng)
+        if fresh is None:
+            return None
+        await ctx.db.transact(replace_envelope, entry, fresh, ctx.now())
+        return replace(entry, event_id=fresh.id, event_json=fresh.to_json()), fresh
+
+    async def after_merge(
+        self, gid: bytes, before: Group | None, before_members: Iterable[str], commit_at: int
+    ) -> None:
+        """Tell the front ends, follow changed relays; drop removed members' late words."""
+        ctx = self._ctx
+        self.store.forget(gid)
+        info = await self.info_of(gid)
+        added, removed = member_delta(before_members, (m.pubkey for m in info.members))
+        if removed:
+            dropped = await ctx.db.transact(drop_late_messages, gid, removed, commit_at)
+            for rumor_id in dropped:
+                ctx.emit(MessageStatusChanged(ctx.pubkey, info.id, rumor_id, "invalidated"))
+        if added or removed or before is None or before.metadata.admins != info.admins:
+            ctx.emit(MembersChanged(ctx.pubkey, info, added, removed))
+        ctx.emit(GroupUpdated(ctx.pubkey, info))
+        if info.state != str(Lifecycle.ACTIVE):
+            ctx.emit(GroupRemoved(ctx.pubkey, info.id, "removed"))
+        if before is None or before.metadata.relays != info.relays or info.state != "active":
+            await self.targets_changed()
+
+    async def after_own_merge(
+        self, gid: bytes, before: Group | None, before_members: Iterable[str], commit_at: int
+    ) -> None:
+        await self.after_merge(gid, before, before_members, commit_at)
+        await self.retry_waiting(gid)  # events that waited for this epoch
+
+    async def retry_waiting(self, gid: bytes) -> None:
+        if self.on_merged is not None:
+            await self.on_merged(gid)
+
+    async def discard_pending(self, gid: bytes, reason: str) -> None:
+        """Drop our unpublished commit (a competing one won): cancel it and its Welcomes."""
+        ctx = self._ctx
+        stored = await ctx.db.run(groups_repo.pending_commit, gid)
+        if stored is None:
+            return
+        await ctx.db.transact(discard_pending_commit, gid, stored.event_id, reason, ctx.now())
+        ctx.emit(ErrorRaised(ctx.pubkey, f"a group change was dropped: {reason}", "groups"))
+
+    async def mark_inactive(self, gid: bytes, reason: str) -> None:
+        ctx = self._ctx
+        await ctx.db.run(groups_repo.set_state, gid, Lifecycle.INACTIVE, now=ctx.now())
+        self.store.forget(gid)
+        group = await self.store.get(gid)
+        ctx.emit(GroupRemoved(ctx.pubkey, group.metadata.nostr_group_id, reason))
+        await self.targets_changed()
+
+
+def call(op: Callable[[], T]) -> T:
+    """Run a Marmot operation; its refusals become `AppError`s."""
+    try:
+        return op()
+    except (MarmotError, MlsError) as exc:
+        raise translate(exc) from exc
