@@ -1,14 +1,6 @@
 """Sync: subscriptions by purpose, catch-up from stored cursors, one ordered work queue.
 
-Purposes and where they run (the filters are built by `app.sync_plan.Planner`):
-
-* ``inbox``: kind 1059 gift wraps ``#p`` us, on our inbox (10050) relays; the pool's signer
-  answers NIP-42 AUTH. Gift wraps are back-dated up to two days, so their window is widened
-  by that much.
-* ``groups``: kind 445 ``#h`` each active group's id, on that group's relays.
-* ``discovery``: profiles, follow lists and relay lists of the people we know, on our and
-  the discovery relays (replaceable events: always fetched whole, no cursor).
-
+What is asked of each relay, by purpose (inbox, groups, discovery), is `app.sync_plan`.
 On start and after every reconnect of a relay, `catch_up` fetches what it stored since the
 cursors minus a safety margin and queues it in timestamp order. Live events go to the same
 queue, so one worker processes everything of the account in order.
@@ -27,7 +19,6 @@ A cursor never passes an event we have not processed:
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -39,14 +30,16 @@ from app.sync_plan import (
     INBOX_MARGIN,
     MARGIN,
     GroupTarget,
+    Incoming,
     IncompleteFetch,
     Planner,
     Purpose,
+    Router,
     fetch_all,
+    subscription_id,
 )
 from nostr.backoff import Backoff
 from nostr.event import Event
-from nostr.filters import Filter
 from nostr.relay import (
     ClosedByRelay,
     ReceivedEvent,
@@ -58,15 +51,7 @@ from storage.repos import processed
 from storage.repos import relays as relays_repo
 from storage.rows import Outcome
 
-__all__ = [
-    "INBOX_MARGIN",
-    "MARGIN",
-    "GroupTarget",
-    "Incoming",
-    "IncompleteFetch",
-    "Purpose",
-    "SyncEngine",
-]
+__all__ = ["INBOX_MARGIN", "MARGIN", "GroupTarget", "Incoming", "Purpose", "SyncEngine"]
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +60,6 @@ RETRY = Backoff(base=2.0, factor=2.0, cap=60.0, jitter=0.25)
 """Seconds before a failed catch-up (or a closed live subscription) is tried again."""
 MAX_FAILURES = 5
 """Processing attempts that raised before an event is given up (its cursor hold ends)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    purpose: Purpose
-    relay: str
-    event: Event
-
-
-Router = Callable[[Incoming], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -184,7 +159,7 @@ class SyncEngine:
         plan = await self._planner.plan(live=True, relay=relay)
         pool = self._ctx.pool
         for (url, purpose), filters in plan.filters.items():
-            sub_id = _sub_id(purpose, url)
+            sub_id = subscription_id(purpose, url)
             if url not in pool.relays:
                 continue
             if not filters:
@@ -287,32 +262,37 @@ class SyncEngine:
     async def catch_up(self, url: str) -> int:
         """Fetch what ``url`` stored since our cursors; returns how many events were queued.
 
-        Raises `IncompleteFetch` when the relay did not answer a request in full (then no
-        cursor moves)."""
+        A request the relay did not answer in full (`IncompleteFetch`) keeps its cursors
+        where they are; the rest is processed, then the error is raised (to retry later)."""
         ctx = self._ctx
         if url not in ctx.pool.relays or not await self._relays.connected([url]):
             return 0
         started = ctx.now()
         plan = await self._planner.plan(live=False, relay=url)
         found: list[Incoming] = []
+        held: set[str] = set()
+        failure: IncompleteFetch | None = None
         for (relay, purpose), filters in plan.filters.items():
             for flt in filters:
-                for event in await fetch_all(ctx, flt, relay):
-                    found.append(Incoming(purpose, relay, event))
+                try:
+                    events = await fetch_all(ctx, flt, relay)
+                except IncompleteFetch as exc:
+                    failure = exc
+                    held.update(plan.covered(purpose, flt))
+                    continue
+                found.extend(Incoming(purpose, relay, event) for event in events)
         order = {Purpose.DISCOVERY: 0, Purpose.INBOX: 1, Purpose.GROUPS: 2}
         found.sort(key=lambda i: (order[i.purpose], i.event.created_at, i.event.id))
         for item in found:
             self._queue.put_nowait(item)
-        keys = plan.keys.get(url, [])
+        keys = [k for k in plan.keys.get(url, []) if k not in held]
         await self._run_marker(lambda: self._advance(url, started, keys))
+        if failure is not None:
+            raise failure
         self._failures.pop(url, None)
         if ctx.pool.status(url).is_connected:
             self._caught[url] = keys
         return len(found)
-
-    async def fetch_all(self, flt: Filter, url: str) -> list[Event]:
-        """Every stored event matching ``flt`` on ``url`` (`IncompleteFetch` if not)."""
-        return await fetch_all(self._ctx, flt, url)
 
     async def _run_marker(self, action: Callable[[], Awaitable[None]]) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -418,7 +398,3 @@ class SyncEngine:
         """Queue events obtained elsewhere (a one-off fetch) for ordered processing."""
         for item in items:
             self._queue.put_nowait(item)
-
-
-def _sub_id(purpose: Purpose, url: str) -> str:
-    return f"{purpose.value}-{hashlib.sha256(url.encode()).hexdigest()[:12]}"

@@ -1,5 +1,14 @@
 """What sync asks each relay for, and fetching it completely or not at all.
 
+Purposes and where they run:
+
+* ``inbox``: kind 1059 gift wraps ``#p`` us, on our inbox (10050) relays; the pool's signer
+  answers NIP-42 AUTH. Gift wraps are back-dated up to two days, so their window is widened
+  by that much.
+* ``groups``: kind 445 ``#h`` each active group's id, on that group's relays.
+* ``discovery``: profiles, follow lists and relay lists of the people we know, and our own
+  key packages, on our and the discovery relays (replaceable: fetched whole, no cursor).
+
 `Planner` turns the account's targets (its inbox relays, its active groups, the people it
 knows) into filters per (relay, purpose), starting at the stored cursors for a catch-up or
 at "now" for live subscriptions, and says which cursors a catch-up of a relay covers.
@@ -12,6 +21,7 @@ the cursor past events it never saw.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -59,11 +69,33 @@ class GroupTarget:
     since: int
 
 
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One event fetched or received, and why we asked for it."""
+
+    purpose: Purpose
+    relay: str
+    event: Event
+
+
+Router = Callable[[Incoming], Awaitable[None]]
+
+
 @dataclass(slots=True)
 class Plan:
     filters: dict[tuple[str, Purpose], list[Filter]] = field(default_factory=dict)
     keys: dict[str, list[str]] = field(default_factory=dict)
     """Per relay, the cursors whose events the filters fetch (only those may advance)."""
+    group_keys: dict[str, str] = field(default_factory=dict)
+    """nostr_group_id -> cursor key."""
+
+    def covered(self, purpose: Purpose, flt: Filter) -> list[str]:
+        """The cursors a filter's events belong to."""
+        if purpose is Purpose.INBOX:
+            return [INBOX_KEY]
+        if purpose is Purpose.GROUPS:
+            return [self.group_keys[h] for h in flt.tags.get("h", ()) if h in self.group_keys]
+        return []
 
 
 class IncompleteFetch(NetworkError):
@@ -90,7 +122,7 @@ class Planner:
         urls = [relay] if relay is not None else list(ctx.pool.relays)
         targets = await self._groups()
         authors = await self._authors()
-        plan = Plan()
+        plan = Plan(group_keys={t.nostr_group_id: t.key for t in targets})
         for url in urls:
             inbox = url in self._relays.inbox
             mine = [t for t in targets if url in t.relays]
@@ -129,6 +161,11 @@ class Planner:
             Filter(kinds=[Kind.MLS_GROUP_MESSAGE], tags={"h": ids}, since=since)
             for since, ids in sorted(buckets.items())
         ]
+
+
+def subscription_id(purpose: Purpose, url: str) -> str:
+    """The live subscription of one purpose on one relay (reused: a resubscribe replaces)."""
+    return f"{purpose.value}-{hashlib.sha256(url.encode()).hexdigest()[:12]}"
 
 
 def own_key_packages(pubkey: str, since: int | None) -> Filter:

@@ -51,6 +51,8 @@ class FakePool:
         self._relays: list[str] = []
         self.subscriptions: dict[str, tuple[tuple[Filter, ...], tuple[str, ...]]] = {}
         self.no_eose: set[str] = set()
+        self.no_eose_kinds: set[int] = set()
+        """Requests for these kinds are never answered in full (an AUTH refusal, say)."""
 
     @property
     def relays(self) -> tuple[str, ...]:
@@ -131,7 +133,8 @@ class FakePool:
                 for event in self._stored(url, flt):
                     if on_item is not None:
                         on_item(ReceivedEvent(url, event))
-            if url in self.no_eose:
+            kinds = {k for f in filters for k in f.kinds or ()}
+            if url in self.no_eose or kinds & self.no_eose_kinds:
                 done = False
             elif on_item is not None:
                 on_item(EndOfStoredEvents(url))

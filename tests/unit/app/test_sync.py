@@ -17,6 +17,7 @@ from app.sync import (
     Purpose,
     SyncEngine,
 )
+from app.sync_plan import fetch_all
 from nostr.backoff import Backoff
 from nostr.event import Event, UnsignedEvent
 from nostr.filters import Filter
@@ -54,8 +55,7 @@ async def test_fetch_all_pages_past_the_relay_cap(harness: Harness) -> None:
     harness.pool.cap = 100
     stored = [_group_event(START - 1000 + i // 3, i) for i in range(350)]  # ties on seconds
     harness.pool.stored[RELAY] = {e.id: e for e in stored}
-    engine = _engine(harness, [])
-    found = await engine.fetch_all(Filter(kinds=[445], tags={"h": [GROUP]}), RELAY)
+    found = await fetch_all(harness.ctx, Filter(kinds=[445], tags={"h": [GROUP]}), RELAY)
     assert {e.id for e in found} == {e.id for e in stored}
     assert len(harness.pool.fetches) >= 4  # one page was not enough
 
@@ -205,6 +205,23 @@ async def test_a_relay_that_does_not_answer_in_full_moves_no_cursor(harness: Har
     assert await engine.catch_up(RELAY) == 3
     assert await engine.idle(5)
     assert await harness.ctx.db.run(relays_repo.cursor, "g:1", RELAY) == START
+    await engine.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_request_not_answered_in_full_holds_only_its_own_cursor(harness: Harness) -> None:
+    """The relay refuses the gift-wrap request: the group's events are still processed
+    and its cursor moves; the inbox cursor stays for the retry."""
+    events = [_group_event(START - 10 + i, i) for i in range(3)]
+    harness.pool.stored[RELAY] = {e.id: e for e in events}
+    harness.pool.no_eose_kinds.add(Kind.GIFT_WRAP)
+    seen: list[Incoming] = []
+    engine = _engine(harness, seen)
+    await engine.start(live=False)
+    assert not await engine.idle(5)
+    assert {i.event.id for i in seen if i.purpose is Purpose.GROUPS} == {e.id for e in events}
+    assert await harness.ctx.db.run(relays_repo.cursor, "g:1", RELAY) == START
+    assert await harness.ctx.db.run(relays_repo.cursor, "inbox", RELAY) is None
     await engine.stop()
 
 

@@ -22,7 +22,7 @@ from app.errors import (
     WrongPassphrase,
     translate,
 )
-from app.groups import member_delta
+from app.group_records import member_delta
 from app.key_packages import decode_private, encode_private
 from app.local_relay import local_address
 from app.message_records import incoming_records, reply_target
