@@ -23,7 +23,7 @@ from app import AppConfig, AppError, Services
 from app.errors import InvalidInput, translate
 from cli.commands import COMMANDS, Cli, Needs
 from cli.output import render
-from cli.parser import build_parser
+from cli.parser import UsageError, build_parser
 
 log = logging.getLogger("burrow.cli")
 _CREATE = {("account", "create"), ("account", "import")}
@@ -113,8 +113,15 @@ def _emit_line(data: dict[str, Any], as_json: bool, out: TextIO | None = None) -
 
 
 async def _main(argv: list[str]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        if "--json" in argv:
+            error = {"type": "UsageError", "message": exc.message}
+            sys.stdout.write(json.dumps({"error": error}, ensure_ascii=False) + "\n")
+        else:
+            sys.stderr.write(f"{exc.usage}{exc.message}\n")
+        return 2
     config = AppConfig.from_env(args.data_dir)
     services = Services(config)
     cli = Cli(services, args, _passphrase_source())

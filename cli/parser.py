@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from typing import NoReturn, cast
 
 from cli import push as push_cli
+
+
+class UsageError(Exception):
+    """The command line does not parse (exit code 2; with ``--json`` one error object)."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+
+
+class Parser(argparse.ArgumentParser):
+    """Raises `UsageError` instead of printing and exiting, so ``--json`` can answer."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}", self.format_usage())
 
 
 def _sub(
@@ -134,7 +151,7 @@ def _messages(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="burrow cli",
         description="Burrow headless client: end-to-end encrypted Marmot groups over Nostr.",
     )
@@ -145,7 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sync", action="store_true", help="connect and catch up before the command"
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    # Every sub-parser is a `Parser` too (argparse copies the class); typed as the base.
+    commands = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", required=True),
+    )
     _account(commands)
     _relays_and_keys(commands)
     _people(commands)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from cli.commands import COMMANDS
+from cli.main import main
 from cli.output import render
 from cli.parser import build_parser
 
@@ -64,7 +65,12 @@ def test_text_output_is_readable() -> None:
     assert text.splitlines() == ["group:", "  name: T", "  admin: yes", "  relays: []", "  note: -"]
 
 
-def test_bad_usage_exits_2() -> None:
-    with pytest.raises(SystemExit) as exc:
-        build_parser().parse_args(["group", "create", "N"])  # --member is required
-    assert exc.value.code == 2
+def test_bad_usage_exits_2_with_one_json_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--json", "group", "create", "N"]) == 2  # --member is required
+    out, _ = capsys.readouterr()
+    error = json.loads(out)["error"]
+    assert out.count("\n") == 1 and error["type"] == "UsageError"
+    assert "--member" in error["message"]
+    assert main(["group", "nonsense"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "usage:" in err and "invalid choice" in err
