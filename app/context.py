@@ -21,6 +21,8 @@ from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey, Rng, SecretKey
 from nostr.relay import RelayPool
 from storage import Database, OutgoingEvent, Recorded, record_outgoing
+from storage.repos import processed as processed_repo
+from storage.rows import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,31 @@ class Context:
 
     def emit(self, event: AppEvent) -> None:
         self.bus.publish(event)
+
+    async def mark(
+        self,
+        event: Event,
+        outcome: Outcome,
+        reason: str = "",
+        *,
+        gid: bytes | None = None,
+        epoch: int | None = None,
+        keep: bool = False,
+    ) -> None:
+        """Record what became of an incoming event (its dedupe mark); ``keep`` (implied by
+        a retryable outcome) stores the event itself for a retry."""
+        await self.db.run(
+            processed_repo.mark,
+            event.id,
+            kind=event.kind,
+            created_at=event.created_at,
+            outcome=outcome,
+            now=self.now(),
+            reason=reason,
+            mls_group_id=gid,
+            epoch=epoch,
+            event_json=event.to_json() if keep or outcome is Outcome.RETRYABLE else None,
+        )
 
     async def enqueue(
         self, event: Event, relays: Iterable[str], purpose: str, *, after_id: int | None = None

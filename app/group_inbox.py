@@ -336,18 +336,7 @@ class GroupInbox:
     ) -> None:
         if outcome is not Outcome.PROCESSED:
             log.debug("445 %s %s: %s", event.id[:12], outcome.value, reason)
-        await self._ctx.db.run(
-            processed_repo.mark,
-            event.id,
-            kind=event.kind,
-            created_at=event.created_at,
-            outcome=outcome,
-            now=self._ctx.now(),
-            reason=reason,
-            mls_group_id=gid,
-            epoch=epoch,
-            event_json=event.to_json() if keep or outcome is Outcome.RETRYABLE else None,
-        )
+        await self._ctx.mark(event, outcome, reason, gid=gid, epoch=epoch, keep=keep)
 
 
 def _roll_back(conn: Connection, gid: bytes, epoch: int, now: int) -> None:

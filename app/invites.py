@@ -103,15 +103,7 @@ class Invites:
 
     async def _mark(self, wrap: Event, outcome: Outcome, reason: str) -> None:
         log.debug("welcome %s %s: %s", wrap.id[:12], outcome.value, reason)
-        await self._ctx.db.run(
-            processed_repo.mark,
-            wrap.id,
-            kind=wrap.kind,
-            created_at=wrap.created_at,
-            outcome=outcome,
-            now=self._ctx.now(),
-            reason=reason,
-        )
+        await self._ctx.mark(wrap, outcome, reason)
 
     # --- the user's answer -------------------------------------------------------------
 

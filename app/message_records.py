@@ -70,21 +70,36 @@ def incoming_records(
         targets = tuple(dict.fromkeys(rumor.tag_values("e")))
         deletions = tuple(Deletion(t, rumor.pubkey, rumor.id, rumor.created_at) for t in targets)
         return Records(deletions=deletions, targets=targets)
-    message = NewMessage(
+    read = own or rumor.kind != CHAT
+    return Records(
+        messages=(_row(gid, rumor, event_id, epoch, status=DeliveryStatus.RECEIVED, is_read=read),)
+    )
+
+
+def _row(
+    gid: bytes,
+    rumor: UnsignedEvent,
+    event_id: str,
+    epoch: int,
+    *,
+    status: DeliveryStatus,
+    is_read: bool,
+) -> NewMessage:
+    reply = reply_target(rumor.tags) if rumor.kind == CHAT else None
+    return NewMessage(
         gid,
         rumor.id,
         rumor.kind,
         rumor.pubkey,
         rumor.content,
         rumor.created_at,
-        DeliveryStatus.RECEIVED,
+        status,
         event_id,
         rumor.tags,
-        reply_target(rumor.tags) if rumor.kind == CHAT else None,
+        reply,
         epoch,
-        is_read=own or rumor.kind != CHAT,
+        is_read=is_read,
     )
-    return Records(messages=(message,))
 
 
 def aggregate(reactions: Sequence[Reaction], me: str) -> tuple[ReactionInfo, ...]:
@@ -99,23 +114,7 @@ def own_rows(
 ) -> tuple[NewMessage, ...]:
     if resend is not None or rumor.kind in (REACTION, Kind.DELETION):
         return ()
-    reply = reply_target(rumor.tags) if rumor.kind == CHAT else None
-    return (
-        NewMessage(
-            gid,
-            rumor.id,
-            rumor.kind,
-            rumor.pubkey,
-            rumor.content,
-            rumor.created_at,
-            DeliveryStatus.SENDING,
-            event_id,
-            rumor.tags,
-            reply,
-            epoch,
-            is_read=True,
-        ),
-    )
+    return (_row(gid, rumor, event_id, epoch, status=DeliveryStatus.SENDING, is_read=True),)
 
 
 def own_reactions(rumor: UnsignedEvent) -> tuple[Reaction, ...]:

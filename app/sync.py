@@ -373,16 +373,8 @@ class SyncEngine:
                 return MAX_FAILURES  # it was stored; what raised came after
             record = await ctx.db.run(processed.get, event.id)
             failures = 1 if record is None else record.attempts + 1
-            await ctx.db.run(
-                processed.mark,
-                event.id,
-                kind=event.kind,
-                created_at=event.created_at,
-                outcome=Outcome.FAILED if failures >= MAX_FAILURES else Outcome.RETRYABLE,
-                now=ctx.now(),
-                reason=f"processing raised: {exc}"[:200],
-                event_json=event.to_json(),
-            )
+            outcome = Outcome.FAILED if failures >= MAX_FAILURES else Outcome.RETRYABLE
+            await ctx.mark(event, outcome, f"processing raised: {exc}"[:200], keep=True)
         except Exception:  # not even recorded: hold the cursors for this session at least
             log.exception("could not record the failure of %s", event.id)
             held = event.created_at
