@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from mls.crypto import Suite
 from mls.errors import InvalidMessage, UnsupportedError
-from mls.extensions import check_extension_list, required_capabilities, supports_required
+from mls.extensions import check_extension_list, required_capabilities
 from mls.key_package import DEFAULT_CLOCK_SKEW, validate_key_package
 from mls.messages import (
     DEFAULT_EXTENSION_TYPES,
@@ -224,18 +224,23 @@ class ProposalRules:
             raise InvalidMessage("the proposed PSK is not known")
 
     def check_extensions(self, extensions: Sequence[Extension], tree: RatchetTree) -> None:
-        """Section 12.1.7: every member must support every extension and requirement."""
+        """Section 12.1.7: every member must support every extension and requirement
+        (the tree counts the members listing each type: no walk over the members)."""
         check_extension_list(extensions)
+        everyone = tree.member_count
+        wanted = {e.extension_type for e in extensions} - DEFAULT_EXTENSION_TYPES
+        if any(tree.extension_support(t) != everyone for t in wanted):
+            raise InvalidMessage("a member does not support the group context extensions")
         required = required_capabilities(extensions)
-        wanted = [
-            e.extension_type for e in extensions if e.extension_type not in DEFAULT_EXTENSION_TYPES
+        if required is None:
+            return
+        counts = [
+            *map(tree.extension_support, set(required.extension_types) - DEFAULT_EXTENSION_TYPES),
+            *map(tree.proposal_support, set(required.proposal_types) - DEFAULT_PROPOSAL_TYPES),
+            *map(tree.credential_support, required.credential_types),
         ]
-        for i, leaf in tree.members():
-            caps = leaf.capabilities
-            if any(t not in caps.extensions for t in wanted):
-                raise InvalidMessage(f"member {i} does not support the group context extensions")
-            if required is not None and not supports_required(leaf.capabilities, required):
-                raise InvalidMessage(f"member {i} lacks the required capabilities")
+        if any(count != everyone for count in counts):
+            raise InvalidMessage("a member lacks the required capabilities")
 
     # -- section 12.2: the list of a commit --
     def check_list(
@@ -328,14 +333,23 @@ class ProposalRules:
             raise InvalidMessage("more than one GroupContextExtensions proposal")
 
     def _check_proposal_support(self, proposals: Sequence[CachedProposal]) -> None:
-        """Non-default proposal types must be supported by every member that stays."""
+        """Non-default proposal types must be supported by every member that stays:
+        the members listing a type, less those leaving, are all who stay."""
         types = {p.proposal.proposal_type for p in proposals} - DEFAULT_PROPOSAL_TYPES
         if not types:
             return
-        leaving = {target_leaf(p) for p in proposals if isinstance(p.proposal, Remove | SelfRemove)}
-        for i, leaf in self.tree.members():
-            if i not in leaving and not types.issubset(leaf.capabilities.proposals):
-                raise InvalidMessage(f"member {i} does not support proposal types {sorted(types)}")
+        tree = self.tree
+        targets = {target_leaf(p) for p in proposals if isinstance(p.proposal, Remove | SelfRemove)}
+        leaving = [
+            leaf
+            for i in targets
+            if i is not None and 0 <= i < tree.leaf_count and (leaf := tree.leaf(LeafIndex(i)))
+        ]
+        staying = tree.member_count - len(leaving)
+        for t in types:
+            listed = sum(1 for leaf in leaving if t in leaf.capabilities.proposals)
+            if tree.proposal_support(t) - listed != staying:
+                raise InvalidMessage(f"a member does not support proposal type {t:#06x}")
 
 
 def target_leaf(p: CachedProposal) -> int | None:

@@ -18,6 +18,7 @@ API (``x`` is a :class:`~mls.types.NodeIndex`, ``i`` a :class:`~mls.types.LeafIn
     tree.find_signature_key(key) -> i | None             # O(1), leaves
     tree.find_identity(identity) -> list of i            # basic credentials
     tree.credential_types_in_use(); tree.credential_use(t); tree.credential_support(t)
+    tree.extension_support(t); tree.proposal_support(t)  # members listing the type
 
 New trees (the receiver is never changed; the node and memo arrays are persistent, see
 :mod:`mls.tree_array`, so a new tree shares everything but the ``O(log N)`` entries each
@@ -217,6 +218,14 @@ class RatchetTree:
     def credential_support(self, credential_type: int) -> int:
         """How many members list ``credential_type`` in their capabilities."""
         return self._index.credential_support[credential_type]
+
+    def extension_support(self, extension_type: int) -> int:
+        """How many members list ``extension_type`` in their capabilities."""
+        return self._index.extension_support[extension_type]
+
+    def proposal_support(self, proposal_type: int) -> int:
+        """How many members list ``proposal_type`` in their capabilities."""
+        return self._index.proposal_support[proposal_type]
 
     # -- resolution and paths --
     def resolution_size(self, x: NodeIndex) -> int:

@@ -73,23 +73,36 @@ class KeyMap(Generic[V]):
 
 
 class TreeIndex:
-    """Encryption keys of every node, signature keys of every leaf, credential counters."""
+    """Encryption keys of every node, signature keys of every leaf, and per type how many
+    members use a credential type or list a credential, extension or proposal type in
+    their capabilities (so "does every member support it" is a lookup, not a scan)."""
 
-    __slots__ = ("credential_support", "credentials_in_use", "encryption_keys", "signature_keys")
+    __slots__ = (
+        "credential_support",
+        "credentials_in_use",
+        "encryption_keys",
+        "extension_support",
+        "proposal_support",
+        "signature_keys",
+    )
 
     def __init__(self) -> None:
         self.encryption_keys: KeyMap[NodeIndex] = KeyMap.empty()
         self.signature_keys: KeyMap[LeafIndex] = KeyMap.empty()
-        # credential type -> number of leaves using it / listing it in capabilities
+        # type -> number of leaves using it / listing it in their capabilities
         self.credentials_in_use: Counter[int] = Counter()
         self.credential_support: Counter[int] = Counter()
+        self.extension_support: Counter[int] = Counter()
+        self.proposal_support: Counter[int] = Counter()
 
     def copy(self) -> TreeIndex:
         other = TreeIndex.__new__(TreeIndex)
         other.encryption_keys = self.encryption_keys.copy()
         other.signature_keys = self.signature_keys.copy()
-        other.credentials_in_use = self.credentials_in_use.copy()  # a few entries
+        other.credentials_in_use = self.credentials_in_use.copy()  # a few entries each
         other.credential_support = self.credential_support.copy()
+        other.extension_support = self.extension_support.copy()
+        other.proposal_support = self.proposal_support.copy()
         return other
 
     def compact(self) -> None:
@@ -109,9 +122,7 @@ class TreeIndex:
                 raise InvalidMessage(f"signature key of leaf {leaf} already used by leaf {owner}")
             self.signature_keys.set(node.signature_key, leaf)
             self.credentials_in_use[node.credential.credential_type] += 1
-            support = self.credential_support
-            for t in dict.fromkeys(node.capabilities.credentials):
-                support[t] += 1
+            self._count_support(node, 1)
         self.encryption_keys.set(key, NodeIndex(x))
 
     def discard(self, x: int, node: Node) -> None:
@@ -122,9 +133,17 @@ class TreeIndex:
             if self.signature_keys.get(node.signature_key) == x >> 1:
                 self.signature_keys.delete(node.signature_key)
             self.credentials_in_use[node.credential.credential_type] -= 1
-            support = self.credential_support
-            for t in dict.fromkeys(node.capabilities.credentials):
-                support[t] -= 1
+            self._count_support(node, -1)
+
+    def _count_support(self, leaf: LeafNode, step: int) -> None:
+        caps = leaf.capabilities
+        for counter, types in (
+            (self.credential_support, caps.credentials),
+            (self.extension_support, caps.extensions),
+            (self.proposal_support, caps.proposals),
+        ):
+            for t in dict.fromkeys(types):  # a type listed twice still counts once
+                counter[t] += step
 
     def replace(self, x: int, old: Node | None, new: Node | None) -> None:
         if (

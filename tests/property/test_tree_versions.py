@@ -25,7 +25,7 @@ def leaf(n: int) -> LeafNode:
         hashlib.sha256(b"enc%d" % n).digest(),
         hashlib.sha256(b"sig%d" % n).digest(),
         Credential.basic(b"%d" % n),
-        Capabilities((1,), (1,), (), (), (1,)),
+        Capabilities((1,), (1,), (n % 3 + 6,) * (n % 2 + 1), (n % 2 + 8,), (1, n % 4 + 1)),
         LeafNodeSource.KEY_PACKAGE,
         (),
         b"",
@@ -85,6 +85,12 @@ def check_against_rebuild(tree: RatchetTree) -> None:
     assert tree.member_count == rebuilt.member_count == len(list(tree.members()))
     for i, member in tree.members():
         assert tree.find_signature_key(member.signature_key) == i
+    # The per-type support counters match a count over the members.
+    leaves = [leaf for _, leaf in tree.members()]
+    for t in range(1, 10):
+        assert tree.extension_support(t) == sum(t in x.capabilities.extensions for x in leaves)
+        assert tree.proposal_support(t) == sum(t in x.capabilities.proposals for x in leaves)
+        assert tree.credential_support(t) == sum(t in x.capabilities.credentials for x in leaves)
 
 
 @given(OPS, OPS)

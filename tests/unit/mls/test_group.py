@@ -13,6 +13,7 @@ from mls.group import (
     GroupConfig,
     LeafChanges,
     ProposalReceived,
+    add_members,
     commit,
     external_proposal,
     group_info,
@@ -28,9 +29,11 @@ from mls.group import (
     self_update,
     update_extensions,
 )
+from mls.key_package import create_key_package, default_capabilities
 from mls.messages import (
     Add,
     Credential,
+    CredentialType,
     Extension,
     ExtensionType,
     ExternalSender,
@@ -39,9 +42,18 @@ from mls.messages import (
     PreSharedKeyID,
     ReInit,
     Remove,
+    RequiredCapabilities,
     WireFormat,
 )
-from tests.helpers.mls_members import MARMOT_DATA, NOW, Members, key_package, seeded_rng
+from mls.tree import RatchetTree
+from tests.helpers.mls_members import (
+    MARMOT_DATA,
+    NOW,
+    SELF_REMOVE,
+    Members,
+    key_package,
+    seeded_rng,
+)
 
 SUITES = range(1, 8)
 
@@ -163,6 +175,50 @@ def test_group_context_extensions_carry_unknown_extensions() -> None:
     g.agree()
     with pytest.raises(InvalidMessage, match="support"):
         update_extensions(g["bob"], [Extension(0x7777, b"")])
+
+
+def test_proposal_and_extension_support_is_checked_for_every_member() -> None:
+    """Counted per type in the tree: a SelfRemove needs every member who stays to list
+    it (a leaver need not), a new requirement every member."""
+    g = Members.create(["alice", "bob"])
+    caps = default_capabilities(1, CredentialType.BASIC, (MARMOT_DATA,))  # no SelfRemove
+    carol = create_key_package(1, Credential.basic(b"carol"), now=NOW, capabilities=caps)
+    pending = add_members(g["alice"], [carol.key_package], rng=g.rng)
+    g.apply("alice", pending)
+    assert pending.welcome is not None
+    g.states["carol"] = join_from_welcome(pending.welcome, carol)
+    needs = RequiredCapabilities(proposal_types=(SELF_REMOVE,))
+    with pytest.raises(InvalidMessage, match="lacks the required capabilities"):
+        update_extensions(
+            g["alice"], [Extension(ExtensionType.REQUIRED_CAPABILITIES, needs.to_bytes())]
+        )
+    message, g.states["bob"] = propose_self_remove(g["bob"], rng=g.rng)
+    g.deliver("bob", message)
+    with pytest.raises(InvalidMessage, match="does not support proposal type 0x000a"):
+        commit(g["alice"], rng=g.rng)  # carol would stay and cannot handle SelfRemove
+    # Once carol leaves too, everyone who stays supports SelfRemove.
+    message, g.states["carol"] = propose_self_remove(g["carol"], rng=g.rng)
+    g.deliver("carol", message)
+    results = g.apply("alice", commit(g["alice"], rng=g.rng))
+    assert all(r.removed_self for r in results.values())  # type: ignore[union-attr]
+    assert g["alice"].tree.member_count == 1
+
+
+def test_support_checks_do_not_walk_the_members(monkeypatch: pytest.MonkeyPatch) -> None:
+    g = Members.create(["alice", "bob", "carol"])
+    message, g.states["carol"] = propose_self_remove(g["carol"], rng=g.rng)
+    g.deliver("carol", message)
+    leave = commit(g["alice"], rng=g.rng)
+    data = Extension(MARMOT_DATA, b"renamed")
+    rename = update_extensions(leave.next_state, [data], rng=g.rng)
+
+    def walk(self: object) -> None:
+        raise AssertionError("a commit walked every member")
+
+    monkeypatch.setattr(RatchetTree, "members", walk)
+    _, bob = process(g["bob"], leave.message)
+    _, bob = process(bob, rename.message)
+    assert bob.extensions == (data,) and bob.tree.member_count == 2
 
 
 def test_external_psk_and_resumption_psk() -> None:
