@@ -152,12 +152,15 @@ class GroupStore:
     async def _my_devices(self, gid: bytes, group: MarmotGroup) -> tuple[GroupDevice, ...]:
         if not group.active:
             return ()
-        await self._devices.observe(gid, group)
+        ours = group.leaves_of(group.identity)
         held = await self._devices.leaves(gid)
+        if set(held) != set(ours):  # not observed since the last change
+            await self._devices.observe(gid, group)
+            held = await self._devices.leaves(gid)
         current = group.own_leaf
         return tuple(
             GroupDevice(leaf, held.get(leaf, "unknown"), leaf == current)
-            for leaf in sorted(group.leaves_of(group.identity), key=lambda x: (x != current, x))
+            for leaf in sorted(ours, key=lambda x: (x != current, x))
         )
 
     async def _members(self, group: Group, rows: list[Member]) -> tuple[MemberInfo, ...]:
