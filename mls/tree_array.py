@@ -169,20 +169,40 @@ class TreeArray(Generic[T]):
         if start >= self._len:
             return iter(())
         first = start - start % WIDTH
-        chunks = self._chunks(self._root, self._shift, first)
-        flat = chain.from_iterable(chunk[:WIDTH] for chunk in chunks)
+        flat = chain.from_iterable(chunk[:WIDTH] for chunk in self._chunks(first))
         return islice(flat, start - first, self._len - first, step)
 
-    def _chunks(self, node: _Node, shift: int, start: int) -> Iterator[_Node]:
-        """The chunks of ``node``'s subtree from the one holding ``start``, left to right."""
-        if not shift:
-            yield node
-            return
-        i = (start >> shift) & MASK
-        inner = start & ((1 << shift) - 1)
-        yield from self._chunks(node[i], shift - BITS, inner)
-        for child in node[i + 1 : WIDTH]:
-            yield from self._chunks(child, shift - BITS, 0)
+    def first_blank(self, start: int, step: int = 1) -> int | None:
+        """The first of ``start, start + step, ...`` below ``len`` that holds ``None``,
+        searched a chunk at a time (``step`` divides the chunk width)."""
+        if start >= self._len:
+            return None
+        first = start - start % WIDTH
+        offset = start - first
+        for base, chunk in enumerate(self._chunks(first), first // WIDTH):
+            part = chunk[offset:WIDTH:step]
+            if not all(part):  # a test in C; only a false value can be None
+                j = next((j for j, value in enumerate(part) if value is None), None)
+                if j is not None:
+                    x = base * WIDTH + offset + j * step
+                    return x if x < self._len else None
+            offset %= step  # later chunks start at the same position modulo ``step``
+        return None
+
+    def _chunks(self, start: int) -> Iterator[_Node]:
+        """The chunks from the one holding ``start`` on, left to right: a descent to that
+        chunk, then the rest of each list on the way, flattened in C."""
+        node, shift = self._root, self._shift
+        later: list[Iterator[_Node]] = []
+        while shift:
+            i = (start >> shift) & MASK
+            rest: Iterator[Any] = iter(node[i + 1 : WIDTH])
+            for _ in range(shift // BITS - 1):  # down to the chunks
+                rest = chain.from_iterable(child[:WIDTH] for child in rest)
+            later.append(rest)
+            node = node[i]
+            shift -= BITS
+        return chain((node,), *reversed(later))
 
     def to_list(self) -> list[T | None]:
         return list(self.values(0))

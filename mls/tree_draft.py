@@ -94,12 +94,12 @@ class TreeDraft:
 
     def free_leaf(self) -> LeafIndex:
         """The leftmost blank leaf at or after ``next_free``, extending a full tree."""
-        start = self.next_free
-        leaves = enumerate(self.nodes.values(2 * start, 2), start)
-        i = next((j for j, leaf in leaves if leaf is None), None)
-        if i is None:
+        x = self.nodes.first_blank(2 * self.next_free, 2)
+        if x is None:
             i = (len(self.nodes) + 1) >> 1
             self.extend()
+        else:
+            i = x >> 1
         self.next_free = i + 1
         return LeafIndex(i)
 

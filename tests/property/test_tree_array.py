@@ -55,6 +55,9 @@ def test_every_version_is_its_own_list(
         for x in range(0, len(model), 7):
             assert array[x] == model[x]
             assert list(array.values(x, 2)) == model[x::2]
+            for step in (1, 2):
+                blank = next((y for y in range(x, len(model), step) if model[y] is None), None)
+                assert array.first_blank(x, step) == blank
         assert array == TreeArray.from_list(model)
 
 
@@ -67,8 +70,8 @@ def test_a_derived_version_copies_only_the_path_it_writes() -> None:
     shared = [
         a is b
         for a, b in zip(
-            base._chunks(base._root, base._shift, 0),
-            derived._chunks(derived._root, derived._shift, 0),
+            base._chunks(0),
+            derived._chunks(0),
             strict=True,
         )
     ]
