@@ -64,6 +64,7 @@ class GroupInbox:
         self._groups = groups
         self._messages = messages
         self._retry: set[bytes] = set()
+        self._invalidated: set[bytes] = set()
         self.control: dict[int, ControlHandler] = {}
         """Rumor kinds handled by another service instead of being stored as messages
         (MIP-05 447/448/449): called with the group id after the event is recorded."""
@@ -72,13 +73,21 @@ class GroupInbox:
     async def receive(self, event: Event) -> None:
         """Process one 445 (and whatever it unblocked)."""
         await self._handle(event)
-        await self._drain_retries()
+        await self._settle()
 
     async def _after_own_merge(self, gid: bytes) -> None:
         self._retry.add(gid)
-        await self._drain_retries()
+        await self._settle()
 
-    async def _drain_retries(self) -> None:
+    async def _settle(self) -> None:
+        """Process what the last event unblocked, then resend what a lost race voided."""
+        await self._drain_waiting()
+        # Sending takes the group's lock, so a lost race's messages go out only here,
+        # after the event that rolled the group back released it.
+        while self._invalidated:
+            await self._messages.resend_invalidated(self._invalidated.pop())
+
+    async def _drain_waiting(self) -> None:
         for _ in range(_RETRY_ROUNDS):
             if not self._retry:
                 return
@@ -320,7 +329,7 @@ class GroupInbox:
             CommitRaceResolved(ctx.pubkey, nostr_id, outcome.epoch, event.id, snap.commit.event_id)
         )
         await self._open(await self._groups.store.get(gid), event, None)
-        await self._messages.resend_invalidated(gid)
+        self._invalidated.add(gid)
 
     # --- bookkeeping ---------------------------------------------------------------------
 

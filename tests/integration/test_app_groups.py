@@ -170,6 +170,10 @@ async def test_two_admins_committing_in_one_epoch_converge(
             bob.session.groups.rename(group.id, name="by bob"),
         )
         assert (await _epoch(alice, group.id))[0] == (await _epoch(bob, group.id))[0]
+        # Each admin writes on its own branch before learning of the other one.
+        for client in (alice, bob):
+            mine = await client.session.messages.send(group.id, f"{client.name} on a branch")
+            await client.session.messages.wait_sent(mine, 5)
         for _ in range(3):
             await _catch_up(alice, bob, carol)
         epochs = {await _epoch(c, group.id) for c in (alice, bob, carol)}
@@ -179,6 +183,19 @@ async def test_two_admins_committing_in_one_epoch_converge(
         losers = [c for c in (alice, bob) if c.of(CommitRaceResolved)]
         assert len(losers) == 1  # exactly one admin rolled back to the other's commit
         assert names == {"by alice" if losers[0] is bob else "by bob"}
+        # The loser's message of the discarded branch went out again on the winning one:
+        # everyone has every message, once.
+        everything = ["alice on a branch", "bob on a branch", "from bob's branch"]
+        for _ in range(3):
+            await _catch_up(alice, bob, carol)
+        for client in (alice, bob, carol):
+            assert sorted(await _texts(client, group.id)) == everything
+        [again] = [
+            m
+            for m in await losers[0].session.messages.list_messages(group.id)
+            if m.content == f"{losers[0].name} on a branch"
+        ]
+        assert again.status == "sent"
         # The group still works on the winning branch.
         await carol.session.messages.send(group.id, "after the race")
         await _catch_up(alice, bob)
