@@ -7,16 +7,45 @@ a list of chats decodes each picture once.
 from __future__ import annotations
 
 from collections import OrderedDict
+from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPixmap
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QWidget
 
 from ui.format import initials
 from ui.theme import avatar_colour
 
 _CACHE: OrderedDict[tuple[object, ...], QPixmap] = OrderedDict()
 _CACHE_SIZE = 512
+MAX_PICTURE_BYTES = 2_000_000
+_PICTURE_FILES = "Images (*.png *.jpg *.jpeg *.webp *.gif)"
+_TOO_LARGE = "That picture is larger than 2 MB. Please pick a smaller one."
+
+
+def picture_problem(data: bytes) -> str:
+    """Why a chosen file cannot be a profile picture, or ""."""
+    if len(data) > MAX_PICTURE_BYTES:
+        return _TOO_LARGE
+    if QImage.fromData(QByteArray(data)).isNull():
+        return "That file is not a picture Burrow can read. Please pick another one."
+    return ""
+
+
+def choose_picture(parent: QWidget) -> tuple[bytes | None, str]:
+    """Ask for a picture file: (its bytes, "") or (None, why not); (None, "") if cancelled."""
+    name, _ = QFileDialog.getOpenFileName(parent, "Choose a picture", "", _PICTURE_FILES)
+    if not name:
+        return None, ""
+    path = Path(name)
+    try:
+        if path.stat().st_size > MAX_PICTURE_BYTES:
+            return None, _TOO_LARGE
+        data = path.read_bytes()
+    except OSError as error:
+        return None, f"That file could not be read ({error.strerror})."
+    problem = picture_problem(data)
+    return (None, problem) if problem else (data, "")
 
 
 def avatar_pixmap(name: str, seed: str, data: bytes | None, size: int, dpr: float) -> QPixmap:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -35,6 +36,17 @@ def click_confirm(qtbot: QtBot, parent: QWidget, text: str) -> None:
     found = box()
     assert found is not None
     next(b for b in found.findChildren(QPushButton) if b.text() == text).click()
+
+
+def png(colour: str, size: int = 300) -> bytes:
+    """A picture file (PNG bytes) of one colour, twice as wide as high."""
+    image = QImage(size, size // 2, QImage.Format.Format_RGB32)
+    image.fill(QColor(colour))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return data.data()
 
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"

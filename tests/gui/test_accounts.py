@@ -34,8 +34,15 @@ def test_first_run_creates_an_identity(
     assert window.pages.currentWidget() is page
     assert not page.back.isVisible()  # nowhere to go back to
     page.set_avatar(None)
-    qtbot.keyClicks(page.name, "Alice Moreau")
-    qtbot.keyClicks(page.passphrase, PASSPHRASE)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    page.name.setFocus()
+    # Keyboard only: type, Enter moves to the next field, Enter in the last one submits.
+    for text, field in ((" Alice Moreau", page.name), (PASSPHRASE, page.passphrase)):
+        assert field.hasFocus()
+        qtbot.keyClicks(field, text)
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert page.repeat.hasFocus() and backend.calls_to("create_account") == []
     qtbot.keyClicks(page.repeat, PASSPHRASE)
     qtbot.keyClick(page.repeat, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.split)

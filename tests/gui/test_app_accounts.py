@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from tests.e2e.cli_client import CliError
+from tests.gui.helpers import png
 from tests.gui.real_app import (
     NETWORK_MS,
     PASSPHRASE,
@@ -31,16 +32,6 @@ from ui.theme import theme_state
 from ui.views import Theme
 
 pytestmark = pytest.mark.gui
-
-
-def png(colour: str, size: int = 300) -> bytes:
-    image = QImage(size, size // 2, QImage.Format.Format_RGB32)
-    image.fill(QColor(colour))
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    return data.data()
 
 
 def choose_dark_theme(qtbot: QtBot, real: RealApp) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from tests.gui.fake_backend import FakeBackend, fake_pubkey
-from tests.gui.helpers import click_confirm, open_chat
+from tests.gui.helpers import click_confirm, open_chat, png
 from tests.gui.qr_decode import decode
 from tests.gui.scenes import Demo
+from ui.avatar import MAX_PICTURE_BYTES, picture_problem
 from ui.dialogs.base import Dialog
 from ui.dialogs.contacts import ContactsDialog
 from ui.dialogs.devices import DevicesDialog
@@ -223,10 +225,21 @@ def test_own_profile(qtbot: QtBot, window: MainWindow, alice: FakeBackend) -> No
     qtbot.waitUntil(dialog.error.isVisible)
     dialog.name.setText("Alice M.")
     dialog.about.setText("Hiker, reader")
-    dialog.save.click()
+    initials = dialog.card.avatar.pixmap().toImage()
+    dialog.set_picture(png("#20a060"))  # as if chosen in the file dialog
+    assert dialog.card.avatar.pixmap().toImage() != initials  # previewed before saving
+    assert dialog.saved.text() == "Save to publish your new picture."
+    qtbot.keyClick(dialog.about, Qt.Key.Key_Return)  # Enter saves
     qtbot.waitUntil(lambda: dialog.saved.text() == "Saved and published.")
     assert (alice.me.name, alice.me.about) == ("Alice M.", "Hiker, reader")
+    assert alice.me.avatar == png("#20a060")
     assert dialog.card.name.text() == "Alice M."
+
+
+def test_only_readable_pictures_of_at_most_2_mb() -> None:
+    assert picture_problem(png("#20a060")) == ""
+    assert "not a picture" in picture_problem(b"GIF89a but not really")
+    assert "larger than 2 MB" in picture_problem(b"\0" * (MAX_PICTURE_BYTES + 1))
 
 
 def test_devices_remove_a_lost_one(qtbot: QtBot, window: MainWindow, alice: FakeBackend) -> None:

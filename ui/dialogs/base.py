@@ -45,6 +45,10 @@ class Dialog(QDialog):
         """Append the error line and the button row after the subclass's widgets."""
         self.column.addWidget(self.error)
         self.column.addLayout(self.buttons)
+        # Enter in a field does what that field wires to returnPressed; left to QDialog it
+        # would also press the first button of the dialog ("Change picture…", "Remove"…).
+        for widget in self.findChildren(QPushButton):
+            widget.setAutoDefault(False)
 
     def add_button(self, text: str, kind: str = "", icon_name: str = "") -> QPushButton:
         widget = button(text, kind, icon_name)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
-
+from ui.avatar import choose_picture
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
-from ui.pages.onboarding import MAX_AVATAR_BYTES
 from ui.session import Session
 from ui.tasks import async_slot
 from ui.views import ProfileView
@@ -21,6 +19,7 @@ class ProfileDialog(Dialog):
         super().__init__(session, "Your profile", parent, width=640)
         self.setObjectName("ProfileDialog")
         self.avatar: bytes | None = None
+        self.profile: ProfileView | None = None
         self.card = ProfileCard()
         self.name = QLineEdit()
         self.name.setPlaceholderText("Your name")
@@ -45,6 +44,9 @@ class ProfileDialog(Dialog):
         self.save = self.add_button("Save", "primary")
         self.finish_layout()
         self.picture.clicked.connect(self._choose_picture)
+        for field in (self.name, self.about):
+            field.textEdited.connect(lambda: self.saved.setText(""))
+            field.returnPressed.connect(self.save.click)
         self.save.clicked.connect(self.save_profile)
         self.launch(self._load())
 
@@ -52,21 +54,25 @@ class ProfileDialog(Dialog):
         self.show_profile(await self.backend.own_profile())
 
     def show_profile(self, profile: ProfileView) -> None:
+        self.profile = profile
         self.avatar = profile.avatar
         self.name.setText(profile.name)
         self.about.setText(profile.about)
         self.card.show_profile(profile)
 
     def _choose_picture(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose a picture", "", "Images (*.png *.jpg *.jpeg *.webp *.gif)"
-        )
-        if path:
-            data = Path(path).read_bytes()
-            if len(data) > MAX_AVATAR_BYTES:
-                self.error.show_error("That picture is larger than 2 MB.")
-            else:
-                self.avatar = data
+        data, problem = choose_picture(self)
+        self.error.show_error(problem)
+        if data is not None:
+            self.set_picture(data)
+
+    def set_picture(self, data: bytes) -> None:
+        """Preview a new picture on the card; Save publishes it."""
+        self.avatar = data
+        name = self.name.text().strip() or "?"
+        seed = self.profile.pubkey if self.profile else name
+        self.card.avatar.set_avatar(name, seed, data)
+        self.saved.setText("Save to publish your new picture.")
 
     @async_slot()
     async def save_profile(self) -> None:

@@ -3,11 +3,8 @@ an nsec; either way choose the passphrase that encrypts this computer's copy."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
@@ -16,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.avatar import AvatarLabel
+from ui.avatar import AvatarLabel, choose_picture
 from ui.backend import Backend
 from ui.errors import BackendError
 from ui.pages.card import CardPage, app_logo
@@ -25,7 +22,6 @@ from ui.views import AccountView
 from ui.widgets.common import ErrorLabel, PassphraseField, busy, button, label, segmented
 
 MIN_PASSPHRASE = 8
-MAX_AVATAR_BYTES = 2_000_000
 
 
 def passphrase_problem(passphrase: str, repeated: str) -> str:
@@ -94,6 +90,10 @@ class OnboardingPage(CardPage):
         self.back.hide()
         self.submit.clicked.connect(self.run)
         self.back.clicked.connect(self.cancelled)
+        # Enter moves on to the next field, and from the last one submits.
+        self.name.returnPressed.connect(self.passphrase.setFocus)
+        self.nsec.returnPressed.connect(self.passphrase.setFocus)
+        self.passphrase.returnPressed.connect(self.repeat.setFocus)
         self.repeat.returnPressed.connect(self.submit.click)
 
     def _create_form(self) -> QWidget:
@@ -150,16 +150,9 @@ class OnboardingPage(CardPage):
         self.avatar_preview.set_avatar(name, name, self.avatar)
 
     def _choose_avatar(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose a picture", "", "Images (*.png *.jpg *.jpeg *.webp *.gif)"
-        )
-        if path:
-            data = Path(path).read_bytes()
-            if len(data) > MAX_AVATAR_BYTES:
-                self.error.show_error(
-                    "That picture is larger than 2 MB. Please pick a smaller one."
-                )
-                return
+        data, problem = choose_picture(self)
+        self.error.show_error(problem)
+        if data is not None:
             self.set_avatar(data)
 
     @async_slot()
