@@ -8,6 +8,7 @@ base. Blocking is local: a blocked person's invites and messages are dropped.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -28,6 +29,9 @@ from storage.repos import accounts as accounts_repo
 from storage.repos import contacts as contacts_repo
 from storage.repos import groups as groups_repo
 from storage.rows import FollowList, Profile
+
+_TLV_VALUE_MAX = 255
+"""NIP-19 TLV values carry a one-byte length."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +198,7 @@ class Contacts:
         stored = await ctx.db.run(contacts_repo.profile, pubkey)
         meta = _metadata(stored.content if stored is not None else None)
         lists = await self._relays.lists_of(pubkey) if pubkey != ctx.pubkey else {}
-        hints = (
-            tuple(u for urls in lists.values() for u in urls)[:3]
-            if lists
-            else self._relays.mine[:3]
-        )
+        urls = [u for urls in lists.values() for u in urls] if lists else self._relays.mine
         key = PublicKey.from_hex(pubkey)
         return ProfileInfo(
             pubkey,
@@ -206,7 +206,7 @@ class Contacts:
             meta.display_name or meta.name or "",
             meta.about or "",
             meta.picture or "",
-            nip19.encode_profile(nip19.Profile(key, tuple(hints))),
+            nip19.encode_profile(nip19.Profile(key, _hints(urls))),
         )
 
     async def authors(self) -> list[str]:
@@ -315,3 +315,10 @@ def _all_member_keys(conn: Connection) -> list[str]:
     for group in groups_repo.list_groups(conn):
         keys.update((m.pubkey, None) for m in groups_repo.members(conn, group.mls_group_id))
     return list(keys)
+
+
+def _hints(urls: Sequence[str], limit: int = 3) -> tuple[str, ...]:
+    """The first ``limit`` distinct relays an nprofile can carry: the lists are someone
+    else's, and a URL longer than a NIP-19 TLV value (255 bytes) would make encoding fail."""
+    fit = (u for u in dict.fromkeys(urls) if u.isascii() and len(u) <= _TLV_VALUE_MAX)
+    return tuple(itertools.islice(fit, limit))

@@ -1,0 +1,51 @@
+"""`Contacts.profile`: the nprofile it builds from relay lists someone else controls."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.contacts import Contacts
+from nostr import nip19
+from nostr.keys import SecretKey
+from nostr.relay_lists import RelayListEntry, inbox_relays_event, relay_list_event
+from tests.unit.app.conftest import START, Harness, seeded_rng
+
+pytestmark = pytest.mark.asyncio
+
+LONG = "wss://relay.example/" + "a" * 300  # a valid relay URL, too long for a NIP-19 TLV
+
+
+async def test_a_hint_nip19_cannot_carry_is_skipped_and_the_rest_kept(harness: Harness) -> None:
+    bob = SecretKey.generate(seeded_rng("bob"))
+    nip65 = relay_list_event(
+        bob.public_key(),
+        [
+            RelayListEntry(LONG),
+            RelayListEntry("wss://one.example"),
+            RelayListEntry("wss://two.example"),
+        ],
+        created_at=START - 10,
+    )
+    inbox = inbox_relays_event(
+        bob.public_key(), ["wss://one.example", "wss://three.example"], created_at=START - 10
+    )
+    for event in (nip65, inbox):
+        assert await harness.relays.remember(event.sign(bob, rng=seeded_rng()))
+
+    info = await Contacts(harness.ctx, harness.relays).profile(bob.public_key().hex)
+
+    decoded = nip19.decode(info.nprofile)
+    assert isinstance(decoded, nip19.Profile)
+    assert decoded.public_key.hex == bob.public_key().hex
+    # The long one is left out, duplicates are given once, at most three hints.
+    assert decoded.relays == ("wss://one.example", "wss://two.example", "wss://three.example")
+
+
+async def test_our_own_too_long_relay_does_not_break_our_nprofile(harness: Harness) -> None:
+    await harness.relays.set_relays([LONG, "wss://one.example"])
+
+    info = await Contacts(harness.ctx, harness.relays).profile(harness.ctx.pubkey)
+
+    decoded = nip19.decode(info.nprofile)
+    assert isinstance(decoded, nip19.Profile)
+    assert decoded.relays == ("wss://one.example",)
