@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from tests.gui.helpers import open_chat
-from tests.gui.scenes import Demo
+from tests.gui.fake_backend import FakeBackend
+from tests.gui.fake_core import fake_pubkey
+from tests.gui.helpers import enter, open_chat
+from tests.gui.scenes import PASSPHRASE, Demo
 from ui.main_window import MainWindow
+from ui.views import AccountView
 from ui.widgets.composer import MAX_LINES
 
 pytestmark = pytest.mark.gui
@@ -57,3 +62,30 @@ def test_composer_grows_with_wrapped_lines_up_to_a_limit(
     qtbot.waitUntil(lambda: composer.height() == one_line)
     qtbot.keyClick(composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     assert composer.height() > one_line
+
+
+LONG = " ".join(["The extraordinarily long named weekend hiking and camping association"] * 4)
+
+
+def test_a_long_name_is_cut_instead_of_widening_the_window(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend
+) -> None:
+    """Group and person names are chosen by others: the header, the reply bar and the
+    unlock page cut them with "…" (whole in the tooltip) and show them as plain text."""
+    backend.add_account("Alice Moreau", PASSPHRASE, unlocked=True)
+    backend.add_fake_contact("Bob Marsh")
+    chat = backend.make_chat(f"<b>{LONG}</b>", ["Bob Marsh"])
+    row = backend.receive(chat.id, LONG, "x" * 400, at=int(time.time()), silent=True)
+    enter(qtbot, window, backend)
+    open_chat(qtbot, window, chat.id)
+    window.chat.start_reply_to(row.id)
+    window.resize(window.minimumSize())
+    qtbot.waitUntil(lambda: window.chat.header.title.width() < 400)
+    assert window.minimumSizeHint().width() <= window.minimumWidth()
+    title = window.chat.header.title
+    assert title.text() == f"<b>{LONG}</b>"  # whole, and not bold markup
+    assert title.textFormat() is Qt.TextFormat.PlainText
+    assert title.elided().endswith("…") and title.toolTip() == title.text()
+    assert window.chat.reply_bar.quote.elided().endswith("…")
+    window.unlock.set_accounts([AccountView(fake_pubkey(LONG), "npub1x", LONG)])
+    assert window.unlock.minimumSizeHint().width() < window.minimumWidth()

@@ -16,7 +16,7 @@ from ui.models.people import AccountListModel
 from ui.pages.card import CardPage
 from ui.tasks import async_slot
 from ui.views import AccountView
-from ui.widgets.common import ErrorLabel, PassphraseField, busy, button, label
+from ui.widgets.common import ElidedLabel, ErrorLabel, PassphraseField, busy, button, label
 
 
 class UnlockPage(CardPage):
@@ -29,7 +29,7 @@ class UnlockPage(CardPage):
         self.backend = backend
         self.accounts = AccountListModel(self)
         self.avatar = AvatarLabel(80)
-        self.name = label("", "title")
+        self.name = ElidedLabel("title")
         self.npub = label("", "muted")
         self.chooser = QComboBox()
         self.chooser.setAccessibleName("Account")

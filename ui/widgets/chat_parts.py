@@ -6,9 +6,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from ui.avatar import AvatarLabel
-from ui.format import one_line, plural
+from ui.format import plural
 from ui.views import ChatRow, MessageRow
-from ui.widgets.common import icon_button, label
+from ui.widgets.common import ElidedLabel, icon_button, label
 
 
 class ChatHeader(QFrame):
@@ -18,7 +18,7 @@ class ChatHeader(QFrame):
         super().__init__(parent)
         self.setObjectName("ChatHeader")
         self.avatar = AvatarLabel(36)
-        self.title = label("", "title")
+        self.title = ElidedLabel("title")
         self.title.setObjectName("ChatTitle")
         self.subtitle = label("", "muted")
         self.details = icon_button("info", "Chat details")
@@ -51,8 +51,8 @@ class ReplyBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ReplyBar")
-        self.who = label("", "section")
-        self.quote = label("", "muted")
+        self.who = ElidedLabel("section")
+        self.quote = ElidedLabel("muted")
         close = icon_button("close", "Cancel reply")
         close.clicked.connect(self.cancelled)
         text = QVBoxLayout()
@@ -67,5 +67,5 @@ class ReplyBar(QFrame):
 
     def show_reply(self, row: MessageRow) -> None:
         self.who.setText(f"Replying to {'yourself' if row.own else row.author_name}")
-        self.quote.setText(one_line(row.text, 90))
+        self.quote.setText(row.text)
         self.show()

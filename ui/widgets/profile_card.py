@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 from ui.avatar import AvatarLabel
 from ui.format import short_key
 from ui.views import ProfileView
-from ui.widgets.common import icon_button, label
+from ui.widgets.common import ElidedLabel, icon_button, label
 from ui.widgets.qr_view import QrView
 
 
@@ -19,7 +19,7 @@ class ProfileCard(QFrame):
         self.setObjectName("ProfileCard")
         self.profile: ProfileView | None = None
         self.avatar = AvatarLabel(72)
-        self.name = label("", "title")
+        self.name = ElidedLabel("title")
         self.about = label("", "muted", wrap=True)
         self.npub = label("", "mono")
         self.npub.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
