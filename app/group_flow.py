@@ -44,7 +44,7 @@ from marmot.operations import OutgoingCommit
 from mls.errors import MlsError
 from nostr.event import Event
 from nostr.kinds import Kind
-from storage import OutgoingEvent
+from storage import IncomingChange, OutgoingEvent
 from storage.repos import groups as groups_repo
 from storage.rows import Group, OutboxEntry
 from storage.rows import GroupState as Lifecycle
@@ -131,17 +131,31 @@ class CommitFlow:
         return await self.info_of(gid)
 
     async def queue_commit(
-        self, loaded: Loaded, out: OutgoingCommit, welcomes: Sequence[OutgoingEvent] = ()
+        self,
+        loaded: Loaded,
+        out: OutgoingCommit,
+        welcomes: Sequence[OutgoingEvent] = (),
+        *,
+        answers: IncomingChange | None = None,
     ) -> int:
-        """Store ``out`` as our pending commit with its outbox entry; returns the entry id."""
+        """Store ``out`` as our pending commit with its outbox entry (and ``answers``, the
+        incoming event it settles, in the same transaction); returns the entry id."""
         ctx = self._ctx
         gid = loaded.group.mls_group_id
         event = out.event
         stored = StoredPending(out.group.to_bytes(), event.id, event.created_at)
         own = OwnEvent(
-            gid, event, loaded.data.relays, COMMIT, pending=stored, followers=tuple(welcomes)
+            gid,
+            event,
+            loaded.data.relays,
+            COMMIT,
+            pending=stored,
+            followers=tuple(welcomes),
+            answers=answers,
         )
         entry_id: int = await ctx.db.transact(record_own_event, own, ctx.now())
+        if answers is not None:
+            self.store.forget(gid)  # the incoming event changed the stored state
         ctx.outbox.kick()
         return entry_id
 

@@ -23,10 +23,11 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from app import engine
 from app.context import Context
-from app.events import CommitRaceResolved, MessageReceived, MessageUpdated
+from app.errors import AppError
+from app.events import CommitRaceResolved, ErrorRaised, MessageReceived, MessageUpdated
 from app.group_store import Loaded, state_write
 from app.groups import Groups
-from app.message_records import Records, incoming_records
+from app.message_records import Records, incoming_records, own_invalidated_groups
 from app.messages import Messages
 from marmot.errors import InvalidGroupEvent
 from marmot.group_event import PAST_EPOCHS, check_group_event
@@ -79,13 +80,24 @@ class GroupInbox:
         self._retry.add(gid)
         await self._settle()
 
+    async def resume(self) -> None:
+        """At start: our messages a lost race voided that did not go out again (the
+        process stopped first, or re-sending failed) are sent on the winning branch."""
+        self._invalidated.update(await self._ctx.db.run(own_invalidated_groups, self._ctx.pubkey))
+        await self._settle()
+
     async def _settle(self) -> None:
         """Process what the last event unblocked, then resend what a lost race voided."""
         await self._drain_waiting()
         # Sending takes the group's lock, so a lost race's messages go out only here,
         # after the event that rolled the group back released it.
         while self._invalidated:
-            await self._messages.resend_invalidated(self._invalidated.pop())
+            gid = self._invalidated.pop()
+            try:
+                await self._messages.resend_invalidated(gid)
+            except AppError as exc:  # they stay invalidated: `resume` tries again
+                log.warning("re-sending the messages of a lost commit race failed: %s", exc)
+                self._ctx.emit(ErrorRaised(self._ctx.pubkey, f"re-sending failed: {exc}", "sync"))
 
     async def _drain_waiting(self) -> None:
         for _ in range(_RETRY_ROUNDS):
@@ -249,14 +261,17 @@ class GroupInbox:
             outcome.group.epoch,
             state=state_write(gid, loaded.revision, outcome.group, epoch_changed=False),
         )
-        applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
-        self._groups.store.remember(gid, applied.revision, outcome.group)
         commit = outcome.auto_commit
         # MDK lets any member commit a SelfRemove; we leave it to admins, so one commit
         # (not one per member) usually settles it.
         if commit is not None and outcome.group.is_admin and not loaded.group.has_pending_commit:
-            group = await self._groups.store.get(gid)
-            await self._groups.queue_commit(Loaded(group, outcome.group), commit)
+            # Stored together: a proposal marked processed whose commit was never stored
+            # would leave the member in the group for good.
+            settled = Loaded(loaded.group, outcome.group)
+            await self._groups.queue_commit(settled, commit, answers=change)
+            return
+        applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
+        self._groups.store.remember(gid, applied.revision, outcome.group)
 
     # --- commits -------------------------------------------------------------------------
 
@@ -328,8 +343,8 @@ class GroupInbox:
         ctx.emit(
             CommitRaceResolved(ctx.pubkey, nostr_id, outcome.epoch, event.id, snap.commit.event_id)
         )
-        await self._open(await self._groups.store.get(gid), event, None)
         self._invalidated.add(gid)
+        await self._open(await self._groups.store.get(gid), event, None)
 
     # --- bookkeeping ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from app.group_store import state_write
 from app.outbox import Attempt
 from marmot.group import MarmotGroup
 from nostr.event import Event
-from storage import Connection, OutgoingEvent, record_outgoing
+from storage import Connection, IncomingChange, OutgoingEvent, apply_incoming, record_outgoing
 from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
 from storage.repos import outbox as outbox_repo
@@ -88,11 +88,15 @@ class OwnEvent:
     deletions: tuple[Deletion, ...] = ()
     pending: StoredPending | None = None
     followers: tuple[OutgoingEvent, ...] = ()
+    answers: IncomingChange | None = None
+    """The incoming event this one settles (a member's leave request), stored with it."""
 
 
 def record_own_event(conn: Connection, own: OwnEvent, now: int) -> int:
     """Store our 445 in the outbox with the state and messages it produced, our pending
     commit and the events that must follow it; returns the 445's outbox entry id."""
+    if own.answers is not None:
+        apply_incoming(conn, own.answers, now=now)
     if own.pending is not None:
         groups_repo.set_pending_commit(conn, own.gid, own.pending, now=now)
     outgoing = OutgoingEvent(own.event.id, own.event.to_json(), own.relays, own.purpose)

@@ -21,6 +21,7 @@ from storage.repos import messages as messages_repo
 from storage.rows import (
     Deletion,
     DeliveryStatus,
+    GroupState,
     Message,
     NewMessage,
     OutboxEntry,
@@ -186,6 +187,12 @@ def own_invalidated(conn: Connection, gid: bytes, me: str) -> list[Message]:
         for m in messages_repo.page(conn, gid, limit=500)
         if m.author == me and m.status is DeliveryStatus.INVALIDATED
     ]
+
+
+def own_invalidated_groups(conn: Connection, me: str) -> list[bytes]:
+    """Active groups holding messages of ours a lost commit race voided."""
+    active = groups_repo.list_groups(conn, states=[GroupState.ACTIVE])
+    return [g.mls_group_id for g in active if own_invalidated(conn, g.mls_group_id, me)]
 
 
 class MessageHook:

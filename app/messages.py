@@ -146,6 +146,8 @@ class Messages:
         """After a lost commit race: our messages of the discarded branch go out again."""
         ctx = self._ctx
         group = await self._groups.store.get(gid)
+        if group.state is not Lifecycle.ACTIVE:
+            return 0  # the winning commit removed us: nowhere to send them
         found = await ctx.db.run(own_invalidated, gid, ctx.pubkey)
         for message in found:
             rumor = UnsignedEvent(

@@ -129,6 +129,7 @@ class AccountSession:
         await self.relays.sync_pool()
         self._spawn(self.outbox.run(), "outbox")
         await self.setup()
+        await self._guarded(self.group_inbox.resume(), "re-sending")
         await self.sync_engine.start(live=live)
         self.push.start()
         if live:

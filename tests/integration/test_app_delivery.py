@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from app import FixedClock, SystemClock
+from app.events import CommitRaceResolved
+from app.outbox import Attempt
 from app.sync_plan import MARGIN
 from storage.repos import relays as relays_repo
+from storage.rows import OutboxEntry
 from tests.helpers.app_clients import Client, eventually, make_client, reopen
-from tests.helpers.relay import RelayFactory
+from tests.helpers.relay import RelayFactory, RelayProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -84,6 +88,106 @@ async def test_queued_events_go_out_as_soon_as_the_relay_is_back(
         relay.start()
         expected = ["queued 0", "queued 1", "queued 2"]
         await eventually(lambda: _texts(bob, group.id), lambda t: t == expected, timeout=20)
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+# --- a process that stops half-way through ---------------------------------------------
+
+
+async def _pair(tmp_path: Path, url: str) -> tuple[Client, Client, str]:
+    """Alice and Bob (both admins, no live subscriptions) in one group, caught up."""
+    alice = await make_client(tmp_path, url, "alice", live=False)
+    bob = await make_client(tmp_path, url, "bob", live=False)
+    group = await alice.session.groups.create("Crash", [bob.npub])
+    await bob.session.sync_engine.catch_up_all()
+    await bob.session.invites.accept((await bob.session.invites.list_invites())[0].id)
+    await alice.session.sync_engine.catch_up_all()
+    await alice.session.groups.promote(group.id, bob.npub)
+    await bob.session.sync_engine.catch_up_all()
+    return alice, bob, group.id
+
+
+async def _state(client: Client, group: str) -> tuple[int, str, str]:
+    info = await client.session.groups.info(group)
+    return info.epoch, info.epoch_authenticator, info.name
+
+
+async def test_a_commit_published_just_before_the_process_died_is_merged_after_restart(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Alice's rename reached the relay, but she died before merging it. Bob moved on
+    and wrote in the new epoch; Alice's next start merges her commit and reads Bob."""
+    alice, bob, group = await _pair(tmp_path, relay.url)
+    try:
+        real = alice.session.outbox._record
+        died = asyncio.Event()
+
+        async def die_after_publish(entry: OutboxEntry, attempt: Attempt) -> None:
+            if entry.purpose == "commit" and attempt.accepted_by:
+                died.set()
+                await asyncio.Event().wait()  # the process is gone
+            await real(entry, attempt)
+
+        alice.session.outbox._record = die_after_publish  # type: ignore[method-assign]
+        renaming = asyncio.ensure_future(alice.session.groups.rename(group, name="renamed"))
+        await asyncio.wait_for(died.wait(), 10)
+        renaming.cancel()
+        alice = await reopen(alice, relay.url, tmp_path, live=False)
+        await bob.session.sync_engine.catch_up_all()
+        assert (await _state(bob, group))[2] == "renamed"
+        await bob.session.messages.send(group, "after the rename")
+        await bob.session.flush(10)
+
+        await alice.session.sync_engine.catch_up_all()
+        await alice.session.flush(10)
+        await eventually(lambda: _state(alice, group), lambda s: s[2] == "renamed", 5)
+        assert await _state(alice, group) == await _state(bob, group)
+        await eventually(lambda: _texts(alice, group), lambda t: t == ["after the rename"], 5)
+        await alice.session.messages.send(group, "alice is back")
+        await alice.session.flush(10)
+        await bob.session.sync_engine.catch_up_all()
+        assert await _texts(bob, group) == ["after the rename", "alice is back"]
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_messages_voided_by_a_lost_commit_race_go_out_again_after_a_restart(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Both admins commit in one epoch and write on their branch; the loser rolls back
+    but stops before re-sending its message. Its next start sends it on the winning
+    branch, so nobody loses it."""
+    alice, bob, group = await _pair(tmp_path, relay.url)
+    try:
+        for client in (alice, bob):
+
+            async def dead(gid: bytes) -> int:
+                raise RuntimeError("the process died before re-sending")
+
+            client.session.messages.resend_invalidated = dead  # type: ignore[method-assign]
+        await asyncio.gather(
+            alice.session.groups.rename(group, name="by alice"),
+            bob.session.groups.rename(group, name="by bob"),
+        )
+        for client in (alice, bob):
+            mine = await client.session.messages.send(group, f"{client.name} on a branch")
+            await client.session.messages.wait_sent(mine, 5)
+        for client in (alice, bob, alice):
+            await client.session.sync_engine.catch_up_all()
+        [loser] = [c for c in (alice, bob) if c.of(CommitRaceResolved)]
+        winner = bob if loser is alice else alice
+        assert await _texts(loser, group) == [f"{winner.name} on a branch"]
+
+        loser = await reopen(loser, relay.url, tmp_path, live=False)
+        await loser.session.flush(10)
+        await winner.session.sync_engine.catch_up_all()
+        everything = ["alice on a branch", "bob on a branch"]
+        for client in (loser, winner):
+            assert sorted(await _texts(client, group)) == everything
+        assert await _state(loser, group) == await _state(winner, group)
     finally:
         await alice.close()
         await bob.close()

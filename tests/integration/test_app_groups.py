@@ -256,3 +256,36 @@ async def test_forged_replayed_and_removed_member_events_change_nothing(
     finally:
         for client in (alice, bob, mallory):
             await client.close()
+
+
+async def test_a_leave_request_stays_unprocessed_until_its_commit_is_stored(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Storing the admin's commit for Bob's leave request fails once (a crash, a full
+    disk): the request is not marked processed on its own, so it is settled later."""
+    alice, bob = [await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob")]
+    try:
+        group = await alice.session.groups.create("Leave", [bob.npub])
+        await _catch_up(bob)
+        await _join(alice, bob, group)
+        await _catch_up(alice)
+        await bob.session.groups.leave(group.id)
+        groups = alice.session.groups
+        real = groups.queue_commit
+
+        async def broken(*args: object, **kwargs: object) -> int:
+            raise RuntimeError("the commit could not be stored")
+
+        groups.queue_commit = broken  # type: ignore[method-assign]
+        await _catch_up(alice)
+        assert bob.pubkey in {m.pubkey for m in (await groups.info(group.id)).members}
+        groups.queue_commit = real  # type: ignore[method-assign]
+        await _catch_up(alice)
+        await alice.session.flush(10)
+        after = await eventually(
+            lambda: groups.info(group.id), lambda i: bob.pubkey not in {m.pubkey for m in i.members}
+        )
+        assert [m.pubkey for m in after.members] == [alice.pubkey]
+    finally:
+        await alice.close()
+        await bob.close()
