@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.unlock.unlocked.connect(self.enter)
         self.unlock.addAccountRequested.connect(self.show_onboarding)
         side.chatActivated.connect(self.open_chat)
+        side.chatBrowsed.connect(lambda chat_id: self.open_chat(chat_id, focus=False))
         side.searchHitActivated.connect(self._open_hit)
         side.compose_button.clicked.connect(self.new_chat)
         side.menu_button.clicked.connect(self._main_menu)
@@ -222,13 +223,15 @@ class MainWindow(QMainWindow):
 
     # --- chats ---
 
-    def open_chat(self, chat_id: str, reveal: str | None = None) -> None:
+    def open_chat(self, chat_id: str, reveal: str | None = None, *, focus: bool = True) -> None:
+        """Show a chat; ``focus``: then type into its composer (not when browsing the list
+        with the arrow keys, which would send the next arrow into the composer)."""
         row = self.session.chats.get(chat_id)
         if row is None:
             return
         self.right.setCurrentWidget(self.chat)
         self.sidebar.select_chat(chat_id)
-        spawn(self.chat.open_chat(row, reveal), self.toast.show_message)
+        spawn(self.chat.open_chat(row, reveal, focus=focus), self.toast.show_message)
 
     def _open_created(self, row: ChatRow) -> None:
         self.session.chats.upsert(row)

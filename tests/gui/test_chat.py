@@ -277,6 +277,27 @@ def test_keyboard_navigation(qtbot: QtBot, window: MainWindow, demo: Demo) -> No
     qtbot.waitUntil(lambda: window.dialog is None or not window.dialog.isVisible())
 
 
+def test_arrow_keys_browse_chats_in_the_list_and_enter_or_a_click_goes_to_the_composer(
+    qtbot: QtBot, window: MainWindow, demo: Demo
+) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    view, proxy = window.sidebar.chat_view, window.sidebar.proxy
+    key = [proxy.index(i, 0).data(ItemRole.KEY) for i in range(proxy.rowCount())]
+    view.setFocus()
+    view.setCurrentIndex(proxy.index(0, 0))
+    qtbot.waitUntil(lambda: window.chat.loaded == key[0])
+    qtbot.keyClick(view, Qt.Key.Key_Down)  # still in the list: the next chat
+    qtbot.waitUntil(lambda: window.chat.loaded == key[1])
+    assert view.hasFocus() and window.chat.composer.text == ""
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(window.chat.composer.hasFocus)
+    view.setFocus()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(
+        proxy.index(2, 0)).center())  # fmt: skip
+    qtbot.waitUntil(lambda: window.chat.loaded == key[2] and window.chat.composer.hasFocus())
+
+
 def test_relay_status_and_sync_progress_in_the_footer(
     qtbot: QtBot, window: MainWindow, alice: FakeBackend
 ) -> None:

@@ -58,7 +58,8 @@ class SearchField(QLineEdit):
 
 
 class ChatListPane(QFrame):
-    chatActivated = Signal(str)
+    chatActivated = Signal(str)  # clicked or Enter: open it and write
+    chatBrowsed = Signal(str)  # reached with the arrow keys: open it, stay in the list
     searchHitActivated = Signal(object)  # SearchHit
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
@@ -151,8 +152,9 @@ class ChatListPane(QFrame):
             self.chatActivated.emit(key)
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        if current.isValid() and self.chat_view.hasFocus():
-            self._open_index(current)
+        key = current.data(ItemRole.KEY)
+        if isinstance(key, str) and self.chat_view.hasFocus():
+            self.chatBrowsed.emit(key)
 
     def select_chat(self, chat_id: str) -> None:
         """Highlight ``chat_id`` in the list without re-opening it."""

@@ -55,6 +55,7 @@ class ChatView(QWidget):
         self._opening: str | None = None  # the chat whose first page is on its way
         self._early: list[MessageRow] = []
         self._loading_older = False
+        self._focus_when_loaded = False
         self._saved_draft = ""
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
         self._build()
@@ -104,13 +105,19 @@ class ChatView(QWidget):
 
     # --- opening and paging ---
 
-    async def open_chat(self, chat: ChatRow, reveal: str | None = None) -> None:
+    async def open_chat(self, chat: ChatRow, reveal: str | None = None, focus: bool = True) -> None:
         """Show ``chat``: its newest page now, older pages on demand; then scroll to message
-        ``reveal`` (a search hit), loading older pages until it is there."""
+        ``reveal`` (a search hit), loading older pages until it is there. ``focus``: the
+        composer takes the keyboard once the chat is shown."""
         if self.chat is not None and self.chat.id == chat.id:
+            # A click reaches here after the arrow-key path (current row changed) opened it.
+            if focus and self.loaded == chat.id:
+                self.composer.setFocus()
+            self._focus_when_loaded |= focus
             if reveal is not None and self.loaded == chat.id:
                 await self.reveal(reveal)
             return
+        self._focus_when_loaded = focus
         self.save_draft()
         self.chat = chat
         self.loaded = None
@@ -135,7 +142,8 @@ class ChatView(QWidget):
             self.model.add(row)
         self.loaded = chat.id
         self.list.scroll_to_end()
-        self.composer.setFocus()
+        if self._focus_when_loaded:
+            self.composer.setFocus()
         await self._fill_viewport()
         await self._mark_read()
         if reveal is not None:
