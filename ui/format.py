@@ -66,3 +66,14 @@ def one_line(text: str, limit: int = _PREVIEW_CHARS) -> str:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def public_key_problem(typed: str) -> str:
+    """What is wrong with a pasted contact key before asking the backend, or "": nothing
+    typed, or a secret key pasted where a public one belongs (it must not go further)."""
+    text = typed.strip()
+    if not text:
+        return "Paste their npub or nprofile first."
+    if text.lower().startswith("nsec1"):
+        return "That is a secret key (nsec): never share it. Paste their npub instead."
+    return ""

@@ -214,6 +214,34 @@ def test_contacts_add_profile_qr_and_block(
     assert window.chat.header.title.text() == "Zoe"
 
 
+def test_nothing_or_a_secret_key_is_refused_before_the_backend_and_enter_adds(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend
+) -> None:
+    nsec = "nsec1" + "q" * 58
+    window.contacts()
+    dialog = shown(qtbot, window, ContactsDialog)
+    assert isinstance(dialog, ContactsDialog)
+    qtbot.keyClicks(dialog.nickname, "Zoe")
+    qtbot.keyClick(dialog.nickname, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.error.text() == "Paste their npub or nprofile first.")
+    dialog.npub.setText(nsec)
+    qtbot.keyClick(dialog.npub, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "secret key" in dialog.error.text())
+    assert "q" * 10 not in dialog.error.text()
+    assert alice.calls_to("add_contact") == []
+    dialog.npub.setText(NPUB)
+    qtbot.keyClick(dialog.nickname, Qt.Key.Key_Return)  # Enter in the name field adds too
+    qtbot.waitUntil(lambda: alice.calls_to("add_contact") == [(NPUB, "Zoe")])
+    dialog.reject()
+    window.new_chat()
+    chooser = shown(qtbot, window, NewChatDialog)
+    assert isinstance(chooser, NewChatDialog)
+    chooser.npub.setText(f"  {nsec.upper()}")
+    qtbot.keyClick(chooser.npub, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "secret key" in chooser.error.text())
+    assert len(alice.calls_to("add_contact")) == 1
+
+
 def test_own_profile(qtbot: QtBot, window: MainWindow, alice: FakeBackend) -> None:
     window.profile()
     dialog = shown(qtbot, window, ProfileDialog)

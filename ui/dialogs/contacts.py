@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
+from ui.format import public_key_problem
 from ui.models.people import ContactListModel
 from ui.models.roles import ItemRole
 from ui.session import Session
@@ -45,6 +46,7 @@ class ContactsDialog(Dialog):
         self.view.selectionModel().currentChanged.connect(self._show_selected)
         self.add.clicked.connect(self.add_contact)
         self.npub.returnPressed.connect(self.add.click)
+        self.nickname.returnPressed.connect(self.add.click)
         self.message.clicked.connect(self.message_selected)
         self.block.clicked.connect(self.toggle_block)
         session.contactUpdated.connect(self._contact_updated)
@@ -109,7 +111,11 @@ class ContactsDialog(Dialog):
 
     @async_slot()
     async def add_contact(self) -> None:
-        self.error.clear_error()
+        problem = public_key_problem(self.npub.text())
+        self.error.show_error(problem)
+        if problem:
+            self.npub.setFocus()
+            return
         with busy(self.add, "Adding…"):
             try:
                 row = await self.backend.add_contact(self.npub.text(), self.nickname.text())

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QWidget
 
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
+from ui.format import public_key_problem
 from ui.session import Session
 from ui.tasks import async_slot
 from ui.widgets.common import busy, label
@@ -52,6 +53,10 @@ class NewChatDialog(Dialog):
         picked = self.picker.picked()
         if not typed and not picked:
             self.error.show_error("Pick a contact or paste their npub.")
+            return
+        problem = public_key_problem(typed) if typed else ""
+        if problem:
+            self.error.show_error(problem)
             return
         with busy(self.start, "Starting…"):
             try:
