@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocumentFragment
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.gui.fake_backend import FakeBackend, fake_pubkey
@@ -15,6 +17,7 @@ from ui.dialogs.group_details import GroupDetailsDialog
 from ui.dialogs.invites import InvitesDialog
 from ui.main_window import MainWindow
 from ui.views import DeviceRow
+from ui.widgets.confirm import confirm
 
 pytestmark = pytest.mark.gui
 
@@ -131,3 +134,12 @@ def test_removing_a_device_says_so(qtbot: QtBot, window: MainWindow, alice: Fake
     assert not dialog.remove.isEnabled()
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 1)
     assert dialog.error.text() == ""
+
+
+def test_a_confirmation_shows_a_name_in_its_title_as_typed(qtbot: QtBot) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    title = "Remove <i>Zoe</i> & <b>co</b>?"
+    box = confirm(parent, title, "They will no longer receive messages.", "Remove", lambda: None)
+    assert QTextDocumentFragment.fromHtml(box.text()).toPlainText() == title
+    box.reject()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
@@ -14,7 +15,7 @@ def confirm(
     box = QMessageBox(parent)
     box.setObjectName("ConfirmBox")
     box.setWindowTitle(title)
-    box.setText(f"<b>{title}</b>")
+    box.setText(f"<b>{html.escape(title)}</b>")  # titles name people: never markup
     box.setInformativeText(text)
     yes = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
     yes.setProperty("kind", "danger")
