@@ -3,6 +3,10 @@
 Exit codes: 0 success, 1 a refused or failed operation (an ``AppError``), 2 bad usage.
 With ``--json`` stdout carries exactly one JSON object (``{"error": {...}}`` on failure);
 ``listen`` prints one JSON line per app event instead. Logs go to stderr.
+
+A command that catches up first (``--sync``, or one that needs the network) adds
+``"caught_up": false`` to its result, and a warning to stderr, when the catch-up did not
+finish within ``--timeout`` or a relay was not reached: what it shows may be stale.
 """
 
 from __future__ import annotations
@@ -59,16 +63,37 @@ async def _run(cli: Cli) -> dict[str, Any] | None:
         needs = Needs.NETWORK
     if needs is not Needs.NONE:
         cli.session = await services.unlock(args.account, cli.passphrase())
+    caught_up = True
     if needs is Needs.NETWORK:
         await services.start()
         await cli.account.start(live=False)
-        await cli.account.sync_engine.idle(args.timeout)
+        caught_up = await _catch_up(cli)
     elif args.command == "sync" or key in _CREATE:
         await services.start()
     result = await command.run(cli)
     if cli.session is not None and (needs is Needs.NETWORK or key in _CREATE):
         await cli.account.flush(args.timeout)
+    if not caught_up:
+        result["caught_up"] = False
     return result
+
+
+async def _catch_up(cli: Cli) -> bool:
+    """Wait for the catch-up of every relay; False (said on stderr) when it is incomplete."""
+    account = cli.account
+    timeout = cli.args.timeout
+    finished = await account.sync_engine.idle(timeout)
+    # A relay not connected in time was skipped, not caught up.
+    missed = [u for u in account.pool.relays if not account.pool.status(u).is_connected]
+    if finished and not missed:
+        return True
+    reason = (
+        f"not reached: {', '.join(missed)}"
+        if missed
+        else f"unfinished after {timeout:g}s, or a relay's catch-up failed"
+    )
+    sys.stderr.write(f"warning: not caught up ({reason}); the result may be stale\n")
+    return False
 
 
 async def _listen(cli: Cli) -> None:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e passphrase"
 COMMAND_TIMEOUT = 60.0
 PYCACHE = Path(tempfile.gettempdir()) / "burrow-e2e-pycache"
+TRANSCRIPT: deque[str] = deque(maxlen=40)
+"""The last commands whose stderr was not empty (warnings of successful ones included):
+the e2e conftest adds them to a failed test's report."""
 
 
 class CliError(AssertionError):
@@ -83,6 +87,10 @@ class CliClient:
             cwd=ROOT,
             check=False,
         )
+        if proc.stderr.strip():
+            TRANSCRIPT.append(
+                f"{self.name}: {' '.join(args)} (exit {proc.returncode})\n{proc.stderr[-2000:]}"
+            )
         if ok and proc.returncode != 0:
             raise CliError(args, proc.returncode, proc.stdout, proc.stderr)
         lines = [line for line in proc.stdout.splitlines() if line.strip()]

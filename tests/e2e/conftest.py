@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.cli_client import CliClient, parallel
+from tests.e2e.cli_client import TRANSCRIPT, CliClient, parallel
 from tests.helpers.relay import RelayProcess
 
 People = Callable[..., list[CliClient]]
@@ -23,3 +23,15 @@ def people(tmp_path: Path) -> People:
         return clients
 
     return make
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed e2e test shows the stderr of its recent commands, successful ones too
+    (an incomplete ``--sync`` only warns there)."""
+    if call.when == "setup":
+        TRANSCRIPT.clear()
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and TRANSCRIPT:
+        report.sections.append(("CLI stderr (most recent last)", "\n".join(TRANSCRIPT)))

@@ -19,6 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(data: Path, *args: str, passphrase: str = "pw", relay: str = "") -> tuple[int, Any]:
+    code, out, _ = _cli_err(data, *args, passphrase=passphrase, relay=relay)
+    return code, out
+
+
+def _cli_err(
+    data: Path, *args: str, passphrase: str = "pw", relay: str = ""
+) -> tuple[int, Any, str]:
+    """Like `_cli`, with the command's stderr too."""
     env = dict(os.environ)
     env.update(
         BURROW_PASSPHRASE=passphrase,
@@ -46,7 +54,7 @@ def _cli(data: Path, *args: str, passphrase: str = "pw", relay: str = "") -> tup
     )
     lines = proc.stdout.splitlines()
     assert len(lines) == 1, proc.stdout + proc.stderr
-    return proc.returncode, json.loads(lines[0])
+    return proc.returncode, json.loads(lines[0]), proc.stderr
 
 
 def test_offline_account_and_errors(tmp_path: Path) -> None:
@@ -65,3 +73,7 @@ def test_offline_account_and_errors(tmp_path: Path) -> None:
     assert code == 0 and len(out["local"]) == 1 and not out["local"][0]["live"]
     code, out = _cli(tmp_path, "sync", "--timeout", "2", relay=relay)
     assert code == 0 and out["sync"]["outbox_pending"] >= 1  # kept for later, not lost
+    # A catch-up that could not reach the relay says so instead of passing for current.
+    code, out, err = _cli_err(tmp_path, "--sync", "group", "list", relay=relay)
+    assert code == 0 and out["groups"] == [] and out["caught_up"] is False
+    assert f"not caught up (not reached: {relay})" in err

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any, cast
 
 import pytest
 
-from cli.commands import COMMANDS
-from cli.main import main
+from app import Services
+from cli.commands import COMMANDS, Cli
+from cli.main import _catch_up, main
 from cli.output import render
 from cli.parser import build_parser
 
@@ -74,3 +77,47 @@ def test_bad_usage_exits_2_with_one_json_error(capsys: pytest.CaptureFixture[str
     assert main(["group", "nonsense"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "usage:" in err and "invalid choice" in err
+
+
+class _Status:
+    def __init__(self, up: bool) -> None:
+        self.is_connected = up
+
+
+class _Account:
+    """What `_catch_up` reads of a session: the sync engine's verdict and relay states."""
+
+    def __init__(self, finished: bool, up: dict[str, bool]) -> None:
+        self.finished = finished
+        self.up = up
+        self.sync_engine = self
+        self.pool = self
+
+    async def idle(self, timeout: float | None = None) -> bool:
+        return self.finished
+
+    @property
+    def relays(self) -> tuple[str, ...]:
+        return tuple(self.up)
+
+    def status(self, url: str) -> _Status:
+        return _Status(self.up[url])
+
+
+@pytest.mark.parametrize(
+    ("finished", "up", "warning"),
+    [
+        (True, {"ws://a": True}, ""),
+        (False, {"ws://a": True}, "not caught up (unfinished after 3s"),
+        (True, {"ws://a": True, "ws://b": False}, "not caught up (not reached: ws://b)"),
+    ],
+)
+def test_an_incomplete_catch_up_is_said_on_stderr(
+    finished: bool, up: dict[str, bool], warning: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = build_parser().parse_args(["--timeout", "3", "--sync", "group", "list"])
+    session: Any = _Account(finished, up)
+    cli = Cli(cast(Services, None), args, lambda: "", session)
+    assert asyncio.run(_catch_up(cli)) is (not warning)
+    _, err = capsys.readouterr()
+    assert (warning in err and "may be stale" in err) if warning else err == ""
