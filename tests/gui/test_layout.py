@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from pytestqt.qtbot import QtBot
 
 from tests.gui.fake_backend import FakeBackend
@@ -89,3 +89,20 @@ def test_a_long_name_is_cut_instead_of_widening_the_window(
     assert window.chat.reply_bar.quote.elided().endswith("…")
     window.unlock.set_accounts([AccountView(fake_pubkey(LONG), "npub1x", LONG)])
     assert window.unlock.minimumSizeHint().width() < window.minimumWidth()
+
+
+def test_onboarding_scrolls_in_a_small_window_instead_of_squeezing_its_fields(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.show_onboarding()
+    window.resize(window.minimumSize())
+    page = window.onboarding
+    fields = (page.avatar_preview, page.name, page.passphrase, page.repeat, page.submit)
+    qtbot.waitUntil(lambda: page.submit.height() > 0)
+    boxes = [QRect(f.mapTo(page, QPoint(0, 0)), f.size()) for f in fields]
+    for field in fields:
+        assert field.height() >= field.minimumSizeHint().height()
+    for i, box in enumerate(boxes):
+        assert not any(box.intersects(other) for other in boxes[i + 1 :])
+    bar = page.scroll.verticalScrollBar()
+    assert bar.maximum() > 0  # the rest is a scroll away

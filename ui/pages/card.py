@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from ui.theme import ASSETS
 
@@ -19,11 +19,18 @@ def app_logo(size: int) -> QLabel:
 
 
 class CardPage(QWidget):
-    """Subclasses add their widgets to ``self.body`` (a vertical layout inside the card)."""
+    """Subclasses add their widgets to ``self.body`` (a vertical layout inside the card).
+    In a window shorter than the card the page scrolls; squeezed, the fields overlapped."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("CardPage")
+        page = QWidget()
+        page.setObjectName("CardPage")
+        self.scroll = QScrollArea()
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         card = QFrame()
         card.setObjectName("Card")
         card.setFixedWidth(CARD_WIDTH)
@@ -34,7 +41,11 @@ class CardPage(QWidget):
         row.addStretch(1)
         row.addWidget(card)
         row.addStretch(1)
+        column = QVBoxLayout(page)
+        column.addStretch(1)
+        column.addLayout(row)
+        column.addStretch(2)
+        self.scroll.setWidget(page)
         outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
