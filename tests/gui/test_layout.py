@@ -104,5 +104,5 @@ def test_onboarding_scrolls_in_a_small_window_instead_of_squeezing_its_fields(
         assert field.height() >= field.minimumSizeHint().height()
     for i, box in enumerate(boxes):
         assert not any(box.intersects(other) for other in boxes[i + 1 :])
-    bar = page.scroll.verticalScrollBar()
+    bar = page.scroller.verticalScrollBar()
     assert bar.maximum() > 0  # the rest is a scroll away
