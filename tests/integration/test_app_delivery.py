@@ -34,6 +34,7 @@ async def test_a_message_sent_while_the_relay_was_down_reaches_a_member_who_sync
     bob = await make_client(tmp_path, relay.url, "bob", live=False)
     try:
         group = await alice.session.groups.create("Outage", [bob.npub])
+        await alice.session.flush(10)  # the Welcome is on the relay before Bob asks
         await bob.session.sync_engine.catch_up_all()
         await bob.session.invites.accept((await bob.session.invites.list_invites())[0].id)
         await alice.session.sync_engine.catch_up_all()  # Bob's post-join self-update
@@ -101,6 +102,7 @@ async def _pair(tmp_path: Path, url: str) -> tuple[Client, Client, str]:
     alice = await make_client(tmp_path, url, "alice", live=False)
     bob = await make_client(tmp_path, url, "bob", live=False)
     group = await alice.session.groups.create("Crash", [bob.npub])
+    await alice.session.flush(10)  # the Welcome is on the relay before Bob asks
     await bob.session.sync_engine.catch_up_all()
     await bob.session.invites.accept((await bob.session.invites.list_invites())[0].id)
     await alice.session.sync_engine.catch_up_all()

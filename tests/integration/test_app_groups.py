@@ -155,6 +155,7 @@ async def test_two_admins_committing_in_one_epoch_converge(
     ]
     try:
         group = await alice.session.groups.create("Race", [bob.npub, carol.npub])
+        await alice.session.flush(10)  # the Welcomes are on the relay before anyone asks
         for guest in (bob, carol):
             await _catch_up(guest)
             await _join(alice, guest, group)
@@ -266,6 +267,7 @@ async def test_a_leave_request_stays_unprocessed_until_its_commit_is_stored(
     alice, bob = [await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob")]
     try:
         group = await alice.session.groups.create("Leave", [bob.npub])
+        await alice.session.flush(10)  # the Welcome is on the relay before Bob asks
         await _catch_up(bob)
         await _join(alice, bob, group)
         await _catch_up(alice)

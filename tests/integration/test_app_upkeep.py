@@ -100,6 +100,7 @@ async def test_a_commit_from_a_future_epoch_waits_for_the_missing_one(
     bob = await make_client(tmp_path, relay.url, "bob", live=False)
     try:
         group = await alice.session.groups.create("Order", [bob.npub])
+        await alice.session.flush(10)  # the Welcome is on the relay before Bob asks
         await bob.session.sync_engine.catch_up_all()
         invite = (await bob.session.invites.list_invites())[0]
         await bob.session.invites.accept(invite.id)
