@@ -235,6 +235,22 @@ def test_search_messages_and_open_the_chat(qtbot: QtBot, window: MainWindow, dem
     assert side.search.text() == "" and side.stack.currentWidget() is side.chat_view
 
 
+def test_a_search_without_hits_says_so(qtbot: QtBot, window: MainWindow, demo: Demo) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    side = window.sidebar
+    side.focus_search()
+    qtbot.keyClicks(side.search, "kayak")
+    qtbot.waitUntil(lambda: side.stack.currentWidget() is not side.chat_view)
+    shown = side.stack.currentWidget()
+    assert shown.isVisible() and "kayak" in shown.text()  # type: ignore[attr-defined]
+    qtbot.keyClick(side.search, Qt.Key.Key_Down)  # nothing to move into
+    assert side.search.hasFocus()
+    side.search.selectAll()
+    qtbot.keyClicks(side.search, "bring")
+    qtbot.waitUntil(lambda: side.stack.currentWidget() is side.result_view)
+
+
 def test_chat_menu_pins_mutes_and_archives(qtbot: QtBot, window: MainWindow, demo: Demo) -> None:
     side, chats = window.sidebar, window.session.chats
 

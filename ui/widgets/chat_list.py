@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.delegates.chat import ChatDelegate
+from ui.format import one_line
 from ui.models.chats import ChatFilterProxy, SearchResultModel
 from ui.models.roles import ItemRole
 from ui.session import Session
@@ -73,9 +74,14 @@ class ChatListPane(QFrame):
         self.chat_view.setModel(self.proxy)
         self.result_view = _chat_list_view("SearchResults")
         self.result_view.setModel(self.results)
+        self.no_results = label("", "muted", wrap=True)
+        self.no_results.setObjectName("NoResults")
+        self.no_results.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.no_results.setContentsMargins(16, 24, 16, 0)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.chat_view)
         self.stack.addWidget(self.result_view)
+        self.stack.addWidget(self.no_results)
         self.account_button = icon_button("user", "Account", "text")
         self.account_button.setObjectName("AccountButton")
         self.account_button.setIconSize(QSize(28, 28))
@@ -244,12 +250,14 @@ class ChatListPane(QFrame):
         if self.search.text().strip() != query:
             return  # typed on meanwhile; a newer search is coming
         self.results.set_rows(hits)
-        self.stack.setCurrentWidget(self.result_view)
+        self.no_results.setText(f"No chats or messages match “{one_line(query, 24)}”.")
+        self.stack.setCurrentWidget(self.result_view if hits else self.no_results)
 
     def _focus_results(self) -> None:
-        view = (
-            self.result_view if self.stack.currentWidget() is self.result_view else self.chat_view
-        )
+        shown = self.stack.currentWidget()
+        if shown is self.no_results:
+            return
+        view = self.result_view if shown is self.result_view else self.chat_view
         view.setFocus()
         if not view.currentIndex().isValid() and view.model().rowCount():
             view.setCurrentIndex(view.model().index(0, 0))
