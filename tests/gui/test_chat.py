@@ -191,11 +191,14 @@ def test_failed_send_then_retry_by_click(
     origin, layout = bubble(window, model.rows[0].id)
     assert layout.failed is not None
     alice.fail_sends = False
-    qtbot.mouseClick(
-        window.chat.list.viewport(),
-        Qt.MouseButton.LeftButton,
-        pos=origin + layout.failed.center().toPoint(),
-    )
+    alice.latency = 0.05  # a real retry waits for the relays: a second click meanwhile
+    for _ in range(2):  # must not send the message twice
+        qtbot.mouseClick(
+            window.chat.list.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=origin + layout.failed.center().toPoint(),
+        )
+    window.chat.retry(model.rows[0].id)  # nor may "Send again" in the menu
     qtbot.waitUntil(lambda: model.rows[0].status is MessageStatus.SENT)
     assert alice.calls_to("retry") == [(chat.id, model.rows[0].id)]
 

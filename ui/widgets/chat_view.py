@@ -56,6 +56,7 @@ class ChatView(QWidget):
         self._early: list[MessageRow] = []
         self._loading_older = False
         self._focus_when_loaded = False
+        self._retrying: set[str] = set()  # ids of messages being sent again
         self._saved_draft = ""
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
         self._build()
@@ -305,8 +306,13 @@ class ChatView(QWidget):
         self.toggle_reaction(message_id, emoji, mine)
 
     def retry(self, message_id: str) -> None:
-        if self.chat is not None:
-            spawn(self.backend.retry(self.chat.id, message_id), self.session.errorRaised.emit)
+        """Send a failed message again, once: it shows "not sent" until the relays answer,
+        and another click meanwhile would publish it twice."""
+        if self.chat is None or message_id in self._retrying:
+            return
+        self._retrying.add(message_id)
+        task = spawn(self.backend.retry(self.chat.id, message_id), self.session.errorRaised.emit)
+        task.add_done_callback(lambda _task: self._retrying.discard(message_id))
 
     def delete(self, message_id: str) -> None:
         """Ask, then delete one of our messages for everyone."""
