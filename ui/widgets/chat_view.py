@@ -7,8 +7,9 @@ per chat as a draft (saved when switching chats and shortly after typing stops).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from functools import partial
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
@@ -56,7 +57,7 @@ class ChatView(QWidget):
         self._early: list[MessageRow] = []
         self._loading_older = False
         self._focus_when_loaded = False
-        self._retrying: set[str] = set()  # ids of messages being sent again
+        self._pending: set[tuple[str, ...]] = set()  # retries and reactions under way
         self._saved_draft = ""
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
         self._build()
@@ -298,7 +299,7 @@ class ChatView(QWidget):
         if self.chat is None:
             return
         call = self.backend.unreact if mine else self.backend.react
-        spawn(call(self.chat.id, message_id, emoji), self.session.errorRaised.emit)
+        self._once(("react", message_id, emoji), call(self.chat.id, message_id, emoji))
 
     def react(self, message_id: str, emoji: str) -> None:
         row = self.model.get(message_id)
@@ -306,13 +307,19 @@ class ChatView(QWidget):
         self.toggle_reaction(message_id, emoji, mine)
 
     def retry(self, message_id: str) -> None:
-        """Send a failed message again, once: it shows "not sent" until the relays answer,
-        and another click meanwhile would publish it twice."""
-        if self.chat is None or message_id in self._retrying:
+        if self.chat is not None:
+            self._once(("retry", message_id), self.backend.retry(self.chat.id, message_id))
+
+    def _once(self, key: tuple[str, ...], call: Coroutine[Any, Any, object]) -> None:
+        """Run a backend call unless the same one is under way: the row shows the old state
+        ("not sent", no reaction) until the relays answer, and a second click meanwhile
+        would publish it twice."""
+        if key in self._pending:
+            call.close()
             return
-        self._retrying.add(message_id)
-        task = spawn(self.backend.retry(self.chat.id, message_id), self.session.errorRaised.emit)
-        task.add_done_callback(lambda _task: self._retrying.discard(message_id))
+        self._pending.add(key)
+        task = spawn(call, self.session.errorRaised.emit)
+        task.add_done_callback(lambda _task: self._pending.discard(key))
 
     def delete(self, message_id: str) -> None:
         """Ask, then delete one of our messages for everyone."""
