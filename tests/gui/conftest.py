@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMenu, QMessageBox
 from pytestqt.exceptions import TimeoutError
 from pytestqt.qtbot import QtBot
 
@@ -60,6 +60,21 @@ def qloop(_session_loop: qasync.QEventLoop, qtbot: QtBot) -> Iterator[qasync.QEv
             qtbot.wait(10)
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
+
+
+def _blocking_dialog(*_args: object, **_kwargs: object) -> object:
+    raise AssertionError("a blocking dialog (own event loop) was opened; replace it in the test")
+
+
+@pytest.fixture(autouse=True)
+def _no_blocking_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file chooser or an ``exec()``-ed dialog runs its own event loop and would hang an
+    offscreen test: reaching one fails the test at once (tests that mean to open one
+    replace it with an answer)."""
+    for name in ("getOpenFileName", "getOpenFileNames", "getSaveFileName", "getExistingDirectory"):
+        monkeypatch.setattr(QFileDialog, name, _blocking_dialog)
+    for kind in (QDialog, QMessageBox, QFileDialog, QMenu):
+        monkeypatch.setattr(kind, "exec", _blocking_dialog)
 
 
 @pytest.fixture(autouse=True)
