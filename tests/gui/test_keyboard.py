@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from tests.gui.helpers import png
 from tests.gui.scenes import Demo
 from ui.avatar import MAX_PICTURE_BYTES
+from ui.dialogs.new_group import NewGroupDialog
 from ui.dialogs.profile import ProfileDialog
 from ui.main_window import MainWindow
 
@@ -85,3 +86,19 @@ def test_change_picture_reads_the_chosen_file_or_says_why_not(
     chosen.append(str(tmp_path / "me.png"))
     dialog.picture.click()
     assert dialog.avatar == png("#20a060") and dialog.saved.text().startswith("Save")
+
+
+def test_enter_moves_through_the_new_group_form(
+    qtbot: QtBot, window: MainWindow, demo: Demo
+) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.new_group()
+    dialog = window.dialog
+    assert isinstance(dialog, NewGroupDialog)
+    qtbot.waitUntil(lambda: dialog.isActiveWindow() and dialog.name.hasFocus())
+    qtbot.keyClicks(dialog.name, "Climbing")
+    qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
+    assert dialog.description.hasFocus()
+    qtbot.keyClick(dialog.description, Qt.Key.Key_Return)
+    assert dialog.picker.filter.hasFocus()

@@ -38,6 +38,9 @@ class NewGroupDialog(Dialog):
         self.add_close("Cancel")
         self.create_button = self.add_button("Create group", "primary", "group")
         self.create_button.clicked.connect(self.create_group)
+        # Enter moves on: name, description, then choosing the members.
+        self.name.returnPressed.connect(self.description.setFocus)
+        self.description.returnPressed.connect(self.picker.filter.setFocus)
         self.finish_layout()
         self.launch(self._load())
 
