@@ -61,8 +61,9 @@ class RelaysDialog(Dialog):
         if relay is None:
             self.error.show_error("Select a relay first.")
             return
-        try:
-            await self.backend.remove_relay(relay.url)
-            await self._reload()
-        except BackendError as error:
-            self.error.show_error(error.message)
+        with busy(self.remove, "Removing…"):
+            try:
+                await self.backend.remove_relay(relay.url)
+                await self._reload()
+            except BackendError as error:
+                self.error.show_error(error.message)
