@@ -43,6 +43,7 @@ from marmot.group import MarmotGroup
 from marmot.operations import OutgoingCommit
 from mls.errors import MlsError
 from nostr.event import Event
+from nostr.filters import Filter
 from nostr.kinds import Kind
 from storage import IncomingChange, OutgoingEvent
 from storage.repos import groups as groups_repo
@@ -159,14 +160,22 @@ class CommitFlow:
         ctx.outbox.kick()
         return entry_id
 
-    async def renew(self, entry: OutboxEntry, event: Event) -> tuple[OutboxEntry, Event] | None:
+    async def renew(
+        self, entry: OutboxEntry, event: Event, relays: tuple[str, ...]
+    ) -> tuple[OutboxEntry, Event] | None:
         """A group event of ours that waited too long (the relays were unreachable) goes
         out in a fresh envelope dated now, so members who synced meanwhile still fetch it
-        (commit races then order it by when it really went out)."""
+        (commit races then order it by when it really went out).
+
+        Unless a relay already has it: it went out before the process stopped, unrecorded.
+        Members have it with its first date, which is the one their commit races use."""
         gid = entry.mls_group_id
         if event.kind != Kind.MLS_GROUP_MESSAGE or gid is None:
             return None
         ctx = self._ctx
+        known = [Filter(ids=[event.id])]
+        if await ctx.pool.fetch(known, relays=relays, timeout=ctx.config.timeouts.fetch):
+            return None
         loaded = await self.store.load(gid)
         fresh = engine.reenvelope(loaded.marmot, event, now=ctx.now(), rng=ctx.rng)
         if fresh is None:

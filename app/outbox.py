@@ -77,7 +77,7 @@ class PurposeHook(Protocol):
     # thread); False cancels the entry (and its followers) instead of publishing it.
 
 
-Renew = Callable[[OutboxEntry, Event], Awaitable[tuple[OutboxEntry, Event] | None]]
+Renew = Callable[[OutboxEntry, Event, tuple[str, ...]], Awaitable[tuple[OutboxEntry, Event] | None]]
 
 
 class Outbox:
@@ -107,7 +107,8 @@ class Outbox:
         self._sem = asyncio.Semaphore(PARALLEL)
         self.attempts = 0
         self.renew: Renew | None = None
-        """Gives a stale event a fresh envelope (stored in place of the entry's event)."""
+        """Gives a stale event a fresh envelope (stored in place of the entry's event), given
+        the reachable relays it is about to go to."""
 
     def register(self, purpose: str, hook: PurposeHook) -> None:
         self._hooks[purpose] = hook
@@ -210,15 +211,13 @@ class Outbox:
             await self._db.run(outbox_repo.cancel, entry.id, now=now, reason="no longer wanted")
             return False
         event = Event.from_json(entry.event_json)
-        if self.renew is not None and now - event.created_at > STALE_AFTER:
-            renewed = await self.renew(entry, event)
-            if renewed is not None:
-                entry, event = renewed
         urls = await self._hold(entry.relays)
         try:
             # Relays that just refused a connection are not waited for (a later attempt is).
             live = urls if self._reachable is None else await self._reachable(urls)
             if live:
+                if self.renew is not None and now - event.created_at > STALE_AFTER:
+                    entry, event = await self.renew(entry, event, live) or (entry, event)
                 result = await self._pool.publish(event, relays=live, timeout=self._timeout)
                 attempt = _attempt_of(result)
             else:

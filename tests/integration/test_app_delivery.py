@@ -9,7 +9,7 @@ import pytest
 
 from app import FixedClock, SystemClock
 from app.events import CommitRaceResolved
-from app.outbox import Attempt
+from app.outbox import STALE_AFTER, Attempt
 from app.sync_plan import MARGIN
 from storage.repos import relays as relays_repo
 from storage.rows import OutboxEntry
@@ -190,6 +190,50 @@ async def test_messages_voided_by_a_lost_commit_race_go_out_again_after_a_restar
         for client in (loser, winner):
             assert sorted(await _texts(client, group)) == everything
         assert await _state(loser, group) == await _state(winner, group)
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_a_commit_that_reached_the_relay_keeps_its_envelope_after_a_late_restart(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Alice's commit reached the relay two minutes ago, then her process died. Bob,
+    not having seen it, committed too and then rolled back to hers (the earlier one).
+    When Alice comes back her commit must not go out in a fresh, later envelope: with
+    that date she would let Bob's commit win at her end while Bob keeps hers."""
+    alice, bob, group = await _pair(tmp_path, relay.url)
+    try:
+        now = SystemClock().now()
+        for client, clock in (
+            (alice, FixedClock(now - 2 * STALE_AFTER)),
+            (bob, FixedClock(now - 2)),
+        ):
+            client.session.ctx.clock = clock
+            client.session.outbox._clock = clock
+        real = alice.session.outbox._record
+        died = asyncio.Event()
+
+        async def die_after_publish(entry: OutboxEntry, attempt: Attempt) -> None:
+            if entry.purpose == "commit" and attempt.accepted_by:
+                died.set()
+                await asyncio.Event().wait()  # the process is gone
+            await real(entry, attempt)
+
+        alice.session.outbox._record = die_after_publish  # type: ignore[method-assign]
+        renaming = asyncio.ensure_future(alice.session.groups.rename(group, name="by alice"))
+        await asyncio.wait_for(died.wait(), 10)
+        renaming.cancel()
+        await bob.session.groups.rename(group, name="by bob")
+        await bob.session.sync_engine.catch_up_all()
+        assert (await _state(bob, group))[2] == "by alice"  # the earlier commit won
+
+        alice = await reopen(alice, relay.url, tmp_path, live=False)
+        await alice.session.flush(10)
+        for client in (alice, bob, alice):
+            await client.session.sync_engine.catch_up_all()
+        assert await _state(alice, group) == await _state(bob, group)
+        assert (await _state(alice, group))[2] == "by alice"
     finally:
         await alice.close()
         await bob.close()

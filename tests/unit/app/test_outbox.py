@@ -167,7 +167,10 @@ async def test_an_event_that_waited_too_long_goes_out_renewed(harness: Harness) 
     outbox.register("note", hook)
     offered: list[str] = []
 
-    async def renew(entry: OutboxEntry, event: Event) -> tuple[OutboxEntry, Event] | None:
+    async def renew(
+        entry: OutboxEntry, event: Event, relays: tuple[str, ...]
+    ) -> tuple[OutboxEntry, Event] | None:
+        assert relays == (RELAY,)
         offered.append(event.id)
         fresh = _note(harness, "renewed")
         await harness.ctx.db.run(
