@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
     def show_onboarding(self) -> None:
         self.onboarding.allow_back(bool(self.accounts))
         self.pages.setCurrentWidget(self.onboarding)
+        self.onboarding.focus_first()
 
     @async_slot(object)
     async def enter(self, account: AccountView) -> None:
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
         set_plain_icon(self.sidebar.account_button, QIcon(picture))
         self.sidebar.account_button.setToolTip(f"{account.name}: accounts and profile")
         self.pages.setCurrentWidget(self.split)
+        self.sidebar.search.setFocus()  # type to find a chat; Down moves into the list
         self._show_unread(self.session.unread)
 
     async def _switch(self, account: AccountView) -> None:

@@ -29,15 +29,18 @@ def start(qtbot: QtBot, window: MainWindow) -> None:
 def test_first_run_creates_an_identity(
     qtbot: QtBot, window: MainWindow, backend: FakeBackend
 ) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
     start(qtbot, window)
     page = window.onboarding
     assert window.pages.currentWidget() is page
     assert not page.back.isVisible()  # nowhere to go back to
     page.set_avatar(None)
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    page.name.setFocus()
-    # Keyboard only: type, Enter moves to the next field, Enter in the last one submits.
+    page.import_tab.click()
+    assert page.nsec.hasFocus()  # the chosen form's first field takes the keyboard
+    page.create_tab.click()
+    # Keyboard only: the name field has it; type, Enter moves to the next field, Enter in
+    # the last one submits.
     for text, field in ((" Alice Moreau", page.name), (PASSPHRASE, page.passphrase)):
         assert field.hasFocus()
         qtbot.keyClicks(field, text)
@@ -46,6 +49,7 @@ def test_first_run_creates_an_identity(
     qtbot.keyClicks(page.repeat, PASSPHRASE)
     qtbot.keyClick(page.repeat, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.split)
+    assert window.sidebar.search.hasFocus()  # not the account button: typing finds chats
     assert backend.calls_to("create_account") == [("Alice Moreau",)]
     assert backend.me.passphrase == PASSPHRASE
     assert window.windowTitle() == "Burrow"

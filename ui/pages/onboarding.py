@@ -140,6 +140,11 @@ class OnboardingPage(CardPage):
         self.forms.setCurrentIndex(0 if create else 1)
         self.submit.setText("Create account" if create else "Import key")
         self.error.clear_error()
+        self.focus_first()
+
+    def focus_first(self) -> None:
+        """The keyboard starts in the first field of the chosen form."""
+        (self.name if self.create_tab.isChecked() else self.nsec).setFocus()
 
     def set_avatar(self, data: bytes | None) -> None:
         self.avatar = data
