@@ -38,6 +38,7 @@ from marmot.errors import MarmotError
 from mls.errors import MlsError
 from nostr.event import UnsignedEvent
 from nostr.kinds import Kind
+from storage import Conflict
 from storage.repos import contacts as contacts_repo
 from storage.repos import drafts as drafts_repo
 from storage.repos import messages as messages_repo
@@ -159,34 +160,43 @@ class Messages:
     async def _send_rumor(
         self, group: Group, rumor: UnsignedEvent, *, resend: Message | None = None
     ) -> MessageInfo:
-        ctx = self._ctx
         gid = group.mls_group_id
         async with self._groups.lock(gid):
-            loaded = await self._groups.store.load(gid)
             try:
-                # A fresh message's carrier shares its (strictly increasing) timestamp, so
-                # catch-up, which orders by it, processes our messages in sending order.
-                now = ctx.now() if resend is not None else max(ctx.now(), rumor.created_at)
-                out = operations.create_message(loaded.marmot, rumor, now=now, rng=ctx.rng)
-            except (MlsError, MarmotError) as exc:
-                raise translate(exc) from exc
-            own = OwnEvent(
-                gid,
-                out.event,
-                loaded.data.relays,
-                MESSAGE,
-                state=state_write(gid, loaded.revision, out.group, epoch_changed=False),
-                messages=own_rows(gid, rumor, out.event.id, loaded.marmot.epoch, resend),
-                reactions=own_reactions(rumor),
-                deletions=own_deletions(rumor),
-            )
-            entry_id, revision = await ctx.db.transact(record, own, resend, ctx.now())
-            self._groups.store.remember(gid, revision, out.group)
+                entry_id = await self._store_rumor(gid, rumor, resend)
+            except Conflict:  # the outbox merged our commit meanwhile: on the new epoch
+                entry_id = await self._store_rumor(gid, rumor, resend)
         self._outgoing[rumor.id] = (group, rumor, entry_id)
         while len(self._outgoing) > REMEMBERED:  # only recent sends are waited for
             del self._outgoing[next(iter(self._outgoing))]
-        ctx.outbox.kick()
+        self._ctx.outbox.kick()
         return await self._outgoing_info(group, rumor, entry_id)
+
+    async def _store_rumor(self, gid: bytes, rumor: UnsignedEvent, resend: Message | None) -> int:
+        """Protect ``rumor`` in the current epoch and store it with the advanced state (the
+        group locked); returns its outbox entry id."""
+        ctx = self._ctx
+        loaded = await self._groups.store.load(gid)
+        try:
+            # A fresh message's carrier shares its (strictly increasing) timestamp, so
+            # catch-up, which orders by it, processes our messages in sending order.
+            now = ctx.now() if resend is not None else max(ctx.now(), rumor.created_at)
+            out = operations.create_message(loaded.marmot, rumor, now=now, rng=ctx.rng)
+        except (MlsError, MarmotError) as exc:
+            raise translate(exc) from exc
+        own = OwnEvent(
+            gid,
+            out.event,
+            loaded.data.relays,
+            MESSAGE,
+            state=state_write(gid, loaded.revision, out.group, epoch_changed=False),
+            messages=own_rows(gid, rumor, out.event.id, loaded.marmot.epoch, resend),
+            reactions=own_reactions(rumor),
+            deletions=own_deletions(rumor),
+        )
+        entry_id, revision = await ctx.db.transact(record, own, resend, ctx.now())
+        self._groups.store.remember(gid, revision, out.group)
+        return entry_id
 
     async def wait_sent(self, info: MessageInfo, timeout: float) -> MessageInfo:
         """Wait for the first delivery attempt of a message we sent; returns its new view

@@ -46,7 +46,7 @@ from marmot.push import (
 )
 from mls.errors import MlsError
 from nostr.event import UnsignedEvent
-from storage import Connection
+from storage import Conflict, Connection
 from storage.repos import groups as groups_repo
 from storage.repos import outbox as outbox_repo
 from storage.repos import push as push_repo
@@ -99,15 +99,22 @@ class Gossip:
 
     async def send(self, gid: bytes, rumor: UnsignedEvent) -> int:
         """Queue ``rumor`` as an application message of the group; returns the entry id."""
-        ctx = self._ctx
         async with self._groups.lock(gid):
-            loaded = await self._groups.store.load(gid)
-            out = operations.create_message(loaded.marmot, rumor, now=ctx.now(), rng=ctx.rng)
-            write = state_write(gid, loaded.revision, out.group, epoch_changed=False)
-            own = OwnEvent(gid, out.event, loaded.data.relays, GOSSIP, state=write)
-            entry_id, revision = await ctx.db.transact(_record, own, ctx.now())
-            self._groups.store.remember(gid, revision, out.group)
-        ctx.outbox.kick()
+            try:
+                entry_id = await self._store(gid, rumor)
+            except Conflict:  # the outbox merged our commit meanwhile: on the new epoch
+                entry_id = await self._store(gid, rumor)
+        self._ctx.outbox.kick()
+        return entry_id
+
+    async def _store(self, gid: bytes, rumor: UnsignedEvent) -> int:
+        ctx = self._ctx
+        loaded = await self._groups.store.load(gid)
+        out = operations.create_message(loaded.marmot, rumor, now=ctx.now(), rng=ctx.rng)
+        write = state_write(gid, loaded.revision, out.group, epoch_changed=False)
+        own = OwnEvent(gid, out.event, loaded.data.relays, GOSSIP, state=write)
+        entry_id, revision = await ctx.db.transact(_record, own, ctx.now())
+        self._groups.store.remember(gid, revision, out.group)
         return entry_id
 
     # --- receiving ---------------------------------------------------------------------

@@ -9,8 +9,10 @@ import pytest
 
 from app import FixedClock, SystemClock
 from app.events import CommitRaceResolved
+from app.group_store import Loaded
 from app.outbox import STALE_AFTER, Attempt
 from app.sync_plan import MARGIN
+from storage.repos import groups as groups_repo
 from storage.repos import relays as relays_repo
 from storage.rows import OutboxEntry
 from tests.helpers.app_clients import Client, eventually, make_client, reopen
@@ -237,3 +239,51 @@ async def test_a_commit_that_reached_the_relay_keeps_its_envelope_after_a_late_r
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_a_message_written_while_our_commit_is_merged_is_sent(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """The relay's OK for Alice's rename merges it while she is building a message on the
+    epoch before: the message is built again on the new epoch, not refused."""
+    alice, bob, group = await _pair(tmp_path, relay.url)
+    try:
+        outbox, store, db = (
+            alice.session.outbox,
+            alice.session.groups.store,
+            alice.session.account.db,
+        )
+        real_record, real_load = outbox._record, store.load
+        accepted, merge = asyncio.Event(), asyncio.Event()
+
+        async def hold_merge(entry: OutboxEntry, attempt: Attempt) -> None:
+            if entry.purpose == "commit" and attempt.accepted_by:
+                accepted.set()
+                await merge.wait()
+            await real_record(entry, attempt)
+
+        async def load_then_merge(gid: bytes) -> Loaded:
+            loaded = await real_load(gid)
+            if not merge.is_set():
+                merge.set()
+                await eventually(lambda: db.run(groups_repo.pending_commit, gid), _none, 5)
+            return loaded
+
+        outbox._record = hold_merge  # type: ignore[method-assign]
+        renaming = asyncio.ensure_future(alice.session.groups.rename(group, name="renamed"))
+        await asyncio.wait_for(accepted.wait(), 10)
+        store.load = load_then_merge  # type: ignore[method-assign]
+        sent = await alice.session.messages.send(group, "written during the merge")
+        store.load = real_load  # type: ignore[method-assign]
+        await renaming
+        await alice.session.messages.wait_sent(sent, 5)
+        await bob.session.sync_engine.catch_up_all()
+        assert await _texts(bob, group) == ["written during the merge"]
+        assert await _state(bob, group) == await _state(alice, group)
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+def _none(value: object) -> bool:
+    return value is None
