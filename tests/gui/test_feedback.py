@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from tests.gui.fake_backend import FakeBackend, fake_pubkey
 from tests.gui.helpers import click_confirm, open_chat
 from tests.gui.scenes import Demo
+from ui.dialogs.contacts import ContactsDialog
 from ui.dialogs.devices import DevicesDialog
 from ui.dialogs.group_details import GroupDetailsDialog
 from ui.dialogs.invites import InvitesDialog
@@ -143,3 +144,16 @@ def test_a_confirmation_shows_a_name_in_its_title_as_typed(qtbot: QtBot) -> None
     box = confirm(parent, title, "They will no longer receive messages.", "Remove", lambda: None)
     assert QTextDocumentFragment.fromHtml(box.text()).toPlainText() == title
     box.reject()
+
+
+def test_messages_quoting_input_show_it_as_typed(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend
+) -> None:
+    """The app's messages quote what was typed ("Not an npub or nprofile: …") or names."""
+    window.contacts()
+    dialog = window.dialog
+    assert isinstance(dialog, ContactsDialog)
+    dialog.error.show_error("Not an npub or nprofile: <b>npub1</b>…")
+    window.toast.show_message("Could not reach <i>wss://relay</i>.")
+    for label in (dialog.error, window.toast):
+        assert label.textFormat() is Qt.TextFormat.PlainText

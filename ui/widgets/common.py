@@ -110,10 +110,12 @@ def separator() -> QFrame:
 
 
 class ErrorLabel(QLabel):
-    """A calm inline message under a field; hidden while there is nothing to say."""
+    """A calm inline message under a field; hidden while there is nothing to say. Plain
+    text: messages quote what was typed or received."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
         self.setProperty("role", "error")
         self.setWordWrap(True)
         self.hide()

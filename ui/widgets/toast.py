@@ -12,6 +12,7 @@ class Toast(QLabel):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("Toast")
+        self.setTextFormat(Qt.TextFormat.PlainText)  # messages may quote names or input
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMaximumWidth(460)
