@@ -9,6 +9,7 @@ base. Blocking is local: a blocked person's invites and messages are dropped.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -30,6 +31,7 @@ from storage.repos import contacts as contacts_repo
 from storage.repos import groups as groups_repo
 from storage.rows import FollowList, Profile
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 _TLV_VALUE_MAX = 255
 """NIP-19 TLV values carry a one-byte length."""
 
@@ -124,7 +126,13 @@ class Contacts:
         stored = await self._ctx.db.run(contacts_repo.follow_list)
         if stored is None:
             return []
-        return list(dict.fromkeys(t[1] for t in stored.tags if len(t) > 1 and t[0] == "p"))
+        # Our kind 3 may come from another client: a malformed key is no one to follow (it
+        # made the contact list raise and every discovery filter invalid).
+        return list(
+            dict.fromkeys(
+                t[1] for t in stored.tags if len(t) > 1 and t[0] == "p" and _HEX64.fullmatch(t[1])
+            )
+        )
 
     # --- queries ---------------------------------------------------------------------------
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.contacts import Contacts
+from app.sync_plan import author_filters
 from nostr import nip19
+from nostr.event import UnsignedEvent
 from nostr.keys import SecretKey
 from nostr.relay_lists import RelayListEntry, inbox_relays_event, relay_list_event
 from tests.unit.app.conftest import START, Harness, seeded_rng
@@ -49,3 +51,21 @@ async def test_our_own_too_long_relay_does_not_break_our_nprofile(harness: Harne
     decoded = nip19.decode(info.nprofile)
     assert isinstance(decoded, nip19.Profile)
     assert decoded.relays == ("wss://one.example",)
+
+
+async def test_a_malformed_p_tag_in_our_follow_list_is_not_someone_we_follow(
+    harness: Harness,
+) -> None:
+    """Our kind 3 may come from another client: a bad ``p`` value must not reach the
+    contact list (it raised) nor the discovery filters (every catch-up failed)."""
+    bob = SecretKey.generate(seeded_rng("bob")).public_key().hex
+    tags = (("p", bob), ("p", bob.upper()), ("p", "npub1nothex"), ("p", ""), ("p",))
+    event = harness.ctx.sign(UnsignedEvent(harness.ctx.pubkey, START, 3, tags, ""))
+    contacts = Contacts(harness.ctx, harness.relays)
+    assert await contacts.remember(event)
+
+    assert await contacts.following() == [bob]
+    assert [c.pubkey for c in await contacts.list_contacts()] == [bob]
+    authors = await contacts.authors()
+    assert authors == [harness.ctx.pubkey, bob]
+    assert author_filters(authors, since=None)  # valid filters (a bad author raised)
