@@ -157,3 +157,4 @@ def test_messages_quoting_input_show_it_as_typed(
     window.toast.show_message("Could not reach <i>wss://relay</i>.")
     for label in (dialog.error, window.toast):
         assert label.textFormat() is Qt.TextFormat.PlainText
+    qtbot.waitUntil(lambda: not dialog._tasks)  # its contacts and profile loaded
