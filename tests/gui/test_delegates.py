@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QPointF, QRect
-from PySide6.QtGui import QFont, QImage, QPainter
+from PySide6.QtGui import QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
@@ -98,6 +98,11 @@ def test_day_separator_author_and_quote_add_height() -> None:
     assert with_day.day is not None and with_day.height == plain + ml.DAY_HEIGHT
     named = ml.compute(row(), ml.SHOW_AUTHOR, WIDTH, fonts)
     assert named.author is not None and named.height > plain
+    assert named.author_text == "Bob Marsh"
+    long = ml.compute(row(author_name="Bob " * 80), ml.SHOW_AUTHOR, WIDTH, fonts)
+    assert long.author is not None and long.author_text.endswith("…")  # cut, not clipped
+    width = QFontMetricsF(fonts.bold).horizontalAdvance(long.author_text)
+    assert width <= long.author.width() <= ml.MAX_BUBBLE
     quoted = ml.compute(row(reply=ReplyQuote("m0", "Carol", "What time?")), 0, WIDTH, fonts)
     assert quoted.quote is not None and quoted.quote.bottom() < quoted.text_origin.y()
 

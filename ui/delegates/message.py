@@ -169,7 +169,7 @@ class MessageDelegate(QStyledItemDelegate):
         if lay.author is not None:
             painter.setFont(fonts.bold)
             painter.setPen(avatar_colour(row.author))
-            painter.drawText(lay.author, Qt.AlignmentFlag.AlignLeft, row.author_name)
+            painter.drawText(lay.author, Qt.AlignmentFlag.AlignLeft, lay.author_text)
         if lay.quote is not None and row.reply is not None:
             self._paint_quote(painter, fonts, row, lay.quote, (text_colour, muted))
         painter.setPen(QColor(text_colour))
@@ -201,7 +201,10 @@ class MessageDelegate(QStyledItemDelegate):
         first = QRectF(inner.left(), inner.top(), inner.width(), line_h)
         painter.setFont(fonts.small_bold)
         painter.setPen(QColor(text_colour))
-        painter.drawText(first, Qt.AlignmentFlag.AlignLeft, row.reply.author_name)
+        author = QFontMetricsF(fonts.small_bold).elidedText(
+            row.reply.author_name, Qt.TextElideMode.ElideRight, inner.width()
+        )
+        painter.drawText(first, Qt.AlignmentFlag.AlignLeft, author)
         painter.setFont(fonts.small)
         painter.setPen(QColor(muted))
         text = QFontMetricsF(fonts.small).elidedText(

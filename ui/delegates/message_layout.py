@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QTextLayout, QTextOption
 
 from ui.format import message_time
@@ -81,6 +81,7 @@ class MessageLayout:
     meta: QRectF  # time and tick, right-aligned inside the bubble
     day: QRectF | None = None
     author: QRectF | None = None
+    author_text: str = ""  # the sender's name, cut with "…" to the bubble's width
     quote: QRectF | None = None
     failed: QRectF | None = None
     chips: list[Chip] = field(default_factory=list)
@@ -129,6 +130,7 @@ class _Body:
     meta_w: float
     line_h: float  # height of a small-font line (time, quote lines)
     inline_meta: bool
+    author_text: str
 
 
 def compute(row: MessageRow, flags: int, width: int, fonts: Fonts) -> MessageLayout:
@@ -154,16 +156,20 @@ def _measure(row: MessageRow, flags: int, inner: float, fonts: Fonts) -> _Body:
     inline_meta = last + 10 + meta_w <= inner
     content_w = max(widest, meta_w, last + 10 + meta_w if inline_meta else 0.0)
     head_h = 0.0
+    author = ""
     if flags & SHOW_AUTHOR:
         bold = QFontMetricsF(fonts.bold)
-        content_w = max(content_w, bold.horizontalAdvance(row.author_name))
+        author = bold.elidedText(row.author_name, Qt.TextElideMode.ElideRight, inner)
+        content_w = max(content_w, bold.horizontalAdvance(author))
         head_h = bold.height() + 2
     quote_h = 0.0
     if row.reply is not None and not row.deleted:
         quote_h = 2 * small.height() + 2 * 6
         content_w = max(content_w, _quote_width(row, fonts) + 2 * QUOTE_PAD + 4, 160.0)
     content_w = math.ceil(min(inner, content_w))
-    return _Body(text, text_h, content_w, head_h, quote_h, meta_w, small.height(), inline_meta)
+    return _Body(
+        text, text_h, content_w, head_h, quote_h, meta_w, small.height(), inline_meta, author
+    )
 
 
 def _place_bubble(
@@ -179,6 +185,7 @@ def _place_bubble(
     cy = y + PAD_Y
     if body.head_h:
         out.author = QRectF(x + PAD_X, cy, body.content_w, body.head_h - 2)
+        out.author_text = body.author_text
         cy += body.head_h
     if body.quote_h:
         out.quote = QRectF(x + PAD_X, cy, body.content_w, body.quote_h)
