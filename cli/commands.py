@@ -135,6 +135,7 @@ async def relays_remove(cli: Cli) -> dict[str, Any]:
 async def relays_list(cli: Cli) -> dict[str, Any]:
     session = cli.account
     if cli.args.status:
+        await cli.services.start()  # the local relay may be ours to serve
         await session.relays.sync_pool()
         await session.pool.wait_connected(timeout=session.ctx.config.timeouts.connect)
     return {"relays": _j(session.relays.info())}
@@ -151,6 +152,7 @@ async def keypackage_list(cli: Cli) -> dict[str, Any]:
     session = cli.account
     out: dict[str, Any] = {"local": _j(await session.key_packages.list_local())}
     if cli.args.relays:
+        await cli.services.start()  # the local relay may be ours to serve
         found = await session.key_packages.fetch_published(session.pubkey)
         out["relays"] = [
             {"event_id": k.event_id, "ref": k.ref.hex(), "device": k.d_tag} for k in found

@@ -18,21 +18,32 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _cli(data: Path, *args: str, passphrase: str = "pw", relay: str = "") -> tuple[int, Any]:
-    code, out, _ = _cli_err(data, *args, passphrase=passphrase, relay=relay)
+def _cli(
+    data: Path,
+    *args: str,
+    passphrase: str = "pw",
+    relay: str = "",
+    env: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    code, out, _ = _cli_err(data, *args, passphrase=passphrase, relay=relay, env=env)
     return code, out
 
 
 def _cli_err(
-    data: Path, *args: str, passphrase: str = "pw", relay: str = ""
+    data: Path,
+    *args: str,
+    passphrase: str = "pw",
+    relay: str = "",
+    env: dict[str, str] | None = None,
 ) -> tuple[int, Any, str]:
-    """Like `_cli`, with the command's stderr too."""
-    env = dict(os.environ)
-    env.update(
+    """Like `_cli`, with the command's stderr too; ``env`` overrides the environment."""
+    environ = dict(os.environ)
+    environ.update(
         BURROW_PASSPHRASE=passphrase,
         BURROW_EMBEDDED_RELAY="0",
         BURROW_LOCAL_RELAY=relay,
     )
+    environ.update(env or {})
     proc = subprocess.run(
         [
             sys.executable,
@@ -47,7 +58,7 @@ def _cli_err(
         ],
         capture_output=True,
         text=True,
-        env=env,
+        env=environ,
         timeout=60,
         check=False,
         cwd=ROOT,
@@ -77,3 +88,17 @@ def test_offline_account_and_errors(tmp_path: Path) -> None:
     code, out, err = _cli_err(tmp_path, "--sync", "group", "list", relay=relay)
     assert code == 0 and out["groups"] == [] and out["caught_up"] is False
     assert f"not caught up (not reached: {relay})" in err
+
+
+def test_commands_that_look_at_relays_serve_the_local_relay_first(tmp_path: Path) -> None:
+    """With the embedded relay on, the local relay exists only while a Burrow process
+    serves it: `keypackage list --relays` and `relays list --status` serve it too."""
+    relay = f"ws://127.0.0.1:{free_port()}"
+    embedded = {"BURROW_EMBEDDED_RELAY": "1"}
+    code, out = _cli(tmp_path, "account", "create", "--name", "Solo", relay=relay, env=embedded)
+    assert code == 0
+    code, out = _cli(tmp_path, "keypackage", "list", "--relays", relay=relay, env=embedded)
+    assert code == 0 and len(out["relays"]) == 1, out
+    assert out["relays"][0]["event_id"] == out["local"][0]["event_id"]
+    code, out = _cli(tmp_path, "relays", "list", "--status", relay=relay, env=embedded)
+    assert code == 0 and out["relays"][0]["status"] == "connected", out
