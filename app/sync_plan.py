@@ -22,19 +22,21 @@ the cursor past events it never saw.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from app.context import Context
 from app.errors import NetworkError
 from app.relays import Relays
+from nostr.errors import NostrError
 from nostr.event import Event
 from nostr.filters import Filter
 from nostr.kinds import Kind
 from nostr.nip59 import TIMESTAMP_TWEAK
 from nostr.relay import EndOfStoredEvents, ReceivedEvent, SubscriptionItem
 from storage.repos import relays as relays_repo
+from storage.rows import ProcessedEvent
 
 MARGIN = 120
 """Seconds re-fetched before a cursor: clock skew and relays that store late."""
@@ -79,6 +81,23 @@ class Incoming:
 
 
 Router = Callable[[Incoming], Awaitable[None]]
+
+_PURPOSES: dict[int, Purpose] = {
+    Kind.MLS_GROUP_MESSAGE: Purpose.GROUPS,
+    Kind.GIFT_WRAP: Purpose.INBOX,
+}
+
+
+def replayable(records: Iterable[ProcessedEvent]) -> list[Incoming]:
+    """Stored events waiting for a retry, to process again (unreadable ones are skipped)."""
+    items = []
+    for record in records:
+        try:
+            event = Event.from_json(record.event_json or "")
+        except NostrError:
+            continue
+        items.append(Incoming(_PURPOSES.get(event.kind, Purpose.DISCOVERY), "", event))
+    return items
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from app.events import CommitRaceResolved
 from app.group_store import Loaded
 from app.outbox import STALE_AFTER, Attempt
 from app.sync_plan import MARGIN
+from nostr.event import Event
 from storage.repos import groups as groups_repo
 from storage.repos import relays as relays_repo
 from storage.rows import OutboxEntry
@@ -287,3 +288,29 @@ async def test_a_message_written_while_our_commit_is_merged_is_sent(
 
 def _none(value: object) -> bool:
     return value is None
+
+
+async def test_an_event_kept_for_a_retry_is_retried_after_a_restart_when_the_relay_lost_it(
+    relay_factory: RelayFactory, tmp_path: Path
+) -> None:
+    """Processing Alice's message failed once; Bob stopped before retrying it, and the
+    relay forgot it meanwhile. Bob's next start retries it from what he stored."""
+    relay = relay_factory()
+    alice, bob, group = await _pair(tmp_path, relay.url)
+    try:
+        await alice.session.messages.send(group, "kept")
+        await alice.session.flush(10)
+        inbox = bob.session.group_inbox
+
+        async def broken(event: Event) -> None:
+            raise RuntimeError("the process ran out of memory")
+
+        inbox.receive = broken  # type: ignore[method-assign]
+        await bob.session.sync_engine.catch_up_all()
+        assert await _texts(bob, group) == []
+        relay.restart()  # in memory only: everything it stored is gone
+        bob = await reopen(bob, relay.url, tmp_path, live=False)
+        await eventually(lambda: _texts(bob, group), lambda t: t == ["kept"], 5)
+    finally:
+        await alice.close()
+        await bob.close()
