@@ -31,7 +31,7 @@ from ui.errors import BackendError
 from ui.pages.onboarding import OnboardingPage
 from ui.pages.unlock import UnlockPage
 from ui.session import Session
-from ui.tasks import async_slot, spawn
+from ui.tasks import async_slot, on_bug, spawn
 from ui.theme import ASSETS, apply_theme, set_plain_icon, use_app_font
 from ui.tray import Notifier
 from ui.views import AccountView, ChatRow, SearchHit
@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
         self.toast = Toast(self)
+        undo = on_bug(self.toast.show_message)
+        self.destroyed.connect(lambda *_: undo())
         self.notifier = Notifier(self.session, self.is_showing, self)
         self.dialog: Dialog | None = None
         # Entering and switching accounts await the backend; one at a time, so a slow

@@ -8,7 +8,9 @@ before it deletes itself, so code after an ``await`` never touches a deleted wid
 
 ``spawn`` starts work outside a slot. Failures are reported, never swallowed: a
 ``BackendError`` goes to ``on_error`` for the person to read; anything else is a bug and goes
-to ``sys.excepthook``, where the application logs it and the tests fail on it.
+to ``sys.excepthook``, where the application logs it and the tests fail on it, and the
+listeners of ``on_bug`` (the window's toast) say that it did not happen, so a click that
+failed this way never just does nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ S = TypeVar("S")
 P = ParamSpec("P")
 
 _RUNNING: set[asyncio.Task[Any]] = set()
+_BUG_LISTENERS: list[Callable[[str], None]] = []
+BUG_MESSAGE = "Something went wrong, so that did not happen. Please try again."
+
+
+def on_bug(listener: Callable[[str], None]) -> Callable[[], None]:
+    """Call ``listener(BUG_MESSAGE)`` whenever a task fails with a bug; returns the undo."""
+    _BUG_LISTENERS.append(listener)
+    return lambda: _BUG_LISTENERS.remove(listener) if listener in _BUG_LISTENERS else None
 
 
 def spawn(
@@ -46,6 +56,8 @@ def spawn(
             on_error(error.message)
         elif error is not None:
             sys.excepthook(type(error), error, error.__traceback__)
+            for listener in list(_BUG_LISTENERS):
+                listener(BUG_MESSAGE)
 
     task.add_done_callback(finished)
     return task

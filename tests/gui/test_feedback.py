@@ -16,7 +16,9 @@ from ui.dialogs.contacts import ContactsDialog
 from ui.dialogs.devices import DevicesDialog
 from ui.dialogs.group_details import GroupDetailsDialog
 from ui.dialogs.invites import InvitesDialog
+from ui.dialogs.new_group import NewGroupDialog
 from ui.main_window import MainWindow
+from ui.tasks import BUG_MESSAGE
 from ui.views import DeviceRow
 from ui.widgets.confirm import confirm
 
@@ -158,3 +160,24 @@ def test_messages_quoting_input_show_it_as_typed(
     for label in (dialog.error, window.toast):
         assert label.textFormat() is Qt.TextFormat.PlainText
     qtbot.waitUntil(lambda: not dialog._tasks)  # its contacts and profile loaded
+
+
+def test_a_click_that_fails_with_a_bug_says_it_did_not_happen(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("a bug below the UI")
+
+    monkeypatch.setattr(alice, "create_group", broken)
+    window.new_group()
+    dialog = window.dialog
+    assert isinstance(dialog, NewGroupDialog)
+    qtbot.waitUntil(lambda: dialog.picker.model.rowCount() == 2)
+    dialog.name.setText("Climbing")
+    dialog.picker.pick(fake_pubkey("Bob Marsh"))
+    with qtbot.capture_exceptions() as caught:  # the bug is still logged
+        dialog.create_button.click()
+        qtbot.waitUntil(window.toast.isVisible)
+    assert [type(error) for _kind, error, _tb in caught] == [RuntimeError]
+    assert window.toast.text() == BUG_MESSAGE
+    assert dialog.create_button.isEnabled()  # and it can be tried again
