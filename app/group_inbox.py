@@ -107,16 +107,15 @@ class GroupInbox:
             waiting = await self._ctx.db.run(processed_repo.retryable, mls_group_id=gid, limit=500)
             for record in waiting:
                 if record.event_json:
-                    await self._handle(Event.from_json(record.event_json), record)
+                    await self._handle(Event.from_json(record.event_json), waiting=True)
 
     # --- one event ---------------------------------------------------------------------
 
-    async def _handle(self, event: Event, record: ProcessedEvent | None = None) -> None:
+    async def _handle(self, event: Event, *, waiting: bool = False) -> None:
+        """``waiting``: a stored event given another chance (known not to be final)."""
         ctx = self._ctx
-        if record is None:
-            if await ctx.db.run(processed_repo.is_done, event.id):
-                return
-            record = await ctx.db.run(processed_repo.get, event.id)
+        if not waiting and await ctx.db.run(processed_repo.is_done, event.id):
+            return
         try:
             nostr_gid = check_group_event(event, now=ctx.now()).hex()
         except InvalidGroupEvent as exc:
@@ -127,6 +126,10 @@ class GroupInbox:
             await self._mark(event, Outcome.FAILED, "not an active group of ours")
             return
         async with self._groups.lock(group.mls_group_id):
+            # Final by now if another drain (or a replay) processed it while we waited.
+            record = await ctx.db.run(processed_repo.get, event.id)
+            if record is not None and record.outcome is not Outcome.RETRYABLE:
+                return
             for attempt in range(3):
                 try:
                     await self._open(group, event, record)

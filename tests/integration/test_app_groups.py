@@ -291,3 +291,35 @@ async def test_a_leave_request_stays_unprocessed_until_its_commit_is_stored(
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_an_event_received_twice_at_once_is_processed_once(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Two deliveries of one commit and one message overlap (as a retry drain and the sync
+    worker can): the second waits for the group and then finds them processed."""
+    alice, bob = [await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob")]
+    try:
+        group = await alice.session.groups.create("Twice", [bob.npub])
+        await alice.session.flush(10)
+        await _catch_up(bob)
+        await _join(alice, bob, group)
+        await _catch_up(alice)
+        await alice.session.groups.rename(group.id, name="renamed once")
+        await alice.session.messages.send(group.id, "said once")
+        await alice.session.flush(10)
+        wanted = Filter(kinds=[445], tags={"h": [group.id]})
+        found = await bob.session.relays.fetch([wanted], [relay.url])
+        inbox, db = bob.session.group_inbox, bob.session.account.db
+        fresh = [e for e in found if not await db.run(processed.is_done, e.id)]
+        assert len(fresh) == 2  # the rename and the message
+        for event in sorted(fresh, key=lambda e: (e.created_at, e.id)):
+            await asyncio.gather(inbox.receive(event), inbox.receive(event))
+        for event in fresh:
+            mark = await db.run(processed.get, event.id)
+            assert mark is not None and mark.outcome is Outcome.PROCESSED, mark
+        assert await _texts(bob, group.id) == ["said once"]
+        assert await _epoch(bob, group.id) == await _epoch(alice, group.id)
+    finally:
+        await alice.close()
+        await bob.close()
