@@ -102,3 +102,21 @@ def test_enter_moves_through_the_new_group_form(
     assert dialog.description.hasFocus()
     qtbot.keyClick(dialog.description, Qt.Key.Key_Return)
     assert dialog.picker.filter.hasFocus()
+
+
+def test_escape_in_a_contact_search_clears_it_before_closing_the_form(
+    qtbot: QtBot, window: MainWindow, demo: Demo
+) -> None:
+    window.new_group()
+    dialog = window.dialog
+    assert isinstance(dialog, NewGroupDialog)
+    qtbot.waitUntil(lambda: dialog.picker.model.rowCount() > 0)
+    dialog.name.setText("Climbing")
+    search = dialog.picker.filter
+    qtbot.keyClicks(search, "gra")
+    assert dialog.picker.proxy.rowCount() == 1
+    qtbot.keyClick(search, Qt.Key.Key_Escape)
+    assert dialog.isVisible() and search.text() == "" and dialog.name.text() == "Climbing"
+    assert dialog.picker.proxy.rowCount() == dialog.picker.model.rowCount()
+    qtbot.keyClick(search, Qt.Key.Key_Escape)  # empty: Escape closes as anywhere else
+    qtbot.waitUntil(lambda: not dialog.isVisible())

@@ -13,7 +13,7 @@ from ui.models.roles import ItemRole
 from ui.session import Session
 from ui.tasks import async_slot
 from ui.views import ContactRow
-from ui.widgets.common import busy, button, item_list
+from ui.widgets.common import FilterField, busy, button, item_list
 from ui.widgets.profile_card import ProfileCard
 
 
@@ -28,8 +28,7 @@ class ContactsDialog(Dialog):
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterRole(int(ItemRole.TITLE))
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Search contacts")
+        self.filter = FilterField("Search contacts")
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.view = item_list("ContactList", self.proxy)
         self.npub = QLineEdit()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QVBoxLayout, QWidget
 
 from ui.models.people import ContactListModel
 from ui.models.roles import ItemRole
 from ui.views import ContactRow
-from ui.widgets.common import item_list
+from ui.widgets.common import FilterField, item_list
 
 
 class ContactPicker(QWidget):
@@ -23,8 +23,7 @@ class ContactPicker(QWidget):
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterRole(int(ItemRole.TITLE))
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Search contacts")
+        self.filter = FilterField("Search contacts")
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.view = item_list("ContactPickerList", self.proxy)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
