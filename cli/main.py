@@ -147,8 +147,11 @@ async def _main(argv: list[str]) -> int:
         else:
             sys.stderr.write(f"{exc.usage}{exc.message}\n")
         return 2
-    config = AppConfig.from_env(args.data_dir)
-    services = Services(config)
+    try:
+        services = Services(AppConfig.from_env(args.data_dir))  # the environment is checked
+    except Exception as exc:
+        _print_error(translate(exc), args.json)
+        return 1
     cli = Cli(services, args, _passphrase_source())
     try:
         result = await _run(cli)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -121,3 +122,19 @@ def test_an_incomplete_catch_up_is_said_on_stderr(
     assert asyncio.run(_catch_up(cli)) is (not warning)
     _, err = capsys.readouterr()
     assert (warning in err and "may be stale" in err) if warning else err == ""
+
+
+def test_a_bad_environment_is_one_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BURROW_LOCAL_RELAY", "http://not-a-relay")
+    assert main(["--json", "--data-dir", str(tmp_path), "account", "list"]) == 1
+    out, _ = capsys.readouterr()
+    assert out.count("\n") == 1
+    error = json.loads(out)["error"]
+    assert error["type"] == "InvalidInput" and "ws://" in error["message"]
+    monkeypatch.setenv("BURROW_RECONNECT_MAX", "soon")
+    monkeypatch.delenv("BURROW_LOCAL_RELAY")
+    assert main(["--data-dir", str(tmp_path), "account", "list"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err == "error: BURROW_RECONNECT_MAX must be a number of seconds\n"
