@@ -27,7 +27,12 @@ from app.errors import AppError
 from app.events import CommitRaceResolved, ErrorRaised, MessageReceived, MessageUpdated
 from app.group_store import Loaded, state_write
 from app.groups import Groups
-from app.message_records import Records, incoming_records, own_invalidated_groups
+from app.message_records import (
+    Records,
+    apply_reviving,
+    incoming_records,
+    own_invalidated_groups,
+)
 from app.messages import Messages
 from marmot.errors import InvalidGroupEvent
 from marmot.group_event import PAST_EPOCHS, check_group_event
@@ -224,7 +229,7 @@ class GroupInbox:
             reactions=() if blocked else records.reactions,
             deletions=() if blocked else records.deletions,
         )
-        applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
+        applied = await ctx.db.transact(apply_reviving, change, ctx.now())
         self._groups.store.remember(gid, applied.revision, outcome.group)
         if blocked or applied.duplicate:
             return

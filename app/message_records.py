@@ -7,7 +7,7 @@ Pure functions over rows, or plain repository calls run inside the caller's tran
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from app.group_records import OwnEvent, record_own_event
@@ -15,7 +15,7 @@ from app.models import ReactionInfo
 from app.outbox import Attempt
 from nostr.event import UnsignedEvent
 from nostr.kinds import Kind
-from storage import Connection
+from storage import Applied, Connection, IncomingChange, apply_incoming
 from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
 from storage.rows import (
@@ -187,6 +187,26 @@ def own_invalidated(conn: Connection, gid: bytes, me: str) -> list[Message]:
         for m in messages_repo.page(conn, gid, limit=500)
         if m.author == me and m.status is DeliveryStatus.INVALIDATED
     ]
+
+
+def apply_reviving(conn: Connection, change: IncomingChange, now: int) -> Applied:
+    """`apply_incoming`; a message we hid when a commit race rolled its branch back, which
+    its author re-sent on the winning branch, is shown again (its seq is reported as new)."""
+    applied = apply_incoming(conn, change, now=now)
+    gid = change.mls_group_id
+    if applied.duplicate or gid is None:
+        return applied
+    revived = []
+    for message in change.messages:
+        known = messages_repo.by_rumor_id(conn, gid, message.rumor_id)
+        if known is None or known.status is not HIDDEN or known.event_id == message.event_id:
+            continue
+        status = DeliveryStatus.RECEIVED
+        messages_repo.set_status(conn, gid, known.rumor_id, status, event_id=message.event_id)
+        revived.append(known.seq)
+    if not revived:
+        return applied
+    return replace(applied, message_seqs=(*applied.message_seqs, *revived))
 
 
 def own_invalidated_groups(conn: Connection, me: str) -> list[bytes]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import NotAllowed
+from app import FixedClock, NotAllowed, SystemClock
 from app.events import (
     CommitRaceResolved,
     GroupRemoved,
@@ -323,3 +323,51 @@ async def test_an_event_received_twice_at_once_is_processed_once(
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_a_message_resent_after_a_lost_race_shows_for_a_member_who_had_rolled_it_back(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Carol applied Bob's commit and read Bob's message on that branch, then Alice's
+    earlier commit won and Carol hid the message. Bob re-sends it on Alice's branch: Carol
+    shows it again (same message, so the stored copy must not swallow it)."""
+    alice, bob, carol = [
+        await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob", "carol")
+    ]
+    try:
+        group = await alice.session.groups.create("Three", [bob.npub, carol.npub])
+        await alice.session.flush(10)
+        for guest in (bob, carol):
+            await _catch_up(guest)
+            await _join(alice, guest, group)
+            await _catch_up(alice, bob, carol)
+        await alice.session.groups.promote(group.id, bob.npub)
+        await _catch_up(bob, carol)
+
+        async def unreachable(urls: object) -> tuple[str, ...]:
+            return ()
+
+        outbox = alice.session.outbox
+        real_reachable, outbox._reachable = outbox._reachable, unreachable
+        alice.session.ctx.clock = FixedClock(SystemClock().now() - 30)  # Alice's is earlier
+        renaming = asyncio.ensure_future(alice.session.groups.rename(group.id, name="alice"))
+        await eventually(alice.session.outbox.pending, bool)
+        await bob.session.groups.rename(group.id, name="bob")
+        said = await bob.session.messages.send(group.id, "bob on his branch")
+        await bob.session.messages.wait_sent(said, 5)
+        await _catch_up(carol)
+        assert await _texts(carol, group.id) == ["bob on his branch"]
+
+        outbox._reachable = real_reachable
+        alice.session.ctx.clock = SystemClock()
+        await alice.session.flush(10)
+        renaming.cancel()
+        await _catch_up(carol, bob)
+        assert carol.of(CommitRaceResolved) and bob.of(CommitRaceResolved)
+        await bob.session.flush(10)
+        await _catch_up(carol, alice)
+        for client in (alice, bob, carol):
+            assert await _texts(client, group.id) == ["bob on his branch"], client.name
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
