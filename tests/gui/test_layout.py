@@ -12,6 +12,7 @@ from tests.gui.fake_backend import FakeBackend
 from tests.gui.fake_core import fake_pubkey
 from tests.gui.helpers import enter, open_chat
 from tests.gui.scenes import PASSPHRASE, Demo
+from ui.dialogs.group_details import GroupDetailsDialog
 from ui.main_window import MainWindow
 from ui.views import AccountView
 from ui.widgets.composer import MAX_LINES
@@ -106,3 +107,17 @@ def test_onboarding_scrolls_in_a_small_window_instead_of_squeezing_its_fields(
         assert not any(box.intersects(other) for other in boxes[i + 1 :])
     bar = page.scroller.verticalScrollBar()
     assert bar.maximum() > 0  # the rest is a scroll away
+
+
+def test_group_details_with_the_member_picker_fit_a_laptop_screen(
+    qtbot: QtBot, window: MainWindow, demo: Demo
+) -> None:
+    """A 1366x768 screen leaves about 700 px below its panel and the title bar."""
+    window.group_details(demo.hikers.id)
+    dialog = window.dialog
+    assert isinstance(dialog, GroupDetailsDialog)
+    qtbot.waitUntil(lambda: dialog.details is not None)
+    dialog.add.click()
+    qtbot.waitUntil(dialog.picker.isVisible)
+    assert dialog.minimumSizeHint().height() <= 700
+    assert dialog.view.minimumHeight() > 100  # members still readable beside it

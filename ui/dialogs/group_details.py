@@ -21,6 +21,9 @@ from ui.widgets.common import button, item_list, label
 from ui.widgets.confirm import confirm
 from ui.widgets.contact_picker import ContactPicker
 
+MEMBERS_HEIGHT = 242  # four members at a glance
+MEMBERS_HEIGHT_PICKING = 120
+
 
 class GroupDetailsDialog(Dialog):
     def __init__(self, session: Session, chat_id: str, parent: QWidget | None = None) -> None:
@@ -37,13 +40,13 @@ class GroupDetailsDialog(Dialog):
         self.facts = label("", "muted")
         self.members = MemberListModel(self)
         self.view = item_list("MemberList", self.members)
-        self.view.setMinimumHeight(242)
+        self.view.setMinimumHeight(MEMBERS_HEIGHT)
         self.promote = button("Make admin")
         self.demote = button("Remove admin")
         self.remove = button("Remove", "danger")
         self.add = button("Add members…", "", "plus")
         self.picker = ContactPicker()
-        self.picker.setMinimumHeight(180)
+        self.picker.setMinimumHeight(150)
         self.confirm_add = button("Add selected", "primary")
         self.leave = self.add_button("Leave group", "danger")
         self.add_close()
@@ -202,6 +205,8 @@ class GroupDetailsDialog(Dialog):
         contacts = await self.backend.list_contacts()
         current = [m.pubkey for m in self.members.rows]
         self.picker.set_contacts(contacts, exclude=current)
+        # Both lists must fit a laptop screen: the members give up room to the picker.
+        self.view.setMinimumHeight(MEMBERS_HEIGHT_PICKING)
         self.picker.show()
         self.confirm_add.show()
 
@@ -214,6 +219,7 @@ class GroupDetailsDialog(Dialog):
         if await self._apply(self.backend.add_members(self.chat_id, picked), "Inviting…"):
             self.picker.hide()
             self.confirm_add.hide()
+            self.view.setMinimumHeight(MEMBERS_HEIGHT)
 
     def _leave(self) -> None:
         async def leave() -> None:
