@@ -27,12 +27,7 @@ from app.errors import AppError
 from app.events import CommitRaceResolved, ErrorRaised, MessageReceived, MessageUpdated
 from app.group_store import Loaded, state_write
 from app.groups import Groups
-from app.message_records import (
-    Records,
-    apply_reviving,
-    incoming_records,
-    own_invalidated_groups,
-)
+from app.message_records import Records, apply_reviving, incoming_records
 from app.messages import Messages
 from marmot.errors import InvalidGroupEvent
 from marmot.group_event import PAST_EPOCHS, check_group_event
@@ -47,6 +42,7 @@ from marmot.inbound import (
 from marmot.policy import CommitOrder, RaceDecision, race_decision
 from nostr.event import Event
 from storage import Conflict, Connection, IncomingChange, apply_incoming
+from storage.repos import accounts as accounts_repo
 from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
 from storage.repos import processed as processed_repo
@@ -58,6 +54,8 @@ log = logging.getLogger(__name__)
 
 ControlHandler = Callable[[bytes, ApplicationReceived], Awaitable[None]]
 
+RESEND = "resend_after_race"
+"""Setting: groups whose messages of ours a lost commit race voided await re-sending."""
 RETRY_EPOCHS = PAST_EPOCHS
 """An undecryptable event is retried until the group moved this many epochs past it."""
 MAX_ATTEMPTS = 50
@@ -88,7 +86,8 @@ class GroupInbox:
     async def resume(self) -> None:
         """At start: our messages a lost race voided that did not go out again (the
         process stopped first, or re-sending failed) are sent on the winning branch."""
-        self._invalidated.update(await self._ctx.db.run(own_invalidated_groups, self._ctx.pubkey))
+        waiting = await self._ctx.db.run(accounts_repo.get_setting, RESEND, [])
+        self._invalidated.update(bytes.fromhex(h) for h in waiting if isinstance(h, str))
         await self._settle()
 
     async def _settle(self) -> None:
@@ -100,6 +99,7 @@ class GroupInbox:
             gid = self._invalidated.pop()
             try:
                 await self._messages.resend_invalidated(gid)
+                await self._ctx.db.run(_resend_noted, gid, False)
             except AppError as exc:  # they stay invalidated: `resume` tries again
                 log.warning("re-sending the messages of a lost commit race failed: %s", exc)
                 self._ctx.emit(ErrorRaised(self._ctx.pubkey, f"re-sending failed: {exc}", "sync"))
@@ -375,3 +375,12 @@ def _roll_back(conn: Connection, gid: bytes, epoch: int, now: int) -> None:
     snapshots_repo.rollback(conn, gid, epoch, now=now)
     messages_repo.mark_invalidated(conn, gid, after_epoch=epoch)
     processed_repo.mark_failed_retryable(conn, gid, reason="rolled back", now=now)
+    _resend_noted(conn, gid, True)
+
+
+def _resend_noted(conn: Connection, gid: bytes, waiting: bool) -> None:
+    """Note (or, once done, forget) that our messages the rollback voided await re-sending."""
+    noted = set(accounts_repo.get_setting(conn, RESEND, []))
+    changed = noted | {gid.hex()} if waiting else noted - {gid.hex()}
+    if changed != noted:
+        accounts_repo.set_setting(conn, RESEND, sorted(changed) or None)

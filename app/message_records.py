@@ -21,7 +21,6 @@ from storage.repos import messages as messages_repo
 from storage.rows import (
     Deletion,
     DeliveryStatus,
-    GroupState,
     Message,
     NewMessage,
     OutboxEntry,
@@ -207,12 +206,6 @@ def apply_reviving(conn: Connection, change: IncomingChange, now: int) -> Applie
     if not revived:
         return applied
     return replace(applied, message_seqs=(*applied.message_seqs, *revived))
-
-
-def own_invalidated_groups(conn: Connection, me: str) -> list[bytes]:
-    """Active groups holding messages of ours a lost commit race voided."""
-    active = groups_repo.list_groups(conn, states=[GroupState.ACTIVE])
-    return [g.mls_group_id for g in active if own_invalidated(conn, g.mls_group_id, me)]
 
 
 class MessageHook:
