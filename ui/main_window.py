@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
             self.show_onboarding()
 
     def show_onboarding(self) -> None:
+        self.chat.save_draft()  # while its account is still the active one
         self.onboarding.allow_back(bool(self.accounts))
         self.pages.setCurrentWidget(self.onboarding)
         self.onboarding.focus_first()
@@ -175,6 +176,10 @@ class MainWindow(QMainWindow):
 
     async def _switch(self, account: AccountView) -> None:
         async with self._navigating:
+            try:
+                await self.chat.flush_draft()  # to the account it belongs to
+            except BackendError as error:
+                self.toast.show_message(error.message)
             if not account.unlocked:
                 self.unlock.set_accounts(self.accounts, account.pubkey)
                 self.pages.setCurrentWidget(self.unlock)

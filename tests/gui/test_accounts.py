@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from tests.gui.fake_backend import FakeBackend
-from tests.gui.helpers import click_confirm, enter
+from tests.gui.helpers import click_confirm, enter, open_chat
 from tests.gui.scenes import PASSPHRASE
 from ui.dialogs.settings import SettingsDialog
 from ui.main_window import MainWindow
@@ -261,3 +261,30 @@ def test_unlock_then_enter_loads_lists(
     assert window.session.invites.rowCount() == 1
     assert window.sidebar.invite_banner.text() == "1 pending invite"
     assert window.sidebar.footer.text == "Connected to 1 relay"
+
+
+def test_switching_accounts_keeps_the_unsent_text_with_its_own_account(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend
+) -> None:
+    bob = backend.add_account("Bob Marsh", "bobs passphrase", unlocked=True)
+    alice = backend.add_account("Alice Moreau", PASSPHRASE, unlocked=True)
+    backend.add_fake_contact("Carol Diaz")
+    chat = backend.make_chat("Carol Diaz", ["Carol Diaz"], is_dm=True)
+    enter(qtbot, window, backend)
+    open_chat(qtbot, window, chat.id)
+    qtbot.keyClicks(window.chat.composer, "half a thought")
+    qtbot.waitUntil(spawn(window._switch(bob.view())).done)
+    assert window.session.account is not None and window.session.account.pubkey == bob.pubkey
+    # Saved to Alice's chat before the switch, not to Bob after it ("no longer exists").
+    assert alice.chats[chat.id].draft == "half a thought"
+    qtbot.waitUntil(lambda: not window.chat._draft_timer.isActive())
+    assert not window.toast.isVisible()
+    # Back to Alice: the text is there; "Add account…" saves it at once, while Alice is the
+    # active account (not when the typing pause ends, maybe after the new one is made).
+    qtbot.waitUntil(spawn(window._switch(alice.view())).done)
+    open_chat(qtbot, window, chat.id)
+    assert window.chat.composer.text == "half a thought"
+    qtbot.keyClicks(window.chat.composer, ", more")
+    window.show_onboarding()
+    assert not window.chat._draft_timer.isActive()
+    qtbot.waitUntil(lambda: alice.chats[chat.id].draft == "half a thought, more")

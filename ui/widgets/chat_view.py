@@ -271,13 +271,27 @@ class ChatView(QWidget):
                 await self.backend.save_draft(chat_id, "")
 
     def save_draft(self) -> None:
+        pending = self._unsaved_draft()
+        if pending is not None:
+            spawn(self.backend.save_draft(*pending), self.session.errorRaised.emit)
+
+    async def flush_draft(self) -> None:
+        """Save the draft now: the backend saves to the active account, so before another
+        account becomes the active one."""
+        pending = self._unsaved_draft()
+        if pending is not None:
+            await self.backend.save_draft(*pending)
+
+    def _unsaved_draft(self) -> tuple[str, str] | None:
+        """(chat id, text) when the composer holds text not saved yet, marked saved."""
         self._draft_timer.stop()
         if self.chat is None or not self.chat.active:
-            return
+            return None
         text = self.composer.text
-        if text != self._saved_draft:
-            self._saved_draft = text
-            spawn(self.backend.save_draft(self.chat.id, text), self.session.errorRaised.emit)
+        if text == self._saved_draft:
+            return None
+        self._saved_draft = text
+        return self.chat.id, text
 
     def start_reply_to(self, message_id: str) -> None:
         row = self.model.get(message_id)
