@@ -11,9 +11,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from tests.gui.fake_backend import FakeBackend
 from tests.gui.helpers import png
 from tests.gui.scenes import Demo
 from ui.avatar import MAX_PICTURE_BYTES
+from ui.dialogs.new_chat import NewChatDialog
 from ui.dialogs.new_group import NewGroupDialog
 from ui.dialogs.profile import ProfileDialog
 from ui.main_window import MainWindow
@@ -120,3 +122,18 @@ def test_escape_in_a_contact_search_clears_it_before_closing_the_form(
     assert dialog.picker.proxy.rowCount() == dialog.picker.model.rowCount()
     qtbot.keyClick(search, Qt.Key.Key_Escape)  # empty: Escape closes as anywhere else
     qtbot.waitUntil(lambda: not dialog.isVisible())
+
+
+def test_enter_on_a_contact_starts_the_chat(
+    qtbot: QtBot, window: MainWindow, demo: Demo, backend: FakeBackend
+) -> None:
+    window.new_chat()
+    dialog = window.dialog
+    assert isinstance(dialog, NewChatDialog)
+    view = dialog.picker.view
+    qtbot.waitUntil(lambda: view.model().rowCount() > 0)
+    view.setFocus()
+    view.setCurrentIndex(view.model().index(0, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.dialog is None and window.chat.loaded is not None)
+    assert len(backend.calls_to("create_dm")) == 1

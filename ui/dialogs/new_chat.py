@@ -36,7 +36,8 @@ class NewChatDialog(Dialog):
         self.start = self.add_button("Message", "primary", "chat")
         self.start.clicked.connect(self.start_chat)
         self.npub.returnPressed.connect(self.start.click)
-        self.picker.view.doubleClicked.connect(self.start.click)
+        # Enter on a contact, or a double click (the platform's "activate"), starts it.
+        self.picker.view.activated.connect(self.start.click)
         self.finish_layout()
         self.launch(self._load())
 
