@@ -63,6 +63,11 @@ async def test_our_other_device_joins_the_groups_we_create_and_reads_everything(
         # The laptop joins by itself (our own device invited it); Alice accepts.
         joined = await eventually(laptop.session.groups.list_groups, lambda gs: [g.id for g in gs])
         assert joined[0].id == group.id and not laptop.of(InviteReceived)
+        # Its post-join self-update reaches us before Alice accepts: hers then follows it
+        # instead of racing it in the same epoch (a race whose outcome the ids decide).
+        await eventually(
+            lambda: phone.session.groups.info(group.id), lambda g: g.epoch == group.epoch + 1
+        )
         invites = await eventually(alice.session.invites.list_invites, bool)
         await alice.session.invites.accept(invites[0].id)
 
