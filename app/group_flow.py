@@ -11,6 +11,7 @@ A competing commit that comes first makes us drop ours (`discard_pending`).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 from app import engine
 from app.context import Context
 from app.device_map import DeviceMap
-from app.errors import NetworkError, NotAllowed, translate
+from app.errors import AppError, NetworkError, NotAllowed, translate
 from app.events import (
     ErrorRaised,
     GroupRemoved,
@@ -28,6 +29,7 @@ from app.events import (
 )
 from app.group_records import (
     CommitHook,
+    Leaving,
     OwnEvent,
     ProposalHook,
     discard_pending_commit,
@@ -38,6 +40,7 @@ from app.group_records import (
 )
 from app.group_store import GroupStore, Loaded
 from app.models import GroupInfo
+from marmot import operations
 from marmot.errors import MarmotError
 from marmot.group import MarmotGroup
 from marmot.operations import OutgoingCommit
@@ -53,6 +56,8 @@ from storage.rows import PendingCommit as StoredPending
 
 T = TypeVar("T")
 Built = tuple[OutgoingCommit, Sequence[OutgoingEvent]]
+
+log = logging.getLogger(__name__)
 
 COMMIT = "commit"
 PROPOSAL = "proposal"
@@ -204,10 +209,37 @@ class CommitFlow:
             await self.targets_changed()
 
     async def after_own_merge(
-        self, gid: bytes, before: Group | None, before_members: Iterable[str], commit_at: int
+        self,
+        gid: bytes,
+        before: Group | None,
+        before_members: Iterable[str],
+        commit_at: int,
+        leaving: Leaving = (),
     ) -> None:
         await self.after_merge(gid, before, before_members, commit_at)
         await self.retry_waiting(gid)  # events that waited for this epoch
+        if leaving:
+            await self._remove_leavers(gid, leaving)
+
+    async def _remove_leavers(self, gid: bytes, leaving: Leaving) -> None:
+        """Leave requests that came while our commit was pending (it could not carry
+        them, and they lapse with its epoch): an admin removes those members now."""
+        ctx = self._ctx
+
+        def build(loaded: Loaded) -> Built:
+            group = loaded.marmot
+            leaves = [leaf for leaf, who in leaving if group.identity_of(leaf) == who]
+            return operations.remove_leaves(group, leaves, now=ctx.now(), rng=ctx.rng), ()
+
+        loaded = await self.store.load(gid)
+        if not loaded.marmot.is_admin or not any(
+            loaded.marmot.identity_of(leaf) == who for leaf, who in leaving
+        ):
+            return
+        try:
+            await self._change(gid, build, admin="remove members")
+        except AppError as exc:  # the member stays until an admin removes them
+            log.warning("removing members who asked to leave failed: %s", exc)
 
     async def retry_waiting(self, gid: bytes) -> None:
         if self.on_merged is not None:

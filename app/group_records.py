@@ -12,9 +12,11 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app import engine
 from app.group_store import state_write
 from app.outbox import Attempt
 from marmot.group import MarmotGroup
+from mls.messages import SelfRemove
 from nostr.event import Event
 from storage import Connection, IncomingChange, OutgoingEvent, apply_incoming, record_outgoing
 from storage.repos import groups as groups_repo
@@ -47,10 +49,31 @@ class GroupEvents(Protocol):
     async def retry_waiting(self, gid: bytes) -> None: ...
 
     async def after_own_merge(
-        self, gid: bytes, before: Group | None, before_members: Iterable[str], commit_at: int
+        self,
+        gid: bytes,
+        before: Group | None,
+        before_members: Iterable[str],
+        commit_at: int,
+        leaving: Leaving = (),
     ) -> None: ...
 
     async def mark_inactive(self, gid: bytes, reason: str) -> None: ...
+
+
+Leaving = tuple[tuple[int, bytes], ...]
+"""(leaf, identity) of members whose leave request (SelfRemove) waits in a group's state."""
+
+
+def leaving_members(conn: Connection, gid: bytes) -> Leaving:
+    """The leave requests our merging commit drops (it was built before they came)."""
+    group = engine.load(groups_repo.load_state(conn, gid).state)
+    found = []
+    for cached in group.state.proposals:
+        leaf = cached.sender.leaf_index
+        who = None if leaf is None else group.identity_of(leaf)
+        if isinstance(cached.proposal, SelfRemove) and leaf is not None and who is not None:
+            found.append((leaf, who))
+    return tuple(found)
 
 
 def commit_key(event: Event) -> CommitKey:
@@ -221,8 +244,9 @@ class CommitHook:
             return None
         before = groups_repo.get(conn, gid)
         members = [m.pubkey for m in groups_repo.members(conn, gid)]
+        leaving = leaving_members(conn, gid)
         merged = merge_pending(conn, entry, now)
-        return None if merged is None else (gid, before, members)
+        return None if merged is None else (gid, before, members, leaving)
 
     def on_failed(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
         gid = entry.mls_group_id
@@ -239,11 +263,12 @@ class CommitHook:
             return
         if result is None:
             return
-        gid, before, members = result
+        gid, before, members, leaving = result
         self._groups.kick()  # the Welcomes behind it are due now
         commit_at = Event.from_json(entry.event_json).created_at
         self._groups.spawn(
-            self._groups.after_own_merge(gid, before, members, commit_at), "after a commit"
+            self._groups.after_own_merge(gid, before, members, commit_at, leaving),
+            "after a commit",
         )
 
 

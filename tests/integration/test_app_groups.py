@@ -18,12 +18,13 @@ from app.events import (
     MessageUpdated,
 )
 from app.models import GroupInfo, MessageInfo
+from app.outbox import Attempt
 from marmot import operations
 from nostr.event import UnsignedEvent
 from nostr.filters import Filter
 from nostr.keys import SecretKey
 from storage.repos import processed
-from storage.rows import Outcome
+from storage.rows import OutboxEntry, Outcome
 from tests.helpers.app_clients import Client, eventually, make_client
 from tests.helpers.relay import RelayProcess
 
@@ -371,3 +372,42 @@ async def test_a_message_resent_after_a_lost_race_shows_for_a_member_who_had_rol
     finally:
         for client in (alice, bob, carol):
             await client.close()
+
+
+async def test_a_leave_request_that_arrives_while_our_commit_is_pending_is_committed_after_it(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Bob asks to leave while Alice's rename awaits its merge: her rename cannot carry
+    his request, so once it is merged she removes him with a commit of its own."""
+    alice, bob = [await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob")]
+    try:
+        group = await alice.session.groups.create("Pending", [bob.npub])
+        await alice.session.flush(10)
+        await _catch_up(bob)
+        await _join(alice, bob, group)
+        await _catch_up(alice)
+        outbox = alice.session.outbox
+        real_record = outbox._record
+        accepted, merge = asyncio.Event(), asyncio.Event()
+
+        async def hold_merge(entry: OutboxEntry, attempt: Attempt) -> None:
+            if entry.purpose == "commit" and attempt.accepted_by and not merge.is_set():
+                accepted.set()
+                await merge.wait()
+            await real_record(entry, attempt)
+
+        outbox._record = hold_merge  # type: ignore[method-assign]
+        renaming = asyncio.ensure_future(alice.session.groups.rename(group.id, name="renamed"))
+        await asyncio.wait_for(accepted.wait(), 10)
+        await bob.session.groups.leave(group.id)
+        await _catch_up(alice)  # Bob's request, while the rename is pending
+        merge.set()
+        assert (await renaming).name == "renamed"
+        after = await eventually(
+            lambda: alice.session.groups.info(group.id),
+            lambda i: bob.pubkey not in {m.pubkey for m in i.members},
+        )
+        assert after.name == "renamed" and [m.pubkey for m in after.members] == [alice.pubkey]
+    finally:
+        await alice.close()
+        await bob.close()
