@@ -8,6 +8,7 @@ base. Blocking is local: a blocked person's invites and messages are dropped.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from nostr.filters import Filter
 from nostr.keys import PublicKey
 from nostr.kinds import Kind
 from nostr.metadata import Metadata, metadata_event
+from nostr.relay_url import normalize_relay_url
 from storage import Connection
 from storage.repos import accounts as accounts_repo
 from storage.repos import contacts as contacts_repo
@@ -56,8 +58,18 @@ def parse_person(text: str) -> Person:
     if isinstance(entity, PublicKey):
         return Person(entity.hex)
     if isinstance(entity, nip19.Profile):
-        return Person(entity.public_key.hex, entity.relays)
+        return Person(entity.public_key.hex, _relay_urls(entity.relays))
     raise InvalidInput("expected an npub or nprofile")
+
+
+def _relay_urls(hints: Sequence[str]) -> tuple[str, ...]:
+    """An nprofile's hints as relay URLs; what is none is dropped (it would end up as
+    the relay of a ``p`` tag in our published follow list)."""
+    out: dict[str, None] = {}
+    for hint in hints:
+        with contextlib.suppress(DecodeError):
+            out[normalize_relay_url(hint)] = None
+    return tuple(out)
 
 
 def display_name(pubkey: str, profile: Profile | None, petname: str | None = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.contacts import Contacts
+from app.contacts import Contacts, parse_person
 from app.sync_plan import author_filters
 from nostr import nip19
 from nostr.event import UnsignedEvent
@@ -12,11 +12,10 @@ from nostr.keys import SecretKey
 from nostr.relay_lists import RelayListEntry, inbox_relays_event, relay_list_event
 from tests.unit.app.conftest import START, Harness, seeded_rng
 
-pytestmark = pytest.mark.asyncio
-
 LONG = "wss://relay.example/" + "a" * 300  # a valid relay URL, too long for a NIP-19 TLV
 
 
+@pytest.mark.asyncio
 async def test_a_hint_nip19_cannot_carry_is_skipped_and_the_rest_kept(harness: Harness) -> None:
     bob = SecretKey.generate(seeded_rng("bob"))
     nip65 = relay_list_event(
@@ -43,6 +42,7 @@ async def test_a_hint_nip19_cannot_carry_is_skipped_and_the_rest_kept(harness: H
     assert decoded.relays == ("wss://one.example", "wss://two.example", "wss://three.example")
 
 
+@pytest.mark.asyncio
 async def test_our_own_too_long_relay_does_not_break_our_nprofile(harness: Harness) -> None:
     await harness.relays.set_relays([LONG, "wss://one.example"])
 
@@ -53,6 +53,7 @@ async def test_our_own_too_long_relay_does_not_break_our_nprofile(harness: Harne
     assert decoded.relays == ("wss://one.example",)
 
 
+@pytest.mark.asyncio
 async def test_a_malformed_p_tag_in_our_follow_list_is_not_someone_we_follow(
     harness: Harness,
 ) -> None:
@@ -69,3 +70,11 @@ async def test_a_malformed_p_tag_in_our_follow_list_is_not_someone_we_follow(
     authors = await contacts.authors()
     assert authors == [harness.ctx.pubkey, bob]
     assert author_filters(authors, since=None)  # valid filters (a bad author raised)
+
+
+def test_an_nprofile_keeps_only_hints_that_are_relay_urls() -> None:
+    key = SecretKey.generate(seeded_rng("bob")).public_key()
+    relays = ("WSS://One.Example:443", "not a relay", "https://web.example", "wss://one.example")
+    person = parse_person(nip19.encode_profile(nip19.Profile(key, relays)))
+    assert person.pubkey == key.hex
+    assert person.hints == ("wss://one.example",)
