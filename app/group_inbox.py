@@ -34,6 +34,7 @@ from marmot.group_event import PAST_EPOCHS, check_group_event
 from marmot.inbound import (
     ApplicationReceived,
     CommitApplied,
+    CommitWaiting,
     ProposalHandled,
     Rejected,
     StaleCommit,
@@ -164,6 +165,8 @@ class GroupInbox:
             await self._commit(loaded, event, outcome)
         elif isinstance(outcome, StaleCommit):
             await self._race(loaded, event, outcome)
+        elif isinstance(outcome, CommitWaiting):
+            await self._not_yet(group, event, record, outcome.reason)
         else:
             await self._rejected(loaded, event, outcome)
 
@@ -259,6 +262,7 @@ class GroupInbox:
         """Keep the proposal in our state; an admin commits a member's leave at once."""
         ctx = self._ctx
         gid = loaded.group.mls_group_id
+        self._retry.add(gid)  # a commit covering it may have come first
         change = IncomingChange(
             event.id,
             event.kind,

@@ -19,7 +19,8 @@ The service layer mostly needs this surface::
     out = remove_leaves(group, [leaf], now=now)    # one device (e.g. our lost one)
     out = create_message(group, rumor, now=now)    # OutgoingMessage
     outcome = process_event(group, event, now=now) # ApplicationReceived | ProposalHandled |
-                                                   # CommitApplied | StaleCommit | Rejected
+                                                   # CommitApplied | StaleCommit |
+                                                   # CommitWaiting | Rejected
     # MIP-04 media, MIP-05 push: marmot.media, marmot.push
 
 Every refusal is a :class:`MarmotError` subclass carrying a ``reason``.
@@ -53,6 +54,7 @@ from marmot.group_data import NostrGroupData
 from marmot.inbound import (
     ApplicationReceived,
     CommitApplied,
+    CommitWaiting,
     Outcome,
     ProposalHandled,
     Rejected,
@@ -134,6 +136,7 @@ __all__ = [
     "ProposalHandled",
     "Rejected",
     "StaleCommit",
+    "CommitWaiting",
     "process_event",
     "CommitOrder",
     "ProposalAction",

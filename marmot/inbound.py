@@ -8,6 +8,7 @@
         case ProposalHandled(group=g, auto_commit=c): ...            # publish c if set
         case CommitApplied(group=g, removed=..., evicted=...): ...
         case StaleCommit(epoch=e, order=o): ...                      # see policy.race_decision
+        case CommitWaiting(): ...                                    # retry after a proposal
         case Rejected(error=err, group=g): ...                       # keep g if not None
 
 The checks run in MDK's order: envelope (kind, time window, ``h``, signature), trial
@@ -36,7 +37,7 @@ from marmot.operations import (
 from marmot.policy import CommitOrder, ProposalAction, check_commit_allowed, proposal_action
 from marmot.primitives import sha256
 from mls import group as mls_group
-from mls.errors import MlsError
+from mls.errors import MissingProposal, MlsError
 from mls.group import ApplicationMessage, CommitProcessed, ProposalReceived
 from mls.messages import (
     ContentType,
@@ -118,6 +119,15 @@ class StaleCommit:
 
 
 @dataclass(frozen=True, slots=True)
+class CommitWaiting:
+    """A commit of our epoch that covers a proposal we have not received: relays may
+    deliver it first (same ``created_at``, a smaller id). Nothing changed; process the
+    event again once the next proposal arrives."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Rejected:
     """The event was refused for ``error.reason``. ``group`` is not None when processing
     still moved our MLS state (an application message whose rumor was bad): keep it."""
@@ -126,7 +136,9 @@ class Rejected:
     group: MarmotGroup | None = None
 
 
-Outcome: TypeAlias = ApplicationReceived | ProposalHandled | CommitApplied | StaleCommit | Rejected
+Outcome: TypeAlias = (
+    ApplicationReceived | ProposalHandled | CommitApplied | StaleCommit | CommitWaiting | Rejected
+)
 
 
 def process_event(
@@ -186,6 +198,8 @@ def _process(group: MarmotGroup, event: Event, now: int, max_age: int, rng: Rng)
         result, state = mls_group.process(
             group.state, message, now=now, validate_credential=validate_marmot_credential
         )
+    except MissingProposal as exc:
+        return CommitWaiting(str(exc))
     except MlsError as exc:
         raise InvalidGroupEvent(f"MLS refused the message: {exc}") from None
     if isinstance(result, ApplicationMessage):

@@ -7,7 +7,14 @@ The group engine's API is documented in :mod:`mls.group`; wire structs live in
 from __future__ import annotations
 
 from mls.commit import LeafChanges
-from mls.errors import DecodeError, InvalidMessage, MlsError, UnsupportedError, UsageError
+from mls.errors import (
+    DecodeError,
+    InvalidMessage,
+    MissingProposal,
+    MlsError,
+    UnsupportedError,
+    UsageError,
+)
 from mls.group import (
     add_members,
     commit,
@@ -49,6 +56,7 @@ __all__ = [
     # errors
     "DecodeError",
     "InvalidMessage",
+    "MissingProposal",
     "MlsError",
     "UnsupportedError",
     "UsageError",

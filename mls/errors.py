@@ -19,6 +19,11 @@ class InvalidMessage(MlsError):
     """
 
 
+class MissingProposal(InvalidMessage):
+    """A commit references a proposal we have not received: perhaps not yet, since relays
+    may deliver a commit before the proposals it covers."""
+
+
 class UnsupportedError(MlsError):
     """A cipher suite, version, or feature this implementation does not offer."""
 

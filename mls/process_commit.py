@@ -20,7 +20,7 @@ from mls.epoch import (
     provisional_context,
     resolve_psks,
 )
-from mls.errors import InvalidMessage, UsageError
+from mls.errors import InvalidMessage, MissingProposal, UsageError
 from mls.extensions import required_capabilities
 from mls.external_init import receive_external_init
 from mls.group_events import CommitProcessed
@@ -144,7 +144,7 @@ def _resolve(state: GroupState, commit: Commit, sender: Sender) -> list[CachedPr
         if item.reference is not None:
             cached = cache.get(item.reference)
             if cached is None:
-                raise InvalidMessage("the commit references a proposal we do not have")
+                raise MissingProposal("the commit references a proposal we do not have")
             out.append(cached)
         else:
             assert item.proposal is not None

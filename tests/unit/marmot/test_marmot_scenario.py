@@ -20,6 +20,7 @@ from marmot.group_event import build_group_event
 from marmot.inbound import (
     ApplicationReceived,
     CommitApplied,
+    CommitWaiting,
     Outcome,
     ProposalHandled,
     Rejected,
@@ -95,7 +96,7 @@ class Member:
             if decision is RaceDecision.ROLLBACK:
                 self.group = before
                 return self.receive(event)
-        elif outcome.group is not None:
+        elif isinstance(outcome, Rejected) and outcome.group is not None:
             self.group = outcome.group
         return outcome
 
@@ -338,3 +339,23 @@ def test_admin_removes_carol(run: Scenario) -> None:
     rumor = UnsignedEvent.create(run.carol.secret.public_key(), NOW, 9, "x")
     with pytest.raises(UsageError, match="no longer a member"):
         create_message(run.carol.g, rumor, now=NOW)
+
+
+def test_a_commit_before_the_proposal_it_covers_waits_for_it() -> None:
+    """Relays may hand out a commit before its proposal (same created_at, smaller id):
+    the commit changes nothing until the proposal is in, then applies."""
+    alice, bob, carol = Member("alice"), Member("bob"), Member("carol")
+    _create(alice, bob)
+    _add_carol(alice, bob, carol)
+    leave = leave_group(carol.g, now=NOW, rng=CountingRng("leave"))
+    handled = alice.receive(leave.event)
+    assert isinstance(handled, ProposalHandled) and handled.auto_commit is not None
+    alice.adopt(handled.auto_commit)
+    before = bob.g
+    waiting = bob.receive(handled.auto_commit.event)
+    assert isinstance(waiting, CommitWaiting) and "proposal" in waiting.reason
+    assert bob.g is before
+    assert isinstance(bob.receive(leave.event), ProposalHandled)
+    applied = bob.receive(handled.auto_commit.event)
+    assert isinstance(applied, CommitApplied) and applied.removed == (carol.pub,)
+    same_epoch(alice, bob)
