@@ -15,6 +15,7 @@ from tests.gui.fake_backend import FakeBackend
 from tests.gui.helpers import png
 from tests.gui.scenes import Demo
 from ui.avatar import MAX_PICTURE_BYTES
+from ui.dialogs.contacts import ContactsDialog
 from ui.dialogs.new_chat import NewChatDialog
 from ui.dialogs.new_group import NewGroupDialog
 from ui.dialogs.profile import ProfileDialog
@@ -137,3 +138,24 @@ def test_enter_on_a_contact_starts_the_chat(
     qtbot.keyClick(view, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.dialog is None and window.chat.loaded is not None)
     assert len(backend.calls_to("create_dm")) == 1
+
+
+def test_enter_on_a_contact_in_contacts_writes_to_them_unless_blocked(
+    qtbot: QtBot, window: MainWindow, demo: Demo, backend: FakeBackend
+) -> None:
+    window.contacts()
+    dialog = window.dialog
+    assert isinstance(dialog, ContactsDialog)
+    qtbot.waitUntil(lambda: dialog.selected() is not None and not dialog._tasks)
+    contact = dialog.selected()
+    assert contact is not None
+    dialog.block.click()
+    qtbot.waitUntil(lambda: dialog.block.text() == "Unblock")
+    qtbot.keyClick(dialog.view, Qt.Key.Key_Return)  # blocked: nothing
+    qtbot.waitUntil(lambda: not dialog._tasks)
+    assert backend.calls_to("create_dm") == []
+    dialog.block.click()
+    qtbot.waitUntil(lambda: dialog.block.text() == "Block" and dialog.message.isEnabled())
+    qtbot.keyClick(dialog.view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.dialog is None and window.chat.loaded is not None)
+    assert backend.calls_to("create_dm") == [(contact.pubkey,)]

@@ -47,6 +47,7 @@ class ContactsDialog(Dialog):
         self.npub.returnPressed.connect(self.add.click)
         self.nickname.returnPressed.connect(self.add.click)
         self.message.clicked.connect(self.message_selected)
+        self.view.activated.connect(self.message.click)  # Enter or double click: write
         self.block.clicked.connect(self.toggle_block)
         session.contactUpdated.connect(self._contact_updated)
         self.launch(self._load())
