@@ -25,7 +25,7 @@ import logging
 
 from app.context import Context
 from app.errors import InvalidInput
-from app.events import AppEvent, GroupRemoved, GroupUpdated, MessageQueued
+from app.events import AppEvent, CommitRaceResolved, GroupRemoved, GroupUpdated, MessageQueued
 from app.group_inbox import GroupInbox
 from app.groups import Groups
 from app.push_gossip import Gossip
@@ -251,10 +251,24 @@ class Push:
             self.gossip.spawn(self._drop_stale(event.group.id), "stale tokens")
         elif isinstance(event, GroupRemoved):
             self.gossip.spawn(self._reconcile_and_report(), "reconcile")
+        elif isinstance(event, CommitRaceResolved):
+            self.gossip.spawn(self._share_again(event.group_id), "reshare")
         elif isinstance(event, MessageQueued) and event.message.event_id:
             message = event.message
             assert message.event_id is not None
             self.gossip.spawn(self._notify(message.group_id, message.event_id), "triggers")
+
+    async def _share_again(self, nostr_group_id: str) -> None:
+        """A lost commit race voided what we sent on the losing branch, our 447 perhaps."""
+        group = await self._groups.store.by_nostr_id(nostr_group_id)
+        if group is None:
+            return
+        async with self._lock:
+            shared = await self._shared()
+            if shared.pop(group.mls_group_id.hex(), None) is None:
+                return
+            await self._save_shared(shared)
+        await self._reconcile_and_report()
 
     async def _notify(self, group_id: str, event_id: str) -> None:
         await self.gossip.notify(group_id, event_id)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app import InvalidInput
+from app.events import CommitRaceResolved
 from app.models import GroupInfo
 from app.push import SHARED
 from app.push_models import PushChanged, PushStatus
@@ -24,6 +25,7 @@ from nostr.signer import KeySigner
 from push_server.processor import TriggerProcessor
 from storage.repos import accounts as accounts_repo
 from storage.repos import push as push_repo
+from storage.repos import snapshots as snapshots_repo
 from tests.helpers.app_clients import Client, eventually, make_client
 from tests.helpers.nostr_factories import secret
 from tests.helpers.relay import RelayProcess
@@ -191,3 +193,60 @@ async def test_registration_is_checked(relay: RelayProcess, tmp_path: Path) -> N
         assert (await push.unregister()).registration is None
     finally:
         await alice.close()
+
+
+async def _commit_order(client: Client, group_id: str) -> tuple[int, str]:
+    """When and as which event our commit from the previous epoch went out."""
+    group = await client.session.groups.store.by_nostr_id(group_id)
+    assert group is not None
+    db = client.session.account.db
+    snap = await db.run(snapshots_repo.get, group.mls_group_id, group.epoch - 1)
+    assert snap is not None
+    return snap.commit.created_at, snap.commit.event_id
+
+
+async def test_a_token_shared_on_a_lost_commit_race_branch_is_shared_again(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Two admins commit in one epoch, and the one whose commit loses shares its token
+    before it learns so: that 447 is voided with its branch and must go out again (no
+    other 447 comes to draw it out in a 448)."""
+    await _server_inbox(relay.url)
+    alice, bob, carol = [
+        await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob", "carol")
+    ]
+    clients = (alice, bob, carol)
+
+    async def catch_up() -> None:
+        for client in clients:
+            await client.session.sync_engine.catch_up_all()
+            await client.session.push.settle()
+            await client.session.flush(10)
+
+    try:
+        group = await alice.session.groups.create("Race", [bob.npub, carol.npub])
+        await alice.session.flush(10)
+        for guest in (bob, carol):
+            await guest.session.sync_engine.catch_up_all()
+            await _join(guest, group)
+        await catch_up()
+        await alice.session.groups.promote(group.id, bob.npub)
+        await catch_up()
+        await asyncio.gather(
+            alice.session.groups.rename(group.id, name="by alice"),
+            bob.session.groups.rename(group.id, name="by bob"),
+        )
+        orders = {c.name: await _commit_order(c, group.id) for c in (alice, bob)}
+        loser = alice if orders["alice"] > orders["bob"] else bob
+        await _register(loser, "loser-token", relay.url)
+        await loser.session.push.settle()
+        await loser.session.flush(10)
+        for _ in range(3):
+            await catch_up()
+        assert [c for c in clients if c.of(CommitRaceResolved)] == [loser]
+        for client in clients:
+            expected = 0 if client is loser else 1
+            assert await _member_tokens(client, group.id) == expected, client.name
+    finally:
+        for client in clients:
+            await client.close()
