@@ -119,6 +119,23 @@ async def _state(client: Client, group: str) -> tuple[int, str, str]:
     return info.epoch, info.epoch_authenticator, info.name
 
 
+async def _rename_and_die_after_publishing(client: Client, group: str, name: str) -> None:
+    """A rename whose commit the relay accepted, the process dying before it recorded so."""
+    real = client.session.outbox._record
+    died = asyncio.Event()
+
+    async def die_after_publish(entry: OutboxEntry, attempt: Attempt) -> None:
+        if entry.purpose == "commit" and attempt.accepted_by:
+            died.set()
+            await asyncio.Event().wait()  # the process is gone
+        await real(entry, attempt)
+
+    client.session.outbox._record = die_after_publish  # type: ignore[method-assign]
+    renaming = asyncio.ensure_future(client.session.groups.rename(group, name=name))
+    await asyncio.wait_for(died.wait(), 10)
+    renaming.cancel()
+
+
 async def test_a_commit_published_just_before_the_process_died_is_merged_after_restart(
     relay: RelayProcess, tmp_path: Path
 ) -> None:
@@ -126,19 +143,7 @@ async def test_a_commit_published_just_before_the_process_died_is_merged_after_r
     and wrote in the new epoch; Alice's next start merges her commit and reads Bob."""
     alice, bob, group = await _pair(tmp_path, relay.url)
     try:
-        real = alice.session.outbox._record
-        died = asyncio.Event()
-
-        async def die_after_publish(entry: OutboxEntry, attempt: Attempt) -> None:
-            if entry.purpose == "commit" and attempt.accepted_by:
-                died.set()
-                await asyncio.Event().wait()  # the process is gone
-            await real(entry, attempt)
-
-        alice.session.outbox._record = die_after_publish  # type: ignore[method-assign]
-        renaming = asyncio.ensure_future(alice.session.groups.rename(group, name="renamed"))
-        await asyncio.wait_for(died.wait(), 10)
-        renaming.cancel()
+        await _rename_and_die_after_publishing(alice, group, "renamed")
         alice = await reopen(alice, relay.url, tmp_path, live=False)
         await bob.session.sync_engine.catch_up_all()
         assert (await _state(bob, group))[2] == "renamed"
@@ -214,19 +219,7 @@ async def test_a_commit_that_reached_the_relay_keeps_its_envelope_after_a_late_r
         ):
             client.session.ctx.clock = clock
             client.session.outbox._clock = clock
-        real = alice.session.outbox._record
-        died = asyncio.Event()
-
-        async def die_after_publish(entry: OutboxEntry, attempt: Attempt) -> None:
-            if entry.purpose == "commit" and attempt.accepted_by:
-                died.set()
-                await asyncio.Event().wait()  # the process is gone
-            await real(entry, attempt)
-
-        alice.session.outbox._record = die_after_publish  # type: ignore[method-assign]
-        renaming = asyncio.ensure_future(alice.session.groups.rename(group, name="by alice"))
-        await asyncio.wait_for(died.wait(), 10)
-        renaming.cancel()
+        await _rename_and_die_after_publishing(alice, group, "by alice")
         await bob.session.groups.rename(group, name="by bob")
         await bob.session.sync_engine.catch_up_all()
         assert (await _state(bob, group))[2] == "by alice"  # the earlier commit won
