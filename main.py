@@ -94,8 +94,7 @@ async def _gui(app: QApplication, config: AppConfig) -> int:
         window.show()
         await window.start()
         await stop.wait()
-        window.hide()
-        window.session.close()
+        await window.shutdown()
     finally:
         await bridge.close()
     return 0

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QSplitter, QStackedWidget, QWidget
 
 from ui.avatar import avatar_pixmap
@@ -338,6 +338,13 @@ class MainWindow(QMainWindow):
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
             self.chat.window_activated()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.chat.save_draft()
-        super().closeEvent(event)
+    async def shutdown(self) -> None:
+        """Quitting, before the backend closes: the composer's unsaved text is stored
+        (closing the window must not leave it to a save the closing backend cuts off)."""
+        self.hide()
+        try:
+            await self.chat.flush_draft()
+        except BackendError:
+            pass  # the chat is gone (left, deleted): no draft to keep
+        finally:
+            self.session.close()

@@ -86,7 +86,7 @@ def close_app(qtbot: QtBot, real: RealApp) -> None:
     if real.closed:
         return
     real.closed = True
-    real.window.session.close()
+    run(qtbot, real.window.shutdown())
     try:
         run(qtbot, real.bridge.close())
     finally:

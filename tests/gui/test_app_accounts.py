@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from tests.e2e.cli_client import CliError
-from tests.gui.helpers import png
+from tests.gui.helpers import open_chat, png
 from tests.gui.real_app import (
     NETWORK_MS,
     PASSPHRASE,
@@ -172,3 +172,21 @@ def test_delete_all_data_then_start_again(
     assert relay is not None and relay.running
     onboard(qtbot, real, "Alice again")
     assert [a.name for a in run(qtbot, real.bridge.list_accounts())] == ["Alice again"]
+
+
+def test_text_typed_just_before_quitting_is_kept(
+    qtbot: QtBot, open_real_app: AppFactory, relay: RelayProcess, tmp_path: Path
+) -> None:
+    config = app_config(tmp_path / "gui", relay.url)
+    first = open_real_app(config)
+    onboard(qtbot, first, "Alice")
+    chat = run(qtbot, first.bridge.create_group("Notes", []))
+    qtbot.waitUntil(lambda: first.window.session.chats.get(chat.id) is not None)
+    open_chat(qtbot, first.window, chat.id)
+    qtbot.keyClicks(first.window.chat.composer, "half a thought")
+    close_app(qtbot, first)  # at once: the draft timer never fired
+
+    again = open_real_app(config)
+    run(qtbot, again.bridge.unlock(run(qtbot, again.bridge.list_accounts())[0].pubkey, PASSPHRASE))
+    [kept] = run(qtbot, again.bridge.list_chats())
+    assert (kept.id, kept.draft) == (chat.id, "half a thought")
