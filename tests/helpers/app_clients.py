@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from app import AccountSession, AppConfig, Services, Timeouts
 from app.events import AppEvent
+from app.models import GroupInfo
 from tests.helpers.storage_factories import FAST
 
 PASSPHRASE = "correct horse battery staple"
@@ -100,3 +101,16 @@ async def eventually(
 
 def anything(value: Any) -> bool:
     return bool(value)
+
+
+async def catch_up(*clients: Client) -> None:
+    """Each client asks the relays for what it missed and processes it (no live stream)."""
+    for client in clients:
+        await client.session.sync_engine.catch_up_all()
+
+
+async def join(guest: Client, group: GroupInfo) -> GroupInfo:
+    """``guest`` waits for its invite to ``group`` and accepts it."""
+    invites = await eventually(guest.session.invites.list_invites, bool)
+    assert invites[0].group_id == group.id
+    return await guest.session.invites.accept(invites[0].id)

@@ -9,7 +9,7 @@ import pytest
 from nostr.filters import Filter
 from storage.repos import processed
 from storage.rows import Outcome
-from tests.helpers.app_clients import eventually, make_client
+from tests.helpers.app_clients import catch_up, join, make_client
 from tests.helpers.relay import RelayProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -28,14 +28,12 @@ async def test_a_commit_delivered_before_the_proposal_it_covers(
     try:
         group = await alice.session.groups.create("Order", [bob.npub, carol.npub])
         for guest in (bob, carol):
-            await guest.session.sync_engine.catch_up_all()
-            invites = await eventually(guest.session.invites.list_invites, bool)
-            await guest.session.invites.accept(invites[0].id)
-        for client in clients:
-            await client.session.sync_engine.catch_up_all()
+            await catch_up(guest)
+            await join(guest, group)
+        await catch_up(*clients)
         await carol.session.groups.leave(group.id)
         await carol.session.flush(10)
-        await alice.session.sync_engine.catch_up_all()  # she commits the leave at once
+        await catch_up(alice)  # she commits the leave at once
         await alice.session.flush(10)
         found = await bob.session.relays.fetch(
             [Filter(kinds=[445], tags={"h": [group.id]})], [relay.url]

@@ -25,18 +25,17 @@ from nostr.filters import Filter
 from nostr.keys import SecretKey
 from storage.repos import processed
 from storage.rows import OutboxEntry, Outcome
-from tests.helpers.app_clients import Client, eventually, make_client
+from tests.helpers.app_clients import Client, catch_up, eventually, join, make_client
 from tests.helpers.relay import RelayProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 
 async def _join(owner: Client, guest: Client, group: GroupInfo) -> GroupInfo:
-    """``guest`` waits for the invite to ``group`` and accepts it."""
+    """``guest`` waits for the invite to ``group`` (from ``owner``) and accepts it."""
     invites = await eventually(guest.session.invites.list_invites, bool)
-    assert invites[0].group_id == group.id
     assert invites[0].inviter == owner.pubkey
-    return await guest.session.invites.accept(invites[0].id)
+    return await join(guest, group)
 
 
 async def _texts(client: Client, group: str) -> list[str]:
@@ -141,11 +140,6 @@ async def test_add_remove_promote_demote_rename_leave(relay: RelayProcess, tmp_p
             await client.close()
 
 
-async def _catch_up(*clients: Client) -> None:
-    for client in clients:
-        await client.session.sync_engine.catch_up_all()
-
-
 async def test_two_admins_committing_in_one_epoch_converge(
     relay: RelayProcess, tmp_path: Path
 ) -> None:
@@ -158,11 +152,11 @@ async def test_two_admins_committing_in_one_epoch_converge(
         group = await alice.session.groups.create("Race", [bob.npub, carol.npub])
         await alice.session.flush(10)  # the Welcomes are on the relay before anyone asks
         for guest in (bob, carol):
-            await _catch_up(guest)
+            await catch_up(guest)
             await _join(alice, guest, group)
-            await _catch_up(alice, bob, carol)
+            await catch_up(alice, bob, carol)
         await alice.session.groups.promote(group.id, bob.npub)
-        await _catch_up(alice, bob, carol)
+        await catch_up(alice, bob, carol)
         start = await _epoch(alice, group.id)
         assert start == await _epoch(bob, group.id) == await _epoch(carol, group.id)
         sent = await bob.session.messages.send(group.id, "from bob's branch")
@@ -177,7 +171,7 @@ async def test_two_admins_committing_in_one_epoch_converge(
             mine = await client.session.messages.send(group.id, f"{client.name} on a branch")
             await client.session.messages.wait_sent(mine, 5)
         for _ in range(3):
-            await _catch_up(alice, bob, carol)
+            await catch_up(alice, bob, carol)
         epochs = {await _epoch(c, group.id) for c in (alice, bob, carol)}
         names = {(await c.session.groups.info(group.id)).name for c in (alice, bob, carol)}
         assert len(epochs) == 1 and len(names) == 1
@@ -189,7 +183,7 @@ async def test_two_admins_committing_in_one_epoch_converge(
         # everyone has every message, once.
         everything = ["alice on a branch", "bob on a branch", "from bob's branch"]
         for _ in range(3):
-            await _catch_up(alice, bob, carol)
+            await catch_up(alice, bob, carol)
         for client in (alice, bob, carol):
             assert sorted(await _texts(client, group.id)) == everything
         [again] = [
@@ -200,7 +194,7 @@ async def test_two_admins_committing_in_one_epoch_converge(
         assert again.status == "sent"
         # The group still works on the winning branch.
         await carol.session.messages.send(group.id, "after the race")
-        await _catch_up(alice, bob)
+        await catch_up(alice, bob)
         for client in (alice, bob):
             assert (await _texts(client, group.id))[-1] == "after the race"
     finally:
@@ -269,9 +263,9 @@ async def test_a_leave_request_stays_unprocessed_until_its_commit_is_stored(
     try:
         group = await alice.session.groups.create("Leave", [bob.npub])
         await alice.session.flush(10)  # the Welcome is on the relay before Bob asks
-        await _catch_up(bob)
+        await catch_up(bob)
         await _join(alice, bob, group)
-        await _catch_up(alice)
+        await catch_up(alice)
         await bob.session.groups.leave(group.id)
         groups = alice.session.groups
         real = groups.queue_commit
@@ -280,10 +274,10 @@ async def test_a_leave_request_stays_unprocessed_until_its_commit_is_stored(
             raise RuntimeError("the commit could not be stored")
 
         groups.queue_commit = broken  # type: ignore[method-assign]
-        await _catch_up(alice)
+        await catch_up(alice)
         assert bob.pubkey in {m.pubkey for m in (await groups.info(group.id)).members}
         groups.queue_commit = real  # type: ignore[method-assign]
-        await _catch_up(alice)
+        await catch_up(alice)
         await alice.session.flush(10)
         after = await eventually(
             lambda: groups.info(group.id), lambda i: bob.pubkey not in {m.pubkey for m in i.members}
@@ -303,9 +297,9 @@ async def test_an_event_received_twice_at_once_is_processed_once(
     try:
         group = await alice.session.groups.create("Twice", [bob.npub])
         await alice.session.flush(10)
-        await _catch_up(bob)
+        await catch_up(bob)
         await _join(alice, bob, group)
-        await _catch_up(alice)
+        await catch_up(alice)
         await alice.session.groups.rename(group.id, name="renamed once")
         await alice.session.messages.send(group.id, "said once")
         await alice.session.flush(10)
@@ -339,11 +333,11 @@ async def test_a_message_resent_after_a_lost_race_shows_for_a_member_who_had_rol
         group = await alice.session.groups.create("Three", [bob.npub, carol.npub])
         await alice.session.flush(10)
         for guest in (bob, carol):
-            await _catch_up(guest)
+            await catch_up(guest)
             await _join(alice, guest, group)
-            await _catch_up(alice, bob, carol)
+            await catch_up(alice, bob, carol)
         await alice.session.groups.promote(group.id, bob.npub)
-        await _catch_up(bob, carol)
+        await catch_up(bob, carol)
 
         async def unreachable(urls: object) -> tuple[str, ...]:
             return ()
@@ -356,17 +350,17 @@ async def test_a_message_resent_after_a_lost_race_shows_for_a_member_who_had_rol
         await bob.session.groups.rename(group.id, name="bob")
         said = await bob.session.messages.send(group.id, "bob on his branch")
         await bob.session.messages.wait_sent(said, 5)
-        await _catch_up(carol)
+        await catch_up(carol)
         assert await _texts(carol, group.id) == ["bob on his branch"]
 
         outbox._reachable = real_reachable
         alice.session.ctx.clock = SystemClock()
         await alice.session.flush(10)
         renaming.cancel()
-        await _catch_up(carol, bob)
+        await catch_up(carol, bob)
         assert carol.of(CommitRaceResolved) and bob.of(CommitRaceResolved)
         await bob.session.flush(10)
-        await _catch_up(carol, alice)
+        await catch_up(carol, alice)
         for client in (alice, bob, carol):
             assert await _texts(client, group.id) == ["bob on his branch"], client.name
     finally:
@@ -383,9 +377,9 @@ async def test_a_leave_request_that_arrives_while_our_commit_is_pending_is_commi
     try:
         group = await alice.session.groups.create("Pending", [bob.npub])
         await alice.session.flush(10)
-        await _catch_up(bob)
+        await catch_up(bob)
         await _join(alice, bob, group)
-        await _catch_up(alice)
+        await catch_up(alice)
         outbox = alice.session.outbox
         real_record = outbox._record
         accepted, merge = asyncio.Event(), asyncio.Event()
@@ -400,7 +394,7 @@ async def test_a_leave_request_that_arrives_while_our_commit_is_pending_is_commi
         renaming = asyncio.ensure_future(alice.session.groups.rename(group.id, name="renamed"))
         await asyncio.wait_for(accepted.wait(), 10)
         await bob.session.groups.leave(group.id)
-        await _catch_up(alice)  # Bob's request, while the rename is pending
+        await catch_up(alice)  # Bob's request, while the rename is pending
         merge.set()
         assert (await renaming).name == "renamed"
         after = await eventually(

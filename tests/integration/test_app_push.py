@@ -14,7 +14,6 @@ import pytest
 
 from app import InvalidInput
 from app.events import CommitRaceResolved
-from app.models import GroupInfo
 from app.push import SHARED
 from app.push_models import PushChanged, PushStatus
 from nostr.filters import Filter
@@ -26,7 +25,7 @@ from push_server.processor import TriggerProcessor
 from storage.repos import accounts as accounts_repo
 from storage.repos import push as push_repo
 from storage.repos import snapshots as snapshots_repo
-from tests.helpers.app_clients import Client, eventually, make_client
+from tests.helpers.app_clients import Client, catch_up, eventually, join, make_client
 from tests.helpers.nostr_factories import secret
 from tests.helpers.relay import RelayProcess
 
@@ -60,12 +59,6 @@ async def _register(client: Client, token: str, relay_url: str) -> PushStatus:
     return await client.session.push.register("fcm", token, SERVER.public_key().hex, relay_url)
 
 
-async def _join(guest: Client, group: GroupInfo) -> GroupInfo:
-    invites = await eventually(guest.session.invites.list_invites, bool)
-    assert invites[0].group_id == group.id
-    return await guest.session.invites.accept(invites[0].id)
-
-
 async def _member_tokens(client: Client, group_id: str) -> int:
     status = await client.session.push.status()
     return next(g.member_tokens for g in status.groups if g.group_id == group_id)
@@ -94,7 +87,7 @@ async def test_share_gossip_triggers_and_withdrawal(relay: RelayProcess, tmp_pat
         group = await alice.session.groups.create("Push", [bob.npub])
         await alice.session.push.settle()  # the 447 is queued in the background
         assert (await alice.session.push.status()).groups[0].shared
-        await _join(bob, group)
+        await join(bob, group)
         # Bob takes Alice's 447 from the group history; his own goes out on register.
         await eventually(lambda: _member_tokens(bob, group.id), lambda n: n == 1)
         await _register(bob, "bob-token", relay.url)
@@ -111,7 +104,7 @@ async def test_share_gossip_triggers_and_withdrawal(relay: RelayProcess, tmp_pat
         bob.session.push.gossip.delay = lambda: 2.5
         before = {c.name: await _replies(c) for c in (alice, bob)}
         await alice.session.groups.add_members(group.id, [carol.npub])
-        await _join(carol, group)
+        await join(carol, group)
         await _register(carol, "carol-token", relay.url)
         await eventually(lambda: _member_tokens(carol, group.id), lambda n: n == 2, 20)
         b_sent, b_skipped = before["bob"]
@@ -146,7 +139,7 @@ async def test_removed_member_is_dropped_and_leaving_withdraws(
     server = TriggerProcessor(SERVER)
     try:
         group = await alice.session.groups.create("Push", [bob.npub, carol.npub])
-        await asyncio.gather(_join(bob, group), _join(carol, group))
+        await asyncio.gather(join(bob, group), join(carol, group))
         for client, token in ((alice, "a"), (bob, "b"), (carol, "c")):
             await _register(client, f"{token}-token", relay.url)
         await eventually(lambda: _member_tokens(alice, group.id), lambda n: n == 2)
@@ -217,9 +210,9 @@ async def test_a_token_shared_on_a_lost_commit_race_branch_is_shared_again(
     ]
     clients = (alice, bob, carol)
 
-    async def catch_up() -> None:
+    async def settle_all() -> None:
         for client in clients:
-            await client.session.sync_engine.catch_up_all()
+            await catch_up(client)
             await client.session.push.settle()
             await client.session.flush(10)
 
@@ -227,11 +220,11 @@ async def test_a_token_shared_on_a_lost_commit_race_branch_is_shared_again(
         group = await alice.session.groups.create("Race", [bob.npub, carol.npub])
         await alice.session.flush(10)
         for guest in (bob, carol):
-            await guest.session.sync_engine.catch_up_all()
-            await _join(guest, group)
-        await catch_up()
+            await catch_up(guest)
+            await join(guest, group)
+        await settle_all()
         await alice.session.groups.promote(group.id, bob.npub)
-        await catch_up()
+        await settle_all()
         await asyncio.gather(
             alice.session.groups.rename(group.id, name="by alice"),
             bob.session.groups.rename(group.id, name="by bob"),
@@ -242,7 +235,7 @@ async def test_a_token_shared_on_a_lost_commit_race_branch_is_shared_again(
         await loser.session.push.settle()
         await loser.session.flush(10)
         for _ in range(3):
-            await catch_up()
+            await settle_all()
         assert [c for c in clients if c.of(CommitRaceResolved)] == [loser]
         for client in clients:
             expected = 0 if client is loser else 1
