@@ -3,6 +3,9 @@
 python main.py [--data-dir DIR]   the desktop app (GUI)
 python main.py cli COMMAND ...    the headless client (see ``python main.py cli --help``)
 
+Before Qt starts, `ui.preflight` checks for a display and for the system libraries Qt's
+platform plugin needs, and says in words what to install instead of a Qt trace.
+
 The GUI runs asyncio on Qt's event loop (qasync): one thread for the window and the
 services. Closing the window (or SIGINT/SIGTERM) stops gracefully: the outbox gets a short
 flush, subscriptions and sockets close, the databases close, the embedded relay stops.
@@ -36,7 +39,11 @@ def run_cli(argv: list[str]) -> int:
 
 
 def gui_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="burrow", description="Burrow: private group chats.")
+    parser = argparse.ArgumentParser(
+        prog="burrow",
+        description="Burrow: private group chats. Opens the window; `burrow cli COMMAND` "
+        "is the headless client (`burrow cli --help` lists its commands).",
+    )
     parser.add_argument(
         "--data-dir",
         default=os.environ.get("BURROW_DATA_DIR"),
@@ -49,6 +56,12 @@ def gui_parser() -> argparse.ArgumentParser:
 def run_gui(argv: list[str]) -> int:
     """Start the desktop app on a qasync loop; returns the exit code."""
     args, qt_args = gui_parser().parse_known_args(argv)
+    from ui.preflight import problem  # noqa: PLC0415  (imports no Qt)
+
+    trouble = problem(os.environ)
+    if trouble is not None:
+        sys.stderr.write(trouble + "\n")
+        return 1
     # Qt, qasync and the services load only for the GUI: `main.py cli` stays light.
     import qasync  # noqa: PLC0415
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415

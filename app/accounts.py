@@ -16,6 +16,7 @@ import storage
 from app.clock import Clock
 from app.config import AppConfig
 from app.errors import AccountExists, InvalidInput, NotFound, WrongPassphrase, translate
+from app.key_text import explain
 from app.models import AccountInfo
 from nostr.errors import DecodeError, InvalidKey
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng
@@ -57,8 +58,8 @@ def parse_nsec(text: str) -> SecretKey:
     text = text.strip()
     try:
         return SecretKey.from_hex(text) if len(text) == 64 else SecretKey.from_bech32(text)
-    except (DecodeError, InvalidKey, ValueError) as exc:
-        raise InvalidInput(f"not a valid nsec: {exc}") from None
+    except (DecodeError, InvalidKey, ValueError):
+        raise InvalidInput(explain(text, ("nsec",))) from None
 
 
 class AccountManager:

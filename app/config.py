@@ -6,6 +6,8 @@ reads the few environment overrides a user or a test harness may set:
 ``BURROW_LOCAL_RELAY``     the local relay URL (default ``ws://127.0.0.1:4869``)
 ``BURROW_EMBEDDED_RELAY``  ``0`` never starts the embedded relay; ``1`` (default) starts it
                            when nothing serves the local relay address
+``XDG_STATE_HOME``         where the embedded relay's shared store lives (default
+                           ``~/.local/state``): ``burrow/relay/<port>`` under it
 ``BURROW_DISCOVERY``       comma-separated extra relays to look people up on
 ``BURROW_RECONNECT_MAX``   longest wait (seconds) between reconnection attempts
 """
@@ -16,6 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app.errors import InvalidInput
 from nostr.errors import DecodeError
@@ -29,6 +32,16 @@ def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/burrow`` (or ``~/.local/share/burrow``)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "burrow"
+
+
+def default_relay_store(local_relay: str, env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_STATE_HOME/burrow/relay/<port>``: one store per user and local relay address,
+    whatever the data folder, so every Burrow process of this user sees the same events."""
+    env = os.environ if env is None else env
+    home = Path(env.get("HOME") or Path.home())
+    base = env.get("XDG_STATE_HOME") or str(home / ".local" / "state")
+    port = urlsplit(local_relay).port or 0
+    return Path(base) / "burrow" / "relay" / str(port)
 
 
 def _relay(url: str) -> str:
@@ -60,18 +73,17 @@ class AppConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
     cipher: CipherProfile = PINNED
     """SQLCipher settings; only tests use a cheaper key derivation."""
+    relay_store: Path | None = None
+    """Where the embedded relay keeps its events (LMDB); `default_relay_store` when None."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "local_relay", _relay(self.local_relay))
+        store = self.relay_store or default_relay_store(self.local_relay)
+        object.__setattr__(self, "relay_store", Path(store))
         object.__setattr__(
             self, "discovery_relays", tuple(dict.fromkeys(_relay(u) for u in self.discovery_relays))
         )
-
-    @property
-    def relay_data_dir(self) -> Path:
-        """Where the embedded relay keeps its events (LMDB)."""
-        return self.data_dir / "relay"
 
     @classmethod
     def from_env(
@@ -85,9 +97,11 @@ class AppConfig:
                 timeouts = Timeouts(reconnect_max=max(0.5, float(env["BURROW_RECONNECT_MAX"])))
             except ValueError:
                 raise InvalidInput("BURROW_RECONNECT_MAX must be a number of seconds") from None
+        local_relay = _relay(env.get("BURROW_LOCAL_RELAY", DEFAULT_LOCAL_RELAY))
         return cls(
             data_dir=Path(data_dir) if data_dir is not None else default_data_dir(),
-            local_relay=env.get("BURROW_LOCAL_RELAY", DEFAULT_LOCAL_RELAY),
+            local_relay=local_relay,
+            relay_store=default_relay_store(local_relay, env),
             embedded_relay=env.get("BURROW_EMBEDDED_RELAY", "1") not in ("0", "false", "no"),
             discovery_relays=discovery,
             timeouts=timeouts,

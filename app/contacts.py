@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from app.context import Context
 from app.errors import InvalidInput
 from app.events import ContactUpdated
+from app.key_text import explain
 from app.models import ContactInfo, ProfileInfo
 from app.relays import Relays
 from nostr import nip19
@@ -33,6 +34,7 @@ from storage.repos import contacts as contacts_repo
 from storage.repos import groups as groups_repo
 from storage.rows import FollowList, Profile
 
+PERSON = ("npub", "nprofile")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _TLV_VALUE_MAX = 255
 """NIP-19 TLV values carry a one-byte length."""
@@ -53,13 +55,13 @@ def parse_person(text: str) -> Person:
         if len(text) == 64:
             return Person(PublicKey.from_hex(text.lower()).hex)
         entity = nip19.decode(text)
-    except (DecodeError, InvalidKey, ValueError) as exc:
-        raise InvalidInput(f"not an npub or nprofile: {text[:24]}… ({exc})") from None
+    except (DecodeError, InvalidKey, ValueError):
+        raise InvalidInput(explain(text, PERSON)) from None
     if isinstance(entity, PublicKey):
         return Person(entity.hex)
     if isinstance(entity, nip19.Profile):
         return Person(entity.public_key.hex, _relay_urls(entity.relays))
-    raise InvalidInput("expected an npub or nprofile")
+    raise InvalidInput(explain(text, PERSON))
 
 
 def _relay_urls(hints: Sequence[str]) -> tuple[str, ...]:

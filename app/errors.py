@@ -8,12 +8,13 @@ tasks, which turn anything unexpected into an ``ErrorRaised`` event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import marmot.errors as marmot_errors
 import mls.errors as mls_errors
 import nostr.errors as nostr_errors
 import storage.errors as storage_errors
+from nostr.keys import PublicKey
 
 
 class AppError(Exception):
@@ -63,12 +64,26 @@ class NetworkError(AppError):
         self.prefix = prefix
 
 
+def _npub(pubkey: str) -> str:
+    try:
+        npub = PublicKey.from_hex(pubkey).to_bech32()
+    except nostr_errors.NostrError:
+        return pubkey[:16] + "…"
+    return f"{npub[:14]}…{npub[-6:]}"
+
+
 class NoKeyPackage(NetworkError):
     """An invitee has no usable KeyPackage on any relay we know of."""
 
-    def __init__(self, pubkey: str) -> None:
-        super().__init__(f"no key package found for {pubkey[:16]}…; they must open Burrow once")
+    def __init__(self, pubkey: str, relays: Sequence[str] = ()) -> None:
+        where = ", ".join(relays) if relays else "any relay we know of"
+        super().__init__(
+            f"{_npub(pubkey)} has no key package on {where}, so they cannot be invited yet: "
+            "their app publishes one to their own relays; ask them for their nprofile "
+            "(it names those relays) or to add one of yours"
+        )
         self.pubkey = pubkey
+        self.relays = tuple(relays)
 
 
 class StorageFailure(AppError):

@@ -115,8 +115,12 @@ class Invites:
         ref = ref.strip().lower()
         found = await self._ctx.db.run(invites_repo.list_invites, InviteState.PENDING)
         matches = [i for i in found if ref in (i.wrapper_event_id, i.nostr_group_id)]
-        if not matches:
-            matches = [i for i in found if i.wrapper_event_id.startswith(ref)]
+        if not matches and ref:  # a unique prefix of the invite id or of the group id
+            matches = [
+                i
+                for i in found
+                if i.wrapper_event_id.startswith(ref) or (i.nostr_group_id or "").startswith(ref)
+            ]
         if not matches:
             raise NotFound(f"no pending invite {ref}")
         if len(matches) > 1:

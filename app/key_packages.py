@@ -189,18 +189,22 @@ class KeyPackages:
     ) -> list[MarmotKeyPackage]:
         """The valid key packages of ``pubkey`` on their 10051 / 10002 / our relays: the
         newest per device slot (a legacy 443 only when there is no 30443)."""
-        ctx = self._ctx
+        return (await self._fetch(pubkey, hints))[1]
+
+    async def _fetch(
+        self, pubkey: str, hints: Sequence[str]
+    ) -> tuple[tuple[str, ...], list[MarmotKeyPackage]]:
         relays = await self._relays.key_package_relays_of(pubkey, hints=hints)
         kinds = [Kind.MLS_KEY_PACKAGE, Kind.MLS_KEY_PACKAGE_LEGACY]
         events = await self._relays.fetch([Filter(authors=[pubkey], kinds=kinds)], relays)
-        return select_key_packages(events, now=ctx.now())
+        return relays, select_key_packages(events, now=self._ctx.now())
 
     async def for_invitee(
         self, pubkey: str, *, hints: Sequence[str] = ()
     ) -> list[MarmotKeyPackage]:
-        found = await self.fetch_published(pubkey, hints=hints)
+        relays, found = await self._fetch(pubkey, hints)
         if not found:
-            raise NoKeyPackage(pubkey)
+            raise NoKeyPackage(pubkey, relays)
         return found
 
 

@@ -2,8 +2,12 @@
 
 A new account's default relay is the local relay address. When nothing serves that address
 yet, Burrow serves it itself, so two Burrow instances on one machine find each other and it
-all works with no internet. Events are kept in LMDB under the data folder, so they survive
-a restart. Only ``app`` imports ``nostr_sdk``, and only here.
+all works with no internet. Events are kept in ONE LMDB store per user and address (see
+`AppConfig.relay_store`), shared by every Burrow process of this user: one process at a time
+holds the store's lock and serves; the others connect to it. When the server exits (a
+short-lived CLI command, a closed window) the lock goes with it, and the next process that
+looks (every running one does, each second) serves the same events again. Only ``app``
+imports ``nostr_sdk``, and only here.
 
 Traps handled (see ``shared/docs/relay.md``): ``uniffi_set_event_loop`` must run before the
 LMDB opens or the open never completes; ``port(0)`` misreports the URL, so the port comes
@@ -15,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
 import socket
 from collections.abc import Callable
 from contextvars import Context
@@ -35,6 +41,9 @@ MAX_REQS = 200
 EVENTS_PER_MINUTE = 3_000
 """Per connection: far above a person's pace, still a bound against a runaway client."""
 MAX_FILTER_LIMIT = 5_000
+TAKEOVER_POLL = 1.0
+"""Seconds between checks whether the serving process went away."""
+LOCK_FILE = "serving.lock"
 
 
 def local_address(url: str) -> tuple[str, int]:
@@ -134,14 +143,74 @@ class EmbeddedRelay:
             await asyncio.sleep(0.02)
 
 
-async def ensure_served(url: str, data_dir: Path | None) -> EmbeddedRelay | None:
-    """Start an embedded relay at ``url`` unless something already serves it."""
-    if await is_served(url):
-        return None
-    relay = EmbeddedRelay(url, data_dir)
+def _try_lock(path: Path) -> int | None:
+    """An exclusive, non-blocking lock on ``path`` (its fd), or None when another holds it.
+    The kernel drops it when the holder exits, however it exits."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        await relay.start()
-    except Exception as exc:  # the port was taken in between, or LMDB refused: carry on
-        log.warning("could not start the embedded relay at %s: %s", url, exc)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
         return None
-    return relay
+    return fd
+
+
+class SharedRelay:
+    """Serves ``url`` from the shared ``store`` whenever no other Burrow process does."""
+
+    def __init__(self, url: str, store: Path, poll: float = TAKEOVER_POLL) -> None:
+        self.url = url
+        self.host, self.port = local_address(url)
+        self.store = store
+        self.poll = poll
+        self.relay: EmbeddedRelay | None = None
+        self._lock: int | None = None
+        self._watch: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Serve now if nobody does; keep watching to take over when the server leaves."""
+        await self.try_serve()
+        if self._watch is None:
+            self._watch = asyncio.ensure_future(self._watching())
+
+    async def try_serve(self) -> bool:
+        if self.relay is not None:
+            return True
+        lock = _try_lock(self.store / LOCK_FILE)
+        if lock is None:
+            return False  # another Burrow process serves (or is starting to)
+        if not _can_bind(self.host, self.port):  # something that is not Burrow serves it
+            os.close(lock)
+            return False
+        relay = EmbeddedRelay(self.url, self.store)
+        try:
+            await relay.start()
+        except Exception as exc:  # the port was taken in between, or LMDB refused: carry on
+            log.warning("could not start the embedded relay at %s: %s", self.url, exc)
+            os.close(lock)
+            return False
+        self.relay, self._lock = relay, lock
+        return True
+
+    async def _watching(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll)
+            try:
+                await self.try_serve()
+            except OSError as exc:  # the store's folder is unusable: say so, keep trying
+                log.warning("embedded relay store %s: %s", self.store, exc)
+
+    async def stop(self) -> None:
+        """Stop watching and serving; the lock goes once the port is free again."""
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+        relay, self.relay = self.relay, None
+        if relay is not None:
+            await relay.stop()
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            os.close(lock)

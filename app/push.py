@@ -28,6 +28,7 @@ from app.errors import InvalidInput
 from app.events import AppEvent, CommitRaceResolved, GroupRemoved, GroupUpdated, MessageQueued
 from app.group_inbox import GroupInbox
 from app.groups import Groups
+from app.key_text import explain
 from app.push_gossip import Gossip
 from app.push_models import PushChanged, PushGroupInfo, PushRegistrationInfo, PushStatus
 from app.push_policy import active_tokens, fingerprint
@@ -80,7 +81,7 @@ def parse_registration(
             else PublicKey.from_hex(server)
         )
     except NostrError:
-        raise InvalidInput("the server is a public key: 64 hex characters or an npub") from None
+        raise InvalidInput(f"the server: {explain(server, ('npub',))}") from None
     hint = None
     if relay_hint and relay_hint.strip():
         try:

@@ -21,7 +21,7 @@ from app.clock import Clock, SystemClock
 from app.config import AppConfig
 from app.errors import NotFound
 from app.events import AccountUnlocked
-from app.local_relay import EmbeddedRelay, ensure_served
+from app.local_relay import EmbeddedRelay, SharedRelay
 from app.models import AccountInfo
 from app.session import AccountSession
 from nostr.keys import Rng, system_rng
@@ -44,14 +44,20 @@ class Services:
         self.bus = bus or EventBus()
         self.accounts = AccountManager(config, self.clock, rng)
         self._sessions: dict[str, AccountSession] = {}
-        self.local_relay: EmbeddedRelay | None = None
+        self._shared: SharedRelay | None = None
+
+    @property
+    def local_relay(self) -> EmbeddedRelay | None:
+        """The embedded relay while this process serves it (None when another one does)."""
+        return None if self._shared is None else self._shared.relay
 
     async def start(self) -> None:
-        """Serve the local relay address in-process unless something already does."""
-        if self.config.embedded_relay and self.local_relay is None:
-            self.local_relay = await ensure_served(
-                self.config.local_relay, self.config.relay_data_dir
-            )
+        """Serve the local relay address in-process unless another process does; take
+        over from the shared store whenever that process goes away."""
+        if self.config.embedded_relay and self._shared is None:
+            assert self.config.relay_store is not None
+            self._shared = SharedRelay(self.config.local_relay, self.config.relay_store)
+            await self._shared.start()
 
     # --- accounts ------------------------------------------------------------------------
 
@@ -116,15 +122,12 @@ class Services:
         """Close every account and erase the data folder."""
         for pubkey in list(self._sessions):
             await self.lock(pubkey)
-        if self.local_relay is not None:
-            await self.local_relay.stop()
-            self.local_relay = None
-        self.accounts.delete_all()
+        self.accounts.delete_all()  # the relay's store is shared, not in the data folder
 
     async def close(self) -> None:
         for pubkey in list(self._sessions):
             await self.lock(pubkey)
-        if self.local_relay is not None:
-            await self.local_relay.stop()
-            self.local_relay = None
+        if self._shared is not None:
+            await self._shared.stop()
+            self._shared = None
         self.bus.close()

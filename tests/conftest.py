@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from hypothesis import HealthCheck, settings
 
@@ -10,6 +13,11 @@ from hypothesis import HealthCheck, settings
 pytest_plugins = ["tests.helpers.relay"]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The embedded relay's shared store lives under XDG_STATE_HOME: never the user's real one
+# in tests (subprocesses inherit it; every xdist worker gets its own).
+_STATE = tempfile.mkdtemp(prefix="burrow-test-state-")
+os.environ["XDG_STATE_HOME"] = _STATE
+atexit.register(shutil.rmtree, _STATE, True)
 
 # dev: quick local runs; ci: derandomized so a red run reproduces.
 settings.register_profile("dev", max_examples=50, deadline=None)

@@ -45,7 +45,7 @@ def test_two_instances_find_each_other_through_the_embedded_relay(
     relay = alice.services.local_relay
     assert relay is not None and relay.running  # the first instance serves it
     assert bob.services.local_relay is None  # the second found it served
-    assert (tmp_path / "alice" / "relay").is_dir()  # events kept under the data folder
+    assert alice.services.config.relay_store == bob.services.config.relay_store  # one store
     onboard(qtbot, alice, "Alice")
     onboard(qtbot, bob, "Bob")
     bob_account = bob.window.session.account
@@ -123,4 +123,5 @@ def test_main_starts_the_window_and_stops_gracefully(tmp_path: Path) -> None:
     assert proc.returncode == 0, output
     assert "Traceback" not in output, output
     assert not serves(port)  # the relay stopped with the app
-    assert (tmp_path / "data" / "relay").is_dir()
+    store = Path(os.environ["XDG_STATE_HOME"]) / "burrow" / "relay" / str(port)
+    assert (store / "data.mdb").is_file()  # the shared store, not the data folder

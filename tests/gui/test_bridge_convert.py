@@ -117,7 +117,7 @@ def test_devices_get_labels() -> None:
         (app_errors.WrongPassphrase("wrong passphrase"), ui_errors.WrongPassphrase, "didn't work"),
         (app_errors.InvalidInput("not an npub"), ui_errors.InvalidInput, "Not an npub."),
         (app_errors.NotAllowed("only admins"), ui_errors.NotAllowed, "Only admins."),
-        (app_errors.NoKeyPackage("b" * 64), ui_errors.Unavailable, "No key package"),
+        (app_errors.NoKeyPackage("b" * 64), ui_errors.Unavailable, "has no key package on"),
         (app_errors.AccountExists("exists"), ui_errors.InvalidInput, "already on this computer"),
         (app_errors.StorageFailure("disk full"), ui_errors.BackendError, "Disk full."),
     ],

@@ -171,7 +171,7 @@ async def test_the_embedded_relay_serves_when_nothing_else_does(tmp_path: Path) 
         await second.close()
         await first.close()
     assert not await is_served(url)
-    # Persistent: a restarted embedded relay still has the events (LMDB in the data dir).
+    # Persistent: a restarted embedded relay still has the events (the shared LMDB store).
     again = Services(AppConfig(tmp_path / "a", local_relay=url, cipher=FAST))
     await again.start()
     try:
