@@ -224,3 +224,31 @@ async def test_a_lost_device_is_removed_from_groups_and_its_key_packages_deleted
         await alice.close()
         await phone.close()
         await laptop_services.close()
+
+
+async def test_the_shared_relay_store_moves_to_the_next_process(tmp_path: Path) -> None:
+    """One store for every data folder: when the serving instance leaves, a running one
+    takes over serving the same events (it watches the store's lock), no restart needed."""
+    url = f"ws://127.0.0.1:{free_port()}"
+    store = tmp_path / "store"
+    first = Services(AppConfig(tmp_path / "a", local_relay=url, cipher=FAST, relay_store=store))
+    second = Services(AppConfig(tmp_path / "b", local_relay=url, cipher=FAST, relay_store=store))
+    await first.start()
+    await second.start()
+    try:
+        assert first.local_relay is not None and second.local_relay is None
+        a = await first.create_account("a", PASSPHRASE)
+        await a.start(live=False)
+        await a.flush(10)
+        await first.close()  # the server leaves; its events stay in the store
+        await eventually(lambda: _serving(second), bool, timeout=10)
+        b = await second.create_account("b", PASSPHRASE)
+        found = await b.relays.fetch([Filter(authors=[a.pubkey])], [url])
+        assert {e.kind for e in found} >= {0, 10002, 30443}
+    finally:
+        await second.close()
+    assert not await is_served(url)
+
+
+async def _serving(services: Services) -> bool:
+    return services.local_relay is not None and await is_served(services.config.local_relay)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,18 @@ def test_incoming_rumors_map_to_rows() -> None:
     assert other.messages[0].kind == 1234 and other.messages[0].is_read
     assert reply_target([("e", "x"), ("q", target, "", "p")]) == target
     assert reply_target([("e", "x")]) is None
+
+
+def test_the_relay_store_is_one_per_user_and_address_not_per_data_folder(tmp_path: Path) -> None:
+    env = {"XDG_STATE_HOME": str(tmp_path / "state"), "BURROW_LOCAL_RELAY": "ws://127.0.0.1:4999"}
+    a = AppConfig.from_env(tmp_path / "alice", env)
+    b = AppConfig.from_env(tmp_path / "bob", env)
+    assert a.relay_store == b.relay_store == tmp_path / "state" / "burrow" / "relay" / "4999"
+    home = AppConfig.from_env(tmp_path / "x", {"HOME": str(tmp_path / "home")})
+    assert home.relay_store == tmp_path / "home" / ".local" / "state" / "burrow" / "relay" / "4869"
+
+
+def test_tests_never_use_the_real_state_folder(tmp_path: Path) -> None:
+    store = AppConfig(tmp_path).relay_store
+    assert store is not None and str(store).startswith(os.environ["XDG_STATE_HOME"])
+    assert not str(store).startswith(str(Path.home() / ".local"))
