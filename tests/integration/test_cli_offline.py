@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from nostr.keys import SecretKey
 from tests.helpers.relay import free_port
 
 pytestmark = pytest.mark.integration
@@ -102,3 +103,18 @@ def test_commands_that_look_at_relays_serve_the_local_relay_first(tmp_path: Path
     assert out["relays"][0]["event_id"] == out["local"][0]["event_id"]
     code, out = _cli(tmp_path, "relays", "list", "--status", relay=relay, env=embedded)
     assert code == 0 and out["relays"][0]["status"] == "connected", out
+
+
+def test_inviting_someone_without_a_key_package_says_where_we_looked(tmp_path: Path) -> None:
+    relay = f"ws://127.0.0.1:{free_port()}"
+    embedded = {"BURROW_EMBEDDED_RELAY": "1"}
+    code, _ = _cli(tmp_path, "account", "create", "--name", "Solo", relay=relay, env=embedded)
+    assert code == 0
+    nobody = SecretKey.from_hex("22" * 32).public_key().to_bech32()
+    code, out = _cli(
+        tmp_path, "group", "create", "G", "--member", nobody, relay=relay, env=embedded
+    )
+    assert code == 1 and out["error"]["type"] == "NoKeyPackage"
+    message = out["error"]["message"]
+    assert f"has no key package on {relay}" in message and nobody[:14] in message
+    assert "open Burrow once" not in message
