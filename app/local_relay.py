@@ -23,7 +23,7 @@ import fcntl
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import Context
 from pathlib import Path
 from typing import Any
@@ -98,10 +98,11 @@ class ThreadSafeCalls:
 class EmbeddedRelay:
     """One LocalRelay on the loop's threads; `start` then `stop`."""
 
-    def __init__(self, url: str, data_dir: Path | None) -> None:
+    def __init__(self, url: str, data_dir: Path | None, legacy: Sequence[Path] = ()) -> None:
         self.url = url
         self.host, self.port = local_address(url)
         self.data_dir = data_dir
+        self.legacy = tuple(legacy)
         self._relay: nostr_sdk.LocalRelay | None = None
 
     @property
@@ -122,6 +123,7 @@ class EmbeddedRelay:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             nostr_sdk.uniffi_set_event_loop(ThreadSafeCalls(asyncio.get_running_loop()))
             database = await nostr_sdk.NostrLmdb.open(str(self.data_dir))
+            await _import_legacy(database, self.legacy)
             builder = builder.database(database)
         relay = builder.build()
         await relay.run()
@@ -143,6 +145,25 @@ class EmbeddedRelay:
             await asyncio.sleep(0.02)
 
 
+async def _import_legacy(database: nostr_sdk.NostrLmdb, folders: Sequence[Path]) -> None:
+    """Events of an older Burrow's per-data-folder store (``<data dir>/relay``) move into
+    the shared one (people's messages may still wait there); the folder is then renamed
+    ``relay.imported``. A store that cannot be read is left for the next start."""
+    for folder in folders:
+        if not (folder / "data.mdb").is_file():
+            continue
+        try:
+            old = await nostr_sdk.NostrLmdb.open(str(folder))
+            events = await old.query(nostr_sdk.Filter())
+            for event in events:
+                await database.save_event(event)
+            folder.rename(folder.with_name(folder.name + ".imported"))
+        except Exception as exc:  # the old store is kept as it is
+            log.warning("could not import the old relay store %s: %s", folder, exc)
+            continue
+        log.info("imported %d events from %s", len(events), folder)
+
+
 def _try_lock(path: Path) -> int | None:
     """An exclusive, non-blocking lock on ``path`` (its fd), or None when another holds it.
     The kernel drops it when the holder exits, however it exits."""
@@ -159,8 +180,11 @@ def _try_lock(path: Path) -> int | None:
 class SharedRelay:
     """Serves ``url`` from the shared ``store`` whenever no other Burrow process does."""
 
-    def __init__(self, url: str, store: Path, poll: float = TAKEOVER_POLL) -> None:
+    def __init__(
+        self, url: str, store: Path, legacy: Sequence[Path] = (), poll: float = TAKEOVER_POLL
+    ) -> None:
         self.url = url
+        self.legacy = tuple(legacy)
         self.host, self.port = local_address(url)
         self.store = store
         self.poll = poll
@@ -183,7 +207,7 @@ class SharedRelay:
         if not _can_bind(self.host, self.port):  # something that is not Burrow serves it
             os.close(lock)
             return False
-        relay = EmbeddedRelay(self.url, self.store)
+        relay = EmbeddedRelay(self.url, self.store, self.legacy)
         try:
             await relay.start()
         except Exception as exc:  # the port was taken in between, or LMDB refused: carry on

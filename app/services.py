@@ -56,7 +56,8 @@ class Services:
         over from the shared store whenever that process goes away."""
         if self.config.embedded_relay and self._shared is None:
             assert self.config.relay_store is not None
-            self._shared = SharedRelay(self.config.local_relay, self.config.relay_store)
+            legacy = (self.config.data_dir / "relay",)  # an older Burrow's own store
+            self._shared = SharedRelay(self.config.local_relay, self.config.relay_store, legacy)
             await self._shared.start()
 
     # --- accounts ------------------------------------------------------------------------

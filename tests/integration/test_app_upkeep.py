@@ -3,16 +3,19 @@ embedded relay, through `app.Services` and the real relay."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import nostr_sdk  # the oracle writes the old store, as the old Burrow did
 import pytest
 
 from app import AppConfig, FixedClock, Services
 from app.events import RelayStatusChanged
 from app.key_packages import QUIET_PERIOD, ROTATE_AFTER
 from app.local_relay import is_served
-from nostr.event import Event
+from nostr.event import Event, UnsignedEvent
 from nostr.filters import Filter
+from nostr.keys import SecretKey
 from nostr.kinds import Kind
 from storage import Connection
 from storage.repos import key_packages as kp_repo
@@ -252,3 +255,29 @@ async def test_the_shared_relay_store_moves_to_the_next_process(tmp_path: Path) 
 
 async def _serving(services: Services) -> bool:
     return services.local_relay is not None and await is_served(services.config.local_relay)
+
+
+async def test_an_older_burrows_own_relay_store_moves_into_the_shared_one(tmp_path: Path) -> None:
+    """Before the shared store, each data folder had ``relay/``: what waits there (someone's
+    invite, say) is served from the shared store after the upgrade, once."""
+    old = tmp_path / "a" / "relay"
+    old.mkdir(parents=True)
+    secret = SecretKey.from_hex("44" * 32)
+    note = UnsignedEvent.create(secret.public_key(), 1_700_000_000, 1, "waiting for you")
+    signed = note.sign(secret)
+    nostr_sdk.uniffi_set_event_loop(asyncio.get_running_loop())
+    legacy = await nostr_sdk.NostrLmdb.open(str(old))
+    await legacy.save_event(nostr_sdk.Event.from_json(signed.to_json()))
+    del legacy
+
+    url = f"ws://127.0.0.1:{free_port()}"
+    config = AppConfig(tmp_path / "a", local_relay=url, cipher=FAST, relay_store=tmp_path / "s")
+    services = Services(config)
+    await services.start()
+    try:
+        session = await services.create_account("a", PASSPHRASE)
+        found = await session.relays.fetch([Filter(ids=[signed.id])], [url])
+        assert [e.content for e in found] == ["waiting for you"]
+    finally:
+        await services.close()
+    assert not old.exists() and (tmp_path / "a" / "relay.imported").is_dir()
