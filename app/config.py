@@ -8,14 +8,19 @@ reads the few environment overrides a user or a test harness may set:
                            when nothing serves the local relay address
 ``XDG_STATE_HOME``         where the embedded relay's shared store lives (default
                            ``~/.local/state``): ``burrow/relay/<port>`` under it
-``BURROW_DISCOVERY``       comma-separated extra relays to look people up on
+``BURROW_DISCOVERY``       comma-separated discovery relays (people's lists are looked up
+                           and ours published there); unset: `DISCOVERY_RELAYS`; empty: none
+``BURROW_PUBLIC_RELAYS``   comma-separated relays onboarding offers as "public relays"
+                           (default `PUBLIC_RELAYS`)
+``BURROW_LOOPBACK_ONLY``   ``1`` refuses every relay and HTTP address off this machine (the
+                           test suite sets it: tests never dial a public address)
 ``BURROW_RECONNECT_MAX``   longest wait (seconds) between reconnection attempts
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,6 +31,17 @@ from nostr.relay_url import normalize_relay_url
 from storage import PINNED, CipherProfile
 
 DEFAULT_LOCAL_RELAY = "ws://127.0.0.1:4869"
+PUBLIC_RELAYS = ("wss://relay.damus.io", "wss://relay.primal.net", "wss://nos.lol")
+"""What a new account may start with (White Noise's defaults): 10002, 10050 and 10051."""
+DISCOVERY_RELAYS = (
+    "wss://purplepag.es",
+    "wss://index.hzrd149.com",
+    "wss://indexer.coracle.social",
+    "wss://relay.primal.net",
+    "wss://relay.damus.io",
+    "wss://nos.lol",
+)
+"""Indexers (and big relays) that keep everyone's profiles and relay lists (outbox model)."""
 
 
 def default_data_dir() -> Path:
@@ -51,6 +67,14 @@ def _relay(url: str) -> str:
         raise InvalidInput(str(exc)) from None
 
 
+RelayChoice = str | Sequence[str] | None
+"""A new account's relays: "local", "public" or URLs (see `AppConfig.initial_relays`)."""
+
+
+def _urls(text: str) -> tuple[str, ...]:
+    return tuple(u for u in text.split(",") if u.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class Timeouts:
     publish: float = 8.0
@@ -69,7 +93,10 @@ class AppConfig:
     """The default relay of a new account; served in-process when nothing else serves it."""
     embedded_relay: bool = True
     discovery_relays: tuple[str, ...] = ()
-    """Relays where people's profiles, relay lists and key packages are looked up too."""
+    """Relays where people's profiles, relay lists and key packages are looked up too, and
+    where our own lists are published (`from_env` defaults to `DISCOVERY_RELAYS`)."""
+    public_relays: tuple[str, ...] = PUBLIC_RELAYS
+    """The "public relays" choice of onboarding."""
     timeouts: Timeouts = field(default_factory=Timeouts)
     cipher: CipherProfile = PINNED
     """SQLCipher settings; only tests use a cheaper key derivation."""
@@ -84,13 +111,31 @@ class AppConfig:
         object.__setattr__(
             self, "discovery_relays", tuple(dict.fromkeys(_relay(u) for u in self.discovery_relays))
         )
+        object.__setattr__(
+            self, "public_relays", tuple(dict.fromkeys(_relay(u) for u in self.public_relays))
+        )
+
+    def initial_relays(self, choice: RelayChoice) -> tuple[str, ...]:
+        """A new account's relays: ``"local"`` (this computer only, the default),
+        ``"public"`` (`public_relays`), or the URLs given."""
+        if choice is None or choice == "local":
+            return (self.local_relay,)
+        if choice == "public":
+            return self.public_relays
+        if isinstance(choice, str):
+            choice = choice.split(",")
+        urls = tuple(dict.fromkeys(_relay(u) for u in choice if u.strip()))
+        if not urls:
+            raise InvalidInput("name at least one relay (or `local` or `public`)")
+        return urls
 
     @classmethod
     def from_env(
         cls, data_dir: Path | str | None = None, env: Mapping[str, str] | None = None
     ) -> AppConfig:
         env = os.environ if env is None else env
-        discovery = tuple(u for u in env.get("BURROW_DISCOVERY", "").split(",") if u.strip())
+        discovery = _urls(env["BURROW_DISCOVERY"]) if "BURROW_DISCOVERY" in env else None
+        public = _urls(env.get("BURROW_PUBLIC_RELAYS", "")) or PUBLIC_RELAYS
         timeouts = Timeouts()
         if env.get("BURROW_RECONNECT_MAX"):
             try:
@@ -103,6 +148,7 @@ class AppConfig:
             local_relay=local_relay,
             relay_store=default_relay_store(local_relay, env),
             embedded_relay=env.get("BURROW_EMBEDDED_RELAY", "1") not in ("0", "false", "no"),
-            discovery_relays=discovery,
+            discovery_relays=DISCOVERY_RELAYS if discovery is None else discovery,
+            public_relays=public,
             timeouts=timeouts,
         )

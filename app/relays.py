@@ -1,8 +1,10 @@
 """Relays: our lists (NIP-65 10002, inbox 10050, key packages 10051), the pool's members,
 per-relay status, and other people's lists (cached, fetched when missing).
 
-A new account starts with the local relay in all three lists. Lists are published on setup
-and whenever they change, and `repair` re-publishes any list our relays do not have. The
+A new account starts with the relays chosen at onboarding (`start_with`: the public
+defaults or this computer's local relay) in all three lists; each list can then be edited
+on its own. Lists are published to our relays and the discovery relays on setup and
+whenever they change, and `repair` re-publishes any list our relays do not have. The
 pool holds our relays, the discovery relays and every group's relays; relays needed only
 for a moment (an invitee's inbox) are connected for the publish and released after.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from app.context import Context
 from app.errors import InvalidInput, NotFound
@@ -44,6 +46,22 @@ _LIST_NAMES = {
 }
 STALE_AFTER = 3600
 """Someone's cached relay list older than this is fetched again before use."""
+
+
+def _by_role(entries: Sequence[RelayEntry]) -> tuple[str, ...]:
+    """Write (and both) relays first: where someone's own events are."""
+    ordered = sorted(entries, key=lambda e: e.marker == "read")
+    return tuple(e.url for e in ordered)
+
+
+def list_kind(name: str | None) -> RelayListKind | None:
+    """``nip65`` / ``inbox`` / ``key_packages`` (or None: all three)."""
+    if name is None:
+        return None
+    for kind, known in _LIST_NAMES.items():
+        if name.replace("-", "_") == known:
+            return kind
+    raise InvalidInput(f"no relay list {name!r}: nip65, inbox or key_packages")
 
 
 def normalize(url: str) -> str:
@@ -93,10 +111,16 @@ class Relays:
         """Where to look other people up: ours, then the discovery relays."""
         return tuple(dict.fromkeys((*self.mine, *self._ctx.config.discovery_relays)))
 
-    async def _store_lists(self, urls: Sequence[str], *, created_at: int | None = None) -> None:
+    async def _store_lists(
+        self,
+        urls: Sequence[str],
+        *,
+        created_at: int | None = None,
+        kinds: Sequence[RelayListKind] = LIST_KINDS,
+    ) -> None:
         ctx = self._ctx
         entries = tuple(RelayEntry(u) for u in urls)
-        for kind in LIST_KINDS:
+        for kind in kinds:
             stored = await ctx.db.run(relays_repo.get_list, ctx.pubkey, kind)
             stamp = created_at if created_at is not None else 0
             if stored is not None and created_at is not None:
@@ -105,25 +129,52 @@ class Relays:
             await ctx.db.run(relays_repo.save_list, record)
             self._lists[kind] = tuple(urls)
 
-    async def set_relays(self, urls: Iterable[str]) -> tuple[str, ...]:
-        """Use exactly ``urls`` for all three lists, publish them and reconnect."""
+    async def start_with(self, urls: Iterable[str]) -> None:
+        """A new account's relays, all three lists (published on `AccountSession.start`)."""
         wanted = tuple(dict.fromkeys(normalize(u) for u in urls))
         if not wanted:
             raise InvalidInput("name at least one relay")
+        await self._store_lists(wanted)
+
+    def lists(self) -> dict[str, tuple[str, ...]]:
+        """Our three lists by name (``nip65``, ``inbox``, ``key_packages``), as stored."""
+        return {_LIST_NAMES[k]: self._lists.get(k, ()) for k in LIST_KINDS}
+
+    async def set_relays(
+        self, urls: Iterable[str], kind: RelayListKind | None = None
+    ) -> tuple[str, ...]:
+        """Use exactly ``urls`` for one list (all three when ``kind`` is None)."""
+        wanted = tuple(dict.fromkeys(normalize(u) for u in urls))
+        return await self._edit(lambda _: wanted, kind)
+
+    async def add(self, url: str, kind: RelayListKind | None = None) -> tuple[str, ...]:
+        """Add ``url`` to one list (to each when ``kind`` is None)."""
+        url = normalize(url)
+        return await self._edit(lambda urls: tuple(dict.fromkeys((*urls, url))), kind)
+
+    async def remove(self, url: str, kind: RelayListKind | None = None) -> tuple[str, ...]:
+        """Take ``url`` out of one list (out of each when ``kind`` is None)."""
+        url = normalize(url)
+        if url not in (self.mine if kind is None else self._lists.get(kind, ())):
+            where = "one of your relays" if kind is None else f"in your {_LIST_NAMES[kind]} list"
+            raise NotFound(f"{url} is not {where}")
+        return await self._edit(lambda urls: tuple(u for u in urls if u != url), kind)
+
+    async def _edit(
+        self, change: Callable[[tuple[str, ...]], tuple[str, ...]], kind: RelayListKind | None
+    ) -> tuple[str, ...]:
+        """Apply ``change`` to the lists, then publish all three and reconnect; returns the
+        changed list (every relay of ours when ``kind`` is None)."""
+        kinds = LIST_KINDS if kind is None else (kind,)
+        changed = {k: change(self._lists.get(k, ())) for k in kinds}
+        if not all(changed.values()):
+            raise InvalidInput("a relay list needs at least one relay")
         previous = self.mine
-        await self._store_lists(wanted, created_at=self._ctx.now())
+        for k, urls in changed.items():
+            await self._store_lists(urls, created_at=self._ctx.now(), kinds=(k,))
         await self.sync_pool()
         await self.publish_lists(also=previous)  # the old relays learn where we went
-        return wanted
-
-    async def add(self, url: str) -> tuple[str, ...]:
-        return await self.set_relays((*self.mine, normalize(url)))
-
-    async def remove(self, url: str) -> tuple[str, ...]:
-        url = normalize(url)
-        if url not in self.mine:
-            raise NotFound(f"{url} is not one of your relays")
-        return await self.set_relays(u for u in self.mine if u != url)
+        return self.mine if kind is None else changed[kind]
 
     async def publish_lists(self, *, also: Iterable[str] = ()) -> None:
         """Sign and queue our three lists (to our relays, the discovery relays and
@@ -152,7 +203,8 @@ class Relays:
         """Re-publish our lists when our relays miss any (or hold an older one)."""
         ctx = self._ctx
         kinds = [int(k) for k in LIST_KINDS]
-        found = await self.fetch([Filter(authors=[ctx.pubkey], kinds=kinds)], self.mine)
+        # The discovery relays too: an imported account's lists may be known only there.
+        found = await self.fetch([Filter(authors=[ctx.pubkey], kinds=kinds)], self.lookup)
         newest: dict[int, Event] = {}
         for event in found:
             if event.kind not in newest or event.created_at > newest[event.kind].created_at:
@@ -205,7 +257,9 @@ class Relays:
     async def lists_of(
         self, pubkey: str, *, hints: Sequence[str] = (), refresh: bool = False
     ) -> dict[RelayListKind, tuple[str, ...]]:
-        """Someone's three lists from the cache, fetched first when missing or stale."""
+        """Someone's three lists from the cache, fetched first (from the hints, our relays
+        and the discovery relays) when missing or older than `STALE_AFTER`. The NIP-65
+        list is given as its write relays (where they publish) then its read relays."""
         ctx = self._ctx
         cached = {k: await ctx.db.run(relays_repo.get_list, pubkey, k) for k in LIST_KINDS}
         stale = any(c is None or ctx.now() - c.fetched_at > STALE_AFTER for c in cached.values())
@@ -216,7 +270,7 @@ class Relays:
             ):
                 await self.remember(event)
             cached = {k: await ctx.db.run(relays_repo.get_list, pubkey, k) for k in LIST_KINDS}
-        return {k: tuple(e.url for e in c.entries) if c else () for k, c in cached.items()}
+        return {k: _by_role(c.entries) if c else () for k, c in cached.items()}
 
     async def inbox_of(self, pubkey: str, *, hints: Sequence[str] = ()) -> tuple[str, ...]:
         """Where to deliver gift wraps to ``pubkey``: 10050, else their 10002, else ours."""

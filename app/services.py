@@ -18,7 +18,7 @@ import logging
 from app.accounts import AccountManager, Unlocked
 from app.bus import EventBus
 from app.clock import Clock, SystemClock
-from app.config import AppConfig
+from app.config import AppConfig, RelayChoice
 from app.errors import NotFound
 from app.events import AccountUnlocked
 from app.local_relay import EmbeddedRelay, SharedRelay
@@ -65,12 +65,25 @@ class Services:
     def list_accounts(self) -> list[AccountInfo]:
         return self.accounts.list_accounts(frozenset(self._sessions))
 
-    async def create_account(self, name: str, passphrase: str) -> AccountSession:
-        """A new identity; its profile, relay lists and key package go out on `start`."""
-        return await self._open(await self.accounts.create(name, passphrase))
+    async def create_account(
+        self, name: str, passphrase: str, relays: RelayChoice = None
+    ) -> AccountSession:
+        """A new identity; its profile, relay lists and key package go out on `start`.
+        ``relays``: ``"local"`` (this computer only, the default), ``"public"`` or URLs."""
+        urls = self.config.initial_relays(relays)
+        session = await self._open(await self.accounts.create(name, passphrase))
+        await session.relays.start_with(urls)
+        return session
 
-    async def import_account(self, nsec: str, passphrase: str, name: str = "") -> AccountSession:
-        return await self._open(await self.accounts.import_nsec(nsec, passphrase, name))
+    async def import_account(
+        self, nsec: str, passphrase: str, name: str = "", relays: RelayChoice = None
+    ) -> AccountSession:
+        """An existing identity; lists it already published (found on these relays or the
+        discovery relays) replace ``relays`` once connected."""
+        urls = self.config.initial_relays(relays)
+        session = await self._open(await self.accounts.import_nsec(nsec, passphrase, name))
+        await session.relays.start_with(urls)
+        return session
 
     async def unlock(self, account: str | None, passphrase: str) -> AccountSession:
         """Open ``account`` (hex, npub or name; the only one when None)."""

@@ -18,6 +18,7 @@ from typing import Any
 from app import AccountSession, Services
 from app.errors import InvalidInput
 from app.models import to_jsonable
+from app.relays import list_kind
 from cli import push as push_cli
 
 
@@ -57,14 +58,16 @@ def _j(value: Any) -> Any:
 
 
 async def account_create(cli: Cli) -> dict[str, Any]:
-    session = await cli.services.create_account(cli.args.name, cli.passphrase())
+    session = await cli.services.create_account(cli.args.name, cli.passphrase(), cli.args.relays)
     cli.session = session
     await session.start(live=False)
     return {"account": _j(_account_info(cli))}
 
 
 async def account_import(cli: Cli) -> dict[str, Any]:
-    session = await cli.services.import_account(cli.args.nsec, cli.passphrase(), cli.args.name)
+    session = await cli.services.import_account(
+        cli.args.nsec, cli.passphrase(), cli.args.name, cli.args.relays
+    )
     cli.session = session
     await session.start(live=False)
     return {"account": _j(_account_info(cli))}
@@ -98,7 +101,9 @@ async def account_list(cli: Cli) -> dict[str, Any]:
 
 
 async def account_profile(cli: Cli) -> dict[str, Any]:
-    profile = await cli.account.contacts.publish_profile(name=cli.args.name, about=cli.args.about)
+    profile = await cli.account.contacts.publish_profile(
+        name=cli.args.name, about=cli.args.about, picture=cli.args.picture
+    )
     return {"profile": _j(profile)}
 
 
@@ -121,15 +126,21 @@ async def account_delete(cli: Cli) -> dict[str, Any]:
 
 
 async def relays_set(cli: Cli) -> dict[str, Any]:
-    return {"relays": list(await cli.account.relays.set_relays(cli.args.urls))}
+    relays = cli.account.relays
+    changed = await relays.set_relays(cli.args.urls, list_kind(cli.args.list))
+    return {"relays": list(changed), "lists": _j(relays.lists())}
 
 
 async def relays_add(cli: Cli) -> dict[str, Any]:
-    return {"relays": list(await cli.account.relays.add(cli.args.url))}
+    relays = cli.account.relays
+    changed = await relays.add(cli.args.url, list_kind(cli.args.list))
+    return {"relays": list(changed), "lists": _j(relays.lists())}
 
 
 async def relays_remove(cli: Cli) -> dict[str, Any]:
-    return {"relays": list(await cli.account.relays.remove(cli.args.url))}
+    relays = cli.account.relays
+    changed = await relays.remove(cli.args.url, list_kind(cli.args.list))
+    return {"relays": list(changed), "lists": _j(relays.lists())}
 
 
 async def relays_list(cli: Cli) -> dict[str, Any]:
@@ -138,7 +149,11 @@ async def relays_list(cli: Cli) -> dict[str, Any]:
         await cli.services.start()  # the local relay may be ours to serve
         await session.relays.sync_pool()
         await session.pool.wait_connected(timeout=session.ctx.config.timeouts.connect)
-    return {"relays": _j(session.relays.info())}
+    return {
+        "relays": _j(session.relays.info()),
+        "lists": _j(session.relays.lists()),
+        "discovery": list(session.ctx.config.discovery_relays),
+    }
 
 
 async def keypackage_publish(cli: Cli) -> dict[str, Any]:

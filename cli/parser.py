@@ -38,12 +38,21 @@ def _account(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     imported = _sub(sub, "import", "import an existing nsec")
     imported.add_argument("nsec")
     imported.add_argument("--name", default="", help="a local label")
+    for parser in (create, imported):
+        parser.add_argument(
+            "--relays",
+            default="local",
+            metavar="WHERE",
+            help="`local` (this computer only, the default), `public` (well-known public"
+            " relays: relay.damus.io, relay.primal.net, nos.lol) or comma-separated URLs",
+        )
     _sub(sub, "show", "show the account")
     _sub(sub, "export-nsec", "print the secret key (nsec)")
     _sub(sub, "list", "list the accounts in the data folder")
     profile = _sub(sub, "profile", "publish your profile")
     profile.add_argument("--name")
     profile.add_argument("--about")
+    profile.add_argument("--picture", metavar="URL", help="an https picture URL ('' removes it)")
     change = _sub(sub, "passphrase", "change the passphrase (new one from BURROW_NEW_PASSPHRASE)")
     change.add_argument("--new", help="the new passphrase (default: BURROW_NEW_PASSPHRASE)")
     _sub(sub, "delete", "delete this account's local data")
@@ -58,6 +67,13 @@ def _relays_and_keys(commands: argparse._SubParsersAction[argparse.ArgumentParse
     add.add_argument("url")
     remove = _sub(sub, "remove", "remove a relay")
     remove.add_argument("url")
+    for parser in (set_, add, remove):
+        parser.add_argument(
+            "--list",
+            choices=("nip65", "inbox", "key_packages"),
+            help="only this list: nip65 (10002, read/write), inbox (10050, where invites"
+            " reach you), key_packages (10051); default: all three",
+        )
     listing = _sub(sub, "list", "list relays")
     listing.add_argument("--status", action="store_true", help="connect to show live status")
 

@@ -18,6 +18,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _STATE = tempfile.mkdtemp(prefix="burrow-test-state-")
 os.environ["XDG_STATE_HOME"] = _STATE
 atexit.register(shutil.rmtree, _STATE, True)
+# Tests never dial a public address: the relay pool and the HTTP client refuse anything off
+# 127.0.0.1 (tests/integration/test_loopback_guard.py proves it trips), and no default
+# discovery relay is configured (a test that wants one sets its own, on 127.0.0.1).
+# Subprocesses (CLI clients, the app) inherit both.
+os.environ["BURROW_LOOPBACK_ONLY"] = "1"
+os.environ["BURROW_DISCOVERY"] = ""
 
 # dev: quick local runs; ci: derandomized so a red run reproduces.
 settings.register_profile("dev", max_examples=50, deadline=None)

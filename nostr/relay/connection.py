@@ -24,6 +24,7 @@ from nostr.errors import RelayUnavailable
 from nostr.event import Event
 from nostr.messages import MachineReadablePrefix
 from nostr.nip42 import auth_event
+from nostr.relay.guard import LOOPBACK_ENV, is_loopback_url
 from nostr.relay.options import PoolOptions
 from nostr.relay.status import RelayStatus, RelayStatusChanged
 from nostr.session import AuthState, RelaySession, VerifiedEvents
@@ -148,6 +149,9 @@ class RelayConnection:
     async def _connect_and_serve(self) -> str:
         """One connection's life; returns why it ended."""
         opts = self.options
+        if opts.loopback_only and not is_loopback_url(self.url):
+            log.error("relay %s refused: %s=1 allows loopback relays only", self.url, LOOPBACK_ENV)
+            return f"refused: {LOOPBACK_ENV}=1 allows relays on this machine only"
         try:
             ws = await connect(
                 self.url,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from nostr.backoff import Backoff
 from nostr.paging import DEFAULT_PAGE_THRESHOLD
+from nostr.relay.guard import loopback_only
 from nostr.session import DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_SINCE_MARGIN
 
 
@@ -39,3 +40,5 @@ class PoolOptions:
     """Event ids remembered per subscription to drop copies from other relays."""
     verified_capacity: int = 20_000
     """Verified events remembered pool-wide to skip re-checking identical copies."""
+    loopback_only: bool = field(default_factory=loopback_only)
+    """Refuse relays off this machine (``BURROW_LOOPBACK_ONLY=1``; see ``guard``)."""

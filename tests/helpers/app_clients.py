@@ -20,9 +20,14 @@ TIMEOUTS = Timeouts(publish=5.0, fetch=5.0, connect=3.0, reconnect_max=0.5)
 T = TypeVar("T")
 
 
-def config_for(data_dir: Path, relay_url: str) -> AppConfig:
+def config_for(data_dir: Path, relay_url: str, discovery: tuple[str, ...] = ()) -> AppConfig:
     return AppConfig(
-        data_dir, local_relay=relay_url, embedded_relay=False, timeouts=TIMEOUTS, cipher=FAST
+        data_dir,
+        local_relay=relay_url,
+        embedded_relay=False,
+        discovery_relays=discovery,
+        timeouts=TIMEOUTS,
+        cipher=FAST,
     )
 
 
@@ -60,9 +65,17 @@ class Client:
 
 
 async def make_client(
-    tmp: Path, relay_url: str, name: str, *, start: bool = True, live: bool = True
+    tmp: Path,
+    relay_url: str,
+    name: str,
+    *,
+    start: bool = True,
+    live: bool = True,
+    discovery: tuple[str, ...] = (),
 ) -> Client:
-    services = Services(config_for(tmp / name, relay_url))
+    """``relay_url`` is the client's home relay (its local relay, in all three lists);
+    ``discovery`` its discovery relays."""
+    services = Services(config_for(tmp / name, relay_url, discovery))
     events: list[AppEvent] = []
     services.bus.subscribe(events.append)
     session = await services.create_account(name, PASSPHRASE)
