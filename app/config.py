@@ -12,6 +12,8 @@ reads the few environment overrides a user or a test harness may set:
                            and ours published there); unset: `DISCOVERY_RELAYS`; empty: none
 ``BURROW_PUBLIC_RELAYS``   comma-separated relays onboarding offers as "public relays"
                            (default `PUBLIC_RELAYS`)
+``BURROW_HTTP_CA``         a PEM file of extra certificates HTTPS trusts (tests only)
+``BURROW_HTTP_HOSTS``      ``domain=127.0.0.1:port,...``: where HTTPS connects (tests only)
 ``BURROW_LOOPBACK_ONLY``   ``1`` refuses every relay and HTTP address off this machine (the
                            test suite sets it: tests never dial a public address)
 ``BURROW_RECONNECT_MAX``   longest wait (seconds) between reconnection attempts
@@ -26,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from app.errors import InvalidInput
+from app.http import HttpSettings
 from nostr.errors import DecodeError
 from nostr.relay_url import normalize_relay_url
 from storage import PINNED, CipherProfile
@@ -98,6 +101,8 @@ class AppConfig:
     public_relays: tuple[str, ...] = PUBLIC_RELAYS
     """The "public relays" choice of onboarding."""
     timeouts: Timeouts = field(default_factory=Timeouts)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    """NIP-05 and profile-picture fetching."""
     cipher: CipherProfile = PINNED
     """SQLCipher settings; only tests use a cheaper key derivation."""
     relay_store: Path | None = None
@@ -143,7 +148,15 @@ class AppConfig:
             except ValueError:
                 raise InvalidInput("BURROW_RECONNECT_MAX must be a number of seconds") from None
         local_relay = _relay(env.get("BURROW_LOCAL_RELAY", DEFAULT_LOCAL_RELAY))
+        hosts = tuple(
+            (domain.strip().lower(), address.strip())
+            for domain, _, address in (
+                p.partition("=") for p in _urls(env.get("BURROW_HTTP_HOSTS", ""))
+            )
+        )
+        http = HttpSettings(ca_file=env.get("BURROW_HTTP_CA") or None, hosts=hosts)
         return cls(
+            http=http,
             data_dir=Path(data_dir) if data_dir is not None else default_data_dir(),
             local_relay=local_relay,
             relay_store=default_relay_store(local_relay, env),

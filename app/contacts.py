@@ -19,8 +19,9 @@ from app.errors import InvalidInput
 from app.events import ContactUpdated
 from app.key_text import explain
 from app.models import ContactInfo, ProfileInfo
+from app.people import People
 from app.relays import Relays
-from nostr import nip19
+from nostr import nip05, nip19
 from nostr.errors import DecodeError, InvalidKey
 from nostr.event import Event, UnsignedEvent
 from nostr.filters import Filter
@@ -88,9 +89,35 @@ def display_name(pubkey: str, profile: Profile | None, petname: str | None = Non
 
 
 class Contacts:
-    def __init__(self, ctx: Context, relays: Relays) -> None:
+    def __init__(self, ctx: Context, relays: Relays, people: People | None = None) -> None:
         self._ctx = ctx
         self._relays = relays
+        self._people = people
+
+    async def find(self, text: str) -> Person:
+        """Someone named by npub, nprofile, hex key or NIP-05 ``name@domain`` (looked up
+        over HTTPS; the document's relays become hints)."""
+        if self._people is not None and nip05.looks_like_identifier(text.strip()):
+            resolved = await self._people.resolve(text)
+            return Person(resolved.pubkey, resolved.relays)
+        return parse_person(text)
+
+    async def _verified(self, pubkeys: Sequence[str], profiles: dict[str, Profile]) -> set[str]:
+        if self._people is None:
+            return set()
+        addresses = {
+            p: _metadata(profiles[p].content).nip05 or "" for p in pubkeys if p in profiles
+        }
+        checked = await self._people.verified({p: a for p, a in addresses.items() if a})
+        return {p for p, ok in checked.items() if ok}
+
+    async def verify_nip05(self, pubkey: str, *, force: bool = False) -> bool:
+        """Check the address in ``pubkey``'s stored profile (cached a day)."""
+        stored = await self._ctx.db.run(contacts_repo.profile, pubkey)
+        address = _metadata(stored.content if stored else None).nip05
+        if self._people is None or not address:
+            return False
+        return await self._people.verify(pubkey, address, force=force)
 
     # --- the follow list -----------------------------------------------------------------
 
@@ -105,8 +132,9 @@ class Contacts:
         return await ctx.db.run(contacts_repo.follow_list)
 
     async def add(self, text: str, name: str | None = None) -> ContactInfo:
-        """Follow someone (npub / nprofile / hex) and publish the updated follow list."""
-        person = parse_person(text)
+        """Follow someone (npub / nprofile / hex / name@domain) and publish the updated
+        follow list."""
+        person = await self.find(text)
         if person.pubkey == self._ctx.pubkey:
             raise InvalidInput("that is your own key")
         ctx = self._ctx
@@ -121,6 +149,7 @@ class Contacts:
             await self._publish_follow_list(tags, content, current)
         await self.fetch_profiles([person.pubkey], hints=person.hints)
         await self._relays.lists_of(person.pubkey, hints=person.hints, refresh=True)
+        await self.verify_nip05(person.pubkey)
         ctx.emit(ContactUpdated(ctx.pubkey, person.pubkey))
         return await self.get(person.pubkey)
 
@@ -155,12 +184,14 @@ class Contacts:
         contact = await ctx.db.run(contacts_repo.get, pubkey)
         profile = await ctx.db.run(contacts_repo.profile, pubkey)
         follows = await self.following()
+        verified = await self._verified([pubkey], {pubkey: profile} if profile else {})
         return _contact_info(
             pubkey,
             contact.petname if contact else None,
             contact.blocked if contact else False,
             profile,
             pubkey in follows,
+            pubkey in verified,
         )
 
     async def list_contacts(self) -> list[ContactInfo]:
@@ -171,6 +202,7 @@ class Contacts:
         pubkeys = list(dict.fromkeys([*(c.pubkey for c in stored), *follows]))
         profiles = await ctx.db.run(contacts_repo.profiles, pubkeys)
         by_key = {c.pubkey: c for c in stored}
+        verified = await self._verified(pubkeys, profiles)
         out = []
         for pubkey in pubkeys:
             c = by_key.get(pubkey)
@@ -181,6 +213,7 @@ class Contacts:
                     c.blocked if c else False,
                     profiles.get(pubkey),
                     pubkey in follows,
+                    pubkey in verified,
                 )
             )
         return out
@@ -217,7 +250,9 @@ class Contacts:
         ctx = self._ctx
         if fetch:
             await self.fetch_profiles([pubkey])
+            await self.verify_nip05(pubkey)
         stored = await ctx.db.run(contacts_repo.profile, pubkey)
+        verified = await self._verified([pubkey], {pubkey: stored} if stored else {})
         meta = _metadata(stored.content if stored is not None else None)
         lists = await self._relays.lists_of(pubkey) if pubkey != ctx.pubkey else {}
         urls = [u for urls in lists.values() for u in urls] if lists else self._relays.mine
@@ -229,6 +264,8 @@ class Contacts:
             meta.about or "",
             meta.picture or "",
             nip19.encode_profile(nip19.Profile(key, _hints(urls))),
+            meta.nip05 or "",
+            pubkey in verified,
         )
 
     async def authors(self) -> list[str]:
@@ -258,7 +295,9 @@ class Contacts:
         if event.kind == Kind.METADATA:
             profile = Profile(event.pubkey, event.content, event.created_at, event.id, ctx.now())
             changed = bool(await ctx.db.run(contacts_repo.save_profile, profile))
-            if changed and event.pubkey != ctx.pubkey:
+            if changed and _metadata(event.content).nip05:
+                ctx.spawn(self._verify_and_tell(event.pubkey), "checking a NIP-05 address")
+            elif changed and event.pubkey != ctx.pubkey:
                 ctx.emit(ContactUpdated(ctx.pubkey, event.pubkey))
             return changed
         if event.kind == Kind.FOLLOW_LIST and event.pubkey == ctx.pubkey:
@@ -266,10 +305,20 @@ class Contacts:
             return bool(await ctx.db.run(contacts_repo.save_follow_list, follows))
         return False
 
+    async def _verify_and_tell(self, pubkey: str) -> None:
+        await self.verify_nip05(pubkey)
+        self._ctx.emit(ContactUpdated(self._ctx.pubkey, pubkey))
+
     async def publish_profile(
-        self, *, name: str | None = None, about: str | None = None, picture: str | None = None
+        self,
+        *,
+        name: str | None = None,
+        about: str | None = None,
+        picture: str | None = None,
+        nip05: str | None = None,
     ) -> ProfileInfo:
-        """Publish our kind 0 with the given fields changed (others kept as they were)."""
+        """Publish our kind 0 with the given fields changed (others kept as they were;
+        "" removes a field). ``picture`` is a URL: White Noise shows an https one."""
         ctx = self._ctx
         account = await ctx.db.run(accounts_repo.require)
         meta = _metadata(account.profile)
@@ -277,14 +326,19 @@ class Contacts:
             meta,
             name=name if name is not None else meta.name,
             about=about if about is not None else meta.about,
-            picture=picture if picture is not None else meta.picture,
+            picture=(picture.strip() or None) if picture is not None else meta.picture,
+            nip05=(nip05.strip() or None) if nip05 is not None else meta.nip05,
         )
+        if meta.picture and not meta.picture.startswith(("https://", "data:image/")):
+            raise InvalidInput("a profile picture is an https:// address")
         created_at = max(ctx.now(), (account.profile_created_at or 0) + 1)
         event = ctx.sign(metadata_event(ctx.pubkey, meta, created_at=created_at))
         await ctx.db.run(accounts_repo.set_profile, event.content, created_at)
         profile = Profile(ctx.pubkey, event.content, created_at, event.id, ctx.now())
         await ctx.db.run(contacts_repo.save_profile, profile)
         await ctx.enqueue(event, self._relays.lookup, "profile")
+        if nip05:
+            await self.verify_nip05(ctx.pubkey, force=True)
         return await self.profile(ctx.pubkey)
 
     async def publish_profile_if_new(self) -> bool:
@@ -311,23 +365,26 @@ def _follow_tag(pubkey: str, hint: str, petname: str | None) -> tuple[str, ...]:
     return ("p", pubkey, hint) if hint else ("p", pubkey)
 
 
-def _contact_info(
-    pubkey: str, petname: str | None, blocked: bool, profile: Profile | None, following: bool
+def _contact_info(  # noqa: PLR0917
+    pubkey: str,
+    petname: str | None,
+    blocked: bool,
+    profile: Profile | None,
+    following: bool,
+    verified: bool = False,
 ) -> ContactInfo:
-    about = ""
-    if profile is not None:
-        try:
-            about = Metadata.from_content(profile.content).about or ""
-        except DecodeError:
-            about = ""
+    meta = _metadata(profile.content if profile else None)
     return ContactInfo(
         pubkey,
         PublicKey.from_hex(pubkey).to_bech32(),
         display_name(pubkey, profile, petname),
         petname,
-        about,
+        meta.about or "",
         blocked,
         following,
+        meta.nip05 or "",
+        verified,
+        meta.picture or "",
     )
 
 

@@ -31,6 +31,10 @@ class ProfileInfo:
     about: str = ""
     picture: str = ""
     nprofile: str = ""
+    nip05: str = ""
+    """The name@domain address of the profile (as written there)."""
+    nip05_verified: bool = False
+    """Its domain's nostr.json names this key (checked over HTTPS)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,10 @@ class ContactInfo:
     about: str = ""
     blocked: bool = False
     following: bool = True
+    nip05: str = ""
+    nip05_verified: bool = False
+    picture: str = ""
+    """The profile's picture URL (https, or a small data: URL)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,11 +29,13 @@ from app.devices import Devices
 from app.events import AccountLocked, ErrorRaised
 from app.group_inbox import GroupInbox
 from app.groups import Groups
+from app.http import HttpClient
 from app.invites import Invites
 from app.key_packages import KeyPackages
 from app.messages import Messages
 from app.models import SyncReport
 from app.outbox import Outbox
+from app.people import People
 from app.push import Push
 from app.relays import Relays
 from app.sync import Incoming, Purpose, SyncEngine
@@ -83,7 +85,8 @@ class AccountSession:
         )
         self.outbox = outbox
         self.relays = Relays(self.ctx)
-        self.contacts = Contacts(self.ctx, self.relays)
+        self.people = People(self.ctx, HttpClient(config.http))
+        self.contacts = Contacts(self.ctx, self.relays, self.people)
         self.key_packages = KeyPackages(self.ctx, self.relays)
         device_map = DeviceMap(self.ctx, self.key_packages)
         self.groups = Groups(self.ctx, self.relays, self.contacts, self.key_packages, device_map)

@@ -13,11 +13,13 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from app import AccountSession, Services
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.models import to_jsonable
+from app.people import sniff
 from app.relays import list_kind
 from cli import push as push_cli
 
@@ -102,7 +104,7 @@ async def account_list(cli: Cli) -> dict[str, Any]:
 
 async def account_profile(cli: Cli) -> dict[str, Any]:
     profile = await cli.account.contacts.publish_profile(
-        name=cli.args.name, about=cli.args.about, picture=cli.args.picture
+        name=cli.args.name, about=cli.args.about, picture=cli.args.picture, nip05=cli.args.nip05
     )
     return {"profile": _j(profile)}
 
@@ -181,6 +183,20 @@ async def contacts_add(cli: Cli) -> dict[str, Any]:
 
 async def contacts_list(cli: Cli) -> dict[str, Any]:
     return {"contacts": _j(await cli.account.contacts.list_contacts())}
+
+
+async def contacts_picture(cli: Cli) -> dict[str, Any]:
+    session = cli.account
+    person = await session.contacts.find(cli.args.person or session.pubkey)
+    profile = await session.contacts.profile(person.pubkey, fetch=True)
+    if not profile.picture:
+        raise NotFound(f"{profile.name or profile.npub} has no profile picture")
+    data = await session.people.picture(profile.picture)
+    if data is None:
+        raise NotFound(f"the picture at {profile.picture[:80]} could not be fetched")
+    if cli.args.save:
+        Path(cli.args.save).write_bytes(data)
+    return {"picture": {"url": profile.picture, "type": sniff(data), "bytes": len(data)}}
 
 
 async def contacts_block(cli: Cli) -> dict[str, Any]:
@@ -332,6 +348,7 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("keypackage", "list"): Command(keypackage_list, Needs.ACCOUNT),
     ("contacts", "add"): Command(contacts_add, Needs.NETWORK),
     ("contacts", "list"): Command(contacts_list, Needs.ACCOUNT),
+    ("contacts", "picture"): Command(contacts_picture, Needs.NETWORK),
     ("contacts", "block"): Command(contacts_block, Needs.ACCOUNT),
     ("contacts", "unblock"): Command(contacts_unblock, Needs.ACCOUNT),
     ("devices", "list"): Command(devices_list, Needs.NETWORK),

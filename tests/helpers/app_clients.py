@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from app import AccountSession, AppConfig, Services, Timeouts
 from app.events import AppEvent
+from app.http import HttpSettings
 from app.models import GroupInfo
 from tests.helpers.storage_factories import FAST
 
@@ -20,12 +21,18 @@ TIMEOUTS = Timeouts(publish=5.0, fetch=5.0, connect=3.0, reconnect_max=0.5)
 T = TypeVar("T")
 
 
-def config_for(data_dir: Path, relay_url: str, discovery: tuple[str, ...] = ()) -> AppConfig:
+def config_for(
+    data_dir: Path,
+    relay_url: str,
+    discovery: tuple[str, ...] = (),
+    http: HttpSettings | None = None,
+) -> AppConfig:
     return AppConfig(
         data_dir,
         local_relay=relay_url,
         embedded_relay=False,
         discovery_relays=discovery,
+        http=http or HttpSettings(timeout=5.0),
         timeouts=TIMEOUTS,
         cipher=FAST,
     )
@@ -72,10 +79,11 @@ async def make_client(
     start: bool = True,
     live: bool = True,
     discovery: tuple[str, ...] = (),
+    http: HttpSettings | None = None,
 ) -> Client:
     """``relay_url`` is the client's home relay (its local relay, in all three lists);
-    ``discovery`` its discovery relays."""
-    services = Services(config_for(tmp / name, relay_url, discovery))
+    ``discovery`` its discovery relays; ``http`` how NIP-05 and pictures are fetched."""
+    services = Services(config_for(tmp / name, relay_url, discovery, http))
     events: list[AppEvent] = []
     services.bus.subscribe(events.append)
     session = await services.create_account(name, PASSPHRASE)
