@@ -68,9 +68,10 @@ class Backend(Protocol):
         ...
 
     async def create_account(
-        self, name: str, passphrase: str, avatar: bytes | None = None
+        self, name: str, passphrase: str, avatar: bytes | None = None, relays: str = "local"
     ) -> AccountView:
-        """Generate a new key, publish the profile and relay lists, unlock and activate it."""
+        """Generate a new key, publish the profile and relay lists, unlock and activate it.
+        ``relays``: "local" (this computer only) or "public" (well-known public relays)."""
         ...
 
     async def import_account(self, nsec: str, passphrase: str) -> AccountView:

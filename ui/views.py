@@ -56,6 +56,8 @@ class ProfileView:
     about: str = ""
     nprofile: str = ""
     avatar: bytes | None = field(default=None, repr=False)
+    nip05: str = ""
+    nip05_verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,8 @@ class ContactRow:
     about: str = ""
     blocked: bool = False
     avatar: bytes | None = field(default=None, repr=False)
+    nip05: str = ""
+    nip05_verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,10 @@ class AccountOps(FakeCore):
         return [a.view() for a in self.accounts.values()]
 
     async def create_account(
-        self, name: str, passphrase: str, avatar: bytes | None = None
+        self, name: str, passphrase: str, avatar: bytes | None = None, relays: str = "local"
     ) -> AccountView:
         await self._enter("create_account", name)
+        self.relay_choice = relays
         if not name.strip():
             raise InvalidInput("Please choose a name.", "name")
         account = self.add_account(name.strip(), passphrase, unlocked=True)

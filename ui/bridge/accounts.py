@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import app.errors as app_errors
+from app import AccountSession
+from app.models import ProfileInfo
 from ui.bridge.convert import (
     contact_row,
     device_row,
@@ -13,6 +15,14 @@ from ui.bridge.convert import (
 from ui.bridge.core import BridgeCore, translated
 from ui.errors import InvalidInput, NotAllowed, WrongPassphrase
 from ui.views import AccountView, ContactRow, DeviceRow, ProfileView, RelayRow
+
+
+async def _https_avatar(session: AccountSession, profile: ProfileInfo) -> bytes | None:
+    """An https profile picture (what White Noise users have), from the encrypted cache or
+    fetched; None for data: URLs (decoded by `profile_view`) and on failure."""
+    if not profile.picture.startswith("https://"):
+        return None
+    return await session.people.picture(profile.picture)
 
 
 def _picture(avatar: bytes | None) -> str:
@@ -40,13 +50,14 @@ class AccountOps(BridgeCore):
 
     @translated
     async def create_account(
-        self, name: str, passphrase: str, avatar: bytes | None = None
+        self, name: str, passphrase: str, avatar: bytes | None = None, relays: str = "local"
     ) -> AccountView:
-        """Generate a new key, publish the profile and relay lists, unlock and activate it."""
+        """Generate a new key, publish the profile and relay lists, unlock and activate it.
+        ``relays``: "local" (this computer only) or "public" (well-known public relays)."""
         if not name.strip():
             raise InvalidInput("Please choose a name.", "name")
         picture = _picture(avatar)
-        session = await self.services.create_account(name.strip(), passphrase)
+        session = await self.services.create_account(name.strip(), passphrase, relays)
         if picture:
             # Queued now, published once the session connects.
             await session.contacts.publish_profile(name=name.strip(), picture=picture)
@@ -102,7 +113,7 @@ class AccountOps(BridgeCore):
         """The active account's profile."""
         session = self.session()
         profile = await session.contacts.profile(session.pubkey)
-        return profile_view(profile, session.account.name)
+        return profile_view(profile, session.account.name, await _https_avatar(session, profile))
 
     @translated
     async def update_profile(self, name: str, about: str, avatar: bytes | None) -> ProfileView:
@@ -114,7 +125,7 @@ class AccountOps(BridgeCore):
             name=name.strip(), about=about, picture=_picture(avatar)
         )
         self.services.accounts.rename(session.pubkey, name.strip())
-        return profile_view(profile)
+        return profile_view(profile, avatar=await _https_avatar(session, profile))
 
     @translated
     async def list_contacts(self) -> list[ContactRow]:
@@ -130,12 +141,13 @@ class AccountOps(BridgeCore):
     @translated
     async def contact_profile(self, pubkey: str) -> ProfileView:
         """A person's cached profile (fetched when missing)."""
-        contacts = self.session().contacts
+        session = self.session()
+        contacts = session.contacts
         profile = await contacts.profile(pubkey)
         if not profile.name:
             profile = await contacts.profile(pubkey, fetch=True)
         known = await contacts.get(pubkey)
-        return profile_view(profile, known.name)
+        return profile_view(profile, known.name, await _https_avatar(session, profile))
 
     @translated
     async def set_blocked(self, pubkey: str, blocked: bool) -> None:

@@ -192,17 +192,30 @@ def invite_row(info: InviteInfo) -> InviteRow:
 
 
 def contact_row(info: ContactInfo) -> ContactRow:
-    return ContactRow(info.pubkey, info.npub, info.name, info.about, info.blocked)
+    return ContactRow(
+        info.pubkey,
+        info.npub,
+        info.name,
+        info.about,
+        info.blocked,
+        nip05=info.nip05,
+        nip05_verified=info.nip05_verified,
+    )
 
 
-def profile_view(info: ProfileInfo, fallback_name: str = "") -> ProfileView:
+def profile_view(
+    info: ProfileInfo, fallback_name: str = "", avatar: bytes | None = None
+) -> ProfileView:
+    """``avatar``: the fetched https picture (a data: URL one is decoded here)."""
     return ProfileView(
         info.pubkey,
         info.npub,
         info.name or fallback_name,
         info.about,
         info.nprofile,
-        avatar_from_picture(info.picture),
+        avatar_from_picture(info.picture) or avatar,
+        info.nip05,
+        info.nip05_verified,
     )
 
 

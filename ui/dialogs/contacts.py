@@ -32,7 +32,7 @@ class ContactsDialog(Dialog):
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.view = item_list("ContactList", self.proxy)
         self.npub = QLineEdit()
-        self.npub.setPlaceholderText("npub or nprofile")
+        self.npub.setPlaceholderText("npub, nprofile or name@domain")
         self.nickname = QLineEdit()
         self.nickname.setPlaceholderText("Name (optional)")
         self.add = button("Add", "primary", "plus")

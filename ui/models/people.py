@@ -46,6 +46,11 @@ class MemberListModel(KeyedListModel[MemberRow]):
         return _member_order(row)
 
 
+def _subtitle(row: ContactRow) -> str:
+    """A verified NIP-05 address (with a check mark) says more than a key."""
+    return f"✓ {row.nip05}" if row.nip05_verified and row.nip05 else short_key(row.npub)
+
+
 def _contact_order(row: ContactRow) -> tuple[str, str]:
     return (row.name.lower(), row.pubkey)
 
@@ -54,7 +59,7 @@ class ContactListModel(KeyedListModel[ContactRow]):
     is_sorted = True
     getters: ClassVar[Mapping[int, Callable[[ContactRow], object]]] = {
         ItemRole.TITLE: lambda r: r.name or short_key(r.npub),
-        ItemRole.SUBTITLE: lambda r: short_key(r.npub),
+        ItemRole.SUBTITLE: _subtitle,
         ItemRole.AVATAR: lambda r: r.avatar,
         ItemRole.AVATAR_SEED: lambda r: r.pubkey,
         ItemRole.BADGE: lambda r: "Blocked" if r.blocked else "",

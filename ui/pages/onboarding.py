@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
@@ -115,6 +116,15 @@ class OnboardingPage(CardPage):
         row.addLayout(picks, 1)
         column.addLayout(row)
         column.addWidget(self.name)
+        # White Noise users are on public relays; "this computer only" stays the default
+        # so nothing leaves the machine unless the user says so.
+        self.public_relays = QCheckBox("Use public relays: reach people anywhere")
+        self.public_relays.setToolTip("relay.damus.io, relay.primal.net and nos.lol")
+        self.public_relays.setObjectName("PublicRelays")
+        column.addWidget(self.public_relays)
+        column.addWidget(
+            label("Unticked: this computer only. You can change relays later.", "muted", wrap=True)
+        )
         self.name.textChanged.connect(self._refresh_avatar)
         self._refresh_avatar()
         return form
@@ -184,7 +194,8 @@ class OnboardingPage(CardPage):
 
     async def _submit(self, creating: bool) -> AccountView:
         if creating:
+            relays = "public" if self.public_relays.isChecked() else "local"
             return await self.backend.create_account(
-                self.name.text().strip(), self.passphrase.text(), self.avatar
+                self.name.text().strip(), self.passphrase.text(), self.avatar, relays
             )
         return await self.backend.import_account(self.nsec.text().strip(), self.passphrase.text())

@@ -13,6 +13,13 @@ from ui.widgets.common import ElidedLabel, icon_button, label
 from ui.widgets.qr_view import QrView
 
 
+def nip05_text(address: str, verified: bool) -> str:
+    if not address:
+        return ""
+    shown = address.removeprefix("_@")
+    return f"✓ {shown} (verified)" if verified else f"{shown} (not verified)"
+
+
 class ProfileCard(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,6 +33,8 @@ class ProfileCard(QFrame):
         self.copy = icon_button("copy", "Copy npub")
         self.copy.clicked.connect(self.copy_npub)
         self.copied = label("", "muted")
+        self.nip05 = label("", "muted")
+        self.nip05.setObjectName("Nip05")
         self.qr = QrView(184)
         key_row = QHBoxLayout()
         key_row.addWidget(self.npub, 1)
@@ -35,6 +44,7 @@ class ProfileCard(QFrame):
         column.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.name, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.about, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(self.nip05, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addLayout(key_row)
         column.addWidget(self.copied, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -47,6 +57,8 @@ class ProfileCard(QFrame):
         self.name.setText(profile.name)
         self.about.setText(profile.about)
         self.about.setVisible(bool(profile.about))
+        self.nip05.setText(nip05_text(profile.nip05, profile.nip05_verified))
+        self.nip05.setVisible(bool(profile.nip05))
         self.npub.setText(short_key(profile.npub))
         self.npub.setToolTip(profile.npub)
         self.copied.setText("")
