@@ -42,10 +42,14 @@ class CliError(AssertionError):
 
 
 class CliClient:
-    def __init__(self, name: str, data_dir: Path, relay_url: str) -> None:
+    def __init__(
+        self, name: str, data_dir: Path, relay_url: str, extra: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.data_dir = data_dir
         self.relay_url = relay_url
+        self.extra = extra or {}
+        """More environment (discovery relays, the test HTTPS server)."""
         self.pubkey = ""
         self.npub = ""
 
@@ -62,6 +66,7 @@ class CliClient:
             BURROW_LOG="WARNING",
             BURROW_RECONNECT_MAX="1",
         )
+        env.update(self.extra)
         return env
 
     def argv(self, *args: str, sync: bool = False) -> list[str]:
