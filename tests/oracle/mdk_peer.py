@@ -248,6 +248,8 @@ class Peer:
 async def main() -> None:
     peer = Peer()
     loop = asyncio.get_running_loop()
+    # nostr-sdk calls the AUTH signer back from its own threads: give uniffi our loop.
+    sdk.uniffi_set_event_loop(loop)
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
