@@ -71,17 +71,19 @@ def debian_mirror() -> tuple[str, str]:
         text = path.read_text(errors="replace")
         if path.suffix == ".sources":
             for stanza in re.split(r"\n\s*\n", text):
-                fields = dict(
-                    (k.strip(), v.strip())
+                fields = {
+                    k.strip(): v.strip()
                     for k, _, v in (
                         line.partition(":") for line in stanza.splitlines() if ":" in line
                     )
                     if not k.startswith("#")
-                )
+                }
                 suites = fields.get("Suites", "").split()
                 uris = fields.get("URIs", "").split()
                 if uris and suites and not any(s.endswith("-security") for s in suites):
-                    keyring = fields.get("Signed-By", "/usr/share/keyrings/debian-archive-keyring.gpg")
+                    keyring = fields.get(
+                        "Signed-By", "/usr/share/keyrings/debian-archive-keyring.gpg"
+                    )
                     if "/debian" in uris[0]:
                         return uris[0], keyring
         else:
@@ -102,8 +104,7 @@ def _fetch_newer_glibc(root: Path) -> Path:
         (apt / sub).mkdir(parents=True, exist_ok=True)
     source_list = apt / f"{NEWER_SUITE}.sources"
     source_list.write_text(
-        f"Types: deb\nURIs: {uri}\nSuites: {NEWER_SUITE}\nComponents: main\n"
-        f"Signed-By: {keyring}\n"
+        f"Types: deb\nURIs: {uri}\nSuites: {NEWER_SUITE}\nComponents: main\nSigned-By: {keyring}\n"
     )
     options = [
         f"-oDir::Etc::SourceList={source_list}",

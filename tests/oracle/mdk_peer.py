@@ -48,9 +48,7 @@ class User:
         self.keys = sdk.Keys.generate()
         self.pubkey = self.keys.public_key().to_hex()
         self.mdk = mdk.new_mdk_with_key(str(folder / f"{name}.db"), os.urandom(32), None)
-        self.client = (
-            sdk.ClientBuilder().authenticator(sdk.SignerAuthenticator(self.keys)).build()
-        )
+        self.client = sdk.ClientBuilder().authenticator(sdk.SignerAuthenticator(self.keys)).build()
         self.seen: set[str] = set()
         self.outcomes: list[dict[str, Any]] = []
 
@@ -59,7 +57,9 @@ class User:
         await self.client.connect()
         for kind in (10002, 10050, 10051):
             tag = "r" if kind == 10002 else "relay"
-            await self.publish_builder(sdk.EventBuilder(sdk.Kind(kind), "").tags(_tags([[tag, self.relay]])))
+            await self.publish_builder(
+                sdk.EventBuilder(sdk.Kind(kind), "").tags(_tags([[tag, self.relay]]))
+            )
         await self.publish_key_package()
 
     async def publish_builder(self, builder: sdk.EventBuilder) -> str:
@@ -179,7 +179,9 @@ class User:
             "members": members,
         }
 
-    async def send(self, group: str, content: str, kind: int, tags: list[list[str]]) -> dict[str, Any]:
+    async def send(
+        self, group: str, content: str, kind: int, tags: list[list[str]]
+    ) -> dict[str, Any]:
         event_json = self.mdk.create_message(group, self.pubkey, content, kind, tags or None, None)
         await self.publish(sdk.Event.from_json(event_json))
         newest = self.mdk.get_messages(group, 1, 0, "processed_at_first")
@@ -212,7 +214,7 @@ class Peer:
         self.folder = Path(tempfile.mkdtemp(prefix="mdk-peer-"))
         self.users: dict[str, User] = {}
 
-    async def handle(self, req: dict[str, Any]) -> Any:
+    async def handle(self, req: dict[str, Any]) -> Any:  # noqa: PLR0911, PLR0912 (a dispatch table)
         cmd = req["cmd"]
         if cmd == "new_user":
             user = User(req["user"], req["relay"], self.folder)
@@ -228,6 +230,25 @@ class Peer:
             result = user.mdk.remove_members(req["group"], req["members"])
             await user.publish_and_merge(result)
             return user.group_info(req["group"])
+        if cmd == "rename":
+            update = mdk.GroupDataUpdate(
+                name=req.get("name"),
+                description=req.get("description"),
+                image_hash=None,
+                image_key=None,
+                image_nonce=None,
+                relays=None,
+                admins=req.get("admins"),
+            )
+            await user.publish_and_merge(user.mdk.update_group_data(req["group"], update))
+            return user.group_info(req["group"])
+        if cmd == "self_update":
+            await user.publish_and_merge(user.mdk.self_update(req["group"]))
+            return user.group_info(req["group"])
+        if cmd == "leave":  # a proposal: published, not merged; an admin commits it
+            result = user.mdk.leave_group(req["group"])
+            await user.publish(sdk.Event.from_json(result.evolution_event_json))
+            return user.group_info(req["group"])
         if cmd == "sync":
             return await user.sync()
         if cmd == "group":
@@ -235,7 +256,9 @@ class Peer:
         if cmd == "groups":
             return [user.group_info(g.mls_group_id) for g in user.mdk.get_groups()]
         if cmd == "send":
-            return await user.send(req["group"], req["content"], req.get("kind", 9), req.get("tags", []))
+            return await user.send(
+                req["group"], req["content"], req.get("kind", 9), req.get("tags", [])
+            )
         if cmd == "messages":
             return user.messages(req["group"])
         if cmd == "outcomes":

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.helpers.app_clients import Client, eventually, join, make_client
+from tests.helpers.app_clients import Client, eventually, make_client
 from tests.helpers.relay import RelayFactory, RelayProcess
 from tests.oracle.mdk_driver import MdkPeer, MdkUser
 
@@ -63,7 +63,9 @@ async def test_burrow_creates_group_with_mdk_member_and_both_chat(
 
         await bob("send", group=mls_id, content="hello from mdk")
         texts = await eventually(lambda: _burrow_texts(alice, group.id), lambda t: len(t) == 2)
-        assert sorted(texts) == sorted([(alice.pubkey, "hello from burrow"), (bob.pubkey, "hello from mdk")])
+        assert sorted(texts) == sorted(
+            [(alice.pubkey, "hello from burrow"), (bob.pubkey, "hello from mdk")]
+        )
         info = await alice.session.groups.info(group.id)
         assert info.epoch == seen["epoch"]
     finally:
@@ -76,7 +78,9 @@ async def test_mdk_creates_group_with_burrow_member_and_both_chat(
     alice = await make_client(tmp_path, any_relay.url, "alice")
     bob = await MdkUser.create(peer, "bob", any_relay.url)
     try:
-        made = await bob("create_group", members=[alice.pubkey], name="MDK made", description="by bob")
+        made = await bob(
+            "create_group", members=[alice.pubkey], name="MDK made", description="by bob"
+        )
         invites = await eventually(alice.session.invites.list_invites, bool)
         assert invites[0].inviter == bob.pubkey and invites[0].group_name == "MDK made"
         joined = await alice.session.invites.accept(invites[0].id)
@@ -92,8 +96,52 @@ async def test_mdk_creates_group_with_burrow_member_and_both_chat(
         await alice.session.messages.wait_sent(sent, 5)
         got = await eventually(lambda: _mdk_texts(bob, made["id"]), lambda t: len(t) == 2)
         # Both in the same second: MDK orders ties by its own rules, so compare as a set.
-        assert sorted(got) == sorted([(bob.pubkey, "welcome, alice"), (alice.pubkey, "thanks, bob")])
+        assert sorted(got) == sorted(
+            [(bob.pubkey, "welcome, alice"), (alice.pubkey, "thanks, bob")]
+        )
         mdk_epoch = (await bob("group", group=made["id"]))["epoch"]
         assert (await alice.session.groups.info(joined.id)).epoch == mdk_epoch
+    finally:
+        await alice.close()
+
+
+async def _burrow_and_mdk_group(
+    relay: RelayProcess, peer: MdkPeer, tmp_path: Path, *, burrow_admin: bool
+) -> tuple[Client, MdkUser, str, str]:
+    """Alice (Burrow) and Bob (MDK) in a two-member group made by Alice or by Bob;
+    returns (alice, bob, Burrow's group ref, MDK's group id)."""
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob = await MdkUser.create(peer, "bob", relay.url)
+    if burrow_admin:
+        group = await alice.session.groups.create("Pair", [bob.npub])
+        synced = await eventually(lambda: bob("sync"), lambda r: bool(r["groups"]))
+        return alice, bob, group.id, synced["groups"][0]["id"]
+    made = await bob("create_group", members=[alice.pubkey], name="Pair", description="")
+    invites = await eventually(alice.session.invites.list_invites, bool)
+    joined = await alice.session.invites.accept(invites[0].id)
+    await eventually(lambda: bob("sync"), lambda r: r["groups"][0]["epoch"] >= 2)
+    return alice, bob, joined.id, made["id"]
+
+
+async def test_rename_and_describe_both_ways(
+    any_relay: RelayProcess, peer: MdkPeer, tmp_path: Path
+) -> None:
+    alice, bob, ref, gid = await _burrow_and_mdk_group(any_relay, peer, tmp_path, burrow_admin=True)
+    try:
+        await alice.session.groups.rename(ref, name="Renamed by Burrow", description="ours")
+        seen = await eventually(
+            lambda: bob("sync"), lambda r: r["groups"][0]["name"] == "Renamed by Burrow"
+        )
+        assert seen["groups"][0]["description"] == "ours"
+
+        # Bob becomes admin too (Burrow's commit), then renames from MDK.
+        await alice.session.groups.promote(ref, bob.npub)
+        await eventually(lambda: bob("sync"), lambda r: bob.pubkey in r["groups"][0]["admins"])
+        await bob("rename", group=gid, name="Renamed by MDK", description="theirs")
+        info = await eventually(
+            lambda: alice.session.groups.info(ref), lambda g: g.name == "Renamed by MDK"
+        )
+        assert info.description == "theirs" and set(info.admins) == {alice.pubkey, bob.pubkey}
+        assert info.epoch == (await bob("group", group=gid))["epoch"]
     finally:
         await alice.close()
