@@ -1,0 +1,147 @@
+"""Burrow against MDK itself (mdk-python 0.8.0, White Noise's library) through the real relay.
+
+The MDK side is ``tests/oracle/mdk_peer.py`` in its own venv (installed from nothing by
+``tests/oracle/mdk_install.py``); Burrow is the service layer. Every scenario runs on an open
+relay and on the NIP-42 AUTH relay, and asserts decrypted content and identities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.helpers.app_clients import Client, eventually, make_client
+from tests.helpers.relay import RelayFactory, RelayProcess
+from tests.oracle.mdk_driver import MdkPeer, MdkUser
+
+pytestmark = [pytest.mark.mdk, pytest.mark.asyncio]
+
+
+@pytest.fixture(params=["open", "auth"])
+def any_relay(request: pytest.FixtureRequest, relay_factory: RelayFactory) -> RelayProcess:
+    return relay_factory(auth=request.param == "auth")
+
+
+@pytest_asyncio.fixture
+async def peer() -> AsyncIterator[MdkPeer]:
+    started = await MdkPeer.start()
+    yield started
+    await started.close()
+
+
+async def _mdk_texts(user: MdkUser, group: str) -> list[tuple[str, str]]:
+    await user("sync")
+    return [(m["author"], m["content"]) for m in await user("messages", group=group)]
+
+
+async def _burrow_texts(client: Client, group: str) -> list[tuple[str, str]]:
+    return [(m.author, m.content) for m in await client.session.messages.list_messages(group)]
+
+
+async def test_burrow_creates_group_with_mdk_member_and_both_chat(
+    any_relay: RelayProcess, peer: MdkPeer, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, any_relay.url, "alice")
+    bob = await MdkUser.create(peer, "bob", any_relay.url)
+    try:
+        group = await alice.session.groups.create("Burrow made", [bob.npub], "by alice")
+        synced = await eventually(lambda: bob("sync"), lambda r: bool(r["groups"]))
+        [seen] = synced["groups"]
+        assert seen["nostr_group_id"] == group.id
+        assert (seen["name"], seen["description"]) == ("Burrow made", "by alice")
+        assert seen["members"] == sorted([alice.pubkey, bob.pubkey])
+        assert seen["admins"] == [alice.pubkey]
+        mls_id = seen["id"]
+
+        sent = await alice.session.messages.send(group.id, "hello from burrow")
+        await alice.session.messages.wait_sent(sent, 5)
+        got = await eventually(lambda: _mdk_texts(bob, mls_id), bool)
+        assert got == [(alice.pubkey, "hello from burrow")]
+
+        await bob("send", group=mls_id, content="hello from mdk")
+        texts = await eventually(lambda: _burrow_texts(alice, group.id), lambda t: len(t) == 2)
+        assert sorted(texts) == sorted(
+            [(alice.pubkey, "hello from burrow"), (bob.pubkey, "hello from mdk")]
+        )
+        info = await alice.session.groups.info(group.id)
+        assert info.epoch == seen["epoch"]
+    finally:
+        await alice.close()
+
+
+async def test_mdk_creates_group_with_burrow_member_and_both_chat(
+    any_relay: RelayProcess, peer: MdkPeer, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, any_relay.url, "alice")
+    bob = await MdkUser.create(peer, "bob", any_relay.url)
+    try:
+        made = await bob(
+            "create_group", members=[alice.pubkey], name="MDK made", description="by bob"
+        )
+        invites = await eventually(alice.session.invites.list_invites, bool)
+        assert invites[0].inviter == bob.pubkey and invites[0].group_name == "MDK made"
+        joined = await alice.session.invites.accept(invites[0].id)
+        assert joined.id == made["nostr_group_id"]
+        assert joined.description == "by bob" and joined.admins == (bob.pubkey,)
+        assert {m.pubkey for m in joined.members} == {alice.pubkey, bob.pubkey}
+
+        await bob("send", group=made["id"], content="welcome, alice")
+        texts = await eventually(lambda: _burrow_texts(alice, joined.id), bool)
+        assert texts == [(bob.pubkey, "welcome, alice")]
+
+        sent = await alice.session.messages.send(joined.id, "thanks, bob")
+        await alice.session.messages.wait_sent(sent, 5)
+        got = await eventually(lambda: _mdk_texts(bob, made["id"]), lambda t: len(t) == 2)
+        # Both in the same second: MDK orders ties by its own rules, so compare as a set.
+        assert sorted(got) == sorted(
+            [(bob.pubkey, "welcome, alice"), (alice.pubkey, "thanks, bob")]
+        )
+        mdk_epoch = (await bob("group", group=made["id"]))["epoch"]
+        assert (await alice.session.groups.info(joined.id)).epoch == mdk_epoch
+    finally:
+        await alice.close()
+
+
+async def _burrow_and_mdk_group(
+    relay: RelayProcess, peer: MdkPeer, tmp_path: Path, *, burrow_admin: bool
+) -> tuple[Client, MdkUser, str, str]:
+    """Alice (Burrow) and Bob (MDK) in a two-member group made by Alice or by Bob;
+    returns (alice, bob, Burrow's group ref, MDK's group id)."""
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob = await MdkUser.create(peer, "bob", relay.url)
+    if burrow_admin:
+        group = await alice.session.groups.create("Pair", [bob.npub])
+        synced = await eventually(lambda: bob("sync"), lambda r: bool(r["groups"]))
+        return alice, bob, group.id, synced["groups"][0]["id"]
+    made = await bob("create_group", members=[alice.pubkey], name="Pair", description="")
+    invites = await eventually(alice.session.invites.list_invites, bool)
+    joined = await alice.session.invites.accept(invites[0].id)
+    await eventually(lambda: bob("sync"), lambda r: r["groups"][0]["epoch"] >= 2)
+    return alice, bob, joined.id, made["id"]
+
+
+async def test_rename_and_describe_both_ways(
+    any_relay: RelayProcess, peer: MdkPeer, tmp_path: Path
+) -> None:
+    alice, bob, ref, gid = await _burrow_and_mdk_group(any_relay, peer, tmp_path, burrow_admin=True)
+    try:
+        await alice.session.groups.rename(ref, name="Renamed by Burrow", description="ours")
+        seen = await eventually(
+            lambda: bob("sync"), lambda r: r["groups"][0]["name"] == "Renamed by Burrow"
+        )
+        assert seen["groups"][0]["description"] == "ours"
+
+        # Bob becomes admin too (Burrow's commit), then renames from MDK.
+        await alice.session.groups.promote(ref, bob.npub)
+        await eventually(lambda: bob("sync"), lambda r: bob.pubkey in r["groups"][0]["admins"])
+        await bob("rename", group=gid, name="Renamed by MDK", description="theirs")
+        info = await eventually(
+            lambda: alice.session.groups.info(ref), lambda g: g.name == "Renamed by MDK"
+        )
+        assert info.description == "theirs" and set(info.admins) == {alice.pubkey, bob.pubkey}
+        assert info.epoch == (await bob("group", group=gid))["epoch"]
+    finally:
+        await alice.close()
