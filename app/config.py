@@ -32,6 +32,7 @@ from app.http import HttpSettings
 from nostr.errors import DecodeError
 from nostr.relay_url import normalize_relay_url
 from storage import PINNED, CipherProfile
+from storage.repos.unopened import Limits
 
 DEFAULT_LOCAL_RELAY = "ws://127.0.0.1:4869"
 PUBLIC_RELAYS = ("wss://relay.damus.io", "wss://relay.primal.net", "wss://nos.lol")
@@ -107,6 +108,8 @@ class AppConfig:
     """SQLCipher settings; only tests use a cheaper key derivation."""
     relay_store: Path | None = None
     """Where the embedded relay keeps its events (LMDB); `default_relay_store` when None."""
+    unopened: Limits = field(default_factory=Limits)
+    """Per group: how many (and how large) 445 events no key opens are kept for a retry."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

@@ -5,9 +5,10 @@ The pipeline for one event (architecture section 4.3):
 1. Already final (processed or failed)? Drop it: replays change nothing.
 2. Envelope checks (kind, time window, one ``h`` tag, id and signature), then the group.
 3. Trial decryption with the keys of the current and five previous epochs. An event no
-   key opens may belong to an epoch we have not reached: it is kept as *retryable* (the
-   sync cursor does not pass it) and tried again after each commit we apply, until the
-   group moved on too far.
+   key opens may belong to an epoch we have not reached: it is kept as *retryable* and
+   tried again from storage after each commit we apply, until the group moved on too far.
+   Anyone who knows the ``h`` tag can post such events, so each group keeps a bounded
+   number (and size) of them (`storage.repos.unopened`): dropped ones are counted.
 4. A commit for an epoch we already left is a commit race (MIP-03): the earlier one
    (``created_at``, then smallest id) wins everywhere. If the newcomer wins we roll back
    to the snapshot taken before the loser, mark the loser's messages invalidated, give
@@ -48,6 +49,7 @@ from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
 from storage.repos import processed as processed_repo
 from storage.repos import snapshots as snapshots_repo
+from storage.repos import unopened as unopened_repo
 from storage.rows import CommitKey, Group, Outcome, ProcessedEvent
 from storage.rows import GroupState as Lifecycle
 
@@ -149,7 +151,7 @@ class GroupInbox:
         ctx = self._ctx
         loaded = await self._groups.store.load(group.mls_group_id)
         if not engine.can_open(loaded.marmot, event):
-            await self._not_yet(group, event, record, "no key of ours opens it (yet)")
+            await self._unopened(group, event, record)
             return
         outcome = process_event(loaded.marmot, event, now=ctx.now(), rng=ctx.rng)
         if isinstance(outcome, ApplicationReceived):
@@ -181,6 +183,31 @@ class GroupInbox:
         await self._mark(
             event, Outcome.RETRYABLE, reason, group.mls_group_id, epoch=first_epoch, keep=True
         )
+
+    async def _unopened(self, group: Group, event: Event, record: ProcessedEvent | None) -> None:
+        """No key opens it: perhaps a message that overtook its commit, perhaps a stranger's
+        junk. Kept (within the group's limits) until the group moved `RETRY_EPOCHS` on."""
+        ctx = self._ctx
+        gid = group.mls_group_id
+        first_epoch = record.epoch if record and record.epoch is not None else group.epoch
+        attempts = record.attempts if record else 0
+        if group.epoch - first_epoch > RETRY_EPOCHS or attempts >= MAX_ATTEMPTS:
+            log.debug("445 %s given up: no key opened it", event.id[:12])
+            await ctx.db.run(unopened_repo.give_up, event.id, unopened_repo.GIVEN_UP, now=ctx.now())
+            return
+        dropped = await ctx.db.transact(
+            unopened_repo.keep,
+            event.id,
+            kind=event.kind,
+            created_at=event.created_at,
+            mls_group_id=gid,
+            epoch=first_epoch,
+            event_json=event.to_json(),
+            limits=ctx.config.unopened,
+            now=ctx.now(),
+        )
+        if dropped:
+            log.info("group %s: dropped %d unopened events over its limit", gid.hex()[:12], dropped)
 
     async def _rejected(self, loaded: Loaded, event: Event, outcome: Rejected) -> None:
         """Refused; if MLS moved its ratchets on the way, that state is kept."""

@@ -25,13 +25,14 @@ from app.group_invitees import Invitee, Invitees
 from app.group_records import OwnEvent, commit_key, create_group_rows, record_own_event
 from app.group_store import Loaded, state_write
 from app.key_packages import KeyPackages
-from app.models import GroupInfo
+from app.models import GroupInfo, UnopenedEvents
 from app.relays import Relays
 from app.sync import GroupTarget
 from marmot import operations
 from marmot.group import GroupConfig, create_group
 from storage.repos import groups as groups_repo
 from storage.repos import relays as relays_repo
+from storage.repos import unopened as unopened_repo
 from storage.rows import GroupState as Lifecycle
 from storage.rows import NewGroup
 
@@ -75,6 +76,20 @@ class Groups(CommitFlow):
 
     async def info(self, ref: str) -> GroupInfo:
         return await self.store.info(await self.store.resolve(ref))
+
+    async def unopened(self, ref: str) -> UnopenedEvents:
+        """How many events of the group no key opened are kept, and how many were dropped."""
+        group = await self.store.resolve(ref)
+        counts = await self._ctx.db.run(unopened_repo.counts, group.mls_group_id)
+        limits = self._ctx.config.unopened
+        return UnopenedEvents(
+            counts.kept,
+            counts.kept_bytes,
+            counts.dropped,
+            counts.dropped_bytes,
+            limits.events,
+            limits.bytes,
+        )
 
     async def sync_targets(self) -> list[GroupTarget]:
         groups = await self._ctx.db.run(groups_repo.list_groups, states=[Lifecycle.ACTIVE])

@@ -139,6 +139,20 @@ class GroupInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class UnopenedEvents:
+    """A group's kind 445 events that no key of ours opened: kept for a retry (they may be
+    early), and dropped to stay within the limits (anyone who knows the group's ``h`` tag
+    can post them)."""
+
+    kept: int
+    kept_bytes: int
+    dropped: int
+    dropped_bytes: int
+    limit: int
+    limit_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
 class ReactionInfo:
     emoji: str
     authors: tuple[str, ...]

@@ -229,7 +229,9 @@ async def group_list(cli: Cli) -> dict[str, Any]:
 
 
 async def group_show(cli: Cli) -> dict[str, Any]:
-    return {"group": _j(await cli.account.groups.info(cli.args.group))}
+    groups = cli.account.groups
+    info = await groups.info(cli.args.group)
+    return {"group": _j(info), "unopened_events": _j(await groups.unopened(info.id))}
 
 
 async def group_add(cli: Cli) -> dict[str, Any]:

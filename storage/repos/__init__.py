@@ -21,6 +21,7 @@ from storage.repos import (
     relays,
     search,
     snapshots,
+    unopened,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "relays",
     "search",
     "snapshots",
+    "unopened",
 ]

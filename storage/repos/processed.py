@@ -12,6 +12,10 @@ from typing import Any
 from storage.rows import Outcome, ProcessedEvent
 from storage.types import Connection
 
+UNOPENED = "no key of ours opens it (yet)"
+"""Why a 445 no key of ours opens is retryable. Its JSON is kept for the retry, so it needs
+no relay again and does not hold the sync cursor (see `storage.repos.unopened`)."""
+
 _SELECT = (
     "SELECT event_id, kind, created_at, outcome, reason, attempts, processed_at, mls_group_id,"
     " epoch, event_json FROM processed_events"
@@ -98,9 +102,12 @@ def retryable(
 
 
 def oldest_retryable(conn: Connection) -> int | None:
-    """created_at of the oldest event waiting for a retry: a sync cursor must not pass it."""
+    """created_at of the oldest event waiting for a retry from a relay: a sync cursor must
+    not pass it. Unopened events are retried from their stored JSON after each commit (a
+    stranger's junk must not pin every cursor, so that each catch-up fetches it all again)."""
     value: int | None = conn.execute(
-        "SELECT min(created_at) FROM processed_events WHERE outcome = 'retryable'"
+        "SELECT min(created_at) FROM processed_events WHERE outcome = 'retryable' AND reason != ?",
+        (UNOPENED,),
     ).fetchone()[0]
     return value
 
