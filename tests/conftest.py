@@ -10,7 +10,7 @@ import tempfile
 from hypothesis import HealthCheck, settings
 
 # Shared fixtures: the real local relay (relay, auth_relay, rate_limited_relay, relay_factory).
-pytest_plugins = ["tests.helpers.relay"]
+pytest_plugins = ["tests.helpers.relay", "tests.helpers.blossom"]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The embedded relay's shared store lives under XDG_STATE_HOME: never the user's real one
