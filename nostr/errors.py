@@ -3,7 +3,7 @@
 Remote faults (the peer or relay sent something unacceptable): ``DecodeError``,
 ``InvalidEvent`` / ``InvalidSignature``, ``DecryptionError``. Local faults (a bug on our
 side): ``UsageError``. Relay outcomes the caller must handle: ``RelayRejected``,
-``RelayUnavailable``.
+``RelayUnavailable``; Blossom ones: ``BlossomError`` (``BlobMismatch``, ``BlobTooLarge``).
 """
 
 from __future__ import annotations
@@ -58,3 +58,21 @@ class RelayUnavailable(NostrError):
         super().__init__(f"{relay_url}: {reason}")
         self.relay_url = relay_url
         self.reason = reason
+
+
+class BlossomError(NostrError):
+    """A Blossom server refused a request, could not be reached, or served bad bytes."""
+
+    def __init__(self, server: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(f"{server}: {message}")
+        self.server = server
+        self.message = message
+        self.status = status
+
+
+class BlobMismatch(BlossomError):
+    """A downloaded blob's SHA-256 is not the one asked for (corrupt or hostile server)."""
+
+
+class BlobTooLarge(BlossomError):
+    """A blob larger than the caller's size cap (sent or served)."""

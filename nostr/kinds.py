@@ -19,7 +19,9 @@ class Kind(IntEnum):
     RELAY_LIST = 10002  # NIP-65
     INBOX_RELAYS = 10050  # NIP-17
     KEY_PACKAGE_RELAYS = 10051  # Marmot MIP-00
+    BLOSSOM_SERVERS = 10063  # Blossom BUD-03 user server list
     CLIENT_AUTH = 22242  # NIP-42
+    BLOSSOM_AUTH = 24242  # Blossom BUD-01 authorization
     MLS_KEY_PACKAGE = 30443  # Marmot MIP-00 (addressable)
 
 

@@ -40,7 +40,7 @@ IMPURE_STDLIB = {
 RULES: dict[str, tuple[set[str], set[str], set[str]]] = {
     "mls": ({"mls"}, {"cryptography"}, IMPURE_STDLIB),
     "nostr": ({"nostr"}, {"cryptography", "coincurve"}, IMPURE_STDLIB),
-    "nostr.relay": ({"nostr"}, {"websockets"}, set()),
+    "nostr.relay": ({"nostr"}, {"websockets", "httpx"}, set()),
     "marmot": ({"marmot", "mls", "nostr"}, {"cryptography"}, IMPURE_STDLIB),
     "storage": ({"storage"}, {"sqlcipher3"}, set()),
     "app": ({"app", "marmot", "mls", "nostr", "storage"}, {"nostr_sdk"}, set()),
