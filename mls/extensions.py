@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mls.app_data import app_data_dictionary
 from mls.errors import DecodeError, InvalidMessage
 from mls.messages import (
     DEFAULT_EXTENSION_TYPES,
@@ -121,3 +122,4 @@ def check_extension_list(extensions: Sequence[Extension]) -> None:
         seen.add(ext.extension_type)
     required_capabilities(extensions)
     external_senders(extensions)
+    app_data_dictionary(extensions)

@@ -5,7 +5,8 @@
     effects = apply_proposals(rules, proposals)   # ProposalEffects: new tree, extensions,
                                                  # adds, removes, updates, PSKs, ...
 
-Order of section 12.3: the GroupContextExtensions, then Updates, then removals (the
+Order of section 12.3: the GroupContextExtensions (then the AppDataUpdates of the
+extensions draft, on the dictionary it leaves), then Updates, then removals (the
 extensions draft puts SelfRemove before Remove; the resulting tree is the same), then
 Adds in list order. PSK ids keep their list order, which the PSK secret depends on.
 """
@@ -15,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mls.app_data import apply_app_data_updates
 from mls.errors import InvalidMessage
 from mls.messages import (
     Add,
+    AppDataUpdate,
     Extension,
     ExternalInit,
     GroupContextExtensions,
@@ -88,6 +91,7 @@ def apply_proposals(rules: ProposalRules, proposals: Sequence[CachedProposal]) -
     removes: list[RemovedMember] = []
     adds: list[KeyPackage] = []
     psks: list[PreSharedKeyID] = []
+    app_data: list[AppDataUpdate] = []
     for p in proposals:
         prop = p.proposal
         if isinstance(prop, Update | Remove | SelfRemove):
@@ -100,8 +104,13 @@ def apply_proposals(rules: ProposalRules, proposals: Sequence[CachedProposal]) -
             adds.append(prop.key_package)
         elif isinstance(prop, PreSharedKey):
             psks.append(prop.psk)
+        elif isinstance(prop, AppDataUpdate):
+            app_data.append(prop)
         else:
             _collect(found, prop)
+    if app_data:  # after the GroupContextExtensions (the extensions draft, section 4.7)
+        found.extensions = apply_app_data_updates(found.extensions, app_data)
+        found.changed = True
     removes.sort(key=lambda r: not r.self_remove)
     new_tree, added = tree.apply(
         updates=[(u.leaf_index, u.new) for u in updates],

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from mls.app_data import check_app_data_updates
 from mls.crypto import Suite
 from mls.errors import InvalidMessage, UnsupportedError
 from mls.extensions import check_extension_list, required_capabilities
@@ -58,7 +59,10 @@ from mls.tree_validation import CredentialValidator, validate_leaf_node
 from mls.types import LeafIndex
 
 # Section 12.4: a commit covering only these may omit the path (SelfRemove needs one).
-_PATH_OPTIONAL = frozenset((ProposalType.ADD, ProposalType.PSK, ProposalType.REINIT))
+# OpenMLS (draft-08 and the draft-10 fork) lets an AppDataUpdate go without one too.
+_PATH_OPTIONAL = frozenset(
+    (ProposalType.ADD, ProposalType.PSK, ProposalType.REINIT, ProposalType.APP_DATA_UPDATE)
+)
 
 # Section 12.1.8 and the extensions draft: what each non-member sender may propose.
 _SENDER_MAY_PROPOSE: dict[SenderType, frozenset[int]] = {
@@ -331,6 +335,7 @@ class ProposalRules:
                 gce += 1
         if gce > 1:
             raise InvalidMessage("more than one GroupContextExtensions proposal")
+        check_app_data_updates([p.proposal for p in proposals], self.context.extensions)
 
     def _check_proposal_support(self, proposals: Sequence[CachedProposal]) -> None:
         """Non-default proposal types must be supported by every member that stays:

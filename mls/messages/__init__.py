@@ -7,10 +7,20 @@ functions. Every decoding failure is a :class:`mls.errors.DecodeError`.
 
 from __future__ import annotations
 
+from mls.messages.app_data import (
+    AppDataDictionary,
+    AppDataUpdate,
+    AppDataUpdateOperation,
+    ComponentData,
+    ComponentsList,
+    SafeAAD,
+    SafeAADItem,
+)
 from mls.messages.codepoints import (
     DEFAULT_EXTENSION_TYPES,
     DEFAULT_PROPOSAL_TYPES,
     GREASE_VALUES,
+    ComponentID,
     ContentType,
     CredentialType,
     ExtensionType,
@@ -106,6 +116,7 @@ __all__ = [
     "DEFAULT_EXTENSION_TYPES",
     "DEFAULT_PROPOSAL_TYPES",
     "GREASE_VALUES",
+    "ComponentID",
     "ContentType",
     "CredentialType",
     "ExtensionType",
@@ -148,6 +159,14 @@ __all__ = [
     "push_ratchet_tree",
     "ratchet_tree_from_bytes",
     "ratchet_tree_to_bytes",
+    # MLS extensions draft: app data
+    "AppDataDictionary",
+    "AppDataUpdate",
+    "AppDataUpdateOperation",
+    "ComponentData",
+    "ComponentsList",
+    "SafeAAD",
+    "SafeAADItem",
     # proposals and commits
     "Add",
     "Commit",

@@ -90,7 +90,8 @@ class ExtensionType(IntEnum):
     REQUIRED_CAPABILITIES = 0x0003
     EXTERNAL_PUB = 0x0004
     EXTERNAL_SENDERS = 0x0005
-    LAST_RESORT = 0x000A  # MLS extensions draft: a KeyPackage that may be reused
+    APP_DATA_DICTIONARY = 0x0006  # MLS extensions draft: the app component dictionary
+    LAST_RESORT = 0x000A  # MLS extensions draft-08: a KeyPackage that may be reused
     MARMOT_GROUP_DATA = 0xF2EE  # Marmot MIP-01 group metadata
 
 
@@ -104,7 +105,17 @@ class ProposalType(IntEnum):
     REINIT = 0x0005
     EXTERNAL_INIT = 0x0006
     GROUP_CONTEXT_EXTENSIONS = 0x0007
+    APP_DATA_UPDATE = 0x0008  # MLS extensions draft: change one app component's state
     SELF_REMOVE = 0x000A
+
+
+class ComponentID(IntEnum):
+    """MLS extensions draft ``uint16 ComponentID`` values of the draft itself (open
+    registry: applications use the private range 0x8000..0xFFFF)."""
+
+    APP_COMPONENTS = 0x0001  # ComponentsList: supported (leaf) / required (group) ids
+    SAFE_AAD = 0x0002  # ComponentsList of the components that put items in SafeAAD
+    LAST_RESORT_KEY_PACKAGE = 0x0004  # draft-10: empty entry in a KeyPackage's dictionary
 
 
 class CredentialType(IntEnum):

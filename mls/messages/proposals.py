@@ -15,6 +15,7 @@ from typing import ClassVar, Self, TypeAlias
 from mls.codec import Reader, Writer
 from mls.errors import UsageError
 from mls.messages._base import Struct, closed_enum, push_optional, push_structs
+from mls.messages.app_data import AppDataUpdate
 from mls.messages.codepoints import ProposalOrRefType, ProposalType, PSKType, ResumptionPSKUsage
 from mls.messages.credentials import Extension, pull_extensions, push_extensions
 from mls.messages.leaf_node import KeyPackage, LeafNode
@@ -280,6 +281,7 @@ Proposal: TypeAlias = (
     | ExternalInit
     | GroupContextExtensions
     | SelfRemove
+    | AppDataUpdate
     | UnknownProposal
 )
 """Section 12.1: ``struct { ProposalType proposal_type; select (...) { case add: Add;
@@ -294,6 +296,7 @@ _DECODERS: dict[int, Callable[[Reader], Proposal]] = {
     ProposalType.EXTERNAL_INIT: ExternalInit.decode,
     ProposalType.GROUP_CONTEXT_EXTENSIONS: GroupContextExtensions.decode,
     ProposalType.SELF_REMOVE: SelfRemove.decode,
+    ProposalType.APP_DATA_UPDATE: AppDataUpdate.decode,
 }
 
 
