@@ -25,6 +25,7 @@ from marmot.inbound import (
     ProposalHandled,
     Rejected,
     StaleCommit,
+    process_past_commit,
     process_event,
 )
 from marmot.key_package_event import MarmotKeyPackage, parse_key_package_event
@@ -37,7 +38,8 @@ from marmot.operations import (
     self_demote,
     update_group_data,
 )
-from marmot.policy import CommitOrder, ProposalAction, RaceDecision, race_decision
+from marmot.fork_choice import decide, unpack
+from marmot.policy import CommitOrder, ProposalAction, RaceDecision
 from marmot.welcome import unwrap_welcome
 from mls import group as mls_group
 from mls.key_package import KeyPackageBundle
@@ -92,7 +94,11 @@ class Member:
             self.group = outcome.group
         elif isinstance(outcome, StaleCommit):
             before, order, digest = self.kept[outcome.epoch]
-            decision = race_decision(order, digest, outcome.order, outcome.content_hash)
+            try:
+                winner = process_past_commit(before, event, now=NOW)
+            except InvalidGroupEvent as exc:
+                return Rejected(exc)
+            decision = decide(unpack(order, digest), unpack(winner.order, winner.content_hash))
             if decision is RaceDecision.ROLLBACK:
                 self.group = before
                 return self.receive(event)
