@@ -331,9 +331,13 @@ class GroupInbox:
         except MarmotError as exc:  # forged or invalid: refused for good, never retried
             await self._mark(event, Outcome.FAILED, exc.reason, gid, keep=True)
             return
-        kept = snap.commit
-        applied = unpack(CommitOrder(kept.created_at, kept.event_id), kept.content_hash)
-        decision = decide(applied, unpack(winner.order, winner.content_hash))
+        kept = await ctx.db.run(snapshots_repo.list_snapshots, gid)
+        discarded = [
+            unpack(CommitOrder(s.commit.created_at, s.commit.event_id), s.commit.content_hash)
+            for s in kept
+            if s.epoch >= outcome.epoch
+        ]
+        decision = decide(discarded, unpack(winner.order, winner.content_hash))
         if decision is RaceDecision.KEEP:
             await self._mark(event, Outcome.FAILED, "lost the commit race", gid, keep=True)
             return

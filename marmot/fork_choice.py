@@ -9,6 +9,9 @@ copy of that epoch's state (:func:`marmot.inbound.process_past_commit`). Its rac
    cannot undo an admin's removal or rename by back-dating a self-update;
 2. then the MIP-03 order: earliest ``created_at``, then smallest event id.
 
+A rollback discards every commit applied since the fork point, so the incoming commit
+must beat the strongest of them (:func:`decide`).
+
 Its identity is the MLS-level commit (the new epoch's confirmed transcript hash, which
 covers the authenticated content and its signature), never the outer ciphertext: the
 same commit in another wrapper is the same commit and only its order key may improve.
@@ -17,6 +20,7 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -69,10 +73,18 @@ def race_key(candidate: Candidate) -> tuple[int, CommitOrder]:
     return (candidate.priority, candidate.order)
 
 
-def decide(applied: Candidate, incoming: Candidate) -> RaceDecision:
-    """What to do with a validated commit for an epoch whose commit ``applied`` we kept."""
+def decide(discarded: Sequence[Candidate], incoming: Candidate) -> RaceDecision:
+    """What to do with a validated commit for an epoch we left.
+
+    ``discarded``: the commits we applied from that epoch on, oldest first (the first is
+    the one ``incoming`` competes with). A rollback would throw all of them away, so the
+    incoming commit must beat the strongest: an ordinary commit never discards a branch
+    that holds an admin's commit (a removal, a rename) made after the fork point.
+    """
+    applied = discarded[0]
     if incoming.identity == applied.identity:
         return RaceDecision.RELABEL if incoming.order < applied.order else RaceDecision.KEEP
-    if race_key(incoming) < race_key(applied):
+    branch = (min(c.priority for c in discarded), applied.order)
+    if race_key(incoming) < branch:
         return RaceDecision.ROLLBACK
     return RaceDecision.KEEP
