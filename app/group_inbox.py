@@ -30,7 +30,7 @@ from app.events import CommitRaceResolved, ErrorRaised, MessageReceived, Message
 from app.group_store import Loaded, state_write
 from app.groups import Groups
 from app.message_records import Records, apply_reviving, incoming_records
-from app.messages import Messages
+from app.messages import RESEND_HELD, Messages
 from marmot.errors import InvalidGroupEvent, MarmotError
 from marmot.fork_choice import decide, unpack
 from marmot.group_event import PAST_EPOCHS, check_group_event
@@ -103,7 +103,8 @@ class GroupInbox:
         while self._invalidated:
             gid = self._invalidated.pop()
             try:
-                await self._messages.resend_invalidated(gid)
+                if await self._messages.resend_invalidated(gid) is None:
+                    continue  # held: a readmitted member; the next commit tries again
                 await self._ctx.db.run(_resend_noted, gid, False)
             except AppError as exc:  # they stay invalidated: `resume` tries again
                 log.warning("re-sending the messages of a lost commit race failed: %s", exc)
@@ -301,6 +302,8 @@ class GroupInbox:
         self._groups.store.remember(gid, applied.revision, outcome.group)
         await self._groups.after_merge(gid, loaded.group, before_members, outcome.order.created_at)
         self._retry.add(gid)
+        if gid.hex() in await ctx.db.run(accounts_repo.get_setting, RESEND, []):
+            self._invalidated.add(gid)  # held back by a readmitted member: look again
 
     async def _yield_to(self, loaded: Loaded, outcome: CommitApplied) -> bool:
         """A peer's commit for the epoch of our pending one: the earlier wins (MIP-03).
@@ -348,7 +351,10 @@ class GroupInbox:
             return
         await self._groups.observe(gid, past)
         change = _commit_change(gid, 0, event, winner)
-        revision = await ctx.db.transact(_switch_branch, change, outcome.epoch, ctx.now())
+        # Members the discarded branch had removed and the winner readmits.
+        removed = set(past.members().values()) - set(loaded.marmot.members().values())
+        back = sorted(i.hex() for i in removed & set(winner.group.members().values()))
+        revision = await ctx.db.transact(_switch_branch, change, outcome.epoch, ctx.now(), back)
         self._groups.store.remember(gid, revision, winner.group)
         nostr_id = loaded.group.metadata.nostr_group_id
         ctx.emit(
@@ -400,10 +406,16 @@ def _commit_change(
     )
 
 
-def _switch_branch(conn: Connection, change: IncomingChange, epoch: int, now: int) -> int:
+def _switch_branch(
+    conn: Connection, change: IncomingChange, epoch: int, now: int, readmitted: list[str]
+) -> int:
     """Roll back to ``epoch`` and apply the (already validated) winner: all or nothing."""
     gid = change.mls_group_id
     assert gid is not None and change.state is not None
+    if readmitted:
+        held = accounts_repo.get_setting(conn, RESEND_HELD, {})
+        held[gid.hex()] = sorted(set(held.get(gid.hex(), ())) | set(readmitted))
+        accounts_repo.set_setting(conn, RESEND_HELD, held)
     revision = snapshots_repo.rollback(conn, gid, epoch, now=now)
     messages_repo.mark_invalidated(conn, gid, after_epoch=epoch)
     processed_repo.mark_failed_retryable(conn, gid, reason="rolled back", now=now)
