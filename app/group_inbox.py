@@ -12,7 +12,8 @@ The pipeline for one event (architecture section 4.3):
 4. A commit for an epoch we already left is a commit race (MIP-03): the earlier one
    (``created_at``, then smallest id) wins everywhere. If the newcomer wins we roll back
    to the snapshot taken before the loser, mark the loser's messages invalidated, give
-   the failed events another chance and apply the winner.
+   the failed events another chance and apply the winner. The newcomer is first validated
+   in full on a copy of that epoch's state; see docs/fork-choice.md for the rule.
 5. MLS processing plus the admin policy; then one transaction stores the next state, the
    messages it carried and the processed mark.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 
 from app import engine
 from app.context import Context
@@ -29,8 +31,9 @@ from app.events import CommitRaceResolved, ErrorRaised, MessageReceived, Message
 from app.group_store import Loaded, state_write
 from app.groups import Groups
 from app.message_records import Records, apply_reviving, incoming_records
-from app.messages import Messages
-from marmot.errors import InvalidGroupEvent
+from app.messages import RESEND_HELD, Messages
+from marmot.errors import InvalidGroupEvent, MarmotError
+from marmot.fork_choice import decide, unpack
 from marmot.group_event import PAST_EPOCHS, check_group_event
 from marmot.inbound import (
     ApplicationReceived,
@@ -40,8 +43,9 @@ from marmot.inbound import (
     Rejected,
     StaleCommit,
     process_event,
+    process_past_commit,
 )
-from marmot.policy import CommitOrder, RaceDecision, race_decision
+from marmot.policy import CommitOrder, RaceDecision
 from nostr.event import Event
 from storage import Conflict, Connection, IncomingChange, apply_incoming
 from storage.repos import accounts as accounts_repo
@@ -101,7 +105,8 @@ class GroupInbox:
         while self._invalidated:
             gid = self._invalidated.pop()
             try:
-                await self._messages.resend_invalidated(gid)
+                if await self._messages.resend_invalidated(gid) is None:
+                    continue  # held: a readmitted member; the next commit tries again
                 await self._ctx.db.run(_resend_noted, gid, False)
             except AppError as exc:  # they stay invalidated: `resume` tries again
                 log.warning("re-sending the messages of a lost commit race failed: %s", exc)
@@ -319,29 +324,13 @@ class GroupInbox:
         gid = loaded.group.mls_group_id
         await self._groups.observe(gid, loaded.marmot)
         before_members = [m.pubkey for m in engine.members(loaded.marmot)]
-        key = CommitKey(outcome.order.created_at, outcome.order.event_id, outcome.content_hash)
-        write = state_write(
-            gid,
-            loaded.revision,
-            outcome.group,
-            snapshot=None if outcome.evicted else key,
-            lifecycle=Lifecycle.INACTIVE if outcome.evicted else None,
-            epoch_changed=not outcome.evicted,
-        )
-        change = IncomingChange(
-            event.id,
-            event.kind,
-            event.created_at,
-            Outcome.PROCESSED,
-            "removed us" if outcome.evicted else "",
-            gid,
-            outcome.epoch,
-            state=write,
-        )
+        change = _commit_change(gid, loaded.revision, event, outcome)
         applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
         self._groups.store.remember(gid, applied.revision, outcome.group)
         await self._groups.after_merge(gid, loaded.group, before_members, outcome.order.created_at)
         self._retry.add(gid)
+        if gid.hex() in await ctx.db.run(accounts_repo.get_setting, RESEND, []):
+            self._invalidated.add(gid)  # held back by a readmitted member: look again
 
     async def _yield_to(self, loaded: Loaded, outcome: CommitApplied) -> bool:
         """A peer's commit for the epoch of our pending one: the earlier wins (MIP-03).
@@ -356,34 +345,52 @@ class GroupInbox:
         return False
 
     async def _race(self, loaded: Loaded, event: Event, outcome: StaleCommit) -> None:
+        """A commit for an epoch we left: validated in full on a copy of that epoch's kept
+        state before anything is compared; the winner's branch is built, then swapped in
+        with the rollback in one transaction (docs/fork-choice.md)."""
         ctx = self._ctx
         gid = loaded.group.mls_group_id
         snap = await ctx.db.run(snapshots_repo.get, gid, outcome.epoch)
-        if snap is None:
+        stored = await ctx.db.run(snapshots_repo.state_at, gid, outcome.epoch)
+        if snap is None or stored is None:
             await self._mark(event, Outcome.FAILED, "commit for an epoch we left", gid, keep=True)
             return
-        decision = race_decision(
-            CommitOrder(snap.commit.created_at, snap.commit.event_id),
-            snap.commit.content_hash,
-            outcome.order,
-            outcome.content_hash,
-        )
+        past = engine.load(stored)
+        try:
+            winner = process_past_commit(past, event, now=ctx.now())
+        except MarmotError as exc:  # forged or invalid: refused for good, never retried
+            await self._mark(event, Outcome.FAILED, exc.reason, gid, keep=True)
+            return
+        kept = await ctx.db.run(snapshots_repo.list_snapshots, gid)
+        discarded = [
+            unpack(CommitOrder(s.commit.created_at, s.commit.event_id), s.commit.content_hash)
+            for s in kept
+            if s.epoch >= outcome.epoch
+        ]
+        decision = decide(discarded, unpack(winner.order, winner.content_hash))
         if decision is RaceDecision.KEEP:
             await self._mark(event, Outcome.FAILED, "lost the commit race", gid, keep=True)
             return
-        key = CommitKey(outcome.order.created_at, outcome.order.event_id, outcome.content_hash)
         if decision is RaceDecision.RELABEL:
+            key = CommitKey(winner.order.created_at, winner.order.event_id, winner.content_hash)
             await ctx.db.run(snapshots_repo.update_commit_key, gid, outcome.epoch, key)
             await self._mark(event, Outcome.PROCESSED, "same commit, better wrapper", gid)
             return
-        await ctx.db.transact(_roll_back, gid, outcome.epoch, ctx.now())
-        self._groups.store.forget(gid)
+        await self._groups.observe(gid, past)
+        change = _commit_change(gid, 0, event, winner)
+        # Members the discarded branch had removed and the winner readmits.
+        removed = set(past.members().values()) - set(loaded.marmot.members().values())
+        back = sorted(i.hex() for i in removed & set(winner.group.members().values()))
+        revision = await ctx.db.transact(_switch_branch, change, outcome.epoch, ctx.now(), back)
+        self._groups.store.remember(gid, revision, winner.group)
         nostr_id = loaded.group.metadata.nostr_group_id
         ctx.emit(
             CommitRaceResolved(ctx.pubkey, nostr_id, outcome.epoch, event.id, snap.commit.event_id)
         )
         self._invalidated.add(gid)
-        await self._open(await self._groups.store.get(gid), event, None)
+        before = [m.pubkey for m in engine.members(loaded.marmot)]
+        await self._groups.after_merge(gid, loaded.group, before, winner.order.created_at)
+        self._retry.add(gid)
 
     # --- bookkeeping ---------------------------------------------------------------------
 
@@ -402,11 +409,48 @@ class GroupInbox:
         await self._ctx.mark(event, outcome, reason, gid=gid, epoch=epoch, keep=keep)
 
 
-def _roll_back(conn: Connection, gid: bytes, epoch: int, now: int) -> None:
-    snapshots_repo.rollback(conn, gid, epoch, now=now)
+def _commit_change(
+    gid: bytes, revision: int, event: Event, outcome: CommitApplied
+) -> IncomingChange:
+    key = CommitKey(outcome.order.created_at, outcome.order.event_id, outcome.content_hash)
+    write = state_write(
+        gid,
+        revision,
+        outcome.group,
+        snapshot=None if outcome.evicted else key,
+        lifecycle=Lifecycle.INACTIVE if outcome.evicted else None,
+        epoch_changed=not outcome.evicted,
+    )
+    return IncomingChange(
+        event.id,
+        event.kind,
+        event.created_at,
+        Outcome.PROCESSED,
+        "removed us" if outcome.evicted else "",
+        gid,
+        outcome.epoch,
+        state=write,
+    )
+
+
+def _switch_branch(
+    conn: Connection, change: IncomingChange, epoch: int, now: int, readmitted: list[str]
+) -> int:
+    """Roll back to ``epoch`` and apply the (already validated) winner: all or nothing."""
+    gid = change.mls_group_id
+    assert gid is not None and change.state is not None
+    if readmitted:
+        held = accounts_repo.get_setting(conn, RESEND_HELD, {})
+        held[gid.hex()] = sorted(set(held.get(gid.hex(), ())) | set(readmitted))
+        accounts_repo.set_setting(conn, RESEND_HELD, held)
+    revision = snapshots_repo.rollback(conn, gid, epoch, now=now)
     messages_repo.mark_invalidated(conn, gid, after_epoch=epoch)
     processed_repo.mark_failed_retryable(conn, gid, reason="rolled back", now=now)
     _resend_noted(conn, gid, True)
+    state = replace(change.state, base_revision=revision)
+    applied = apply_incoming(conn, replace(change, state=state), now=now)
+    assert applied.revision is not None
+    return applied.revision
 
 
 def _resend_noted(conn: Connection, gid: bytes, waiting: bool) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from app import engine
 from app.group_store import state_write
 from app.outbox import Attempt
+from marmot.fork_choice import digest_between as fork_digest
 from marmot.group import MarmotGroup
 from mls.messages import SelfRemove
 from nostr.event import Event
@@ -28,6 +29,7 @@ from storage.rows import (
     Deletion,
     DeliveryStatus,
     Group,
+    MlsState,
     NewGroup,
     NewMessage,
     OutboxEntry,
@@ -79,6 +81,12 @@ def leaving_members(conn: Connection, gid: bytes) -> Leaving:
 def commit_key(event: Event) -> CommitKey:
     """A commit's MIP-03 order key: (created_at, event id) plus a hash of its content."""
     return CommitKey(event.created_at, event.id, hashlib.sha256(event.content.encode()).digest())
+
+
+def own_commit_key(event: Event, current: MlsState, nxt: MarmotGroup) -> CommitKey:
+    """Our own commit's race key (docs/fork-choice.md), from the states around it."""
+    digest = fork_digest(engine.load(current), nxt)
+    return CommitKey(event.created_at, event.id, digest)
 
 
 def member_delta(
@@ -219,7 +227,7 @@ def merge_pending(conn: Connection, entry: OutboxEntry, now: int) -> MarmotGroup
         gid,
         current.revision,
         nxt,
-        snapshot=commit_key(Event.from_json(entry.event_json)),
+        snapshot=own_commit_key(Event.from_json(entry.event_json), current.state, nxt),
         lifecycle=None if nxt.active else Lifecycle.INACTIVE,
         clear_pending_commit=True,
     )

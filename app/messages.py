@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from app import engine
 from app.context import Context
 from app.errors import InvalidInput, NotAllowed, NotFound, translate
 from app.events import MessageQueued, MessageStatusChanged, MessageUpdated
@@ -39,6 +40,7 @@ from mls.errors import MlsError
 from nostr.event import UnsignedEvent
 from nostr.kinds import Kind
 from storage import Conflict
+from storage.repos import accounts as accounts_repo
 from storage.repos import contacts as contacts_repo
 from storage.repos import drafts as drafts_repo
 from storage.repos import messages as messages_repo
@@ -55,6 +57,11 @@ from storage.rows import GroupState as Lifecycle
 MESSAGE = "message"
 MAX_AHEAD = 60
 REMEMBERED = 1000
+
+
+RESEND_HELD = "resend_held_for_removed"
+"""Setting: per group (hex), the identities a lost race's discarded branch had removed
+and the winning branch readmitted; our voided messages wait until none is a member."""
 
 
 class Messages:
@@ -143,12 +150,27 @@ class Messages:
         )
         return await self._send_rumor(group, rumor, resend=target)
 
-    async def resend_invalidated(self, gid: bytes) -> int:
-        """After a lost commit race: our messages of the discarded branch go out again."""
+    async def resend_invalidated(self, gid: bytes) -> int | None:
+        """After a lost commit race: our messages of the discarded branch go out again.
+
+        None (nothing sent, try again after the next commit) while the group holds a
+        member the discarded branch had removed: they were written for a group without
+        that member and never go to one with it.
+        """
         ctx = self._ctx
         group = await self._groups.store.get(gid)
         if group.state is not Lifecycle.ACTIVE:
             return 0  # the winning commit removed us: nowhere to send them
+        held = await ctx.db.run(accounts_repo.get_setting, RESEND_HELD, {})
+        waiting_for = set(held.get(gid.hex(), ()))
+        if waiting_for:
+            members = {
+                m.pubkey for m in engine.members((await self._groups.store.load(gid)).marmot)
+            }
+            if waiting_for & members:
+                return None
+            held.pop(gid.hex())
+            await ctx.db.run(accounts_repo.set_setting, RESEND_HELD, held or None)
         found = await ctx.db.run(own_invalidated, gid, ctx.pubkey)
         for message in found:
             rumor = UnsignedEvent(

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import TypeAlias
 
 from marmot.errors import InvalidGroupData, InvalidGroupEvent, MarmotError
+from marmot.fork_choice import Priority, commit_identity, pack
 from marmot.group import MarmotGroup, validate_marmot_credential
 from marmot.group_data import NostrGroupData
 from marmot.group_event import MAX_EVENT_AGE, check_group_event, parse_rumor, trial_decrypt
@@ -34,8 +35,13 @@ from marmot.operations import (
     remove_leaves,
     summarize,
 )
-from marmot.policy import CommitOrder, ProposalAction, check_commit_allowed, proposal_action
-from marmot.primitives import sha256
+from marmot.policy import (
+    CommitOrder,
+    ProposalAction,
+    check_commit_allowed,
+    proposal_action,
+    requires_admin,
+)
 from mls import group as mls_group
 from mls.errors import MissingProposal, MlsError
 from mls.group import ApplicationMessage, CommitProcessed, ProposalReceived
@@ -103,19 +109,17 @@ class CommitApplied:
     evicted: bool
     order: CommitOrder
     content_hash: bytes
+    """The race digest (:func:`marmot.fork_choice.pack`): priority and MLS identity."""
 
 
 @dataclass(frozen=True, slots=True)
 class StaleCommit:
-    """A commit for an epoch we already left: a competitor of the commit we applied.
-
-    Compare with :func:`marmot.policy.race_decision`; on ``ROLLBACK`` process this event
-    again on the state kept from before that epoch's commit.
+    """A commit for an epoch we already left, NOT validated yet: nothing about it is
+    trusted but its epoch. Validate it with :func:`process_past_commit` on the state kept
+    from that epoch, then compare with :func:`marmot.fork_choice.decide`.
     """
 
     epoch: int
-    order: CommitOrder
-    content_hash: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +195,7 @@ def _process(group: MarmotGroup, event: Event, now: int, max_age: int, rng: Rng)
     kind = _content_type(message)
     if epoch < group.epoch and kind != ContentType.APPLICATION:
         if kind == ContentType.COMMIT:
-            order = CommitOrder(event.created_at, event.id)
-            return StaleCommit(epoch, order, sha256(event.content.encode()))
+            return StaleCommit(epoch)
         raise InvalidGroupEvent(f"a proposal of past epoch {epoch}")
     try:
         result, state = mls_group.process(
@@ -286,8 +289,10 @@ def _commit(
         admins_after=data_after.admins,
         members_after=_members_after(members_before, result),
     )
+    summary = summarize(result)
     # When evicted, ``state`` is the old epoch marked inactive; the data is the new one.
     group = MarmotGroup(state, data_after)
+    priority = Priority.PRIVILEGED if requires_admin(summary) else Priority.ORDINARY
     return CommitApplied(
         group=group,
         epoch=result.epoch,
@@ -300,5 +305,19 @@ def _commit(
         group_data_changed=result.extensions is not None,
         evicted=result.removed_self,
         order=CommitOrder(event.created_at, event.id),
-        content_hash=sha256(event.content.encode()),
+        content_hash=pack(priority, commit_identity(state.context.confirmed_transcript_hash)),
     )
+
+
+def process_past_commit(
+    past: MarmotGroup, event: Event, *, now: int, max_age: int = MAX_EVENT_AGE
+) -> CommitApplied:
+    """Validate a commit for an epoch we left as if it arrived in time: on ``past``, a copy
+    of that epoch's kept state (framing, membership, signature, membership and confirmation
+    tags, proposals, the admin rules). Raises :class:`InvalidGroupEvent` otherwise."""
+    outcome = process_event(past, event, now=now, max_age=max_age)
+    if isinstance(outcome, CommitApplied) and outcome.epoch == past.epoch + 1:
+        return outcome
+    if isinstance(outcome, Rejected):
+        raise InvalidGroupEvent(f"not a valid commit of epoch {past.epoch}: {outcome.error.reason}")
+    raise InvalidGroupEvent(f"not a valid commit of epoch {past.epoch}")

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from marmot.errors import UsageError
+from marmot.fork_choice import Priority, commit_identity, pack
 from marmot.group import MarmotGroup, check_new_leaves, extensions_with
 from marmot.group_event import build_group_event, encode_rumor
 from marmot.key_package_event import MarmotKeyPackage, marmot_capabilities
@@ -36,8 +37,8 @@ from marmot.policy import (
     check_self_demote,
     expiration_for,
     require_admin,
+    requires_admin,
 )
-from marmot.primitives import sha256
 from marmot.welcome import WelcomeRumor, welcome_rumors
 from mls import group as mls_group
 from mls.errors import MlsError
@@ -64,7 +65,10 @@ class OutgoingCommit:
 
     @property
     def content_hash(self) -> bytes:
-        return sha256(self.event.content.encode())
+        """The race digest (:func:`marmot.fork_choice.pack`): priority and MLS identity."""
+        admin = requires_admin(summarize(self.summary))
+        priority = Priority.PRIVILEGED if admin else Priority.ORDINARY
+        return pack(priority, commit_identity(self.group.state.context.confirmed_transcript_hash))
 
 
 @dataclass(frozen=True, slots=True)

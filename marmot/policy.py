@@ -212,3 +212,8 @@ def expiration_for(
     if group_expiry is None:
         return requested
     return group_expiry if requested is None else min(group_expiry, requested)
+
+
+def requires_admin(summary: CommitSummary) -> bool:
+    """Whether only an admin may make this commit (not a self-update or SelfRemove only)."""
+    return not (_is_self_update(summary) or _is_self_remove_only(summary))

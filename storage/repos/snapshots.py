@@ -12,7 +12,7 @@ import json
 
 from storage.errors import NotFound
 from storage.repos._json import dumps
-from storage.rows import CommitKey, Snapshot
+from storage.rows import CommitKey, MlsState, Snapshot
 from storage.types import Connection
 
 KEEP_PER_GROUP = 5
@@ -145,3 +145,12 @@ def rollback(conn: Connection, mls_group_id: bytes, epoch: int, *, now: int) -> 
 def prune(conn: Connection, *, taken_before: int) -> int:
     """Drop snapshots older than the retention TTL (MDK keeps them 7 days)."""
     return conn.execute("DELETE FROM group_snapshots WHERE taken_at < ?", (taken_before,)).rowcount
+
+
+def state_at(conn: Connection, mls_group_id: bytes, epoch: int) -> MlsState | None:
+    """The MLS state saved at ``epoch`` (to validate a competing commit on a copy of it)."""
+    row = conn.execute(
+        "SELECT state_format, mls_state FROM group_snapshots WHERE mls_group_id = ? AND epoch = ?",
+        (mls_group_id, epoch),
+    ).fetchone()
+    return None if row is None else MlsState(row[0], row[1])

@@ -10,12 +10,12 @@ from a removed member or with a tampered signature is rejected.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import pytest
 
 from marmot.errors import InvalidGroupEvent, NotAdmin, PolicyViolation, UsageError
-from marmot.group import GroupConfig, GroupCreated, MarmotGroup, create_group, join_group
+from marmot.group import GroupConfig, GroupCreated, create_group, join_group
 from marmot.group_event import build_group_event
 from marmot.inbound import (
     ApplicationReceived,
@@ -25,9 +25,7 @@ from marmot.inbound import (
     ProposalHandled,
     Rejected,
     StaleCommit,
-    process_event,
 )
-from marmot.key_package_event import MarmotKeyPackage, parse_key_package_event
 from marmot.operations import (
     OutgoingCommit,
     add_members,
@@ -37,72 +35,13 @@ from marmot.operations import (
     self_demote,
     update_group_data,
 )
-from marmot.policy import CommitOrder, ProposalAction, RaceDecision, race_decision
+from marmot.policy import ProposalAction
 from marmot.welcome import unwrap_welcome
 from mls import group as mls_group
-from mls.key_package import KeyPackageBundle
 from nostr.event import Event, UnsignedEvent
-from nostr.keys import SecretKey
-from tests.helpers.marmot_factories import RELAY, key_package, key_package_event
-from tests.helpers.nostr_factories import NOW, CountingRng, secret
-
-
-@dataclass
-class Member:
-    """One device: its keys, its current group value, and the states it kept before
-    each commit (for rolling back a lost commit race)."""
-
-    label: str
-    secret: SecretKey = field(init=False)
-    bundle: KeyPackageBundle = field(init=False)
-    group: MarmotGroup | None = None
-    kept: dict[int, tuple[MarmotGroup, CommitOrder, bytes]] = field(default_factory=dict)
-    rumors: list[UnsignedEvent] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.secret = secret(self.label)
-        self.bundle = key_package(self.label)
-
-    @property
-    def pub(self) -> bytes:
-        return self.secret.public_key().data
-
-    @property
-    def g(self) -> MarmotGroup:
-        assert self.group is not None
-        return self.group
-
-    def key_package(self) -> MarmotKeyPackage:
-        return parse_key_package_event(key_package_event(self.label, self.bundle), now=NOW)
-
-    def adopt(self, out: OutgoingCommit) -> None:
-        """Our commit was accepted by the relay: keep the old state, move on."""
-        self.kept[self.g.epoch] = (self.g, out.order, out.content_hash)
-        self.group = out.group
-
-    def receive(self, event: Event) -> Outcome:
-        outcome = process_event(self.g, event, now=NOW, rng=CountingRng(self.label + event.id))
-        if isinstance(outcome, CommitApplied):
-            self.kept[self.g.epoch] = (self.g, outcome.order, outcome.content_hash)
-            self.group = outcome.group
-        elif isinstance(outcome, ApplicationReceived):
-            self.group = outcome.group
-            self.rumors.append(outcome.rumor)
-        elif isinstance(outcome, ProposalHandled):
-            self.group = outcome.group
-        elif isinstance(outcome, StaleCommit):
-            before, order, digest = self.kept[outcome.epoch]
-            decision = race_decision(order, digest, outcome.order, outcome.content_hash)
-            if decision is RaceDecision.ROLLBACK:
-                self.group = before
-                return self.receive(event)
-        elif isinstance(outcome, Rejected) and outcome.group is not None:
-            self.group = outcome.group
-        return outcome
-
-
-def broadcast(event: Event, *members: Member) -> list[Outcome]:
-    return [m.receive(event) for m in members]
+from tests.helpers.marmot_factories import RELAY
+from tests.helpers.marmot_members import Member, broadcast
+from tests.helpers.nostr_factories import NOW, CountingRng
 
 
 def chat(member: Member, kind: int, content: str, tags: list[list[str]] | None = None) -> Event:
