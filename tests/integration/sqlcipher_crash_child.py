@@ -51,7 +51,13 @@ PASSPHRASE = "crash test passphrase"
 GROUPS = ("alpha", "beta", "gamma")
 # Tables that exist from each schema version on: a crash mid-migration must leave a
 # database whose tables match its user_version exactly.
-TABLES_BY_VERSION = {1: "messages", 2: "messages_fts", 3: "drafts", 4: "pictures", 5: "unopened_drops"}
+TABLES_BY_VERSION = {
+    1: "messages",
+    2: "messages_fts",
+    3: "drafts",
+    4: "pictures",
+    5: "unopened_drops",
+}
 
 
 def _h(*parts: object) -> str:
