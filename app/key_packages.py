@@ -17,7 +17,7 @@ the outbox, so a crash at any point leaves a state the next upkeep completes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from app.context import Context
@@ -27,6 +27,7 @@ from app.outbox import Attempt
 from app.relays import Relays
 from marmot.errors import InvalidKeyPackageEvent
 from marmot.key_package_event import (
+    CLIENT,
     MarmotKeyPackage,
     create_marmot_key_package,
     key_package_event_data,
@@ -223,8 +224,31 @@ def select_key_packages(events: Sequence[Event], *, now: int) -> list[MarmotKeyP
         else:
             newest[parsed.d_tag] = (event, parsed)
     if newest:
-        return [parsed for _, parsed in newest.values()]
+        return _live_devices(newest.values())
     return [legacy[-1][1]] if legacy else []
+
+
+BURROW_CLIENT = CLIENT.split("/")[0]
+
+
+def _client(event: Event) -> str:
+    """The publishing app's name from the ``client`` tag, without its version."""
+    for tag in event.tags:
+        if tag[:1] == ("client",):
+            return tag[1].split("/")[0].strip().lower() if len(tag) > 1 else ""
+    return ""
+
+
+def _live_devices(slots: Iterable[tuple[Event, MarmotKeyPackage]]) -> list[MarmotKeyPackage]:
+    """One device per slot for Burrow, which keeps its slot across rotations; for any
+    other client only its newest slot: older White Noise wrote a fresh ``d`` on every
+    publish and left the old ones behind, devices that would never join."""
+    devices: dict[str, MarmotKeyPackage] = {}
+    for event, parsed in sorted(slots, key=lambda s: (s[0].created_at, s[0].id)):
+        client = _client(event)
+        key = f"d:{parsed.d_tag}" if client == BURROW_CLIENT else f"client:{client}"
+        devices[key] = parsed
+    return list(devices.values())
 
 
 def _forget_material(conn: Connection, now: int) -> None:

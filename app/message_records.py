@@ -6,6 +6,7 @@ Pure functions over rows, or plain repository calls run inside the caller's tran
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -13,7 +14,10 @@ from typing import Any, Protocol
 from app.group_records import OwnEvent, record_own_event
 from app.models import ReactionInfo
 from app.outbox import Attempt
+from nostr import nip19
+from nostr.errors import DecodeError
 from nostr.event import UnsignedEvent
+from nostr.keys import PublicKey
 from nostr.kinds import Kind
 from storage import Applied, Connection, IncomingChange, apply_incoming
 from storage.repos import groups as groups_repo
@@ -49,21 +53,66 @@ class Records:
 
 
 def reply_target(tags: Iterable[Sequence[str]]) -> str | None:
-    """The rumor id a chat message replies to: its ``q`` tag (NIP-C7)."""
+    """The rumor id a chat message replies to: its ``q`` tag (NIP-C7), else its last
+    ``e`` tag (how whitenoise-rs reads and older White Noise writes replies)."""
+    last_e = None
     for tag in tags:
         if len(tag) > 1 and tag[0] == "q":
             return tag[1]
-    return None
+        if len(tag) > 1 and tag[0] == "e":
+            last_e = tag[1]
+    return last_e
+
+
+def reaction_target(rumor: UnsignedEvent) -> str:
+    """A reaction's target: its first ``e`` tag, as White Noise reads it."""
+    return rumor.tag_values("e")[0]
+
+
+def citation(event_id: str, author: str, kind: int) -> str:
+    """The NIP-C7 ``nostr:nevent1...`` citation of a replied-to event."""
+    pointer = nip19.EventPointer(event_id, author=PublicKey.from_hex(author), kind=kind)
+    return "nostr:" + nip19.encode_event(pointer)
+
+
+_CITATION = re.compile(r"nostr:(nevent1|note1)[02-9ac-hj-np-z]+")
+
+
+def displayed_text(content: str, reply_to: str | None) -> str:
+    """The text to show: a reply without its leading or trailing citation of the
+    replied-to event (other citations are the author's words and stay)."""
+    if reply_to is None:
+        return content
+    stripped = content.strip()
+    for found in (_CITATION.match(stripped), _last_citation(stripped)):
+        if found is not None and _cites(found.group(), reply_to):
+            stripped = (stripped[: found.start()] + stripped[found.end() :]).strip()
+    return stripped
+
+
+def _last_citation(text: str) -> re.Match[str] | None:
+    found = [m for m in _CITATION.finditer(text) if m.end() == len(text)]
+    return found[-1] if found else None
+
+
+def _cites(uri: str, event_id: str) -> bool:
+    try:
+        entity = nip19.decode(uri.removeprefix("nostr:"))
+    except (DecodeError, ValueError):
+        return False
+    if isinstance(entity, nip19.EventPointer):
+        return entity.event_id == event_id
+    return entity == event_id
 
 
 def incoming_records(
     gid: bytes, rumor: UnsignedEvent, event_id: str, epoch: int, *, own: bool
 ) -> Records:
-    """Map an application rumor to rows: kind 9 a message, 7 a reaction to its last ``e``
+    """Map an application rumor to rows: kind 9 a message, 7 a reaction to its first ``e``
     target, 5 a deletion of each ``e`` target (storage applies it only to the author's
     own rows), any other kind a message of that kind."""
     if rumor.kind == REACTION:
-        target = rumor.tag_values("e")[-1]
+        target = reaction_target(rumor)
         reaction = Reaction(rumor.id, target, rumor.pubkey, rumor.content, rumor.created_at)
         return Records(reactions=(reaction,), targets=(target,))
     if rumor.kind == Kind.DELETION:
@@ -120,7 +169,7 @@ def own_rows(
 def own_reactions(rumor: UnsignedEvent) -> tuple[Reaction, ...]:
     if rumor.kind != REACTION:
         return ()
-    target = rumor.tag_values("e")[-1]
+    target = reaction_target(rumor)
     return (Reaction(rumor.id, target, rumor.pubkey, rumor.content, rumor.created_at),)
 
 

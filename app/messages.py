@@ -25,6 +25,8 @@ from app.message_records import (
     REACTION,
     MessageHook,
     aggregate,
+    citation,
+    displayed_text,
     find_message,
     own_deletions,
     own_invalidated,
@@ -32,6 +34,7 @@ from app.message_records import (
     own_rows,
     page,
     record,
+    reply_target,
 )
 from app.models import MessageInfo, SearchResult
 from marmot import operations
@@ -82,6 +85,7 @@ class Messages:
         if reply_to:
             target = await self._find(group, reply_to)
             tags.append(("q", target.rumor_id, "", target.author))
+            text = f"{citation(target.rumor_id, target.author, target.kind)}\n{text}"
         stamp = await self._stamp(group)
         rumor = UnsignedEvent.create(self._ctx.pubkey, stamp, CHAT, text, tags)
         info = await self._send_rumor(group, rumor)
@@ -241,17 +245,18 @@ class Messages:
         state = entry.state if entry is not None else OutboxState.PENDING
         status = {OutboxState.SENT: "sent", OutboxState.FAILED: "failed"}.get(state, "sending")
         targets = rumor.tag_values("e")
+        reply = reply_target(rumor.tags) if rumor.kind == CHAT else None
         return MessageInfo(
             rumor.id,
             group.metadata.nostr_group_id,
             rumor.pubkey,
             rumor.kind,
-            rumor.content,
+            displayed_text(rumor.content, reply),
             rumor.created_at,
             status,
             own=True,
             event_id=entry.event_id if entry else None,
-            reply_to=targets[-1] if targets else None,
+            reply_to=reply if rumor.kind == CHAT else (targets[0] if targets else None),
         )
 
     # --- reading ---------------------------------------------------------------------------
@@ -348,7 +353,7 @@ class Messages:
                 group.metadata.nostr_group_id,
                 m.author,
                 m.kind,
-                m.content,
+                displayed_text(m.content, m.reply_to),
                 m.created_at,
                 str(m.status),
                 own=m.author == me,

@@ -3,7 +3,7 @@
 The KeyPackage (marmot.md section 2.2): BasicCredential whose identity is the raw 32-byte
 Nostr key; capabilities versions [mls10], suites [0x0001], extensions [last_resort,
 0xF2EE], proposals [self_remove], credentials [basic], plus GREASE; a ``last_resort``
-KeyPackage extension; lifetime ``[now - 1 h, now + 84 d]``, never longer than 84 d + 1 h.
+KeyPackage extension; lifetime ``[now - 1 h, now + 84 d]``; we accept up to 91 d (marmot-ts).
 
 The event (section 2.3): ``content = base64(TLS(KeyPackage))`` and, in this order, tags
 ``d`` (30443 only), ``mls_protocol_version``, ``mls_ciphersuite``, ``mls_extensions``,
@@ -47,7 +47,10 @@ from nostr.relay_url import normalize_relay_url
 
 CIPHER_SUITE = 0x0001
 LIFETIME_CAP = 7_261_200
-"""OpenMLS refuses a leaf lifetime range longer than 84 days + 1 hour."""
+"""What we publish: at most 84 days + 1 hour, the range OpenMLS calls acceptable."""
+ACCEPTED_LIFETIME = 91 * 86_400
+"""What we accept: marmot-ts publishes 90-day lifetimes (plus backdating) and MDK 0.8,
+whose OpenMLS checks no range, takes them."""
 CLIENT = "burrow/0.1.0"
 KINDS = (Kind.MLS_KEY_PACKAGE, Kind.MLS_KEY_PACKAGE_LEGACY)
 REQUIRED_EXTENSIONS = ("0x000a", "0xf2ee")
@@ -193,10 +196,9 @@ def _check_codepoint_tags(event: Event) -> None:
     for required in REQUIRED_EXTENSIONS:
         if required not in extensions:
             raise InvalidKeyPackageEvent(f"mls_extensions lacks {required}", event_id=event.id)
+    # marmot-ts omits the tag (MDK 0.8 would refuse it on 30443): the KeyPackage's own
+    # capabilities are what count. A tag that is present must be MDK's, byte for byte.
     proposals = _first(event, "mls_proposals")
-    if proposals is None and event.kind == Kind.MLS_KEY_PACKAGE:
-        raise InvalidKeyPackageEvent("missing 'mls_proposals' tag", event_id=event.id)
-    # MDK demands exactly this tag, byte for byte: other values make the event invalid.
     if proposals is not None and proposals != ("mls_proposals", "0x000a"):
         raise InvalidKeyPackageEvent("mls_proposals must be exactly 0x000a", event_id=event.id)
 
@@ -245,10 +247,8 @@ def _check_key_package(event: Event, kp: KeyPackage, now: int) -> None:
         raise InvalidKeyPackageEvent(f"invalid KeyPackage: {exc}", event_id=event.id) from None
     leaf = kp.leaf_node
     lifetime = leaf.lifetime
-    if lifetime is None or lifetime.not_after - lifetime.not_before > LIFETIME_CAP:
-        raise InvalidKeyPackageEvent(
-            "KeyPackage lifetime exceeds 84 days + 1 hour", event_id=event.id
-        )
+    if lifetime is None or lifetime.not_after - lifetime.not_before > ACCEPTED_LIFETIME:
+        raise InvalidKeyPackageEvent("KeyPackage lifetime exceeds 91 days", event_id=event.id)
     for ext in kp.extensions:
         if ext.extension_type not in leaf.capabilities.extensions:
             raise InvalidKeyPackageEvent(

@@ -20,9 +20,11 @@ from app.events import (
 from app.models import GroupInfo, MessageInfo
 from app.outbox import Attempt
 from marmot import operations
+from nostr import nip19
 from nostr.event import UnsignedEvent
 from nostr.filters import Filter
-from nostr.keys import SecretKey
+from nostr.keys import PublicKey, SecretKey
+from storage.repos import messages as messages_repo
 from storage.repos import processed
 from storage.rows import OutboxEntry, Outcome
 from tests.helpers.app_clients import Client, catch_up, eventually, join, make_client
@@ -75,6 +77,14 @@ async def test_invite_accept_chat_reply_react_delete(relay: RelayProcess, tmp_pa
         await bob.session.messages.react(group.id, hello.id, "🦫")
         msgs = await _wait_texts(alice, group.id, ["hello bob", "hi alice"])
         assert msgs[1].reply_to == hello.id
+        gid = (await alice.session.groups.store.resolve(group.id)).mls_group_id
+        sent = await alice.session.account.db.run(messages_repo.by_rumor_id, gid, reply.id)
+        assert sent is not None and ("q", hello.id, "", alice.pubkey) in sent.tags
+        cite, text = sent.content.split("\n")  # NIP-C7: the replied event cited first
+        assert text == "hi alice"
+        assert nip19.decode(cite.removeprefix("nostr:")) == nip19.EventPointer(
+            hello.id, author=PublicKey.from_hex(alice.pubkey), kind=9
+        )
         reacted = await eventually(
             lambda: alice.session.messages.list_messages(group.id),
             lambda ms: bool(ms[0].reactions),

@@ -26,7 +26,7 @@ from app.errors import (
 from app.group_records import member_delta
 from app.key_packages import decode_private, encode_private
 from app.local_relay import local_address
-from app.message_records import incoming_records, reply_target
+from app.message_records import citation, displayed_text, incoming_records, reply_target
 from app.models import MemberInfo, ReactionInfo, to_jsonable
 from mls.key_package import KeyPackagePrivate
 from nostr import nip19
@@ -133,8 +133,8 @@ def test_incoming_rumors_map_to_rows() -> None:
     own = incoming_records(gid, _rumor(9, "me"), "e" * 64, 3, own=True)
     assert own.messages[0].is_read
     reaction = incoming_records(
-        gid, _rumor(7, "+", (("e", "x" * 64), ("e", target))), "e", 3, own=False
-    )
+        gid, _rumor(7, "+", (("e", target), ("e", "x" * 64))), "e", 3, own=False
+    )  # White Noise takes the first ``e`` tag as the target
     assert reaction.reactions[0].target_rumor_id == target and reaction.targets == (target,)
     deletion = incoming_records(
         gid, _rumor(5, "", (("e", target), ("e", target))), "e", 3, own=False
@@ -143,7 +143,29 @@ def test_incoming_rumors_map_to_rows() -> None:
     other = incoming_records(gid, _rumor(1234, "x"), "e", 3, own=False)
     assert other.messages[0].kind == 1234 and other.messages[0].is_read
     assert reply_target([("e", "x"), ("q", target, "", "p")]) == target
-    assert reply_target([("e", "x")]) is None
+    assert reply_target([("p", "x")]) is None
+
+
+def test_a_whitenoise_reply_with_only_e_tags_replies_to_the_last() -> None:
+    target = "b" * 64
+    tags = (("e", "x" * 64), ("e", target), ("p", "a" * 64))
+    chat = incoming_records(b"g" * 16, _rumor(9, "hi", tags), "e" * 64, 3, own=False)
+    assert chat.messages[0].reply_to == target
+
+
+def test_the_citation_of_the_replied_event_is_not_shown() -> None:
+    target, other = "b" * 64, "c" * 64
+    cite = citation(target, ALICE.hex, 9)
+    assert nip19.decode(cite.removeprefix("nostr:")) == nip19.EventPointer(
+        target, author=ALICE, kind=9
+    )
+    assert displayed_text(f"{cite}\nyes", target) == "yes"
+    assert displayed_text(f"yes {cite}", target) == "yes"
+    assert displayed_text(f"nostr:{nip19.encode_note(target)} ok", target) == "ok"
+    other_cite = citation(other, ALICE.hex, 9)
+    assert displayed_text(f"see {other_cite}", target) == f"see {other_cite}"
+    assert displayed_text(f"{cite} yes", None) == f"{cite} yes"
+    assert displayed_text("nostr:nevent1qqqqbroken yes", target) == "nostr:nevent1qqqqbroken yes"
 
 
 def test_the_relay_store_is_one_per_user_and_address_not_per_data_folder(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from marmot.errors import InvalidKeyPackageEvent, UsageError
 from marmot.key_package_event import (
+    ACCEPTED_LIFETIME,
     LIFETIME_CAP,
     key_package_event_data,
     parse_key_package_event,
@@ -176,7 +177,6 @@ CASES = [
         "0x + 4 hex",
     ),
     (_sign(_with("mls_extensions", None), GOOD.content), "mls_extensions"),
-    (_sign(_with("mls_proposals", None), GOOD.content), "mls_proposals"),
     (_sign(_with("mls_proposals", ["mls_proposals", "0x000a", "0x0008"]), GOOD.content), "exactly"),
     (_sign(_with("mls_proposals", ["mls_proposals", "0x000A"]), GOOD.content), "exactly"),
     (_sign(_with("relays", None), GOOD.content), "relays"),
@@ -193,7 +193,7 @@ CASES = [
     (_sign(GOOD_TAGS, "not base64!"), "not a KeyPackage"),
     (_sign(GOOD_TAGS, base64.b64encode(b"\x00\x01").decode()), "not a KeyPackage"),
     (_kp_event(_other_kp(BOB_ID, now=NOW - 100 * 86400)), "lifetime"),
-    (_kp_event(_other_kp(BOB_ID, lifetime=LIFETIME_CAP)), "84 days"),
+    (_kp_event(_other_kp(BOB_ID, lifetime=ACCEPTED_LIFETIME)), "91 days"),
     (_kp_event(_other_kp(BOB_ID.hex().encode())), "32 bytes"),
     (_kp_event(_other_kp(secret("mallory").public_key().data)), "not the event author"),
     (_kp_event(_other_kp(BOB_ID, capabilities=NO_LAST_RESORT)), "not in capabilities"),
@@ -217,6 +217,15 @@ def test_tampered_key_package_signature_is_refused() -> None:
     )
     with pytest.raises(InvalidKeyPackageEvent, match="signature"):
         parse_key_package_event(_kp_event(forged), now=NOW)
+
+
+def test_what_marmot_ts_publishes_is_accepted() -> None:
+    """marmot-ts: a 30443 without ``mls_proposals`` and a 90-day leaf lifetime."""
+    tags = [t for t in GOOD_TAGS if t[0] != "mls_proposals"]
+    parsed = parse_key_package_event(_sign(tags, GOOD.content), now=NOW)
+    assert parsed.kind == 30443
+    ninety = _kp_event(_other_kp(BOB_ID, lifetime=90 * 86400))
+    assert parse_key_package_event(ninety, now=NOW).key_package.leaf_node.lifetime is not None
 
 
 def test_legacy_443_needs_no_i_nor_proposals() -> None:
