@@ -11,10 +11,14 @@ from hypothesis import strategies as st
 
 from mls.messages import (
     Add,
+    AppDataDictionary,
+    AppDataUpdate,
     ApplicationId,
     AuthenticatedContent,
     Capabilities,
     Commit,
+    ComponentData,
+    ComponentsList,
     ContentType,
     Credential,
     CredentialType,
@@ -52,6 +56,8 @@ from mls.messages import (
     Remove,
     RequiredCapabilities,
     ResumptionPSKUsage,
+    SafeAAD,
+    SafeAADItem,
     SelfRemove,
     Sender,
     SenderData,
@@ -207,7 +213,26 @@ mls_messages = st.builds(
 )
 
 # Every ``Struct`` subclass with a strategy; the round-trip test checks none is missing.
+
+
+def _ascending(build: Any) -> st.SearchStrategy[Any]:
+    """A tuple of ``build(component_id, blob)`` strictly ascending by component id."""
+    return st.sets(u16, max_size=3).flatmap(
+        lambda ids: st.tuples(*(st.builds(build, st.just(i), blob) for i in sorted(ids)))
+    )
+
+
+app_data_updates = st.one_of(
+    st.builds(AppDataUpdate.update, u16, blob), st.builds(AppDataUpdate.remove, u16)
+)
+
 STRUCTS: dict[type, st.SearchStrategy[Any]] = {
+    ComponentData: st.builds(ComponentData, u16, blob),
+    AppDataDictionary: _ascending(ComponentData).map(AppDataDictionary),
+    ComponentsList: st.sets(u16, max_size=4).map(lambda ids: ComponentsList(tuple(sorted(ids)))),
+    AppDataUpdate: app_data_updates,
+    SafeAADItem: st.builds(SafeAADItem, u16, blob),
+    SafeAAD: _ascending(SafeAADItem).map(SafeAAD),
     Credential: credentials,
     Extension: extensions,
     ApplicationId: st.builds(ApplicationId, blob),
