@@ -322,6 +322,7 @@ class RelayConnection:
             future: asyncio.Future[OkReceived] = loop.create_future()
             waiters = self._ok_waiters.setdefault(event.id, [])
             waiters.append(future)
+            ws = self._ws
             try:
                 async with asyncio.timeout_at(deadline):
                     self.session.publish(event)
@@ -330,7 +331,12 @@ class RelayConnection:
             except TimeoutError:
                 return None
             except (RelayUnavailable, ConnectionClosed):
-                continue  # dropped before the OK: send again on the next connection
+                # Dropped before the OK: send again on the next connection. A closed socket
+                # raises without yielding, so forget it here rather than spin on a
+                # connection the reader task has not seen close yet.
+                if ws is not None and ws is self._ws:
+                    self._connection_ended()
+                continue
             finally:
                 waiters.remove(future)
                 if not waiters:
