@@ -66,3 +66,12 @@ def test_the_profile_card_says_whether_the_address_checked_out(qtbot: QtBot) -> 
     assert card.nip05.text() == "example.com (not verified)"
     card.show_profile(ProfileView(KEY, NPUB, "Bob"))
     assert not card.nip05.isVisible()
+
+
+def test_scan_to_add_me_shows_only_on_your_own_card(qtbot: QtBot) -> None:
+    theirs, mine = ProfileCard(), ProfileCard(own=True)
+    for card in (theirs, mine):
+        qtbot.addWidget(card)
+        card.show()
+        card.show_profile(ProfileView(KEY, NPUB, "Bob"))
+    assert mine.scan_hint.isVisible() and not theirs.scan_hint.isVisible()

@@ -20,7 +20,7 @@ class ProfileDialog(Dialog):
         self.setObjectName("ProfileDialog")
         self.avatar: bytes | None = None
         self.profile: ProfileView | None = None
-        self.card = ProfileCard()
+        self.card = ProfileCard(own=True)
         self.name = QLineEdit()
         self.name.setPlaceholderText("Your name")
         self.about = QLineEdit()

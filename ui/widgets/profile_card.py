@@ -21,7 +21,7 @@ def nip05_text(address: str, verified: bool) -> str:
 
 
 class ProfileCard(QFrame):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, own: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("ProfileCard")
         self.profile: ProfileView | None = None
@@ -48,8 +48,10 @@ class ProfileCard(QFrame):
         column.addLayout(key_row)
         column.addWidget(self.copied, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignHCenter)
-        column.addWidget(label("Scan to add me on Burrow or White Noise", "muted"), 0,
-                         Qt.AlignmentFlag.AlignHCenter)  # fmt: skip
+        # Only our own card invites a scan; on someone else's it would be a lie.
+        self.scan_hint = label("Scan to add me on Burrow or White Noise", "muted")
+        self.scan_hint.setVisible(own)
+        column.addWidget(self.scan_hint, 0, Qt.AlignmentFlag.AlignHCenter)
 
     def show_profile(self, profile: ProfileView) -> None:
         self.profile = profile
