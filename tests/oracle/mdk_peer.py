@@ -182,10 +182,11 @@ class User:
     async def send(
         self, group: str, content: str, kind: int, tags: list[list[str]]
     ) -> dict[str, Any]:
+        before = {m["id"] for m in self.messages(group)}
         event_json = self.mdk.create_message(group, self.pubkey, content, kind, tags or None, None)
         await self.publish(sdk.Event.from_json(event_json))
-        newest = self.mdk.get_messages(group, 1, 0, "processed_at_first")
-        return _message(newest[0])
+        [sent] = [m for m in self.messages(group) if m["id"] not in before]
+        return sent
 
     def messages(self, group: str) -> list[dict[str, Any]]:
         return [_message(m) for m in self.mdk.get_messages(group, None, None, "created_at_first")]

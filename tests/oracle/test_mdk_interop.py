@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -145,3 +146,73 @@ async def test_rename_and_describe_both_ways(
         assert info.epoch == (await bob("group", group=gid))["epoch"]
     finally:
         await alice.close()
+
+
+async def test_replies_reactions_deletions_each_way_in_white_noise_formats(
+    any_relay: RelayProcess, peer: MdkPeer, tmp_path: Path
+) -> None:
+    alice, bob, ref, gid = await _burrow_and_mdk_group(any_relay, peer, tmp_path, burrow_admin=True)
+    try:
+        # MDK -> Burrow: a message, then whitenoise-rs's reply (kind 9, one e tag, no q),
+        # reaction (kind 7: e, p with empty hint, k) and deletion (kind 5 inside the group).
+        first = await bob("send", group=gid, content="first from mdk")
+        reply = await bob("send", group=gid, content="mdk replies", tags=[["e", first["id"]]])
+        await bob(
+            "send",
+            group=gid,
+            kind=7,
+            content="+",
+            tags=[["e", first["id"]], ["p", bob.pubkey, ""], ["k", "9"]],
+        )
+        doomed = await bob("send", group=gid, content="mdk will delete this")
+        await bob("send", group=gid, kind=5, content="", tags=[["e", doomed["id"]], ["k", "9"]])
+
+        def settled(msgs: list[Any]) -> bool:
+            by_id = {m.id: m for m in msgs}
+            return (
+                doomed["id"] in by_id
+                and by_id[doomed["id"]].deleted
+                and reply["id"] in by_id
+                and bool(by_id[first["id"]].reactions)
+            )
+
+        msgs = await eventually(lambda: alice.session.messages.list_messages(ref), settled)
+        by_id = {m.id: m for m in msgs}
+        assert by_id[reply["id"]].reply_to == first["id"]
+        assert by_id[reply["id"]].content == "mdk replies"
+        assert by_id[reply["id"]].author == bob.pubkey
+        [reaction] = by_id[first["id"]].reactions
+        assert (reaction.emoji, reaction.authors) == ("+", (bob.pubkey,))
+        assert by_id[doomed["id"]].deleted
+
+        # Burrow -> MDK: reply (q tag + NIP-C7 citation), reaction (first e), deletion.
+        mine = await alice.session.messages.send(ref, "burrow says hi")
+        answer = await alice.session.messages.send(ref, "burrow replies", reply_to=first["id"])
+        liked = await alice.session.messages.react(ref, reply["id"], "🔥")
+        gone = await alice.session.messages.delete(ref, mine.id)
+        for sent in (mine, answer, liked, gone):
+            await alice.session.messages.wait_sent(sent, 5)
+
+        def mdk_has_all(seen: list[dict[str, Any]]) -> bool:
+            return {m["id"] for m in seen} >= {mine.id, answer.id, liked.id, gone.id}
+
+        await bob("sync")
+        seen = await eventually(lambda: _mdk_raw(bob, gid), mdk_has_all)
+        got = {m["id"]: m for m in seen}
+        # White Noise reads q first, else the last e: the q tag names our target.
+        q_tags = [t for t in got[answer.id]["tags"] if t[0] == "q"]
+        assert q_tags and q_tags[0][1] == first["id"]
+        assert got[answer.id]["author"] == alice.pubkey
+        assert got[answer.id]["content"].endswith("burrow replies")
+        assert got[liked.id]["kind"] == 7 and got[liked.id]["content"] == "🔥"
+        assert next(t for t in got[liked.id]["tags"] if t[0] == "e")[1] == reply["id"]
+        assert got[gone.id]["kind"] == 5
+        assert [t[1] for t in got[gone.id]["tags"] if t[0] == "e"] == [mine.id]
+    finally:
+        await alice.close()
+
+
+async def _mdk_raw(user: MdkUser, group: str) -> list[dict[str, Any]]:
+    await user("sync")
+    result: list[dict[str, Any]] = await user("messages", group=group)
+    return result
