@@ -34,6 +34,7 @@ async def test_send_media_shares_the_transaction_and_checks_the_epoch(
         uid = await alice.session.account.db.run(media_repo.enqueue, new, now=1)
         enc = encrypt_media(loaded.marmot.media_exporter(), PNG, "image/png", "a.png")
         tag = enc.reference("http://127.0.0.1:9/" + enc.blob_hash.hex())
+
         def done(conn: Connection, rumor_id: str) -> None:
             media_repo.mark_sent(conn, uid, rumor_id, now=2)
 
