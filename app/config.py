@@ -110,6 +110,8 @@ class AppConfig:
     """Where the embedded relay keeps its events (LMDB); `default_relay_store` when None."""
     unopened: Limits = field(default_factory=Limits)
     """Per group: how many (and how large) 445 events no key opens are kept for a retry."""
+    blossom_servers: tuple[str, ...] = ()
+    """Blossom servers of an account that has not chosen its own (kind 10063) yet."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -167,4 +169,5 @@ class AppConfig:
             discovery_relays=DISCOVERY_RELAYS if discovery is None else discovery,
             public_relays=public,
             timeouts=timeouts,
+            blossom_servers=_urls(env.get("BURROW_BLOSSOM", "")),
         )

@@ -86,6 +86,16 @@ class NoKeyPackage(NetworkError):
         self.relays = tuple(relays)
 
 
+class MediaError(AppError):
+    """An attachment could not be sent or fetched: ``reason`` is ``hash_mismatch`` (the
+    blob is not what the message names), ``undecryptable``, ``unavailable`` (no server
+    has it, or none is configured) or ``too_large``."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class StorageFailure(AppError):
     """The local database cannot be used (disk full, damaged, in use, schema too new)."""
 

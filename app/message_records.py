@@ -7,7 +7,7 @@ Pure functions over rows, or plain repository calls run inside the caller's tran
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -181,8 +181,29 @@ def own_deletions(rumor: UnsignedEvent) -> tuple[Deletion, ...]:
     )
 
 
-def record(conn: Connection, own: OwnEvent, resend: Message | None, now: int) -> tuple[int, int]:
+class EpochMoved(Exception):
+    """Attachments were encrypted for an epoch the group has left."""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSend:
+    """A message with attachments: the epoch they were encrypted for, and a write that
+    belongs to the message's transaction (given the rumor id)."""
+
+    epoch: int
+    also: Callable[[Connection, str], None]
+
+
+def record(
+    conn: Connection,
+    own: OwnEvent,
+    resend: Message | None,
+    now: int,
+    also: Callable[[Connection, str], None] | None = None,
+) -> tuple[int, int]:
     entry_id = record_own_event(conn, own, now)
+    if also is not None:
+        also(conn, own.messages[0].rumor_id)
     if resend is not None:
         messages_repo.set_status(
             conn, own.gid, resend.rumor_id, DeliveryStatus.SENDING, event_id=own.event.id

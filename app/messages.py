@@ -23,6 +23,8 @@ from app.groups import Groups
 from app.message_records import (
     CHAT,
     REACTION,
+    EpochMoved,
+    MediaSend,
     MessageHook,
     aggregate,
     citation,
@@ -36,7 +38,7 @@ from app.message_records import (
     record,
     reply_target,
 )
-from app.models import MessageInfo, SearchResult
+from app.models import MessageInfo, SearchResult, attachments_of
 from marmot import operations
 from marmot.errors import MarmotError
 from mls.errors import MlsError
@@ -183,26 +185,48 @@ class Messages:
             await self._send_rumor(group, rumor, resend=message)
         return len(found)
 
+    async def send_media(
+        self, ref: str, text: str, tags: Sequence[tuple[str, ...]], media: MediaSend
+    ) -> MessageInfo:
+        """A message carrying attachments encrypted for ``media.epoch``: stored in the
+        transaction of ``media.also`` (which marks the upload done), or `EpochMoved` when
+        the group has left that epoch (encrypt again)."""
+        group = await self._active(ref)
+        stamp = await self._stamp(group)
+        rumor = UnsignedEvent.create(self._ctx.pubkey, stamp, CHAT, text, tags)
+        info = await self._send_rumor(group, rumor, media=media)
+        self._ctx.emit(MessageQueued(self._ctx.pubkey, info))
+        return info
+
     async def _send_rumor(
-        self, group: Group, rumor: UnsignedEvent, *, resend: Message | None = None
+        self,
+        group: Group,
+        rumor: UnsignedEvent,
+        *,
+        resend: Message | None = None,
+        media: MediaSend | None = None,
     ) -> MessageInfo:
         gid = group.mls_group_id
         async with self._groups.lock(gid):
             try:
-                entry_id = await self._store_rumor(gid, rumor, resend)
+                entry_id = await self._store_rumor(gid, rumor, resend, media)
             except Conflict:  # the outbox merged our commit meanwhile: on the new epoch
-                entry_id = await self._store_rumor(gid, rumor, resend)
+                entry_id = await self._store_rumor(gid, rumor, resend, media)
         self._outgoing[rumor.id] = (group, rumor, entry_id)
         while len(self._outgoing) > REMEMBERED:  # only recent sends are waited for
             del self._outgoing[next(iter(self._outgoing))]
         self._ctx.outbox.kick()
         return await self._outgoing_info(group, rumor, entry_id)
 
-    async def _store_rumor(self, gid: bytes, rumor: UnsignedEvent, resend: Message | None) -> int:
+    async def _store_rumor(
+        self, gid: bytes, rumor: UnsignedEvent, resend: Message | None, media: MediaSend | None
+    ) -> int:
         """Protect ``rumor`` in the current epoch and store it with the advanced state (the
         group locked); returns its outbox entry id."""
         ctx = self._ctx
         loaded = await self._groups.store.load(gid)
+        if media is not None and loaded.marmot.epoch != media.epoch:
+            raise EpochMoved(f"the group moved on to epoch {loaded.marmot.epoch}")
         try:
             # A fresh message's carrier shares its (strictly increasing) timestamp, so
             # catch-up, which orders by it, processes our messages in sending order.
@@ -220,7 +244,8 @@ class Messages:
             reactions=own_reactions(rumor),
             deletions=own_deletions(rumor),
         )
-        entry_id, revision = await ctx.db.transact(record, own, resend, ctx.now())
+        also = media.also if media is not None else None
+        entry_id, revision = await ctx.db.transact(record, own, resend, ctx.now(), also)
         self._groups.store.remember(gid, revision, out.group)
         return entry_id
 
@@ -257,6 +282,7 @@ class Messages:
             own=True,
             event_id=entry.event_id if entry else None,
             reply_to=reply if rumor.kind == CHAT else (targets[0] if targets else None),
+            attachments=attachments_of(rumor.tags),
         )
 
     # --- reading ---------------------------------------------------------------------------
@@ -363,6 +389,7 @@ class Messages:
                 is_read=m.is_read,
                 reactions=aggregate(reactions.get(m.rumor_id, []), me),
                 seq=m.seq,
+                attachments=attachments_of(m.tags),
             )
             for m in found
         ]

@@ -9,10 +9,13 @@ their x-only public key. `to_jsonable` turns any of these into plain JSON values
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
+
+from marmot.errors import InvalidMedia
+from marmot.media import parse_imeta_tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,44 @@ class ReactionInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentInfo:
+    """One MIP-04 attachment of a message (its ``imeta`` tag), without the keys."""
+
+    filename: str
+    mime_type: str
+    file_hash: str
+    """Hex SHA-256 of the decrypted file (``x``): how `Media` fetches and caches it."""
+    url: str
+    width: int | None = None
+    height: int | None = None
+    blurhash: str | None = None
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime_type.startswith("image/")
+
+
+def attachments_of(tags: Sequence[Sequence[str]]) -> tuple[AttachmentInfo, ...]:
+    """The valid ``imeta`` attachments of a rumor (malformed ones are skipped, as MDK
+    does)."""
+    out = []
+    for tag in tags:
+        if not tag or tag[0] != "imeta":
+            continue
+        try:
+            ref = parse_imeta_tag(tag)
+        except InvalidMedia:
+            continue
+        w, h = ref.dimensions or (None, None)
+        out.append(
+            AttachmentInfo(
+                ref.filename, ref.mime_type, ref.file_hash.hex(), ref.url, w, h, ref.blurhash
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class MessageInfo:
     id: str
     group_id: str
@@ -179,6 +220,7 @@ class MessageInfo:
     is_read: bool = False
     reactions: tuple[ReactionInfo, ...] = ()
     seq: int = 0
+    attachments: tuple[AttachmentInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

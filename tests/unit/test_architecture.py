@@ -43,7 +43,7 @@ RULES: dict[str, tuple[set[str], set[str], set[str]]] = {
     "nostr.relay": ({"nostr"}, {"websockets", "httpx"}, set()),
     "marmot": ({"marmot", "mls", "nostr"}, {"cryptography"}, IMPURE_STDLIB),
     "storage": ({"storage"}, {"sqlcipher3"}, set()),
-    "app": ({"app", "marmot", "mls", "nostr", "storage"}, {"nostr_sdk"}, set()),
+    "app": ({"app", "marmot", "mls", "nostr", "storage"}, {"nostr_sdk", "PIL"}, set()),
     "ui": ({"ui", "app"}, {"PySide6", "shiboken6", "qasync"}, set()),
     "cli": ({"cli", "app"}, set(), set()),
     "push_server": ({"push_server", "marmot", "nostr"}, set(), set()),
