@@ -241,8 +241,15 @@ class RelayConnection:
         if not frames or ws is None:
             return
         async with self._send_lock:
-            for frame in frames:
-                await ws.send(frame)
+            try:
+                for frame in frames:
+                    await ws.send(frame)
+            except ConnectionClosed:
+                # A closed socket raises without yielding: forget it now, or a retrying
+                # sender spins on it before the reader task has seen the close.
+                if ws is self._ws:
+                    self._connection_ended()
+                raise
 
     async def send_pending(self) -> None:
         """Send frames queued by session commands (``subscribe`` ...); safe when offline."""
@@ -322,7 +329,6 @@ class RelayConnection:
             future: asyncio.Future[OkReceived] = loop.create_future()
             waiters = self._ok_waiters.setdefault(event.id, [])
             waiters.append(future)
-            ws = self._ws
             try:
                 async with asyncio.timeout_at(deadline):
                     self.session.publish(event)
@@ -331,12 +337,7 @@ class RelayConnection:
             except TimeoutError:
                 return None
             except (RelayUnavailable, ConnectionClosed):
-                # Dropped before the OK: send again on the next connection. A closed socket
-                # raises without yielding, so forget it here rather than spin on a
-                # connection the reader task has not seen close yet.
-                if ws is not None and ws is self._ws:
-                    self._connection_ended()
-                continue
+                continue  # dropped before the OK: send again on the next connection
             finally:
                 waiters.remove(future)
                 if not waiters:
