@@ -183,7 +183,7 @@ class Groups(CommitFlow):
 
         return await self._change(ref, build, admin="add members")
 
-    async def remove_members(self, ref: str, members: Sequence[str]) -> GroupInfo:
+    async def remove_members(self, ref: str | bytes, members: Sequence[str]) -> GroupInfo:
         ctx = self._ctx
         targets = {parse_person(m).pubkey for m in members}
         if ctx.pubkey in targets:
