@@ -112,6 +112,10 @@ class AppConfig:
     """Per group: how many (and how large) 445 events no key opens are kept for a retry."""
     blossom_servers: tuple[str, ...] = ()
     """Blossom servers of an account that has not chosen its own (kind 10063) yet."""
+    max_event_size: int = 64 * 1024
+    """Bytes of event JSON we expect every relay to take: 64 KiB is strfry's default and
+    rust-nostr's (the embedded relay's) limit. An invitation larger than this is refused
+    before anything changes (`InviteTooLarge`), instead of a Welcome that no relay takes."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
