@@ -43,9 +43,7 @@ async def test_mdk_member_offline_across_burrow_commits_catches_up(
         assert (seen["name"], seen["description"]) == ("Offline 2", "changed while bob was away")
         assert seen["epoch"] == info.epoch
         await bob("send", group=gid, content="caught up")
-        await eventually(
-            lambda: burrow_texts(alice, ref), lambda t: (bob.pubkey, "caught up") in t
-        )
+        await eventually(lambda: burrow_texts(alice, ref), lambda t: (bob.pubkey, "caught up") in t)
     finally:
         await alice.close()
 
