@@ -49,13 +49,19 @@ class User:
         self.keys = sdk.Keys.generate()
         self.pubkey = self.keys.public_key().to_hex()
         self.mdk = mdk.new_mdk_with_key(str(folder / f"{name}.db"), os.urandom(32), None)
-        self.client = sdk.ClientBuilder().authenticator(sdk.SignerAuthenticator(self.keys)).build()
+        self.client = self.new_client()
         self.seen: set[str] = set()
         self.outcomes: list[dict[str, Any]] = []
 
-    async def start(self) -> None:
+    def new_client(self) -> sdk.Client:
+        return sdk.ClientBuilder().authenticator(sdk.SignerAuthenticator(self.keys)).build()
+
+    async def connect(self) -> None:
         await self.client.add_relay(sdk.RelayUrl.parse(self.relay))
-        await self.client.connect()
+        await self.client.try_connect(TIMEOUT)
+
+    async def start(self) -> None:
+        await self.connect()
         for kind in (10002, 10050, 10051):
             tag = "r" if kind == 10002 else "relay"
             await self.publish_builder(
@@ -286,8 +292,9 @@ class Peer:
         if cmd == "offline":  # not connected: nothing is fetched or sent until "online"
             await user.client.disconnect()
             return True
-        if cmd == "online":
-            await user.client.connect()
+        if cmd == "online":  # as after an app restart: a fresh relay client
+            user.client = user.new_client()
+            await user.connect()
             return True
         if cmd == "encrypt_media":
             return user.encrypt_media(
