@@ -11,7 +11,11 @@ answered by its ``SignerAuthenticator``), as in whitenoise-rs:
 - commits: publish the evolution event first, then ``merge_pending_commit``;
 - incoming: gift wraps first (``process_welcome`` then ``accept_welcome``; no post-join
   ``self_update``: whitenoise-rs disabled it in March 2026, its PR 562), then kind 445 in
-  (created_at, id) order; a proposal MDK auto-commits is published and merged;
+  (created_at, id) order; a proposal MDK auto-commits is published and merged. No retry:
+  whitenoise-rs retries a failed event, but MDK 0.8.0 recorded the failure and answers
+  ``UNPROCESSABLE`` from then on;
+- media (MIP-04): ``encrypt_media_for_upload`` + ``create_media_imeta_tag``, and
+  ``parse_media_imeta_tag`` + ``decrypt_media_from_download`` (blobs passed by the driver);
 - replies / reactions / deletions: kind 9 / 7 / 5 rumors with an ``e`` tag (whitenoise-cli).
 
 Protocol: one request per stdin line, ``{"id": n, "cmd": ..., "user": name, ...}``; one answer
