@@ -108,7 +108,7 @@ class CommitFlow:
             raise NotAllowed("this group is not active")
         if group.has_pending_commit:
             raise NotAllowed("a change to this group is still being sent; try again shortly")
-        loaded = await self.store.load(group.mls_group_id)
+        loaded = await self.store.load_to_send(group.mls_group_id)
         if admin is not None and self._ctx.public_key.data not in loaded.data.admins:
             raise NotAllowed(f"only group admins can {admin}")
         return loaded
@@ -229,7 +229,8 @@ class CommitFlow:
         def build(loaded: Loaded) -> Built:
             group = loaded.marmot
             leaves = [leaf for leaf, who in leaving if group.identity_of(leaf) == who]
-            return operations.remove_leaves(group, leaves, now=ctx.now(), rng=ctx.rng), ()
+            at = loaded.stamp(ctx.now())
+            return operations.remove_leaves(group, leaves, now=at, rng=ctx.rng), ()
 
         loaded = await self.store.load(gid)
         if not loaded.marmot.is_admin or not any(

@@ -6,7 +6,7 @@ Groups are named by their ``nostr_group_id`` hex; a unique prefix is enough.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app import engine
 from app.contacts import display_name
@@ -22,8 +22,12 @@ from storage.repos import contacts as contacts_repo
 from storage.repos import drafts as drafts_repo
 from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
+from storage.repos import processed as processed_repo
 from storage.rows import CommitKey, Group, Member, StateWrite
 from storage.rows import GroupState as Lifecycle
+
+MAX_AHEAD = 60
+"""How far ahead of our clock an event may be dated to sort after what it follows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,20 @@ class Loaded:
 
     group: Group
     marmot: MarmotGroup
+    after: int = 0
+    """Our next event of this epoch is dated later than this (0: no constraint); set by
+    `GroupStore.load_to_send`."""
+
+    def stamp(self, now: int) -> int:
+        """The ``created_at`` for our next event of this epoch: ``now``, or one second after
+        `after` when that is later (at most `MAX_AHEAD` ahead of ``now``).
+
+        Members who fetch a batch of group events order them by (created_at, id); MDK
+        processes them in that order and drops for good an event of an epoch it has not
+        reached yet. Dated strictly after every group event we processed or sent (the
+        commit it builds on among them), our event sorts after what it follows.
+        """
+        return stamp_after(now, self.after)
 
     @property
     def revision(self) -> int:
@@ -41,6 +59,11 @@ class Loaded:
     @property
     def data(self) -> NostrGroupData:
         return self.marmot.data
+
+
+def stamp_after(now: int, after: int) -> int:
+    """``now``, or ``after + 1`` when that is later, at most `MAX_AHEAD` ahead of ``now``."""
+    return max(now, min(after + 1, now + MAX_AHEAD))
 
 
 def state_write(
@@ -104,6 +127,15 @@ class GroupStore:
         marmot = engine.load(stored.state)
         self._cache[gid] = (stored.revision, marmot)
         return Loaded(group if group.revision == stored.revision else await self.get(gid), marmot)
+
+    async def load_to_send(self, gid: bytes) -> Loaded:
+        """`load`, with `Loaded.after` set for dating what we send next."""
+        loaded = await self.load(gid)
+        return replace(loaded, after=await self.latest_event_at(loaded.group))
+
+    async def latest_event_at(self, group: Group) -> int:
+        """What our next event of the group must be dated after (`Loaded.after`)."""
+        return int(await self._ctx.db.run(_latest_event_at, group))
 
     def remember(self, gid: bytes, revision: int | None, group: MarmotGroup) -> None:
         if revision is not None:
@@ -207,3 +239,11 @@ def _summary(conn: Connection, gid: bytes) -> _Summary:
         last.created_at if last else None,
         draft.content if draft else "",
     )
+
+
+def _latest_event_at(conn: Connection, group: Group) -> int:
+    """The newest group event we applied or sent (every member's commits and messages);
+    at least when the group row was made: the commit that added us went out before its
+    Welcome reached us, and we never see that commit in our epochs."""
+    newest = processed_repo.newest_processed(conn, group.mls_group_id)
+    return group.created_at if newest is None else max(group.created_at, newest)

@@ -179,7 +179,9 @@ class Groups(CommitFlow):
         kps = [i.key_package for i in invitees]
 
         def build(loaded: Loaded) -> Built:
-            out = operations.add_members(loaded.marmot, kps, now=ctx.now(), rng=ctx.rng)
+            out = operations.add_members(
+                loaded.marmot, kps, now=loaded.stamp(ctx.now()), rng=ctx.rng
+            )
             members = len({m.pubkey for m in engine.members(out.group)})
             return out, self._invitees.welcome_events(out.welcomes, invitees, members)
 
@@ -196,7 +198,9 @@ class Groups(CommitFlow):
             if missing := [t[:12] for t in targets if t not in present]:
                 raise NotFound(f"not members: {', '.join(missing)}")
             keys = [bytes.fromhex(t) for t in sorted(targets)]
-            return operations.remove_members(loaded.marmot, keys, now=ctx.now(), rng=ctx.rng), ()
+            return operations.remove_members(
+                loaded.marmot, keys, now=loaded.stamp(ctx.now()), rng=ctx.rng
+            ), ()
 
         return await self._change(ref, build, admin="remove members")
 
@@ -205,7 +209,9 @@ class Groups(CommitFlow):
         ctx = self._ctx
 
         def build(loaded: Loaded) -> Built:
-            return operations.remove_leaves(loaded.marmot, leaves, now=ctx.now(), rng=ctx.rng), ()
+            return operations.remove_leaves(
+                loaded.marmot, leaves, now=loaded.stamp(ctx.now()), rng=ctx.rng
+            ), ()
 
         return await self._change(gid, build, admin="remove devices")
 
@@ -227,7 +233,7 @@ class Groups(CommitFlow):
             if not changed:
                 raise NotAllowed("a group needs at least one admin")
             return operations.update_group_data(
-                loaded.marmot, now=ctx.now(), rng=ctx.rng, admins=changed
+                loaded.marmot, now=loaded.stamp(ctx.now()), rng=ctx.rng, admins=changed
             ), ()
 
         return await self._change(ref, build, admin="change admins")
@@ -244,7 +250,7 @@ class Groups(CommitFlow):
 
         def build(loaded: Loaded) -> Built:
             return operations.update_group_data(
-                loaded.marmot, now=ctx.now(), rng=ctx.rng, **changes
+                loaded.marmot, now=loaded.stamp(ctx.now()), rng=ctx.rng, **changes
             ), ()
 
         return await self._change(ref, build, admin="rename the group")
@@ -253,7 +259,9 @@ class Groups(CommitFlow):
         ctx = self._ctx
 
         def build(loaded: Loaded) -> Built:
-            return operations.self_update(loaded.marmot, now=ctx.now(), rng=ctx.rng), ()
+            return operations.self_update(
+                loaded.marmot, now=loaded.stamp(ctx.now()), rng=ctx.rng
+            ), ()
 
         info = await self._change(ref, build)
         group = await self._resolve(ref)
@@ -287,7 +295,9 @@ class Groups(CommitFlow):
                 raise NotAllowed("you are the only admin: promote someone before leaving")
 
             def demote(loaded: Loaded) -> Built:
-                return operations.self_demote(loaded.marmot, now=ctx.now(), rng=ctx.rng), ()
+                return operations.self_demote(
+                    loaded.marmot, now=loaded.stamp(ctx.now()), rng=ctx.rng
+                ), ()
 
             await self._change(ref, demote)
         gid = loaded.group.mls_group_id
@@ -296,7 +306,9 @@ class Groups(CommitFlow):
         async with self.lock(gid):
             loaded = await self._for_commit(gid)
             proposal = call(
-                lambda: operations.leave_group(loaded.marmot, now=ctx.now(), rng=ctx.rng)
+                lambda: operations.leave_group(
+                    loaded.marmot, now=loaded.stamp(ctx.now()), rng=ctx.rng
+                )
             )
             write = state_write(gid, loaded.revision, proposal.group, epoch_changed=False)
             own = OwnEvent(gid, proposal.event, loaded.data.relays, PROPOSAL, state=write)

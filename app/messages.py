@@ -18,7 +18,7 @@ from app.context import Context
 from app.errors import InvalidInput, NotAllowed, NotFound, translate
 from app.events import MessageQueued, MessageStatusChanged, MessageUpdated
 from app.group_records import OwnEvent
-from app.group_store import state_write
+from app.group_store import stamp_after, state_write
 from app.groups import Groups
 from app.message_records import (
     CHAT,
@@ -60,7 +60,6 @@ from storage.rows import (
 from storage.rows import GroupState as Lifecycle
 
 MESSAGE = "message"
-MAX_AHEAD = 60
 REMEMBERED = 1000
 
 
@@ -136,12 +135,11 @@ class Messages:
 
     async def _stamp(self, group: Group) -> int:
         """Now, but after the newest message of the chat (up to a minute ahead): messages
-        sent within one second still sort in the order they were written."""
-        now = self._ctx.now()
+        sent within one second still sort in the order they were written. (Its carrier
+        is dated after every group event we have seen, `Loaded.stamp`.)"""
         latest = await self._ctx.db.run(messages_repo.latest, group.mls_group_id)
-        if latest is None:
-            return now
-        return max(now, min(latest.created_at + 1, now + MAX_AHEAD))
+        now = self._ctx.now()
+        return now if latest is None else stamp_after(now, latest.created_at)
 
     async def retry(self, ref: str, message_id: str) -> MessageInfo:
         """Send one of our messages again, protected in the current epoch."""
@@ -224,13 +222,14 @@ class Messages:
         """Protect ``rumor`` in the current epoch and store it with the advanced state (the
         group locked); returns its outbox entry id."""
         ctx = self._ctx
-        loaded = await self._groups.store.load(gid)
+        loaded = await self._groups.store.load_to_send(gid)
         if media is not None and loaded.marmot.epoch != media.epoch:
             raise EpochMoved(f"the group moved on to epoch {loaded.marmot.epoch}")
         try:
             # A fresh message's carrier shares its (strictly increasing) timestamp, so
             # catch-up, which orders by it, processes our messages in sending order.
             now = ctx.now() if resend is not None else max(ctx.now(), rumor.created_at)
+            now = loaded.stamp(now)  # and after every group event we have seen
             out = operations.create_message(loaded.marmot, rumor, now=now, rng=ctx.rng)
         except (MlsError, MarmotError) as exc:
             raise translate(exc) from exc

@@ -109,8 +109,9 @@ class Gossip:
 
     async def _store(self, gid: bytes, rumor: UnsignedEvent) -> int:
         ctx = self._ctx
-        loaded = await self._groups.store.load(gid)
-        out = operations.create_message(loaded.marmot, rumor, now=ctx.now(), rng=ctx.rng)
+        loaded = await self._groups.store.load_to_send(gid)
+        at = loaded.stamp(ctx.now())
+        out = operations.create_message(loaded.marmot, rumor, now=at, rng=ctx.rng)
         write = state_write(gid, loaded.revision, out.group, epoch_changed=False)
         own = OwnEvent(gid, out.event, loaded.data.relays, GOSSIP, state=write)
         entry_id, revision = await ctx.db.transact(_record, own, ctx.now())

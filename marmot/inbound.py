@@ -145,6 +145,10 @@ Outcome: TypeAlias = (
 )
 
 
+AUTO_COMMIT_AHEAD = 60
+"""How far ahead of ``now`` an auto-commit may be dated to follow its proposal."""
+
+
 def process_event(
     group: MarmotGroup,
     event: Event,
@@ -208,7 +212,10 @@ def _process(group: MarmotGroup, event: Event, now: int, max_age: int, rng: Rng)
     if isinstance(result, ApplicationMessage):
         return _application(replace(group, state=state), result)
     if isinstance(result, ProposalReceived):
-        return _proposal(group, replace(group, state=state), result, now, rng)
+        # The commit of a leave is dated after the leave request, so members who order a
+        # fetched batch by (created_at, id), as MDK clients do, see the proposal first.
+        commit_at = max(now, min(event.created_at + 1, now + AUTO_COMMIT_AHEAD))
+        return _proposal(group, replace(group, state=state), result, commit_at, rng)
     return _commit(group, state, result, event)
 
 

@@ -122,6 +122,16 @@ def mark_failed_retryable(conn: Connection, mls_group_id: bytes, *, reason: str,
     ).rowcount
 
 
+def newest_processed(conn: Connection, mls_group_id: bytes) -> int | None:
+    """created_at of the newest event of the group that was processed (ours included)."""
+    value: int | None = conn.execute(
+        "SELECT max(created_at) FROM processed_events"
+        " WHERE mls_group_id = ? AND outcome = 'processed'",
+        (mls_group_id,),
+    ).fetchone()[0]
+    return value
+
+
 def for_group(conn: Connection, mls_group_id: bytes) -> list[ProcessedEvent]:
     return [
         _event(row)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from app import FixedClock, SystemClock
 from nostr.filters import Filter
+from nostr.kinds import Kind
 from storage.repos import processed
 from storage.rows import Outcome
 from tests.helpers.app_clients import catch_up, join, make_client
@@ -57,3 +59,43 @@ async def test_a_commit_delivered_before_the_proposal_it_covers(
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_each_group_event_we_send_is_dated_after_the_one_it_follows(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Commits and messages sent within one second: each carrier is dated after the commit
+    that opened its epoch and the message before it, so a member who fetches them in one
+    batch and orders by (created_at, id), as MDK clients do, processes them in sending
+    order (MDK drops for good an event of an epoch it has not reached)."""
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob = await make_client(tmp_path, relay.url, "bob")
+    try:
+        frozen = FixedClock(SystemClock().now())
+        alice.session.ctx.clock = frozen  # everything below happens in the same second
+        group = await alice.session.groups.create("Order", [bob.npub])
+        groups, messages = alice.session.groups, alice.session.messages
+        seen: set[str] = set()
+        dates = []
+
+        async def newest() -> int:
+            found = await alice.session.relays.fetch(
+                [Filter(kinds=[Kind.MLS_GROUP_MESSAGE], tags={"h": [group.id]})], [relay.url]
+            )
+            [new] = [e for e in found if e.id not in seen]
+            seen.add(new.id)
+            return new.created_at
+
+        for step in ("rename", "message", "self-update", "message", "rename"):
+            if step == "rename":
+                await groups.rename(group.id, name=f"Order {len(dates)}")
+            elif step == "self-update":
+                await groups.self_update(group.id)
+            else:
+                sent = await messages.send(group.id, f"message {len(dates)}")
+                await messages.wait_sent(sent, 5)
+            dates.append(await newest())
+        assert dates == [frozen.now() + 1 + i for i in range(len(dates))]
+    finally:
+        await alice.close()
+        await bob.close()

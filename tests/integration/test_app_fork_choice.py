@@ -162,9 +162,9 @@ async def test_a_removal_discarded_by_a_true_race_is_made_again_before_anything_
 
         outbox = bob.session.outbox
         real_reachable, outbox._reachable = outbox._reachable, unreachable
-        bob.session.ctx.clock = FixedClock(SystemClock().now() - 30)  # Bob's rename is earlier
         renaming = asyncio.ensure_future(bob.session.groups.rename(group.id, name="bob"))
         await eventually(bob.session.outbox.pending, bool)
+        alice.session.ctx.clock = FixedClock(SystemClock().now() + 30)  # Bob's rename is earlier
         await alice.session.groups.rename(group.id, name="alice")
         await alice.session.groups.remove_members(group.id, [carol.npub])
         said = await alice.session.messages.send(group.id, "without carol")
@@ -172,7 +172,7 @@ async def test_a_removal_discarded_by_a_true_race_is_made_again_before_anything_
         await catch_up(carol)
 
         outbox._reachable = real_reachable
-        bob.session.ctx.clock = SystemClock()
+        alice.session.ctx.clock = SystemClock()
         await bob.session.flush(10)
         renaming.cancel()
         await catch_up(alice)

@@ -354,9 +354,11 @@ async def test_a_message_resent_after_a_lost_race_shows_for_a_member_who_had_rol
 
         outbox = alice.session.outbox
         real_reachable, outbox._reachable = outbox._reachable, unreachable
-        alice.session.ctx.clock = FixedClock(SystemClock().now() - 30)  # Alice's is earlier
         renaming = asyncio.ensure_future(alice.session.groups.rename(group.id, name="alice"))
         await eventually(alice.session.outbox.pending, bool)
+        # Bob's commit is the later one (ours are dated after the commit they follow, so
+        # a clock set back would not make Alice's earlier).
+        bob.session.ctx.clock = FixedClock(SystemClock().now() + 5)
         await bob.session.groups.rename(group.id, name="bob")
         said = await bob.session.messages.send(group.id, "bob on his branch")
         await bob.session.messages.wait_sent(said, 5)
@@ -364,7 +366,6 @@ async def test_a_message_resent_after_a_lost_race_shows_for_a_member_who_had_rol
         assert await _texts(carol, group.id) == ["bob on his branch"]
 
         outbox._reachable = real_reachable
-        alice.session.ctx.clock = SystemClock()
         await alice.session.flush(10)
         renaming.cancel()
         await catch_up(carol, bob)

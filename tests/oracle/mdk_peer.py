@@ -9,9 +9,13 @@ answered by its ``SignerAuthenticator``), as in whitenoise-rs:
 - Welcomes: each rumor from ``create_group``/``add_members`` gift-wrapped (NIP-59) to the
   pubkey of the key package its ``e`` tag names, with a 30-day expiration tag;
 - commits: publish the evolution event first, then ``merge_pending_commit``;
-- incoming: gift wraps first (``process_welcome`` then ``accept_welcome``, then the post-join
-  ``self_update``), then kind 445 in (created_at, id) order; a proposal MDK auto-commits is
-  published and merged;
+- incoming: gift wraps first (``process_welcome`` then ``accept_welcome``; no post-join
+  ``self_update``: whitenoise-rs disabled it in March 2026, its PR 562), then kind 445 in
+  (created_at, id) order; a proposal MDK auto-commits is published and merged. No retry:
+  whitenoise-rs retries a failed event, but MDK 0.8.0 recorded the failure and answers
+  ``UNPROCESSABLE`` from then on;
+- media (MIP-04): ``encrypt_media_for_upload`` + ``create_media_imeta_tag``, and
+  ``parse_media_imeta_tag`` + ``decrypt_media_from_download`` (blobs passed by the driver);
 - replies / reactions / deletions: kind 9 / 7 / 5 rumors with an ``e`` tag (whitenoise-cli).
 
 Protocol: one request per stdin line, ``{"id": n, "cmd": ..., "user": name, ...}``; one answer
@@ -21,6 +25,7 @@ per stdout line, ``{"id": n, "ok": true, "result": ...}`` or ``{"ok": false, "er
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import sys
@@ -48,13 +53,19 @@ class User:
         self.keys = sdk.Keys.generate()
         self.pubkey = self.keys.public_key().to_hex()
         self.mdk = mdk.new_mdk_with_key(str(folder / f"{name}.db"), os.urandom(32), None)
-        self.client = sdk.ClientBuilder().authenticator(sdk.SignerAuthenticator(self.keys)).build()
+        self.client = self.new_client()
         self.seen: set[str] = set()
         self.outcomes: list[dict[str, Any]] = []
 
-    async def start(self) -> None:
+    def new_client(self) -> sdk.Client:
+        return sdk.ClientBuilder().authenticator(sdk.SignerAuthenticator(self.keys)).build()
+
+    async def connect(self) -> None:
         await self.client.add_relay(sdk.RelayUrl.parse(self.relay))
-        await self.client.connect()
+        await self.client.try_connect(TIMEOUT)
+
+    async def start(self) -> None:
+        await self.connect()
         for kind in (10002, 10050, 10051):
             tag = "r" if kind == 10002 else "relay"
             await self.publish_builder(
@@ -137,7 +148,6 @@ class User:
                 continue
             welcome = self.mdk.process_welcome(wid, rumor.as_json())
             self.mdk.accept_welcome(welcome)
-            await self.publish_and_merge(self.mdk.self_update(welcome.mls_group_id))
         for group in self.mdk.get_groups():
             if group.state != "active":
                 continue
@@ -188,8 +198,25 @@ class User:
         [sent] = [m for m in self.messages(group) if m["id"] not in before]
         return sent
 
+    def encrypt_media(
+        self, group: str, data: bytes, mime: str, filename: str, url: str
+    ) -> dict[str, Any]:
+        """MIP-04 the White Noise way: the blob to upload and the imeta tag naming it."""
+        upload = self.mdk.encrypt_media_for_upload(group, data, mime, filename)
+        [imeta] = self.mdk.create_media_imeta_tag(group, upload, url)
+        return {"blob": base64.b64encode(upload.encrypted_data).decode(), "imeta": imeta}
+
+    def decrypt_media(self, group: str, blob: bytes, imeta: list[str]) -> str:
+        reference = self.mdk.parse_media_imeta_tag(group, [imeta])
+        data = self.mdk.decrypt_media_from_download(group, blob, reference)
+        return base64.b64encode(data).decode()
+
     def messages(self, group: str) -> list[dict[str, Any]]:
         return [_message(m) for m in self.mdk.get_messages(group, None, None, "created_at_first")]
+
+
+def _b64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
 
 
 def _now() -> float:
@@ -266,6 +293,19 @@ class Peer:
             return user.outcomes
         if cmd == "key_package":
             return await user.publish_key_package()
+        if cmd == "offline":  # not connected: nothing is fetched or sent until "online"
+            await user.client.disconnect()
+            return True
+        if cmd == "online":  # as after an app restart: a fresh relay client
+            user.client = user.new_client()
+            await user.connect()
+            return True
+        if cmd == "encrypt_media":
+            return user.encrypt_media(
+                req["group"], _b64(req["data"]), req["mime"], req["filename"], req["url"]
+            )
+        if cmd == "decrypt_media":
+            return user.decrypt_media(req["group"], _b64(req["blob"]), req["imeta"])
         raise ValueError(f"unknown cmd {cmd}")
 
 

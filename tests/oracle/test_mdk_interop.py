@@ -7,39 +7,17 @@ relay and on the NIP-42 AUTH relay, and asserts decrypted content and identities
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
-from tests.helpers.app_clients import Client, eventually, make_client
-from tests.helpers.relay import RelayFactory, RelayProcess
+from tests.helpers.app_clients import eventually, make_client
+from tests.helpers.relay import RelayProcess
 from tests.oracle.mdk_driver import MdkPeer, MdkUser
+from tests.oracle.mdk_scenes import burrow_and_mdk_group, burrow_texts, mdk_raw, mdk_texts
 
 pytestmark = [pytest.mark.mdk, pytest.mark.asyncio]
-
-
-@pytest.fixture(params=["open", "auth"])
-def any_relay(request: pytest.FixtureRequest, relay_factory: RelayFactory) -> RelayProcess:
-    return relay_factory(auth=request.param == "auth")
-
-
-@pytest_asyncio.fixture
-async def peer() -> AsyncIterator[MdkPeer]:
-    started = await MdkPeer.start()
-    yield started
-    await started.close()
-
-
-async def _mdk_texts(user: MdkUser, group: str) -> list[tuple[str, str]]:
-    await user("sync")
-    return [(m["author"], m["content"]) for m in await user("messages", group=group)]
-
-
-async def _burrow_texts(client: Client, group: str) -> list[tuple[str, str]]:
-    return [(m.author, m.content) for m in await client.session.messages.list_messages(group)]
 
 
 async def test_burrow_creates_group_with_mdk_member_and_both_chat(
@@ -59,11 +37,11 @@ async def test_burrow_creates_group_with_mdk_member_and_both_chat(
 
         sent = await alice.session.messages.send(group.id, "hello from burrow")
         await alice.session.messages.wait_sent(sent, 5)
-        got = await eventually(lambda: _mdk_texts(bob, mls_id), bool)
+        got = await eventually(lambda: mdk_texts(bob, mls_id), bool)
         assert got == [(alice.pubkey, "hello from burrow")]
 
         await bob("send", group=mls_id, content="hello from mdk")
-        texts = await eventually(lambda: _burrow_texts(alice, group.id), lambda t: len(t) == 2)
+        texts = await eventually(lambda: burrow_texts(alice, group.id), lambda t: len(t) == 2)
         assert sorted(texts) == sorted(
             [(alice.pubkey, "hello from burrow"), (bob.pubkey, "hello from mdk")]
         )
@@ -90,12 +68,12 @@ async def test_mdk_creates_group_with_burrow_member_and_both_chat(
         assert {m.pubkey for m in joined.members} == {alice.pubkey, bob.pubkey}
 
         await bob("send", group=made["id"], content="welcome, alice")
-        texts = await eventually(lambda: _burrow_texts(alice, joined.id), bool)
+        texts = await eventually(lambda: burrow_texts(alice, joined.id), bool)
         assert texts == [(bob.pubkey, "welcome, alice")]
 
         sent = await alice.session.messages.send(joined.id, "thanks, bob")
         await alice.session.messages.wait_sent(sent, 5)
-        got = await eventually(lambda: _mdk_texts(bob, made["id"]), lambda t: len(t) == 2)
+        got = await eventually(lambda: mdk_texts(bob, made["id"]), lambda t: len(t) == 2)
         # Both in the same second: MDK orders ties by its own rules, so compare as a set.
         assert sorted(got) == sorted(
             [(bob.pubkey, "welcome, alice"), (alice.pubkey, "thanks, bob")]
@@ -106,28 +84,10 @@ async def test_mdk_creates_group_with_burrow_member_and_both_chat(
         await alice.close()
 
 
-async def _burrow_and_mdk_group(
-    relay: RelayProcess, peer: MdkPeer, tmp_path: Path, *, burrow_admin: bool
-) -> tuple[Client, MdkUser, str, str]:
-    """Alice (Burrow) and Bob (MDK) in a two-member group made by Alice or by Bob;
-    returns (alice, bob, Burrow's group ref, MDK's group id)."""
-    alice = await make_client(tmp_path, relay.url, "alice")
-    bob = await MdkUser.create(peer, "bob", relay.url)
-    if burrow_admin:
-        group = await alice.session.groups.create("Pair", [bob.npub])
-        synced = await eventually(lambda: bob("sync"), lambda r: bool(r["groups"]))
-        return alice, bob, group.id, synced["groups"][0]["id"]
-    made = await bob("create_group", members=[alice.pubkey], name="Pair", description="")
-    invites = await eventually(alice.session.invites.list_invites, bool)
-    joined = await alice.session.invites.accept(invites[0].id)
-    await eventually(lambda: bob("sync"), lambda r: r["groups"][0]["epoch"] >= 2)
-    return alice, bob, joined.id, made["id"]
-
-
 async def test_rename_and_describe_both_ways(
     any_relay: RelayProcess, peer: MdkPeer, tmp_path: Path
 ) -> None:
-    alice, bob, ref, gid = await _burrow_and_mdk_group(any_relay, peer, tmp_path, burrow_admin=True)
+    alice, bob, ref, gid = await burrow_and_mdk_group(any_relay, peer, tmp_path, burrow_admin=True)
     try:
         await alice.session.groups.rename(ref, name="Renamed by Burrow", description="ours")
         seen = await eventually(
@@ -151,7 +111,7 @@ async def test_rename_and_describe_both_ways(
 async def test_replies_reactions_deletions_each_way_in_white_noise_formats(
     any_relay: RelayProcess, peer: MdkPeer, tmp_path: Path
 ) -> None:
-    alice, bob, ref, gid = await _burrow_and_mdk_group(any_relay, peer, tmp_path, burrow_admin=True)
+    alice, bob, ref, gid = await burrow_and_mdk_group(any_relay, peer, tmp_path, burrow_admin=True)
     try:
         # MDK -> Burrow: a message, then whitenoise-rs's reply (kind 9, one e tag, no q),
         # reaction (kind 7: e, p with empty hint, k) and deletion (kind 5 inside the group).
@@ -197,7 +157,7 @@ async def test_replies_reactions_deletions_each_way_in_white_noise_formats(
             return {m["id"] for m in seen} >= {mine.id, answer.id, liked.id, gone.id}
 
         await bob("sync")
-        seen = await eventually(lambda: _mdk_raw(bob, gid), mdk_has_all)
+        seen = await eventually(lambda: mdk_raw(bob, gid), mdk_has_all)
         got = {m["id"]: m for m in seen}
         # White Noise reads q first, else the last e: the q tag names our target.
         q_tags = [t for t in got[answer.id]["tags"] if t[0] == "q"]
@@ -210,9 +170,3 @@ async def test_replies_reactions_deletions_each_way_in_white_noise_formats(
         assert [t[1] for t in got[gone.id]["tags"] if t[0] == "e"] == [mine.id]
     finally:
         await alice.close()
-
-
-async def _mdk_raw(user: MdkUser, group: str) -> list[dict[str, Any]]:
-    await user("sync")
-    result: list[dict[str, Any]] = await user("messages", group=group)
-    return result

@@ -24,6 +24,7 @@ from app.errors import (
     translate,
 )
 from app.group_records import member_delta
+from app.group_store import MAX_AHEAD, stamp_after
 from app.key_packages import decode_private, encode_private
 from app.local_relay import local_address
 from app.message_records import citation, displayed_text, incoming_records, reply_target
@@ -181,3 +182,11 @@ def test_tests_never_use_the_real_state_folder(tmp_path: Path) -> None:
     store = AppConfig(tmp_path).relay_store
     assert store is not None and str(store).startswith(os.environ["XDG_STATE_HOME"])
     assert not str(store).startswith(str(Path.home() / ".local"))
+
+
+def test_our_group_events_are_dated_after_what_they_follow_but_at_most_a_minute_ahead() -> None:
+    now = 1_800_000_000
+    assert stamp_after(now, now) == now + 1  # same second: one later
+    assert stamp_after(now, now - 10) == now  # older: our clock
+    assert stamp_after(now, now + 5) == now + 6
+    assert stamp_after(now, now + 3600) == now + MAX_AHEAD  # a far-future event: capped

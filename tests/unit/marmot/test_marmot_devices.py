@@ -279,6 +279,17 @@ def test_one_device_of_a_member_leaves_and_the_member_stays() -> None:
     assert bob.g.leaves_of(B) == [2]
 
 
+def test_the_commit_of_a_leave_is_dated_after_the_leave_request() -> None:
+    """Members who order a fetched batch by (created_at, id), as MDK clients do, must see
+    the proposal before the commit that covers it."""
+    for asked_at in (NOW, NOW + 7):  # the admin's clock says NOW
+        phone, _, bob = created_with_laptop()
+        leave = leave_group(bob.g, now=asked_at, rng=CountingRng(f"bye{asked_at}"))
+        handled = phone.receive(leave.event)
+        assert isinstance(handled, ProposalHandled) and handled.auto_commit is not None
+        assert handled.auto_commit.event.created_at == asked_at + 1
+
+
 def test_a_device_of_an_admin_cannot_leave_by_self_remove() -> None:
     phone, laptop, bob = created_with_laptop()
     with pytest.raises(UsageError, match="self-demote"):
