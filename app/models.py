@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -202,6 +202,36 @@ def attachments_of(tags: Sequence[Sequence[str]]) -> tuple[AttachmentInfo, ...]:
             )
         )
     return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadInfo:
+    """A file on its way: queued, uploading, sent (``message_id``), failed or cancelled."""
+
+    id: int
+    group_id: str
+    filename: str
+    mime_type: str
+    size: int
+    state: str
+    attempts: int = 0
+    last_error: str = ""
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """A decrypted attachment, held in memory (and in the encrypted cache) only."""
+
+    filename: str
+    mime_type: str
+    file_hash: str
+    data: bytes = field(repr=False)
+    thumbnail: bytes | None = field(default=None, repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
 
 @dataclass(frozen=True, slots=True)

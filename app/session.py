@@ -32,6 +32,8 @@ from app.groups import Groups
 from app.http import HttpClient
 from app.invites import Invites
 from app.key_packages import KeyPackages
+from app.media import Media
+from app.media_servers import MediaServers
 from app.messages import Messages
 from app.models import SyncReport
 from app.outbox import Outbox
@@ -91,6 +93,9 @@ class AccountSession:
         device_map = DeviceMap(self.ctx, self.key_packages)
         self.groups = Groups(self.ctx, self.relays, self.contacts, self.key_packages, device_map)
         self.messages = Messages(self.ctx, self.groups)
+        self.media = Media(
+            self.ctx, self.groups, self.messages, MediaServers(self.ctx, self.relays)
+        )
         self.chat_flags = ChatFlags(self.ctx, self.groups)
         self.invites = Invites(self.ctx, self.groups, self.contacts, self.key_packages)
         self.devices = Devices(self.ctx, self.relays, self.key_packages, self.groups, device_map)
@@ -131,6 +136,7 @@ class AccountSession:
         self.pool.add_status_listener(self._relay_status)
         await self.relays.sync_pool()
         self._spawn(self.outbox.run(), "outbox")
+        self._spawn(self.media.run(), "uploads")
         await self.setup()
         await self._guarded(self.group_inbox.resume(), "re-sending")
         await self.sync_engine.start(live=live)
@@ -176,6 +182,7 @@ class AccountSession:
         try:
             async with asyncio.timeout(timeout):
                 await self.push.settle()  # gossip and triggers still being queued
+                await self.media.flush(timeout)  # queued files become messages first
                 return await self.outbox.flush(force=True)
         except TimeoutError:
             return 0

@@ -30,6 +30,7 @@ from nostr.blossom import (
     normalize_server_url,
 )
 from nostr.errors import BlobMismatch, BlobTooLarge, BlossomError, DecodeError
+from nostr.relay.guard import refusal
 from nostr.signer import Signer
 
 Progress = Callable[[int, int], None]
@@ -224,6 +225,9 @@ class BlossomClient:
         self, url: str, data: bytearray, cap: int, progress: Progress | None
     ) -> None:
         headers = {"Range": f"bytes={len(data)}-"} if data else {}
+        why = refusal(url)
+        if why is not None:
+            raise BlossomError(url, why, status=403)
         try:
             async with self._http.stream("GET", url, headers=headers) as response:
                 if response.status_code == 200 and data:
@@ -252,6 +256,9 @@ class BlossomClient:
         return authorization_header(await self._signer.sign_event(unsigned))
 
     async def _request(self, method: str, base: str, url: str, **kwargs: object) -> httpx.Response:
+        why = refusal(url)
+        if why is not None:
+            raise BlossomError(base, why, status=403)
         try:
             return await self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
         except httpx.HTTPError as exc:

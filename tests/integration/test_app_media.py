@@ -1,0 +1,294 @@
+"""The media service (app.media) between two in-process users through the real relay and
+the real Blossom server: images and files both ways, an upload interrupted mid-transfer and
+resumed after a restart, fallback across servers, corrupt and undecryptable blobs, media
+keys kept past the epochs MLS retains, and the kind 10063 server list."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import io
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from PIL import Image
+
+from app.errors import MediaError
+from app.events import MessageReceived, TransferProgressed, UploadChanged
+from app.media_fetch import blossom_client
+from app.message_records import MediaSend
+from app.models import GroupInfo, MessageInfo
+from marmot.media import build_imeta_tag, encrypt_media
+from mls.errors import MlsError
+from tests.helpers.app_clients import Client, eventually, join, make_client, reopen
+from tests.helpers.blossom import BlossomFactory, BlossomProcess
+from tests.helpers.relay import RelayProcess
+
+T = TypeVar("T")
+
+pytestmark = [pytest.mark.integration, pytest.mark.media, pytest.mark.asyncio]
+
+
+def jpeg_with_exif(width: int = 64, height: int = 48) -> bytes:
+    image = Image.new("RGB", (width, height))
+    for x in range(width):
+        for y in range(height):
+            image.putpixel((x, y), (x * 4 % 256, y * 5 % 256, 128))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCamera"  # Make
+    exif[0x0131] = "LeakyFirmware 1.0"  # Software
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", exif=exif.tobytes())
+    return buf.getvalue()
+
+
+async def _pair(
+    tmp: Path, relay: RelayProcess, servers: tuple[str, ...]
+) -> tuple[Client, Client, GroupInfo]:
+    alice = await make_client(tmp, relay.url, "alice", blossom=servers)
+    bob = await make_client(tmp, relay.url, "bob", blossom=servers)
+    group = await alice.session.groups.create("Pictures", [bob.npub])
+    await join(bob, group)
+    return alice, bob, group
+
+
+async def _received(client: Client, with_files: int = 1) -> MessageInfo:
+    found = await eventually(
+        lambda: _async(client.of(MessageReceived)),
+        lambda got: any(len(e.message.attachments) >= with_files for e in got),
+    )
+    return next(e.message for e in found if len(e.message.attachments) >= with_files)
+
+
+async def _async(value: T) -> T:
+    return value
+
+
+async def _send(client: Client, group: GroupInfo, data: bytes, name: str, caption: str = "") -> str:
+    info = await client.session.media.send_file(group.id, data, name, caption=caption)
+    assert info.state == "pending"
+    sent = await client.session.media.wait(info.id, 20)
+    assert sent.state == "sent", sent
+    assert sent.message_id is not None
+    return sent.message_id
+
+
+async def test_image_and_file_both_ways(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    alice, bob, group = await _pair(tmp_path, relay, (blossom_server.url,))
+    try:
+        photo = jpeg_with_exif()
+        await _send(alice, group, photo, "cat.jpg", "a cat")
+        uploads = [p for p in alice.of(TransferProgressed) if p.transfer.startswith("upload:")]
+        assert uploads and uploads[-1].done == uploads[-1].total
+        await eventually(
+            lambda: _async([u.upload.state for u in alice.of(UploadChanged)]),
+            lambda states: states == ["pending", "sent"],
+        )
+
+        got = await _received(bob)
+        [attachment] = got.attachments
+        assert got.content == "a cat" and attachment.filename == "cat.jpg"
+        assert (attachment.width, attachment.height) == (64, 48) and attachment.blurhash
+        assert attachment.mime_type == "image/jpeg"
+        file = await bob.session.media.fetch(group.id, got.id)
+        assert hashlib.sha256(file.data).hexdigest() == attachment.file_hash
+        assert b"SecretCamera" not in file.data and b"LeakyFirmware" not in file.data
+        assert Image.open(io.BytesIO(file.data)).size == (64, 48)
+        assert file.thumbnail is not None and file.thumbnail.startswith(b"\xff\xd8")
+        blobs = list(blossom_server.blob_dir.rglob("*"))
+        assert any(p.is_file() for p in blobs)
+        for blob in (p for p in blobs if p.is_file()):
+            assert file.data[:4096] not in blob.read_bytes()  # only ciphertext on the server
+
+        notes = b"meeting at noon\n" * 100
+        await _send(bob, group, notes, "notes.txt")
+        back = await _received(alice)
+        assert back.attachments[0].mime_type == "text/plain"
+        fetched = await alice.session.media.fetch(group.id, back.id)
+        assert (fetched.data, fetched.filename) == (notes, "notes.txt")
+        # Our own files come from the cache, not the server.
+        mine = await alice.session.media.fetch(
+            group.id, (await alice.session.messages.list_messages(group.id))[0].id
+        )
+        assert hashlib.sha256(mine.data).hexdigest() == attachment.file_hash
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_media_key_outlives_the_retained_epochs(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    alice, bob, group = await _pair(tmp_path, relay, (blossom_server.url,))
+    try:
+        await _send(alice, group, b"%PDF-1.4 tiny", "doc.pdf")
+        got = await _received(bob)
+        for _ in range(6):  # more commits than MLS keeps past epochs for
+            await alice.session.groups.self_update(group.id)
+        await alice.session.flush(10)
+        await eventually(
+            lambda: bob.session.groups.store.resolve(group.id),
+            lambda g: g.epoch >= 7,
+        )
+        gid = (await bob.session.groups.store.resolve(group.id)).mls_group_id
+        stored = await bob.session.messages.info_by_rumor(gid, got.id)
+        assert stored is not None
+        loaded = await bob.session.groups.store.load(gid)
+        with pytest.raises(MlsError):
+            loaded.marmot.media_exporter(1)
+        file = await bob.session.media.fetch(group.id, got.id)
+        assert file.data == b"%PDF-1.4 tiny" and file.mime_type == "application/pdf"
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+class StallingServer:
+    """Answers HEAD with 404 and takes the start of a PUT body, then never answers: an
+    upload that is in flight when the process goes away."""
+
+    def __init__(self) -> None:
+        self.got_body = asyncio.Event()
+        self._server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def __aenter__(self) -> StallingServer:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                if head.startswith(b"HEAD"):
+                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                    await writer.drain()
+                    continue
+                await reader.read(1024)
+                self.got_body.set()
+                await asyncio.sleep(3600)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            writer.close()
+
+
+async def test_upload_interrupted_mid_transfer_resumes_after_restart(
+    relay: RelayProcess,
+    blossom_server: BlossomProcess,
+    tmp_path: Path,
+) -> None:
+    async with StallingServer() as stalling:
+        await _interrupted(relay, blossom_server, stalling, tmp_path)
+
+
+async def _interrupted(
+    relay: RelayProcess, blossom_server: BlossomProcess, stalling: StallingServer, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice", blossom=(stalling.url,))
+    bob = await make_client(tmp_path, relay.url, "bob", blossom=(blossom_server.url,))
+    try:
+        group = await alice.session.groups.create("Pictures", [bob.npub])
+        await join(bob, group)
+        big = bytes(range(256)) * 4096  # 1 MiB
+        info = await alice.session.media.send_file(group.id, big, "data.bin")
+        await asyncio.wait_for(stalling.got_body.wait(), 10)
+        alice = await reopen(alice, relay.url, tmp_path, blossom=(blossom_server.url,))
+        resumed = await eventually(
+            lambda: alice.session.media.upload(info.id), lambda u: u.state == "sent", 20
+        )
+        assert resumed.attempts == 0  # the cut-off attempt never finished: no failure counted
+        got = await _received(bob)
+        assert got.id == resumed.message_id
+        file = await bob.session.media.fetch(group.id, got.id)
+        assert file.data == big and file.mime_type == "application/octet-stream"
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_fallback_corrupt_and_undecryptable_blobs(
+    relay: RelayProcess, blossom_factory: BlossomFactory, tmp_path: Path
+) -> None:
+    first, second = blossom_factory(), blossom_factory()
+    alice, bob, group = await _pair(tmp_path, relay, (first.url, second.url))
+    try:
+        await _send(alice, group, b"first file\n", "a.txt")
+        await _send(alice, group, b"second file\n", "b.txt")
+        await eventually(
+            lambda: bob.session.messages.list_messages(group.id),
+            lambda ms: len([m for m in ms if m.attachments]) == 2,
+        )
+        messages = [m for m in await bob.session.messages.list_messages(group.id) if m.attachments]
+        one, two = messages
+
+        def corrupt(server: BlossomProcess, url: str) -> None:
+            sha = url.rsplit("/", 1)[1][:64]
+            stored = next(server.blob_dir.rglob(f"{sha}*"))
+            stored.write_bytes(b"\x00" * stored.stat().st_size)
+
+        corrupt(first, one.attachments[0].url)  # the URL's copy is bad: the mirror serves
+        fetched = await bob.session.media.fetch(group.id, one.id)
+        assert fetched.data == b"first file\n"
+
+        corrupt(first, two.attachments[0].url)
+        corrupt(second, two.attachments[0].url)
+        with pytest.raises(MediaError) as caught:
+            await bob.session.media.fetch(group.id, two.id)
+        assert caught.value.reason == "hash_mismatch"
+        assert "corrupt" in caught.value.message
+
+        # A message naming a real blob with the wrong nonce: the blob is intact, its
+        # contents do not open.
+        gid = (await alice.session.groups.store.resolve(group.id)).mls_group_id
+        loaded = await alice.session.groups.store.load(gid)
+        encrypted = encrypt_media(loaded.marmot.media_exporter(), b"secret", "text/plain", "c.txt")
+        async with blossom_client(alice.session.ctx) as client:
+            descriptor = await client.upload([first.url], encrypted.blob)
+        ref = encrypted.reference(descriptor.url)
+        wrong = dataclasses.replace(ref, nonce=b"\x07" * 12)
+        sent = await alice.session.messages.send_media(
+            group.id,
+            "",
+            [build_imeta_tag(wrong)],
+            MediaSend(loaded.marmot.epoch, lambda conn, rumor_id: None),
+        )
+        await alice.session.flush(10)
+        await eventually(
+            lambda: bob.session.messages.info_by_rumor(gid, sent.id), lambda m: m is not None
+        )
+        with pytest.raises(MediaError) as caught:
+            await bob.session.media.fetch(group.id, sent.id)
+        assert caught.value.reason == "undecryptable"
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_server_list_is_published_and_read(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob = await make_client(tmp_path, relay.url, "bob")
+    try:
+        assert await alice.session.media.servers.mine() == ()
+        chosen = await alice.session.media.servers.set(
+            [blossom_server.url + "/", "https://b.example"]
+        )
+        assert chosen == (blossom_server.url, "https://b.example")
+        await alice.session.flush(10)
+        assert await bob.session.media.servers.of(alice.pubkey) == chosen
+        assert await alice.session.media.servers.refresh() == chosen
+    finally:
+        await alice.close()
+        await bob.close()
