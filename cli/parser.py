@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn, cast
 
+from cli import media as media_cli
 from cli import push as push_cli
 
 
@@ -144,9 +145,10 @@ def _groups(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _messages(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    send = _sub(commands, "send", "send a message")
+    send = _sub(commands, "send", "send a message (with --file: an encrypted attachment)")
     send.add_argument("group")
-    send.add_argument("text")
+    send.add_argument("text", nargs="?", default=None, help="the text (with --file: a caption)")
+    send.add_argument("--file", metavar="PATH", help="attach this file (image, video, any file)")
     send.add_argument("--reply-to", metavar="ID")
     react = _sub(commands, "react", "react to a message")
     react.add_argument("group")
@@ -192,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     _people(commands)
     _groups(commands)
     _messages(commands)
+    media_cli.add_parser(commands)
     push_cli.add_parser(commands)
     sync = _sub(commands, "sync", "connect, catch up, process everything, flush, exit")
     sync.add_argument("--timeout", type=float, dest="sync_timeout", default=30.0)
