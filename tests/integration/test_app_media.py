@@ -15,13 +15,14 @@ from typing import TypeVar
 import pytest
 from PIL import Image
 
-from app.errors import MediaError
+from app.errors import MediaError, NotAllowed
 from app.events import MessageReceived, TransferProgressed, UploadChanged
 from app.media_fetch import blossom_client
 from app.message_records import MediaSend
 from app.models import GroupInfo, MessageInfo
 from marmot.media import build_imeta_tag, encrypt_media
 from mls.errors import MlsError
+from storage.repos import media as media_repo
 from tests.helpers.app_clients import Client, eventually, join, make_client, reopen
 from tests.helpers.blossom import BlossomFactory, BlossomProcess
 from tests.helpers.relay import RelayProcess
@@ -292,3 +293,28 @@ async def test_server_list_is_published_and_read(
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_cancel_stops_an_upload_in_flight(relay: RelayProcess, tmp_path: Path) -> None:
+    async with StallingServer() as stalling:
+        alice = await make_client(tmp_path, relay.url, "alice", blossom=(stalling.url,))
+        bob = await make_client(tmp_path, relay.url, "bob", blossom=(stalling.url,))
+        try:
+            group = await alice.session.groups.create("Pictures", [bob.npub])
+            await join(bob, group)
+            info = await alice.session.media.send_file(group.id, b"x" * 200_000, "a.bin")
+            await asyncio.wait_for(stalling.got_body.wait(), 10)
+            cancelled = await alice.session.media.cancel(info.id)
+            assert cancelled.state == "cancelled" and cancelled.message_id is None
+            assert await alice.session.media.uploads() == []
+            with pytest.raises(NotAllowed):
+                await alice.session.media.retry(info.id)
+            await alice.session.flush(5)
+            assert not [
+                m for m in await alice.session.messages.list_messages(group.id) if m.attachments
+            ]
+            data, _ = await alice.session.account.db.run(media_repo.payload, info.id)
+            assert data == b""  # the queued copy is gone
+        finally:
+            await alice.close()
+            await bob.close()
