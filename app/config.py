@@ -117,7 +117,11 @@ class AppConfig:
     local_blossom: str = DEFAULT_LOCAL_BLOSSOM
     """The embedded Blossom store's address: the default server when none is configured."""
     embedded_blossom: bool = True
-    """Serve `local_blossom` in-process when nothing else does (``BURROW_EMBEDDED_BLOSSOM``)."""
+    """Serve `local_blossom` in-process (with the embedded relay) when nothing else does
+    (``BURROW_EMBEDDED_BLOSSOM``)."""
+    blossom_store: Path | None = None
+    """Where the embedded Blossom store keeps its blobs; ``$XDG_STATE_HOME/burrow/blossom/
+    <port>`` when None."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

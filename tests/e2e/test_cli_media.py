@@ -20,7 +20,7 @@ from PIL import Image
 
 from tests.e2e.cli_client import CliClient, parallel, stop, until
 from tests.helpers.blossom import BlossomFactory, BlossomProcess
-from tests.helpers.relay import RelayProcess
+from tests.helpers.relay import RelayProcess, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.media]
 
@@ -256,3 +256,37 @@ def test_upload_killed_mid_transfer_goes_out_after_restart(
     bob.run("media", "get", gid, message["id"], "--out", str(out))
     assert out.read_bytes() == big.read_bytes()
     assert message["attachments"][0]["mime_type"] == "application/octet-stream"
+
+
+def test_offline_default_media_through_the_embedded_relay_and_blossom_store(
+    tmp_path: Path,
+) -> None:
+    """No relay and no Blossom server configured: each short-lived CLI process serves the
+    embedded relay and the embedded Blossom store from the shared state folder."""
+    port = free_port()
+    relay_url = f"ws://127.0.0.1:{port}"
+    extra = {
+        "BURROW_EMBEDDED_RELAY": "1",
+        "BURROW_LOCAL_BLOSSOM": f"http://127.0.0.1:{free_port()}",
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    alice = CliClient("alice", tmp_path / "alice", relay_url, dict(extra))
+    bob = CliClient("bob", tmp_path / "bob", relay_url, dict(extra))
+    alice.create()
+    bob.create()
+    assert alice.run("media", "servers")["servers"] == [extra["BURROW_LOCAL_BLOSSOM"]]
+    gid = _group(alice, bob)
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(_photo())
+    sent = _send(alice, gid, photo, "offline cat")
+    message = _with_file(bob, gid, "cat.jpg")
+    assert message["id"] == sent["message_id"]
+    out = tmp_path / "got.jpg"
+    bob.run("media", "get", gid, message["id"], "--out", str(out))
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == message["attachments"][0]["file_hash"]
+    blobs = list((tmp_path / "state" / "burrow" / "blossom").rglob("blobs/*"))
+    assert len(blobs) == 1  # the store holds the ciphertext only
+    assert (
+        _plaintext_hits([tmp_path / "state", alice.data_dir, bob.data_dir], [out.read_bytes()])
+        == []
+    )
