@@ -182,7 +182,7 @@ class AccountSession:
         try:
             async with asyncio.timeout(timeout):
                 await self.push.settle()  # gossip and triggers still being queued
-                await self.media.flush(timeout)  # queued files become messages first
+                await self.media.flush(timeout / 2)  # queued files become messages first
                 return await self.outbox.flush(force=True)
         except TimeoutError:
             return 0
