@@ -113,13 +113,15 @@ class MediaFetcher:
         message = await self._ctx.db.run(find_message, gid, message_id.strip().lower())
         if message is None:
             raise NotFound(f"no message {message_id} in this group")
-        tags = [t for t in message.tags if t and t[0] == "imeta"]
-        if not 0 <= index < len(tags):
+        # Numbered like `attachments_of`: malformed imeta tags are skipped, as MDK does.
+        refs = []
+        for tag in message.tags:
+            if tag and tag[0] == "imeta":
+                with contextlib.suppress(InvalidMedia):
+                    refs.append(parse_imeta_tag(tag))
+        if not 0 <= index < len(refs):
             raise NotFound(f"message {message_id[:12]} has no attachment {index}")
-        try:
-            return _Target(message, parse_imeta_tag(tags[index]))
-        except InvalidMedia as exc:
-            raise MediaError(f"the attachment is malformed: {exc}", "undecryptable") from None
+        return _Target(message, refs[index])
 
     async def _key(self, message: Message) -> bytes:
         gid = message.mls_group_id

@@ -1,0 +1,45 @@
+"""Attachments over ``app.media``: sending files, the upload queue, downloading and
+decrypting; and the app's upload and progress events as the UI's."""
+
+from __future__ import annotations
+
+from app.events import AppEvent, TransferProgressed, UploadChanged
+from ui.bridge.convert import upload_row
+from ui.bridge.core import BridgeCore, translated
+from ui.views import AttachmentData, TransferProgress, UiEvent, UploadRow
+from ui.views import UploadChanged as UiUploadChanged
+
+
+class MediaOps(BridgeCore):
+    @translated
+    async def send_file(
+        self, chat_id: str, filename: str, data: bytes, caption: str = ""
+    ) -> UploadRow:
+        """Queue a file (images are stripped of metadata); it becomes a message once stored
+        on a Blossom server (``UploadChanged``, ``TransferProgress`` meanwhile)."""
+        media = self.session().media
+        return upload_row(await media.send_file(chat_id, data, filename, caption=caption))
+
+    @translated
+    async def uploads(self, chat_id: str) -> list[UploadRow]:
+        """The chat's files still on their way."""
+        found = await self.session().media.uploads()
+        return [upload_row(u) for u in found if u.group_id == chat_id]
+
+    @translated
+    async def cancel_upload(self, upload_id: int) -> None:
+        """Stop a queued or running upload: its message is never sent."""
+        await self.session().media.cancel(upload_id)
+
+    @translated
+    async def attachment(self, chat_id: str, message_id: str, index: int = 0) -> AttachmentData:
+        """Download (or take from the encrypted cache), verify and decrypt an attachment."""
+        file = await self.session().media.fetch(chat_id, message_id, index)
+        return AttachmentData(file.filename, file.mime_type, file.data, file.thumbnail)
+
+    async def translate(self, event: AppEvent, chats: dict[str, None]) -> list[UiEvent]:
+        if isinstance(event, UploadChanged):
+            return [UiUploadChanged(upload_row(event.upload))]
+        if isinstance(event, TransferProgressed):
+            return [TransferProgress(event.transfer, event.done, event.total)]
+        return await super().translate(event, chats)
