@@ -109,7 +109,7 @@ def attachment_label(info: MessageInfo) -> str:
     if not info.attachments:
         return ""
     first = info.attachments[0]
-    return "📷 Photo" if first.is_image else f"📎 {first.filename}"
+    return "Photo" if first.is_image else first.filename
 
 
 def quote_of(target: MessageInfo | None, target_id: str, names: Mapping[str, str]) -> ReplyQuote:

@@ -31,7 +31,7 @@ def pasted_files(source: QMimeData) -> list[tuple[str, bytes]]:
         if isinstance(image, QImage) and not image.isNull():
             buffer = QBuffer()
             buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            image.save(buffer, b"PNG")
+            image.save(buffer, "PNG")  # type: ignore[call-overload]  # stubs say bytes; runtime wants str
             found.append(("pasted.png", bytes(buffer.data().data())))
     return found
 
