@@ -12,7 +12,9 @@ answered by its ``SignerAuthenticator``), as in whitenoise-rs:
 - incoming: gift wraps first (``process_welcome`` then ``accept_welcome``, then the post-join
   ``self_update``), then kind 445 in (created_at, id) order; a proposal MDK auto-commits is
   published and merged;
-- replies / reactions / deletions: kind 9 / 7 / 5 rumors with an ``e`` tag (whitenoise-cli).
+- replies / reactions / deletions: kind 9 / 7 / 5 rumors with an ``e`` tag (whitenoise-cli);
+- media (MIP-04): ``encrypt_media`` / ``media_tag`` / ``decrypt_media`` wrap MDK's own calls;
+  the driver moves the blobs to and from Blossom.
 
 Protocol: one request per stdin line, ``{"id": n, "cmd": ..., "user": name, ...}``; one answer
 per stdout line, ``{"id": n, "ok": true, "result": ...}`` or ``{"ok": false, "error": ...}``.
@@ -21,6 +23,7 @@ per stdout line, ``{"id": n, "ok": true, "result": ...}`` or ``{"ok": false, "er
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import sys
@@ -210,6 +213,41 @@ def _message(m: mdk.Message) -> dict[str, Any]:
     }
 
 
+# ---- MIP-04 media (issue 17): MDK encrypts and decrypts, the driver moves the blobs --------
+
+_UPLOADS: dict[str, mdk.EncryptedMediaUploadResult] = {}
+
+
+def _encrypt_media(user: User, req: dict[str, Any]) -> dict[str, Any]:
+    """``encrypt_media_for_upload``; the blob (base64) and its hash, kept for ``media_tag``."""
+    data = base64.b64decode(req["data"])
+    done = user.mdk.encrypt_media_for_upload(req["group"], data, req["mime"], req["filename"])
+    _UPLOADS[done.encrypted_hash.hex()] = done
+    return {
+        "blob": base64.b64encode(done.encrypted_data).decode(),
+        "hash": done.encrypted_hash.hex(),
+    }
+
+
+def _media_tag(user: User, req: dict[str, Any]) -> list[list[str]]:
+    """``create_media_imeta_tag`` for an encrypted upload stored at ``url``."""
+    return user.mdk.create_media_imeta_tag(req["group"], _UPLOADS[req["hash"]], req["url"])
+
+
+def _decrypt_media(user: User, req: dict[str, Any]) -> str:
+    """``parse_media_imeta_tag`` + ``decrypt_media_from_download``; the file (base64)."""
+    ref = user.mdk.parse_media_imeta_tag(req["group"], [req["tag"]])
+    data = user.mdk.decrypt_media_from_download(req["group"], base64.b64decode(req["blob"]), ref)
+    return base64.b64encode(data).decode()
+
+
+MEDIA_COMMANDS = {
+    "encrypt_media": _encrypt_media,
+    "media_tag": _media_tag,
+    "decrypt_media": _decrypt_media,
+}
+
+
 class Peer:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="mdk-peer-"))
@@ -266,6 +304,8 @@ class Peer:
             return user.outcomes
         if cmd == "key_package":
             return await user.publish_key_package()
+        if cmd in MEDIA_COMMANDS:
+            return MEDIA_COMMANDS[cmd](user, req)
         raise ValueError(f"unknown cmd {cmd}")
 
 
