@@ -28,7 +28,7 @@ from app.context import Context
 from app.errors import AppError, InvalidInput, MediaError, NotAllowed, NotFound
 from app.events import UploadChanged
 from app.groups import Groups
-from app.media_fetch import MediaFetcher, blossom_client, progress_reporter
+from app.media_fetch import MediaFetcher, blossom_client, off_loop, progress_reporter
 from app.media_image import prepare_image, thumbnail_of
 from app.media_servers import MediaServers
 from app.message_records import EpochMoved, MediaSend
@@ -127,7 +127,7 @@ class Media:
         if mime.startswith("image/"):
             if sniff_image(data) != mime:
                 raise InvalidInput(f"{filename} is not a {mime} file")
-            prepared = prepare_image(data, mime)
+            prepared = await off_loop(prepare_image, data, mime)  # off the UI loop
             data, dim, blurhash = prepared.data, prepared.dim, prepared.blurhash
         new = media_repo.NewUpload(
             group.mls_group_id, filename, mime, data, self._ctx.rng(12), caption, dim, blurhash
@@ -243,6 +243,10 @@ class Media:
         except (BlossomError, MediaError, NotAllowed, InvalidMedia, AppError) as exc:
             await self._failed(upload, exc)
             return
+        except Exception as exc:  # a bug: counted as a failed attempt, never a busy loop
+            log.exception("upload %d failed unexpectedly", upload.id)
+            await self._failed(upload, exc)
+            return
         await self._changed(upload.id)
 
     async def _failed(self, upload: media_repo.Upload, exc: Exception) -> None:
@@ -272,15 +276,21 @@ class Media:
         if group.state is not GroupState.ACTIVE:
             raise NotAllowed("the group is no longer active")
         data, nonce = await ctx.db.run(media_repo.payload, upload.id)
-        thumb = thumbnail_of(data) if upload.mime_type.startswith("image/") else None
+        is_image = upload.mime_type.startswith("image/")
+        thumb = await off_loop(thumbnail_of, data) if is_image else None
         servers = await self.servers.mine()
         if not servers:
             raise MediaError("no Blossom server is configured", "unavailable")
         while True:  # a commit may move the epoch while the blob uploads: encrypt again
             loaded = await self._groups.store.load(gid)
             epoch, exporter = loaded.marmot.epoch, loaded.marmot.media_exporter()
-            encrypted = encrypt_media(
-                exporter, data, upload.mime_type, upload.filename, rng=lambda _n: nonce
+            encrypted = await off_loop(
+                encrypt_media,
+                exporter,
+                data,
+                upload.mime_type,
+                upload.filename,
+                rng=lambda _n: nonce,
             )
             url = await self._store_blob(upload.id, servers, encrypted)
             tag = build_imeta_tag(

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from app.context import Context
 from app.errors import AppError, MediaError, NotFound
@@ -36,6 +39,18 @@ from storage import Connection
 from storage.repos import media as media_repo
 from storage.rows import Message
 
+_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="burrow-media")
+"""Image decoding and bulk encryption run here, off the event loop (the window stays
+responsive). Our own pool, not the loop's default executor: under qasync that one is a
+QThread pool that outlives the loop."""
+
+
+async def off_loop(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_WORKERS, functools.partial(func, *args, **kwargs))
+
+
+T = TypeVar("T")
 MAX_BLOB = MAX_FILE_SIZE + 16
 """The largest blob a 100 MiB file encrypts to (ChaCha20-Poly1305 adds a 16-byte tag)."""
 TRANSFER_TIMEOUT = 60.0
@@ -169,10 +184,11 @@ class MediaFetcher:
         except BlossomError as exc:
             raise MediaError(f"the file could not be downloaded: {exc}", "unavailable") from None
         try:
-            data = decrypt_media(key, blob, ref)
+            data = await off_loop(decrypt_media, key, blob, ref)
         except InvalidMedia as exc:
             raise MediaError(f"the file does not decrypt: {exc}", "undecryptable") from None
-        thumb = thumbnail_of(data) if ref.mime_type.startswith("image/") else None
+        is_image = ref.mime_type.startswith("image/")
+        thumb = await off_loop(thumbnail_of, data) if is_image else None
         cached = media_repo.CachedFile(ref.file_hash, ref.mime_type, ref.filename, data, thumb)
         await self._ctx.db.run(media_repo.cache_put, cached, now=self._ctx.now())
         return _file(cached)

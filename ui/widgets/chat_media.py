@@ -77,15 +77,14 @@ class ChatMedia(QObject):
         caption = self.view.composer.text.strip()
         if caption and files:
             self.view.composer.clear()  # the typed text goes with the (first) file
-        for i, (name, data) in enumerate(files):
-            spawn(
-                self._send(chat.id, name, data, caption if i == 0 else ""),
-                self.view.session.errorRaised.emit,
-            )
+        if files:
+            spawn(self._send(chat.id, list(files), caption), self.view.session.errorRaised.emit)
 
-    async def _send(self, chat_id: str, name: str, data: bytes, caption: str) -> None:
-        row = await self.backend.send_file(chat_id, name, data, caption)
-        self.uploads.changed(row)
+    async def _send(self, chat_id: str, files: list[tuple[str, bytes]], caption: str) -> None:
+        # One after another: the messages come out in the order the files were chosen.
+        for i, (name, data) in enumerate(files):
+            row = await self.backend.send_file(chat_id, name, data, caption if i == 0 else "")
+            self.uploads.changed(row)
 
     def cancel(self, upload_id: int) -> None:
         spawn(self.backend.cancel_upload(upload_id), self.view.session.errorRaised.emit)
