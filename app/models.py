@@ -139,6 +139,9 @@ class GroupInfo:
     draft: str = ""
     my_devices: tuple[GroupDevice, ...] = ()
     """Our own leaves, one per device of ours in the group (this one first)."""
+    image: str = ""
+    """Hex SHA-256 of the group picture's encrypted blob (MIP-01), "" without one (only
+    filled where members are: ``info`` with members)."""
 
 
 @dataclass(frozen=True, slots=True)

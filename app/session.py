@@ -27,6 +27,7 @@ from app.context import Context
 from app.device_map import DeviceMap
 from app.devices import Devices
 from app.events import AccountLocked, ErrorRaised
+from app.group_image import GroupImages
 from app.group_inbox import GroupInbox
 from app.groups import Groups
 from app.http import HttpClient
@@ -93,9 +94,9 @@ class AccountSession:
         device_map = DeviceMap(self.ctx, self.key_packages)
         self.groups = Groups(self.ctx, self.relays, self.contacts, self.key_packages, device_map)
         self.messages = Messages(self.ctx, self.groups)
-        self.media = Media(
-            self.ctx, self.groups, self.messages, MediaServers(self.ctx, self.relays)
-        )
+        servers = MediaServers(self.ctx, self.relays)
+        self.media = Media(self.ctx, self.groups, self.messages, servers)
+        self.group_images = GroupImages(self.ctx, self.groups, servers)
         self.chat_flags = ChatFlags(self.ctx, self.groups)
         self.invites = Invites(self.ctx, self.groups, self.contacts, self.key_packages)
         self.devices = Devices(self.ctx, self.relays, self.key_packages, self.groups, device_map)

@@ -382,6 +382,7 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("read", None): Command(mark_read, Needs.ACCOUNT),
     ("search", None): Command(search, Needs.ACCOUNT),
     ("sync", None): Command(sync, Needs.ACCOUNT),
+    ("group", "picture"): Command(media_cli.group_picture, Needs.NETWORK),
     ("media", "get"): Command(media_cli.get, Needs.NETWORK),
     ("media", "servers"): Command(media_cli.servers, Needs.NETWORK),
     ("media", "uploads"): Command(media_cli.uploads, Needs.ACCOUNT),

@@ -39,6 +39,48 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         parser.add_argument("upload", type=int, metavar="UPLOAD_ID")
 
 
+def add_group_picture(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    picture = groups.add_parser(
+        "picture", help="show, save, set or remove the group picture (MIP-01, via Blossom)"
+    )
+    picture.add_argument("group")
+    what = picture.add_mutually_exclusive_group()
+    what.add_argument("--set", metavar="PATH", dest="picture_set", help="an image file")
+    what.add_argument("--clear", action="store_true", help="remove the picture")
+    what.add_argument("--out", metavar="PATH", dest="picture_out", help="save it here")
+
+
+async def group_picture(cli: Cli) -> dict[str, Any]:
+    a = cli.args
+    images = cli.account.group_images
+    if a.picture_set:
+        try:
+            data = Path(a.picture_set).read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {a.picture_set}: {exc.strerror or exc}") from None
+        return {"group": to_jsonable(await images.set(a.group, data))}
+    if a.clear:
+        return {"group": to_jsonable(await images.clear(a.group))}
+    picture = await images.get(a.group)
+    if picture is None:
+        return {"picture": None}
+    info: dict[str, Any] = {"mime_type": picture.mime_type, "size": picture.size}
+    info["image_hash"] = picture.file_hash
+    if a.picture_out:
+        _write_private(Path(a.picture_out), picture.data)
+        info["path"] = a.picture_out
+    return {"picture": info}
+
+
+def _write_private(target: Path, data: bytes) -> None:
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
 async def send_file(cli: Cli) -> dict[str, Any]:
     """``send GROUP [CAPTION] --file PATH``: queue the file, wait for its first attempt."""
     media = cli.account.media
@@ -53,13 +95,7 @@ async def get(cli: Cli) -> dict[str, Any]:
     target = Path(a.out) if a.out else Path.cwd() / file.filename
     if target.is_dir():
         target /= file.filename
-    try:
-        # Created for the owner only: it is the decrypted file.
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(file.data)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}") from None
+    _write_private(target, file.data)  # for the owner only: it is the decrypted file
     info = {
         "filename": file.filename,
         "mime_type": file.mime_type,

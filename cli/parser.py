@@ -135,6 +135,7 @@ def _groups(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     describe.add_argument("description")
     update = _sub(sub, "self-update", "rotate our leaf's keys in the group")
     update.add_argument("group")
+    media_cli.add_group_picture(sub)
 
     invites = _sub(commands, "invites", "pending invitations")
     sub = invites.add_subparsers(dest="action", required=True)

@@ -286,7 +286,21 @@ def test_offline_default_media_through_the_embedded_relay_and_blossom_store(
     assert hashlib.sha256(out.read_bytes()).hexdigest() == message["attachments"][0]["file_hash"]
     blobs = list((tmp_path / "state" / "burrow" / "blossom").rglob("blobs/*"))
     assert len(blobs) == 1  # the store holds the ciphertext only
+
+    # The group picture (MIP-01) goes the same way: encrypted on the local store.
+    set_to = alice.run("group", "picture", gid, "--set", str(photo))["group"]
+    assert len(set_to["image"]) == 64
+    picture = until(
+        lambda: bob.run("group", "picture", gid, "--out", str(tmp_path / "group.jpg"))["picture"],
+        lambda p: p is not None,
+    )
+    assert picture["image_hash"] == set_to["image"] and picture["mime_type"] == "image/jpeg"
+    assert Image.open(tmp_path / "group.jpg").size == (80, 60)
+    assert len(list((tmp_path / "state" / "burrow" / "blossom").rglob("blobs/*"))) == 2
     assert (
-        _plaintext_hits([tmp_path / "state", alice.data_dir, bob.data_dir], [out.read_bytes()])
+        _plaintext_hits(
+            [tmp_path / "state", alice.data_dir, bob.data_dir],
+            [out.read_bytes(), (tmp_path / "group.jpg").read_bytes()],
+        )
         == []
     )

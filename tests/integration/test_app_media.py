@@ -318,3 +318,30 @@ async def test_cancel_stops_an_upload_in_flight(relay: RelayProcess, tmp_path: P
         finally:
             await alice.close()
             await bob.close()
+
+
+async def test_group_picture_is_encrypted_on_blossom_and_shown_to_members(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    alice, bob, group = await _pair(tmp_path, relay, (blossom_server.url,))
+    try:
+        assert await bob.session.group_images.get(group.id) is None
+        picture = jpeg_with_exif(40, 40)
+        info = await alice.session.group_images.set(group.id, picture)
+        assert len(info.image) == 64
+        await alice.session.flush(10)
+        seen = await eventually(
+            lambda: bob.session.groups.info(group.id), lambda g: g.image == info.image
+        )
+        assert seen.image == info.image
+        shown = await bob.session.group_images.get(group.id)
+        assert shown is not None and shown.mime_type == "image/jpeg"
+        assert Image.open(io.BytesIO(shown.data)).size == (40, 40)
+        assert b"SecretCamera" not in shown.data
+        [blob] = [p for p in blossom_server.blob_dir.rglob(f"{info.image}*") if p.is_file()]
+        assert shown.data[:64] not in blob.read_bytes()  # the server holds ciphertext
+        cleared = await alice.session.group_images.clear(group.id)
+        assert cleared.image == ""
+    finally:
+        await alice.close()
+        await bob.close()
