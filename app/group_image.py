@@ -13,6 +13,7 @@ import contextlib
 
 from app.context import Context
 from app.errors import AppError, InvalidInput, MediaError
+from app.events import GroupUpdated
 from app.groups import Groups
 from app.media import guess_mime
 from app.media_fetch import MAX_BLOB, off_loop
@@ -35,6 +36,30 @@ class GroupImages:
         self._ctx = ctx
         self._groups = groups
         self._servers = servers
+        self._asked: set[str] = set()
+
+    async def cached(self, image_hash: str) -> MediaFile | None:
+        """A group picture already here (nothing on the network)."""
+        found = await self._ctx.db.run(media_repo.cache_get, bytes.fromhex(image_hash))
+        if found is None:
+            return None
+        return MediaFile(FILENAME, found.mime_type, image_hash, found.data)
+
+    def fetch_later(self, ref: str, image_hash: str) -> None:
+        """Fetch a picture in the background (once per picture); a `GroupUpdated` says
+        when it is here."""
+        if image_hash in self._asked:
+            return
+        self._asked.add(image_hash)
+
+        async def fetch() -> None:
+            with contextlib.suppress(MediaError):  # shown without a picture, as before
+                if await self.get(ref) is not None:
+                    group = await self._groups.store.resolve(ref)
+                    info = await self._groups.store.info(group)
+                    self._ctx.emit(GroupUpdated(self._ctx.pubkey, info))
+
+        self._ctx.spawn(fetch(), "group picture")
 
     def _client(self, key: SecretKey | None = None) -> BlossomClient:
         signer = KeySigner(key or SecretKey.generate(self._ctx.rng), rng=self._ctx.rng)

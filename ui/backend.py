@@ -240,6 +240,10 @@ class Backend(Protocol):
         """Change the group's name and description; admins only."""
         ...
 
+    async def set_group_picture(self, chat_id: str, data: bytes | None) -> GroupDetails:
+        """Encrypt and upload the group's picture and commit it (None removes it); admins."""
+        ...
+
     async def leave_group(self, chat_id: str) -> None:
         """Leave the group (SelfRemove); the chat stays readable but inactive."""
         ...

@@ -14,6 +14,7 @@ class FakeChat:
     is_dm: bool = False
     description: str = ""
     avatar_seed: str = ""
+    avatar: bytes | None = None
     pinned: bool = False
     archived: bool = False
     muted: bool = False
@@ -80,4 +81,5 @@ class FakeChat:
             member_count=len(self.members),
             draft=self.draft,
             active=self.active,
+            avatar=self.avatar,
         )

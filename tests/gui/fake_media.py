@@ -12,6 +12,7 @@ from ui.views import (
     AttachmentData,
     AttachmentView,
     ChatUpdated,
+    GroupDetails,
     MessageAdded,
     MessageRow,
     TransferProgress,
@@ -85,6 +86,13 @@ class MediaOps(FakeCore):
         self.emit(MessageAdded(row))
         self.emit(ChatUpdated(chat.row()))
         return row
+
+    async def set_group_picture(self, chat_id: str, data: bytes | None) -> GroupDetails:
+        await self._enter("set_group_picture", chat_id, data)
+        chat = self._chat(chat_id)
+        chat.avatar = data
+        self.emit(ChatUpdated(chat.row()))
+        return await self.show_group(chat_id)  # type: ignore[attr-defined, no-any-return]
 
     async def uploads(self, chat_id: str) -> list[UploadRow]:
         await self._enter("uploads", chat_id)

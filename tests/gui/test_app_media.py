@@ -1,8 +1,9 @@
 """Encrypted media in the real app: two windows over the real relay and the real Blossom
 server. Bob attaches pictures and Alice sees them inline (placeholder first, then the
 decrypted preview), opens one full size and saves it; Alice sends a file back, which Bob
-sees as a card and saves. Screenshots: ``screenshots/app-chat-images.png`` and
-``screenshots/app-image-viewer.png``."""
+sees as a card and saves; Alice sets the group picture and Bob's chat list shows it.
+Screenshots: ``screenshots/app-chat-images.png``, ``app-image-viewer.png`` and
+``app-group-picture.png``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.gui.helpers import open_chat, save
 from tests.gui.real_app import NETWORK_MS, AppFactory, RealApp, app_config, onboard, run
 from tests.helpers.blossom import BlossomProcess
 from tests.helpers.relay import RelayProcess
+from ui.dialogs.group_details import GroupDetailsDialog
 from ui.views import MessageRow
 from ui.widgets.chat_media import ChatMedia
 
@@ -161,3 +163,24 @@ def test_pictures_and_files_in_the_real_window(
         qtbot.waitUntil(target.exists, timeout=NETWORK_MS)
     assert target.read_bytes() == notes
     assert _media(bob).thumbs.size_of(card.attachments[0].file_hash) == len(notes)
+
+    # Alice (admin) sets the group picture from the details dialog; Bob's chat list shows it.
+    alice.window.chat.header.details.click()
+    dialog = alice.window.dialog
+    assert isinstance(dialog, GroupDetailsDialog)
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.picture.isVisible())
+    cover = tmp_path / "cover.jpg"
+    cover.write_bytes(landscape(300, 300, "#f0a060", "#805030"))
+    dialog.set_picture(cover)
+
+    def bob_avatar() -> bytes | None:
+        row = bob.window.session.chats.get(group.id)
+        return None if row is None else row.avatar
+
+    qtbot.waitUntil(lambda: bob_avatar() is not None, timeout=NETWORK_MS)
+    shown = QImage.fromData(bob_avatar() or b"")
+    assert not shown.isNull() and shown.width() == shown.height()
+    qtbot.waitUntil(lambda: not dialog.is_working, timeout=NETWORK_MS)
+    dialog.close()
+    qtbot.wait(50)
+    save(bob.window, "app-group-picture")

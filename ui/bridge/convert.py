@@ -283,20 +283,36 @@ def avatar_from_picture(picture: str) -> bytes | None:
     return data or None
 
 
-def picture_from_avatar(data: bytes) -> str | None:
-    """A small JPEG ``data:`` URL of an image (None if Qt cannot read it)."""
+def _square(data: bytes) -> QImage | None:
     image = QImage.fromData(QByteArray(data))
     if image.isNull():
         return None
     side = min(image.width(), image.height())
-    square = image.copy(
-        (image.width() - side) // 2, (image.height() - side) // 2, side, side
-    ).scaled(
+    return image.copy((image.width() - side) // 2, (image.height() - side) // 2, side, side).scaled(
         AVATAR_SIZE,
         AVATAR_SIZE,
         Qt.AspectRatioMode.IgnoreAspectRatio,
         Qt.TransformationMode.SmoothTransformation,
     )
+
+
+def avatar_bytes(data: bytes) -> bytes | None:
+    """A picture as a small square JPEG (a group picture in the chat list)."""
+    square = _square(data)
+    if square is None:
+        return None
+    encoded = QByteArray()
+    buffer = QBuffer(encoded)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    square.save(buffer, "JPEG", 85)  # type: ignore[call-overload]  # stubs say bytes; runtime wants str
+    return bytes(encoded.data())
+
+
+def picture_from_avatar(data: bytes) -> str | None:
+    """A small JPEG ``data:`` URL of an image (None if Qt cannot read it)."""
+    square = _square(data)
+    if square is None:
+        return None
     encoded = QByteArray()
     buffer = QBuffer(encoded)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)

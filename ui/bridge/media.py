@@ -4,9 +4,9 @@ decrypting; and the app's upload and progress events as the UI's."""
 from __future__ import annotations
 
 from app.events import AppEvent, TransferProgressed, UploadChanged
-from ui.bridge.convert import upload_row
+from ui.bridge.convert import group_details, upload_row
 from ui.bridge.core import BridgeCore, translated
-from ui.views import AttachmentData, TransferProgress, UiEvent, UploadRow
+from ui.views import AttachmentData, GroupDetails, TransferProgress, UiEvent, UploadRow
 from ui.views import UploadChanged as UiUploadChanged
 
 
@@ -36,6 +36,14 @@ class MediaOps(BridgeCore):
         """Download (or take from the encrypted cache), verify and decrypt an attachment."""
         file = await self.session().media.fetch(chat_id, message_id, index)
         return AttachmentData(file.filename, file.mime_type, file.data, file.thumbnail)
+
+    @translated
+    async def set_group_picture(self, chat_id: str, data: bytes | None) -> GroupDetails:
+        """Encrypt and upload the group's picture and commit it (None removes it); admins."""
+        images = self.session().group_images
+        info = await (images.clear(chat_id) if data is None else images.set(chat_id, data))
+        await self.emit_chat(chat_id)
+        return group_details(info)
 
     async def translate(self, event: AppEvent, chats: dict[str, None]) -> list[UiEvent]:
         if isinstance(event, UploadChanged):
