@@ -15,7 +15,7 @@ from typing import TypeVar
 import pytest
 from PIL import Image
 
-from app.errors import MediaError, NotAllowed
+from app.errors import InvalidInput, MediaError, NotAllowed
 from app.events import MessageReceived, TransferProgressed, UploadChanged
 from app.media_fetch import blossom_client
 from app.message_records import MediaSend
@@ -345,3 +345,33 @@ async def test_group_picture_is_encrypted_on_blossom_and_shown_to_members(
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_bad_files_are_refused_with_typed_errors(relay: RelayProcess, tmp_path: Path) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    try:
+        group = await alice.session.groups.create("Solo", [])
+        media = alice.session.media
+        with pytest.raises(InvalidInput, match="empty"):
+            await media.send_file(group.id, b"", "a.txt")
+        with pytest.raises(InvalidInput, match="path separator"):
+            await media.send_file(group.id, b"x", "../etc/passwd")
+        with pytest.raises(InvalidInput, match="not a image/png"):
+            await media.send_file(group.id, b"not a png", "a.png", mime_type="image/png")
+        with pytest.raises(InvalidInput, match="not a readable image"):
+            await media.send_file(group.id, b"\x89PNG\r\n\x1a\n broken", "b.png")
+        big = tmp_path / "big.bin"
+        with big.open("wb") as out:
+            out.truncate(100 * 1024 * 1024 + 1)  # sparse: costs no disk
+        with pytest.raises(MediaError) as caught:
+            await media.send_path(group.id, big)
+        assert caught.value.reason == "too_large"
+        with pytest.raises(InvalidInput, match="cannot read"):
+            await media.send_path(group.id, tmp_path / "missing.txt")
+        # Unknown types go as MIP-04's escape hatch, known ones by their name.
+        odd = await media.send_file(group.id, b"\x00\x01", "data.weird")
+        pdf = await media.send_file(group.id, b"%PDF-1.4", "doc.pdf")
+        assert (odd.mime_type, pdf.mime_type) == ("application/octet-stream", "application/pdf")
+        assert [u.filename for u in await media.uploads()] == ["data.weird", "doc.pdf"]
+    finally:
+        await alice.close()
