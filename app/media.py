@@ -327,6 +327,10 @@ class Media:
         """Attachment ``index`` of a message, decrypted in memory (cached encrypted)."""
         return await self.fetcher.fetch(ref, message_id, index)
 
+    def cancel_download(self, file_hash: str) -> bool:
+        """Stop a running download (its `fetch` raises `asyncio.CancelledError`)."""
+        return self.fetcher.cancel(file_hash)
+
 
 def _dimensions(upload: media_repo.Upload) -> tuple[int, int] | None:
     width, _, height = (upload.dim or "").partition("x")

@@ -185,7 +185,12 @@ class Backend(Protocol):
         ...
 
     async def attachment(self, chat_id: str, message_id: str, index: int = 0) -> AttachmentData:
-        """Download (or take from the encrypted cache), verify and decrypt an attachment."""
+        """Download (or take from the encrypted cache), verify and decrypt an attachment
+        (``TransferProgress`` ``download:<file hash>`` meanwhile)."""
+        ...
+
+    async def cancel_download(self, file_hash: str) -> None:
+        """Stop downloading an attachment (its ``attachment`` call then fails)."""
         ...
 
     async def react(self, chat_id: str, message_id: str, emoji: str) -> None:

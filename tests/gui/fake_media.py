@@ -106,6 +106,9 @@ class MediaOps(FakeCore):
         if found is not None:
             self.emit(UploadChanged(replace(found[0], state="cancelled")))
 
+    async def cancel_download(self, file_hash: str) -> None:
+        await self._enter("cancel_download", file_hash)
+
     async def attachment(self, chat_id: str, message_id: str, index: int = 0) -> AttachmentData:
         await self._enter("attachment", chat_id, message_id, index)
         row = self._chat(chat_id).find(message_id)

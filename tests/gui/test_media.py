@@ -17,7 +17,7 @@ from tests.gui.fake_chats import FakeChat
 from tests.gui.helpers import open_chat, png
 from ui.delegates.message_layout import MessageLayout
 from ui.main_window import MainWindow
-from ui.views import PLACEHOLDER_SIZE, ChatUpdated, UploadChanged, UploadRow
+from ui.views import PLACEHOLDER_SIZE, ChatUpdated, TransferProgress, UploadChanged, UploadRow
 from ui.widgets.chat_media import ChatMedia
 
 pytestmark = [pytest.mark.gui, pytest.mark.media]
@@ -117,9 +117,9 @@ def test_uploads_strip_shows_progress_cancel_and_failure(
     open_chat(qtbot, window, chat.id)
     media(window).send_files([("big.bin", b"x" * 3000)])
     strip = media(window).uploads
-    qtbot.waitUntil(lambda: strip.line(1) is not None)
+    qtbot.waitUntil(lambda: strip.line("upload:1") is not None)
     assert strip.isVisible()
-    text, bar = strip.line(1)  # type: ignore[misc]
+    text, bar = strip.line("upload:1")  # type: ignore[misc]
     assert "big.bin" in text.text() and "3.0 KB" in text.text()
     assert (bar.value(), bar.maximum()) == (1000, 3000)
     alice.emit(UploadChanged(UploadRow(1, chat.id, "big.bin", 3000, "pending", "server down")))
@@ -130,7 +130,7 @@ def test_uploads_strip_shows_progress_cancel_and_failure(
     cancel = [b for b in strip.findChildren(type(media(window).attach_button)) if b.isVisible()]
     assert cancel
     cancel[0].click()
-    qtbot.waitUntil(lambda: strip.line(1) is None)
+    qtbot.waitUntil(lambda: strip.line("upload:1") is None)
     assert alice.calls_to("cancel_upload") == [(1,)]
     assert not strip.isVisible()
     assert not [r for r in window.chat.model.rows if r.attachments]  # never sent
@@ -172,3 +172,31 @@ def test_placeholder_then_preview_and_file_cards(
     media(window).open_attachment(card.id, 0)
     qtbot.waitUntil(target.exists)
     assert target.read_bytes() == b"the notes"
+
+
+def test_a_download_shows_progress_and_can_be_cancelled(
+    qtbot: QtBot,
+    window: MainWindow,
+    alice: FakeBackend,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chat = dm(alice)
+    open_chat(qtbot, window, chat.id)
+    card = alice.receive_file(chat.id, "video.mp4", b"\x00" * 500)
+    qtbot.waitUntil(lambda: window.chat.model.get(card.id) is not None)
+    alice.latency = 0.5  # the download takes a while
+    target = tmp_path / "video.mp4"
+    monkeypatch.setattr(ChatMedia, "ask_save_path", staticmethod(lambda _p, _n: str(target)))
+    media(window).open_attachment(card.id, 0)
+    file_hash = card.attachments[0].file_hash
+    strip = media(window).uploads
+    qtbot.waitUntil(lambda: strip.line(f"download:{file_hash}") is not None)
+    text, bar = strip.line(f"download:{file_hash}")  # type: ignore[misc]
+    assert text.text() == "Receiving video.mp4"
+    alice.emit(TransferProgress(f"download:{file_hash}", 200, 500))
+    qtbot.waitUntil(lambda: (bar.value(), bar.maximum()) == (200, 500))
+    cancel = [b for b in strip.findChildren(type(media(window).attach_button)) if b.isVisible()]
+    cancel[0].click()
+    qtbot.waitUntil(lambda: alice.calls_to("cancel_download") == [(file_hash,)])
+    qtbot.waitUntil(lambda: strip.line(f"download:{file_hash}") is None, timeout=3000)

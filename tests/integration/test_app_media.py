@@ -154,6 +154,7 @@ class StallingServer:
 
     def __init__(self) -> None:
         self.got_body = asyncio.Event()
+        self.got_request = asyncio.Event()
         self._server: asyncio.Server | None = None
 
     @property
@@ -177,8 +178,10 @@ class StallingServer:
                     writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
                     await writer.drain()
                     continue
-                await reader.read(1024)
-                self.got_body.set()
+                self.got_request.set()
+                if head.startswith(b"PUT"):
+                    await reader.read(1024)
+                    self.got_body.set()
                 await asyncio.sleep(3600)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             writer.close()
@@ -375,3 +378,36 @@ async def test_bad_files_are_refused_with_typed_errors(relay: RelayProcess, tmp_
         assert [u.filename for u in await media.uploads()] == ["data.weird", "doc.pdf"]
     finally:
         await alice.close()
+
+
+async def test_a_download_can_be_cancelled(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    async with StallingServer() as stalling:
+        alice, bob, group = await _pair(tmp_path, relay, (blossom_server.url,))
+        try:
+            gid = (await alice.session.groups.store.resolve(group.id)).mls_group_id
+            loaded = await alice.session.groups.store.load(gid)
+            encrypted = encrypt_media(
+                loaded.marmot.media_exporter(), b"slow", "text/plain", "s.txt"
+            )
+            ref = encrypted.reference(f"{stalling.url}/{encrypted.blob_hash.hex()}")
+            sent = await alice.session.messages.send_media(
+                group.id,
+                "",
+                [build_imeta_tag(ref)],
+                MediaSend(loaded.marmot.epoch, lambda c, r: None),
+            )
+            await alice.session.flush(10)
+            await eventually(
+                lambda: bob.session.messages.info_by_rumor(gid, sent.id), lambda m: m is not None
+            )
+            fetching = asyncio.ensure_future(bob.session.media.fetch(group.id, sent.id))
+            await asyncio.wait_for(stalling.got_request.wait(), 10)  # the GET hangs there
+            assert bob.session.media.cancel_download(encrypted.file_hash.hex())
+            with pytest.raises(asyncio.CancelledError):
+                await fetching
+            assert not bob.session.media.cancel_download(encrypted.file_hash.hex())
+        finally:
+            await alice.close()
+            await bob.close()

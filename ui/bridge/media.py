@@ -3,9 +3,12 @@ decrypting; and the app's upload and progress events as the UI's."""
 
 from __future__ import annotations
 
+import asyncio
+
 from app.events import AppEvent, TransferProgressed, UploadChanged
 from ui.bridge.convert import group_details, upload_row
 from ui.bridge.core import BridgeCore, translated
+from ui.errors import Unavailable
 from ui.views import AttachmentData, GroupDetails, TransferProgress, UiEvent, UploadRow
 from ui.views import UploadChanged as UiUploadChanged
 
@@ -33,9 +36,20 @@ class MediaOps(BridgeCore):
 
     @translated
     async def attachment(self, chat_id: str, message_id: str, index: int = 0) -> AttachmentData:
-        """Download (or take from the encrypted cache), verify and decrypt an attachment."""
-        file = await self.session().media.fetch(chat_id, message_id, index)
+        """Download (or take from the encrypted cache), verify and decrypt an attachment
+        (``TransferProgress`` ``download:<file hash>`` meanwhile)."""
+        try:
+            file = await self.session().media.fetch(chat_id, message_id, index)
+        except asyncio.CancelledError:
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                raise  # our caller was cancelled, not the download
+            raise Unavailable("The download was cancelled.") from None
         return AttachmentData(file.filename, file.mime_type, file.data, file.thumbnail)
+
+    @translated
+    async def cancel_download(self, file_hash: str) -> None:
+        """Stop downloading an attachment (its ``attachment`` call then fails)."""
+        self.session().media.cancel_download(file_hash)
 
     @translated
     async def set_group_picture(self, chat_id: str, data: bytes | None) -> GroupDetails:

@@ -87,79 +87,107 @@ class Thumbnails(QObject):
         self.remember(file_hash, data)
 
 
-class UploadsBar(QWidget):
-    """One line per file on its way into the open chat: name, progress, Cancel."""
+class _Line:
+    """One transfer shown in the strip."""
 
-    cancelRequested = Signal(int)
+    def __init__(self, text: str, size: int, cancel_tip: str, on_cancel: Callable[[], None]):
+        self.widget = QWidget()
+        layout = QHBoxLayout(self.widget)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.text = label(text, "muted")
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(6)
+        self.bar.setMaximum(max(size, 1))
+        self.bar.setValue(0)
+        self.cancel = icon_button("close", cancel_tip)
+        self.cancel.setIconSize(QSize(14, 14))
+        self.cancel.clicked.connect(on_cancel)
+        layout.addWidget(self.text)
+        layout.addWidget(self.bar, 1)
+        layout.addWidget(self.cancel)
+
+
+class UploadsBar(QWidget):
+    """One line per file on its way into (or out of) the open chat: name, progress, Cancel.
+    Lines are named by their transfer: ``upload:<id>`` or ``download:<file hash>``."""
+
+    cancelRequested = Signal(int)  # upload id
+    downloadCancelRequested = Signal(str)  # file hash
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("UploadsBar")
         self._column = QVBoxLayout(self)
         self._column.setContentsMargins(16, 4, 16, 0)
-        self._lines: dict[int, tuple[UploadRow, QWidget, QLabel, QProgressBar]] = {}
+        self._lines: dict[str, _Line] = {}
         self._chat: str | None = None
         self.hide()
 
     def show_chat(self, chat_id: str | None, rows: Sequence[UploadRow] = ()) -> None:
         self._chat = chat_id
-        for upload_id in list(self._lines):
-            self._drop(upload_id)
+        for transfer in list(self._lines):
+            self._drop(transfer)
         for row in rows:
             self.changed(row)
 
     def changed(self, row: UploadRow) -> None:
         if row.chat_id != self._chat:
             return
+        key = f"upload:{row.id}"
         if row.state in ("sent", "cancelled"):
-            self._drop(row.id)
+            self._drop(key)
             return
-        line = self._lines.get(row.id)
+        line = self._lines.get(key)
         if line is None:
-            line = self._add(row)
-        _, widget, text, _bar = line
-        self._lines[row.id] = (row, widget, text, line[3])
-        text.setText(_describe(row))
-        self.setVisible(bool(self._lines))
+            line = self._add(
+                key,
+                _Line(
+                    _describe(row),
+                    row.size,
+                    f"Cancel sending {row.filename}",
+                    lambda: self.cancelRequested.emit(row.id),
+                ),
+            )
+        line.text.setText(_describe(row))
+
+    def downloading(self, file_hash: str, filename: str) -> None:
+        key = f"download:{file_hash}"
+        if key not in self._lines:
+            self._add(
+                key,
+                _Line(
+                    f"Receiving {filename}",
+                    1,
+                    f"Cancel receiving {filename}",
+                    lambda: self.downloadCancelRequested.emit(file_hash),
+                ),
+            )
+
+    def downloaded(self, file_hash: str) -> None:
+        self._drop(f"download:{file_hash}")
 
     def progress(self, transfer: str, done: int, total: int) -> None:
-        kind, _, ident = transfer.partition(":")
-        if kind != "upload" or not ident.isdigit() or int(ident) not in self._lines:
-            return
-        bar = self._lines[int(ident)][3]
-        bar.setMaximum(max(total, 1))
-        bar.setValue(min(done, total))
+        line = self._lines.get(transfer)
+        if line is not None:
+            line.bar.setMaximum(max(total, 1))
+            line.bar.setValue(min(done, total))
 
-    def line(self, upload_id: int) -> tuple[QLabel, QProgressBar] | None:
+    def line(self, transfer: str) -> tuple[QLabel, QProgressBar] | None:
         """A line's text and bar (tests)."""
-        found = self._lines.get(upload_id)
-        return None if found is None else (found[2], found[3])
+        found = self._lines.get(transfer)
+        return None if found is None else (found.text, found.bar)
 
-    def _add(self, row: UploadRow) -> tuple[UploadRow, QWidget, QLabel, QProgressBar]:
-        widget = QWidget()
-        layout = QHBoxLayout(widget)
-        layout.setContentsMargins(0, 0, 0, 0)
-        text = label(_describe(row), "muted")
-        bar = QProgressBar()
-        bar.setTextVisible(False)
-        bar.setFixedHeight(6)
-        bar.setMaximum(max(row.size, 1))
-        bar.setValue(0)
-        cancel = icon_button("close", f"Cancel sending {row.filename}")
-        cancel.setIconSize(QSize(14, 14))
-        cancel.clicked.connect(lambda: self.cancelRequested.emit(row.id))
-        layout.addWidget(text)
-        layout.addWidget(bar, 1)
-        layout.addWidget(cancel)
-        self._column.addWidget(widget)
-        line = (row, widget, text, bar)
-        self._lines[row.id] = line
+    def _add(self, key: str, line: _Line) -> _Line:
+        self._column.addWidget(line.widget)
+        self._lines[key] = line
+        self.setVisible(True)
         return line
 
-    def _drop(self, upload_id: int) -> None:
-        line = self._lines.pop(upload_id, None)
+    def _drop(self, key: str) -> None:
+        line = self._lines.pop(key, None)
         if line is not None:
-            line[1].deleteLater()
+            line.widget.deleteLater()
         self.setVisible(bool(self._lines))
 
 

@@ -43,6 +43,7 @@ class ChatMedia(QObject):
         view.session.uploadChanged.connect(self.uploads.changed)
         view.session.transferProgressed.connect(self.uploads.progress)
         self.uploads.cancelRequested.connect(self.cancel)
+        self.uploads.downloadCancelRequested.connect(self.cancel_download)
         self.attach_button.clicked.connect(self.choose_files)
         view.composer.filesPasted.connect(self.send_files)
         view.model.rowsInserted.connect(self._rows_inserted)
@@ -89,6 +90,9 @@ class ChatMedia(QObject):
     def cancel(self, upload_id: int) -> None:
         spawn(self.backend.cancel_upload(upload_id), self.view.session.errorRaised.emit)
 
+    def cancel_download(self, file_hash: str) -> None:
+        spawn(self.backend.cancel_download(file_hash), self.view.session.errorRaised.emit)
+
     async def show_chat(self, chat_id: str | None) -> None:
         self.uploads.show_chat(chat_id)
         if chat_id is not None:
@@ -129,8 +133,13 @@ class ChatMedia(QObject):
         row = self.view.model.get(message_id)
         if chat is None or row is None:
             return None
-        data = await self.backend.attachment(chat.id, message_id, index)
-        self.thumbs.remember(row.attachments[index].file_hash, data)
+        view = row.attachments[index]
+        self.uploads.downloading(view.file_hash, view.filename)
+        try:
+            data = await self.backend.attachment(chat.id, message_id, index)
+        finally:
+            self.uploads.downloaded(view.file_hash)
+        self.thumbs.remember(view.file_hash, data)
         return data
 
     async def show_image(self, message_id: str, index: int) -> ImageViewer | None:
