@@ -218,7 +218,7 @@ def _message(m: mdk.Message) -> dict[str, Any]:
 _UPLOADS: dict[str, mdk.EncryptedMediaUploadResult] = {}
 
 
-def _encrypt_media(user: User, req: dict[str, Any]) -> dict[str, Any]:
+async def _encrypt_media(user: User, req: dict[str, Any]) -> dict[str, Any]:
     """``encrypt_media_for_upload``; the blob (base64) and its hash, kept for ``media_tag``."""
     data = base64.b64decode(req["data"])
     done = user.mdk.encrypt_media_for_upload(req["group"], data, req["mime"], req["filename"])
@@ -229,22 +229,53 @@ def _encrypt_media(user: User, req: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _media_tag(user: User, req: dict[str, Any]) -> list[list[str]]:
+async def _media_tag(user: User, req: dict[str, Any]) -> list[list[str]]:
     """``create_media_imeta_tag`` for an encrypted upload stored at ``url``."""
     return user.mdk.create_media_imeta_tag(req["group"], _UPLOADS[req["hash"]], req["url"])
 
 
-def _decrypt_media(user: User, req: dict[str, Any]) -> str:
+async def _decrypt_media(user: User, req: dict[str, Any]) -> str:
     """``parse_media_imeta_tag`` + ``decrypt_media_from_download``; the file (base64)."""
     ref = user.mdk.parse_media_imeta_tag(req["group"], [req["tag"]])
     data = user.mdk.decrypt_media_from_download(req["group"], base64.b64decode(req["blob"]), ref)
     return base64.b64encode(data).decode()
 
 
+async def _group_image_set(user: User, req: dict[str, Any]) -> dict[str, Any]:
+    """``prepare_group_image_for_upload`` and the commit naming it; the blob to upload."""
+    up = mdk.prepare_group_image_for_upload(base64.b64decode(req["data"]), req["mime"])
+    update = mdk.GroupDataUpdate(
+        name=None,
+        description=None,
+        image_hash=up.encrypted_hash,
+        image_key=up.image_key,
+        image_nonce=up.image_nonce,
+        relays=None,
+        admins=None,
+    )
+    await user.publish_and_merge(user.mdk.update_group_data(req["group"], update))
+    return {"blob": base64.b64encode(up.encrypted_data).decode(), "hash": up.encrypted_hash.hex()}
+
+
+async def _group_image_get(user: User, req: dict[str, Any]) -> dict[str, Any]:
+    """The group's image fields as MDK stores them, and (given the blob) the picture."""
+    g = user.mdk.get_group(req["group"])
+    if g is None or g.image_hash is None:
+        return {"hash": None}
+    out: dict[str, Any] = {"hash": g.image_hash.hex()}
+    if req.get("blob"):
+        blob = base64.b64decode(req["blob"])
+        picture = mdk.decrypt_group_image(blob, g.image_hash, g.image_key, g.image_nonce)
+        out["data"] = base64.b64encode(picture).decode()
+    return out
+
+
 MEDIA_COMMANDS = {
     "encrypt_media": _encrypt_media,
     "media_tag": _media_tag,
     "decrypt_media": _decrypt_media,
+    "group_image_set": _group_image_set,
+    "group_image_get": _group_image_get,
 }
 
 
@@ -305,7 +336,7 @@ class Peer:
         if cmd == "key_package":
             return await user.publish_key_package()
         if cmd in MEDIA_COMMANDS:
-            return MEDIA_COMMANDS[cmd](user, req)
+            return await MEDIA_COMMANDS[cmd](user, req)
         raise ValueError(f"unknown cmd {cmd}")
 
 

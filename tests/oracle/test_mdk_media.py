@@ -106,3 +106,54 @@ async def test_media_both_ways_between_burrow_and_mdk(
         assert base64.b64decode(decrypted) == notes
     finally:
         await alice.close()
+
+
+async def test_group_pictures_both_ways_between_burrow_and_mdk(
+    relay: RelayProcess, blossom_server: BlossomProcess, peer: MdkPeer, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice", blossom=(blossom_server.url,))
+    bob = await MdkUser.create(peer, "bob", relay.url)
+    try:
+        group = await alice.session.groups.create("Pictures", [bob.npub])
+        synced = await eventually(lambda: bob("sync"), lambda r: bool(r["groups"]))
+        mls_id = synced["groups"][0]["id"]
+
+        # Burrow sets the picture; MDK reads the commit and decrypts the blob.
+        info = await alice.session.group_images.set(group.id, _jpeg())
+        await alice.session.flush(10)
+
+        async def mdk_hash() -> str | None:
+            await bob("sync")
+            return (await bob("group_image_get", group=mls_id))["hash"]  # type: ignore[no-any-return]
+
+        assert await eventually(mdk_hash, lambda h: h == info.image) == info.image
+        async with _blossom() as client:
+            blob = await client.download(info.image, servers=[blossom_server.url])
+        got = await bob("group_image_get", group=mls_id, blob=base64.b64encode(blob).decode())
+        ours = await alice.session.group_images.get(group.id)
+        assert ours is not None and base64.b64decode(got["data"]) == ours.data
+
+        # MDK (now an admin) sets one; Burrow fetches it from Blossom and decrypts it.
+        await alice.session.groups.promote(group.id, bob.npub)
+        await alice.session.flush(10)
+        await eventually(lambda: bob("sync"), lambda r: bob.pubkey in r["groups"][0]["admins"])
+        picture = Image.new("RGB", (24, 36), (200, 60, 30))
+        buf = io.BytesIO()
+        picture.save(buf, "PNG")
+        made = await bob(
+            "group_image_set",
+            group=mls_id,
+            data=base64.b64encode(buf.getvalue()).decode(),
+            mime="image/png",
+        )
+        async with _blossom() as client:
+            await client.upload([blossom_server.url], base64.b64decode(made["blob"]))
+        seen = await eventually(
+            lambda: alice.session.groups.info(group.id), lambda g: g.image == made["hash"]
+        )
+        assert seen.image == made["hash"]
+        shown = await alice.session.group_images.get(group.id)
+        assert shown is not None
+        assert Image.open(io.BytesIO(shown.data)).size == (24, 36)
+    finally:
+        await alice.close()
