@@ -16,16 +16,13 @@ from app.errors import AppError, InvalidInput, MediaError
 from app.events import GroupUpdated
 from app.groups import Groups
 from app.media import guess_mime
-from app.media_fetch import MAX_BLOB, off_loop
+from app.media_fetch import blossom_client, off_loop
 from app.media_image import prepare_image
 from app.media_servers import MediaServers
 from app.models import GroupInfo, MediaFile
 from marmot.errors import InvalidMedia
 from marmot.group_image import decrypt_group_image, prepare_group_image
 from nostr.errors import BlobMismatch, BlossomError, NostrError
-from nostr.keys import SecretKey
-from nostr.relay.blossom import BlossomClient
-from nostr.signer import KeySigner
 from storage.repos import media as media_repo
 
 FILENAME = "group-picture"
@@ -61,10 +58,6 @@ class GroupImages:
 
         self._ctx.spawn(fetch(), "group picture")
 
-    def _client(self, key: SecretKey | None = None) -> BlossomClient:
-        signer = KeySigner(key or SecretKey.generate(self._ctx.rng), rng=self._ctx.rng)
-        return BlossomClient(signer, now=self._ctx.now, max_size=MAX_BLOB)
-
     async def set(self, ref: str, data: bytes) -> GroupInfo:
         """Upload ``data`` as the group's picture and commit it (admins only)."""
         mime = guess_mime("picture", data)
@@ -79,7 +72,7 @@ class GroupImages:
         if not servers:
             raise MediaError("no Blossom server is configured", "unavailable")
         try:
-            async with self._client(image.upload_key) as client:
+            async with blossom_client(self._ctx, image.upload_key) as client:
                 await client.upload(servers, image.encrypted_blob, content_type=mime)
         except BlossomError as exc:
             raise MediaError(f"the picture could not be uploaded: {exc}", "unavailable") from None
@@ -111,7 +104,7 @@ class GroupImages:
             with contextlib.suppress(AppError, NostrError):  # a fallback only
                 servers += await self._servers.of(admin)
         try:
-            async with self._client() as client:
+            async with blossom_client(self._ctx) as client:
                 blob = await client.download(data.image_hash.hex(), servers=dict.fromkeys(servers))
         except BlobMismatch:
             raise MediaError("the group picture's blob is corrupt", "hash_mismatch") from None

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import ssl
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -52,7 +53,7 @@ _REASONS = {
 
 def blossom_address(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
-    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost"):
+    if parts.scheme not in ("http", "https") or parts.hostname not in ("127.0.0.1", "localhost"):
         raise InvalidInput(f"the local Blossom store must be http://127.0.0.1:<port>, not {url}")
     if parts.port is None:
         raise InvalidInput(f"the local Blossom store needs a port: {url}")
@@ -74,16 +75,24 @@ class _Refused(Exception):
 class BlossomStore:
     """The HTTP server over a folder of blobs named by their SHA-256."""
 
-    def __init__(self, url: str, folder: Path, *, max_size: int = MAX_BLOB) -> None:
+    def __init__(
+        self,
+        url: str,
+        folder: Path,
+        *,
+        max_size: int = MAX_BLOB,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.host, self.port = blossom_address(url)
         self.folder = folder
         self.max_size = max_size
+        self._tls = tls  # tests: an https server (the embedded store is plain http)
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self._server = await asyncio.start_server(self._serve, self.host, self.port, ssl=self._tls)
         log.info("embedded Blossom store serving %s (blobs in %s)", self.url, self.folder)
 
     async def stop(self) -> None:

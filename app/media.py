@@ -50,6 +50,7 @@ from nostr.blossom import blob_url, hash_of_url
 from nostr.errors import BlobTooLarge, BlossomError
 from storage import Connection
 from storage.repos import media as media_repo
+from storage.repos import people as people_repo
 from storage.rows import GroupState
 
 log = logging.getLogger(__name__)
@@ -320,6 +321,27 @@ class Media:
         if hash_of_url(descriptor.url) == sha:
             return descriptor.url
         return blob_url(servers[0], sha)
+
+    # --- profile pictures --------------------------------------------------------------
+
+    async def picture_url(self, data: bytes) -> str | None:
+        """Put a profile picture (public: not encrypted, already stripped and small) on our
+        https Blossom servers, as White Noise does; its URL, or None when we have no https
+        server (people could not fetch it: the caller keeps a ``data:`` URL)."""
+        servers = tuple(s for s in await self.servers.mine() if s.startswith("https://"))
+        if not servers:
+            return None
+        mime = guess_mime("picture", data)
+        try:
+            async with blossom_client(self._ctx) as client:
+                stored = await client.upload(servers, data, content_type=mime)
+        except BlossomError as exc:
+            raise MediaError(f"the picture could not be uploaded: {exc}", "unavailable") from None
+        sha = stored.sha256
+        url = stored.url if hash_of_url(stored.url) == sha else blob_url(servers[0], sha)
+        picture = people_repo.Picture(url, mime, data, self._ctx.now())
+        await self._ctx.db.run(people_repo.save_picture, picture)  # shown at once, here too
+        return url
 
     # --- receiving -------------------------------------------------------------------
 

@@ -73,10 +73,19 @@ def progress_reporter(ctx: Context, transfer: str) -> Callable[[int, int], None]
 
 
 @contextlib.asynccontextmanager
-async def blossom_client(ctx: Context) -> AsyncIterator[BlossomClient]:
-    """A Blossom client signing with a fresh throwaway key (nothing links it to us)."""
-    signer = KeySigner(SecretKey.generate(ctx.rng), rng=ctx.rng)
-    client = BlossomClient(signer, now=ctx.now, timeout=TRANSFER_TIMEOUT, max_size=MAX_BLOB)
+async def blossom_client(
+    ctx: Context, key: SecretKey | None = None
+) -> AsyncIterator[BlossomClient]:
+    """A Blossom client signing with ``key``, by default a fresh throwaway one (nothing
+    links the upload to us)."""
+    signer = KeySigner(key or SecretKey.generate(ctx.rng), rng=ctx.rng)
+    client = BlossomClient(
+        signer,
+        now=ctx.now,
+        timeout=TRANSFER_TIMEOUT,
+        max_size=MAX_BLOB,
+        ca_file=ctx.config.http.ca_file,
+    )
     try:
         yield client
     finally:

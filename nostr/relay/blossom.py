@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 
 import httpx
@@ -53,6 +54,7 @@ class BlossomClient:
         attempts: int = 3,
         retry: Backoff = RETRY,
         transport: httpx.AsyncBaseTransport | None = None,
+        ca_file: str | None = None,
     ) -> None:
         self._signer = signer
         self._now = now
@@ -63,6 +65,8 @@ class BlossomClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
             follow_redirects=True,
+            # Extra certificates to trust (tests: their own CA), on top of the system's.
+            verify=_context(ca_file) if ca_file else True,
         )
 
     async def close(self) -> None:
@@ -263,6 +267,12 @@ class BlossomClient:
             return await self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
         except httpx.HTTPError as exc:
             raise BlossomError(base, f"{method} failed: {type(exc).__name__} {exc}") from None
+
+
+def _context(ca_file: str) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.load_verify_locations(ca_file)
+    return context
 
 
 def _server(url: str) -> str:

@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import hashlib
 import io
+import ssl
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,6 +18,8 @@ from PIL import Image
 
 from app.errors import InvalidInput, MediaError, NotAllowed
 from app.events import MessageReceived, TransferProgressed, UploadChanged
+from app.http import HttpSettings
+from app.local_blossom import BlossomStore
 from app.media_fetch import blossom_client
 from app.message_records import MediaSend
 from app.models import GroupInfo, MessageInfo
@@ -25,7 +28,8 @@ from mls.errors import MlsError
 from storage.repos import media as media_repo
 from tests.helpers.app_clients import Client, eventually, join, make_client, reopen
 from tests.helpers.blossom import BlossomFactory, BlossomProcess
-from tests.helpers.relay import RelayProcess
+from tests.helpers.https_server import _certificates
+from tests.helpers.relay import RelayProcess, free_port
 
 T = TypeVar("T")
 
@@ -411,3 +415,37 @@ async def test_a_download_can_be_cancelled(
         finally:
             await alice.close()
             await bob.close()
+
+
+async def test_profile_picture_goes_on_an_https_blossom_server(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    ca_file, cert_file, key_file = _certificates(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert_file, key_file)
+    url = f"https://127.0.0.1:{free_port()}"
+    store = BlossomStore(url, tmp_path / "blobs", tls=tls)
+    await store.start()
+    http = HttpSettings(timeout=5.0, ca_file=str(ca_file))
+    alice = await make_client(tmp_path, relay.url, "alice", blossom=(url,), http=http)
+    bob = await make_client(tmp_path, relay.url, "bob", http=http)
+    carol = await make_client(tmp_path, relay.url, "carol", blossom=(blossom_server.url,))
+    try:
+        picture = jpeg_with_exif(32, 32)
+        published = await alice.session.media.picture_url(picture)
+        assert published is not None and published.startswith(url + "/")
+        assert (tmp_path / "blobs" / published.rsplit("/", 1)[1]).read_bytes() == picture
+        await alice.session.contacts.publish_profile(name="Alice", picture=published)
+        await alice.session.flush(10)
+        await bob.session.contacts.fetch_profiles([alice.pubkey])
+        profile = await bob.session.contacts.profile(alice.pubkey)
+        assert profile.picture == published
+        assert await bob.session.people.picture(published) == picture  # fetched over https
+        # Without an https server the picture stays inline (a data: URL): nobody could
+        # fetch one on this machine's plain-http store.
+        assert await carol.session.media.picture_url(picture) is None
+    finally:
+        await alice.close()
+        await bob.close()
+        await carol.close()
+        await store.stop()
