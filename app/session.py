@@ -160,6 +160,9 @@ class AccountSession:
 
     async def _repair(self) -> None:
         await self.relays.repair()
+        if any(self.pool.status(url).is_connected for url in self.pool.relays):
+            # A Blossom list chosen on another device (kind 10063); offline, not waited for.
+            await self.media.servers.refresh()
         await self.account.db.run(accounts_repo.set_setting, _LAST_REPAIR, self.ctx.now())
 
     async def sync(self, timeout: float = 30.0) -> SyncReport:

@@ -16,6 +16,7 @@ from typing import TypeVar
 import pytest
 from PIL import Image
 
+from app import Services
 from app.errors import InvalidInput, MediaError, NotAllowed
 from app.events import MessageReceived, TransferProgressed, UploadChanged
 from app.http import HttpSettings
@@ -26,7 +27,14 @@ from app.models import GroupInfo, MessageInfo
 from marmot.media import build_imeta_tag, encrypt_media
 from mls.errors import MlsError
 from storage.repos import media as media_repo
-from tests.helpers.app_clients import Client, eventually, join, make_client, reopen
+from tests.helpers.app_clients import (
+    Client,
+    config_for,
+    eventually,
+    join,
+    make_client,
+    reopen,
+)
 from tests.helpers.blossom import BlossomFactory, BlossomProcess
 from tests.helpers.https_server import _certificates
 from tests.helpers.relay import RelayProcess, free_port
@@ -297,6 +305,15 @@ async def test_server_list_is_published_and_read(
         await alice.session.flush(10)
         assert await bob.session.media.servers.of(alice.pubkey) == chosen
         assert await alice.session.media.servers.refresh() == chosen
+        # Another device of Alice's adopts the list it finds on the relays when it starts.
+        nsec = alice.session.ctx.secret.to_bech32()
+        other = Services(config_for(tmp_path / "alice-laptop", relay.url))
+        try:
+            laptop = await other.import_account(nsec, "pw")
+            await laptop.start(live=False)
+            assert await laptop.media.servers.mine() == chosen
+        finally:
+            await other.close()
     finally:
         await alice.close()
         await bob.close()
