@@ -119,6 +119,8 @@ class AppConfig:
     embedded_blossom: bool = True
     """Serve `local_blossom` in-process (with the embedded relay) when nothing else does
     (``BURROW_EMBEDDED_BLOSSOM``)."""
+    media_cache_bytes: int = 1024 * 1024 * 1024
+    """Decrypted files kept in the encrypted database; the oldest go first past this."""
     blossom_store: Path | None = None
     """Where the embedded Blossom store keeps its blobs; ``$XDG_STATE_HOME/burrow/blossom/
     <port>`` when None."""

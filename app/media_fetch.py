@@ -200,6 +200,7 @@ class MediaFetcher:
         thumb = await off_loop(thumbnail_of, data) if is_image else None
         cached = media_repo.CachedFile(ref.file_hash, ref.mime_type, ref.filename, data, thumb)
         await self._ctx.db.run(media_repo.cache_put, cached, now=self._ctx.now())
+        await self._ctx.db.run(media_repo.cache_trim, self._ctx.config.media_cache_bytes)
         return _file(cached)
 
 
