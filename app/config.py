@@ -124,6 +124,10 @@ class AppConfig:
     blossom_store: Path | None = None
     """Where the embedded Blossom store keeps its blobs; ``$XDG_STATE_HOME/burrow/blossom/
     <port>`` when None."""
+    max_event_size: int = 64 * 1024
+    """Bytes of event JSON we expect every relay to take: 64 KiB is strfry's default and
+    rust-nostr's (the embedded relay's) limit. An invitation larger than this is refused
+    before anything changes (`InviteTooLarge`), instead of a Welcome that no relay takes."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

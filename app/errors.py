@@ -86,6 +86,26 @@ class NoKeyPackage(NetworkError):
         self.relays = tuple(relays)
 
 
+class InviteTooLarge(NotAllowed):
+    """A Welcome (it carries the whole ratchet tree) does not fit in one Nostr event: the
+    group has too many members to invite someone new to through relays."""
+
+    def __init__(self, members: int, size: int | None, limit: int) -> None:
+        kib = limit // 1024
+        why = (
+            "larger than NIP-44 can encrypt in one gift wrap"
+            if size is None
+            else f"{size / 1024:.0f} KiB, over the {kib} KiB relays commonly accept"
+        )
+        super().__init__(
+            f"This group has too many members ({members}) to invite anyone new: the "
+            f"invitation carries the whole group and would be {why}. Nothing was changed."
+        )
+        self.members = members
+        self.size = size
+        self.limit = limit
+
+
 class MediaError(AppError):
     """An attachment could not be sent or fetched: ``reason`` is ``hash_mismatch`` (the
     blob is not what the message names), ``undecryptable``, ``unavailable`` (no server

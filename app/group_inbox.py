@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
 
 from app import engine
+from app.branch_switch import RESEND, removal_done, removals_owed, resend_noted, switch_branch
 from app.context import Context
 from app.errors import AppError
 from app.events import CommitRaceResolved, ErrorRaised, MessageReceived, MessageUpdated
@@ -32,7 +32,7 @@ from app.group_store import Loaded, state_write
 from app.groups import Groups
 from app.media_fetch import keep_epoch_key
 from app.message_records import Records, apply_reviving, incoming_records
-from app.messages import RESEND_HELD, Messages
+from app.messages import Messages
 from marmot.errors import InvalidGroupEvent, MarmotError
 from marmot.fork_choice import decide, unpack
 from marmot.group_event import PAST_EPOCHS, check_group_event
@@ -48,10 +48,9 @@ from marmot.inbound import (
 )
 from marmot.policy import CommitOrder, RaceDecision
 from nostr.event import Event
-from storage import Conflict, Connection, IncomingChange, apply_incoming
+from storage import Conflict, IncomingChange, apply_incoming
 from storage.repos import accounts as accounts_repo
 from storage.repos import groups as groups_repo
-from storage.repos import messages as messages_repo
 from storage.repos import processed as processed_repo
 from storage.repos import snapshots as snapshots_repo
 from storage.repos import unopened as unopened_repo
@@ -62,8 +61,6 @@ log = logging.getLogger(__name__)
 
 ControlHandler = Callable[[bytes, ApplicationReceived], Awaitable[None]]
 
-RESEND = "resend_after_race"
-"""Setting: groups whose messages of ours a lost commit race voided await re-sending."""
 RETRY_EPOCHS = PAST_EPOCHS
 """An undecryptable event is retried until the group moved this many epochs past it."""
 MAX_ATTEMPTS = 50
@@ -77,6 +74,7 @@ class GroupInbox:
         self._messages = messages
         self._retry: set[bytes] = set()
         self._invalidated: set[bytes] = set()
+        self._removing: set[bytes] = set()
         self.control: dict[int, ControlHandler] = {}
         """Rumor kinds handled by another service instead of being stored as messages
         (MIP-05 447/448/449): called with the group id after the event is recorded."""
@@ -89,7 +87,12 @@ class GroupInbox:
 
     async def _after_own_merge(self, gid: bytes) -> None:
         self._retry.add(gid)
+        await self._look_at_held(gid)
         await self._settle()
+
+    async def _look_at_held(self, gid: bytes) -> None:
+        if gid.hex() in await self._ctx.db.run(accounts_repo.get_setting, RESEND, []):
+            self._invalidated.add(gid)  # held back by a readmitted member: look again
 
     async def resume(self) -> None:
         """At start: our messages a lost race voided that did not go out again (the
@@ -101,6 +104,10 @@ class GroupInbox:
     async def _settle(self) -> None:
         """Process what the last event unblocked, then resend what a lost race voided."""
         await self._drain_waiting()
+        for gid, who in (await self._ctx.db.run(removals_owed)).items():
+            if gid not in self._removing:
+                self._removing.add(gid)
+                self._ctx.spawn(self._remove_again(gid, who), "removing readmitted members")
         # Sending takes the group's lock, so a lost race's messages go out only here,
         # after the event that rolled the group back released it.
         while self._invalidated:
@@ -108,10 +115,26 @@ class GroupInbox:
             try:
                 if await self._messages.resend_invalidated(gid) is None:
                     continue  # held: a readmitted member; the next commit tries again
-                await self._ctx.db.run(_resend_noted, gid, False)
+                await self._ctx.db.run(resend_noted, gid, False)
             except AppError as exc:  # they stay invalidated: `resume` tries again
                 log.warning("re-sending the messages of a lost commit race failed: %s", exc)
                 self._ctx.emit(ErrorRaised(self._ctx.pubkey, f"re-sending failed: {exc}", "sync"))
+
+    async def _remove_again(self, gid: bytes, who: list[str]) -> None:
+        """Our removal that a lost race discarded, made again on the winning branch
+        (``app.branch_switch``); kept owed while a change of ours is still going out."""
+        try:
+            group = await self._groups.store.get(gid)
+            if group.state is Lifecycle.ACTIVE:
+                loaded = await self._groups.store.load(gid)
+                present = {m.pubkey for m in engine.members(loaded.marmot)} & set(who)
+                if present and loaded.marmot.is_admin:
+                    await self._groups.remove_members(gid, sorted(present))
+            await self._ctx.db.run(removal_done, gid)
+        except AppError as exc:
+            log.info("removing readmitted members again waits: %s", exc)
+        finally:
+            self._removing.discard(gid)
 
     async def _drain_waiting(self) -> None:
         for _ in range(_RETRY_ROUNDS):
@@ -332,8 +355,7 @@ class GroupInbox:
         self._groups.store.remember(gid, applied.revision, outcome.group)
         await self._groups.after_merge(gid, loaded.group, before_members, outcome.order.created_at)
         self._retry.add(gid)
-        if gid.hex() in await ctx.db.run(accounts_repo.get_setting, RESEND, []):
-            self._invalidated.add(gid)  # held back by a readmitted member: look again
+        await self._look_at_held(gid)
 
     async def _yield_to(self, loaded: Loaded, outcome: CommitApplied) -> bool:
         """A peer's commit for the epoch of our pending one: the earlier wins (MIP-03).
@@ -365,11 +387,8 @@ class GroupInbox:
             await self._mark(event, Outcome.FAILED, exc.reason, gid, keep=True)
             return
         kept = await ctx.db.run(snapshots_repo.list_snapshots, gid)
-        discarded = [
-            unpack(CommitOrder(s.commit.created_at, s.commit.event_id), s.commit.content_hash)
-            for s in kept
-            if s.epoch >= outcome.epoch
-        ]
+        branch = [s.commit for s in kept if s.epoch >= outcome.epoch]
+        discarded = [unpack(CommitOrder(c.created_at, c.event_id), c.content_hash) for c in branch]
         decision = decide(discarded, unpack(winner.order, winner.content_hash))
         if decision is RaceDecision.KEEP:
             await self._mark(event, Outcome.FAILED, "lost the commit race", gid, keep=True)
@@ -384,7 +403,15 @@ class GroupInbox:
         # Members the discarded branch had removed and the winner readmits.
         removed = set(past.members().values()) - set(loaded.marmot.members().values())
         back = sorted(i.hex() for i in removed & set(winner.group.members().values()))
-        revision = await ctx.db.transact(_switch_branch, change, outcome.epoch, ctx.now(), back)
+        dropped = [c.event_id for c in branch]
+        revision = await ctx.db.transact(
+            switch_branch,
+            change,
+            epoch=outcome.epoch,
+            now=ctx.now(),
+            readmitted=back,
+            discarded_commits=dropped,
+        )
         self._groups.store.remember(gid, revision, winner.group)
         nostr_id = loaded.group.metadata.nostr_group_id
         ctx.emit(
@@ -434,31 +461,3 @@ def _commit_change(
         outcome.epoch,
         state=write,
     )
-
-
-def _switch_branch(
-    conn: Connection, change: IncomingChange, epoch: int, now: int, readmitted: list[str]
-) -> int:
-    """Roll back to ``epoch`` and apply the (already validated) winner: all or nothing."""
-    gid = change.mls_group_id
-    assert gid is not None and change.state is not None
-    if readmitted:
-        held = accounts_repo.get_setting(conn, RESEND_HELD, {})
-        held[gid.hex()] = sorted(set(held.get(gid.hex(), ())) | set(readmitted))
-        accounts_repo.set_setting(conn, RESEND_HELD, held)
-    revision = snapshots_repo.rollback(conn, gid, epoch, now=now)
-    messages_repo.mark_invalidated(conn, gid, after_epoch=epoch)
-    processed_repo.mark_failed_retryable(conn, gid, reason="rolled back", now=now)
-    _resend_noted(conn, gid, True)
-    state = replace(change.state, base_revision=revision)
-    applied = apply_incoming(conn, replace(change, state=state), now=now)
-    assert applied.revision is not None
-    return applied.revision
-
-
-def _resend_noted(conn: Connection, gid: bytes, waiting: bool) -> None:
-    """Note (or, once done, forget) that our messages the rollback voided await re-sending."""
-    noted = set(accounts_repo.get_setting(conn, RESEND, []))
-    changed = noted | {gid.hex()} if waiting else noted - {gid.hex()}
-    if changed != noted:
-        accounts_repo.set_setting(conn, RESEND, sorted(changed) or None)

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from app.contacts import Person
 from app.context import Context
 from app.device_map import DeviceMap
+from app.errors import InviteTooLarge
 from app.key_packages import KeyPackages
 from app.relays import Relays
 from marmot.group import MarmotGroup, WelcomeRumor
 from marmot.key_package_event import MarmotKeyPackage
+from nostr.errors import UsageError
 from storage import OutgoingEvent
 
 WELCOME = "welcome"
@@ -57,14 +59,23 @@ class Invitees:
         return [Invitee(kp, self._relays.inbox) for kp in kps]
 
     def welcome_events(
-        self, welcomes: Sequence[WelcomeRumor], invitees: Sequence[Invitee]
+        self, welcomes: Sequence[WelcomeRumor], invitees: Sequence[Invitee], members: int
     ) -> tuple[OutgoingEvent, ...]:
-        """Gift wraps of each Welcome rumor, addressed to the invitee's inbox relays."""
+        """Gift wraps of each Welcome rumor, addressed to the invitee's inbox relays;
+        `InviteTooLarge` when one would not fit in an event (``members``: the group's size
+        with the invitees, for the message)."""
         ctx = self._ctx
         inbox = {i.key_package.event_id: i.inbox for i in invitees}
         out = []
+        limit = ctx.config.max_event_size
         for welcome in welcomes:
-            wrap = welcome.wrap(ctx.secret, now=ctx.now(), rng=ctx.rng)
+            try:
+                wrap = welcome.wrap(ctx.secret, now=ctx.now(), rng=ctx.rng)
+            except UsageError as exc:  # NIP-44 encrypts at most 65,535 bytes
+                raise InviteTooLarge(members, None, limit) from exc
+            text = wrap.to_json()
+            if len(text.encode()) > limit:
+                raise InviteTooLarge(members, len(text.encode()), limit)
             relays = inbox.get(welcome.key_package_event_id) or self._relays.mine
-            out.append(OutgoingEvent(wrap.id, wrap.to_json(), relays, WELCOME))
+            out.append(OutgoingEvent(wrap.id, text, relays, WELCOME))
         return tuple(out)

@@ -140,7 +140,8 @@ class Groups(CommitFlow):
             engine.dump(group),
             engine.members(group),
         )
-        welcomes = self._invitees.welcome_events(created.welcomes, invitees)
+        size = len({m.pubkey for m in engine.members(group)})
+        welcomes = self._invitees.welcome_events(created.welcomes, invitees, size)
         await ctx.db.transact(create_group_rows, new, welcomes, ctx.now())
         ctx.outbox.kick()
         self.store.remember(gid, 0, group)
@@ -179,11 +180,12 @@ class Groups(CommitFlow):
 
         def build(loaded: Loaded) -> Built:
             out = operations.add_members(loaded.marmot, kps, now=ctx.now(), rng=ctx.rng)
-            return out, self._invitees.welcome_events(out.welcomes, invitees)
+            members = len({m.pubkey for m in engine.members(out.group)})
+            return out, self._invitees.welcome_events(out.welcomes, invitees, members)
 
         return await self._change(ref, build, admin="add members")
 
-    async def remove_members(self, ref: str, members: Sequence[str]) -> GroupInfo:
+    async def remove_members(self, ref: str | bytes, members: Sequence[str]) -> GroupInfo:
         ctx = self._ctx
         targets = {parse_person(m).pubkey for m in members}
         if ctx.pubkey in targets:

@@ -26,12 +26,13 @@ import socket
 from collections.abc import Callable, Sequence
 from contextvars import Context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import nostr_sdk
-
 from app.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import nostr_sdk
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,8 @@ class EmbeddedRelay:
     async def start(self) -> None:
         if self._relay is not None:
             return
+        import nostr_sdk  # noqa: PLC0415 (the Rust library costs 50-150 ms; many runs never serve)
+
         builder = (
             nostr_sdk.LocalRelayBuilder()
             .addr(self.host if self.host != "localhost" else "127.0.0.1")
@@ -149,6 +152,8 @@ async def _import_legacy(database: nostr_sdk.NostrLmdb, folders: Sequence[Path])
     """Events of an older Burrow's per-data-folder store (``<data dir>/relay``) move into
     the shared one (people's messages may still wait there); the folder is then renamed
     ``relay.imported``. A store that cannot be read is left for the next start."""
+    import nostr_sdk  # noqa: PLC0415 (see EmbeddedRelay.start)
+
     for folder in folders:
         if not (folder / "data.mdb").is_file():
             continue

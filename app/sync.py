@@ -10,8 +10,11 @@ A cursor never passes an event we have not processed:
 * it moves only once everything fetched before it was processed, and only for the
   cursors the fetch covered (a group joined meanwhile is caught up on its own);
 * a fetch a relay did not answer up to its EOSE fails the catch-up (retried with backoff);
-* an event waiting for a retry (a commit from a future epoch, say), or whose processing
-  raised, holds every cursor back until it is processed;
+* an event whose processing raised holds every cursor back until it is processed (or
+  given up after ``MAX_FAILURES``);
+* an event no key opens yet (a commit of an epoch we have not reached, say) does not hold
+  them: anyone can post such events, so each group keeps a bounded number of them
+  (``storage.repos.unopened``) and retries them from storage after each commit;
 * between catch-ups, cursors follow the live stream only while the relay stays connected
   and its subscriptions open.
 """

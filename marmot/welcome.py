@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from marmot.errors import InvalidWelcome, UsageError
 from marmot.key_package_event import CLIENT, MarmotKeyPackage
@@ -93,20 +93,40 @@ def welcome_rumors(
     relays: Sequence[str],
     now: int,
 ) -> tuple[WelcomeRumor, ...]:
-    """One rumor per invited KeyPackage event, all carrying the same Welcome bytes."""
+    """One rumor per invited KeyPackage event, each with the Welcome as that invitee
+    needs it (:func:`welcome_for`)."""
     if welcome is None:
         return ()
-    body = welcome.to_bytes()
     return tuple(
         WelcomeRumor(
             kp.author,
             kp.event_id,
             build_welcome_rumor(
-                inviter.hex(), now, body, relays=relays, key_package_event_id=kp.event_id
+                inviter.hex(),
+                now,
+                welcome_for(welcome, kp.ref),
+                relays=relays,
+                key_package_event_id=kp.event_id,
             ),
         )
         for kp in invitees
     )
+
+
+def welcome_for(welcome: MLSMessage, ref: bytes) -> bytes:
+    """The Welcome bytes with only the group secrets of the KeyPackage ``ref``.
+
+    A joiner looks up its own entry by KeyPackageRef (RFC 9420 section 12.4.3.1) and the
+    GroupInfo is encrypted once for all, so the trimmed Welcome is as valid for them as
+    the whole one, and about 150 bytes per co-invitee smaller: a Welcome carries the whole
+    ratchet tree and must fit in one gift-wrapped event (see bench/invite_limit_bench.py).
+    """
+    body = welcome.body
+    assert isinstance(body, Welcome)
+    mine = tuple(s for s in body.secrets if s.new_member == ref)
+    if not mine or len(mine) == len(body.secrets):
+        return welcome.to_bytes()
+    return MLSMessage(replace(body, secrets=mine)).to_bytes()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,15 +15,16 @@ import logging
 import random
 import time
 from collections.abc import Callable, Coroutine
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-from websockets.frames import CloseCode
 
 from nostr.errors import RelayUnavailable
 from nostr.event import Event
 from nostr.messages import MachineReadablePrefix
 from nostr.nip42 import auth_event
+from nostr.relay.frames import FrameFilter
 from nostr.relay.guard import LOOPBACK_ENV, is_loopback_url
 from nostr.relay.options import PoolOptions
 from nostr.relay.status import RelayStatus, RelayStatusChanged
@@ -159,7 +160,10 @@ class RelayConnection:
                 ping_interval=opts.ping_interval,
                 ping_timeout=opts.ping_timeout,
                 close_timeout=opts.close_timeout,
-                max_size=opts.max_message_size * opts.transport_size_factor,
+                # Bigger messages never reach websockets: _FilteredConnection drops each one.
+                max_size=opts.max_message_size,
+                compression=None,  # frames can only be dropped from an uncompressed stream
+                create_connection=_FilteredConnection,
                 user_agent_header=None,  # no fingerprint beyond what the protocol needs
             )
         except _CONNECT_ERRORS as exc:
@@ -180,18 +184,19 @@ class RelayConnection:
         try:
             await self._flush()
             async for frame in ws:
+                self._count_dropped(ws)
                 text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
                 self._receive(text)
                 await self._flush()
         except ConnectionClosed as exc:
-            if (
-                exc.rcvd is None
-                and exc.sent is not None
-                and exc.sent.code == CloseCode.MESSAGE_TOO_BIG
-            ):
-                self.session.stats.oversized += 1
             return f"connection closed: {exc}"
+        finally:
+            self._count_dropped(ws)
         return "connection closed by relay"
+
+    def _count_dropped(self, ws: ClientConnection) -> None:
+        if isinstance(ws, _FilteredConnection):
+            self.session.stats.oversized += ws.take_dropped()
 
     def _connection_ended(self) -> None:
         """Forget the socket; waiters learn the connection is gone and retry later."""
@@ -361,3 +366,28 @@ class RelayConnection:
                     last = ok
         except TimeoutError:
             return last
+
+
+class _FilteredConnection(ClientConnection):
+    """A client connection whose incoming bytes pass a ``FrameFilter`` (capped at the
+    connection's ``max_size``) before websockets parses them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cap = self.protocol.max_message_size
+        assert cap is not None
+        self._dropped = 0
+        self._frames = FrameFilter(cap, self._drop)
+
+    def _drop(self) -> None:
+        self._dropped += 1
+
+    def take_dropped(self) -> int:
+        """Messages dropped since the last call."""
+        dropped, self._dropped = self._dropped, 0
+        return dropped
+
+    def data_received(self, data: bytes) -> None:
+        kept = self._frames.feed(data)
+        if kept:
+            super().data_received(kept)

@@ -27,9 +27,8 @@ class PoolOptions:
     """Delay before re-sending an event a relay answered ``rate-limited``."""
     publish_timeout: float = 10.0
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
-    """Relay messages longer than this (characters) are dropped and counted."""
-    transport_size_factor: int = 4
-    """The websocket refuses frames beyond ``factor * max_message_size`` and reconnects."""
+    """Relay messages longer than this (bytes) are dropped one by one and counted; the
+    connection stays (``nostr.relay.frames``)."""
     since_margin: int = DEFAULT_SINCE_MARGIN
     """Resubscriptions ask for ``since = newest seen - margin`` (per subscription too)."""
     page_threshold: int = DEFAULT_PAGE_THRESHOLD

@@ -6,21 +6,26 @@ she saw and posts back-dated "commits" for it. Bob must stay where the removal p
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from app.events import CommitRaceResolved
+from app import FixedClock, SystemClock
+from app.events import CommitRaceResolved, MembersChanged
 from marmot import operations
+from marmot.errors import MarmotError
 from marmot.group import MarmotGroup
 from marmot.group_event import build_group_event, trial_decrypt
 from mls.messages import ContentType, MLSMessage, PrivateMessage
 from nostr.event import Event
+from nostr.filters import Filter
 from storage.repos import processed
 from storage.rows import Outcome
-from tests.helpers.app_clients import Client, catch_up, join, make_client
+from tests.helpers.app_clients import Client, catch_up, eventually, join, make_client
 from tests.helpers.relay import RelayProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -50,6 +55,18 @@ def _forged_commit(past: MarmotGroup, created_at: int) -> Event:
     )
 
 
+def _commit_of(event: Event, past: MarmotGroup) -> bytes | None:
+    """The MLS bytes of ``event`` when it is a commit of ``past``'s epoch."""
+    try:
+        inner = trial_decrypt(event, past.group_event_keys()).mls_message
+    except MarmotError:
+        return None
+    body = MLSMessage.from_bytes(inner).body
+    if isinstance(body, PrivateMessage) and body.epoch == past.epoch:
+        return inner if body.content_type is ContentType.COMMIT else None
+    return None
+
+
 async def test_forged_and_replayed_past_commits_never_roll_a_removal_back(
     relay: RelayProcess, tmp_path: Path
 ) -> None:
@@ -61,6 +78,31 @@ async def test_forged_and_replayed_past_commits_never_roll_a_removal_back(
         for guest in (bob, carol):
             await join(guest, group)
         await catch_up(alice, bob, carol)
+        # While Carol is a member: garbage, and Alice's real rename in an earlier wrapper.
+        before_rename = await _state(carol, group.id)
+        await alice.session.groups.rename(group.id, name="Renamed")
+        await catch_up(bob, carol)
+        renamed = await _view(bob, group.id)
+        wanted = Filter(kinds=[445], tags={"h": [group.id]})
+        rename_event, real = next(
+            (event, inner)
+            for event in await carol.session.relays.fetch([wanted], [relay.url])
+            if (inner := _commit_of(event, before_rename)) is not None
+        )
+        as_member = [
+            _forged_commit(before_rename, int(time.time()) - 600),
+            build_group_event(
+                before_rename.nostr_group_id,
+                real,
+                before_rename.group_event_key(),
+                now=rename_event.created_at - 1,
+            ),
+        ]
+        for event in as_member:
+            for client in (alice, bob):
+                await client.session.group_inbox.receive(event)
+                assert await _view(client, group.id) == renamed
+                assert not client.of(CommitRaceResolved)
         before_removal = await _state(carol, group.id)
         await alice.session.groups.remove_members(group.id, [carol.npub])
         await catch_up(bob, carol)
@@ -93,3 +135,73 @@ async def test_forged_and_replayed_past_commits_never_roll_a_removal_back(
     finally:
         for client in (alice, bob, carol):
             await client.close()
+
+
+async def test_a_removal_discarded_by_a_true_race_is_made_again_before_anything_is_resent(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Two admins race: Bob's rename (earlier) wins over Alice's rename, on which Alice
+    had removed Carol and then written. The switch readmits Carol; Alice removes her again
+    on the winning branch, and only then re-sends her message, into an epoch without
+    Carol."""
+    alice, bob, carol = [
+        await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob", "carol")
+    ]
+    try:
+        group = await alice.session.groups.create("Race", [bob.npub, carol.npub])
+        await alice.session.flush(10)
+        for guest in (bob, carol):
+            await catch_up(guest)
+            await join(guest, group)
+            await catch_up(alice, bob, carol)
+        await alice.session.groups.promote(group.id, bob.npub)
+        await catch_up(bob, carol)
+
+        async def unreachable(urls: object) -> tuple[str, ...]:
+            return ()
+
+        outbox = bob.session.outbox
+        real_reachable, outbox._reachable = outbox._reachable, unreachable
+        bob.session.ctx.clock = FixedClock(SystemClock().now() - 30)  # Bob's rename is earlier
+        renaming = asyncio.ensure_future(bob.session.groups.rename(group.id, name="bob"))
+        await eventually(bob.session.outbox.pending, bool)
+        await alice.session.groups.rename(group.id, name="alice")
+        await alice.session.groups.remove_members(group.id, [carol.npub])
+        said = await alice.session.messages.send(group.id, "without carol")
+        await alice.session.messages.wait_sent(said, 5)
+        await catch_up(carol)
+
+        outbox._reachable = real_reachable
+        bob.session.ctx.clock = SystemClock()
+        await bob.session.flush(10)
+        renaming.cancel()
+        await catch_up(alice)
+        assert alice.of(CommitRaceResolved)  # Bob's branch won; Carol was back for a moment
+
+        async def settled() -> tuple[Any, ...]:
+            await catch_up(alice, bob)
+            views = [await _view(c, group.id) for c in (alice, bob)]
+            texts = [await _texts(c, group.id) for c in (alice, bob)]
+            return (*views, *texts)
+
+        def done(got: tuple[Any, ...]) -> bool:
+            a, b, *texts = got
+            return a == b and carol.pubkey not in a[3] and texts == [["without carol"]] * 2
+
+        await eventually(settled, done, timeout=30)
+        view = await _view(bob, group.id)
+        assert view[2] == "bob" and view[3] == tuple(sorted((alice.pubkey, bob.pubkey)))
+        # Bob got the message only in an epoch after Carol's second removal.
+        [removal] = [e for e in bob.of(MembersChanged) if carol.pubkey in e.removed][-1:]
+        [message] = await bob.session.messages.list_messages(group.id)
+        assert message.event_id is not None
+        mark = await bob.session.ctx.db.run(processed.get, message.event_id)
+        assert mark is not None and mark.epoch is not None
+        assert mark.epoch >= removal.group.epoch
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+async def _texts(client: Client, group: str) -> list[str]:
+    return [m.content for m in await client.session.messages.list_messages(group)]

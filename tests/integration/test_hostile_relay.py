@@ -58,7 +58,7 @@ async def _hostile(conn: FakeConnection, message: ClientMessage) -> None:
         RelayEvent(sub, replace(GOOD, content="forged")).to_json(),
         RelayEvent(sub, make_event(kind=7)).to_json(),
         RelayEvent("someone-else", GOOD).to_json(),
-        '["NOTICE","' + "x" * 3000 + '"]',  # over max_message_size, under the transport cap
+        '["NOTICE","' + "x" * 3000 + '"]',  # over max_message_size
         b'["NOTICE","in a binary frame"]',
         RelayEvent(sub, GOOD).to_json(),
         RelayEose(sub).to_json(),
@@ -99,18 +99,32 @@ async def test_junk_and_forgeries_are_dropped_without_breaking_the_connection() 
         assert [c.status for c in changes] == [RelayStatus.CONNECTING, RelayStatus.CONNECTED]
 
 
-async def test_frames_beyond_the_transport_cap_cost_a_reconnect() -> None:
-    async def huge(conn: FakeConnection, message: ClientMessage) -> None:
-        if isinstance(message, ClientReq) and conn.index == 0:
-            await conn.send_raw('["NOTICE","' + "x" * 10_000 + '"]')  # > 4 * 2000
-        elif isinstance(message, ClientReq):
-            await conn.send_raw(RelayEvent(message.subscription_id, GOOD).to_json())
+@pytest.mark.parametrize("fragmented", [False, True])
+async def test_an_oversize_message_costs_that_message_not_the_connection(
+    fragmented: bool,
+) -> None:
+    """A stored event far over the cap, in the middle of a catch-up: the events around it
+    arrive on the same connection, and it is counted once."""
+    huge = RelayEvent("s", make_event(content="x" * 50_000)).to_json()
 
-    async with FakeRelay(huge) as fake, RelayPool(options=FAST) as pool:
+    async def stored(conn: FakeConnection, message: ClientMessage) -> None:
+        if not isinstance(message, ClientReq):
+            return
+        sub = message.subscription_id
+        await conn.send_raw(RelayEvent(sub, GOOD).to_json())
+        if fragmented:  # the cap is crossed only in a later fragment
+            await conn.ws.send([huge[i : i + 1500] for i in range(0, len(huge), 1500)])
+        else:
+            await conn.send_raw(huge)
+        await conn.send_raw(RelayEvent(sub, LIVE).to_json())
+        await conn.send_raw(RelayEose(sub).to_json())
+
+    async with FakeRelay(stored) as fake, RelayPool(options=FAST) as pool:
         await pool.add_relay(fake.url)
-        items = await _collect(pool, fake.url, 1)
-        assert items == [ReceivedEvent(fake.url, GOOD)]
-        assert fake.connections == 2
+        items = await _collect(pool, fake.url, 3)
+        assert items[:2] == [ReceivedEvent(fake.url, GOOD), ReceivedEvent(fake.url, LIVE)]
+        assert isinstance(items[2], EndOfStoredEvents)
+        assert fake.connections == 1
         assert pool.stats(fake.url).oversized == 1
 
 

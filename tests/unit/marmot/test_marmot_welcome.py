@@ -9,11 +9,13 @@ import nostr_sdk as sdk
 import pytest
 
 from marmot.errors import InvalidWelcome, UsageError
+from marmot.group import GroupConfig, create_group, join_group
 from marmot.welcome import build_welcome_rumor, parse_welcome_rumor, unwrap_welcome, wrap_welcome
 from mls.messages import EncryptedGroupSecrets, HPKECiphertext, MLSMessage, Welcome
 from nostr import nip44
 from nostr.event import Event, UnsignedEvent
 from tests.helpers.marmot_factories import key_package
+from tests.helpers.marmot_members import Member
 from tests.helpers.nostr_factories import NOW, CountingRng, secret
 
 ALICE, BOB = secret("alice"), secret("bob")
@@ -160,3 +162,22 @@ def test_a_rumor_from_someone_else_than_the_sealer_is_refused() -> None:
     ).sign(one_time)
     with pytest.raises(InvalidWelcome, match="does not open"):
         unwrap_welcome(wrap, BOB)
+
+
+def test_each_invitee_gets_only_their_own_group_secrets_and_joins_with_them() -> None:
+    members = [Member(label) for label in ("bob", "carol", "dave")]
+    created = create_group(
+        ALICE.public_key(),
+        GroupConfig(name="Trimmed", relays=tuple(RELAYS)),
+        [m.key_package() for m in members],
+        now=NOW,
+        rng=CountingRng("trim"),
+    )
+    for member, rumor in zip(members, created.welcomes, strict=True):
+        welcome = MLSMessage.from_bytes(base64.b64decode(rumor.rumor.content)).body
+        assert isinstance(welcome, Welcome)
+        assert [s.new_member for s in welcome.secrets] == [member.key_package().ref]
+        wrap = rumor.wrap(ALICE, now=NOW, rng=CountingRng(member.label))
+        joined = join_group(unwrap_welcome(wrap, member.secret), member.bundle).group
+        assert joined.epoch == created.group.epoch
+        assert joined.state.tree_hash == created.group.state.tree_hash
