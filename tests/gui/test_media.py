@@ -16,6 +16,7 @@ from tests.gui.fake_backend import FakeBackend
 from tests.gui.fake_chats import FakeChat
 from tests.gui.helpers import open_chat, png
 from ui.delegates.message_layout import MessageLayout
+from ui.errors import InvalidInput
 from ui.main_window import MainWindow
 from ui.views import PLACEHOLDER_SIZE, ChatUpdated, TransferProgress, UploadChanged, UploadRow
 from ui.widgets.chat_media import ChatMedia
@@ -200,3 +201,21 @@ def test_a_download_shows_progress_and_can_be_cancelled(
     cancel[0].click()
     qtbot.waitUntil(lambda: alice.calls_to("cancel_download") == [(file_hash,)])
     qtbot.waitUntil(lambda: strip.line(f"download:{file_hash}") is None, timeout=3000)
+
+
+def test_a_refused_file_gives_the_caption_back(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = dm(alice)
+    open_chat(qtbot, window, chat.id)
+
+    async def refuse(*_args: object) -> UploadRow:
+        raise InvalidInput("That file is larger than 100 MiB.")
+
+    monkeypatch.setattr(alice, "send_file", refuse)
+    errors: list[str] = []
+    window.session.errorRaised.connect(errors.append)
+    window.chat.composer.set_text("the big one")
+    media(window).send_files([("huge.bin", b"x")])
+    qtbot.waitUntil(lambda: errors == ["That file is larger than 100 MiB."])
+    assert window.chat.composer.text == "the big one"

@@ -7,6 +7,7 @@ to disk is the one the person saves, where they choose.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from ui.tasks import spawn
 from ui.views import AttachmentData, MessageRow, UploadRow
 from ui.widgets.common import button, icon_button, label
 
+PREVIEWS_AT_ONCE = 3
+"""Previews downloaded at the same time (a page of pictures does not open 50 transfers)."""
 PREVIEW_EDGE = 640
 """Previews are decoded no larger than this on their longer side (memory per image)."""
 
@@ -58,6 +61,7 @@ class Thumbnails(QObject):
         self._pixmaps: dict[str, QPixmap] = {}
         self._sizes: dict[str, int] = {}
         self._asked: set[str] = set()
+        self._slots: asyncio.Semaphore | None = None  # made on the loop, when first needed
 
     def get(self, file_hash: str) -> QPixmap | None:
         return self._pixmaps.get(file_hash)
@@ -80,8 +84,11 @@ class Thumbnails(QObject):
                 spawn(self._fetch(row.chat_id, row.id, view.index, view.file_hash))
 
     async def _fetch(self, chat_id: str, message_id: str, index: int, file_hash: str) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(PREVIEWS_AT_ONCE)
         try:
-            data = await self._backend.attachment(chat_id, message_id, index)
+            async with self._slots:
+                data = await self._backend.attachment(chat_id, message_id, index)
         except BackendError:
             return  # the placeholder stays; a click tries again and says why it failed
         self.remember(file_hash, data)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QModelIndex, QObject
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from ui.errors import BackendError
 from ui.tasks import spawn
 from ui.views import AttachmentData
 from ui.widgets.attachments import ImageViewer, Thumbnails, UploadsBar, save_file
@@ -84,7 +85,12 @@ class ChatMedia(QObject):
     async def _send(self, chat_id: str, files: list[tuple[str, bytes]], caption: str) -> None:
         # One after another: the messages come out in the order the files were chosen.
         for i, (name, data) in enumerate(files):
-            row = await self.backend.send_file(chat_id, name, data, caption if i == 0 else "")
+            try:
+                row = await self.backend.send_file(chat_id, name, data, caption if i == 0 else "")
+            except BackendError:
+                if i == 0 and caption and not self.view.composer.text:
+                    self.view.composer.set_text(caption)  # give the typed text back
+                raise
             self.uploads.changed(row)
 
     def cancel(self, upload_id: int) -> None:
