@@ -219,3 +219,33 @@ def test_a_refused_file_gives_the_caption_back(
     media(window).send_files([("huge.bin", b"x")])
     qtbot.waitUntil(lambda: errors == ["That file is larger than 100 MiB."])
     assert window.chat.composer.text == "the big one"
+
+
+def test_keyboard_and_menu_reach_attachments(
+    qtbot: QtBot,
+    window: MainWindow,
+    alice: FakeBackend,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chat = dm(alice)
+    open_chat(qtbot, window, chat.id)
+    picture = alice.receive_file(chat.id, "p.png", png("#118844", 60), size=(60, 30))
+    qtbot.waitUntil(lambda: window.chat.model.get(picture.id) is not None)
+    menu = window.chat.message_menu(window.chat.model.get(picture.id))  # type: ignore[arg-type]
+    labels = [a.text() for a in menu.actions()]
+    assert "Open p.png" in labels and "Save p.png…" in labels
+    assert "Copy text" not in labels  # a picture without a caption has no text to copy
+    target = tmp_path / "p.png"
+    monkeypatch.setattr(ChatMedia, "ask_save_path", staticmethod(lambda _p, _n: str(target)))
+    next(a for a in menu.actions() if a.text() == "Save p.png…").trigger()
+    qtbot.waitUntil(target.exists)
+    assert target.read_bytes() == png("#118844", 60)
+    view = window.chat.list
+    view.setCurrentIndex(window.chat.model.index(window.chat.model.position(picture.id)))
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: media(window).viewer is not None)
+    viewer = media(window).viewer
+    assert viewer is not None and viewer.picture.pixmap().width() == 60
+    viewer.close()

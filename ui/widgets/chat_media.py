@@ -12,8 +12,9 @@ from PySide6.QtCore import QModelIndex, QObject
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ui.errors import BackendError
+from ui.models.roles import MessageRole
 from ui.tasks import spawn
-from ui.views import AttachmentData
+from ui.views import AttachmentData, MessageRow
 from ui.widgets.attachments import ImageViewer, Thumbnails, UploadsBar, save_file
 from ui.widgets.common import icon_button
 from ui.widgets.composer import pasted_files
@@ -49,6 +50,7 @@ class ChatMedia(QObject):
         view.composer.filesPasted.connect(self.send_files)
         view.model.rowsInserted.connect(self._rows_inserted)
         view.model.modelReset.connect(self._all_rows)
+        view.list.activated.connect(self._activated)
 
     # --- sending ---
 
@@ -121,13 +123,25 @@ class ChatMedia(QObject):
         row = self.view.model.get(message_id)
         if row is None or index >= len(row.attachments):
             return
-        view = row.attachments[index]
-        if view.is_image:
+        if row.attachments[index].is_image:
             spawn(self.show_image(message_id, index), self.view.session.errorRaised.emit)
+        else:
+            self.save_as(message_id, index)
+
+    def save_as(self, message_id: str, index: int) -> None:
+        """Ask where, then save an attachment (a picture too: from the message's menu)."""
+        row = self.view.model.get(message_id)
+        if row is None or index >= len(row.attachments):
             return
-        path = self.ask_save_path(self.view, view.filename)
+        path = self.ask_save_path(self.view, row.attachments[index].filename)
         if path:
             spawn(self.save(message_id, index, path), self.view.session.errorRaised.emit)
+
+    def _activated(self, index: QModelIndex) -> None:
+        """Enter (or a double click) on a message with a file opens its first one."""
+        row = index.data(MessageRole.ROW)
+        if isinstance(row, MessageRow) and row.attachments and not row.deleted:
+            self.open_attachment(row.id, 0)
 
     @staticmethod
     def ask_save_path(parent: QWidget, filename: str) -> str:

@@ -401,7 +401,15 @@ class ChatView(QWidget):
             reactions = menu.addMenu("React")
             for emoji in QUICK_REACTIONS:
                 reactions.addAction(emoji, partial(self.react, row.id, emoji))
-        if not row.deleted:
+        for view in row.attachments if not row.deleted else ():
+            if view.is_image:
+                menu.addAction(
+                    f"Open {view.filename}", partial(self.media.open_attachment, row.id, view.index)
+                )
+            menu.addAction(
+                f"Save {view.filename}…", partial(self.media.save_as, row.id, view.index)
+            )
+        if not row.deleted and row.text:
             menu.addAction("Copy text", lambda: QGuiApplication.clipboard().setText(row.text))
         if row.own and row.status is MessageStatus.FAILED:
             menu.addAction("Send again", lambda: self.retry(row.id))
