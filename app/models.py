@@ -181,6 +181,8 @@ class AttachmentInfo:
     width: int | None = None
     height: int | None = None
     blurhash: str | None = None
+    duration: str | None = None
+    """Seconds (``12.345``) of a voice message or video, when the sender said."""
 
     @property
     def is_image(self) -> bool:
@@ -201,7 +203,14 @@ def attachments_of(tags: Sequence[Sequence[str]]) -> tuple[AttachmentInfo, ...]:
         w, h = ref.dimensions or (None, None)
         out.append(
             AttachmentInfo(
-                ref.filename, ref.mime_type, ref.file_hash.hex(), ref.url, w, h, ref.blurhash
+                ref.filename,
+                ref.mime_type,
+                ref.file_hash.hex(),
+                ref.url,
+                w,
+                h,
+                ref.blurhash,
+                ref.duration,
             )
         )
     return tuple(out)

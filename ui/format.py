@@ -98,3 +98,11 @@ def file_kind(mime_type: str, filename: str) -> str:
         return ext.upper()
     sub = mime_type.split("/", 1)[-1]
     return sub.upper() if sub and sub != "octet-stream" and len(sub) <= 6 else "File"
+
+
+def duration(seconds: float) -> str:
+    """``0:07``, ``12:30``, ``1:02:03``."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"

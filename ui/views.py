@@ -143,6 +143,8 @@ class AttachmentView:
     height: int | None = None
     placeholder: bytes | None = field(default=None, repr=False)
     """The BlurHash painted as `PLACEHOLDER_SIZE` packed RGB pixels (images only)."""
+    duration: float | None = None
+    """Seconds of a voice message or video, when the sender said."""
 
     @property
     def is_image(self) -> bool:

@@ -177,3 +177,22 @@ def test_attachments_become_views_with_a_painted_placeholder() -> None:
     assert row.attachments == ()  # a deleted message shows no files
     upload = upload_row(UploadInfo(3, "g", "c.pdf", "application/pdf", 10, "failed", 2, "refused"))
     assert (upload.id, upload.state, upload.error) == (3, "failed", "refused")
+
+
+def test_a_voice_message_keeps_its_duration() -> None:
+    from app.models import attachments_of
+    from ui.bridge.convert import attachment_views
+
+    tag = (
+        "imeta",
+        "url https://blossom.example/" + "ab" * 32,
+        "m audio/ogg",
+        "filename voice.ogg",
+        "x " + "11" * 32,
+        "n " + "22" * 12,
+        "v mip04-v2",
+        "duration 12.5",
+        "waveform 0 40 80 40",
+    )  # White Noise's order: the audio fields after v
+    [view] = attachment_views(attachments_of([tag]))
+    assert (view.duration, view.is_image, view.filename) == (12.5, False, "voice.ogg")

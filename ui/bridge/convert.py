@@ -97,8 +97,9 @@ def attachment_views(found: tuple[AttachmentInfo, ...]) -> tuple[AttachmentView,
         if a.is_image and a.blurhash:
             with contextlib.suppress(ValueError):  # a malformed hash: no placeholder
                 placeholder = blurhash_decode(a.blurhash, *PLACEHOLDER_SIZE)
+        duration = float(a.duration) if a.duration else None
         view = AttachmentView(
-            index, a.filename, a.mime_type, a.file_hash, a.width, a.height, placeholder
+            index, a.filename, a.mime_type, a.file_hash, a.width, a.height, placeholder, duration
         )
         out.append(view)
     return tuple(out)

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.delegates import message_layout as ml
-from ui.format import day_label, file_kind, file_size, one_line
+from ui.format import day_label, duration, file_kind, file_size, one_line
 from ui.models.roles import MessageRole
 from ui.theme import avatar_colour, icon, theme_state
 from ui.views import PLACEHOLDER_SIZE, AttachmentView, MessageRow, MessageStatus
@@ -259,6 +259,7 @@ class MessageDelegate(QStyledItemDelegate):
         painter.drawText(QRectF(left, top, width, line_h), Qt.AlignmentFlag.AlignLeft, name)
         size = self.file_sizes(view.file_hash)
         detail = file_kind(view.mime_type, view.filename)
+        detail += f" · {duration(view.duration)}" if view.duration is not None else ""
         detail += f" · {file_size(size)}" if size is not None else ""
         painter.setFont(fonts.small)
         painter.setPen(QColor(muted))
