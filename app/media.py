@@ -18,6 +18,7 @@ makes the same blob, which a server that already took it does not receive again.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import mimetypes
 import time
@@ -29,7 +30,7 @@ from app.errors import AppError, InvalidInput, MediaError, NotAllowed, NotFound
 from app.events import UploadChanged
 from app.groups import Groups
 from app.media_fetch import MediaFetcher, blossom_client, off_loop, progress_reporter
-from app.media_image import prepare_image, thumbnail_of
+from app.media_image import avatar_jpeg, prepare_image, thumbnail_of
 from app.media_servers import MediaServers
 from app.message_records import EpochMoved, MediaSend
 from app.messages import Messages
@@ -342,6 +343,13 @@ class Media:
         picture = people_repo.Picture(url, mime, data, self._ctx.now())
         await self._ctx.db.run(people_repo.save_picture, picture)  # shown at once, here too
         return url
+
+    async def profile_picture(self, data: bytes) -> str:
+        """The kind-0 ``picture`` for an image file: its small square JPEG on our https
+        Blossom server when we have one, else inline as a ``data:`` URL."""
+        square = await off_loop(avatar_jpeg, data)
+        url = await self.picture_url(square)
+        return url or "data:image/jpeg;base64," + base64.b64encode(square).decode()
 
     # --- receiving -------------------------------------------------------------------
 

@@ -104,8 +104,15 @@ async def account_list(cli: Cli) -> dict[str, Any]:
 
 
 async def account_profile(cli: Cli) -> dict[str, Any]:
+    picture = cli.args.picture
+    if cli.args.picture_file:
+        try:
+            data = Path(cli.args.picture_file).read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {cli.args.picture_file}: {exc.strerror}") from None
+        picture = await cli.account.media.profile_picture(data)
     profile = await cli.account.contacts.publish_profile(
-        name=cli.args.name, about=cli.args.about, picture=cli.args.picture, nip05=cli.args.nip05
+        name=cli.args.name, about=cli.args.about, picture=picture, nip05=cli.args.nip05
     )
     return {"profile": _j(profile)}
 

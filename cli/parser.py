@@ -53,7 +53,13 @@ def _account(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     profile = _sub(sub, "profile", "publish your profile")
     profile.add_argument("--name")
     profile.add_argument("--about")
-    profile.add_argument("--picture", metavar="URL", help="an https picture URL ('' removes it)")
+    picture = profile.add_mutually_exclusive_group()
+    picture.add_argument("--picture", metavar="URL", help="an https picture URL ('' removes it)")
+    picture.add_argument(
+        "--picture-file",
+        metavar="PATH",
+        help="an image: put on your https Blossom server, else inline in the profile",
+    )
     profile.add_argument("--nip05", metavar="NAME@DOMAIN", help="your NIP-05 address")
     change = _sub(sub, "passphrase", "change the passphrase (new one from BURROW_NEW_PASSPHRASE)")
     change.add_argument("--new", help="the new passphrase (default: BURROW_NEW_PASSPHRASE)")

@@ -275,9 +275,12 @@ def test_offline_default_media_through_the_embedded_relay_and_blossom_store(
     alice.create()
     bob.create()
     assert alice.run("media", "servers")["servers"] == [extra["BURROW_LOCAL_BLOSSOM"]]
-    gid = _group(alice, bob)
     photo = tmp_path / "cat.jpg"
     photo.write_bytes(_photo())
+    # No https server: the profile picture goes inline (a small square JPEG).
+    profile = alice.run("account", "profile", "--picture-file", str(photo))["profile"]
+    assert profile["picture"].startswith("data:image/jpeg;base64,")
+    gid = _group(alice, bob)
     sent = _send(alice, gid, photo, "offline cat")
     message = _with_file(bob, gid, "cat.jpg")
     assert message["id"] == sent["message_id"]

@@ -6,6 +6,7 @@ keys kept past the epochs MLS retains, and the kind 10063 server list."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import hashlib
 import io
@@ -461,6 +462,12 @@ async def test_profile_picture_goes_on_an_https_blossom_server(
         # Without an https server the picture stays inline (a data: URL): nobody could
         # fetch one on this machine's plain-http store.
         assert await carol.session.media.picture_url(picture) is None
+        inline = await carol.session.media.profile_picture(picture)
+        assert inline.startswith("data:image/jpeg;base64,")
+        square = Image.open(io.BytesIO(base64.b64decode(inline.split(",", 1)[1])))
+        assert square.size == (128, 128)
+        hosted = await alice.session.media.profile_picture(jpeg_with_exif(300, 200))
+        assert hosted.startswith(url + "/")
     finally:
         await alice.close()
         await bob.close()

@@ -12,7 +12,7 @@ from PIL import Image
 
 from app.blurhash import decode, encode
 from app.errors import InvalidInput
-from app.media_image import prepare_image, thumbnail_of
+from app.media_image import avatar_jpeg, prepare_image, thumbnail_of
 from app.models import attachments_of
 from marmot.media import MediaReference, build_imeta_tag
 
@@ -120,3 +120,13 @@ def test_blurhash_decode_refuses_malformed_hashes() -> None:
             decode(bad, 8, 8)
     with pytest.raises(ValueError):
         decode("LEHV6nWB2yk8pyo0adR*.7kCMdnj", 1000, 1000)
+
+
+def test_avatar_is_a_small_upright_square_without_metadata() -> None:
+    source = _jpeg_with_gps()
+    square = avatar_jpeg(source)
+    image = Image.open(io.BytesIO(square))
+    assert image.size == (128, 128) and image.format == "JPEG"
+    assert not image.getexif()
+    with pytest.raises(InvalidInput):
+        avatar_jpeg(b"not a picture")

@@ -46,6 +46,7 @@ ISSUE_COMMANDS = [
     ["media", "servers", "--set", "https://a", "https://b"],
     ["media", "servers"],
     ["media", "uploads"],
+    ["account", "profile", "--picture-file", "p.jpg"],
     ["group", "picture", "ab12", "--set", "p.jpg"],
     ["group", "picture", "ab12", "--out", "p.jpg"],
     ["group", "picture", "ab12", "--clear"],
