@@ -75,3 +75,54 @@ def _pack(factors: Sequence[tuple[float, float, float]], x: int, y: int) -> str:
         q = [max(0, min(18, math.floor(_signed_pow(c / maximum, 0.5) * 9 + 9.5))) for c in f]
         out += base83(q[0] * 19 * 19 + q[1] * 19 + q[2], 2)
     return out
+
+
+def _unbase83(text: str) -> int:
+    value = 0
+    for ch in text:
+        digit = _ALPHABET.find(ch)
+        if digit < 0:
+            raise ValueError(f"{ch!r} is not a BlurHash digit")
+        value = value * 83 + digit
+    return value
+
+
+def _components(blurhash: str) -> tuple[int, int, list[tuple[float, float, float]]]:
+    if len(blurhash) < 6:
+        raise ValueError("a BlurHash has at least 6 characters")
+    size = _unbase83(blurhash[0])
+    x, y = size % 9 + 1, size // 9 + 1
+    if len(blurhash) != 4 + 2 * x * y:
+        raise ValueError("BlurHash length does not match its component count")
+    maximum = (_unbase83(blurhash[1]) + 1) / 166
+    dc = _unbase83(blurhash[2:6])
+    colours = [(_LINEAR[dc >> 16], _LINEAR[(dc >> 8) & 255], _LINEAR[dc & 255])]
+    for n in range(1, x * y):
+        v = _unbase83(blurhash[4 + 2 * n : 6 + 2 * n])
+        q = (v // (19 * 19), (v // 19) % 19, v % 19)
+        r, g, b = (_signed_pow((c - 9) / 9, 2.0) * maximum for c in q)
+        colours.append((r, g, b))
+    return x, y, colours
+
+
+def decode(blurhash: str, width: int, height: int) -> bytes:
+    """``width * height`` packed 8-bit RGB pixels painted from a BlurHash (the receiver's
+    placeholder); `ValueError` for a malformed hash."""
+    if width < 1 or height < 1 or width * height > 128 * 128:
+        raise ValueError("placeholders are at most 128 x 128 pixels")
+    x, y, colours = _components(blurhash)
+    cos_x = [[math.cos(math.pi * i * px / width) for i in range(x)] for px in range(width)]
+    cos_y = [[math.cos(math.pi * j * py / height) for j in range(y)] for py in range(height)]
+    out = bytearray()
+    for py in range(height):
+        for px in range(width):
+            r = g = b = 0.0
+            for j in range(y):
+                for i in range(x):
+                    basis = cos_x[px][i] * cos_y[py][j]
+                    c = colours[i + j * x]
+                    r += c[0] * basis
+                    g += c[1] * basis
+                    b += c[2] * basis
+            out += bytes((_to_srgb(r), _to_srgb(g), _to_srgb(b)))
+    return bytes(out)

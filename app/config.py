@@ -35,6 +35,8 @@ from storage import PINNED, CipherProfile
 from storage.repos.unopened import Limits
 
 DEFAULT_LOCAL_RELAY = "ws://127.0.0.1:4869"
+DEFAULT_LOCAL_BLOSSOM = "http://127.0.0.1:4870"
+"""The embedded Blossom store (encrypted blobs only) beside the embedded relay."""
 PUBLIC_RELAYS = ("wss://relay.damus.io", "wss://relay.primal.net", "wss://nos.lol")
 """What a new account may start with (White Noise's defaults): 10002, 10050 and 10051."""
 DISCOVERY_RELAYS = (
@@ -112,6 +114,16 @@ class AppConfig:
     """Per group: how many (and how large) 445 events no key opens are kept for a retry."""
     blossom_servers: tuple[str, ...] = ()
     """Blossom servers of an account that has not chosen its own (kind 10063) yet."""
+    local_blossom: str = DEFAULT_LOCAL_BLOSSOM
+    """The embedded Blossom store's address: the default server when none is configured."""
+    embedded_blossom: bool = True
+    """Serve `local_blossom` in-process (with the embedded relay) when nothing else does
+    (``BURROW_EMBEDDED_BLOSSOM``)."""
+    media_cache_bytes: int = 1024 * 1024 * 1024
+    """Decrypted files kept in the encrypted database; the oldest go first past this."""
+    blossom_store: Path | None = None
+    """Where the embedded Blossom store keeps its blobs; ``$XDG_STATE_HOME/burrow/blossom/
+    <port>`` when None."""
     max_event_size: int = 64 * 1024
     """Bytes of event JSON we expect every relay to take: 64 KiB is strfry's default and
     rust-nostr's (the embedded relay's) limit. An invitation larger than this is refused
@@ -174,4 +186,6 @@ class AppConfig:
             public_relays=public,
             timeouts=timeouts,
             blossom_servers=_urls(env.get("BURROW_BLOSSOM", "")),
+            local_blossom=env.get("BURROW_LOCAL_BLOSSOM", DEFAULT_LOCAL_BLOSSOM),
+            embedded_blossom=env.get("BURROW_EMBEDDED_BLOSSOM", "1") not in ("0", "false", "no"),
         )

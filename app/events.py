@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.models import GroupInfo, InviteInfo, MessageInfo, to_jsonable
+from app.models import GroupInfo, InviteInfo, MessageInfo, UploadInfo, to_jsonable
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +125,23 @@ class CommitRaceResolved(AppEvent):
     epoch: int
     winner: str
     loser: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadChanged(AppEvent):
+    """An attachment was queued, failed an attempt, was sent or cancelled."""
+
+    upload: UploadInfo
+
+
+@dataclass(frozen=True, slots=True)
+class TransferProgressed(AppEvent):
+    """Bytes of an attachment moved: ``transfer`` is ``upload:<id>`` or
+    ``download:<file hash>``."""
+
+    transfer: str
+    done: int
+    total: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from app.errors import AppError
 from app.events import CommitRaceResolved, ErrorRaised, MessageReceived, MessageUpdated
 from app.group_store import Loaded, state_write
 from app.groups import Groups
+from app.media_fetch import keep_epoch_key
 from app.message_records import Records, apply_reviving, incoming_records
 from app.messages import Messages
 from marmot.errors import InvalidGroupEvent, MarmotError
@@ -291,6 +292,8 @@ class GroupInbox:
         self._groups.store.remember(gid, applied.revision, outcome.group)
         if blocked or applied.duplicate:
             return
+        if any(t and t[0] == "imeta" for t in rumor.tags):  # its files stay readable later
+            await ctx.db.run(keep_epoch_key, gid, outcome.group, outcome.epoch)
         if handler is not None:
             try:
                 await handler(gid, outcome)

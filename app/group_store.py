@@ -150,13 +150,14 @@ class GroupStore:
         summary = await ctx.db.run(_summary, gid)
         members: tuple[MemberInfo, ...] = ()
         devices: tuple[GroupDevice, ...] = ()
-        authenticator = ""
+        authenticator = image = ""
         if with_members:
             rows = await ctx.db.run(groups_repo.members, gid)
             members = await self._members(group, rows)
             marmot = (await self.load(gid)).marmot
             authenticator = marmot.state.epoch_authenticator.hex()
             devices = await self._my_devices(gid, marmot)
+            image = marmot.data.image_hash.hex() if marmot.data.image_hash else ""
         meta = group.metadata
         admin = ctx.pubkey in meta.admins
         return GroupInfo(
@@ -179,6 +180,7 @@ class GroupStore:
             muted=group.muted_until is not None and group.muted_until > ctx.now(),
             draft=summary.draft,
             my_devices=devices,
+            image=image,
         )
 
     async def _my_devices(self, gid: bytes, group: MarmotGroup) -> tuple[GroupDevice, ...]:

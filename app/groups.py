@@ -255,6 +255,17 @@ class Groups(CommitFlow):
 
         return await self._change(ref, build, admin="rename the group")
 
+    async def set_image_fields(self, ref: str, **fields: object) -> GroupInfo:
+        """Admins only: the MIP-01 picture fields (``image_hash=None`` removes the picture)."""
+        ctx = self._ctx
+
+        def build(loaded: Loaded) -> Built:
+            return operations.update_group_data(
+                loaded.marmot, now=ctx.now(), rng=ctx.rng, **fields
+            ), ()
+
+        return await self._change(ref, build, admin="change the group picture")
+
     async def self_update(self, ref: str | bytes) -> GroupInfo:
         ctx = self._ctx
 

@@ -68,7 +68,7 @@ async def is_served(url: str, timeout: float = 0.5) -> bool:
     return True
 
 
-def _can_bind(host: str, port: int) -> bool:
+def can_bind(host: str, port: int) -> bool:
     """Whether nothing listens on the address any more (TIME_WAIT leftovers are fine)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -144,7 +144,7 @@ class EmbeddedRelay:
         relay.shutdown()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while not _can_bind(self.host, self.port) and loop.time() < deadline:
+        while not can_bind(self.host, self.port) and loop.time() < deadline:
             await asyncio.sleep(0.02)
 
 
@@ -169,7 +169,7 @@ async def _import_legacy(database: nostr_sdk.NostrLmdb, folders: Sequence[Path])
         log.info("imported %d events from %s", len(events), folder)
 
 
-def _try_lock(path: Path) -> int | None:
+def try_lock(path: Path) -> int | None:
     """An exclusive, non-blocking lock on ``path`` (its fd), or None when another holds it.
     The kernel drops it when the holder exits, however it exits."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -206,10 +206,10 @@ class SharedRelay:
     async def try_serve(self) -> bool:
         if self.relay is not None:
             return True
-        lock = _try_lock(self.store / LOCK_FILE)
+        lock = try_lock(self.store / LOCK_FILE)
         if lock is None:
             return False  # another Burrow process serves (or is starting to)
-        if not _can_bind(self.host, self.port):  # something that is not Burrow serves it
+        if not can_bind(self.host, self.port):  # something that is not Burrow serves it
             os.close(lock)
             return False
         relay = EmbeddedRelay(self.url, self.store, self.legacy)

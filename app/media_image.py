@@ -107,3 +107,19 @@ def _reencode(image: Image.Image, fmt: str) -> bytes:
     else:
         clean.save(buf, "WEBP", quality=90)
     return buf.getvalue()
+
+
+AVATAR = 128
+
+
+def avatar_jpeg(data: bytes) -> bytes:
+    """A profile picture: the centre square, `AVATAR` pixels, re-encoded as JPEG (nothing
+    of the original file's metadata survives); `InvalidInput` when it does not decode."""
+    image = ImageOps.exif_transpose(_open(data)).convert("RGB")
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    square = image.crop((left, top, left + side, top + side))
+    square = square.resize((AVATAR, AVATAR), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    square.save(buf, "JPEG", quality=85)
+    return buf.getvalue()

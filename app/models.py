@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -139,6 +139,9 @@ class GroupInfo:
     draft: str = ""
     my_devices: tuple[GroupDevice, ...] = ()
     """Our own leaves, one per device of ours in the group (this one first)."""
+    image: str = ""
+    """Hex SHA-256 of the group picture's encrypted blob (MIP-01), "" without one (only
+    filled where members are: ``info`` with members)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,8 @@ class AttachmentInfo:
     width: int | None = None
     height: int | None = None
     blurhash: str | None = None
+    duration: str | None = None
+    """Seconds (``12.345``) of a voice message or video, when the sender said."""
 
     @property
     def is_image(self) -> bool:
@@ -198,10 +203,47 @@ def attachments_of(tags: Sequence[Sequence[str]]) -> tuple[AttachmentInfo, ...]:
         w, h = ref.dimensions or (None, None)
         out.append(
             AttachmentInfo(
-                ref.filename, ref.mime_type, ref.file_hash.hex(), ref.url, w, h, ref.blurhash
+                ref.filename,
+                ref.mime_type,
+                ref.file_hash.hex(),
+                ref.url,
+                w,
+                h,
+                ref.blurhash,
+                ref.duration,
             )
         )
     return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadInfo:
+    """A file on its way: queued, uploading, sent (``message_id``), failed or cancelled."""
+
+    id: int
+    group_id: str
+    filename: str
+    mime_type: str
+    size: int
+    state: str
+    attempts: int = 0
+    last_error: str = ""
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """A decrypted attachment, held in memory (and in the encrypted cache) only."""
+
+    filename: str
+    mime_type: str
+    file_hash: str
+    data: bytes = field(repr=False)
+    thumbnail: bytes | None = field(default=None, repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
 
 @dataclass(frozen=True, slots=True)

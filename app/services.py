@@ -21,6 +21,7 @@ from app.clock import Clock, SystemClock
 from app.config import AppConfig, RelayChoice
 from app.errors import NotFound
 from app.events import AccountUnlocked
+from app.local_blossom import SharedBlossom, default_blossom_store
 from app.local_relay import EmbeddedRelay, SharedRelay
 from app.models import AccountInfo
 from app.session import AccountSession
@@ -45,6 +46,7 @@ class Services:
         self.accounts = AccountManager(config, self.clock, rng)
         self._sessions: dict[str, AccountSession] = {}
         self._shared: SharedRelay | None = None
+        self._blossom: SharedBlossom | None = None
 
     @property
     def local_relay(self) -> EmbeddedRelay | None:
@@ -52,13 +54,20 @@ class Services:
         return None if self._shared is None else self._shared.relay
 
     async def start(self) -> None:
-        """Serve the local relay address in-process unless another process does; take
-        over from the shared store whenever that process goes away."""
+        """Serve the local relay address (and the local Blossom store) in-process unless
+        another process does; take over from the shared store whenever that process goes
+        away."""
         if self.config.embedded_relay and self._shared is None:
             assert self.config.relay_store is not None
             legacy = (self.config.data_dir / "relay",)  # an older Burrow's own store
             self._shared = SharedRelay(self.config.local_relay, self.config.relay_store, legacy)
             await self._shared.start()
+        if self.config.embedded_relay and self.config.embedded_blossom and self._blossom is None:
+            # Media with no internet: encrypted blobs wait here for this machine's others.
+            url = self.config.local_blossom
+            store = self.config.blossom_store or default_blossom_store(url)
+            self._blossom = SharedBlossom(url, store)
+            await self._blossom.start()
 
     # --- accounts ------------------------------------------------------------------------
 
@@ -144,4 +153,7 @@ class Services:
         if self._shared is not None:
             await self._shared.stop()
             self._shared = None
+        if self._blossom is not None:
+            await self._blossom.stop()
+            self._blossom = None
         self.bus.close()

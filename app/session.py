@@ -27,11 +27,14 @@ from app.context import Context
 from app.device_map import DeviceMap
 from app.devices import Devices
 from app.events import AccountLocked, ErrorRaised
+from app.group_image import GroupImages
 from app.group_inbox import GroupInbox
 from app.groups import Groups
 from app.http import HttpClient
 from app.invites import Invites
 from app.key_packages import KeyPackages
+from app.media import Media
+from app.media_servers import MediaServers
 from app.messages import Messages
 from app.models import SyncReport
 from app.outbox import Outbox
@@ -91,6 +94,9 @@ class AccountSession:
         device_map = DeviceMap(self.ctx, self.key_packages)
         self.groups = Groups(self.ctx, self.relays, self.contacts, self.key_packages, device_map)
         self.messages = Messages(self.ctx, self.groups)
+        servers = MediaServers(self.ctx, self.relays)
+        self.media = Media(self.ctx, self.groups, self.messages, servers)
+        self.group_images = GroupImages(self.ctx, self.groups, servers)
         self.chat_flags = ChatFlags(self.ctx, self.groups)
         self.invites = Invites(self.ctx, self.groups, self.contacts, self.key_packages)
         self.devices = Devices(self.ctx, self.relays, self.key_packages, self.groups, device_map)
@@ -131,6 +137,7 @@ class AccountSession:
         self.pool.add_status_listener(self._relay_status)
         await self.relays.sync_pool()
         self._spawn(self.outbox.run(), "outbox")
+        self._spawn(self.media.run(), "uploads")
         await self.setup()
         await self._guarded(self.group_inbox.resume(), "re-sending")
         await self.sync_engine.start(live=live)
@@ -153,6 +160,9 @@ class AccountSession:
 
     async def _repair(self) -> None:
         await self.relays.repair()
+        if any(self.pool.status(url).is_connected for url in self.pool.relays):
+            # A Blossom list chosen on another device (kind 10063); offline, not waited for.
+            await self.media.servers.refresh()
         await self.account.db.run(accounts_repo.set_setting, _LAST_REPAIR, self.ctx.now())
 
     async def sync(self, timeout: float = 30.0) -> SyncReport:
@@ -176,6 +186,7 @@ class AccountSession:
         try:
             async with asyncio.timeout(timeout):
                 await self.push.settle()  # gossip and triggers still being queued
+                await self.media.flush(timeout / 2)  # queued files become messages first
                 return await self.outbox.flush(force=True)
         except TimeoutError:
             return 0

@@ -21,6 +21,7 @@ from app.errors import InvalidInput, NotFound
 from app.models import to_jsonable
 from app.people import sniff
 from app.relays import list_kind
+from cli import media as media_cli
 from cli import push as push_cli
 
 
@@ -103,8 +104,15 @@ async def account_list(cli: Cli) -> dict[str, Any]:
 
 
 async def account_profile(cli: Cli) -> dict[str, Any]:
+    picture = cli.args.picture
+    if cli.args.picture_file:
+        try:
+            data = Path(cli.args.picture_file).read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {cli.args.picture_file}: {exc.strerror}") from None
+        picture = await cli.account.media.profile_picture(data)
     profile = await cli.account.contacts.publish_profile(
-        name=cli.args.name, about=cli.args.about, picture=cli.args.picture, nip05=cli.args.nip05
+        name=cli.args.name, about=cli.args.about, picture=picture, nip05=cli.args.nip05
     )
     return {"profile": _j(profile)}
 
@@ -284,6 +292,10 @@ async def invites_decline(cli: Cli) -> dict[str, Any]:
 
 
 async def send(cli: Cli) -> dict[str, Any]:
+    if cli.args.file:
+        return await media_cli.send_file(cli)
+    if cli.args.text is None:
+        raise InvalidInput("say what to send: some text, or --file PATH")
     messages = cli.account.messages
     message = await messages.send(cli.args.group, cli.args.text, reply_to=cli.args.reply_to)
     final = await messages.wait_sent(message, cli.args.timeout)
@@ -377,6 +389,12 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("read", None): Command(mark_read, Needs.ACCOUNT),
     ("search", None): Command(search, Needs.ACCOUNT),
     ("sync", None): Command(sync, Needs.ACCOUNT),
+    ("group", "picture"): Command(media_cli.group_picture, Needs.NETWORK),
+    ("media", "get"): Command(media_cli.get, Needs.NETWORK),
+    ("media", "servers"): Command(media_cli.servers, Needs.NETWORK),
+    ("media", "uploads"): Command(media_cli.uploads, Needs.ACCOUNT),
+    ("media", "cancel"): Command(media_cli.cancel, Needs.ACCOUNT),
+    ("media", "retry"): Command(media_cli.retry, Needs.NETWORK),
     ("push", "register"): Command(push_cli.register, Needs.NETWORK),
     ("push", "show"): Command(push_cli.show, Needs.ACCOUNT),
     ("push", "remove"): Command(push_cli.remove, Needs.NETWORK),

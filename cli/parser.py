@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn, cast
 
+from cli import media as media_cli
 from cli import push as push_cli
 
 
@@ -52,7 +53,13 @@ def _account(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     profile = _sub(sub, "profile", "publish your profile")
     profile.add_argument("--name")
     profile.add_argument("--about")
-    profile.add_argument("--picture", metavar="URL", help="an https picture URL ('' removes it)")
+    picture = profile.add_mutually_exclusive_group()
+    picture.add_argument("--picture", metavar="URL", help="an https picture URL ('' removes it)")
+    picture.add_argument(
+        "--picture-file",
+        metavar="PATH",
+        help="an image: put on your https Blossom server, else inline in the profile",
+    )
     profile.add_argument("--nip05", metavar="NAME@DOMAIN", help="your NIP-05 address")
     change = _sub(sub, "passphrase", "change the passphrase (new one from BURROW_NEW_PASSPHRASE)")
     change.add_argument("--new", help="the new passphrase (default: BURROW_NEW_PASSPHRASE)")
@@ -134,6 +141,7 @@ def _groups(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     describe.add_argument("description")
     update = _sub(sub, "self-update", "rotate our leaf's keys in the group")
     update.add_argument("group")
+    media_cli.add_group_picture(sub)
 
     invites = _sub(commands, "invites", "pending invitations")
     sub = invites.add_subparsers(dest="action", required=True)
@@ -144,9 +152,10 @@ def _groups(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _messages(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    send = _sub(commands, "send", "send a message")
+    send = _sub(commands, "send", "send a message (with --file: an encrypted attachment)")
     send.add_argument("group")
-    send.add_argument("text")
+    send.add_argument("text", nargs="?", default=None, help="the text (with --file: a caption)")
+    send.add_argument("--file", metavar="PATH", help="attach this file (image, video, any file)")
     send.add_argument("--reply-to", metavar="ID")
     react = _sub(commands, "react", "react to a message")
     react.add_argument("group")
@@ -192,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     _people(commands)
     _groups(commands)
     _messages(commands)
+    media_cli.add_parser(commands)
     push_cli.add_parser(commands)
     sync = _sub(commands, "sync", "connect, catch up, process everything, flush, exit")
     sync.add_argument("--timeout", type=float, dest="sync_timeout", default=30.0)

@@ -9,7 +9,9 @@
     blob     = ChaCha20-Poly1305(file_key, nonce, file, aad)
 
 The ``imeta`` tag (NIP-92) carries ``url``, ``m``, ``filename``, optional ``dim``,
-``blurhash``, ``thumbhash``, ``duration``, ``waveform``, then ``x``, ``n``, ``v``.
+``blurhash``, ``thumbhash``, then ``x``, ``n``, ``v`` and last the audio fields ``duration``
+and ``waveform``: the order White Noise writes (MDK's own builder puts the audio fields
+before ``x``; parsers take any order).
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def _is_control(c: str) -> bool:
     return o < 0x20 or 0x7F <= o <= 0x9F
 
 
-def _sniff_image(data: bytes) -> str | None:
+def sniff_image(data: bytes) -> str | None:
     """The image type the magic bytes announce (enough to refuse a spoofed type)."""
     signatures = (
         (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -184,7 +186,7 @@ def encrypt_media(
     if len(data) > MAX_FILE_SIZE:
         raise InvalidMedia(f"file is larger than {MAX_FILE_SIZE} bytes")
     mime = canonical_mime(mime_type)
-    if mime.startswith("image/") and _sniff_image(data) != mime:
+    if mime.startswith("image/") and sniff_image(data) != mime:
         raise InvalidMedia(f"file content is not {mime}")
     validate_filename(filename)
     file_hash = sha256(data)
@@ -207,17 +209,20 @@ def decrypt_media(exporter_secret: bytes, blob: bytes, ref: MediaReference) -> b
 
 
 def build_imeta_tag(ref: MediaReference) -> tuple[str, ...]:
-    """``["imeta", "url …", "m …", "filename …", ..., "x …", "n …", "v mip04-v2"]``."""
+    """``["imeta", "url …", "m …", "filename …", [dim, blurhash, thumbhash], "x …", "n …",
+    "v mip04-v2", [duration, waveform]]``, in White Noise's order."""
     items = ["imeta", f"url {ref.url}", f"m {ref.mime_type}", f"filename {ref.filename}"]
     if ref.dimensions is not None:
         items.append(f"dim {ref.dimensions[0]}x{ref.dimensions[1]}")
-    for key in ("blurhash", "thumbhash", "duration"):
+    for key in ("blurhash", "thumbhash"):
         value = getattr(ref, key)
         if value is not None:
             items.append(f"{key} {value}")
+    items += [f"x {ref.file_hash.hex()}", f"n {ref.nonce.hex()}", f"v {ref.version}"]
+    if ref.duration is not None:
+        items.append(f"duration {ref.duration}")
     if ref.waveform is not None:
         items.append("waveform " + " ".join(str(s) for s in ref.waveform))
-    items += [f"x {ref.file_hash.hex()}", f"n {ref.nonce.hex()}", f"v {ref.version}"]
     return tuple(items)
 
 

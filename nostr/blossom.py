@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nostr.errors import DecodeError
+from nostr.errors import DecodeError, NostrError
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey, hex_of
 from nostr.kinds import Kind
@@ -161,3 +161,36 @@ def parse_server_list(event: Event | UnsignedEvent) -> tuple[str, ...]:
             except DecodeError:
                 continue
     return tuple(found)
+
+
+def check_authorization(header: str, verb: str, sha256: str | None, *, now: int) -> Event:
+    """The kind 24242 event of an ``Authorization: Nostr <base64>`` header, verified for
+    ``verb`` on ``sha256`` at ``now`` (a server's side of BUD-01); `DecodeError` otherwise."""
+    scheme, _, token = header.strip().partition(" ")
+    if scheme != "Nostr" or not token:
+        raise DecodeError("missing Nostr authorization")
+    try:
+        event = Event.from_json(_unbase64(token.strip()))
+        event.verify()
+    except (ValueError, NostrError) as exc:
+        raise DecodeError(f"bad authorization: {exc}") from None
+    if event.kind != Kind.BLOSSOM_AUTH:
+        raise DecodeError("authorization must be kind 24242")
+    if event.created_at > now + 60:
+        raise DecodeError("authorization is from the future")
+    expiration = event.first_tag_value("expiration") or ""
+    if not expiration.isdigit() or int(expiration) <= now:
+        raise DecodeError("authorization expired")
+    if verb not in event.tag_values("t"):
+        raise DecodeError(f"authorization is not for {verb}")
+    if sha256 is not None and sha256 not in event.tag_values("x"):
+        raise DecodeError("authorization does not cover this blob")
+    return event
+
+
+def _unbase64(token: str) -> bytes:
+    """Standard or URL-safe base64, padded or not (blossom-rs sends it unpadded)."""
+    padded = token + "=" * (-len(token) % 4)
+    if "-" in token or "_" in token:
+        return base64.urlsafe_b64decode(padded)
+    return base64.b64decode(padded, validate=True)

@@ -16,7 +16,8 @@ people cause the same changes:
   ``MessageUpdated`` for status, reactions and deletions.
 - ``MembersChanged`` after every commit that touches members, admins, name or description.
 - ``InviteAdded`` / ``InviteRemoved``, ``ContactUpdated`` (add, block, new profile),
-  ``RelayStatusChanged``, ``SyncProgress`` during catch-up, ``ErrorShown`` for failures no
+  ``RelayStatusChanged``, ``SyncProgress`` during catch-up, ``UploadChanged`` and
+  ``TransferProgress`` for files on their way, ``ErrorShown`` for failures no
   call reports, ``PushSettingsChanged`` when what ``push_settings`` returns changed.
 Listeners run on the GUI thread (qasync: one loop for Qt and asyncio).
 """
@@ -28,6 +29,7 @@ from typing import Protocol
 
 from ui.views import (
     AccountView,
+    AttachmentData,
     ChatRow,
     ContactRow,
     DeviceRow,
@@ -40,6 +42,7 @@ from ui.views import (
     SearchHit,
     Theme,
     UiEvent,
+    UploadRow,
 )
 
 Listener = Callable[[UiEvent], None]
@@ -166,6 +169,30 @@ class Backend(Protocol):
         """Queue a text message (optionally a reply); it returns in state SENDING."""
         ...
 
+    async def send_file(
+        self, chat_id: str, filename: str, data: bytes, caption: str = ""
+    ) -> UploadRow:
+        """Queue a file (images are stripped of metadata); it becomes a message once stored
+        on a Blossom server (``UploadChanged``, ``TransferProgress`` meanwhile)."""
+        ...
+
+    async def uploads(self, chat_id: str) -> list[UploadRow]:
+        """The chat's files still on their way."""
+        ...
+
+    async def cancel_upload(self, upload_id: int) -> None:
+        """Stop a queued or running upload: its message is never sent."""
+        ...
+
+    async def attachment(self, chat_id: str, message_id: str, index: int = 0) -> AttachmentData:
+        """Download (or take from the encrypted cache), verify and decrypt an attachment
+        (``TransferProgress`` ``download:<file hash>`` meanwhile)."""
+        ...
+
+    async def cancel_download(self, file_hash: str) -> None:
+        """Stop downloading an attachment (its ``attachment`` call then fails)."""
+        ...
+
     async def react(self, chat_id: str, message_id: str, emoji: str) -> None:
         """Add our reaction to a message."""
         ...
@@ -216,6 +243,10 @@ class Backend(Protocol):
 
     async def rename_group(self, chat_id: str, name: str, description: str) -> GroupDetails:
         """Change the group's name and description; admins only."""
+        ...
+
+    async def set_group_picture(self, chat_id: str, data: bytes | None) -> GroupDetails:
+        """Encrypt and upload the group's picture and commit it (None removes it); admins."""
         ...
 
     async def leave_group(self, chat_id: str) -> None:

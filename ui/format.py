@@ -77,3 +77,32 @@ def public_key_problem(typed: str) -> str:
     if text.lower().startswith("nsec1"):
         return "That is a secret key (nsec): never share it. Paste their npub instead."
     return ""
+
+
+def file_size(size: int) -> str:
+    """``532 B``, ``14 KB``, ``2.5 MB`` (decimal units, as file managers show them)."""
+    if size < 1000:
+        return f"{size} B"
+    for unit in ("KB", "MB", "GB"):
+        size_f = size / 1000
+        if size_f < 1000 or unit == "GB":
+            return f"{size_f:.1f} {unit}" if size_f < 10 else f"{size_f:.0f} {unit}"
+        size = int(size_f)
+    return f"{size} GB"
+
+
+def file_kind(mime_type: str, filename: str) -> str:
+    """A short type label for a file card: ``PDF``, ``MP4``, ``TXT`` or ``File``."""
+    ext = filename.rsplit(".", 1)[1] if "." in filename else ""
+    if 1 <= len(ext) <= 5 and ext.isalnum():
+        return ext.upper()
+    sub = mime_type.split("/", 1)[-1]
+    return sub.upper() if sub and sub != "octet-stream" and len(sub) <= 6 else "File"
+
+
+def duration(seconds: float) -> str:
+    """``0:07``, ``12:30``, ``1:02:03``."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"

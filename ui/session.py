@@ -28,7 +28,9 @@ from ui.views import (
     RelayRow,
     RelayStatusChanged,
     SyncProgress,
+    TransferProgress,
     UiEvent,
+    UploadChanged,
 )
 
 
@@ -44,6 +46,8 @@ class Session(QObject):
     errorRaised = Signal(str)
     unreadChanged = Signal(int)
     relaysChanged = Signal(int, int)  # connected, total
+    uploadChanged = Signal(object)  # UploadRow
+    transferProgressed = Signal(str, int, int)  # transfer, done, total
 
     def __init__(self, backend: Backend, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -106,10 +110,22 @@ class Session(QObject):
     def _count_relays(self) -> None:
         self.relaysChanged.emit(self.relays.connected_count(), self.relays.rowCount())
 
+    def _on_media(self, event: UploadChanged | TransferProgress) -> None:
+        if isinstance(event, UploadChanged):
+            self.uploadChanged.emit(event.row)
+        else:
+            self.transferProgressed.emit(event.transfer, event.done, event.total)
+
     def _on_event(self, event: UiEvent) -> None:
         if self._held is not None:
             self._held.append(event)
             return
+        if isinstance(event, UploadChanged | TransferProgress):
+            self._on_media(event)
+            return
+        self._apply(event)
+
+    def _apply(self, event: UiEvent) -> None:
         match event:
             case MessageAdded(row=row):
                 self.messageAdded.emit(row)

@@ -132,6 +132,53 @@ class Reaction:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentView:
+    """One encrypted file of a message (MIP-04), before anything is downloaded."""
+
+    index: int
+    filename: str
+    mime_type: str
+    file_hash: str
+    width: int | None = None
+    height: int | None = None
+    placeholder: bytes | None = field(default=None, repr=False)
+    """The BlurHash painted as `PLACEHOLDER_SIZE` packed RGB pixels (images only)."""
+    duration: float | None = None
+    """Seconds of a voice message or video, when the sender said."""
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime_type.startswith("image/")
+
+
+PLACEHOLDER_SIZE = (32, 24)
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentData:
+    """A downloaded, decrypted attachment (held in memory only)."""
+
+    filename: str
+    mime_type: str
+    data: bytes = field(repr=False)
+    thumbnail: bytes | None = field(default=None, repr=False)
+    """A small JPEG preview (images)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRow:
+    """A file on its way into a chat."""
+
+    id: int
+    chat_id: str
+    filename: str
+    size: int
+    state: str
+    """``pending``, ``sent``, ``failed`` or ``cancelled``."""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class MessageRow:
     id: str
     chat_id: str
@@ -144,6 +191,7 @@ class MessageRow:
     reactions: tuple[Reaction, ...] = ()
     deleted: bool = False
     status: MessageStatus = MessageStatus.SENT
+    attachments: tuple[AttachmentView, ...] = ()
 
     @property
     def day(self) -> date:
@@ -315,6 +363,22 @@ class PushSettingsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class UploadChanged:
+    """A file was queued, sent, failed or cancelled."""
+
+    row: UploadRow
+
+
+@dataclass(frozen=True, slots=True)
+class TransferProgress:
+    """Bytes of a file moved: ``transfer`` is ``upload:<id>`` or ``download:<file hash>``."""
+
+    transfer: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorShown:
     """A problem the person should know about that no pending action reports itself."""
 
@@ -334,4 +398,6 @@ UiEvent = (
     | SyncProgress
     | ErrorShown
     | PushSettingsChanged
+    | UploadChanged
+    | TransferProgress
 )

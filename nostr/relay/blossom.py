@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 
 import httpx
@@ -30,6 +31,7 @@ from nostr.blossom import (
     normalize_server_url,
 )
 from nostr.errors import BlobMismatch, BlobTooLarge, BlossomError, DecodeError
+from nostr.relay.guard import refusal
 from nostr.signer import Signer
 
 Progress = Callable[[int, int], None]
@@ -52,6 +54,7 @@ class BlossomClient:
         attempts: int = 3,
         retry: Backoff = RETRY,
         transport: httpx.AsyncBaseTransport | None = None,
+        ca_file: str | None = None,
     ) -> None:
         self._signer = signer
         self._now = now
@@ -62,6 +65,8 @@ class BlossomClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
             follow_redirects=True,
+            # Extra certificates to trust (tests: their own CA), on top of the system's.
+            verify=_context(ca_file) if ca_file else True,
         )
 
     async def close(self) -> None:
@@ -224,6 +229,9 @@ class BlossomClient:
         self, url: str, data: bytearray, cap: int, progress: Progress | None
     ) -> None:
         headers = {"Range": f"bytes={len(data)}-"} if data else {}
+        why = refusal(url)
+        if why is not None:
+            raise BlossomError(url, why, status=403)
         try:
             async with self._http.stream("GET", url, headers=headers) as response:
                 if response.status_code == 200 and data:
@@ -252,10 +260,19 @@ class BlossomClient:
         return authorization_header(await self._signer.sign_event(unsigned))
 
     async def _request(self, method: str, base: str, url: str, **kwargs: object) -> httpx.Response:
+        why = refusal(url)
+        if why is not None:
+            raise BlossomError(base, why, status=403)
         try:
             return await self._http.request(method, url, **kwargs)  # type: ignore[arg-type]
         except httpx.HTTPError as exc:
             raise BlossomError(base, f"{method} failed: {type(exc).__name__} {exc}") from None
+
+
+def _context(ca_file: str) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.load_verify_locations(ca_file)
+    return context
 
 
 def _server(url: str) -> str:

@@ -204,3 +204,26 @@ def epoch_key(conn: Connection, gid: bytes, epoch: int) -> bytes | None:
         "SELECT secret FROM media_epoch_keys WHERE mls_group_id = ? AND epoch = ?", (gid, epoch)
     ).fetchone()
     return None if row is None else bytes(row[0])
+
+
+def cache_trim(conn: Connection, max_bytes: int) -> int:
+    """Drop the oldest cached files until the cache holds at most ``max_bytes``; how many
+    were dropped (they can be downloaded again: the epoch keys are kept)."""
+    row = conn.execute(
+        "SELECT coalesce(sum(length(data) + coalesce(length(thumbnail), 0)), 0) FROM media_cache"
+    ).fetchone()
+    total: int = row[0]
+    if total <= max_bytes:
+        return 0
+    dropped = 0
+    rows = conn.execute(
+        "SELECT file_hash, length(data) + coalesce(length(thumbnail), 0) FROM media_cache"
+        " ORDER BY stored_at, rowid"
+    ).fetchall()
+    for file_hash, size in rows:
+        if total <= max_bytes:
+            break
+        conn.execute("DELETE FROM media_cache WHERE file_hash = ?", (file_hash,))
+        total -= size
+        dropped += 1
+    return dropped

@@ -44,6 +44,7 @@ def test_the_readme_quick_start_works_with_short_lived_processes(tmp_path: Path)
     env.pop("BURROW_EMBEDDED_RELAY", None)  # the default: on
     env.update(
         BURROW_LOCAL_RELAY=f"ws://127.0.0.1:{free_port()}",
+        BURROW_LOCAL_BLOSSOM=f"http://127.0.0.1:{free_port()}",
         XDG_STATE_HOME=str(tmp_path / "state"),
         PYTHONPYCACHEPREFIX=str(Path(tempfile.gettempdir()) / "burrow-e2e-pycache"),
     )

@@ -11,10 +11,11 @@ from __future__ import annotations
 from tests.gui.fake_accounts import AccountOps
 from tests.gui.fake_chat_ops import ChatOps
 from tests.gui.fake_core import fake_npub, fake_pubkey
+from tests.gui.fake_media import MediaOps
 from tests.gui.fake_push import PushOps
 
 __all__ = ["FakeBackend", "fake_npub", "fake_pubkey"]
 
 
-class FakeBackend(AccountOps, ChatOps, PushOps):
+class FakeBackend(AccountOps, ChatOps, MediaOps, PushOps):
     pass

@@ -14,6 +14,7 @@ class FakeChat:
     is_dm: bool = False
     description: str = ""
     avatar_seed: str = ""
+    avatar: bytes | None = None
     pinned: bool = False
     archived: bool = False
     muted: bool = False
@@ -60,12 +61,17 @@ class FakeChat:
             preview = ""
         elif last.deleted:
             preview = "This message was deleted"
-        elif last.own:
-            preview = f"You: {last.text}"
-        elif self.is_dm:
-            preview = last.text
         else:
-            preview = f"{last.author_name}: {last.text}"
+            text = last.text
+            if not text and last.attachments:  # as the bridge says it
+                first = last.attachments[0]
+                text = "Photo" if first.is_image else first.filename
+            if last.own:
+                preview = f"You: {text}"
+            elif self.is_dm:
+                preview = text
+            else:
+                preview = f"{last.author_name}: {text}"
         return ChatRow(
             id=self.id,
             title=self.title,
@@ -80,4 +86,5 @@ class FakeChat:
             member_count=len(self.members),
             draft=self.draft,
             active=self.active,
+            avatar=self.avatar,
         )

@@ -33,6 +33,8 @@ def test_protocol_is_complete() -> None:
         "list_chats", "search", "set_pinned", "set_archived", "set_muted", "mark_read",
         "save_draft",
         "messages", "send", "react", "unreact", "delete", "retry",
+        "send_file", "uploads", "cancel_upload", "attachment", "cancel_download",
+        "set_group_picture",
         "create_dm", "create_group", "show_group", "add_members", "remove_members", "promote",
         "demote", "rename_group", "leave_group",
         "list_invites", "accept_invite", "decline_invite",

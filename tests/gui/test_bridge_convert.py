@@ -152,3 +152,47 @@ def test_search_excerpt_centres_the_match() -> None:
     cut = excerpt(text, "NEEDLE")
     assert "needle" in cut and cut.startswith("…") and cut.endswith("…") and len(cut) <= 92
     assert excerpt("short\ntext", "x") == "short text"
+
+
+def test_attachments_become_views_with_a_painted_placeholder() -> None:
+    from app.models import AttachmentInfo, UploadInfo
+    from ui.bridge.convert import attachment_label, attachment_views, upload_row
+    from ui.views import PLACEHOLDER_SIZE
+
+    picture = AttachmentInfo(
+        "a.jpg", "image/jpeg", "ab" * 32, "u", 640, 480, "LEHV6nWB2yk8pyo0adR*.7kCMdnj"
+    )
+    broken = AttachmentInfo("b.jpg", "image/jpeg", "cd" * 32, "u", None, None, "not a hash")
+    document = AttachmentInfo("c.pdf", "application/pdf", "ef" * 32, "u")
+    views = attachment_views((picture, broken, document))
+    assert [v.index for v in views] == [0, 1, 2]
+    assert views[0].placeholder is not None
+    assert len(views[0].placeholder) == PLACEHOLDER_SIZE[0] * PLACEHOLDER_SIZE[1] * 3
+    assert views[1].placeholder is None and views[2].placeholder is None  # no crash either
+    assert (views[0].width, views[0].height, views[2].is_image) == (640, 480, False)
+    only_file = MessageInfo("m", "g", "a" * 64, 9, "", 1, "sent", attachments=(document,))
+    assert attachment_label(only_file) == "c.pdf"
+    assert attachment_label(replace(only_file, attachments=(picture,))) == "Photo"
+    row = message_row(replace(only_file, deleted=True), {})
+    assert row.attachments == ()  # a deleted message shows no files
+    upload = upload_row(UploadInfo(3, "g", "c.pdf", "application/pdf", 10, "failed", 2, "refused"))
+    assert (upload.id, upload.state, upload.error) == (3, "failed", "refused")
+
+
+def test_a_voice_message_keeps_its_duration() -> None:
+    from app.models import attachments_of
+    from ui.bridge.convert import attachment_views
+
+    tag = (
+        "imeta",
+        "url https://blossom.example/" + "ab" * 32,
+        "m audio/ogg",
+        "filename voice.ogg",
+        "x " + "11" * 32,
+        "n " + "22" * 12,
+        "v mip04-v2",
+        "duration 12.5",
+        "waveform 0 40 80 40",
+    )  # White Noise's order: the audio fields after v
+    [view] = attachment_views(attachments_of([tag]))
+    assert (view.duration, view.is_image, view.filename) == (12.5, False, "voice.ogg")

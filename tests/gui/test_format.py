@@ -81,3 +81,16 @@ def test_every_icon_renders_sharp_at_any_scale(name: str, qapp: QApplication) ->
             if image.pixelColor(x, y).alpha()
         )
         assert painted > 10, f"{name} drew nothing"
+
+
+def test_file_sizes_kinds_and_durations() -> None:
+    assert [fmt.file_size(n) for n in (532, 14_200, 2_500_000, 120_000_000)] == [
+        "532 B",
+        "14 KB",
+        "2.5 MB",
+        "120 MB",
+    ]
+    assert fmt.file_kind("application/pdf", "route.pdf") == "PDF"
+    assert fmt.file_kind("audio/ogg", "voice message") == "OGG"
+    assert fmt.file_kind("application/octet-stream", "blob") == "File"
+    assert [fmt.duration(s) for s in (7.2, 750, 3723)] == ["0:07", "12:30", "1:02:03"]

@@ -68,3 +68,31 @@ def test_group_details_and_settings(
     assert window.dialog is not None
     qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible())
     save(window.dialog, f"settings-{theme.value}")
+
+
+def test_chat_with_pictures_files_and_an_upload(
+    qtbot: QtBot, window: MainWindow, demo: Demo, backend: FakeBackend, theme: Theme
+) -> None:
+    from tests.gui.helpers import png
+
+    chat = demo.hikers
+    wide, tall = png("#4a7fb5", 400), png("#b5654a", 160)
+    backend.receive_file(chat.id, "ridge.png", wide, "Top of the ridge!", size=(400, 200))
+    backend.receive_file(chat.id, "route.pdf", b"%PDF-1.4 route", author="Carol Diaz")
+    backend.receive_file(chat.id, "hut.png", tall, own=True, size=(160, 80))
+    backend.hold_uploads = True
+    open_chat(qtbot, window, chat.id)
+    spawn(backend.send_file(chat.id, "panorama.jpg", b"\xff\xd8" + b"x" * 250_000))
+    media = window.chat.media
+    qtbot.waitUntil(lambda: media.uploads.line("upload:1") is not None)
+    rows = [r for r in window.chat.model.rows if r.attachments]
+    qtbot.waitUntil(
+        lambda: all(
+            media.thumbs.get(r.attachments[0].file_hash) is not None
+            for r in rows
+            if r.attachments[0].is_image
+        )
+    )
+    window.chat.list.scroll_to_end()
+    qtbot.wait(50)
+    save(window, f"chat-images-{theme.value}")

@@ -26,11 +26,14 @@ def config_for(
     relay_url: str,
     discovery: tuple[str, ...] = (),
     http: HttpSettings | None = None,
+    blossom: tuple[str, ...] = (),
 ) -> AppConfig:
     return AppConfig(
         data_dir,
         local_relay=relay_url,
         embedded_relay=False,
+        embedded_blossom=False,
+        blossom_servers=blossom,
         discovery_relays=discovery,
         http=http or HttpSettings(timeout=5.0),
         timeouts=TIMEOUTS,
@@ -80,10 +83,11 @@ async def make_client(
     live: bool = True,
     discovery: tuple[str, ...] = (),
     http: HttpSettings | None = None,
+    blossom: tuple[str, ...] = (),
 ) -> Client:
     """``relay_url`` is the client's home relay (its local relay, in all three lists);
     ``discovery`` its discovery relays; ``http`` how NIP-05 and pictures are fetched."""
-    services = Services(config_for(tmp / name, relay_url, discovery, http))
+    services = Services(config_for(tmp / name, relay_url, discovery, http, blossom))
     events: list[AppEvent] = []
     services.bus.subscribe(events.append)
     session = await services.create_account(name, PASSPHRASE)
@@ -94,11 +98,18 @@ async def make_client(
     return client
 
 
-async def reopen(client: Client, relay_url: str, tmp: Path, *, live: bool = True) -> Client:
+async def reopen(
+    client: Client,
+    relay_url: str,
+    tmp: Path,
+    *,
+    live: bool = True,
+    blossom: tuple[str, ...] = (),
+) -> Client:
     """Close ``client`` and unlock the same account again from its data folder."""
     pubkey = client.pubkey
     await client.close()
-    services = Services(config_for(tmp / client.name, relay_url))
+    services = Services(config_for(tmp / client.name, relay_url, blossom=blossom))
     events: list[AppEvent] = []
     services.bus.subscribe(events.append)
     session = await services.unlock(pubkey, PASSPHRASE)

@@ -9,6 +9,7 @@ request's headers so tests can check what a fetch gives away.
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import ssl
 import threading
 from collections.abc import Iterator
@@ -90,7 +91,13 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(d) for d in DOMAINS]), critical=False
+            x509.SubjectAlternativeName(
+                [
+                    *(x509.DNSName(d) for d in DOMAINS),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),  # a Blossom store
+                ]
+            ),
+            critical=False,
         )
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False

@@ -14,8 +14,8 @@ answered by its ``SignerAuthenticator``), as in whitenoise-rs:
   (created_at, id) order; a proposal MDK auto-commits is published and merged. No retry:
   whitenoise-rs retries a failed event, but MDK 0.8.0 recorded the failure and answers
   ``UNPROCESSABLE`` from then on;
-- media (MIP-04): ``encrypt_media_for_upload`` + ``create_media_imeta_tag``, and
-  ``parse_media_imeta_tag`` + ``decrypt_media_from_download`` (blobs passed by the driver);
+- media (MIP-04): ``encrypt_media`` / ``media_tag`` / ``decrypt_media`` wrap MDK's own calls;
+  the driver moves the blobs to and from Blossom;
 - replies / reactions / deletions: kind 9 / 7 / 5 rumors with an ``e`` tag (whitenoise-cli).
 
 Protocol: one request per stdin line, ``{"id": n, "cmd": ..., "user": name, ...}``; one answer
@@ -198,25 +198,8 @@ class User:
         [sent] = [m for m in self.messages(group) if m["id"] not in before]
         return sent
 
-    def encrypt_media(
-        self, group: str, data: bytes, mime: str, filename: str, url: str
-    ) -> dict[str, Any]:
-        """MIP-04 the White Noise way: the blob to upload and the imeta tag naming it."""
-        upload = self.mdk.encrypt_media_for_upload(group, data, mime, filename)
-        [imeta] = self.mdk.create_media_imeta_tag(group, upload, url)
-        return {"blob": base64.b64encode(upload.encrypted_data).decode(), "imeta": imeta}
-
-    def decrypt_media(self, group: str, blob: bytes, imeta: list[str]) -> str:
-        reference = self.mdk.parse_media_imeta_tag(group, [imeta])
-        data = self.mdk.decrypt_media_from_download(group, blob, reference)
-        return base64.b64encode(data).decode()
-
     def messages(self, group: str) -> list[dict[str, Any]]:
         return [_message(m) for m in self.mdk.get_messages(group, None, None, "created_at_first")]
-
-
-def _b64(text: str) -> bytes:
-    return base64.b64decode(text, validate=True)
 
 
 def _now() -> float:
@@ -235,6 +218,72 @@ def _message(m: mdk.Message) -> dict[str, Any]:
         "tags": rumor.get("tags", []),
         "created_at": m.created_at,
     }
+
+
+# ---- MIP-04 media (issue 17): MDK encrypts and decrypts, the driver moves the blobs --------
+
+_UPLOADS: dict[str, mdk.EncryptedMediaUploadResult] = {}
+
+
+async def _encrypt_media(user: User, req: dict[str, Any]) -> dict[str, Any]:
+    """``encrypt_media_for_upload``; the blob (base64) and its hash, kept for ``media_tag``."""
+    data = base64.b64decode(req["data"])
+    done = user.mdk.encrypt_media_for_upload(req["group"], data, req["mime"], req["filename"])
+    _UPLOADS[done.encrypted_hash.hex()] = done
+    return {
+        "blob": base64.b64encode(done.encrypted_data).decode(),
+        "hash": done.encrypted_hash.hex(),
+    }
+
+
+async def _media_tag(user: User, req: dict[str, Any]) -> list[list[str]]:
+    """``create_media_imeta_tag`` for an encrypted upload stored at ``url``."""
+    return user.mdk.create_media_imeta_tag(req["group"], _UPLOADS[req["hash"]], req["url"])
+
+
+async def _decrypt_media(user: User, req: dict[str, Any]) -> str:
+    """``parse_media_imeta_tag`` + ``decrypt_media_from_download``; the file (base64)."""
+    ref = user.mdk.parse_media_imeta_tag(req["group"], [req["tag"]])
+    data = user.mdk.decrypt_media_from_download(req["group"], base64.b64decode(req["blob"]), ref)
+    return base64.b64encode(data).decode()
+
+
+async def _group_image_set(user: User, req: dict[str, Any]) -> dict[str, Any]:
+    """``prepare_group_image_for_upload`` and the commit naming it; the blob to upload."""
+    up = mdk.prepare_group_image_for_upload(base64.b64decode(req["data"]), req["mime"])
+    update = mdk.GroupDataUpdate(
+        name=None,
+        description=None,
+        image_hash=up.encrypted_hash,
+        image_key=up.image_key,
+        image_nonce=up.image_nonce,
+        relays=None,
+        admins=None,
+    )
+    await user.publish_and_merge(user.mdk.update_group_data(req["group"], update))
+    return {"blob": base64.b64encode(up.encrypted_data).decode(), "hash": up.encrypted_hash.hex()}
+
+
+async def _group_image_get(user: User, req: dict[str, Any]) -> dict[str, Any]:
+    """The group's image fields as MDK stores them, and (given the blob) the picture."""
+    g = user.mdk.get_group(req["group"])
+    if g is None or g.image_hash is None:
+        return {"hash": None}
+    out: dict[str, Any] = {"hash": g.image_hash.hex()}
+    if req.get("blob"):
+        blob = base64.b64decode(req["blob"])
+        picture = mdk.decrypt_group_image(blob, g.image_hash, g.image_key, g.image_nonce)
+        out["data"] = base64.b64encode(picture).decode()
+    return out
+
+
+MEDIA_COMMANDS = {
+    "encrypt_media": _encrypt_media,
+    "media_tag": _media_tag,
+    "decrypt_media": _decrypt_media,
+    "group_image_set": _group_image_set,
+    "group_image_get": _group_image_get,
+}
 
 
 class Peer:
@@ -300,12 +349,8 @@ class Peer:
             user.client = user.new_client()
             await user.connect()
             return True
-        if cmd == "encrypt_media":
-            return user.encrypt_media(
-                req["group"], _b64(req["data"]), req["mime"], req["filename"], req["url"]
-            )
-        if cmd == "decrypt_media":
-            return user.decrypt_media(req["group"], _b64(req["blob"]), req["imeta"])
+        if cmd in MEDIA_COMMANDS:
+            return await MEDIA_COMMANDS[cmd](user, req)
         raise ValueError(f"unknown cmd {cmd}")
 
 

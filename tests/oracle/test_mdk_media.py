@@ -1,128 +1,159 @@
-"""MIP-04 media between Burrow and MDK (open and AUTH relay): a picture encrypted by one
-side, its blob passed through a file (standing in for the Blossom upload; the URL is never
-dialed), its ``imeta`` tag carried by a group message, decrypted by the other side."""
+"""MIP-04 media across stacks: an image MDK encrypts (mdk-python's
+``encrypt_media_for_upload`` and ``create_media_imeta_tag``) is shown by Burrow, and a file
+Burrow sends is decrypted by MDK (``parse_media_imeta_tag`` + ``decrypt_media_from_download``),
+through the real relay and the real Blossom server. MDK has no HTTP client: the test moves
+its blobs to and from Blossom with our client, as White Noise's own code would."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import io
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+import pytest_asyncio
 from PIL import Image
 
-from app.message_records import MediaSend
-from marmot.media import build_imeta_tag, decrypt_media, encrypt_media, parse_imeta_tag
-from storage.repos import messages as messages_repo
-from tests.helpers.app_clients import eventually
+from nostr.keys import SecretKey
+from nostr.relay.blossom import BlossomClient
+from nostr.signer import KeySigner
+from tests.helpers.app_clients import eventually, make_client
+from tests.helpers.blossom import BlossomProcess
 from tests.helpers.relay import RelayProcess
-from tests.oracle.mdk_driver import MdkPeer
-from tests.oracle.mdk_scenes import burrow_and_mdk_group, mdk_raw
+from tests.oracle.mdk_driver import MdkPeer, MdkUser
 
-pytestmark = [pytest.mark.mdk, pytest.mark.asyncio]
-
-BLOSSOM = "https://blossom.invalid/"
+pytestmark = [pytest.mark.mdk, pytest.mark.media, pytest.mark.asyncio]
 
 
-def _png(width: int, height: int, seed: int) -> bytes:
-    image = Image.new("RGB", (width, height))
-    image.putdata(
-        [
-            ((x * seed) % 256, (y * 7) % 256, (x + y) % 256)
-            for y in range(height)
-            for x in range(width)
-        ]
-    )
+@pytest_asyncio.fixture
+async def peer() -> AsyncIterator[MdkPeer]:
+    started = await MdkPeer.start()
+    yield started
+    await started.close()
+
+
+def _blossom() -> BlossomClient:
+    return BlossomClient(KeySigner(SecretKey.generate()), now=lambda: int(time.time()))
+
+
+def _jpeg() -> bytes:
+    image = Image.new("RGB", (48, 32), (30, 120, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "MdkCamera"
     buf = io.BytesIO()
-    image.save(buf, "PNG")
+    image.save(buf, "JPEG", exif=exif.tobytes())
     return buf.getvalue()
 
 
-def _pixels(data: bytes) -> tuple[tuple[int, int], list[Any]]:
-    with Image.open(io.BytesIO(data)) as image:
-        return image.size, list(image.convert("RGB").getdata())
-
-
-async def test_media_encrypted_by_mdk_decrypts_in_burrow(
-    any_relay: RelayProcess, peer: MdkPeer, tmp_path: Path
+async def test_media_both_ways_between_burrow_and_mdk(
+    relay: RelayProcess, blossom_server: BlossomProcess, peer: MdkPeer, tmp_path: Path
 ) -> None:
-    alice, bob, ref, gid = await burrow_and_mdk_group(any_relay, peer, tmp_path, burrow_admin=True)
+    alice = await make_client(tmp_path, relay.url, "alice", blossom=(blossom_server.url,))
+    bob = await MdkUser.create(peer, "bob", relay.url)
     try:
-        picture = _png(24, 16, 3)
-        up = await bob(
+        group = await alice.session.groups.create("Media", [bob.npub])
+        synced = await eventually(lambda: bob("sync"), lambda r: bool(r["groups"]))
+        mls_id = synced["groups"][0]["id"]
+
+        # MDK encrypts an image; the blob goes to Blossom; the message carries MDK's imeta.
+        made = await bob(
             "encrypt_media",
-            group=gid,
-            data=base64.b64encode(picture).decode(),
-            mime="image/png",
-            filename="cat.png",
-            url=BLOSSOM + "cat",
+            group=mls_id,
+            data=base64.b64encode(_jpeg()).decode(),
+            mime="image/jpeg",
+            filename="from-mdk.jpg",
         )
-        blob_file = tmp_path / "cat.blob"
-        blob_file.write_bytes(base64.b64decode(up["blob"]))
-        sent = await bob("send", group=gid, content="a picture from mdk", tags=[up["imeta"]])
+        async with _blossom() as client:
+            stored = await client.upload([blossom_server.url], base64.b64decode(made["blob"]))
+        assert stored.sha256 == made["hash"]
+        tags = await bob("media_tag", group=mls_id, hash=made["hash"], url=stored.url)
+        await bob("send", group=mls_id, content="a photo from mdk", tags=tags)
 
-        msgs = await eventually(
-            lambda: alice.session.messages.list_messages(ref),
-            lambda ms: any(m.id == sent["id"] for m in ms),
-        )
-        [got] = [m for m in msgs if m.id == sent["id"]]
-        assert (got.author, got.content) == (bob.pubkey, "a picture from mdk")
-        [attachment] = got.attachments
-        assert (attachment.filename, attachment.mime_type) == ("cat.png", "image/png")
-        assert attachment.url == BLOSSOM + "cat"
-        assert (attachment.width, attachment.height) == (24, 16) and attachment.blurhash
+        def with_files(found: list[object]) -> bool:
+            return any(getattr(m, "attachments", ()) for m in found)
 
-        group = await alice.session.groups.store.resolve(ref)
-        row = await alice.session.account.db.run(
-            messages_repo.by_rumor_id, group.mls_group_id, sent["id"]
+        found = await eventually(lambda: alice.session.messages.list_messages(group.id), with_files)
+        message = next(m for m in found if m.attachments)
+        [attachment] = message.attachments
+        assert (attachment.filename, attachment.mime_type) == ("from-mdk.jpg", "image/jpeg")
+        file = await alice.session.media.fetch(group.id, message.id)
+        assert hashlib.sha256(file.data).hexdigest() == attachment.file_hash
+        assert Image.open(io.BytesIO(file.data)).size == (48, 32)
+        assert file.thumbnail is not None
+
+        # Burrow sends a file; MDK parses our imeta tag and decrypts the blob.
+        notes = b"burrow to mdk, encrypted with mip04-v2\n" * 20
+        upload = await alice.session.media.send_file(group.id, notes, "notes.txt")
+        sent = await alice.session.media.wait(upload.id, 20)
+        assert sent.state == "sent"
+        await alice.session.flush(10)
+
+        async def ours() -> list[dict[str, object]]:
+            await bob("sync")
+            return [m for m in await bob("messages", group=mls_id) if m["author"] == alice.pubkey]
+
+        [theirs] = await eventually(ours, bool)
+        [tag] = [t for t in theirs["tags"] if t and t[0] == "imeta"]  # type: ignore[union-attr]
+        url = next(item[4:] for item in tag if item.startswith("url "))
+        async with _blossom() as client:
+            blob = await client.download(url.rsplit("/", 1)[1][:64], urls=[url])
+        decrypted = await bob(
+            "decrypt_media", group=mls_id, tag=tag, blob=base64.b64encode(blob).decode()
         )
-        assert row is not None and row.epoch is not None
-        [tag] = [t for t in row.tags if t[0] == "imeta"]
-        loaded = await alice.session.groups.store.load(group.mls_group_id)
-        data = decrypt_media(
-            loaded.marmot.media_exporter(row.epoch), blob_file.read_bytes(), parse_imeta_tag(tag)
-        )
-        assert hashlib.sha256(data).hexdigest() == attachment.file_hash
-        assert _pixels(data) == _pixels(picture)  # MDK re-encodes (metadata stripped)
+        assert base64.b64decode(decrypted) == notes
     finally:
         await alice.close()
 
 
-async def test_media_encrypted_by_burrow_decrypts_in_mdk(
-    any_relay: RelayProcess, peer: MdkPeer, tmp_path: Path
+async def test_group_pictures_both_ways_between_burrow_and_mdk(
+    relay: RelayProcess, blossom_server: BlossomProcess, peer: MdkPeer, tmp_path: Path
 ) -> None:
-    alice, bob, ref, gid = await burrow_and_mdk_group(any_relay, peer, tmp_path, burrow_admin=False)
+    alice = await make_client(tmp_path, relay.url, "alice", blossom=(blossom_server.url,))
+    bob = await MdkUser.create(peer, "bob", relay.url)
     try:
-        picture = _png(20, 12, 5)
-        group = await alice.session.groups.store.resolve(ref)
-        loaded = await alice.session.groups.store.load(group.mls_group_id)
-        encrypted = encrypt_media(loaded.marmot.media_exporter(), picture, "image/png", "dog.png")
-        blob_file = tmp_path / "dog.blob"
-        blob_file.write_bytes(encrypted.blob)
-        imeta = build_imeta_tag(encrypted.reference(BLOSSOM + "dog", dimensions=(20, 12)))
-        sent = await alice.session.messages.send_media(
-            ref, "a picture from burrow", [imeta], MediaSend(loaded.marmot.epoch, _no_upload)
-        )
-        await alice.session.messages.wait_sent(sent, 5)
+        group = await alice.session.groups.create("Pictures", [bob.npub])
+        synced = await eventually(lambda: bob("sync"), lambda r: bool(r["groups"]))
+        mls_id = synced["groups"][0]["id"]
 
+        # Burrow sets the picture; MDK reads the commit and decrypts the blob.
+        info = await alice.session.group_images.set(group.id, _jpeg())
+        await alice.session.flush(10)
+
+        async def mdk_hash() -> str | None:
+            await bob("sync")
+            return (await bob("group_image_get", group=mls_id))["hash"]  # type: ignore[no-any-return]
+
+        assert await eventually(mdk_hash, lambda h: h == info.image) == info.image
+        async with _blossom() as client:
+            blob = await client.download(info.image, servers=[blossom_server.url])
+        got = await bob("group_image_get", group=mls_id, blob=base64.b64encode(blob).decode())
+        ours = await alice.session.group_images.get(group.id)
+        assert ours is not None and base64.b64decode(got["data"]) == ours.data
+
+        # MDK (now an admin) sets one; Burrow fetches it from Blossom and decrypts it.
+        await alice.session.groups.promote(group.id, bob.npub)
+        await alice.session.flush(10)
+        await eventually(lambda: bob("sync"), lambda r: bob.pubkey in r["groups"][0]["admins"])
+        picture = Image.new("RGB", (24, 36), (200, 60, 30))
+        buf = io.BytesIO()
+        picture.save(buf, "PNG")
+        made = await bob(
+            "group_image_set",
+            group=mls_id,
+            data=base64.b64encode(buf.getvalue()).decode(),
+            mime="image/png",
+        )
+        async with _blossom() as client:
+            await client.upload([blossom_server.url], base64.b64decode(made["blob"]))
         seen = await eventually(
-            lambda: mdk_raw(bob, gid), lambda ms: any(m["id"] == sent.id for m in ms)
+            lambda: alice.session.groups.info(group.id), lambda g: g.image == made["hash"]
         )
-        [got] = [m for m in seen if m["id"] == sent.id]
-        assert (got["author"], got["content"]) == (alice.pubkey, "a picture from burrow")
-        [tag] = [t for t in got["tags"] if t[0] == "imeta"]
-        data = await bob(
-            "decrypt_media",
-            group=gid,
-            blob=base64.b64encode(blob_file.read_bytes()).decode(),
-            imeta=tag,
-        )
-        assert base64.b64decode(data) == picture
+        assert seen.image == made["hash"]
+        shown = await alice.session.group_images.get(group.id)
+        assert shown is not None
+        assert Image.open(io.BytesIO(shown.data)).size == (24, 36)
     finally:
         await alice.close()
-
-
-def _no_upload(conn: object, rumor_id: str) -> None:
-    """The blob went to a file, not through the upload queue: nothing to mark."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 from ui.bridge.accounts import AccountOps
 from ui.bridge.chats import ChatOps
 from ui.bridge.groups import GroupOps
+from ui.bridge.media import MediaOps
 from ui.bridge.push import PushOps
 
 
-class Bridge(PushOps, AccountOps, ChatOps, GroupOps):
+class Bridge(MediaOps, PushOps, AccountOps, ChatOps, GroupOps):
     """Accounts, chats, groups and events of the real service layer, as the UI sees them."""
 
 

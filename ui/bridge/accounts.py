@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import app.errors as app_errors
 from app import AccountSession
 from app.models import ProfileInfo
 from ui.bridge.convert import (
+    avatar_bytes,
     contact_row,
     device_row,
     picture_from_avatar,
@@ -25,12 +29,24 @@ async def _https_avatar(session: AccountSession, profile: ProfileInfo) -> bytes 
     return await session.people.picture(profile.picture)
 
 
-def _picture(avatar: bytes | None) -> str:
+PICTURE_UPLOAD_SECONDS = 15.0
+"""Longer than that (a server down), the picture goes inline in the profile instead."""
+
+
+async def _picture(session: AccountSession, avatar: bytes | None) -> str:
+    """The kind-0 ``picture``: a URL on our https Blossom server when we have one (what
+    White Noise shows), else a small ``data:`` URL inside the profile itself."""
     if avatar is None:
         return ""
     picture = picture_from_avatar(avatar)
-    if picture is None:
+    square = avatar_bytes(avatar)
+    if picture is None or square is None:
         raise InvalidInput("That picture could not be read. Please choose another.", "avatar")
+    with contextlib.suppress(app_errors.MediaError, TimeoutError):  # keep it inline then
+        async with asyncio.timeout(PICTURE_UPLOAD_SECONDS):
+            url = await session.media.picture_url(square)
+        if url is not None:
+            return url
     return picture
 
 
@@ -56,8 +72,10 @@ class AccountOps(BridgeCore):
         ``relays``: "local" (this computer only) or "public" (well-known public relays)."""
         if not name.strip():
             raise InvalidInput("Please choose a name.", "name")
-        picture = _picture(avatar)
+        if avatar is not None and picture_from_avatar(avatar) is None:
+            raise InvalidInput("That picture could not be read. Please choose another.", "avatar")
         session = await self.services.create_account(name.strip(), passphrase, relays)
+        picture = await _picture(session, avatar)
         if picture:
             # Queued now, published once the session connects.
             await session.contacts.publish_profile(name=name.strip(), picture=picture)
@@ -122,7 +140,7 @@ class AccountOps(BridgeCore):
             raise InvalidInput("Your name can't be empty.", "name")
         session = self.session()
         profile = await session.contacts.publish_profile(
-            name=name.strip(), about=about, picture=_picture(avatar)
+            name=name.strip(), about=about, picture=await _picture(session, avatar)
         )
         self.services.accounts.rename(session.pubkey, name.strip())
         return profile_view(profile, avatar=await _https_avatar(session, profile))

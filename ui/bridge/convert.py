@@ -1,21 +1,24 @@
 """From the service layer's views (``app.models``) to the rows the widgets see (``ui.views``).
 
 Pure functions, except the avatar helpers, which use Qt's image codecs: a picture chosen in
-the UI is published in the kind-0 profile as a small ``data:`` URL (there is no media
-upload yet), and such a URL in anyone's profile becomes avatar bytes again. Pictures behind
-``http(s)`` URLs are not fetched (no network access from the UI).
+the UI is published in the kind-0 profile as a small ``data:`` URL (profile pictures do not
+go through Blossom yet), and such a URL in anyone's profile becomes avatar bytes again.
+Pictures behind ``http(s)`` URLs are not fetched (no network access from the UI).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from collections.abc import Mapping
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QImage
 
+from app.blurhash import decode as blurhash_decode
 from app.models import (
+    AttachmentInfo,
     ContactInfo,
     DeviceInfo,
     GroupInfo,
@@ -23,8 +26,11 @@ from app.models import (
     MessageInfo,
     ProfileInfo,
     RelayInfo,
+    UploadInfo,
 )
 from ui.views import (
+    PLACEHOLDER_SIZE,
+    AttachmentView,
     ChatRow,
     ContactRow,
     DeviceRow,
@@ -38,6 +44,7 @@ from ui.views import (
     RelayRow,
     RelayStatus,
     ReplyQuote,
+    UploadRow,
 )
 
 AVATAR_SIZE = 128
@@ -79,6 +86,33 @@ def short_name(pubkey: str) -> str:
 # --- messages --------------------------------------------------------------------------------
 
 
+def upload_row(info: UploadInfo) -> UploadRow:
+    return UploadRow(info.id, info.group_id, info.filename, info.size, info.state, info.last_error)
+
+
+def attachment_views(found: tuple[AttachmentInfo, ...]) -> tuple[AttachmentView, ...]:
+    out = []
+    for index, a in enumerate(found):
+        placeholder = None
+        if a.is_image and a.blurhash:
+            with contextlib.suppress(ValueError):  # a malformed hash: no placeholder
+                placeholder = blurhash_decode(a.blurhash, *PLACEHOLDER_SIZE)
+        duration = float(a.duration) if a.duration else None
+        view = AttachmentView(
+            index, a.filename, a.mime_type, a.file_hash, a.width, a.height, placeholder, duration
+        )
+        out.append(view)
+    return tuple(out)
+
+
+def attachment_label(info: MessageInfo) -> str:
+    """How a message that is only a file reads in the chat list."""
+    if not info.attachments:
+        return ""
+    first = info.attachments[0]
+    return "Photo" if first.is_image else first.filename
+
+
 def quote_of(target: MessageInfo | None, target_id: str, names: Mapping[str, str]) -> ReplyQuote:
     if target is None:
         return ReplyQuote(target_id, "", "")
@@ -101,6 +135,7 @@ def message_row(
         reactions=tuple(Reaction(r.emoji, r.count, r.mine) for r in info.reactions),
         deleted=info.deleted,
         status=message_status(info.status),
+        attachments=() if info.deleted else attachment_views(info.attachments),
     )
 
 
@@ -120,7 +155,7 @@ def preview(last: MessageInfo | None, names: Mapping[str, str], is_dm: bool) -> 
         return ""
     if last.deleted:
         return DELETED_PREVIEW
-    text = " ".join(last.content.split())[:120]
+    text = " ".join(last.content.split())[:120] or attachment_label(last)
     if last.own:
         return f"You: {text}"
     if is_dm:
@@ -249,20 +284,36 @@ def avatar_from_picture(picture: str) -> bytes | None:
     return data or None
 
 
-def picture_from_avatar(data: bytes) -> str | None:
-    """A small JPEG ``data:`` URL of an image (None if Qt cannot read it)."""
+def _square(data: bytes) -> QImage | None:
     image = QImage.fromData(QByteArray(data))
     if image.isNull():
         return None
     side = min(image.width(), image.height())
-    square = image.copy(
-        (image.width() - side) // 2, (image.height() - side) // 2, side, side
-    ).scaled(
+    return image.copy((image.width() - side) // 2, (image.height() - side) // 2, side, side).scaled(
         AVATAR_SIZE,
         AVATAR_SIZE,
         Qt.AspectRatioMode.IgnoreAspectRatio,
         Qt.TransformationMode.SmoothTransformation,
     )
+
+
+def avatar_bytes(data: bytes) -> bytes | None:
+    """A picture as a small square JPEG (a group picture in the chat list)."""
+    square = _square(data)
+    if square is None:
+        return None
+    encoded = QByteArray()
+    buffer = QBuffer(encoded)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    square.save(buffer, "JPEG", 85)  # type: ignore[call-overload]  # stubs say bytes; runtime wants str
+    return bytes(encoded.data())
+
+
+def picture_from_avatar(data: bytes) -> str | None:
+    """A small JPEG ``data:`` URL of an image (None if Qt cannot read it)."""
+    square = _square(data)
+    if square is None:
+        return None
     encoded = QByteArray()
     buffer = QBuffer(encoded)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from app import AccountSession
 from app.models import GroupInfo, MessageInfo
-from ui.bridge.convert import chat_row, message_row, quote_of
+from ui.bridge.convert import avatar_bytes, chat_row, message_row, quote_of
 from ui.views import ChatRow, MessageRow
 
 CHAT_KIND = 9
@@ -29,7 +29,23 @@ async def build_chat_row(session: AccountSession, info: GroupInfo) -> ChatRow:
     names = {}
     if last is not None and last.author not in members:
         names = await names_of(session, [last.author])
-    return chat_row(info, last, names)
+    return chat_row(info, last, names, await _group_avatar(session, info))
+
+
+_AVATARS: dict[str, bytes | None] = {}
+"""Square previews of group pictures by image hash (decoding a picture per row is slow)."""
+
+
+async def _group_avatar(session: AccountSession, info: GroupInfo) -> bytes | None:
+    if not info.image or info.is_dm:
+        return None
+    if info.image not in _AVATARS:
+        picture = await session.group_images.cached(info.image)
+        if picture is None:
+            session.group_images.fetch_later(info.id, info.image)
+            return None
+        _AVATARS[info.image] = avatar_bytes(picture.data)
+    return _AVATARS[info.image]
 
 
 async def message_by_id(

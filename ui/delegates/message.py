@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -23,7 +24,17 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QStyle,
@@ -33,10 +44,10 @@ from PySide6.QtWidgets import (
 )
 
 from ui.delegates import message_layout as ml
-from ui.format import day_label, one_line
+from ui.format import day_label, duration, file_kind, file_size, one_line
 from ui.models.roles import MessageRole
 from ui.theme import avatar_colour, icon, theme_state
-from ui.views import MessageRow, MessageStatus
+from ui.views import PLACEHOLDER_SIZE, AttachmentView, MessageRow, MessageStatus
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 _LAYOUTS_KEPT = 96  # full layouts for painting: a few screens' worth
@@ -56,6 +67,7 @@ class MessageDelegate(QStyledItemDelegate):
     quoteClicked = Signal(str)  # the quoted message id
     replyClicked = Signal(str)
     reactMenuRequested = Signal(str, QPointF)  # message id, global position
+    attachmentClicked = Signal(str, int)  # message id, attachment index
 
     def __init__(self, parent: QWidget | None = None, now: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
@@ -65,6 +77,10 @@ class MessageDelegate(QStyledItemDelegate):
         self._layouts: OrderedDict[str, tuple[MessageRow, int, ml.MessageLayout]] = OrderedDict()
         self._fonts_for: tuple[QFont, ml.Fonts] | None = None
         self.layouts_computed = 0  # for tests: proves the cache works
+        self.images: Callable[[str], QPixmap | None] = lambda _hash: None
+        """The decrypted preview of an image by its file hash, once it has arrived."""
+        self.file_sizes: Callable[[str], int | None] = lambda _hash: None
+        self._placeholders: dict[str, QPixmap] = {}
 
     # --- geometry ---
 
@@ -172,6 +188,12 @@ class MessageDelegate(QStyledItemDelegate):
             painter.drawText(lay.author, Qt.AlignmentFlag.AlignLeft, lay.author_text)
         if lay.quote is not None and row.reply is not None:
             self._paint_quote(painter, fonts, row, lay.quote, (text_colour, muted))
+        for index, rect in lay.attachments:
+            view = row.attachments[index]
+            if view.is_image:
+                self._paint_image(painter, view, rect)
+            else:
+                self._paint_file(painter, fonts, view, rect, (text_colour, muted))
         painter.setPen(QColor(text_colour))
         lay.text.draw(painter, lay.text_origin)
         painter.setFont(fonts.small)
@@ -179,6 +201,70 @@ class MessageDelegate(QStyledItemDelegate):
         painter.drawText(lay.meta, Qt.AlignmentFlag.AlignLeft, ml.meta_text(row))
         if row.own and not row.deleted:
             self._paint_tick(painter, row, lay.meta, muted)
+
+    def _paint_image(self, painter: QPainter, view: AttachmentView, rect: QRectF) -> None:
+        """The decrypted preview once it is here; until then the BlurHash placeholder."""
+        painter.save()
+        clip = QPainterPath()
+        clip.addRoundedRect(rect, 10, 10)
+        painter.setClipPath(clip)
+        pixmap = self.images(view.file_hash) or self._placeholder(view)
+        if pixmap is not None:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawPixmap(rect, pixmap, QRectF(pixmap.rect()))
+        else:
+            painter.fillRect(rect, QColor(theme_state().colors.surface))
+        if self.images(view.file_hash) is None:
+            box = QRectF(rect.center().x() - 14, rect.center().y() - 14, 28, 28)
+            icon("image", "#ffffff").paint(painter, box.toRect())
+        painter.restore()
+
+    def _placeholder(self, view: AttachmentView) -> QPixmap | None:
+        if view.placeholder is None:
+            return None
+        cached = self._placeholders.get(view.file_hash)
+        if cached is None:
+            w, h = PLACEHOLDER_SIZE
+            if len(view.placeholder) != w * h * 3:
+                return None
+            image = QImage(view.placeholder, w, h, 3 * w, QImage.Format.Format_RGB888)
+            cached = QPixmap.fromImage(image.copy())
+            self._placeholders[view.file_hash] = cached
+        return cached
+
+    def _paint_file(
+        self,
+        painter: QPainter,
+        fonts: ml.Fonts,
+        view: AttachmentView,
+        rect: QRectF,
+        colours: tuple[str, str],
+    ) -> None:
+        """A card: an icon, the name, the type and (once known) the size."""
+        text_colour, muted = colours
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(255, 255, 255, 46) if text_colour != muted else QColor(0, 0, 0, 22))
+        painter.drawRoundedRect(rect, 10, 10)
+        box = QRectF(rect.left() + 10, rect.center().y() - 14, 28, 28)
+        icon("file", text_colour).paint(painter, box.toRect())
+        left = box.right() + 10
+        width = rect.right() - 10 - left
+        painter.setFont(fonts.small_bold)
+        painter.setPen(QColor(text_colour))
+        name = QFontMetricsF(fonts.small_bold).elidedText(
+            view.filename, Qt.TextElideMode.ElideMiddle, width
+        )
+        line_h = QFontMetricsF(fonts.small).height()
+        top = rect.center().y() - line_h
+        painter.drawText(QRectF(left, top, width, line_h), Qt.AlignmentFlag.AlignLeft, name)
+        size = self.file_sizes(view.file_hash)
+        detail = file_kind(view.mime_type, view.filename)
+        detail += f" · {duration(view.duration)}" if view.duration is not None else ""
+        detail += f" · {file_size(size)}" if size is not None else ""
+        painter.setFont(fonts.small)
+        painter.setPen(QColor(muted))
+        below = QRectF(left, top + line_h, width, line_h)
+        painter.drawText(below, Qt.AlignmentFlag.AlignLeft, f"{detail} · Download")
 
     def _paint_quote(
         self,
@@ -275,22 +361,25 @@ class MessageDelegate(QStyledItemDelegate):
     ) -> bool:
         """Act on a click at ``pos`` (relative to the row); True if something was hit."""
         lay = self._layout(row, flags, option)
-        for chip in lay.chips:
-            if chip.rect.contains(pos):
-                self.reactionClicked.emit(row.id, chip.emoji, chip.mine)
+        targets: list[tuple[QRectF | None, Callable[[], None]]] = [
+            (chip.rect, partial(self.reactionClicked.emit, row.id, chip.emoji, chip.mine))
+            for chip in lay.chips
+        ]
+        targets += [
+            (rect, partial(self.attachmentClicked.emit, row.id, index))
+            for index, rect in lay.attachments
+        ]
+        targets.append((lay.failed, partial(self.retryClicked.emit, row.id)))
+        if row.reply is not None:
+            targets.append((lay.quote, partial(self.quoteClicked.emit, row.reply.message_id)))
+        targets.append(
+            (lay.react_action, partial(self.reactMenuRequested.emit, row.id, global_pos))
+        )
+        targets.append((lay.reply_action, partial(self.replyClicked.emit, row.id)))
+        for rect, act in targets:
+            if rect is not None and rect.contains(pos):
+                act()
                 return True
-        if lay.failed is not None and lay.failed.contains(pos):
-            self.retryClicked.emit(row.id)
-            return True
-        if lay.quote is not None and row.reply is not None and lay.quote.contains(pos):
-            self.quoteClicked.emit(row.reply.message_id)
-            return True
-        if lay.react_action is not None and lay.react_action.contains(pos):
-            self.reactMenuRequested.emit(row.id, global_pos)
-            return True
-        if lay.reply_action is not None and lay.reply_action.contains(pos):
-            self.replyClicked.emit(row.id)
-            return True
         return False
 
     def layout_for(self, index: AnyIndex, option: QStyleOptionViewItem) -> ml.MessageLayout | None:

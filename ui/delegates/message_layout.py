@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QTextLayout, QTextOption
 
 from ui.format import message_time
-from ui.views import MessageRow, MessageStatus
+from ui.views import AttachmentView, MessageRow, MessageStatus
 
 SIDE = 18
 MAX_BUBBLE = 560
@@ -32,6 +32,10 @@ ACTION = 28
 FAILED_HEIGHT = 20
 DELETED_TEXT = "This message was deleted"
 FAILED_TEXT = "Not sent · Click to retry"
+IMAGE_MAX = 260.0
+IMAGE_MIN = 96.0
+FILE_CARD = (240.0, 52.0)
+ATTACH_GAP = 6.0
 
 # Flag bits of a row's neighbourhood, part of the layout cache key.
 SHOW_DAY = 1
@@ -87,6 +91,8 @@ class MessageLayout:
     chips: list[Chip] = field(default_factory=list)
     react_action: QRectF | None = None
     reply_action: QRectF | None = None
+    attachments: list[tuple[int, QRectF]] = field(default_factory=list)
+    """Each attachment's index and where it is drawn (previews, file cards)."""
 
 
 def layout_text(text: str, font: QFont, width: float) -> tuple[QTextLayout, float, float, float]:
@@ -131,6 +137,7 @@ class _Body:
     line_h: float  # height of a small-font line (time, quote lines)
     inline_meta: bool
     author_text: str
+    attach: tuple[tuple[float, float], ...] = ()
 
 
 def compute(row: MessageRow, flags: int, width: int, fonts: Fonts) -> MessageLayout:
@@ -148,13 +155,30 @@ def compute(row: MessageRow, flags: int, width: int, fonts: Fonts) -> MessageLay
     return out
 
 
+def attachment_size(view: AttachmentView, inner: float) -> tuple[float, float]:
+    """An image's preview keeps its aspect ratio within `IMAGE_MAX` (4:3 when the sender
+    gave no dimensions); a file is a fixed card. Nothing is wider than the bubble allows."""
+    if not view.is_image:
+        return min(FILE_CARD[0], inner), FILE_CARD[1]
+    width, height = (view.width or 4), (view.height or 3)
+    scale = min(IMAGE_MAX / width, IMAGE_MAX / height, inner / width)
+    w, h = width * scale, height * scale
+    if w < IMAGE_MIN:  # a tall, thin picture still gets a clickable preview
+        w, h = IMAGE_MIN, min(IMAGE_MAX, h * IMAGE_MIN / max(w, 1.0))
+    return math.floor(w), math.floor(h)
+
+
 def _measure(row: MessageRow, flags: int, inner: float, fonts: Fonts) -> _Body:
     font = fonts.italic if row.deleted else fonts.body
     text, text_h, widest, last = layout_text(DELETED_TEXT if row.deleted else row.text, font, inner)
+    attach = tuple(attachment_size(a, inner) for a in row.attachments)
+    if attach and not row.text:
+        text_h = widest = last = 0.0  # a file alone: no empty text line under it
     small = QFontMetricsF(fonts.small)
     meta_w = small.horizontalAdvance(meta_text(row)) + (TICK + 4 if row.own else 0)
-    inline_meta = last + 10 + meta_w <= inner
+    inline_meta = bool(row.text or not attach) and last + 10 + meta_w <= inner
     content_w = max(widest, meta_w, last + 10 + meta_w if inline_meta else 0.0)
+    content_w = max(content_w, *(w for w, _ in attach)) if attach else content_w
     head_h = 0.0
     author = ""
     if flags & SHOW_AUTHOR:
@@ -168,7 +192,16 @@ def _measure(row: MessageRow, flags: int, inner: float, fonts: Fonts) -> _Body:
         content_w = max(content_w, _quote_width(row, fonts) + 2 * QUOTE_PAD + 4, 160.0)
     content_w = math.ceil(min(inner, content_w))
     return _Body(
-        text, text_h, content_w, head_h, quote_h, meta_w, small.height(), inline_meta, author
+        text,
+        text_h,
+        content_w,
+        head_h,
+        quote_h,
+        meta_w,
+        small.height(),
+        inline_meta,
+        author,
+        attach,
     )
 
 
@@ -177,7 +210,8 @@ def _place_bubble(
 ) -> MessageLayout:
     meta_h = 0.0 if body.inline_meta else body.line_h
     quote_block = body.quote_h + 6 if body.quote_h else 0.0
-    bubble_h = PAD_Y + body.head_h + quote_block + body.text_h + meta_h + PAD_Y
+    attach_h = sum(h + ATTACH_GAP for _, h in body.attach)
+    bubble_h = PAD_Y + body.head_h + quote_block + attach_h + body.text_h + meta_h + PAD_Y
     bubble_w = body.content_w + 2 * PAD_X
     x = width - SIDE - bubble_w if row.own else SIDE
     bubble = QRectF(x, y, bubble_w, math.ceil(bubble_h))
@@ -190,6 +224,9 @@ def _place_bubble(
     if body.quote_h:
         out.quote = QRectF(x + PAD_X, cy, body.content_w, body.quote_h)
         cy += quote_block
+    for index, (w, h) in enumerate(body.attach):
+        out.attachments.append((index, QRectF(x + PAD_X, cy, w, h)))
+        cy += h + ATTACH_GAP
     out.text_origin = QPointF(x + PAD_X, cy)
     meta_top = cy + body.text_h - (body.line_h if body.inline_meta else 0.0)
     out.meta = QRectF(bubble.right() - PAD_X - body.meta_w, meta_top, body.meta_w, body.line_h)

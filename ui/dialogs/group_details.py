@@ -1,12 +1,13 @@
-"""Group details: name and description (editable by admins), members with admin badges and
-device counts, add / remove / promote / demote, and leaving the group."""
+"""Group details: name, description and picture (editable by admins), members with admin
+badges and device counts, add / remove / promote / demote, and leaving the group."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QWidget
 
 from ui.avatar import AvatarLabel
 from ui.dialogs.base import Dialog
@@ -45,6 +46,7 @@ class GroupDetailsDialog(Dialog):
         self.demote = button("Remove admin")
         self.remove = button("Remove", "danger")
         self.add = button("Add members…", "", "plus")
+        self.picture = button("Set picture…", "", "image")
         self.picker = ContactPicker()
         self.picker.setMinimumHeight(150)
         self.confirm_add = button("Add selected", "primary")
@@ -69,7 +71,7 @@ class GroupDetailsDialog(Dialog):
         self.column.addWidget(label("Members", "section"))
         self.column.addWidget(self.view, 1)
         actions = QHBoxLayout()
-        for widget in (self.add, self.promote, self.demote, self.remove):
+        for widget in (self.add, self.picture, self.promote, self.demote, self.remove):
             actions.addWidget(widget)
         actions.addStretch(1)
         self.column.addLayout(actions)
@@ -87,6 +89,7 @@ class GroupDetailsDialog(Dialog):
             field.textChanged.connect(self._edited)
             field.returnPressed.connect(self.save.click)
         self.add.clicked.connect(self.show_picker)
+        self.picture.clicked.connect(self.choose_picture)
         self.confirm_add.clicked.connect(self.add_picked)
         self.promote.clicked.connect(
             lambda: self._on_selected(self.backend.promote, "Making them an admin…")
@@ -103,6 +106,7 @@ class GroupDetailsDialog(Dialog):
         return (
             self.save,
             self.add,
+            self.picture,
             self.confirm_add,
             self.promote,
             self.demote,
@@ -117,7 +121,8 @@ class GroupDetailsDialog(Dialog):
         self.details = details
         admin = details.i_am_admin
         self.heading.setText("Chat details" if details.is_dm else "Group details")
-        self.avatar.set_avatar(details.name, details.chat_id)
+        chat = self.session.chats.get(details.chat_id)
+        self.avatar.set_avatar(details.name, details.chat_id, chat.avatar if chat else None)
         self.name.setText(details.name)
         self.description.setText(details.description)
         for widget in (self.name, self.description):
@@ -130,6 +135,7 @@ class GroupDetailsDialog(Dialog):
         )
         self.members.set_rows(details.members)
         self.add.setVisible(admin and not details.is_dm)
+        self.picture.setVisible(admin and not details.is_dm)
         self.leave.setVisible(not details.is_dm)
         self._update_actions()
 
@@ -199,6 +205,22 @@ class GroupDetailsDialog(Dialog):
             return  # nothing changed (Enter in a field), or not ours to change
         name, description = self.name.text().strip(), self.description.text().strip()
         await self._apply(self.backend.rename_group(self.chat_id, name, description), "Saving…")
+
+    def choose_picture(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Group picture", "", "Images (*.png *.jpg *.jpeg *.webp *.gif)"
+        )
+        if path:
+            self.set_picture(Path(path))
+
+    def set_picture(self, path: Path) -> None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            self.error.show_error(f"Could not read {path.name}: {exc.strerror}.")
+            return
+        change = self.backend.set_group_picture(self.chat_id, data)
+        self.launch(self._apply(change, "Encrypting and uploading the picture…"))
 
     @async_slot()
     async def show_picker(self) -> None:

@@ -1,4 +1,4 @@
-"""The open conversation: header, message list, reply bar and composer.
+"""The open conversation: header, message list, reply bar, uploads and composer.
 
 Opening a chat loads only its newest page; older pages come as the reader scrolls up. New
 and changed messages arrive as session signals and update single rows. Unsent text is kept
@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from ui.models.messages import MessageListModel
@@ -20,6 +20,7 @@ from ui.models.roles import MessageRole
 from ui.session import Session
 from ui.tasks import spawn
 from ui.views import ChatRow, MessageRow, MessageStatus
+from ui.widgets.chat_media import ChatMedia
 from ui.widgets.chat_parts import ChatHeader, ReplyBar
 from ui.widgets.common import icon_button, label
 from ui.widgets.composer import Composer
@@ -60,6 +61,8 @@ class ChatView(QWidget):
         self._pending: set[tuple[str, ...]] = set()  # retries and reactions under way
         self._saved_draft = ""
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
+        self.media = ChatMedia(self)
+        self.setAcceptDrops(True)
         self._build()
         self._connect()
 
@@ -69,6 +72,7 @@ class ChatView(QWidget):
         row = QHBoxLayout(bar)
         row.setContentsMargins(16, 8, 12, 12)
         row.setSpacing(8)
+        row.addWidget(self.media.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.composer, 1, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         self.composer_bar = bar
@@ -79,6 +83,7 @@ class ChatView(QWidget):
             (self.header, 0),
             (self.list, 1),
             (self.reply_bar, 0),
+            (self.media.uploads, 0),
             (self.inactive, 0),
             (bar, 0),
         ):
@@ -132,6 +137,7 @@ class ChatView(QWidget):
         self.composer.blockSignals(False)
         self.cancel_reply()
         self._show_active(chat.active)
+        spawn(self.media.show_chat(chat.id), self.session.errorRaised.emit)
         try:
             rows = await self.backend.messages(chat.id, None, PAGE)
         finally:
@@ -167,6 +173,7 @@ class ChatView(QWidget):
         self.chat = self.loaded = None
         self.model.reset("", [], is_group=False, has_older=False)
         self.cancel_reply()
+        self.media.uploads.show_chat(None)
 
     async def _fill_viewport(self) -> None:
         # A short first page may not fill a tall window: keep loading until it scrolls.
@@ -193,6 +200,20 @@ class ChatView(QWidget):
         return (
             self.list.prepend_keeping_position(lambda: self.model.prepend(rows, has_older=more)) > 0
         )
+
+    # --- drag and drop (files into the chat) ---
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.media.accepts(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self.media.accepts(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.media.accepts(event.mimeData()) and self.media.drop(event.mimeData()):
+            event.acceptProposedAction()
 
     # --- incoming changes ---
 
@@ -380,7 +401,15 @@ class ChatView(QWidget):
             reactions = menu.addMenu("React")
             for emoji in QUICK_REACTIONS:
                 reactions.addAction(emoji, partial(self.react, row.id, emoji))
-        if not row.deleted:
+        for view in row.attachments if not row.deleted else ():
+            if view.is_image:
+                menu.addAction(
+                    f"Open {view.filename}", partial(self.media.open_attachment, row.id, view.index)
+                )
+            menu.addAction(
+                f"Save {view.filename}…", partial(self.media.save_as, row.id, view.index)
+            )
+        if not row.deleted and row.text:
             menu.addAction("Copy text", lambda: QGuiApplication.clipboard().setText(row.text))
         if row.own and row.status is MessageStatus.FAILED:
             menu.addAction("Send again", lambda: self.retry(row.id))

@@ -1,14 +1,39 @@
-"""The message input: Enter sends, Shift+Enter breaks the line, grows up to six lines."""
+"""The message input: Enter sends, Shift+Enter breaks the line, grows up to six lines; a
+pasted picture or copied file becomes an attachment."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
-from PySide6.QtCore import QSize, QSizeF, Qt, Signal
-from PySide6.QtGui import QFontMetricsF, QKeyEvent, QTextCursor
+from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QSize, QSizeF, Qt, Signal
+from PySide6.QtGui import QFontMetricsF, QImage, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextEdit, QWidget
 
 MAX_LINES = 6
+MAX_PASTED_FILES = 10
+
+
+def pasted_files(source: QMimeData) -> list[tuple[str, bytes]]:
+    """What a paste or drop carries as files: local files (copied in a file manager), or a
+    picture (a screenshot) as ``pasted.png``; empty for plain text."""
+    found: list[tuple[str, bytes]] = []
+    if source.hasUrls():
+        for url in source.urls()[:MAX_PASTED_FILES]:
+            path = Path(url.toLocalFile()) if url.isLocalFile() else None
+            if path is not None and path.is_file():
+                try:
+                    found.append((path.name, path.read_bytes()))
+                except OSError:
+                    continue
+    if not found and source.hasImage():
+        image = source.imageData()
+        if isinstance(image, QImage) and not image.isNull():
+            buffer = QBuffer()
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            image.save(buffer, "PNG")  # type: ignore[call-overload]  # stubs say bytes; runtime wants str
+            found.append(("pasted.png", bytes(buffer.data().data())))
+    return found
 
 
 class Composer(QTextEdit):
@@ -18,6 +43,7 @@ class Composer(QTextEdit):
 
     sendRequested = Signal(str)
     escapePressed = Signal()
+    filesPasted = Signal(list)  # [(filename, bytes)]: a pasted picture or copied files
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +85,16 @@ class Composer(QTextEdit):
         text = self.toPlainText().strip()
         if text:
             self.sendRequested.emit(text)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return bool(pasted_files(source)) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        files = pasted_files(source)
+        if files:
+            self.filesPasted.emit(files)
+        else:
+            self.insertPlainText(source.text())
 
     def _fit_height(self, _size: QSizeF | None = None) -> None:
         doc = self.document()

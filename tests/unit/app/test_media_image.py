@@ -10,9 +10,9 @@ import blurhash as reference
 import pytest
 from PIL import Image
 
-from app.blurhash import encode
+from app.blurhash import decode, encode
 from app.errors import InvalidInput
-from app.media_image import prepare_image, thumbnail_of
+from app.media_image import avatar_jpeg, prepare_image, thumbnail_of
 from app.models import attachments_of
 from marmot.media import MediaReference, build_imeta_tag
 
@@ -98,3 +98,35 @@ def test_attachments_are_read_from_imeta_and_bad_tags_skipped() -> None:
         60,
     )
     assert found.file_hash == "01" * 32 and found.is_image
+
+
+@pytest.mark.parametrize(
+    "blurhash",
+    [
+        "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+        "00DBY=",
+        "|rF?hV%2WCj[ayj[a|j[az_NaeWBj@ayfRayfQfQM{M|azj[azf6fQfQfQIpWXofj[ayj[j[fQayWCoeoeaya}j[ayfQa{oLj?j[WVj[ayayj[fQoff7azayj[ayj[j[ayofayayayj[fQj[ayayj[ayfjj[j[ayjuayj[",
+    ],
+)
+def test_blurhash_decode_equals_the_reference_decoder(blurhash: str) -> None:
+    ours = decode(blurhash, 24, 16)
+    theirs = reference.decode(blurhash, 24, 16).convert("RGB").tobytes()
+    assert ours == theirs
+
+
+def test_blurhash_decode_refuses_malformed_hashes() -> None:
+    for bad in ("", "LEHV6", "LEHV6nWB2yk8pyo0adR*.7kCMdn", "LEHV6nWB2yk8pyo0adR*.7kCMd\x00j"):
+        with pytest.raises(ValueError):
+            decode(bad, 8, 8)
+    with pytest.raises(ValueError):
+        decode("LEHV6nWB2yk8pyo0adR*.7kCMdnj", 1000, 1000)
+
+
+def test_avatar_is_a_small_upright_square_without_metadata() -> None:
+    source = _jpeg_with_gps()
+    square = avatar_jpeg(source)
+    image = Image.open(io.BytesIO(square))
+    assert image.size == (128, 128) and image.format == "JPEG"
+    assert not image.getexif()
+    with pytest.raises(InvalidInput):
+        avatar_jpeg(b"not a picture")

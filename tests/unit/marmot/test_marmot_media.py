@@ -119,11 +119,11 @@ def test_imeta_tag_layout_and_round_trip() -> None:
         "dim 640x480",
         "blurhash LKO2?U%2Tw=w",
         "thumbhash 1QcSHQRnh493V4dIh4eXh1h4kJUI",
-        "duration 12.345",
-        "waveform 0 50 100",
         "x " + "11" * 32,
         "n " + "22" * 12,
         "v mip04-v2",
+        "duration 12.345",  # White Noise writes the audio fields after v
+        "waveform 0 50 100",
     )
     assert parse_imeta_tag(tag) == FULL
     minimal = MediaReference("u", "text/plain", "a.txt", b"\x01" * 32, b"\x02" * 12)

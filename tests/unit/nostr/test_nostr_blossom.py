@@ -12,6 +12,7 @@ from nostr.blossom import (
     authorization,
     authorization_header,
     blob_url,
+    check_authorization,
     hash_of_url,
     normalize_server_url,
     parse_server_list,
@@ -123,3 +124,34 @@ def test_server_list_round_trip_skips_bad_entries() -> None:
     assert parse_server_list(hostile) == ("https://d.example",)
     with pytest.raises(DecodeError):
         parse_server_list(UnsignedEvent.create(key, 7, Kind.RELAY_LIST))
+
+
+def test_a_server_checks_authorizations() -> None:
+    key = SecretKey.generate()
+    event = authorization(key.public_key(), "upload", created_at=1000, hashes=[SHA]).sign(key)
+    header = authorization_header(event)
+    assert check_authorization(header, "upload", SHA, now=1100) == event
+    unpadded = header.rstrip("=")  # blossom-rs sends base64 without padding
+    assert check_authorization(unpadded, "upload", None, now=1100) == event
+    refused = [
+        (header, "upload", SHA, 1300, "expired"),
+        (header, "delete", SHA, 1100, "not for delete"),
+        (header, "upload", "cd" * 32, 1100, "does not cover"),
+        (header, "upload", SHA, 900, "future"),
+        ("Bearer x", "upload", SHA, 1100, "missing"),
+        ("Nostr !!!", "upload", SHA, 1100, "bad authorization"),
+    ]
+    for value, verb, sha, now, why in refused:
+        with pytest.raises(DecodeError, match=why):
+            check_authorization(value, verb, sha, now=now)
+    forged = Event(
+        **{
+            **{
+                f: getattr(event, f)
+                for f in ("id", "pubkey", "created_at", "kind", "tags", "content")
+            },
+            "sig": "00" * 64,
+        }
+    )
+    with pytest.raises(DecodeError, match="bad authorization"):
+        check_authorization(authorization_header(forged), "upload", SHA, now=1100)

@@ -55,3 +55,14 @@ def test_cache_and_epoch_keys(conn: Connection, group: bytes, db_path: Path) -> 
     assert media.epoch_key(conn, group, 4) is None
     conn.commit()
     assert b"plaintext picture bytes" not in db_path.read_bytes()  # SQLCipher encrypts it
+
+
+def test_the_cache_drops_its_oldest_files_past_its_size(conn: Connection) -> None:
+    for i in range(5):
+        data = bytes([i]) * 1000
+        media.cache_put(
+            conn, media.CachedFile(bytes([i]) * 32, "text/plain", f"{i}.txt", data), now=i
+        )
+    assert media.cache_trim(conn, 10_000) == 0
+    assert media.cache_trim(conn, 2500) == 3
+    assert media.cached(conn, [bytes([i]) * 32 for i in range(5)]) == {b"\x03" * 32, b"\x04" * 32}
