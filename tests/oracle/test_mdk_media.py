@@ -10,11 +10,9 @@ import base64
 import hashlib
 import io
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from PIL import Image
 
 from nostr.keys import SecretKey
@@ -26,13 +24,6 @@ from tests.helpers.relay import RelayProcess
 from tests.oracle.mdk_driver import MdkPeer, MdkUser
 
 pytestmark = [pytest.mark.mdk, pytest.mark.media, pytest.mark.asyncio]
-
-
-@pytest_asyncio.fixture
-async def peer() -> AsyncIterator[MdkPeer]:
-    started = await MdkPeer.start()
-    yield started
-    await started.close()
 
 
 def _blossom() -> BlossomClient:
@@ -49,10 +40,10 @@ def _jpeg() -> bytes:
 
 
 async def test_media_both_ways_between_burrow_and_mdk(
-    relay: RelayProcess, blossom_server: BlossomProcess, peer: MdkPeer, tmp_path: Path
+    any_relay: RelayProcess, blossom_server: BlossomProcess, peer: MdkPeer, tmp_path: Path
 ) -> None:
-    alice = await make_client(tmp_path, relay.url, "alice", blossom=(blossom_server.url,))
-    bob = await MdkUser.create(peer, "bob", relay.url)
+    alice = await make_client(tmp_path, any_relay.url, "alice", blossom=(blossom_server.url,))
+    bob = await MdkUser.create(peer, "bob", any_relay.url)
     try:
         group = await alice.session.groups.create("Media", [bob.npub])
         synced = await eventually(lambda: bob("sync"), lambda r: bool(r["groups"]))
@@ -109,10 +100,10 @@ async def test_media_both_ways_between_burrow_and_mdk(
 
 
 async def test_group_pictures_both_ways_between_burrow_and_mdk(
-    relay: RelayProcess, blossom_server: BlossomProcess, peer: MdkPeer, tmp_path: Path
+    any_relay: RelayProcess, blossom_server: BlossomProcess, peer: MdkPeer, tmp_path: Path
 ) -> None:
-    alice = await make_client(tmp_path, relay.url, "alice", blossom=(blossom_server.url,))
-    bob = await MdkUser.create(peer, "bob", relay.url)
+    alice = await make_client(tmp_path, any_relay.url, "alice", blossom=(blossom_server.url,))
+    bob = await MdkUser.create(peer, "bob", any_relay.url)
     try:
         group = await alice.session.groups.create("Pictures", [bob.npub])
         synced = await eventually(lambda: bob("sync"), lambda r: bool(r["groups"]))
