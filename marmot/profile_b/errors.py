@@ -6,7 +6,14 @@ from marmot.errors import MarmotError
 
 
 class InvalidComponent(MarmotError):
-    """App component bytes (0x8001 ...) that are not the canonical encoding of a valid state."""
+    """App component bytes (0x8001 ...) that are not the canonical encoding of a valid state.
+
+    ``code`` names the rule for the cases the reference's fixtures name (e.g.
+    ``duplicate_relay``); it is ``None`` for the others."""
+
+    def __init__(self, reason: str, *, code: str | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
 
 
 class InvalidIdentityProof(MarmotError):
