@@ -17,31 +17,62 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marmot.profile_b.errors import InvalidKeyPackage
-from mls.app_data import app_data_dictionary, components_list
+from marmot.profile_b.components import ComponentId
+from marmot.profile_b.errors import InvalidIdentityProof, InvalidKeyPackage
+from marmot.profile_b.identity_proof import create_identity_proof, verify_leaf_identity_proof
+from marmot.profile_b.leaf_data import advertised_app_components
+from mls.app_data import LastResortMarking, app_data_dictionary_extension, last_resort_extensions
 from mls.codec import decode_all
+from mls.crypto import get_suite
 from mls.errors import DecodeError, MlsError
-from mls.key_package import validate_key_package
+from mls.key_package import (
+    DEFAULT_LIFETIME,
+    KeyPackageBundle,
+    create_key_package,
+    validate_key_package,
+)
 from mls.messages import (
     DEFAULT_EXTENSION_TYPES,
     DEFAULT_PROPOSAL_TYPES,
+    AppDataDictionary,
+    Capabilities,
     ComponentID,
+    ComponentsList,
+    Credential,
+    CredentialType,
+    ExtensionType,
     KeyPackage,
-    LeafNode,
     Lifetime,
     MLSMessage,
+    ProposalType,
+    ProtocolVersion,
     is_grease,
 )
+from mls.types import Rng
+from nostr.keys import SecretKey
 
 LIFETIME_RANGE_CAP = 7_261_200
 """84 days + 1 hour: the widest ``not_after - not_before`` OpenMLS accepts."""
 PRIVATE_USE_START = 0x8000
+CIPHER_SUITE = 0x0001
+LEAF_APP_COMPONENTS = (
+    ComponentID.APP_COMPONENTS,
+    ComponentId.GROUP_PROFILE,
+    ComponentId.ADMIN_POLICY,
+    ComponentId.ACCOUNT_IDENTITY_PROOF,
+    ComponentId.GROUP_LIFECYCLE,
+)
+"""The app components a leaf of ours advertises: the Rust engine's set (its KeyPackage in
+marmot-ts's fixture), so a group it creates and one we create require the same."""
 
 __all__ = [
+    "LEAF_APP_COMPONENTS",
     "LIFETIME_RANGE_CAP",
     "KeyPackageCapabilities",
     "LifetimeVerdict",
     "advertised_app_components",
+    "create_key_package_b",
+    "profile_b_capabilities",
     "decode_key_package_message",
     "encode_key_package_message",
     "key_package_capabilities",
@@ -81,16 +112,6 @@ def encode_key_package_message(key_package: KeyPackage) -> bytes:
     return MLSMessage(key_package).to_bytes()
 
 
-def advertised_app_components(leaf: LeafNode) -> frozenset[int]:
-    """The ids in the leaf's ``app_components`` entry (empty when there is none)."""
-    try:
-        dictionary = app_data_dictionary(leaf.extensions)
-        data = None if dictionary is None else dictionary.get(ComponentID.APP_COMPONENTS)
-        return frozenset() if data is None else frozenset(components_list(data).component_ids)
-    except MlsError as exc:
-        raise InvalidKeyPackage(f"leaf app data: {exc}") from None
-
-
 @dataclass(frozen=True, slots=True)
 class KeyPackageCapabilities:
     """What a KeyPackage advertises, as MDK derives its 30443 tags from it."""
@@ -122,9 +143,10 @@ def key_package_capabilities(key_package: KeyPackage) -> KeyPackageCapabilities:
 
 
 def validate_key_package_b(key_package: KeyPackage, *, now: int) -> None:
-    """Both signatures, structure, and the Profile B lifetime rule (no skew, range cap)."""
+    """Both signatures, structure, the Profile B lifetime rule (no skew, range cap) and the
+    leaf's 0x8009 account identity proof."""
     try:
-        validate_key_package(key_package, now=None, cipher_suite=0x0001)
+        validate_key_package(key_package, now=None, cipher_suite=CIPHER_SUITE)
     except MlsError as exc:
         raise InvalidKeyPackage(str(exc)) from None
     lifetime = key_package.leaf_node.lifetime
@@ -134,3 +156,44 @@ def validate_key_package_b(key_package: KeyPackage, *, now: int) -> None:
         raise InvalidKeyPackage("KeyPackage lifetime is longer than 84 days + 1 hour")
     if not verdict.current:
         raise InvalidKeyPackage("KeyPackage lifetime does not cover now")
+    try:
+        verify_leaf_identity_proof(key_package.leaf_node)
+    except InvalidIdentityProof as exc:
+        raise InvalidKeyPackage(f"account identity proof: {exc.reason}") from None
+
+
+def profile_b_capabilities() -> Capabilities:
+    """As the Rust engine advertises: app_data_dictionary and app_data_update only (the
+    default types are implied; no GREASE)."""
+    return Capabilities(
+        versions=(ProtocolVersion.MLS10,),
+        cipher_suites=(CIPHER_SUITE,),
+        extensions=(ExtensionType.APP_DATA_DICTIONARY,),
+        proposals=(ProposalType.APP_DATA_UPDATE,),
+        credentials=(CredentialType.BASIC,),
+    )
+
+
+def create_key_package_b(secret: SecretKey, *, now: int, rng: Rng) -> KeyPackageBundle:
+    """A last-resort (draft-10 marking) Profile B KeyPackage for the account ``secret``,
+    its leaf carrying the app_components list and a fresh 0x8009 proof made at ``now``."""
+    suite = get_suite(CIPHER_SUITE)
+    signature_priv, signature_pub = suite.generate_signature_key_pair(rng)
+    proof = create_identity_proof(secret, signature_pub, now, rng=rng)
+    leaf_dictionary = AppDataDictionary.of(
+        {
+            ComponentID.APP_COMPONENTS: ComponentsList.of(LEAF_APP_COMPONENTS).to_bytes(),
+            ComponentId.ACCOUNT_IDENTITY_PROOF: proof,
+        }
+    )
+    return create_key_package(
+        CIPHER_SUITE,
+        Credential.basic(secret.public_key().data),
+        now=now,
+        signature_priv=signature_priv,
+        lifetime=DEFAULT_LIFETIME,
+        capabilities=profile_b_capabilities(),
+        extensions=last_resort_extensions(LastResortMarking.DRAFT_10),
+        leaf_extensions=(app_data_dictionary_extension(leaf_dictionary),),
+        rng=rng,
+    )
