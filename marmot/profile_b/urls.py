@@ -10,7 +10,8 @@ least ``/``. Non-ASCII hosts are refused rather than IDNA-mapped, a deliberate n
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import SplitResult, urlsplit
+import re
+from dataclasses import dataclass
 
 __all__ = [
     "UrlError",
@@ -23,51 +24,66 @@ __all__ = [
 ]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?|\[[0-9a-f:.]+\]")
 
 
 class UrlError(ValueError):
     """A URL a component rule refuses."""
 
 
-def _split(raw: str) -> SplitResult:
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    scheme: str  # lower-cased
+    host: str  # lower-cased, brackets kept for IPv6
+    port: int | None
+    path: str
+    query: str | None
+
+
+def _split(raw: str) -> _Parts:
+    """scheme://host[:port][/path][?query], the subset of URLs the components take."""
     if not raw.isascii() or any(c.isspace() or ord(c) < 0x20 for c in raw):
         raise UrlError("URL must be printable ASCII without spaces")
-    try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018  (raises ValueError on a bad port)
-    except ValueError as exc:
-        raise UrlError(f"URL does not parse: {exc}") from None
-    if "@" in parts.netloc:
-        raise UrlError("URL must not include credentials")
     if "#" in raw:
         raise UrlError("URL must not include a fragment")
-    if not parts.hostname:
-        raise UrlError("URL must include a host")
-    return parts
+    scheme, sep, rest = raw.partition("://")
+    if not sep or not scheme:
+        raise UrlError("URL has no scheme")
+    cut = min((i for i in (rest.find(c) for c in "/?") if i >= 0), default=len(rest))
+    authority, tail = rest[:cut].lower(), rest[cut:]
+    if "@" in authority:
+        raise UrlError("URL must not include credentials")
+    host, port_text = authority, ""
+    if authority.rfind(":") > authority.rfind("]"):
+        host, _, port_text = authority.rpartition(":")
+    if not host or not _HOST.fullmatch(host):
+        raise UrlError("URL must include a valid host")
+    port = None
+    if port_text:
+        if not port_text.isdigit() or not 0 <= int(port_text) < 65536:
+            raise UrlError("URL has an invalid port")
+        port = int(port_text)
+    path, qsep, query = tail.partition("?")
+    return _Parts(scheme.lower(), host, port, path, query if qsep else None)
 
 
 def check_relay_url(raw: str) -> None:
     """A Nostr relay URL as 0x8004 takes it (validated, not rewritten)."""
     parts = _split(raw)
-    if parts.scheme.lower() not in ("ws", "wss"):
+    if parts.scheme not in ("ws", "wss"):
         raise UrlError("relay URL scheme must be wss or ws")
 
 
 def normalize_http_url(raw: str, schemes: tuple[str, ...], *, query: bool = True) -> str:
     """The normal form of an http(s) URL, or ``UrlError``."""
     parts = _split(raw)
-    scheme = parts.scheme.lower()
-    if scheme not in schemes:
+    if parts.scheme not in schemes:
         raise UrlError(f"URL scheme must be one of {', '.join(schemes)}")
-    if not query and parts.query:
+    if not query and parts.query is not None:
         raise UrlError("URL must not include a query")
-    host = parts.netloc.lower()
-    port = parts.port
-    if port is not None and port == _DEFAULT_PORTS[scheme]:
-        host = host.rsplit(":", 1)[0]
-    path = parts.path or "/"
-    tail = f"?{parts.query}" if parts.query or raw.endswith("?") else ""
-    return f"{scheme}://{host}{path}{tail}"
+    port = "" if parts.port in (None, _DEFAULT_PORTS[parts.scheme]) else f":{parts.port}"
+    tail = "" if parts.query is None else f"?{parts.query}"
+    return f"{parts.scheme}://{parts.host}{port}{parts.path or '/'}{tail}"
 
 
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -96,4 +112,7 @@ def is_public_ip(host: str) -> bool:
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).hostname or ""
+    try:
+        return _split(url).host
+    except UrlError:
+        return ""
