@@ -1,0 +1,1068 @@
+"""A scenario executor for MDK's conformance vectors, over our Profile B implementation.
+
+MDK's ``cgka-conformance-simulator`` vectors are implementation-neutral: clients, a list
+of steps (create a group, acknowledge a publication, deliver, tick, send, observe ...)
+and expected outcomes. This module runs those steps against Burrow's own code: every
+client mints real Profile B KeyPackages (30443 events, 0x8009 proofs), groups are
+``marmot.profile_b.group`` groups over ``mls``, group traffic travels as signed 445 events
+(``marmot.profile_b.transport``), welcomes as gift-wrapped 444 rumors, app messages as
+kind 9 payloads, and forks are settled by ``marmot.profile_b.convergence``.
+
+What is ours to decide (the vectors do not pin it) is written where it is decided. The
+bus is in memory and deterministic: ``deliver_all`` hands every published, non-withheld
+object to every other client allowed by the partition, in publication order.
+
+A step or outcome type this executor does not implement raises :class:`Unsupported`, so
+a vector cannot pass by skipping what it asks for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from marmot.errors import MarmotError, PolicyViolation
+from marmot.group_event import open_content
+from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile
+from marmot.profile_b.convergence import (
+    AppWitness,
+    BranchCandidate,
+    Priority,
+    Selection,
+    commit_digest,
+    select_branch,
+)
+from marmot.profile_b.errors import InvalidComponent
+from marmot.profile_b.group import (
+    CONFIG,
+    GroupSettings,
+    check_commit_b,
+    commit_priority,
+    create_group_b,
+    group_view,
+    invite_b,
+    remove_b,
+    update_components_b,
+)
+from marmot.profile_b.identity_proof import verify_leaf_identity_proof
+from marmot.profile_b.key_package import create_key_package_b
+from marmot.profile_b.key_package_event import key_package_event, parse_key_package_event_b
+from marmot.profile_b.payloads import PayloadKind, decode_app_event, encode_app_event
+from marmot.profile_b.transport import (
+    build_group_event_b,
+    check_group_event_b,
+    parse_welcome_rumor_b,
+    welcome_rumor_b,
+)
+from mls.codec import decode_all
+from mls.errors import MlsError
+from mls.group import (
+    ApplicationMessage,
+    CommitProcessed,
+    GroupState,
+    PendingCommit,
+    join_from_welcome,
+    process,
+    protect,
+)
+from mls.key_package import KeyPackageBundle
+from mls.messages import MLSMessage, PrivateMessage, PublicMessage, Welcome
+from nostr import nip59
+from nostr.errors import NostrError
+from nostr.event import Event, UnsignedEvent
+from nostr.keys import SecretKey
+
+NOW = 1_788_718_800
+RELAYS = ("wss://group.example",)
+EXPORTER = ("marmot", b"group-event", 32)
+
+
+class Unsupported(Exception):
+    """A step, selector or outcome this executor does not implement (yet)."""
+
+
+class ScenarioFailure(AssertionError):
+    """An expected outcome that did not hold."""
+
+
+def account_secret(label: str) -> SecretKey:
+    """The deterministic account key the reference gives a scenario label: the first
+    valid SHA-256("marmot-cgka-conformance-nostr-key-v1" || label padded to 32 || counter),
+    so committer order (a convergence rule) is the same as in the reference run."""
+    seed = label.encode()[:32].ljust(32, b"\x00")
+    counter = 0
+    while True:
+        digest = hashlib.sha256(
+            b"marmot-cgka-conformance-nostr-key-v1" + seed + counter.to_bytes(8, "big")
+        ).digest()
+        try:
+            return SecretKey(digest)
+        except NostrError:
+            counter += 1
+
+
+# --- the branch tree of one client's group -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CommitMeta:
+    committer: bytes
+    priority: Priority
+    digest: bytes
+
+
+@dataclass(eq=False)
+class Node:
+    """One group state on one branch; ``meta`` is the commit that led here."""
+
+    state: GroupState
+    parent: Node | None
+    meta: CommitMeta | None
+    witnesses: set[bytes] = field(default_factory=set)
+    children: list[Node] = field(default_factory=list)
+    deliveries: list[tuple[int, str]] = field(default_factory=list)  # (bus seq, payload)
+
+    @property
+    def epoch(self) -> int:
+        return self.state.epoch
+
+    def path(self) -> list[Node]:
+        out: list[Node] = []
+        node: Node | None = self
+        while node is not None:
+            out.append(node)
+            node = node.parent
+        return out[::-1]
+
+
+def lca(a: Node, b: Node) -> Node:
+    seen = set(map(id, a.path()))
+    for node in reversed(b.path()):
+        if id(node) in seen:
+            return node
+    raise AssertionError("nodes of different trees")
+
+
+def leaves(root: Node) -> Iterator[Node]:
+    if not root.children:
+        yield root
+    for child in root.children:
+        yield from leaves(child)
+
+
+def all_nodes(root: Node) -> Iterator[Node]:
+    yield root
+    for child in root.children:
+        yield from all_nodes(child)
+
+
+@dataclass
+class GroupTrack:
+    """A client's view of one group: the tree, its canonical tip and what it showed."""
+
+    root: Node
+    canonical: Node
+    received: list[tuple[Node, int, str]] = field(default_factory=list)  # (node, receipt, payload)
+    counts: dict[str, int] = field(default_factory=dict)
+    added: list[bytes] = field(default_factory=list)
+    removed: list[bytes] = field(default_factory=list)
+    epoch_changes: list[dict[str, int]] = field(default_factory=list)
+    decisions: list[Selection] = field(default_factory=list)
+
+    def clear(self) -> None:
+        """Drain the events window (what ``observe`` and ``clear_events`` do)."""
+        self.received.clear()
+        self.counts.clear()
+        self.epoch_changes.clear()
+        self.added.clear()
+        self.removed.clear()
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + n
+
+
+# --- the bus -----------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Item:
+    seq: int
+    sender: str
+    klass: str  # commit | proposal | application | welcome
+    publication: str | None
+    event: Event
+    to: str | None = None  # welcome recipient
+    published: bool = False
+    withheld: str | None = None
+    omitted: bool = False
+    delivered_to: set[str] = field(default_factory=set)
+
+
+def _matches(item: Item, selector: dict[str, Any]) -> bool:
+    known = {"publication", "class", "sender", "occurrence"}
+    if set(selector) - known:
+        raise Unsupported(f"selector fields {sorted(set(selector) - known)}")
+    if "publication" in selector and item.publication != selector["publication"]:
+        return False
+    if "class" in selector and item.klass != selector["class"]:
+        return False
+    return "sender" not in selector or item.sender == selector["sender"]
+
+
+# --- clients -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Pending:
+    label: str
+    kind: str
+    base: Node | None  # None for a founding commit (epoch 0 state in ``founding``)
+    commit: PendingCommit
+    founding: GroupState | None
+    welcome_to: list[tuple[str, str]]  # (client, KeyPackage event id)
+    group: str
+    client: str
+
+
+class Client:
+    def __init__(self, sim: Simulation, label: str, identity_label: str) -> None:
+        self.sim = sim
+        self.label = label
+        self.secret = account_secret(identity_label)
+        self.account = self.secret.public_key().data
+        self.rng = random.Random(f"burrow-dm-{label}").randbytes
+        self.bundles: dict[str, KeyPackageBundle] = {}  # KeyPackage event id -> bundle
+        self.groups: dict[str, GroupTrack] = {}
+        self.inbox: list[Item] = []
+        self.receipts = 0  # orders received payloads across the client's groups
+
+    # key packages, as published 30443 events and read back through our parser
+    def key_package_event(self) -> tuple[str, Event]:
+        bundle = create_key_package_b(self.secret, now=NOW, rng=self.rng)
+        event = key_package_event(
+            bundle.key_package, self.secret.public_key(), created_at=NOW, rng=self.rng
+        ).sign(self.secret, rng=self.rng)
+        self.bundles[event.id] = bundle
+        return event.id, event
+
+    def track(self, group: str) -> GroupTrack:
+        if group not in self.groups:
+            raise ScenarioFailure(f"{self.label} is not in group {group}")
+        return self.groups[group]
+
+    # ------------------------------------------------------------------- inbound
+    def tick(self) -> None:
+        progressed = True
+        touched: set[str] = set()
+        while progressed:
+            progressed = False
+            for item in list(self.inbox):
+                outcome = self._handle(item)
+                if outcome is None:
+                    continue  # not decryptable yet: stays queued
+                self.inbox.remove(item)
+                progressed = True
+                if outcome:
+                    touched.add(outcome)
+        for group in sorted(touched):
+            self._converge(self.groups[group])
+
+    def _handle(self, item: Item) -> str | None:
+        """'' when handled with nothing to converge, the group label when a commit
+        changed a tree, None to keep the item queued."""
+        if item.klass == "welcome":
+            return self._join(item)
+        try:
+            gid, payload = check_group_event_b(item.event)
+        except MarmotError:
+            return ""
+        for label, track in self.groups.items():
+            for node in sorted(all_nodes(track.root), key=lambda n: -n.epoch):
+                plain = open_content(node.state.export(*EXPORTER), payload)
+                if plain is None:
+                    continue
+                message = decode_all(plain, MLSMessage.decode)
+                if isinstance(message.body, PrivateMessage) and item.klass == "application":
+                    self._application(track, node, message, item)
+                    return ""
+                if isinstance(message.body, PublicMessage):
+                    return label if self._commit(track, node, message, item) else ""
+                return ""
+        del gid
+        return None
+
+    def _join(self, item: Item) -> str | None:
+        if item.to != self.label:
+            return ""
+        try:
+            gift = nip59.unwrap(item.event, self.secret)
+            rumor = parse_welcome_rumor_b(gift.rumor)
+        except (NostrError, MarmotError):
+            return ""
+        bundle = self.bundles.get(rumor.key_package_event_id)
+        group = self.sim.welcome_groups[item.seq]
+        if bundle is None:
+            return ""
+        if group in self.groups and self.groups[group].canonical.state.active:
+            return ""  # already a member: a second welcome changes nothing
+        try:
+            state = join_from_welcome(MLSMessage(rumor.welcome), bundle, config=CONFIG)
+            group_view(state)
+            for member in state.members():
+                verify_leaf_identity_proof(member.leaf_node)
+        except (MlsError, MarmotError):
+            return ""
+        node = Node(state, None, None)
+        self.groups[group] = GroupTrack(node, node)
+        return ""
+
+    def _commit(self, track: GroupTrack, parent: Node, message: MLSMessage, item: Item) -> bool:
+        raw = message.to_bytes()
+        digest = commit_digest(raw)
+        if any(c.meta is not None and c.meta.digest == digest for c in parent.children):
+            return False  # a duplicate of a commit we already have
+        try:
+            result, state = process(parent.state, message, now=NOW)
+        except MlsError:
+            return False
+        if not isinstance(result, CommitProcessed):
+            return False  # proposals are not used by the executed vectors
+        try:
+            check_commit_b(parent.state, result)
+        except MarmotError:
+            return False
+        meta = CommitMeta(result.credential.identity, commit_priority(result), digest)
+        child = Node(state, parent, meta)
+        parent.children.append(child)
+        if parent is track.canonical:
+            self._adopt(track, child, inbound=result)
+        return True
+
+    def _application(self, track: GroupTrack, node: Node, message: MLSMessage, item: Item) -> None:
+        try:
+            result, state = process(node.state, message, now=NOW)
+        except MlsError:
+            return
+        if not isinstance(result, ApplicationMessage):
+            return
+        node.state = state
+        try:
+            rumor = decode_app_event(result.data, result.credential.identity)
+        except MarmotError:
+            return
+        if rumor.kind != PayloadKind.CHAT:
+            return
+        node.witnesses.add(result.credential.identity)
+        self.receipts += 1
+        node.deliveries.append((self.receipts, rumor.content))
+        if node in track.canonical.path():
+            track.received.append((node, self.receipts, rumor.content))
+            track.count("message_received")
+
+    # ------------------------------------------------------------- convergence
+    def _adopt(self, track: GroupTrack, node: Node, *, inbound: CommitProcessed | None) -> None:
+        old = track.canonical
+        track.canonical = node
+        if inbound is not None:
+            track.count("epoch_changed")
+            track.count("member_added", len(inbound.adds))
+            track.count("member_removed", len(inbound.removes))
+            track.added += [a.key_package.leaf_node.credential.identity for a in inbound.adds]
+            track.removed += [r.leaf_node.credential.identity for r in inbound.removes]
+        if old.epoch != node.epoch:
+            track.epoch_changes.append({"from": old.epoch, "to": node.epoch})
+
+    def _branch(self, tip: Node, fork: Node) -> BranchCandidate:
+        witnesses = tuple(
+            AppWitness(n.epoch, s) for n in tip.path() if n.epoch > fork.epoch for s in n.witnesses
+        )
+        assert tip.meta is not None
+        return BranchCandidate(
+            str(id(tip)),
+            fork.epoch,
+            tip.epoch,
+            tip.meta.priority,
+            tip.meta.committer,
+            tip.meta.digest,
+            witnesses,
+        )
+
+    def _converge(self, track: GroupTrack) -> None:
+        """One convergence pass: the canonical tip against every other tip."""
+        winner = track.canonical
+        tips = [t for t in leaves(track.root) if t is not winner and t.meta is not None]
+        selection: Selection | None = None
+        for tip in tips:
+            fork = lca(tip, winner)
+            if fork is winner:
+                winner = tip  # the tip extends the canonical branch
+                continue
+            if winner.meta is None:
+                continue
+            candidates = [self._branch(winner, fork), self._branch(tip, fork)]
+            selection = select_branch(track.canonical.epoch, candidates)
+            if selection.selected is not None and selection.selected.branch_id == str(id(tip)):
+                winner = tip
+        if selection is None and winner.meta is not None:
+            parent = winner.parent
+            assert parent is not None
+            selection = select_branch(winner.epoch, [self._branch(winner, parent)])
+        if selection is not None:
+            track.decisions.append(selection)
+        if winner is not track.canonical:
+            self._reorg(track, winner)
+
+    def _reorg(self, track: GroupTrack, winner: Node) -> None:
+        on_path = set(map(id, winner.path()))
+        kept = [r for r in track.received if id(r[0]) in on_path]
+        track.count("app_invalidated", len(track.received) - len(kept))
+        have = {seq for _, seq, _ in kept}
+        fork = lca(winner, track.canonical)
+        for node in winner.path():
+            if node.epoch > fork.epoch:
+                kept.extend((node, s, p) for s, p in node.deliveries if s not in have)
+        track.received = kept
+        self._adopt(track, winner, inbound=None)
+
+    # ------------------------------------------------------------- outbound
+    def send(
+        self, group: str, klass: str, node: Node, message: MLSMessage, publication: str | None
+    ) -> Item:
+        view = group_view(node.state)
+        assert view.routing is not None
+        key = node.state.export(*EXPORTER)
+        event = build_group_event_b(
+            view.routing.nostr_group_id, message.to_bytes(), key, created_at=NOW, rng=self.rng
+        )
+        return self.sim.bus_add(self.label, klass, publication, event)
+
+
+class Simulation:
+    def __init__(self, vector: dict[str, Any]) -> None:
+        self.vector = vector
+        scenario = vector.get("scenario") or vector["case"]["scenario"]
+        self.scenario = scenario
+        identities = _identity_labels(scenario)
+        self.clients = {c: Client(self, c, identities[c]) for c in scenario["clients"]}
+        self.by_account = {c.account: name for name, c in self.clients.items()}
+        self.items: list[Item] = []
+        self.pending: dict[str, Pending] = {}
+        self.resolutions: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.observations: dict[str, dict[str, Any]] = {}
+        self.admin_observations: dict[str, list[str]] = {}
+        self.welcome_groups: dict[int, str] = {}
+        self.partition: set[str] | None = None
+        self.active_group = "default"
+        profile = vector.get("application_profile", {}).get("name")
+        self.founding_is_canonical = profile == "current"
+        self.assert_failures: list[str] = []
+        self.probes: dict[frozenset[str], bool] = {}
+
+    # the bus
+    def bus_add(
+        self, sender: str, klass: str, publication: str | None, event: Event, to: str | None = None
+    ) -> Item:
+        item = Item(len(self.items), sender, klass, publication, event, to)
+        item.published = klass == "application"  # group state waits for the ack
+        self.items.append(item)
+        return item
+
+    def deliver_all(self) -> None:
+        for item in self.items:
+            if not item.published or item.withheld or item.omitted:
+                continue
+            for name, client in self.clients.items():
+                if name == item.sender or name in item.delivered_to:
+                    continue
+                if self.partition is not None and not {name, item.sender} <= self.partition:
+                    continue
+                if item.to is not None and item.to != name:
+                    continue
+                item.delivered_to.add(name)
+                client.inbox.append(item)
+
+    def select(self, selector: dict[str, Any]) -> list[Item]:
+        found = [i for i in self.items if _matches(i, selector)]
+        if "occurrence" in selector:
+            n = selector["occurrence"]
+            found = found[n : n + 1] if isinstance(n, int) else []
+        return found
+
+    # running
+    def run(self) -> None:
+        steps = self.scenario["steps"]
+        for index, step in enumerate(steps):
+            self.step(index, step)
+
+    def step(self, index: int, step: dict[str, Any]) -> None:
+        handler: Callable[[int, dict[str, Any]], None] | None = getattr(
+            self, f"do_{step['type']}", None
+        )
+        if handler is None:
+            raise Unsupported(f"step {step['type']}")
+        handler(index, step)
+
+    def _admins_default(self, index: int, step: dict[str, Any]) -> list[str]:
+        if step.get("initial_admins") is not None:
+            return list(step["initial_admins"])
+        gated = {"invite_members": "inviter", "update_group_data": "client"}
+        gated |= {"update_group_profile": "client", "update_admin_policy": "client"}
+        actors = {
+            s[gated[s["type"]]] for s in self.scenario["steps"][index + 1 :] if s["type"] in gated
+        }
+        return [i for i in step["invitees"] if i in actors]
+
+    def do_create_group(self, index: int, step: dict[str, Any]) -> None:
+        if step.get("required_features"):
+            raise Unsupported("required_features")
+        creator = self.clients[step["creator"]]
+        kps = {name: self.clients[name].key_package_event() for name in step["invitees"]}
+        parsed = {n: parse_key_package_event_b(e, now=NOW) for n, (_, e) in kps.items()}
+        admins = tuple(self.clients[a].account for a in self._admins_default(index, step))
+        gid = hashlib.sha256(b"burrow-dm-group" + step["name"].encode()).digest()
+        settings = GroupSettings(step["name"], "", admins, gid, RELAYS)
+        founding = create_group_b(
+            creator.secret,
+            settings,
+            [p.key_package for p in parsed.values()],
+            now=NOW,
+            rng=creator.rng,
+        )
+        group = self.active_group
+        if founding.pending is None:
+            node = Node(founding.state, None, None)
+            creator.groups[group] = GroupTrack(node, node)
+            return
+        welcome_to = [(n, kps[n][0]) for n in step["invitees"]]
+        node = Node(founding.state, None, None)
+        creator.groups[group] = GroupTrack(node, node)
+        if self.founding_is_canonical:
+            # the current profile: the founding commit is adopted at once, never published
+            pending = Pending(
+                step["pending"],
+                "create",
+                None,
+                founding.pending,
+                founding.state,
+                welcome_to,
+                group,
+                creator.label,
+            )
+            self._confirm(creator, pending)
+            return
+        self.pending[step["pending"]] = Pending(
+            step["pending"],
+            "create",
+            None,
+            founding.pending,
+            founding.state,
+            welcome_to,
+            group,
+            creator.label,
+        )
+
+    def _own_commit(
+        self,
+        step: dict[str, Any],
+        client: Client,
+        kind: str,
+        make: Callable[[GroupState], PendingCommit],
+        *,
+        welcome_to: list[tuple[str, str]] | None = None,
+    ) -> None:
+        track = client.track(self.active_group)
+        base = track.canonical
+        commit = make(base.state)
+        self.pending[step["pending"]] = Pending(
+            step["pending"],
+            kind,
+            base,
+            commit,
+            None,
+            welcome_to or [],
+            self.active_group,
+            client.label,
+        )
+
+    def do_invite_members(self, index: int, step: dict[str, Any]) -> None:
+        inviter = self.clients[step["inviter"]]
+        kps = {name: self.clients[name].key_package_event() for name in step["invitees"]}
+        parsed = [parse_key_package_event_b(e, now=NOW).key_package for _, e in kps.values()]
+        self._own_commit(
+            step,
+            inviter,
+            "invite",
+            lambda s: invite_b(s, parsed, now=NOW, rng=inviter.rng),
+            welcome_to=[(n, kps[n][0]) for n in step["invitees"]],
+        )
+
+    def do_update_group_data(self, index: int, step: dict[str, Any]) -> None:
+        self._update_profile(index, step, {"name": step["name"]})
+
+    def do_update_group_profile(self, index: int, step: dict[str, Any]) -> None:
+        fields: dict[str, str] = {k: step[k] for k in ("name", "description") if k in step}
+        if not fields:
+            raise Unsupported("a profile update without fields")
+        self._update_profile(index, step, fields)
+
+    def _update_profile(self, index: int, step: dict[str, Any], fields: dict[str, str]) -> None:
+        client = self.clients[step["client"]]
+
+        def make(state: GroupState) -> PendingCommit:
+            old = group_view(state).profile
+            new = GroupProfile(
+                fields.get("name", old.name), fields.get("description", old.description)
+            )
+            return update_components_b(
+                state, {ComponentId.GROUP_PROFILE: new.encode()}, rng=client.rng
+            )
+
+        self._own_commit(step, client, "profile", make)
+
+    def _admin_update(
+        self, client: Client, names: list[str]
+    ) -> Callable[[GroupState], PendingCommit]:
+        def make(state: GroupState) -> PendingCommit:
+            policy = AdminPolicy.of([self.clients[n].account for n in names])
+            return update_components_b(
+                state, {ComponentId.ADMIN_POLICY: policy.encode()}, rng=client.rng
+            )
+
+        return make
+
+    def do_update_admin_policy(self, index: int, step: dict[str, Any]) -> None:
+        client = self.clients[step["client"]]
+        self._own_commit(step, client, "admins", self._admin_update(client, step["admins"]))
+
+    def do_expect_update_admin_policy_error(self, index: int, step: dict[str, Any]) -> None:
+        client = self.clients[step["client"]]
+        state = client.track(self.active_group).canonical.state
+        try:
+            self._admin_update(client, step["admins"])(state)
+        except PolicyViolation:
+            error = "not_group_admin"
+        except InvalidComponent:
+            error = "admin_policy"
+        else:
+            raise ScenarioFailure(f"step {index}: the admin update was not refused")
+        self.errors.append(
+            {
+                "step_index": index,
+                "client": step["client"],
+                "operation": "update_admin_policy",
+                "error": error,
+            }
+        )
+
+    def do_remove_members(self, index: int, step: dict[str, Any]) -> None:
+        remover = self.clients[step["remover"]]
+        accounts = [self.clients[m].account for m in step["members"]]
+        self._own_commit(step, remover, "remove", lambda s: remove_b(s, accounts, rng=remover.rng))
+
+    def do_acknowledge_outbound(self, index: int, step: dict[str, Any]) -> None:
+        pending = self.pending.pop(step["publication"])
+        client = self.clients[step["client"]]
+        resolution = {"step_index": index, "client": step["client"], "pending": pending.label}
+        if step["outcome"] != "accepted":
+            if step["outcome"] != "reached_no_endpoint":
+                raise Unsupported(f"outcome {step['outcome']}")
+            self.resolutions.append(resolution | {"resolution": "rolled_back"})
+            return
+        self._confirm(client, pending)
+        self.resolutions.append(resolution | {"resolution": "confirmed"})
+
+    def _confirm(self, client: Client, pending: Pending) -> None:
+        track = client.track(pending.group)
+        commit = pending.commit
+        meta = CommitMeta(
+            client.account,
+            commit_priority(commit.summary),
+            commit_digest(commit.message.to_bytes()),
+        )
+        base = pending.base if pending.base is not None else track.root
+        child = Node(commit.next_state, base, meta)
+        base.children.append(child)
+        if pending.base is not None:
+            item = client.send(pending.group, "commit", base, commit.message, pending.label)
+            item.published = True
+        if base is track.canonical:
+            client._adopt(track, child, inbound=None)
+        else:
+            client._converge(track)
+        if commit.welcome is not None:
+            assert isinstance(commit.welcome.body, Welcome)
+            for name, kp_event_id in pending.welcome_to:
+                rumor = welcome_rumor_b(
+                    client.secret.public_key(),
+                    commit.welcome.body,
+                    kp_event_id,
+                    list(RELAYS),
+                    created_at=NOW,
+                )
+                wrap = nip59.gift_wrap(
+                    rumor,
+                    client.secret,
+                    self.clients[name].secret.public_key(),
+                    now=NOW,
+                    rng=client.rng,
+                )
+                item = self.bus_add(client.label, "welcome", pending.label, wrap, to=name)
+                item.published = True
+                self.welcome_groups[item.seq] = pending.group
+
+    def do_send_app_message(self, index: int, step: dict[str, Any]) -> None:
+        sender = self.clients[step["sender"]]
+        track = sender.track(self.active_group)
+        node = track.canonical
+        rumor = UnsignedEvent.create(
+            sender.secret.public_key(), NOW, PayloadKind.CHAT, step["payload"]
+        )
+        message, state = protect(node.state, encode_app_event(rumor), rng=sender.rng)
+        node.state = state
+        node.witnesses.add(sender.account)
+        sender.send(self.active_group, "application", node, message, None)
+
+    def do_deliver_all(self, index: int, step: dict[str, Any]) -> None:
+        self.deliver_all()
+
+    def do_tick(self, index: int, step: dict[str, Any]) -> None:
+        for name in step["clients"]:
+            self.clients[name].tick()
+
+    def do_clear_events(self, index: int, step: dict[str, Any]) -> None:
+        for name in step["clients"]:
+            for label, track in self.clients[name].groups.items():
+                if self.active_group in ("default", label):
+                    track.clear()
+
+    def do_observe(self, index: int, step: dict[str, Any]) -> None:
+        for name in step["clients"]:
+            client = self.clients[name]
+            track = client.groups.get(self.active_group)
+            if track is None:
+                self.observations[name] = {
+                    "client": name,
+                    "epoch": None,
+                    "member_count": 0,
+                    "received_payloads": [],
+                }
+                continue
+            state = track.canonical.state
+            view = group_view(state)
+            received = sorted(
+                (r for t in client.groups.values() for r in t.received), key=lambda r: r[1]
+            )
+            self.observations[name] = {
+                "client": name,
+                "epoch": state.epoch,
+                "member_count": sum(1 for _ in state.members()) if state.active else 0,
+                "group_name": view.profile.name,
+                "group_description": view.profile.description,
+                "received_payloads": [p for _, _, p in received],
+                "added": [self.by_account.get(a, a.hex()) for a in track.added],
+                "removed": [self.by_account.get(a, a.hex()) for a in track.removed],
+                "event_counts": dict(track.counts),
+                "decision": track.decisions[-1] if track.decisions else None,
+                "epoch_changes": list(track.epoch_changes),
+                "exact": (
+                    state.epoch,
+                    state.epoch_authenticator,
+                    state.tree_hash,
+                    state.context_bytes,
+                ),
+                "pending": bool(client.inbox)
+                or any(p.client == name for p in self.pending.values()),
+            }
+            for t in client.groups.values():
+                t.clear()
+
+    do_observe_exact = do_observe
+
+    def do_observe_admin_policy(self, index: int, step: dict[str, Any]) -> None:
+        for name in step["clients"]:
+            state = self.clients[name].track(self.active_group).canonical.state
+            self.admin_observations[name] = sorted(
+                self.by_account[a] for a in group_view(state).admins
+            )
+
+    def do_withhold_message(self, index: int, step: dict[str, Any]) -> None:
+        found = [i for i in self.select(step["selector"]) if not i.delivered_to]
+        if not found:
+            raise ScenarioFailure(f"step {index}: nothing to withhold")
+        for item in found:
+            item.withheld = step["label"]
+
+    def do_release_withheld(self, index: int, step: dict[str, Any]) -> None:
+        for item in self.items:
+            if item.withheld == step["label"]:
+                item.withheld = None
+
+    def do_omit_message(self, index: int, step: dict[str, Any]) -> None:
+        for item in self.select(step["selector"]):
+            item.omitted = True
+
+    def do_duplicate_message(self, index: int, step: dict[str, Any]) -> None:
+        for item in self.select(step["selector"]):
+            copy = Item(
+                len(self.items), item.sender, item.klass, item.publication, item.event, item.to
+            )
+            copy.published = item.published
+            self.items.append(copy)
+            if item.seq in self.welcome_groups:
+                self.welcome_groups[copy.seq] = self.welcome_groups[item.seq]
+
+    def do_reorder_messages(self, index: int, step: dict[str, Any]) -> None:
+        """The undelivered items the selectors name go out in the selectors' order."""
+        chosen: list[Item] = []
+        for selector in step["order"]:
+            chosen += [i for i in self.select(selector) if not i.delivered_to and i not in chosen]
+        slots = sorted(self.items.index(i) for i in chosen)
+        for slot, item in zip(slots, chosen, strict=True):
+            self.items[slot] = item
+
+    def do_set_partition(self, index: int, step: dict[str, Any]) -> None:
+        self.partition = set(step["allow"])
+
+    def do_clear_partition(self, index: int, step: dict[str, Any]) -> None:
+        self.partition = None
+
+    def do_assert(self, index: int, step: dict[str, Any]) -> None:
+        assertion = step["assertion"]
+        predicate = assertion["predicate"]
+        if assertion.get("mode") != "exactly" or predicate.get("type") != "payload_count":
+            raise Unsupported(f"assertion {assertion.get('mode')}/{predicate.get('type')}")
+        client = self.clients[predicate["client"]]
+        # the client's projection: every payload delivered on its canonical branches
+        seen = [
+            p for t in client.groups.values() for n in t.canonical.path() for _, p in n.deliveries
+        ]
+        count = sum(1 for p in seen if p == predicate["payload"])
+        if count != predicate["count"]:
+            self.assert_failures.append(f"step {index}: {predicate} saw {count}")
+
+    def do_in_group(self, index: int, step: dict[str, Any]) -> None:
+        previous, self.active_group = self.active_group, step["group"]
+        try:
+            self.step(index, step["action"])
+        finally:
+            self.active_group = previous
+
+    def do_probe_bidirectional_decryptability(self, index: int, step: dict[str, Any]) -> None:
+        names = step["clients"]
+        ok = True
+        for sender in names:
+            s = self.clients[sender]
+            node = s.track(self.active_group).canonical
+            rumor = UnsignedEvent.create(
+                s.secret.public_key(), NOW, PayloadKind.CHAT, f"probe:{sender}"
+            )
+            message, node.state = protect(node.state, encode_app_event(rumor), rng=s.rng)
+            for receiver in names:
+                if receiver == sender:
+                    continue
+                rnode = self.clients[receiver].track(self.active_group).canonical
+                try:
+                    result, _ = process(rnode.state, message, now=NOW)
+                except MlsError:
+                    ok = False
+                    continue
+                ok &= isinstance(result, ApplicationMessage) and result.data == encode_app_event(
+                    rumor
+                )
+        self.probes[frozenset(names)] = ok
+
+
+def _identity_labels(scenario: dict[str, Any]) -> dict[str, str]:
+    devices = scenario.get("topology", {}).get("devices")
+    if not devices:
+        return {c: c for c in scenario["clients"]}
+    return {d["client"]: d["account"] for d in devices}
+
+
+# --- checking the outcomes -------------------------------------------------------------------
+
+
+def check(sim: Simulation) -> None:
+    vector = sim.vector
+    if sim.assert_failures:
+        raise ScenarioFailure("; ".join(sim.assert_failures))
+    outcomes = vector.get("expected_outcomes") or vector.get("case", {}).get("expected_outcomes")
+    if outcomes is None:
+        outcomes = _trace_outcomes(vector["expected_trace"])
+    for outcome in outcomes:
+        checker = CHECKS.get(outcome["type"])
+        if checker is None:
+            raise Unsupported(f"outcome {outcome['type']}")
+        checker(sim, outcome)
+
+
+def _trace_outcomes(trace: dict[str, Any]) -> list[dict[str, Any]]:
+    out = [{"type": "pending_resolution", **r} for r in trace["pending_resolutions"]]
+    for obs in trace["observations"]:
+        out.append({"type": "trace_observation", **obs})
+    return out
+
+
+def _obs(sim: Simulation, client: str) -> dict[str, Any]:
+    if client not in sim.observations:
+        raise ScenarioFailure(f"{client} was never observed")
+    return sim.observations[client]
+
+
+def _expect(ok: bool, what: str, expected: object, actual: object) -> None:
+    if not ok:
+        raise ScenarioFailure(f"{what}: expected {expected!r}, got {actual!r}")
+
+
+def _pending_resolution(sim: Simulation, o: dict[str, Any]) -> None:
+    want = {k: o[k] for k in ("step_index", "client", "pending", "resolution")}
+    _expect(want in sim.resolutions, "pending resolution", want, sim.resolutions)
+
+
+def _client_state(sim: Simulation, o: dict[str, Any]) -> None:
+    obs = _obs(sim, o["client"])
+    got = {"epoch": obs["epoch"], "member_count": obs["member_count"]}
+    _expect(
+        got == {"epoch": o["epoch"], "member_count": o["member_count"]},
+        f"{o['client']} state",
+        o,
+        got,
+    )
+    if "received_payloads" in o:
+        _expect(
+            obs["received_payloads"] == o["received_payloads"],
+            f"{o['client']} payloads",
+            o["received_payloads"],
+            obs["received_payloads"],
+        )
+    for key, got_key in (("added_members", "added"), ("removed_members", "removed")):
+        if key in o:
+            _expect(obs[got_key] == o[key], f"{o['client']} {key}", o[key], obs[got_key])
+
+
+def _trace_observation(sim: Simulation, o: dict[str, Any]) -> None:
+    obs = _obs(sim, o["client"])
+    for key in ("epoch", "member_count", "group_name", "received_payloads"):
+        _expect(obs[key] == o[key], f"{o['client']} {key}", o[key], obs[key])
+    counts = {k: obs["event_counts"].get(k, 0) for k in o["event_counts"]}
+    _expect(counts == o["event_counts"], f"{o['client']} events", o["event_counts"], counts)
+    _expect(
+        obs["removed"] == o["removed_members"],
+        f"{o['client']} removed",
+        o["removed_members"],
+        obs["removed"],
+    )
+
+
+def _group_profile(sim: Simulation, o: dict[str, Any]) -> None:
+    obs = _obs(sim, o["client"])
+    got = (obs["group_name"], obs["group_description"])
+    _expect(
+        got == (o["name"], o["description"]),
+        f"{o['client']} profile",
+        (o["name"], o["description"]),
+        got,
+    )
+
+
+def _decision(sim: Simulation, o: dict[str, Any]) -> None:
+    names = [o["client"]] if "client" in o else list(sim.observations)
+    decisions = [sim.observations[n]["decision"] for n in names if n in sim.observations]
+    settled = [d for d in decisions if d is not None and d.selected is not None]
+
+    def fits(d: Selection) -> bool:
+        score = d.selected_score
+        assert d.selected is not None and score is not None
+        return (
+            o.get("selected_tip_epoch", d.selected.tip_epoch) == d.selected.tip_epoch
+            and o.get("decisive_rule", d.decisive_rule) == d.decisive_rule
+            and o.get("witness_quorum_met", score.witness_quorum_met) == score.witness_quorum_met
+            and score.app_witness_score >= o.get("min_app_witness_score", 0)
+        )
+
+    _expect(
+        any(fits(d) for d in settled),
+        "convergence decision",
+        o,
+        [(d.selected.tip_epoch if d.selected else None, d.decisive_rule) for d in settled],
+    )
+
+
+def _converged(sim: Simulation, o: dict[str, Any]) -> None:
+    obs = [_obs(sim, c) for c in o["clients"]]
+    exact = {x["exact"] for x in obs}
+    _expect(len(exact) == 1, "clients converged", o["clients"], [x["epoch"] for x in obs])
+    for key in ("epoch", "member_count"):
+        if key in o:
+            _expect(
+                all(x[key] == o[key] for x in obs),
+                f"converged {key}",
+                o[key],
+                [x[key] for x in obs],
+            )
+
+
+def _exactly_equivalent(sim: Simulation, o: dict[str, Any]) -> None:
+    obs = [_obs(sim, c) for c in o["clients"]]
+    _expect(
+        len({x["exact"] for x in obs}) == 1,
+        "exact equivalence",
+        o["clients"],
+        [x["epoch"] for x in obs],
+    )
+
+
+def _no_pending_work(sim: Simulation, o: dict[str, Any]) -> None:
+    for name in o["clients"]:
+        _expect(not _obs(sim, name)["pending"], f"{name} pending work", False, True)
+
+
+def _admin_policy(sim: Simulation, o: dict[str, Any]) -> None:
+    got = sim.admin_observations.get(o["client"])
+    _expect(got == sorted(o["admins"]), f"{o['client']} admins", sorted(o["admins"]), got)
+
+
+def _expected_error(sim: Simulation, o: dict[str, Any]) -> None:
+    want = {k: o[k] for k in ("step_index", "client", "operation", "error")}
+    _expect(want in sim.errors, "expected error", want, sim.errors)
+
+
+def _decryptable(sim: Simulation, o: dict[str, Any]) -> None:
+    _expect(
+        sim.probes.get(frozenset(o["clients"])) is True,
+        "bidirectional decryptability",
+        True,
+        sim.probes,
+    )
+
+
+def _epoch_changes(sim: Simulation, o: dict[str, Any]) -> None:
+    got = _obs(sim, o["client"])["epoch_changes"]
+    _expect(got == o["changes"], f"{o['client']} epoch changes", o["changes"], got)
+
+
+CHECKS: dict[str, Callable[[Simulation, dict[str, Any]], None]] = {
+    "pending_resolution": _pending_resolution,
+    "client_state": _client_state,
+    "trace_observation": _trace_observation,
+    "group_profile": _group_profile,
+    "convergence_decision": _decision,
+    "clients_converged": _converged,
+    "clients_exactly_equivalent": _exactly_equivalent,
+    "no_pending_work": _no_pending_work,
+    "admin_policy": _admin_policy,
+    "expected_error": _expected_error,
+    "clients_bidirectionally_decryptable": _decryptable,
+    "client_epoch_changes": _epoch_changes,
+}
+
+
+def run_vector(vector: dict[str, Any]) -> Simulation:
+    sim = Simulation(vector)
+    sim.run()
+    check(sim)
+    return sim
