@@ -1,9 +1,10 @@
 """Profile B groups over our MLS engine: founding, component state, the commit rules.
 
 A Profile B group's GroupContext carries ``required_capabilities`` (extension 0x0006,
-proposal 0x0008) and an ``app_data_dictionary`` whose ``app_components`` entry lists the
-components every member must support, with the state of group profile 0x8001, admin
-policy 0x8003, lifecycle 0x800c and the Nostr routing 0x8004 (optional, not required).
+proposals 0x0008 and 0x000a, as marmot-app's required "self-remove" feature makes it)
+and an ``app_data_dictionary`` whose ``app_components`` entry lists the components every
+member must support, with the state of group profile 0x8001, admin policy 0x8003,
+lifecycle 0x800c and the Nostr routing 0x8004 (optional, not required).
 Every leaf carries its 0x8009 account proof. Handshakes are PublicMessages: one wire
 format, so a commit's bytes (and its convergence digest) are the same for everyone.
 
@@ -135,7 +136,7 @@ def _initial_extensions(settings: GroupSettings, creator: bytes) -> tuple[Extens
     }
     required = RequiredCapabilities(
         extension_types=(ExtensionType.APP_DATA_DICTIONARY,),
-        proposal_types=(ProposalType.APP_DATA_UPDATE,),
+        proposal_types=(ProposalType.APP_DATA_UPDATE, ProposalType.SELF_REMOVE),
     )
     return (
         Extension(ExtensionType.REQUIRED_CAPABILITIES, required.to_bytes()),

@@ -163,13 +163,15 @@ def validate_key_package_b(key_package: KeyPackage, *, now: int) -> None:
 
 
 def profile_b_capabilities() -> Capabilities:
-    """As the Rust engine advertises: app_data_dictionary and app_data_update only (the
-    default types are implied; no GREASE)."""
+    """As White Noise's ``marmot-app`` advertises: extension app_data_dictionary, proposals
+    app_data_update and self_remove (its feature registry makes "self-remove" required;
+    the bare engine of the marmot-ts fixture has no registry and lists 0x0008 alone).
+    Default types are implied; no GREASE, as MDK sends none."""
     return Capabilities(
         versions=(ProtocolVersion.MLS10,),
         cipher_suites=(CIPHER_SUITE,),
         extensions=(ExtensionType.APP_DATA_DICTIONARY,),
-        proposals=(ProposalType.APP_DATA_UPDATE,),
+        proposals=(ProposalType.APP_DATA_UPDATE, ProposalType.SELF_REMOVE),
         credentials=(CredentialType.BASIC,),
     )
 

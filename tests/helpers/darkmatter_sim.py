@@ -64,12 +64,16 @@ from mls.group import (
     CommitProcessed,
     GroupState,
     PendingCommit,
+    ProposalReceived,
+    commit,
     join_from_welcome,
     process,
+    propose_self_remove,
     protect,
 )
 from mls.key_package import KeyPackageBundle
-from mls.messages import MLSMessage, PrivateMessage, PublicMessage, Welcome
+from mls.messages import MLSMessage, PrivateMessage, PublicMessage, SelfRemove, Welcome
+from mls.snapshot import dump_group, load_group
 from nostr import nip59
 from nostr.errors import NostrError
 from nostr.event import Event, UnsignedEvent
@@ -269,29 +273,61 @@ class Client:
                     touched.add(outcome)
         for group in sorted(touched):
             self._converge(self.groups[group])
+        for group, track in self.groups.items():
+            self._commit_departures(group, track)
+
+    def _commit_departures(self, group: str, track: GroupTrack) -> None:
+        """A member's SelfRemove waiting at our tip: commit it (any member may, and the
+        leaver cannot), as an outbound awaiting its acknowledgement."""
+        state = track.canonical.state
+        own = state.own_leaf
+        waiting = [
+            p
+            for p in state.proposals
+            if isinstance(p.proposal, SelfRemove) and p.sender.leaf_index != own
+        ]
+        label = f"auto:{self.label}:{group}:{state.epoch}"
+        if not waiting or not state.active or label in self.sim.pending:
+            return
+        pending = commit(state, rng=self.rng)
+        self.sim.pending[label] = Pending(
+            label, "departure", track.canonical, pending, None, [], group, self.label
+        )
 
     def _handle(self, item: Item) -> str | None:
         """'' when handled with nothing to converge, the group label when a commit
         changed a tree, None to keep the item queued."""
         if item.klass == "welcome":
             return self._join(item)
-        try:
-            gid, payload = check_group_event_b(item.event)
-        except MarmotError:
+        opened = self._open(item)
+        if opened is None:
+            return None
+        if not opened:
             return ""
+        label, track, node, message = opened[0]
+        if isinstance(message.body, PrivateMessage):  # handshakes are PublicMessages
+            self._application(track, node, message)
+            return ""
+        if isinstance(message.body, PublicMessage) and self._handshake(track, node, message):
+            return label
+        return ""
+
+    def _open(self, item: Item) -> list[tuple[str, GroupTrack, Node, MLSMessage]] | None:
+        """The node whose epoch key opens the 445 (one-element list); [] for an event to
+        drop; None when no key we hold opens it yet."""
+        try:
+            _, payload = check_group_event_b(item.event)
+        except MarmotError:
+            return []
         for label, track in self.groups.items():
             for node in sorted(all_nodes(track.root), key=lambda n: -n.epoch):
                 plain = open_content(node.state.export(*EXPORTER), payload)
                 if plain is None:
                     continue
-                message = decode_all(plain, MLSMessage.decode)
-                if isinstance(message.body, PrivateMessage) and item.klass == "application":
-                    self._application(track, node, message, item)
-                    return ""
-                if isinstance(message.body, PublicMessage):
-                    return label if self._commit(track, node, message, item) else ""
-                return ""
-        del gid
+                try:
+                    return [(label, track, node, decode_all(plain, MLSMessage.decode))]
+                except MlsError:
+                    return []
         return None
 
     def _join(self, item: Item) -> str | None:
@@ -319,7 +355,8 @@ class Client:
         self.groups[group] = GroupTrack(node, node)
         return ""
 
-    def _commit(self, track: GroupTrack, parent: Node, message: MLSMessage, item: Item) -> bool:
+    def _handshake(self, track: GroupTrack, parent: Node, message: MLSMessage) -> bool:
+        """A commit (True when it made a new node) or a proposal (cached in its epoch)."""
         raw = message.to_bytes()
         digest = commit_digest(raw)
         if any(c.meta is not None and c.meta.digest == digest for c in parent.children):
@@ -328,11 +365,10 @@ class Client:
             result, state = process(parent.state, message, now=NOW)
         except MlsError:
             return False
-        if not isinstance(result, CommitProcessed):
-            return False  # proposals are not used by the executed vectors
-        try:
-            check_commit_b(parent.state, result)
-        except MarmotError:
+        if isinstance(result, ProposalReceived):
+            self._proposal(parent, result, state)
+            return False
+        if not isinstance(result, CommitProcessed) or not self._allowed(parent, result):
             return False
         meta = CommitMeta(result.credential.identity, commit_priority(result), digest)
         child = Node(state, parent, meta)
@@ -341,7 +377,25 @@ class Client:
             self._adopt(track, child, inbound=result)
         return True
 
-    def _application(self, track: GroupTrack, node: Node, message: MLSMessage, item: Item) -> None:
+    @staticmethod
+    def _allowed(parent: Node, result: CommitProcessed) -> bool:
+        try:
+            check_commit_b(parent.state, result)
+        except MarmotError:
+            return False
+        return True
+
+    @staticmethod
+    def _proposal(parent: Node, result: ProposalReceived, state: GroupState) -> None:
+        """Only SelfRemove proposals are used; an admin's is ignored (MDK: hand over
+        first). A kept one waits in its epoch's cache for someone to commit it."""
+        if not isinstance(result.proposal, SelfRemove) or result.credential is None:
+            return
+        if result.credential.identity in group_view(parent.state).admins:
+            return
+        parent.state = state
+
+    def _application(self, track: GroupTrack, node: Node, message: MLSMessage) -> None:
         try:
             result, state = process(node.state, message, now=NOW)
         except MlsError:
@@ -479,6 +533,7 @@ class Simulation:
                 if name == item.sender or name in item.delivered_to:
                     continue
                 if self.partition is not None and not {name, item.sender} <= self.partition:
+                    item.delivered_to.add(name)  # a partition loses traffic, it does not delay it
                     continue
                 if item.to is not None and item.to != name:
                     continue
@@ -664,7 +719,23 @@ class Simulation:
         self._own_commit(step, remover, "remove", lambda s: remove_b(s, accounts, rng=remover.rng))
 
     def do_acknowledge_outbound(self, index: int, step: dict[str, Any]) -> None:
-        pending = self.pending.pop(step["publication"])
+        if "publication" in step:
+            pending = self.pending.pop(step["publication"])
+        else:  # the client's one outbound that no step named (an automatic commit)
+            unnamed = [
+                k
+                for k, p in self.pending.items()
+                if p.client == step["client"] and k.startswith("auto:")
+            ]
+            if not unnamed:
+                # MDK's engine publishes work of its own after convergence (app-payload
+                # witnesses); we do not emit those, so there is nothing to acknowledge
+                raise Unsupported("engine_emitted_outbound")
+            if len(unnamed) > 1:
+                raise ScenarioFailure(
+                    f"step {index}: {step['client']} has several unnamed outbounds"
+                )
+            pending = self.pending.pop(unnamed[0])
         client = self.clients[step["client"]]
         resolution = {"step_index": index, "client": step["client"], "pending": pending.label}
         if step["outcome"] != "accepted":
@@ -690,7 +761,9 @@ class Simulation:
             item = client.send(pending.group, "commit", base, commit.message, pending.label)
             item.published = True
         if base is track.canonical:
-            client._adopt(track, child, inbound=None)
+            client._adopt(
+                track, child, inbound=commit.summary if pending.base is not None else None
+            )
         else:
             client._converge(track)
         if commit.welcome is not None:
@@ -725,6 +798,23 @@ class Simulation:
         node.state = state
         node.witnesses.add(sender.account)
         sender.send(self.active_group, "application", node, message, None)
+
+    def do_leave(self, index: int, step: dict[str, Any]) -> None:
+        client = self.clients[step["client"]]
+        node = client.track(self.active_group).canonical
+        if client.account in group_view(node.state).admins:
+            raise ScenarioFailure(f"step {index}: an admin cannot leave before handing over")
+        message, node.state = propose_self_remove(node.state, rng=client.rng)
+        item = client.send(self.active_group, "proposal", node, message, None)
+        item.published = True
+
+    def do_restart_client(self, index: int, step: dict[str, Any]) -> None:
+        """A restart keeps only what would be stored: every retained group state goes
+        through our snapshot format (mls.snapshot) and is read back."""
+        client = self.clients[step["client"]]
+        for track in client.groups.values():
+            for node in all_nodes(track.root):
+                node.state = load_group(dump_group(node.state))
 
     def do_deliver_all(self, index: int, step: dict[str, Any]) -> None:
         self.deliver_all()

@@ -75,7 +75,7 @@ def test_key_package_event_has_mdks_tags_and_parses() -> None:
     ]
     tags = {t[0]: list(t[1:]) for t in event.tags}
     assert tags["mls_extensions"] == ["0x0006"]
-    assert tags["mls_proposals"] == ["0x0008"]
+    assert tags["mls_proposals"] == ["0x0008", "0x000a"]
     assert tags["app_components"] == ["0x8001", "0x8003", "0x8009", "0x800c"]
     assert event.kind == 30443 and len(tags["d"][0]) == 64
     parsed = parse_key_package_event_b(event, now=NOW)
