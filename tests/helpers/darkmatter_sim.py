@@ -202,6 +202,8 @@ class Item:
     published: bool = False
     withheld: str | None = None
     omitted: bool = False
+    hidden_from: set[str] = field(default_factory=set)  # relay visibility per client
+    passed: set[str] = field(default_factory=set)  # clients whose cursor went past it hidden
     delivered_to: set[str] = field(default_factory=set)
 
 
@@ -418,16 +420,18 @@ class Client:
 
     # ------------------------------------------------------------- convergence
     def _adopt(self, track: GroupTrack, node: Node, *, inbound: CommitProcessed | None) -> None:
+        """Make ``node`` (a child of the canonical tip) canonical. Epoch changes are
+        reported for commits of others only, as the reference reports them."""
         old = track.canonical
         track.canonical = node
+        if node.meta is not None and node.meta.committer != self.account:
+            track.epoch_changes.append({"from": old.epoch, "to": node.epoch})
         if inbound is not None:
             track.count("epoch_changed")
             track.count("member_added", len(inbound.adds))
             track.count("member_removed", len(inbound.removes))
             track.added += [a.key_package.leaf_node.credential.identity for a in inbound.adds]
             track.removed += [r.leaf_node.credential.identity for r in inbound.removes]
-        if old.epoch != node.epoch:
-            track.epoch_changes.append({"from": old.epoch, "to": node.epoch})
 
     def _branch(self, tip: Node, fork: Node) -> BranchCandidate:
         witnesses = tuple(
@@ -479,7 +483,15 @@ class Client:
             if node.epoch > fork.epoch:
                 kept.extend((node, s, p) for s, p in node.deliveries if s not in have)
         track.received = kept
-        self._adopt(track, winner, inbound=None)
+        track.canonical = winner
+        # a reorg rewinds to the fork and replays the winner's commits
+        for node in winner.path():
+            if (
+                node.epoch > fork.epoch
+                and node.meta is not None
+                and node.meta.committer != self.account
+            ):
+                track.epoch_changes.append({"from": node.epoch - 1, "to": node.epoch})
 
     # ------------------------------------------------------------- outbound
     def send(
@@ -525,12 +537,22 @@ class Simulation:
         self.items.append(item)
         return item
 
-    def deliver_all(self) -> None:
+    def deliver_all(self, clients: list[str] | None = None, *, full_history: bool = False) -> None:
+        """Hand out what is published. A relay-hidden object is passed over (an
+        incremental query's cursor moves past it); only a full-history query brings a
+        passed-over object once it is visible again."""
         for item in self.items:
             if not item.published or item.withheld or item.omitted:
                 continue
             for name, client in self.clients.items():
+                if clients is not None and name not in clients:
+                    continue
                 if name == item.sender or name in item.delivered_to:
+                    continue
+                if name in item.hidden_from:
+                    item.passed.add(name)
+                    continue
+                if name in item.passed and not full_history:
                     continue
                 if self.partition is not None and not {name, item.sender} <= self.partition:
                     item.delivered_to.add(name)  # a partition loses traffic, it does not delay it
@@ -813,8 +835,36 @@ class Simulation:
         through our snapshot format (mls.snapshot) and is read back."""
         client = self.clients[step["client"]]
         for track in client.groups.values():
+            track.clear()  # the event window is not stored
             for node in all_nodes(track.root):
                 node.state = load_group(dump_group(node.state))
+
+    def do_await_quiescence(self, index: int, step: dict[str, Any]) -> None:
+        """Deliver and tick everyone until a round changes nothing (bounded)."""
+        for _ in range(20):
+            before = (len(self.items), sum(len(c.inbox) for c in self.clients.values()))
+            self.deliver_all()
+            for client in self.clients.values():
+                client.tick()
+            if (len(self.items), sum(len(c.inbox) for c in self.clients.values())) == before:
+                return
+        raise ScenarioFailure(f"step {index}: no quiescence after 20 rounds")
+
+    def do_set_relay_event_visibility(self, index: int, step: dict[str, Any]) -> None:
+        relays = [r["id"] for r in self.scenario.get("topology", {}).get("relays", [])]
+        if relays != [step["relay"]]:
+            raise Unsupported("relay_topology")  # one retained relay is all we model
+        for item in self.select(step["selector"]):
+            if step["visible"]:
+                item.hidden_from -= set(step["clients"])
+            else:
+                item.hidden_from |= set(step["clients"])
+
+    def do_sync_relay_history(self, index: int, step: dict[str, Any]) -> None:
+        mode = step["sync"]["mode"]
+        if mode not in ("incremental", "full_history"):
+            raise Unsupported(f"sync_mode_{mode}")
+        self.deliver_all(step["clients"], full_history=mode == "full_history")
 
     def do_deliver_all(self, index: int, step: dict[str, Any]) -> None:
         self.deliver_all()
