@@ -1,7 +1,16 @@
 """Profile B: Marmot v2 ("Dark Matter", MDK 0.9), beside Profile A (``marmot`` proper).
 
-Pure like the rest of ``marmot``: no I/O; time and randomness are parameters. Each file is
-one piece of the protocol (see docs/darkmatter.md for what is implemented and tested)::
+Pure like the rest of ``marmot``: no I/O; time and randomness are parameters. One file
+per piece of the protocol (docs/darkmatter.md says what is implemented and tested)::
 
-    key_package      MLSMessage-framed KeyPackages, lifetime and capability rules
+    components         app component codecs (0x8001 ... 0x800c), canonical decode
+    urls               the URL rules of those components
+    identity_proof     the 0x8009 per-leaf account identity proof (kind 450, BIP-340)
+    leaf_data          what a leaf advertises in its app_data_dictionary
+    key_package        MLSMessage-framed KeyPackages: lifetime, capabilities, creation
+    key_package_event  kind 30443 events
+    transport          kind 445 group events and kind 444 welcome rumors
+    payloads           app payloads (9, 7, 5, 1009) and group system rows (1210)
+    group              founding, component updates, invite/remove, the commit rules
+    convergence        the deterministic branch-selection rule
 """
