@@ -741,32 +741,32 @@ class Simulation:
         self._own_commit(step, remover, "remove", lambda s: remove_b(s, accounts, rng=remover.rng))
 
     def do_acknowledge_outbound(self, index: int, step: dict[str, Any]) -> None:
-        if "publication" in step:
-            pending = self.pending.pop(step["publication"])
-        else:  # the client's one outbound that no step named (an automatic commit)
-            unnamed = [
-                k
-                for k, p in self.pending.items()
-                if p.client == step["client"] and k.startswith("auto:")
-            ]
-            if not unnamed:
-                # MDK's engine publishes work of its own after convergence (app-payload
-                # witnesses); we do not emit those, so there is nothing to acknowledge
-                raise Unsupported("engine_emitted_outbound")
-            if len(unnamed) > 1:
-                raise ScenarioFailure(
-                    f"step {index}: {step['client']} has several unnamed outbounds"
-                )
-            pending = self.pending.pop(unnamed[0])
+        """With a publication: resolve that one (and record it). Without: resolve every
+        outstanding outbound of the client, which may be none (the reference acks "all"
+        of an empty set without complaint); ours are the automatic departure commits,
+        app messages being published as they are sent."""
+        if step["outcome"] not in ("accepted", "reached_no_endpoint"):
+            raise Unsupported(f"outcome {step['outcome']}")
         client = self.clients[step["client"]]
-        resolution = {"step_index": index, "client": step["client"], "pending": pending.label}
-        if step["outcome"] != "accepted":
-            if step["outcome"] != "reached_no_endpoint":
-                raise Unsupported(f"outcome {step['outcome']}")
-            self.resolutions.append(resolution | {"resolution": "rolled_back"})
+        accepted = step["outcome"] == "accepted"
+        if "publication" not in step:
+            for key in [k for k, p in self.pending.items() if p.client == client.label]:
+                if key.startswith("auto:"):
+                    pending = self.pending.pop(key)
+                    if accepted:
+                        self._confirm(client, pending)
             return
-        self._confirm(client, pending)
-        self.resolutions.append(resolution | {"resolution": "confirmed"})
+        pending = self.pending.pop(step["publication"])
+        if accepted:
+            self._confirm(client, pending)
+        self.resolutions.append(
+            {
+                "step_index": index,
+                "client": step["client"],
+                "pending": pending.label,
+                "resolution": "confirmed" if accepted else "rolled_back",
+            }
+        )
 
     def _confirm(self, client: Client, pending: Pending) -> None:
         track = client.track(pending.group)

@@ -5,9 +5,9 @@ One test per scenario vector file in ``shared/marmot-vectors/mdk/conformance-vec
 executes the scenario with :mod:`tests.helpers.darkmatter_sim` (our KeyPackages, groups,
 445/444 events, payloads and convergence rule) and checks every expected outcome.
 
-The vectors we cannot execute yet are not skipped and not faked: they are listed in
-``NOT_EXECUTED`` with the reason, and a test pins that exact list, so the executed count
-is honest and a newly executable (or newly added) vector fails loudly until listed.
+A vector we cannot execute is not skipped and not faked: it goes into ``NOT_EXECUTED``
+with the feature it needs, a test pins that exact list (today empty: all 32 files run),
+and a newly added vector file fails the count until it runs or is listed.
 """
 
 from __future__ import annotations
@@ -31,12 +31,8 @@ ALL_VECTORS = sorted(
     if p.name != "manifest.v1.json" and p.parent.name != "byte-fixtures"
 )
 
-NOT_EXECUTED = {
-    # after the fork every client (the passive observers too) acknowledges an outbound
-    # that no step created: work MDK's engine publishes on its own after convergence; we
-    # do not know its shape from the vectors and emit nothing, so the run stops there
-    "route-equivalence.v1.json": "engine_emitted_outbound",
-}
+NOT_EXECUTED: dict[str, str] = {}
+"""Vector file -> the step or outcome our executor lacks. Empty: every file runs."""
 EXECUTED = [name for name in ALL_VECTORS if name not in NOT_EXECUTED]
 
 
@@ -47,9 +43,9 @@ def _vector(name: str) -> dict[str, Any]:
 
 def test_every_vector_file_is_either_executed_or_listed() -> None:
     assert len(ALL_VECTORS) == 32
-    assert sorted(NOT_EXECUTED) == ["route-equivalence.v1.json"]
+    assert sorted(NOT_EXECUTED) == []
     assert set(NOT_EXECUTED) <= set(ALL_VECTORS)
-    assert len(EXECUTED) == 31
+    assert len(EXECUTED) == 32
 
 
 @pytest.mark.parametrize("name", EXECUTED)
@@ -57,13 +53,25 @@ def test_conformance_vector(name: str) -> None:
     run_vector(_vector(name))
 
 
-@pytest.mark.parametrize("name", sorted(NOT_EXECUTED))
-def test_not_executed_vectors_really_need_what_is_missing(name: str) -> None:
+def test_not_executed_vectors_really_need_what_is_missing() -> None:
     """Each listed vector stops at exactly the unsupported feature named for it (so the
     list cannot hide a vector that would simply fail)."""
-    with pytest.raises(Unsupported) as info:
-        run_vector(_vector(name))
-    assert str(info.value).split()[-1] == NOT_EXECUTED[name]
+    for name, missing in NOT_EXECUTED.items():
+        with pytest.raises(Unsupported) as info:
+            run_vector(_vector(name))
+        assert str(info.value).split()[-1] == missing
+
+
+def test_a_step_the_executor_lacks_stops_the_run() -> None:
+    """What keeps the list honest: an unknown step or outcome is never passed over."""
+    vector = copy.deepcopy(_vector("publish-fail.v1.json"))
+    vector["scenario"]["steps"].insert(1, {"type": "crash_process", "process": "alice"})
+    with pytest.raises(Unsupported, match="crash_process"):
+        run_vector(vector)
+    vector = copy.deepcopy(_vector("invite-member.v1.json"))
+    vector["expected_outcomes"].append({"type": "scenario_input_ledger", "client": "bob"})
+    with pytest.raises(Unsupported, match="scenario_input_ledger"):
+        run_vector(vector)
 
 
 def _outcomes(vector: dict[str, Any]) -> list[dict[str, Any]]:
@@ -83,6 +91,7 @@ def _outcomes(vector: dict[str, Any]) -> list[dict[str, Any]]:
         ("admin-policy-update.v1.json", "admins", ["alice", "bob"]),
         ("cross-route-own-commit-recovery.v1.json", "changes", [{"from": 1, "to": 3}]),
         ("partition-clear-leave.v1.json", "removed_members", []),
+        ("route-equivalence.v1.json", "name", "alice branch"),
     ],
 )
 def test_a_wrong_expectation_fails(name: str, field: str, change: object) -> None:
