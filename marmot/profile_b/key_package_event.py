@@ -30,6 +30,7 @@ from marmot.profile_b.key_package import (
     key_package_capabilities,
     validate_key_package_b,
 )
+from mls.app_data import is_last_resort
 from mls.messages import KeyPackage
 from nostr.errors import NostrError
 from nostr.event import Event, UnsignedEvent
@@ -41,6 +42,7 @@ __all__ = [
     "key_package_event",
     "key_package_event_tags",
     "parse_key_package_event_b",
+    "select_key_packages_b",
 ]
 
 
@@ -145,3 +147,27 @@ def parse_key_package_event_b(event: Event, *, now: int) -> ParsedKeyPackageEven
     if not is_lower_hex(ref_hex, 64) or ref_hex != ref.hex():
         raise InvalidKeyPackage("i tag is not the KeyPackageRef", event_id=event.id)
     return ParsedKeyPackageEvent(event.id, event.author, d_tag, ref, event.created_at, key_package)
+
+
+def select_key_packages_b(events: Iterable[Event], *, now: int) -> list[ParsedKeyPackageEvent]:
+    """The valid Profile B candidates of one account, best first (spec transports/nostr.md,
+    foundation/key-packages.md): per ``(author, d)`` slot the newest event (lower id on a
+    tie); then non-last-resort before last-resort, fresher first, lower KeyPackageRef
+    as the final tie-break. Invalid events are dropped."""
+    slots: dict[tuple[str, str], tuple[int, str, ParsedKeyPackageEvent]] = {}
+    for event in events:
+        try:
+            parsed = parse_key_package_event_b(event, now=now)
+        except InvalidKeyPackage:
+            continue
+        key = (event.pubkey, parsed.d_tag)
+        rank = (event.created_at, _inverted(event.id), parsed)
+        if key not in slots or rank[:2] > slots[key][:2]:
+            slots[key] = rank
+    chosen = [entry[2] for entry in slots.values()]
+    return sorted(chosen, key=lambda p: (is_last_resort(p.key_package), -p.created_at, p.ref))
+
+
+def _inverted(hex_id: str) -> str:
+    """Sorts descending where ``hex_id`` sorts ascending (a lower id wins a tie)."""
+    return "".join("0123456789abcdef"[15 - int(c, 16)] for c in hex_id)
