@@ -13,4 +13,5 @@ per piece of the protocol (docs/darkmatter.md says what is implemented and teste
     payloads           app payloads (9, 7, 5, 1009) and group system rows (1210)
     group              founding, component updates, invite/remove, the commit rules
     convergence        the deterministic branch-selection rule
+    branches           one member's retained branch tree and its convergence pass
 """

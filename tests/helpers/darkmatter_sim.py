@@ -20,21 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from marmot.errors import MarmotError, PolicyViolation
 from marmot.group_event import open_content
+from marmot.profile_b.branches import BranchNode, BranchTree, CommitMeta, Reorg
 from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile
-from marmot.profile_b.convergence import (
-    AppWitness,
-    BranchCandidate,
-    Priority,
-    Selection,
-    commit_digest,
-    select_branch,
-)
+from marmot.profile_b.convergence import Selection, commit_digest
 from marmot.profile_b.errors import InvalidComponent
 from marmot.profile_b.group import (
     CONFIG,
@@ -111,70 +105,29 @@ def account_secret(label: str) -> SecretKey:
 # --- the branch tree of one client's group -----------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CommitMeta:
-    committer: bytes
-    priority: Priority
-    digest: bytes
-
-
-@dataclass(eq=False)
-class Node:
-    """One group state on one branch; ``meta`` is the commit that led here."""
-
-    state: GroupState
-    parent: Node | None
-    meta: CommitMeta | None
-    witnesses: set[bytes] = field(default_factory=set)
-    children: list[Node] = field(default_factory=list)
-    deliveries: list[tuple[int, str]] = field(default_factory=list)  # (bus seq, payload)
-
-    @property
-    def epoch(self) -> int:
-        return self.state.epoch
-
-    def path(self) -> list[Node]:
-        out: list[Node] = []
-        node: Node | None = self
-        while node is not None:
-            out.append(node)
-            node = node.parent
-        return out[::-1]
-
-
-def lca(a: Node, b: Node) -> Node:
-    seen = set(map(id, a.path()))
-    for node in reversed(b.path()):
-        if id(node) in seen:
-            return node
-    raise AssertionError("nodes of different trees")
-
-
-def leaves(root: Node) -> Iterator[Node]:
-    if not root.children:
-        yield root
-    for child in root.children:
-        yield from leaves(child)
-
-
-def all_nodes(root: Node) -> Iterator[Node]:
-    yield root
-    for child in root.children:
-        yield from all_nodes(child)
+Delivery = tuple[int, str]  # (receipt number, payload) of one app message
+Node = BranchNode[Delivery]
 
 
 @dataclass
 class GroupTrack:
-    """A client's view of one group: the tree, its canonical tip and what it showed."""
+    """A client's view of one group: the branch tree and what it showed."""
 
-    root: Node
-    canonical: Node
+    tree: BranchTree[Delivery]
     received: list[tuple[Node, int, str]] = field(default_factory=list)  # (node, receipt, payload)
     counts: dict[str, int] = field(default_factory=dict)
     added: list[bytes] = field(default_factory=list)
     removed: list[bytes] = field(default_factory=list)
     epoch_changes: list[dict[str, int]] = field(default_factory=list)
     decisions: list[Selection] = field(default_factory=list)
+
+    @property
+    def root(self) -> Node:
+        return self.tree.root
+
+    @property
+    def canonical(self) -> Node:
+        return self.tree.canonical
 
     def clear(self) -> None:
         """Drain the events window (what ``observe`` and ``clear_events`` do)."""
@@ -322,14 +275,14 @@ class Client:
         except MarmotError:
             return []
         for label, track in self.groups.items():
-            for node in sorted(all_nodes(track.root), key=lambda n: -n.epoch):
-                plain = open_content(node.state.export(*EXPORTER), payload)
-                if plain is None:
-                    continue
-                try:
-                    return [(label, track, node, decode_all(plain, MLSMessage.decode))]
-                except MlsError:
-                    return []
+            found = track.tree.node_for(lambda st: open_content(st.export(*EXPORTER), payload))
+            if found is None:
+                continue
+            node, plain = found
+            try:
+                return [(label, track, node, decode_all(plain, MLSMessage.decode))]
+            except MlsError:
+                return []
         return None
 
     def _join(self, item: Item) -> str | None:
@@ -353,15 +306,14 @@ class Client:
                 verify_leaf_identity_proof(member.leaf_node)
         except (MlsError, MarmotError):
             return ""
-        node = Node(state, None, None)
-        self.groups[group] = GroupTrack(node, node)
+        self.groups[group] = GroupTrack(BranchTree(state))
         return ""
 
     def _handshake(self, track: GroupTrack, parent: Node, message: MLSMessage) -> bool:
         """A commit (True when it made a new node) or a proposal (cached in its epoch)."""
         raw = message.to_bytes()
         digest = commit_digest(raw)
-        if any(c.meta is not None and c.meta.digest == digest for c in parent.children):
+        if track.tree.has_commit(parent, digest):
             return False  # a duplicate of a commit we already have
         try:
             result, state = process(parent.state, message, now=NOW)
@@ -373,10 +325,10 @@ class Client:
         if not isinstance(result, CommitProcessed) or not self._allowed(parent, result):
             return False
         meta = CommitMeta(result.credential.identity, commit_priority(result), digest)
-        child = Node(state, parent, meta)
-        parent.children.append(child)
-        if parent is track.canonical:
-            self._adopt(track, child, inbound=result)
+        old = track.canonical
+        child = track.tree.add_commit(parent, state, meta)
+        if track.canonical is child:
+            self._adopted(track, old, child, inbound=result)
         return True
 
     @staticmethod
@@ -411,19 +363,17 @@ class Client:
             return
         if rumor.kind != PayloadKind.CHAT:
             return
-        node.witnesses.add(result.credential.identity)
         self.receipts += 1
-        node.deliveries.append((self.receipts, rumor.content))
-        if node in track.canonical.path():
+        if track.tree.record(node, result.credential.identity, (self.receipts, rumor.content)):
             track.received.append((node, self.receipts, rumor.content))
             track.count("message_received")
 
     # ------------------------------------------------------------- convergence
-    def _adopt(self, track: GroupTrack, node: Node, *, inbound: CommitProcessed | None) -> None:
-        """Make ``node`` (a child of the canonical tip) canonical. Epoch changes are
-        reported for commits of others only, as the reference reports them."""
-        old = track.canonical
-        track.canonical = node
+    def _adopted(
+        self, track: GroupTrack, old: Node, node: Node, *, inbound: CommitProcessed | None
+    ) -> None:
+        """Bookkeeping for ``node`` (a child of ``old``) having become canonical. Epoch
+        changes are reported for commits of others only, as the reference reports them."""
         if node.meta is not None and node.meta.committer != self.account:
             track.epoch_changes.append({"from": old.epoch, "to": node.epoch})
         if inbound is not None:
@@ -433,64 +383,25 @@ class Client:
             track.added += [a.key_package.leaf_node.credential.identity for a in inbound.adds]
             track.removed += [r.leaf_node.credential.identity for r in inbound.removes]
 
-    def _branch(self, tip: Node, fork: Node) -> BranchCandidate:
-        witnesses = tuple(
-            AppWitness(n.epoch, s) for n in tip.path() if n.epoch > fork.epoch for s in n.witnesses
-        )
-        assert tip.meta is not None
-        return BranchCandidate(
-            str(id(tip)),
-            fork.epoch,
-            tip.epoch,
-            tip.meta.priority,
-            tip.meta.committer,
-            tip.meta.digest,
-            witnesses,
-        )
-
     def _converge(self, track: GroupTrack) -> None:
-        """One convergence pass: the canonical tip against every other tip."""
-        winner = track.canonical
-        tips = [t for t in leaves(track.root) if t is not winner and t.meta is not None]
-        selection: Selection | None = None
-        for tip in tips:
-            fork = lca(tip, winner)
-            if fork is winner:
-                winner = tip  # the tip extends the canonical branch
-                continue
-            if winner.meta is None:
-                continue
-            candidates = [self._branch(winner, fork), self._branch(tip, fork)]
-            selection = select_branch(track.canonical.epoch, candidates)
-            if selection.selected is not None and selection.selected.branch_id == str(id(tip)):
-                winner = tip
-        if selection is None and winner.meta is not None:
-            parent = winner.parent
-            assert parent is not None
-            selection = select_branch(winner.epoch, [self._branch(winner, parent)])
-        if selection is not None:
-            track.decisions.append(selection)
-        if winner is not track.canonical:
-            self._reorg(track, winner)
+        outcome = track.tree.converge()
+        if outcome.selection is not None:
+            track.decisions.append(outcome.selection)
+        if outcome.reorg is not None:
+            self._reorged(track, outcome.reorg)
 
-    def _reorg(self, track: GroupTrack, winner: Node) -> None:
-        on_path = set(map(id, winner.path()))
+    def _reorged(self, track: GroupTrack, reorg: Reorg[Delivery]) -> None:
+        """The event window after a move: payloads of the losing side withdrawn, those of
+        the winning side shown; the winner's commits (of others) replayed from the fork."""
+        on_path = {id(n) for n in reorg.new.path()}
         kept = [r for r in track.received if id(r[0]) in on_path]
         track.count("app_invalidated", len(track.received) - len(kept))
-        have = {seq for _, seq, _ in kept}
-        fork = lca(winner, track.canonical)
-        for node in winner.path():
-            if node.epoch > fork.epoch:
-                kept.extend((node, s, p) for s, p in node.deliveries if s not in have)
+        have = {receipt for _, receipt, _ in kept}
+        for node in reorg.replayed:
+            kept.extend((node, r, p) for r, p in node.deliveries if r not in have)
         track.received = kept
-        track.canonical = winner
-        # a reorg rewinds to the fork and replays the winner's commits
-        for node in winner.path():
-            if (
-                node.epoch > fork.epoch
-                and node.meta is not None
-                and node.meta.committer != self.account
-            ):
+        for node in reorg.replayed:
+            if node.meta is not None and node.meta.committer != self.account:
                 track.epoch_changes.append({"from": node.epoch - 1, "to": node.epoch})
 
     # ------------------------------------------------------------- outbound
@@ -611,12 +522,10 @@ class Simulation:
         )
         group = self.active_group
         if founding.pending is None:
-            node = Node(founding.state, None, None)
-            creator.groups[group] = GroupTrack(node, node)
+            creator.groups[group] = GroupTrack(BranchTree(founding.state))
             return
         welcome_to = [(n, kps[n][0]) for n in step["invitees"]]
-        node = Node(founding.state, None, None)
-        creator.groups[group] = GroupTrack(node, node)
+        creator.groups[group] = GroupTrack(BranchTree(founding.state))
         if self.founding_is_canonical:
             # the current profile: the founding commit is adopted at once, never published
             pending = Pending(
@@ -777,15 +686,14 @@ class Simulation:
             commit_digest(commit.message.to_bytes()),
         )
         base = pending.base if pending.base is not None else track.root
-        child = Node(commit.next_state, base, meta)
-        base.children.append(child)
+        old = track.canonical
+        child = track.tree.add_commit(base, commit.next_state, meta)
         if pending.base is not None:
             item = client.send(pending.group, "commit", base, commit.message, pending.label)
             item.published = True
-        if base is track.canonical:
-            client._adopt(
-                track, child, inbound=commit.summary if pending.base is not None else None
-            )
+        if track.canonical is child:
+            inbound = commit.summary if pending.base is not None else None
+            client._adopted(track, old, child, inbound=inbound)
         else:
             client._converge(track)
         if commit.welcome is not None:
@@ -836,7 +744,7 @@ class Simulation:
         client = self.clients[step["client"]]
         for track in client.groups.values():
             track.clear()  # the event window is not stored
-            for node in all_nodes(track.root):
+            for node in track.tree.nodes():
                 node.state = load_group(dump_group(node.state))
 
     def do_await_quiescence(self, index: int, step: dict[str, Any]) -> None:
