@@ -146,10 +146,14 @@ class BranchTree(Generic[D]):
             self.canonical = child
         return child
 
+    def witness(self, node: BranchNode[D], sender: bytes) -> None:
+        """``sender`` used the state ``node`` (sent or was received there)."""
+        node.witnesses.add(sender)
+
     def record(self, node: BranchNode[D], sender: bytes, delivery: D) -> bool:
         """An app payload that decrypted at ``node``: a witness for its branch. True when
         it is on the canonical branch (deliver it now)."""
-        node.witnesses.add(sender)
+        self.witness(node, sender)
         node.deliveries.append(delivery)
         return any(n is node for n in self.canonical.path())
 

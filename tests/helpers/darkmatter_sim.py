@@ -25,15 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marmot.errors import MarmotError, PolicyViolation
-from marmot.group_event import open_content
 from marmot.profile_b.branches import BranchNode, BranchTree, CommitMeta, Reorg
 from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile
 from marmot.profile_b.convergence import Selection, commit_digest
 from marmot.profile_b.errors import InvalidComponent
 from marmot.profile_b.group import (
-    CONFIG,
     GroupSettings,
-    check_commit_b,
     commit_priority,
     create_group_b,
     group_view,
@@ -41,32 +38,34 @@ from marmot.profile_b.group import (
     remove_b,
     update_components_b,
 )
-from marmot.profile_b.identity_proof import verify_leaf_identity_proof
+from marmot.profile_b.inbound import (
+    AppReceived,
+    CommitAdded,
+    NotYet,
+    departure_commit,
+    join_b,
+    receive_group_event,
+)
 from marmot.profile_b.key_package import create_key_package_b
 from marmot.profile_b.key_package_event import key_package_event, parse_key_package_event_b
-from marmot.profile_b.payloads import PayloadKind, decode_app_event, encode_app_event
+from marmot.profile_b.payloads import PayloadKind, encode_app_event
 from marmot.profile_b.transport import (
     build_group_event_b,
-    check_group_event_b,
     parse_welcome_rumor_b,
     welcome_rumor_b,
 )
-from mls.codec import decode_all
 from mls.errors import MlsError
 from mls.group import (
     ApplicationMessage,
     CommitProcessed,
     GroupState,
     PendingCommit,
-    ProposalReceived,
-    commit,
-    join_from_welcome,
     process,
     propose_self_remove,
     protect,
 )
 from mls.key_package import KeyPackageBundle
-from mls.messages import MLSMessage, PrivateMessage, PublicMessage, SelfRemove, Welcome
+from mls.messages import MLSMessage, Welcome
 from mls.snapshot import dump_group, load_group
 from nostr import nip59
 from nostr.errors import NostrError
@@ -105,7 +104,7 @@ def account_secret(label: str) -> SecretKey:
 # --- the branch tree of one client's group -----------------------------------------------
 
 
-Delivery = tuple[int, str]  # (receipt number, payload) of one app message
+Delivery = UnsignedEvent  # what a node delivered: the app payload
 Node = BranchNode[Delivery]
 
 
@@ -197,6 +196,7 @@ class Client:
         self.groups: dict[str, GroupTrack] = {}
         self.inbox: list[Item] = []
         self.receipts = 0  # orders received payloads across the client's groups
+        self.receipt_of: dict[int, int] = {}  # id(payload) -> receipt
 
     # key packages, as published 30443 events and read back through our parser
     def key_package_event(self) -> tuple[str, Event]:
@@ -232,58 +232,44 @@ class Client:
             self._commit_departures(group, track)
 
     def _commit_departures(self, group: str, track: GroupTrack) -> None:
-        """A member's SelfRemove waiting at our tip: commit it (any member may, and the
-        leaver cannot), as an outbound awaiting its acknowledgement."""
-        state = track.canonical.state
-        own = state.own_leaf
-        waiting = [
-            p
-            for p in state.proposals
-            if isinstance(p.proposal, SelfRemove) and p.sender.leaf_index != own
-        ]
-        label = f"auto:{self.label}:{group}:{state.epoch}"
-        if not waiting or not state.active or label in self.sim.pending:
+        """A member's SelfRemove waiting at our tip: commit it, as an outbound awaiting
+        its acknowledgement (no step names it)."""
+        label = f"auto:{self.label}:{group}:{track.canonical.epoch}"
+        if label in self.sim.pending:
             return
-        pending = commit(state, rng=self.rng)
-        self.sim.pending[label] = Pending(
-            label, "departure", track.canonical, pending, None, [], group, self.label
-        )
+        pending = departure_commit(track.canonical.state, rng=self.rng)
+        if pending is not None:
+            self.sim.pending[label] = Pending(
+                label, "departure", track.canonical, pending, None, [], group, self.label
+            )
 
     def _handle(self, item: Item) -> str | None:
         """'' when handled with nothing to converge, the group label when a commit
         changed a tree, None to keep the item queued."""
         if item.klass == "welcome":
             return self._join(item)
-        opened = self._open(item)
-        if opened is None:
-            return None
-        if not opened:
-            return ""
-        label, track, node, message = opened[0]
-        if isinstance(message.body, PrivateMessage):  # handshakes are PublicMessages
-            self._application(track, node, message)
-            return ""
-        if isinstance(message.body, PublicMessage) and self._handshake(track, node, message):
-            return label
-        return ""
-
-    def _open(self, item: Item) -> list[tuple[str, GroupTrack, Node, MLSMessage]] | None:
-        """The node whose epoch key opens the 445 (one-element list); [] for an event to
-        drop; None when no key we hold opens it yet."""
-        try:
-            _, payload = check_group_event_b(item.event)
-        except MarmotError:
-            return []
         for label, track in self.groups.items():
-            found = track.tree.node_for(lambda st: open_content(st.export(*EXPORTER), payload))
-            if found is None:
+            outcome = receive_group_event(track.tree, item.event, now=NOW)
+            if isinstance(outcome, NotYet):
                 continue
-            node, plain = found
-            try:
-                return [(label, track, node, decode_all(plain, MLSMessage.decode))]
-            except MlsError:
-                return []
+            if isinstance(outcome, AppReceived):
+                self._shown(track, outcome)
+            if isinstance(outcome, CommitAdded):
+                if outcome.adopted:
+                    assert outcome.node.parent is not None
+                    self._adopted(track, outcome.node.parent, outcome.node, inbound=outcome.summary)
+                return label
+            return ""
         return None
+
+    def _shown(self, track: GroupTrack, received: AppReceived) -> None:
+        if received.payload.kind != PayloadKind.CHAT:
+            return
+        self.receipts += 1
+        self.receipt_of[id(received.payload)] = self.receipts
+        if received.canonical:
+            track.received.append((received.node, self.receipts, received.payload.content))
+            track.count("message_received")
 
     def _join(self, item: Item) -> str | None:
         if item.to != self.label:
@@ -300,73 +286,11 @@ class Client:
         if group in self.groups and self.groups[group].canonical.state.active:
             return ""  # already a member: a second welcome changes nothing
         try:
-            state = join_from_welcome(MLSMessage(rumor.welcome), bundle, config=CONFIG)
-            group_view(state)
-            for member in state.members():
-                verify_leaf_identity_proof(member.leaf_node)
+            state = join_b(rumor, bundle)
         except (MlsError, MarmotError):
             return ""
         self.groups[group] = GroupTrack(BranchTree(state))
         return ""
-
-    def _handshake(self, track: GroupTrack, parent: Node, message: MLSMessage) -> bool:
-        """A commit (True when it made a new node) or a proposal (cached in its epoch)."""
-        raw = message.to_bytes()
-        digest = commit_digest(raw)
-        if track.tree.has_commit(parent, digest):
-            return False  # a duplicate of a commit we already have
-        try:
-            result, state = process(parent.state, message, now=NOW)
-        except MlsError:
-            return False
-        if isinstance(result, ProposalReceived):
-            self._proposal(parent, result, state)
-            return False
-        if not isinstance(result, CommitProcessed) or not self._allowed(parent, result):
-            return False
-        meta = CommitMeta(result.credential.identity, commit_priority(result), digest)
-        old = track.canonical
-        child = track.tree.add_commit(parent, state, meta)
-        if track.canonical is child:
-            self._adopted(track, old, child, inbound=result)
-        return True
-
-    @staticmethod
-    def _allowed(parent: Node, result: CommitProcessed) -> bool:
-        try:
-            check_commit_b(parent.state, result)
-        except MarmotError:
-            return False
-        return True
-
-    @staticmethod
-    def _proposal(parent: Node, result: ProposalReceived, state: GroupState) -> None:
-        """Only SelfRemove proposals are used; an admin's is ignored (MDK: hand over
-        first). A kept one waits in its epoch's cache for someone to commit it."""
-        if not isinstance(result.proposal, SelfRemove) or result.credential is None:
-            return
-        if result.credential.identity in group_view(parent.state).admins:
-            return
-        parent.state = state
-
-    def _application(self, track: GroupTrack, node: Node, message: MLSMessage) -> None:
-        try:
-            result, state = process(node.state, message, now=NOW)
-        except MlsError:
-            return
-        if not isinstance(result, ApplicationMessage):
-            return
-        node.state = state
-        try:
-            rumor = decode_app_event(result.data, result.credential.identity)
-        except MarmotError:
-            return
-        if rumor.kind != PayloadKind.CHAT:
-            return
-        self.receipts += 1
-        if track.tree.record(node, result.credential.identity, (self.receipts, rumor.content)):
-            track.received.append((node, self.receipts, rumor.content))
-            track.count("message_received")
 
     # ------------------------------------------------------------- convergence
     def _adopted(
@@ -398,7 +322,10 @@ class Client:
         track.count("app_invalidated", len(track.received) - len(kept))
         have = {receipt for _, receipt, _ in kept}
         for node in reorg.replayed:
-            kept.extend((node, r, p) for r, p in node.deliveries if r not in have)
+            for payload in node.deliveries:
+                receipt = self.receipt_of.get(id(payload))
+                if receipt is not None and receipt not in have:
+                    kept.append((node, receipt, payload.content))
         track.received = kept
         for node in reorg.replayed:
             if node.meta is not None and node.meta.committer != self.account:
@@ -726,7 +653,7 @@ class Simulation:
         )
         message, state = protect(node.state, encode_app_event(rumor), rng=sender.rng)
         node.state = state
-        node.witnesses.add(sender.account)
+        track.tree.witness(node, sender.account)
         sender.send(self.active_group, "application", node, message, None)
 
     def do_leave(self, index: int, step: dict[str, Any]) -> None:
@@ -886,7 +813,11 @@ class Simulation:
         client = self.clients[predicate["client"]]
         # the client's projection: every payload delivered on its canonical branches
         seen = [
-            p for t in client.groups.values() for n in t.canonical.path() for _, p in n.deliveries
+            p.content
+            for t in client.groups.values()
+            for n in t.canonical.path()
+            for p in n.deliveries
+            if p.kind == PayloadKind.CHAT
         ]
         count = sum(1 for p in seen if p == predicate["payload"])
         if count != predicate["count"]:
