@@ -14,4 +14,5 @@ per piece of the protocol (docs/darkmatter.md says what is implemented and teste
     group              founding, component updates, invite/remove, the commit rules
     convergence        the deterministic branch-selection rule
     branches           one member's retained branch tree and its convergence pass
+    inbound            445 events into the tree as typed outcomes; joining from a 444
 """
