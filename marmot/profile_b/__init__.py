@@ -12,6 +12,7 @@ per piece of the protocol (docs/darkmatter.md says what is implemented and teste
     transport          kind 445 group events and kind 444 welcome rumors
     payloads           app payloads (9, 7, 5, 1009) and group system rows (1210)
     media              encrypted-media-v1/-v2 imeta references
+    push               marmot-push-v1 owner proofs (kind 451)
     group              founding, component updates, invite/remove, the commit rules
     convergence        the deterministic branch-selection rule
     branches           one member's retained branch tree and its convergence pass
