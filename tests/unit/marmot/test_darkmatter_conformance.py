@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.darkmatter_sim import ScenarioFailure, Unsupported, run_vector
+from tests.helpers.darkmatter_checks import run_vector
+from tests.helpers.darkmatter_sim import ScenarioFailure, Unsupported
 from tests.vectors import load_json, shared_path
 
 pytestmark = [pytest.mark.darkmatter, pytest.mark.vectors]
