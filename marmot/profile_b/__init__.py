@@ -17,4 +17,5 @@ per piece of the protocol (docs/darkmatter.md says what is implemented and teste
     convergence        the deterministic branch-selection rule
     branches           one member's retained branch tree and its convergence pass
     inbound            445 events into the tree as typed outcomes; joining from a 444
+    outbound           app payloads and handshakes out as 445 events
 """

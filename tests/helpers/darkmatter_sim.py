@@ -48,9 +48,9 @@ from marmot.profile_b.inbound import (
 )
 from marmot.profile_b.key_package import create_key_package_b
 from marmot.profile_b.key_package_event import key_package_event, parse_key_package_event_b
+from marmot.profile_b.outbound import handshake_event, send_app_payload
 from marmot.profile_b.payloads import PayloadKind, encode_app_event
 from marmot.profile_b.transport import (
-    build_group_event_b,
     parse_welcome_rumor_b,
     welcome_rumor_b,
 )
@@ -74,7 +74,6 @@ from nostr.keys import SecretKey
 
 NOW = 1_788_718_800
 RELAYS = ("wss://group.example",)
-EXPORTER = ("marmot", b"group-event", 32)
 
 
 class Unsupported(Exception):
@@ -332,15 +331,9 @@ class Client:
                 track.epoch_changes.append({"from": node.epoch - 1, "to": node.epoch})
 
     # ------------------------------------------------------------- outbound
-    def send(
-        self, group: str, klass: str, node: Node, message: MLSMessage, publication: str | None
-    ) -> Item:
-        view = group_view(node.state)
-        assert view.routing is not None
-        key = node.state.export(*EXPORTER)
-        event = build_group_event_b(
-            view.routing.nostr_group_id, message.to_bytes(), key, created_at=NOW, rng=self.rng
-        )
+    def send(self, klass: str, node: Node, message: MLSMessage, publication: str | None) -> Item:
+        """A commit or proposal made at ``node``, onto the bus as a 445."""
+        event = handshake_event(node.state, message, created_at=NOW, rng=self.rng)
         return self.sim.bus_add(self.label, klass, publication, event)
 
 
@@ -616,7 +609,7 @@ class Simulation:
         old = track.canonical
         child = track.tree.add_commit(base, commit.next_state, meta)
         if pending.base is not None:
-            item = client.send(pending.group, "commit", base, commit.message, pending.label)
+            item = client.send("commit", base, commit.message, pending.label)
             item.published = True
         if track.canonical is child:
             inbound = commit.summary if pending.base is not None else None
@@ -651,10 +644,9 @@ class Simulation:
         rumor = UnsignedEvent.create(
             sender.secret.public_key(), NOW, PayloadKind.CHAT, step["payload"]
         )
-        message, state = protect(node.state, encode_app_event(rumor), rng=sender.rng)
-        node.state = state
+        event, node.state = send_app_payload(node.state, rumor, rng=sender.rng)
         track.tree.witness(node, sender.account)
-        sender.send(self.active_group, "application", node, message, None)
+        self.bus_add(sender.label, "application", None, event)
 
     def do_leave(self, index: int, step: dict[str, Any]) -> None:
         client = self.clients[step["client"]]
@@ -662,7 +654,7 @@ class Simulation:
         if client.account in group_view(node.state).admins:
             raise ScenarioFailure(f"step {index}: an admin cannot leave before handing over")
         message, node.state = propose_self_remove(node.state, rng=client.rng)
-        item = client.send(self.active_group, "proposal", node, message, None)
+        item = client.send("proposal", node, message, None)
         item.published = True
 
     def do_restart_client(self, index: int, step: dict[str, Any]) -> None:
