@@ -10,21 +10,32 @@ commit or proposal never expires, so members catching up can still fetch group s
 
     event, state = send_app_payload(state, rumor, rng=rng)     # a chat, edit, reaction ...
     event = handshake_event(state, pending.message, created_at=now, rng=rng)
+    wraps = welcome_wraps(secret, pending, [(invitee, kp_event_id)], now=now, rng=rng)
+
+Welcomes go out only after the commit that adds the invitees was acknowledged (publish
+before apply; a Welcome ahead of its commit lets the joiner fork the group). Every
+invitee gets its own 444 naming the KeyPackage event it was invited with, sealed by the
+inviter and gift-wrapped to the invitee (NIP-59); the relays are the group's routing
+relays.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from marmot.errors import UsageError
 from marmot.profile_b.group import group_view
 from marmot.profile_b.inbound import group_event_key
 from marmot.profile_b.payloads import encode_app_event
-from marmot.profile_b.transport import app_message_expiration, build_group_event_b
-from mls.group import GroupState, protect
-from mls.messages import MLSMessage
+from marmot.profile_b.transport import app_message_expiration, build_group_event_b, welcome_rumor_b
+from mls.group import GroupState, PendingCommit, protect
+from mls.messages import MLSMessage, Welcome
 from mls.types import Rng
+from nostr import nip59
 from nostr.event import Event, UnsignedEvent
+from nostr.keys import PublicKey, SecretKey
 
-__all__ = ["handshake_event", "send_app_payload"]
+__all__ = ["handshake_event", "send_app_payload", "welcome_wraps"]
 
 
 def _routing_id(state: GroupState) -> bytes:
@@ -61,3 +72,26 @@ def send_app_payload(
         rng=rng,
     )
     return event, state
+
+
+def welcome_wraps(
+    inviter: SecretKey,
+    pending: PendingCommit,
+    invitees: Sequence[tuple[PublicKey, str]],
+    *,
+    now: int,
+    rng: Rng,
+) -> list[Event]:
+    """One gift-wrapped 444 per ``(invitee, KeyPackage event id)`` of ``pending``."""
+    if pending.welcome is None or not isinstance(pending.welcome.body, Welcome):
+        raise UsageError("this commit adds nobody")
+    routing = group_view(pending.next_state).routing
+    if routing is None:
+        raise UsageError("the group has no Nostr routing component")
+    wraps = []
+    for invitee, kp_event_id in invitees:
+        rumor = welcome_rumor_b(
+            inviter.public_key(), pending.welcome.body, kp_event_id, routing.relays, created_at=now
+        )
+        wraps.append(nip59.gift_wrap(rumor, inviter, invitee, now=now, rng=rng))
+    return wraps

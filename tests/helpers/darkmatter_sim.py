@@ -48,11 +48,10 @@ from marmot.profile_b.inbound import (
 )
 from marmot.profile_b.key_package import create_key_package_b
 from marmot.profile_b.key_package_event import key_package_event, parse_key_package_event_b
-from marmot.profile_b.outbound import handshake_event, send_app_payload
+from marmot.profile_b.outbound import handshake_event, send_app_payload, welcome_wraps
 from marmot.profile_b.payloads import PayloadKind, encode_app_event
 from marmot.profile_b.transport import (
     parse_welcome_rumor_b,
-    welcome_rumor_b,
 )
 from mls.errors import MlsError
 from mls.group import (
@@ -65,7 +64,7 @@ from mls.group import (
     protect,
 )
 from mls.key_package import KeyPackageBundle
-from mls.messages import MLSMessage, Welcome
+from mls.messages import MLSMessage
 from mls.snapshot import dump_group, load_group
 from nostr import nip59
 from nostr.errors import NostrError
@@ -617,22 +616,12 @@ class Simulation:
         else:
             client._converge(track)
         if commit.welcome is not None:
-            assert isinstance(commit.welcome.body, Welcome)
-            for name, kp_event_id in pending.welcome_to:
-                rumor = welcome_rumor_b(
-                    client.secret.public_key(),
-                    commit.welcome.body,
-                    kp_event_id,
-                    list(RELAYS),
-                    created_at=NOW,
-                )
-                wrap = nip59.gift_wrap(
-                    rumor,
-                    client.secret,
-                    self.clients[name].secret.public_key(),
-                    now=NOW,
-                    rng=client.rng,
-                )
+            invitees = [
+                (self.clients[name].secret.public_key(), kp_event_id)
+                for name, kp_event_id in pending.welcome_to
+            ]
+            wraps = welcome_wraps(client.secret, commit, invitees, now=NOW, rng=client.rng)
+            for (name, _), wrap in zip(pending.welcome_to, wraps, strict=True):
                 item = self.bus_add(client.label, "welcome", pending.label, wrap, to=name)
                 item.published = True
                 self.welcome_groups[item.seq] = pending.group

@@ -6,14 +6,23 @@ import random
 
 import pytest
 
+from marmot.errors import UsageError
 from marmot.profile_b.branches import BranchTree
 from marmot.profile_b.components import ComponentId, MessageRetention
-from marmot.profile_b.group import CONFIG, GroupSettings, create_group_b, update_components_b
-from marmot.profile_b.inbound import AppReceived, CommitAdded, receive_group_event
+from marmot.profile_b.group import (
+    CONFIG,
+    GroupSettings,
+    create_group_b,
+    invite_b,
+    update_components_b,
+)
+from marmot.profile_b.inbound import AppReceived, CommitAdded, join_b, receive_group_event
 from marmot.profile_b.key_package import create_key_package_b
-from marmot.profile_b.outbound import handshake_event, send_app_payload
+from marmot.profile_b.outbound import handshake_event, send_app_payload, welcome_wraps
 from marmot.profile_b.payloads import PayloadKind
+from marmot.profile_b.transport import parse_welcome_rumor_b
 from mls.group import GroupState, join_from_welcome
+from nostr import nip59
 from nostr.event import UnsignedEvent
 from nostr.keys import SecretKey
 
@@ -54,3 +63,20 @@ def test_app_payloads_bind_created_at_and_expire_only_with_retention() -> None:
     later, _ = send_app_payload(pending.next_state, rumor, rng=r)
     assert ("expiration", str(NOW - 7 + 60)) in later.tags
     assert isinstance(receive_group_event(tree, later, now=NOW), AppReceived)
+
+
+def test_welcomes_are_wrapped_per_invitee_and_join() -> None:
+    alice, _ = pair()
+    r = random.Random(6).randbytes
+    carol = SecretKey(bytes([7]) * 32)
+    bundle = create_key_package_b(carol, now=NOW, rng=r)
+    pending = invite_b(alice, [bundle.key_package], now=NOW, rng=r)
+    (wrap,) = welcome_wraps(ALICE, pending, [(carol.public_key(), "ab" * 32)], now=NOW, rng=r)
+    gift = nip59.unwrap(wrap, carol)
+    assert gift.sender == ALICE.public_key()
+    rumor = parse_welcome_rumor_b(gift.rumor)
+    assert rumor.key_package_event_id == "ab" * 32 and rumor.relays == ("wss://a.example",)
+    joined = join_b(rumor, bundle)
+    assert joined.epoch == pending.next_state.epoch == 2
+    with pytest.raises(UsageError):
+        welcome_wraps(ALICE, update_components_b(alice, {}, rng=r), [], now=NOW, rng=r)
