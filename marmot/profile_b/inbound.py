@@ -38,7 +38,7 @@ from marmot.profile_b.identity_proof import verify_leaf_identity_proof
 from marmot.profile_b.payloads import decode_app_event
 from marmot.profile_b.transport import ParsedWelcomeRumor, check_group_event_b
 from mls.codec import decode_all
-from mls.errors import MlsError
+from mls.errors import MissingProposal, MlsError
 from mls.group import (
     ApplicationMessage,
     CommitProcessed,
@@ -113,8 +113,8 @@ class Dropped:
 
 @dataclass(frozen=True, slots=True)
 class NotYet:
-    """No retained state opens it (a later epoch, or a group we have not joined yet):
-    keep it and try again after the next change."""
+    """No retained state opens it (a later epoch, or a group we have not joined yet), or a
+    commit names a proposal we have not seen: keep it and try again after the next change."""
 
 
 Outcome: TypeAlias = AppReceived | CommitAdded | ProposalKept | Dropped | NotYet
@@ -169,12 +169,24 @@ def _handshake(
         return Dropped("duplicate commit")
     try:
         result, state = process(parent.state, message, now=now)
+    except MissingProposal:
+        return NotYet()  # its proposal may still be on the way: arrival order is no rule
     except MlsError as exc:
         return Dropped(f"MLS: {exc}")
     if isinstance(result, ProposalReceived):
         return _proposal(parent, result, state)
     if not isinstance(result, CommitProcessed):
         return Dropped("not a commit or proposal")
+    return _commit(tree, parent, result, state, digest)
+
+
+def _commit(
+    tree: BranchTree[UnsignedEvent],
+    parent: BranchNode[UnsignedEvent],
+    result: CommitProcessed,
+    state: GroupState,
+    digest: bytes,
+) -> Outcome:
     try:
         check_commit_b(parent.state, result)
     except MarmotError as exc:

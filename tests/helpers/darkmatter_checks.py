@@ -60,21 +60,27 @@ def _client_state(sim: Simulation, o: dict[str, Any]) -> None:
         got,
     )
     if "received_payloads" in o:
-        _expect(
-            obs["received_payloads"] == o["received_payloads"],
-            f"{o['client']} payloads",
-            o["received_payloads"],
-            obs["received_payloads"],
-        )
+        got_p, want_p = _payloads(sim, obs["received_payloads"], o["received_payloads"])
+        _expect(got_p == want_p, f"{o['client']} payloads", want_p, got_p)
     for key, got_key in (("added_members", "added"), ("removed_members", "removed")):
         if key in o:
             _expect(obs[got_key] == o[key], f"{o['client']} {key}", o[key], obs[got_key])
 
 
+def _payloads(sim: Simulation, got: list[str], want: list[str]) -> tuple[list[str], list[str]]:
+    """Payloads in arrival order; as multisets when the run shuffled arrival (the order
+    of receipt then legitimately differs, what arrived must not)."""
+    if sim.shuffle is None:
+        return list(got), list(want)
+    return sorted(got), sorted(want)
+
+
 def _trace_observation(sim: Simulation, o: dict[str, Any]) -> None:
     obs = _obs(sim, o["client"])
-    for key in ("epoch", "member_count", "group_name", "received_payloads"):
+    for key in ("epoch", "member_count", "group_name"):
         _expect(obs[key] == o[key], f"{o['client']} {key}", o[key], obs[key])
+    got_p, want_p = _payloads(sim, obs["received_payloads"], o["received_payloads"])
+    _expect(got_p == want_p, f"{o['client']} received_payloads", want_p, got_p)
     counts = {k: obs["event_counts"].get(k, 0) for k in o["event_counts"]}
     _expect(counts == o["event_counts"], f"{o['client']} events", o["event_counts"], counts)
     _expect(
@@ -188,8 +194,8 @@ CHECKS: dict[str, Callable[[Simulation, dict[str, Any]], None]] = {
 }
 
 
-def run_vector(vector: dict[str, Any]) -> Simulation:
-    sim = Simulation(vector)
+def run_vector(vector: dict[str, Any], *, shuffle: int | None = None) -> Simulation:
+    sim = Simulation(vector, shuffle=shuffle)
     sim.run()
     check(sim)
     return sim

@@ -337,8 +337,11 @@ class Client:
 
 
 class Simulation:
-    def __init__(self, vector: dict[str, Any]) -> None:
+    def __init__(self, vector: dict[str, Any], *, shuffle: int | None = None) -> None:
+        """``shuffle``: a seed to deliver each batch to each client in a random order
+        (arrival order must not choose group state)."""
         self.vector = vector
+        self.shuffle = None if shuffle is None else random.Random(shuffle)
         scenario = vector.get("scenario") or vector["case"]["scenario"]
         self.scenario = scenario
         identities = _identity_labels(scenario)
@@ -391,6 +394,9 @@ class Simulation:
                     continue
                 item.delivered_to.add(name)
                 client.inbox.append(item)
+        if self.shuffle is not None:
+            for client in self.clients.values():
+                self.shuffle.shuffle(client.inbox)
 
     def select(self, selector: dict[str, Any]) -> list[Item]:
         found = [i for i in self.items if _matches(i, selector)]

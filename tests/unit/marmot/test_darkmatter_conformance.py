@@ -54,6 +54,15 @@ def test_conformance_vector(name: str) -> None:
     run_vector(_vector(name))
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("name", EXECUTED)
+def test_conformance_vector_in_another_arrival_order(name: str, seed: int) -> None:
+    """Each batch reaches each client shuffled: the outcomes hold all the same (payloads
+    compared as multisets, since the order of receipt then rightly differs). Arrival
+    order must not choose group state (spec protocol-core/convergence.md)."""
+    run_vector(_vector(name), shuffle=seed)
+
+
 def test_not_executed_vectors_really_need_what_is_missing() -> None:
     """Each listed vector stops at exactly the unsupported feature named for it (so the
     list cannot hide a vector that would simply fail)."""

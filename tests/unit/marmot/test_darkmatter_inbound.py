@@ -135,3 +135,22 @@ def test_a_members_departure_is_kept_and_committed_by_another() -> None:
     own, _ = propose_self_remove(alice, rng=rng(18))  # the admin's own: refused by others
     outcome = receive_group_event(BranchTree(bob), wrap(alice, own, 19), now=NOW)
     assert isinstance(outcome, Dropped) and "admin" in outcome.reason
+
+
+def test_a_commit_ahead_of_its_proposal_waits_for_it() -> None:
+    alice, bob, carol = group()
+    message, _ = propose_self_remove(carol, rng=rng(20))
+    proposal = wrap(carol, message, 21)
+    alice_tree: BranchTree[UnsignedEvent] = BranchTree(alice)
+    receive_group_event(alice_tree, proposal, now=NOW)
+    pending = departure_commit(alice_tree.canonical.state, rng=rng(22))
+    assert pending is not None
+    commit_event = wrap(alice_tree.canonical.state, pending.message, 23)
+    bob_tree: BranchTree[UnsignedEvent] = BranchTree(bob)
+    assert isinstance(receive_group_event(bob_tree, commit_event, now=NOW), NotYet)
+    assert isinstance(receive_group_event(bob_tree, proposal, now=NOW), ProposalKept)
+    added = receive_group_event(bob_tree, commit_event, now=NOW)
+    assert isinstance(added, CommitAdded) and added.adopted
+    assert CAROL.public_key().data not in {
+        m.credential.identity for m in bob_tree.canonical.state.members()
+    }
