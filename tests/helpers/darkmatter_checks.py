@@ -194,8 +194,10 @@ CHECKS: dict[str, Callable[[Simulation, dict[str, Any]], None]] = {
 }
 
 
-def run_vector(vector: dict[str, Any], *, shuffle: int | None = None) -> Simulation:
-    sim = Simulation(vector, shuffle=shuffle)
+def run_vector(
+    vector: dict[str, Any], *, shuffle: int | None = None, twice: bool = False
+) -> Simulation:
+    sim = Simulation(vector, shuffle=shuffle, twice=twice)
     sim.run()
     check(sim)
     return sim

@@ -337,10 +337,14 @@ class Client:
 
 
 class Simulation:
-    def __init__(self, vector: dict[str, Any], *, shuffle: int | None = None) -> None:
+    def __init__(
+        self, vector: dict[str, Any], *, shuffle: int | None = None, twice: bool = False
+    ) -> None:
         """``shuffle``: a seed to deliver each batch to each client in a random order
-        (arrival order must not choose group state)."""
+        (arrival order must not choose group state); ``twice``: every delivery arrives a
+        second time (relays redeliver; a copy must change nothing)."""
         self.vector = vector
+        self.twice = twice
         self.shuffle = None if shuffle is None else random.Random(shuffle)
         scenario = vector.get("scenario") or vector["case"]["scenario"]
         self.scenario = scenario
@@ -393,7 +397,7 @@ class Simulation:
                 if item.to is not None and item.to != name:
                     continue
                 item.delivered_to.add(name)
-                client.inbox.append(item)
+                client.inbox.extend([item, item] if self.twice else [item])
         if self.shuffle is not None:
             for client in self.clients.values():
                 self.shuffle.shuffle(client.inbox)

@@ -84,6 +84,13 @@ def test_a_step_the_executor_lacks_stops_the_run() -> None:
         run_vector(vector)
 
 
+@pytest.mark.parametrize("name", EXECUTED)
+def test_conformance_vector_with_every_delivery_twice(name: str) -> None:
+    """Relays redeliver: each object arrives a second time right after the first and the
+    outcomes, payload lists included, stay exactly the same."""
+    run_vector(_vector(name), twice=True)
+
+
 def _outcomes(vector: dict[str, Any]) -> list[dict[str, Any]]:
     if "expected_outcomes" in vector:
         return list(vector["expected_outcomes"])
