@@ -22,7 +22,7 @@ orders same-epoch commit races (:func:`commit_ordering_key`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -204,7 +204,3 @@ def commit_ordering_key(
 ) -> tuple[int, int, bytes, bytes]:
     """Same-epoch races: the lower key wins."""
     return (source_epoch, int(priority), committer, commit_digest(mls_message_bytes))
-
-
-def witnesses_of(pairs: Iterable[tuple[int, bytes]]) -> tuple[AppWitness, ...]:
-    return tuple(AppWitness(e, s) for e, s in pairs)

@@ -306,21 +306,14 @@ def check_commit_b(prior: GroupState, summary: CommitProcessed) -> None:
     """Refuse a commit the Profile B rules forbid (its MLS validity is already checked)."""
     if summary.wire_format != WireFormat.PUBLIC_MESSAGE:
         raise PolicyViolation("Profile B handshakes are PublicMessages")
-    committer = summary.credential.identity
+    before = prior.member(summary.sender_leaf)
+    if before is None:
+        raise PolicyViolation("the committer is not a member")
+    committer = before.credential.identity  # as authenticated in the prior epoch
     view = group_view(prior)
     if commit_priority(summary) is Priority.PRIVILEGED and committer not in view.admins:
         raise PolicyViolation("a non-admin's commit may only update or remove itself")
-    try:
-        for added in summary.adds:
-            verify_leaf_identity_proof(added.key_package.leaf_node)
-        if summary.path_leaf is not None:
-            verify_leaf_identity_proof(summary.path_leaf)
-        for updated in summary.updates:
-            verify_leaf_identity_proof(updated.new)
-    except InvalidIdentityProof as exc:
-        raise PolicyViolation(f"a new leaf's account proof: {exc.reason}") from None
-    if summary.path_leaf is not None and summary.path_leaf.credential.identity != committer:
-        raise PolicyViolation("a leaf may not change its account")
+    _check_new_leaves(prior, summary)
     extensions = summary.extensions if summary.extensions is not None else prior.extensions
     try:
         after = view_of_extensions(extensions)
@@ -333,3 +326,24 @@ def check_commit_b(prior: GroupState, summary: CommitProcessed) -> None:
     members_after = (member_accounts(prior) - removed) | joined
     if not set(after.admins) & members_after:
         raise PolicyViolation("the commit leaves no admin in the group")
+
+
+def _check_new_leaves(prior: GroupState, summary: CommitProcessed) -> None:
+    """Every new or changed leaf proves its account (0x8009), and a leaf never changes
+    its account (MDK: IdentityChangeNotAllowed), through the path or an Update."""
+    try:
+        for added in summary.adds:
+            verify_leaf_identity_proof(added.key_package.leaf_node)
+        if summary.path_leaf is not None:
+            verify_leaf_identity_proof(summary.path_leaf)
+        for updated in summary.updates:
+            verify_leaf_identity_proof(updated.new)
+    except InvalidIdentityProof as exc:
+        raise PolicyViolation(f"a new leaf's account proof: {exc.reason}") from None
+    before = prior.member(summary.sender_leaf)
+    path = summary.path_leaf
+    if before is not None and path is not None and path.credential != before.credential:
+        raise PolicyViolation("a leaf may not change its account")
+    for updated in summary.updates:
+        if updated.new.credential != updated.old.credential:
+            raise PolicyViolation("a leaf may not change its account")

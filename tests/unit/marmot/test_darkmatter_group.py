@@ -23,11 +23,23 @@ from marmot.profile_b.group import (
     remove_b,
     update_components_b,
 )
-from marmot.profile_b.key_package import create_key_package_b
-from mls.app_data import app_data_dictionary
+from marmot.profile_b.identity_proof import create_identity_proof
+from marmot.profile_b.key_package import LEAF_APP_COMPONENTS, create_key_package_b
+from mls.app_data import app_data_dictionary, app_data_dictionary_extension
+from mls.commit import LeafChanges
+from mls.crypto import get_suite
 from mls.group import CommitProcessed, GroupState, commit, join_from_welcome, process, self_update
 from mls.key_package import create_key_package
-from mls.messages import AppDataUpdate, Credential, ExtensionType, RequiredCapabilities, WireFormat
+from mls.messages import (
+    AppDataDictionary,
+    AppDataUpdate,
+    ComponentID,
+    ComponentsList,
+    Credential,
+    ExtensionType,
+    RequiredCapabilities,
+    WireFormat,
+)
 from nostr.keys import SecretKey
 
 pytestmark = pytest.mark.darkmatter
@@ -183,3 +195,23 @@ def test_initial_admins_must_be_members() -> None:
         create_group_b(ALICE, settings, [], now=NOW, rng=rng())
     solo = create_group_b(ALICE, dataclasses.replace(settings, admins=()), [], now=NOW, rng=rng())
     assert solo.pending is None and solo.state.epoch == 0
+
+
+def test_a_leaf_may_not_take_another_account_even_with_a_valid_proof() -> None:
+    alice, bob = two_members()
+    signature_priv, signature_pub = get_suite(1).generate_signature_key_pair(rng(13))
+    proof = create_identity_proof(CAROL, signature_pub, NOW, rng=rng(14))
+    dictionary = AppDataDictionary.of(
+        {
+            ComponentID.APP_COMPONENTS: ComponentsList.of(LEAF_APP_COMPONENTS).to_bytes(),
+            ComponentId.ACCOUNT_IDENTITY_PROOF: proof,
+        }
+    )
+    changes = LeafChanges(
+        signature_priv=signature_priv,
+        credential=Credential.basic(CAROL.public_key().data),
+        extensions=(app_data_dictionary_extension(dictionary),),
+    )
+    pending = self_update(bob, leaf=changes, rng=rng(15))
+    with pytest.raises(PolicyViolation, match="change its account"):
+        check_commit_b(alice, received(alice, pending.message))
