@@ -14,6 +14,7 @@ per piece of the protocol (docs/darkmatter.md says what is implemented and teste
     media              encrypted-media-v1/-v2 imeta references
     push               marmot-push-v1 owner proofs (kind 451)
     group              founding, component updates, invite/remove, the commit rules
+    changes            the system rows (1210) an applied commit yields
     convergence        the deterministic branch-selection rule
     branches           one member's retained branch tree and its convergence pass
     inbound            445 events into the tree as typed outcomes; joining from a 444
