@@ -198,6 +198,19 @@ class BranchTree(Generic[D]):
             return Pass(selection, None)
         return Pass(selection, self._move(winner))
 
+    def prune(self) -> int:
+        """Forget what no eligible branch can use: the root moves up the canonical path to
+        the state ``max_rewind_commits`` epochs below the tip (the retained anchor), and
+        branches forking below it go. Returns how many states were dropped."""
+        floor = self.canonical.epoch - self.policy.max_rewind_commits
+        anchor = next((n for n in self.canonical.path() if n.epoch >= floor), self.canonical)
+        if anchor is self.root:
+            return 0
+        before = sum(1 for _ in self.nodes())
+        anchor.parent = None
+        self.root = anchor
+        return before - sum(1 for _ in self.nodes())
+
     def _move(self, winner: BranchNode[D]) -> Reorg[D]:
         old = self.canonical
         fork = common_ancestor(winner, old)

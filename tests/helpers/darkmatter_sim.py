@@ -311,6 +311,7 @@ class Client:
             track.decisions.append(outcome.selection)
         if outcome.reorg is not None:
             self._reorged(track, outcome.reorg)
+        track.tree.prune()
 
     def _reorged(self, track: GroupTrack, reorg: Reorg[Delivery]) -> None:
         """The event window after a move: payloads of the losing side withdrawn, those of

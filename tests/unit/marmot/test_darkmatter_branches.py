@@ -133,3 +133,22 @@ def test_duplicates_are_known() -> None:
     apply(tree, carol, pending)
     assert tree.has_commit(tree.root, commit_digest(pending.message.to_bytes()))
     assert not tree.has_commit(tree.root, b"\x00" * 32)
+
+
+def test_prune_keeps_the_rewind_horizon_and_drops_older_forks() -> None:
+    alice, bob, carol = three_members()
+    tree: BranchTree[str] = BranchTree(carol)
+    stale = apply(tree, carol, rename(bob, "stale fork", 30))  # epoch 2, bob's branch
+    state, parent_state = alice, carol
+    for i in range(7):  # alice's chain 1 -> 8 on another branch
+        pending = rename(state, f"n{i}", 40 + i)
+        node = apply(tree, parent_state, pending)
+        state, parent_state = pending.next_state, node.state
+    tree.converge()
+    assert tree.canonical.epoch == 8 and stale in tree.tips()
+    dropped = tree.prune()
+    assert tree.root.epoch == 3 and tree.root.parent is None
+    assert (
+        stale not in list(tree.nodes()) and dropped == 3
+    )  # epochs 1 and 2 of the chain + the fork
+    assert tree.prune() == 0
