@@ -15,7 +15,9 @@ epoch selection"). Then:
 * a SelfRemove proposal of a non-admin is cached in its state for a member to commit
   (:func:`departure_commit`); other proposals are not used by Profile B clients.
 
-Nothing is applied by transport order: :meth:`BranchTree.converge` decides afterwards.
+Nothing is applied by transport order: :meth:`BranchTree.converge` decides afterwards,
+and must run again after any new input, an app message included: a witness on a
+competing branch can change which branch wins (rule 4 of the convergence order).
 
 ::
 

@@ -242,8 +242,8 @@ class Client:
             )
 
     def _handle(self, item: Item) -> str | None:
-        """'' when handled with nothing to converge, the group label when a commit
-        changed a tree, None to keep the item queued."""
+        """'' when handled with nothing to converge, the group label when a commit or a
+        witness changed a tree, None to keep the item queued."""
         if item.klass == "welcome":
             return self._join(item)
         for label, track in self.groups.items():
@@ -251,7 +251,9 @@ class Client:
             if isinstance(outcome, NotYet):
                 continue
             if isinstance(outcome, AppReceived):
+                # a witness can change a branch's score: converge again
                 self._shown(track, outcome)
+                return label
             if isinstance(outcome, CommitAdded):
                 if outcome.adopted:
                     assert outcome.node.parent is not None
