@@ -75,8 +75,17 @@ def scenario(ops: list[list[dict[str, Any]]]) -> dict[str, Any]:
     return {"scenario": {"clients": CLIENTS, "steps": steps}}
 
 
+def _renames(ops: list[list[dict[str, Any]]]) -> int:
+    return sum(chunk[0]["type"] == "update_group_data" for chunk in ops)
+
+
+# At most max_rewind_commits (5) commits in a run: a fork deeper than that is outside the
+# rollback horizon and is, by the spec, never repaired (a random run with 7 unsynced
+# commits on two branches did leave one member behind, as designed).
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(op, min_size=1, max_size=10), st.integers(0, 3))
+@given(
+    st.lists(op, min_size=1, max_size=10).filter(lambda ops: _renames(ops) <= 5), st.integers(0, 3)
+)
 def test_members_converge_after_everything_is_delivered(
     ops: list[list[dict[str, Any]]], seed: int
 ) -> None:
