@@ -20,7 +20,7 @@ format, so a commit's bytes (and its convergence digest) are the same for everyo
 Authorization (MDK ``validate_commit_authorization``): a commit that adds, removes
 others, or changes components is privileged and needs a committer who is an admin in the
 prior epoch; a path-only self-update or a SelfRemove-only commit is ordinary and open to
-every member. After any commit at least one admin must still be a member.
+every member. After any commit every admin is a member, and there is at least one.
 """
 
 from __future__ import annotations
@@ -326,6 +326,10 @@ def check_commit_b(prior: GroupState, summary: CommitProcessed) -> None:
     members_after = (member_accounts(prior) - removed) | joined
     if not set(after.admins) & members_after:
         raise PolicyViolation("the commit leaves no admin in the group")
+    if not set(after.admins) <= members_after:
+        # MDK's admin-leaf coupling: an admin key with no member leaf could turn into an
+        # admin the moment a matching leaf appears, with no commit anyone saw grant it
+        raise PolicyViolation("every admin must be a member")
 
 
 def _check_new_leaves(prior: GroupState, summary: CommitProcessed) -> None:

@@ -215,3 +215,13 @@ def test_a_leaf_may_not_take_another_account_even_with_a_valid_proof() -> None:
     pending = self_update(bob, leaf=changes, rng=rng(15))
     with pytest.raises(PolicyViolation, match="change its account"):
         check_commit_b(alice, received(alice, pending.message))
+
+
+def test_an_admin_must_be_a_member() -> None:
+    alice, bob = two_members()
+    policy = AdminPolicy.of([ALICE.public_key().data, CAROL.public_key().data]).encode()
+    pending = commit(
+        alice, proposals=[AppDataUpdate.update(ComponentId.ADMIN_POLICY, policy)], rng=rng(16)
+    )
+    with pytest.raises(PolicyViolation, match="every admin must be a member"):
+        check_commit_b(bob, received(bob, pending.message))
