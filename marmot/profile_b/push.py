@@ -1,0 +1,108 @@
+"""marmot-push-v1 owner proofs (Profile B push; MDK 0.9 ``marmot-app`` notifications).
+
+A member's push-token record, and its removal, are signed by the member's account: the
+BIP-340 ``owner_sig`` is over the id of a local kind-451 event that is never published
+(MDK still reads kind 450, its legacy form). The event, ``created_at`` 0::
+
+    pubkey   member account (hex)
+    tags     ["d", <domain>], ["group_id", hex], ["member_id", hex], ["leaf_index", n],
+             ["platform", "apns" | "fcm"], ["server_pubkey", hex],
+             ["token_fingerprint", "sha256:" + 24 hex], ["owner_ts", ms], ["relay_hint", url or ""]
+             (+ ["encrypted_token_encoding", "base64"] for a record)
+    content  base64 of the encrypted token for a record, "" for a removal
+
+Domains: ``marmot-push-token-record-v1`` (a record, kind 447/448 entries) and
+``marmot-push-token-removal-v1`` (a removal, kind 449). The signature binds the group,
+the server, the token and the time, so a relaying member cannot move a record elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from marmot.errors import InvalidPushMessage
+from marmot.primitives import b64encode, is_lower_hex
+from nostr.errors import NostrError
+from nostr.event import UnsignedEvent
+from nostr.keys import PublicKey, Rng, SecretKey, system_rng, verify_schnorr
+
+OWNER_PROOF_KIND = 451
+LEGACY_OWNER_PROOF_KIND = 450
+RECORD_DOMAIN = "marmot-push-token-record-v1"
+REMOVAL_DOMAIN = "marmot-push-token-removal-v1"
+PLATFORMS = ("apns", "fcm")
+_FINGERPRINT = re.compile(r"sha256:[0-9a-f]{24}")
+
+__all__ = [
+    "OWNER_PROOF_KIND",
+    "RECORD_DOMAIN",
+    "REMOVAL_DOMAIN",
+    "OwnerProof",
+    "owner_proof_event",
+    "sign_owner_proof",
+    "verify_owner_proof",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerProof:
+    """What an owner signs for one push-token record (or its removal)."""
+
+    group_id: bytes
+    member: PublicKey
+    leaf_index: int
+    platform: str
+    server_pubkey: str  # hex
+    token_fingerprint: str  # "sha256:" + 24 lowercase hex
+    owner_ts: int  # milliseconds
+    relay_hint: str = ""
+    encrypted_token: bytes | None = None  # None: a removal
+
+    def __post_init__(self) -> None:
+        if self.platform not in PLATFORMS:
+            raise InvalidPushMessage(f"unknown push platform {self.platform!r}")
+        if not _FINGERPRINT.fullmatch(self.token_fingerprint):
+            raise InvalidPushMessage("token_fingerprint is sha256: and 24 lowercase hex")
+        if not is_lower_hex(self.server_pubkey, 64):
+            raise InvalidPushMessage("server_pubkey is 64 lowercase hex")
+        if self.leaf_index < 0 or self.owner_ts < 0:
+            raise InvalidPushMessage("leaf index and owner_ts are unsigned")
+
+
+def owner_proof_event(proof: OwnerProof, *, kind: int = OWNER_PROOF_KIND) -> UnsignedEvent:
+    removal = proof.encrypted_token is None
+    tags: list[tuple[str, ...]] = [
+        ("d", REMOVAL_DOMAIN if removal else RECORD_DOMAIN),
+        ("group_id", proof.group_id.hex()),
+        ("member_id", proof.member.hex),
+        ("leaf_index", str(proof.leaf_index)),
+        ("platform", proof.platform),
+        ("server_pubkey", proof.server_pubkey),
+        ("token_fingerprint", proof.token_fingerprint),
+        ("owner_ts", str(proof.owner_ts)),
+        ("relay_hint", proof.relay_hint),
+    ]
+    content = ""
+    if proof.encrypted_token is not None:
+        tags.append(("encrypted_token_encoding", "base64"))
+        content = b64encode(proof.encrypted_token)
+    return UnsignedEvent.create(proof.member, 0, kind, content, tags)
+
+
+def sign_owner_proof(secret: SecretKey, proof: OwnerProof, *, rng: Rng = system_rng) -> bytes:
+    if secret.public_key() != proof.member:
+        raise InvalidPushMessage("only the member signs its own push record")
+    return secret.sign_schnorr(bytes.fromhex(owner_proof_event(proof).id), rng=rng)
+
+
+def verify_owner_proof(proof: OwnerProof, owner_sig: bytes) -> None:
+    """Accept the current kind 451 and MDK's legacy 450; raise ``InvalidPushMessage``."""
+    for kind in (OWNER_PROOF_KIND, LEGACY_OWNER_PROOF_KIND):
+        digest = bytes.fromhex(owner_proof_event(proof, kind=kind).id)
+        try:
+            verify_schnorr(proof.member.data, owner_sig, digest)
+        except NostrError:
+            continue
+        return
+    raise InvalidPushMessage("owner_sig does not verify for the member")
