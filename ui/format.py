@@ -77,3 +77,18 @@ def public_key_problem(typed: str) -> str:
     if text.lower().startswith("nsec1"):
         return "That is a secret key (nsec): never share it. Paste their npub instead."
     return ""
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def looks_like_key(text: str) -> bool:
+    """Pasted text that names a person rather than filtering by name: an npub, an
+    nprofile, a 64-character hex key or a NIP-05 name@domain."""
+    lowered = text.strip().lower()
+    if lowered.startswith(("npub1", "nprofile1", "nostr:npub1", "nostr:nprofile1")):
+        return True
+    if len(lowered) == 64 and set(lowered) <= _HEX:
+        return True
+    name, at, domain = lowered.partition("@")
+    return bool(at and name and "." in domain and " " not in lowered)

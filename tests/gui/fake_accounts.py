@@ -104,6 +104,9 @@ class AccountOps(FakeCore):
         text = npub_or_nprofile.strip()
         if not (text.startswith(("npub1", "nprofile1")) and len(text) >= 63):
             raise InvalidInput("That doesn't look like an npub or nprofile.", "npub")
+        known = next((c for c in self.me.contacts.values() if c.npub == text), None)
+        if known is not None:  # a contact's own npub: the same person (as the app decodes it)
+            return known
         pubkey = fake_pubkey(text)
         row = ContactRow(pubkey, fake_npub(pubkey), name.strip() or f"npub {pubkey[:6]}")
         self.me.contacts[pubkey] = row

@@ -230,7 +230,9 @@ class FakeCore:
         quote = None
         if reply_to is not None:
             target = chat.find(reply_to)
-            quote = ReplyQuote(reply_to, target.author_name, target.text) if target else None
+            if target is not None:
+                who = "You" if target.own else target.author_name  # as the bridge says it
+                quote = ReplyQuote(reply_to, who, target.text)
         row = MessageRow(
             self._new_id("msg"),
             chat.id,

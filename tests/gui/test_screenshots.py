@@ -10,9 +10,11 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.gui.fake_backend import FakeBackend, fake_pubkey
-from tests.gui.helpers import open_chat, save
+from tests.gui.helpers import enter, open_chat, save
 from tests.gui.scenes import PASSPHRASE, Demo
 from ui.dialogs.group_details import GroupDetailsDialog
+from ui.dialogs.new_chat import NewChatDialog
+from ui.dialogs.new_group import NewGroupDialog
 from ui.main_window import MainWindow
 from ui.tasks import spawn
 from ui.theme import apply_theme
@@ -68,3 +70,32 @@ def test_group_details_and_settings(
     assert window.dialog is not None
     qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible())
     save(window.dialog, f"settings-{theme.value}")
+
+
+def test_pickers(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend, demo: Demo, theme: Theme
+) -> None:
+    """The member picker with tick boxes, someone new just added by npub (issue 18)."""
+    window.new_group()
+    dialog = window.dialog
+    assert isinstance(dialog, NewGroupDialog)
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.picker.model.rowCount() == 6)
+    dialog.name.setText("Climbing")
+    for name in ("Bob Marsh", "Dan Okafor"):
+        dialog.picker.pick(fake_pubkey(name))
+    save(dialog, f"new-group-picker-{theme.value}")
+    dialog.picker.filter.setText("npub1" + "q" * 58)
+    save(dialog, f"new-group-paste-npub-{theme.value}")
+    dialog.close()
+
+
+def test_new_chat_without_contacts(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend, theme: Theme
+) -> None:
+    backend.add_account("Alice Moreau", PASSPHRASE, unlocked=True)
+    enter(qtbot, window, backend)
+    window.new_chat()
+    dialog = window.dialog
+    assert isinstance(dialog, NewChatDialog)
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.picker.empty.isVisible())
+    save(dialog, f"new-chat-empty-{theme.value}")

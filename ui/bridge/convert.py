@@ -46,6 +46,7 @@ MAX_DATA_URL = 48_000
 """Relays refuse events over 64 KiB; a picture keeps well below that."""
 DELETED_PREVIEW = "This message was deleted"
 UNNAMED_GROUP = "Unnamed group"
+YOU = "You"
 
 MESSAGE_STATUS = {
     "sending": MessageStatus.SENDING,
@@ -83,7 +84,9 @@ def quote_of(target: MessageInfo | None, target_id: str, names: Mapping[str, str
     if target is None:
         return ReplyQuote(target_id, "", "")
     text = "" if target.deleted else target.content
-    return ReplyQuote(target.id, names.get(target.author, short_name(target.author)), text)
+    # As in Signal: a quote of one of our own messages says "You", not our own name.
+    author = YOU if target.own else names.get(target.author, short_name(target.author))
+    return ReplyQuote(target.id, author, text)
 
 
 def message_row(

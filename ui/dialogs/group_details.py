@@ -88,6 +88,7 @@ class GroupDetailsDialog(Dialog):
             field.returnPressed.connect(self.save.click)
         self.add.clicked.connect(self.show_picker)
         self.confirm_add.clicked.connect(self.add_picked)
+        self.picker.keyEntered.connect(self.add_typed)
         self.promote.clicked.connect(
             lambda: self._on_selected(self.backend.promote, "Making them an admin…")
         )
@@ -124,10 +125,9 @@ class GroupDetailsDialog(Dialog):
             widget.setReadOnly(not admin)
         self.save.setVisible(admin)
         self._edited()
+        # No protocol words (epochs, commits) here: people count members and relays.
         relays = plural(len(details.relays), "relay")
-        self.facts.setText(
-            f"{plural(len(details.members), 'member')} · epoch {details.epoch} · {relays}"
-        )
+        self.facts.setText(f"{plural(len(details.members), 'member')} · {relays}")
         self.members.set_rows(details.members)
         self.add.setVisible(admin and not details.is_dm)
         self.leave.setVisible(not details.is_dm)
@@ -209,6 +209,11 @@ class GroupDetailsDialog(Dialog):
         self.view.setMinimumHeight(MEMBERS_HEIGHT_PICKING)
         self.picker.show()
         self.confirm_add.show()
+
+    @async_slot(str)
+    async def add_typed(self, typed: str) -> None:
+        members = [m.pubkey for m in self.members.rows]
+        await self.add_typed_contact(self.picker, typed, members)
 
     @async_slot()
     async def add_picked(self) -> None:
