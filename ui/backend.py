@@ -86,6 +86,11 @@ class Backend(Protocol):
         """Make an already unlocked account the active one."""
         ...
 
+    async def lock(self) -> None:
+        """Close every unlocked account (its database and sockets): each needs its
+        passphrase again. Unsent messages wait in the account's outbox."""
+        ...
+
     async def export_nsec(self, passphrase: str) -> str:
         """The active account's nsec, after re-checking the passphrase (WrongPassphrase)."""
         ...

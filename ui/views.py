@@ -15,6 +15,7 @@ from enum import Enum
 class Theme(Enum):
     LIGHT = "light"
     DARK = "dark"
+    SYSTEM = "system"  # follow the desktop's light or dark setting, also as it changes
 
 
 class MessageStatus(Enum):

@@ -40,7 +40,8 @@ class AccountOps(FakeCore):
         nsec = nsec.strip()
         if not nsec.startswith(FAKE_NSEC_PREFIX) or len(nsec) != 63:
             raise InvalidInput("That doesn't look like an nsec key.", "nsec")
-        account = self.add_account(f"Imported {nsec[5:9]}", passphrase, unlocked=True)
+        # As in the app: an nsec brings no name until its profile is fetched.
+        account = self.add_account("", passphrase, unlocked=True, pubkey=fake_pubkey(nsec))
         return account.view()
 
     async def unlock(self, pubkey: str, passphrase: str) -> AccountView:
@@ -61,6 +62,12 @@ class AccountOps(FakeCore):
             raise NotAllowed("Unlock that account first.")
         self.active = account
         return account.view()
+
+    async def lock(self) -> None:
+        await self._enter("lock")
+        for account in self.accounts.values():
+            account.unlocked = False
+        self.active = None
 
     async def export_nsec(self, passphrase: str) -> str:
         await self._enter("export_nsec")

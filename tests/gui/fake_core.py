@@ -85,8 +85,10 @@ class FakeCore:
 
     # --- test levers -------------------------------------------------------------------------
 
-    def add_account(self, name: str, passphrase: str, *, unlocked: bool = False) -> FakeAccount:
-        account = FakeAccount(fake_pubkey(name), name, passphrase, unlocked=unlocked)
+    def add_account(
+        self, name: str, passphrase: str, *, unlocked: bool = False, pubkey: str = ""
+    ) -> FakeAccount:
+        account = FakeAccount(pubkey or fake_pubkey(name), name, passphrase, unlocked=unlocked)
         account.devices["this"] = DeviceRow("this", "This computer", True, 1, 0, None)
         account.relays["ws://127.0.0.1:7777"] = RelayStatus.CONNECTED
         self.accounts[account.pubkey] = account

@@ -99,3 +99,11 @@ def test_new_chat_without_contacts(
     assert isinstance(dialog, NewChatDialog)
     qtbot.waitUntil(lambda: dialog.isVisible() and dialog.picker.empty.isVisible())
     save(dialog, f"new-chat-empty-{theme.value}")
+
+
+def test_account_menu(qtbot: QtBot, window: MainWindow, demo: Demo, theme: Theme) -> None:
+    """The account menu with "Lock now" and "Quit" (issue 18)."""
+    menu = window.account_menu()
+    menu.adjustSize()  # drawn without popping up (offscreen has no popup grabs)
+    save(menu, f"account-menu-{theme.value}")
+    menu.deleteLater()

@@ -231,7 +231,14 @@ class ChatOps(BridgeCore):
     async def _on_contact(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         for chat_id in self._dm_chats.get(event.pubkey, ()):
             chats[chat_id] = None  # a 1:1 chat is titled by the person's name
-        return [views.ContactUpdated(contact_row(await self.session().contacts.get(event.pubkey)))]
+        contacts = self.session().contacts
+        if event.pubkey == event.account:
+            # Our own profile arrived (an imported key): the account list says its name
+            # too, also while locked.
+            own = await contacts.profile(event.pubkey)
+            if own.name:
+                self.services.accounts.rename(event.account, own.name)
+        return [views.ContactUpdated(contact_row(await contacts.get(event.pubkey)))]
 
     async def _on_relay(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         # Only our relays: ones connected for a moment (an invitee's inbox) are not listed.

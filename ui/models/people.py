@@ -122,7 +122,7 @@ class RelayListModel(KeyedListModel[RelayRow]):
 
 class AccountListModel(KeyedListModel[AccountView]):
     getters: ClassVar[Mapping[int, Callable[[AccountView], object]]] = {
-        ItemRole.TITLE: lambda r: r.name,
+        ItemRole.TITLE: lambda r: r.name or short_key(r.npub),
         ItemRole.SUBTITLE: lambda r: short_key(r.npub),
         ItemRole.AVATAR: lambda r: r.avatar,
         ItemRole.AVATAR_SEED: lambda r: r.pubkey,
