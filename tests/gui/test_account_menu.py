@@ -119,7 +119,7 @@ def test_an_imported_key_asks_for_a_name_and_the_header_follows(
     qtbot.waitUntil(lambda: isinstance(window.dialog, ProfileDialog))
     dialog = window.dialog
     assert isinstance(dialog, ProfileDialog)
-    qtbot.waitUntil(dialog.isVisible)
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.profile is not None)
     assert dialog.heading.text() == "Choose your name"
     entry = window.account_menu().actions()[0].text()
     assert entry.startswith("npub1")  # not an empty entry
