@@ -29,6 +29,7 @@ from marmot.group import MarmotGroup, join_group
 from marmot.primitives import b64decode
 from marmot.welcome import WelcomeInvite, unwrap_welcome
 from nostr.event import Event
+from nostr.keys import PublicKey
 from storage import Connection
 from storage.repos import groups as groups_repo
 from storage.repos import invites as invites_repo
@@ -190,6 +191,7 @@ class Invites:
             str(invite.state),
             members,
             description,
+            PublicKey.from_hex(invite.inviter).to_bech32(),
         )
 
 

@@ -234,6 +234,8 @@ class InviteInfo:
     state: str
     member_count: int = 0
     description: str = ""
+    inviter_npub: str = ""
+    """The inviter's key as people compare it (bech32), to tell a stranger from a friend."""
 
 
 @dataclass(frozen=True, slots=True)

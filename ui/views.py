@@ -204,6 +204,7 @@ class InviteRow:
     received_at: int
     description: str = ""
     is_dm: bool = False  # someone starting a 1:1 chat: there is no group to name
+    inviter_npub: str = ""
 
     @property
     def title(self) -> str:

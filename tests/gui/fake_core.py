@@ -183,6 +183,7 @@ class FakeCore:
             inviter,
             len(chat.members),
             int(self.now()),
+            inviter_npub=fake_npub(inviter_key),
         )
         me.invites[invite.id] = (invite, chat)
         self.emit(InviteAdded(invite))

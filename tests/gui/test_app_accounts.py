@@ -129,6 +129,8 @@ def test_accept_an_invite_and_chat_flags(
     assert isinstance(dialog, InvitesDialog)
     qtbot.waitUntil(dialog.isVisible)
     assert dialog.detail.text() == "Bob invited you to Book club."
+    assert dialog.inviter_key.isVisible()
+    assert dialog.inviter_key.text() == bob.npub  # issue 18
     dialog.accept_button.click()
     qtbot.waitUntil(lambda: window.chat.loaded == group_id, timeout=NETWORK_MS)
     assert window.chat.header.title.text() == "Book club"

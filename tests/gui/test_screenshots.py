@@ -107,3 +107,23 @@ def test_account_menu(qtbot: QtBot, window: MainWindow, demo: Demo, theme: Theme
     menu.adjustSize()  # drawn without popping up (offscreen has no popup grabs)
     save(menu, f"account-menu-{theme.value}")
     menu.deleteLater()
+
+
+def test_contacts_and_invites(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend, demo: Demo, theme: Theme
+) -> None:
+    """Contacts with the add fields on their own rows; an invite with the inviter's key."""
+    window.contacts()
+    dialog = window.dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    qtbot.wait(30)
+    save(dialog, f"contacts-{theme.value}")
+    dialog.close()
+    backend.invite_from("Grace Kim", "Climbing", ["Carol Diaz"])
+    window.invites()
+    invites = window.dialog
+    assert invites is not None
+    qtbot.waitUntil(invites.isVisible)
+    save(invites, f"invites-{theme.value}")
+    invites.close()

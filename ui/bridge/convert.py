@@ -188,6 +188,7 @@ def invite_row(info: InviteInfo) -> InviteRow:
         received_at=info.received_at,
         description=info.description,
         is_dm=is_dm,
+        inviter_npub=info.inviter_npub,
     )
 
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
-from ui.pages.onboarding import passphrase_problem
+from ui.pages.onboarding import PASSPHRASE_RULE, passphrase_problem
 from ui.session import Session
 from ui.tasks import async_slot
 from ui.theme import apply_theme, theme_state
@@ -45,7 +45,7 @@ class SettingsDialog(Dialog):
         self.dark = self._theme_button("Dark", Theme.DARK)
         self.system.setToolTip("Follow your desktop's light or dark setting")
         self.old = PassphraseField("Current passphrase")
-        self.new = PassphraseField("New passphrase")
+        self.new = PassphraseField(f"New passphrase ({PASSPHRASE_RULE.lower().rstrip('.')})")
         self.repeat = PassphraseField("Repeat new passphrase")
         self.change = button("Change passphrase")
         self.passphrase_note = ErrorLabel()
