@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QAction,
     QColor,
     QFont,
+    QFontDatabase,
     QGuiApplication,
     QIcon,
     QIconEngine,
@@ -188,8 +189,35 @@ def app_font() -> QFont:
     return font
 
 
+EMOJI_FONT = "fonts/TwemojiMozilla.woff2"
+# Families of colour emoji fonts that desktops ship; any of them beats our fallback.
+_SYSTEM_EMOJI = ("Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", "Twemoji", "JoyPixels")
+
+
+def has_colour_emoji(families: list[str]) -> bool:
+    return any(f.startswith(_SYSTEM_EMOJI) for f in families)
+
+
+def use_emoji_font() -> str:
+    """Draw emoji in colour also where the system has no colour emoji font: Burrow's
+    bundled Twemoji then serves emoji (only emoji: text keeps its own font). Returns the
+    emoji family in use ("" for the system's own)."""
+    if has_colour_emoji(QFontDatabase.families()):
+        return ""
+    loaded = QFontDatabase.applicationEmojiFontFamilies()
+    if loaded:
+        return loaded[0]
+    font_id = QFontDatabase.addApplicationFont(str(ASSETS / EMOJI_FONT))
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    if not families:
+        return ""
+    QFontDatabase.addApplicationEmojiFontFamily(families[0])
+    return families[0]
+
+
 def use_app_font(app: QApplication) -> None:
     """Set Burrow's font; call before creating widgets (style-sheet polishing pins fonts)."""
+    use_emoji_font()
     if app.font() != app_font():
         app.setFont(app_font())
 

@@ -5,6 +5,8 @@ The test also checks that each capture is a real, non-blank picture of the expec
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -127,3 +129,22 @@ def test_contacts_and_invites(
     qtbot.waitUntil(invites.isVisible)
     save(invites, f"invites-{theme.value}")
     invites.close()
+
+
+def test_markdown_and_links(qtbot: QtBot, window: MainWindow, demo: Demo, theme: Theme) -> None:
+    """White Noise's Markdown in bubbles, links underlined (issue 18)."""
+    backend = window.backend
+    assert isinstance(backend, FakeBackend)
+    backend.receive(
+        demo.hikers.id,
+        "Carol Diaz",
+        "**Packing list** for Saturday:\n- water, *lots* of it\n- the `ridge-loop` map: "
+        "[trail notes](https://trails.example.org/ridge)\n~~tent~~ not needed",
+        silent=True,
+    )
+    backend.seed_own(
+        demo.hikers.id, "On it, see https://weather.example.org/ridge", int(time.time())
+    )
+    open_chat(qtbot, window, demo.hikers.id)
+    qtbot.wait(50)
+    save(window, f"chat-markdown-{theme.value}")

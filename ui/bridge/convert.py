@@ -24,6 +24,7 @@ from app.models import (
     ProfileInfo,
     RelayInfo,
 )
+from ui.rich_text import plain
 from ui.views import (
     ChatRow,
     ContactRow,
@@ -123,7 +124,7 @@ def preview(last: MessageInfo | None, names: Mapping[str, str], is_dm: bool) -> 
         return ""
     if last.deleted:
         return DELETED_PREVIEW
-    text = " ".join(last.content.split())[:120]
+    text = " ".join(plain(last.content).split())[:120]  # words, not Markdown markers
     if last.own:
         return f"You: {text}"
     if is_dm:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 from ui.delegates import message_layout as ml
 from ui.format import day_label, one_line
 from ui.models.roles import MessageRole
+from ui.rich_text import plain
 from ui.theme import avatar_colour, icon, theme_state
 from ui.views import MessageRow, MessageStatus
 
@@ -56,6 +58,7 @@ class MessageDelegate(QStyledItemDelegate):
     quoteClicked = Signal(str)  # the quoted message id
     replyClicked = Signal(str)
     reactMenuRequested = Signal(str, QPointF)  # message id, global position
+    linkClicked = Signal(str)  # an http(s) or mailto URL in a message
 
     def __init__(self, parent: QWidget | None = None, now: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
@@ -208,7 +211,7 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setFont(fonts.small)
         painter.setPen(QColor(muted))
         text = QFontMetricsF(fonts.small).elidedText(
-            one_line(row.reply.text), Qt.TextElideMode.ElideRight, inner.width()
+            one_line(plain(row.reply.text)), Qt.TextElideMode.ElideRight, inner.width()
         )
         painter.drawText(first.translated(0, line_h), Qt.AlignmentFlag.AlignLeft, text)
 
@@ -275,23 +278,37 @@ class MessageDelegate(QStyledItemDelegate):
     ) -> bool:
         """Act on a click at ``pos`` (relative to the row); True if something was hit."""
         lay = self._layout(row, flags, option)
-        for chip in lay.chips:
-            if chip.rect.contains(pos):
-                self.reactionClicked.emit(row.id, chip.emoji, chip.mine)
+        targets: list[tuple[QRectF | None, Callable[[], None]]] = [
+            (chip.rect, partial(self.reactionClicked.emit, row.id, chip.emoji, chip.mine))
+            for chip in lay.chips
+        ]
+        targets.append((lay.failed, partial(self.retryClicked.emit, row.id)))
+        if row.reply is not None:
+            targets.append((lay.quote, partial(self.quoteClicked.emit, row.reply.message_id)))
+        targets.append(
+            (lay.react_action, partial(self.reactMenuRequested.emit, row.id, global_pos))
+        )
+        targets.append((lay.reply_action, partial(self.replyClicked.emit, row.id)))
+        for rect, act in targets:
+            if rect is not None and rect.contains(pos):
+                act()
                 return True
-        if lay.failed is not None and lay.failed.contains(pos):
-            self.retryClicked.emit(row.id)
-            return True
-        if lay.quote is not None and row.reply is not None and lay.quote.contains(pos):
-            self.quoteClicked.emit(row.reply.message_id)
-            return True
-        if lay.react_action is not None and lay.react_action.contains(pos):
-            self.reactMenuRequested.emit(row.id, global_pos)
-            return True
-        if lay.reply_action is not None and lay.reply_action.contains(pos):
-            self.replyClicked.emit(row.id)
-            return True
-        return False
+        url = self.link_at(lay, pos)
+        if url:
+            self.linkClicked.emit(url)
+        return bool(url)
+
+    @staticmethod
+    def link_at(lay: ml.MessageLayout, pos: QPointF) -> str:
+        """The URL of the link under ``pos`` (relative to the row), or ""."""
+        if not lay.rich.links or not lay.bubble.contains(pos):
+            return ""
+        return lay.rich.link_at(ml.character_at(lay.text, pos - lay.text_origin))
+
+    def link_under(self, index: AnyIndex, option: QStyleOptionViewItem, pos: QPointF) -> str:
+        """The link under ``pos`` (relative to the row at ``index``), or "" (hover cursor)."""
+        lay = self.layout_for(index, option)
+        return "" if lay is None else self.link_at(lay, pos)
 
     def layout_for(self, index: AnyIndex, option: QStyleOptionViewItem) -> ml.MessageLayout | None:
         """The geometry of a row (tests and hit checks)."""

@@ -8,12 +8,23 @@ and delivery tick sit on the last text line when they fit there, as in most mess
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetricsF, QTextLayout, QTextOption
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QFontMetricsF,
+    QTextCharFormat,
+    QTextLayout,
+    QTextLine,
+    QTextOption,
+)
 
 from ui.format import message_time
+from ui.rich_text import RichText, Span, Style, parse
 from ui.views import MessageRow, MessageStatus
 
 SIDE = 18
@@ -79,6 +90,7 @@ class MessageLayout:
     text: QTextLayout
     text_origin: QPointF
     meta: QRectF  # time and tick, right-aligned inside the bubble
+    rich: RichText = field(default_factory=lambda: RichText(""))
     day: QRectF | None = None
     author: QRectF | None = None
     author_text: str = ""  # the sender's name, cut with "…" to the bubble's width
@@ -89,12 +101,46 @@ class MessageLayout:
     reply_action: QRectF | None = None
 
 
-def layout_text(text: str, font: QFont, width: float) -> tuple[QTextLayout, float, float, float]:
+def _char_format(style: Style, font: QFont) -> QTextCharFormat:
+    """How a styled range looks. No colours: the text takes the bubble's pen (a link is
+    underlined), so both bubbles and both themes stay readable."""
+    fmt = QTextCharFormat()
+    if style & Style.BOLD:
+        fmt.setFontWeight(QFont.Weight.DemiBold)
+    if style & Style.ITALIC:
+        fmt.setFontItalic(True)
+    if style & Style.STRIKE:
+        fmt.setFontStrikeOut(True)
+    if style & Style.LINK:
+        fmt.setFontUnderline(True)
+    if style & Style.CODE:
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        fmt.setFontFamilies(mono.families())
+        fmt.setFontPointSize(font.pointSizeF() * 0.95)
+        fmt.setBackground(QColor(127, 127, 127, 48))
+    return fmt
+
+
+def _formats(spans: Sequence[Span], font: QFont) -> list[QTextLayout.FormatRange]:
+    ranges = []
+    for span in spans:
+        part = QTextLayout.FormatRange()
+        part.start, part.length = span.start, span.length
+        part.format = _char_format(span.style, font)
+        ranges.append(part)
+    return ranges
+
+
+def layout_text(
+    text: str, font: QFont, width: float, spans: Sequence[Span] = ()
+) -> tuple[QTextLayout, float, float, float]:
     """Wrap ``text`` to ``width``; returns (layout, height, widest line, last line width)."""
     layout = QTextLayout(text.replace("\n", "\u2028"), font)
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
     layout.setTextOption(option)
+    if spans:
+        layout.setFormats(_formats(spans, font))
     layout.beginLayout()
     y = widest = last = 0.0
     while True:
@@ -110,6 +156,17 @@ def layout_text(text: str, font: QFont, width: float) -> tuple[QTextLayout, floa
     return layout, y, widest, last
 
 
+def character_at(layout: QTextLayout, pos: QPointF) -> int:
+    """The index of the character under ``pos`` (relative to the text's origin), or -1."""
+    for i in range(layout.lineCount()):
+        line = layout.lineAt(i)
+        if line.y() <= pos.y() < line.y() + line.height():
+            if not 0 <= pos.x() <= line.naturalTextWidth():
+                return -1
+            return int(line.xToCursor(pos.x(), QTextLine.CursorPosition.CursorOnCharacter))
+    return -1
+
+
 def meta_text(row: MessageRow) -> str:
     return message_time(row.created_at)
 
@@ -123,6 +180,7 @@ class _Body:
     """Measured bubble contents, before placing them."""
 
     text: QTextLayout
+    rich: RichText
     text_h: float
     content_w: float
     head_h: float
@@ -150,7 +208,8 @@ def compute(row: MessageRow, flags: int, width: int, fonts: Fonts) -> MessageLay
 
 def _measure(row: MessageRow, flags: int, inner: float, fonts: Fonts) -> _Body:
     font = fonts.italic if row.deleted else fonts.body
-    text, text_h, widest, last = layout_text(DELETED_TEXT if row.deleted else row.text, font, inner)
+    rich = RichText(DELETED_TEXT) if row.deleted else parse(row.text)
+    text, text_h, widest, last = layout_text(rich.text, font, inner, rich.spans)
     small = QFontMetricsF(fonts.small)
     meta_w = small.horizontalAdvance(meta_text(row)) + (TICK + 4 if row.own else 0)
     inline_meta = last + 10 + meta_w <= inner
@@ -168,7 +227,7 @@ def _measure(row: MessageRow, flags: int, inner: float, fonts: Fonts) -> _Body:
         content_w = max(content_w, _quote_width(row, fonts) + 2 * QUOTE_PAD + 4, 160.0)
     content_w = math.ceil(min(inner, content_w))
     return _Body(
-        text, text_h, content_w, head_h, quote_h, meta_w, small.height(), inline_meta, author
+        text, rich, text_h, content_w, head_h, quote_h, meta_w, small.height(), inline_meta, author
     )
 
 
@@ -181,7 +240,7 @@ def _place_bubble(
     bubble_w = body.content_w + 2 * PAD_X
     x = width - SIDE - bubble_w if row.own else SIDE
     bubble = QRectF(x, y, bubble_w, math.ceil(bubble_h))
-    out = MessageLayout(0, bubble, body.text, QPointF(), QRectF(), day)
+    out = MessageLayout(0, bubble, body.text, QPointF(), QRectF(), body.rich, day)
     cy = y + PAD_Y
     if body.head_h:
         out.author = QRectF(x + PAD_X, cy, body.content_w, body.head_h - 2)

@@ -11,8 +11,8 @@ from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from ui.models.messages import MessageListModel
@@ -28,6 +28,14 @@ from ui.widgets.message_list import MessageListView
 from ui.widgets.reaction_picker import QUICK_REACTIONS, ReactionPicker
 
 PAGE = 50
+
+
+def open_link(url: str) -> None:
+    """A link someone sent opens in the browser (or mail program), and only on a click:
+    the delegate hands over http(s) and mailto URLs only (``ui.rich_text.safe_url``)."""
+    QDesktopServices.openUrl(QUrl(url))
+
+
 DRAFT_DELAY_MS = 1200
 
 
@@ -98,6 +106,7 @@ class ChatView(QWidget):
         bubbles.quoteClicked.connect(self.show_message)
         bubbles.replyClicked.connect(self.start_reply_to)
         bubbles.reactMenuRequested.connect(self._react_picker)
+        bubbles.linkClicked.connect(open_link)
         self.composer.sendRequested.connect(self.send)
         self.composer.escapePressed.connect(self.cancel_reply)
         self.composer.textChanged.connect(self._draft_timer.start)
