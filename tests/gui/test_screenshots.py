@@ -148,3 +148,18 @@ def test_markdown_and_links(qtbot: QtBot, window: MainWindow, demo: Demo, theme:
     open_chat(qtbot, window, demo.hikers.id)
     qtbot.wait(50)
     save(window, f"chat-markdown-{theme.value}")
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing)")
+def test_emoji_picker(qtbot: QtBot, window: MainWindow, demo: Demo, theme: Theme) -> None:
+    """The full emoji picker over the composer, and a search in it (issue 18)."""
+    open_chat(qtbot, window, demo.hikers.id)
+    picker = window.chat.composer_emoji()
+    qtbot.waitUntil(picker.isVisible)
+    picker.show_group("Smileys & people")
+    qtbot.wait(30)
+    save(picker, f"emoji-picker-{theme.value}")
+    picker.search.setText("heart")
+    qtbot.wait(30)
+    save(picker, f"emoji-picker-search-{theme.value}")
+    picker.close()

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtGui import QCursor, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from ui.models.messages import MessageListModel
@@ -24,6 +24,7 @@ from ui.widgets.chat_parts import ChatHeader, ReplyBar
 from ui.widgets.common import icon_button, label
 from ui.widgets.composer import Composer
 from ui.widgets.confirm import confirm
+from ui.widgets.emoji_picker import EmojiPicker
 from ui.widgets.message_list import MessageListView
 from ui.widgets.reaction_picker import QUICK_REACTIONS, ReactionPicker
 
@@ -57,6 +58,9 @@ class ChatView(QWidget):
         self.send_button = icon_button("send", "Send", "accent")
         self.send_button.setObjectName("SendButton")
         self.send_button.setIconSize(QSize(22, 22))
+        self.emoji_button = icon_button("smile", "Emoji")
+        self.emoji_button.setObjectName("EmojiButton")
+        self.emoji_button.setIconSize(QSize(22, 22))
         self.inactive = label("You are no longer a member of this group.", "muted")
         self.inactive.setObjectName("InactiveNotice")
         self.inactive.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -77,6 +81,7 @@ class ChatView(QWidget):
         row = QHBoxLayout(bar)
         row.setContentsMargins(16, 8, 12, 12)
         row.setSpacing(8)
+        row.addWidget(self.emoji_button, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.composer, 1, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         self.composer_bar = bar
@@ -112,6 +117,7 @@ class ChatView(QWidget):
         self.composer.textChanged.connect(self._draft_timer.start)
         self._draft_timer.timeout.connect(self.save_draft)
         self.send_button.clicked.connect(self.composer.submit)
+        self.emoji_button.clicked.connect(self.composer_emoji)
         self.reply_bar.cancelled.connect(self.cancel_reply)
 
     # --- opening and paging ---
@@ -373,7 +379,27 @@ class ChatView(QWidget):
     def _react_picker(self, message_id: str, pos: QPointF) -> None:
         picker = ReactionPicker(self)
         picker.picked.connect(lambda emoji: self.react(message_id, emoji))
+        picker.moreWanted.connect(lambda: self.react_with_any(message_id, pos.toPoint()))
         picker.show_at(pos.toPoint())
+
+    def react_with_any(self, message_id: str, pos: QPoint) -> EmojiPicker:
+        """The full emoji picker for a reaction."""
+        picker = EmojiPicker(self)
+        picker.picked.connect(lambda emoji: self.react(message_id, emoji))
+        picker.show_at(pos)
+        return picker
+
+    def composer_emoji(self) -> EmojiPicker:
+        """The full emoji picker over the composer; a pick is typed at the cursor."""
+        picker = EmojiPicker(self)
+        picker.picked.connect(self._insert_emoji)
+        button = self.emoji_button
+        picker.show_at(button.mapToGlobal(QPoint(button.width() // 2, 0)))
+        return picker
+
+    def _insert_emoji(self, emoji: str) -> None:
+        self.composer.insertPlainText(emoji)
+        self.composer.setFocus()
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.list.indexAt(pos)
@@ -389,6 +415,8 @@ class ChatView(QWidget):
             reactions = menu.addMenu("React")
             for emoji in QUICK_REACTIONS:
                 reactions.addAction(emoji, partial(self.react, row.id, emoji))
+            reactions.addSeparator()
+            reactions.addAction("More emoji…", lambda: self.react_with_any(row.id, QCursor.pos()))
         if not row.deleted:
             menu.addAction("Copy text", lambda: QGuiApplication.clipboard().setText(row.text))
         if row.own and row.status is MessageStatus.FAILED:
