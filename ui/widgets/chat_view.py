@@ -276,6 +276,11 @@ class ChatView(QWidget):
         return show
 
     async def _send(self, chat_id: str, text: str, reply_to: str | None) -> None:
+        # Writing in a chat means its messages were seen, whether or not the window
+        # manager says the window is active (without one, it never is).
+        current = self.session.chats.get(chat_id)
+        if current is not None and current.unread:
+            await self.backend.mark_read(chat_id)
         row = await self.backend.send(chat_id, text, reply_to)
         if self.chat is not None and self.chat.id == chat_id:
             if self.model.get(row.id) is None:  # else its event (and maybe "sent") came first
