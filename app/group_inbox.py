@@ -46,6 +46,7 @@ from marmot.inbound import (
     process_past_commit,
 )
 from marmot.policy import CommitOrder, RaceDecision
+from mls.messages.proposals import Remove, SelfRemove
 from nostr.event import Event
 from storage import Conflict, Connection, IncomingChange, apply_incoming
 from storage.repos import accounts as accounts_repo
@@ -305,6 +306,8 @@ class GroupInbox:
             outcome.group.epoch,
             state=state_write(gid, loaded.revision, outcome.group, epoch_changed=False),
         )
+        if _asks_to_leave(outcome):
+            await self._groups.record_leave(gid, outcome.sender.hex(), event.id, event.created_at)
         commit = outcome.auto_commit
         # MDK lets any member commit a SelfRemove; we leave it to admins, so one commit
         # (not one per member) usually settles it.
@@ -327,7 +330,9 @@ class GroupInbox:
         change = _commit_change(gid, loaded.revision, event, outcome)
         applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
         self._groups.store.remember(gid, applied.revision, outcome.group)
-        await self._groups.after_merge(gid, loaded.group, before_members, outcome.order.created_at)
+        await self._groups.after_merge(
+            gid, loaded.group, before_members, outcome.order.created_at, outcome.committer.hex()
+        )
         self._retry.add(gid)
         if gid.hex() in await ctx.db.run(accounts_repo.get_setting, RESEND, []):
             self._invalidated.add(gid)  # held back by a readmitted member: look again
@@ -389,7 +394,9 @@ class GroupInbox:
         )
         self._invalidated.add(gid)
         before = [m.pubkey for m in engine.members(loaded.marmot)]
-        await self._groups.after_merge(gid, loaded.group, before, winner.order.created_at)
+        await self._groups.after_merge(
+            gid, loaded.group, before, winner.order.created_at, winner.committer.hex()
+        )
         self._retry.add(gid)
 
     # --- bookkeeping ---------------------------------------------------------------------
@@ -407,6 +414,14 @@ class GroupInbox:
         if outcome is not Outcome.PROCESSED:
             log.debug("445 %s %s: %s", event.id[:12], outcome.value, reason)
         await self._ctx.mark(event, outcome, reason, gid=gid, epoch=epoch, keep=keep)
+
+
+def _asks_to_leave(outcome: ProposalHandled) -> bool:
+    """A SelfRemove, or a (legacy) Remove of the sender's own leaf."""
+    proposal = outcome.proposal
+    if isinstance(proposal, SelfRemove):
+        return True
+    return isinstance(proposal, Remove) and proposal.removed == outcome.sender_leaf
 
 
 def _commit_change(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app import engine
+from app import engine, timeline
 from app.contacts import display_name
 from app.context import Context
 from app.device_map import DeviceMap
@@ -119,12 +119,16 @@ class GroupStore:
         members: tuple[MemberInfo, ...] = ()
         devices: tuple[GroupDevice, ...] = ()
         authenticator = ""
+        invited: tuple[str, ...] = ()
         if with_members:
             rows = await ctx.db.run(groups_repo.members, gid)
             members = await self._members(group, rows)
             marmot = (await self.load(gid)).marmot
             authenticator = marmot.state.epoch_authenticator.hex()
             devices = await self._my_devices(gid, marmot)
+            waiting = await ctx.db.run(timeline.invited, gid)
+            present = {m.pubkey for m in members}
+            invited = tuple(sorted(p for p in waiting if p in present and p != ctx.pubkey))
         meta = group.metadata
         admin = ctx.pubkey in meta.admins
         return GroupInfo(
@@ -147,6 +151,7 @@ class GroupStore:
             muted=group.muted_until is not None and group.muted_until > ctx.now(),
             draft=summary.draft,
             my_devices=devices,
+            invited=invited,
         )
 
     async def _my_devices(self, gid: bytes, group: MarmotGroup) -> tuple[GroupDevice, ...]:

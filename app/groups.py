@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from app import engine
+from app import engine, timeline
 from app.contacts import Contacts, parse_person
 from app.context import Context
 from app.device_map import DeviceMap
@@ -30,6 +30,7 @@ from app.relays import Relays
 from app.sync import GroupTarget
 from marmot import operations
 from marmot.group import GroupConfig, create_group
+from storage import Connection
 from storage.repos import groups as groups_repo
 from storage.repos import relays as relays_repo
 from storage.repos import unopened as unopened_repo
@@ -141,7 +142,14 @@ class Groups(CommitFlow):
             engine.members(group),
         )
         welcomes = self._invitees.welcome_events(created.welcomes, invitees)
-        await ctx.db.transact(create_group_rows, new, welcomes, ctx.now())
+        # Everyone named is invited, not yet joined, until their post-join update comes.
+        added = [timeline.Change(timeline.ADDED, ctx.pubkey, p.pubkey) for p in people]
+
+        def store(conn: Connection) -> None:
+            create_group_rows(conn, new, welcomes, ctx.now())
+            timeline.record(conn, gid, added, f"created:{gid.hex()}", at=ctx.now(), now=ctx.now())
+
+        await ctx.db.transact(store)
         ctx.outbox.kick()
         self.store.remember(gid, 0, group)
         await self.observe(gid, group)

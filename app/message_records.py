@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from app.group_records import OwnEvent, record_own_event
 from app.models import ReactionInfo
 from app.outbox import Attempt
+from app.timeline import TIMELINE
 from nostr import nip19
 from nostr.errors import DecodeError
 from nostr.event import UnsignedEvent
@@ -230,19 +231,27 @@ def recent(conn: Connection, gid: bytes) -> list[Message]:
 
 
 def page(
-    conn: Connection, gid: bytes, before: PageCursor | None, limit: int, chat_only: bool
+    conn: Connection,
+    gid: bytes,
+    before: PageCursor | None,
+    limit: int,
+    chat_only: bool,
+    *,
+    with_changes: bool = False,
 ) -> list[Message]:
     """A page of the timeline; ``chat_only`` keeps kind 9 messages that were not
-    invalidated (a lost commit race, or a removed member's late words)."""
+    invalidated (a lost commit race, or a removed member's late words), and with
+    ``with_changes`` also the group's own changes (``app.timeline``)."""
     if not chat_only:
         return messages_repo.page(conn, gid, before=before, limit=limit)
+    kinds = (CHAT, TIMELINE) if with_changes else (CHAT,)
     out: list[Message] = []
     cursor = before
     while len(out) < limit:
         batch = messages_repo.page(conn, gid, before=cursor, limit=limit * 2)
         if not batch:
             break
-        out[:0] = [m for m in batch if m.kind == CHAT and m.status is not HIDDEN]
+        out[:0] = [m for m in batch if m.kind in kinds and m.status is not HIDDEN]
         cursor = batch[0].cursor
     return out[-limit:]
 

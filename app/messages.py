@@ -12,6 +12,7 @@ outbox marks it ``sent`` on the first relay OK; after three failed attempts it s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 
 from app import engine
 from app.context import Context
@@ -294,14 +295,17 @@ class Messages:
         limit: int = 50,
         before: str | None = None,
         chat_only: bool = True,
+        with_changes: bool = False,
     ) -> list[MessageInfo]:
-        """Up to ``limit`` messages older than ``before`` (or the newest), oldest first."""
+        """Up to ``limit`` messages older than ``before`` (or the newest), oldest first;
+        ``with_changes``: with the group's own changes among them (``app.timeline``)."""
         group = await self._groups.store.resolve(ref)
         gid = group.mls_group_id
         cursor = None
         if before is not None:
             cursor = (await self._find(group, before)).cursor
-        found = await self._ctx.db.run(page, gid, cursor, limit, chat_only)
+        read = partial(page, with_changes=with_changes)
+        found = await self._ctx.db.run(read, gid, cursor, limit, chat_only)
         return await self._infos(group, found)
 
     async def info_by_seq(self, seq: int) -> MessageInfo | None:

@@ -139,6 +139,8 @@ class GroupInfo:
     draft: str = ""
     my_devices: tuple[GroupDevice, ...] = ()
     """Our own leaves, one per device of ours in the group (this one first)."""
+    invited: tuple[str, ...] = ()
+    """Members added whose joining was not seen yet (``app.timeline``)."""
 
 
 @dataclass(frozen=True, slots=True)

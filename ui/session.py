@@ -22,6 +22,7 @@ from ui.views import (
     ErrorShown,
     InviteAdded,
     InviteRemoved,
+    InviteRow,
     MembersChanged,
     MessageAdded,
     MessageUpdated,
@@ -103,6 +104,12 @@ class Session(QObject):
             self._unread = total
             self.unreadChanged.emit(total)
 
+    def _invite_added(self, row: InviteRow) -> None:
+        known = self.invites.get(row.id) is not None
+        self.invites.upsert(row)
+        if not known:  # a renamed group's invite is news only the first time
+            self.inviteAdded.emit(row)
+
     def _count_relays(self) -> None:
         self.relaysChanged.emit(self.relays.connected_count(), self.relays.rowCount())
 
@@ -123,8 +130,7 @@ class Session(QObject):
             case MembersChanged(details=details):
                 self.membersChanged.emit(details)
             case InviteAdded(row=row):
-                self.invites.upsert(row)
-                self.inviteAdded.emit(row)
+                self._invite_added(row)
             case InviteRemoved(invite_id=invite_id):
                 self.invites.remove(invite_id)
             case ContactUpdated(row=row):

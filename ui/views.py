@@ -114,6 +114,8 @@ class ChatRow:
     # False once we were removed or left: the chat stays readable but the composer closes.
     active: bool = True
     avatar: bytes | None = field(default=None, repr=False)
+    # A 1:1 chat whose other person has not accepted the invitation yet.
+    waiting: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,8 @@ class MessageRow:
     reactions: tuple[Reaction, ...] = ()
     deleted: bool = False
     status: MessageStatus = MessageStatus.SENT
+    # A change of the group itself ("Bob added Carol"), worded; shown as a line, not a bubble.
+    system: str = ""
 
     @property
     def day(self) -> date:
@@ -175,6 +179,7 @@ class MemberRow:
     devices: int = 1
     is_self: bool = False
     avatar: bytes | None = field(default=None, repr=False)
+    invited: bool = False  # added, but their joining was not seen yet
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,8 +137,14 @@ def page(
 
 
 def latest(conn: Connection, mls_group_id: bytes) -> Message | None:
-    newest = page(conn, mls_group_id, limit=1)
-    return newest[0] if newest else None
+    """The newest message someone sent: local rows (negative kinds, the app's timeline
+    lines) are nobody's message and do not count."""
+    row = conn.execute(
+        _SELECT + " WHERE mls_group_id = ? AND kind >= 0 ORDER BY created_at DESC, seq DESC"
+        " LIMIT 1",
+        (mls_group_id,),
+    ).fetchone()
+    return None if row is None else from_row(row)
 
 
 def set_status(

@@ -55,7 +55,8 @@ class FakeChat:
         return self.messages[max(0, end - limit) : end]
 
     def row(self) -> ChatRow:
-        last = self.messages[-1] if self.messages else None
+        chat = [m for m in self.messages if not m.system]  # as the app: previews are chat only
+        last = chat[-1] if chat else None
         if last is None:
             preview = ""
         elif last.deleted:

@@ -153,6 +153,16 @@ class FakeCore:
         chat = me.chats[chat_id]
         return self._message(chat, me.pubkey, me.name, text, at=at, reply_to=reply_to, own=True)
 
+    def seed_change(self, chat_id: str, text: str, at: int, *, silent: bool = True) -> MessageRow:
+        """A line of the group's own history ("Bob added Carol"), as the bridge words it."""
+        chat = self.me.chats[chat_id]
+        row = MessageRow(self._new_id("change"), chat.id, self.me.pubkey, "", False, "", at,
+                         system=text)  # fmt: skip
+        chat.append(row)
+        if not silent:
+            self.emit(MessageAdded(row))
+        return row
+
     def seed_deleted(self, chat_id: str, message_id: str) -> None:
         chat = self.me.chats[chat_id]
         row = chat.find(message_id)

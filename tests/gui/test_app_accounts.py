@@ -138,9 +138,10 @@ def test_accept_an_invite_and_chat_flags(
 
     bob.run("send", group_id, "Welcome, Alice!", sync=True)
     qtbot.waitUntil(
-        lambda: [r.text for r in window.chat.model.rows] == ["Welcome, Alice!"],
+        lambda: [r.text for r in window.chat.model.rows if not r.system] == ["Welcome, Alice!"],
         timeout=NETWORK_MS,
     )
+    assert [r.system for r in window.chat.model.rows if r.system] == ["Bob added you"]
     hits = run(qtbot, bridge.search("welcome"))
     assert [(h.chat_id, h.snippet) for h in hits] == [(group_id, "Welcome, Alice!")]
 

@@ -20,7 +20,7 @@ from ui.dialogs.new_group import NewGroupDialog
 from ui.main_window import MainWindow
 from ui.tasks import spawn
 from ui.theme import apply_theme
-from ui.views import Theme
+from ui.views import MemberRow, Theme
 
 pytestmark = pytest.mark.gui
 
@@ -163,3 +163,27 @@ def test_emoji_picker(qtbot: QtBot, window: MainWindow, demo: Demo, theme: Theme
     qtbot.wait(30)
     save(picker, f"emoji-picker-search-{theme.value}")
     picker.close()
+
+
+def test_timeline_lines_and_an_invited_member(
+    qtbot: QtBot, window: MainWindow, demo: Demo, theme: Theme
+) -> None:
+    """The group's changes as lines in the chat, and a member who has not joined yet."""
+    backend = window.backend
+    assert isinstance(backend, FakeBackend)
+    chat = demo.hikers
+    now = int(time.time())
+    backend.seed_change(chat.id, "You renamed the group to “Weekend hikers”", now - 300)
+    backend.seed_change(chat.id, "You added Erin Walsh", now - 200)
+    erin = fake_pubkey("Erin Walsh")
+    chat.members[erin] = MemberRow(erin, "Erin Walsh", False, 1, invited=True)
+    open_chat(qtbot, window, chat.id)
+    qtbot.wait(50)
+    save(window, f"chat-timeline-{theme.value}")
+    window.group_details(chat.id)
+    dialog = window.dialog
+    assert isinstance(dialog, GroupDetailsDialog)
+    qtbot.waitUntil(lambda: dialog.members.rowCount() == 5)
+    dialog.view.scrollToBottom()
+    save(dialog, f"group-details-invited-{theme.value}")
+    dialog.close()

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QImage
 
+from app import timeline
 from app.models import (
     ContactInfo,
     DeviceInfo,
@@ -90,9 +91,52 @@ def quote_of(target: MessageInfo | None, target_id: str, names: Mapping[str, str
     return ReplyQuote(target.id, author, text)
 
 
+def _who(pubkey: str, names: Mapping[str, str], me: str, *, start: bool) -> str:
+    if pubkey == me:
+        return "You" if start else "you"
+    return names.get(pubkey, short_name(pubkey))
+
+
+def _timer_text(value: str) -> str:
+    secs = int(value) if value.isdigit() else 0
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if secs >= size and secs % size == 0:
+            n = secs // size
+            return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+    return f"{secs} seconds"
+
+
+_CHANGES = {
+    timeline.RENAMED: "{actor} renamed the group to “{value}”",
+    timeline.DESCRIBED: "{actor} changed the group description",
+    timeline.ADDED: "{actor} added {subject}",
+    timeline.REMOVED: "{actor} removed {subject}",
+    timeline.LEFT: "{actor} left",
+    timeline.JOINED: "{actor} joined",
+}
+
+
+def change_text(change: timeline.Change, names: Mapping[str, str], me: str) -> str:
+    """A group's change in words, as a timeline line ("Bob added Carol")."""
+    actor = _who(change.actor, names, me, start=True)
+    subject = _who(change.subject, names, me, start=False) if change.subject else ""
+    if change.what == timeline.TIMER:
+        if not change.value:
+            return f"{actor} turned off disappearing messages"
+        return f"{actor} set disappearing messages to {_timer_text(change.value)}"
+    template = _CHANGES.get(change.what, "{actor} changed the group")
+    return template.format(actor=actor, subject=subject, value=change.value)
+
+
 def message_row(
-    info: MessageInfo, names: Mapping[str, str], quote: ReplyQuote | None = None
+    info: MessageInfo, names: Mapping[str, str], quote: ReplyQuote | None = None, me: str = ""
 ) -> MessageRow:
+    if info.kind == timeline.TIMELINE:
+        change = timeline.parse(None, info.content, info.author)
+        text = change_text(change, names, me) if change is not None else ""
+        return MessageRow(
+            info.id, info.group_id, info.author, "", False, "", info.created_at, system=text
+        )
     return MessageRow(
         id=info.id,
         chat_id=info.group_id,
@@ -159,12 +203,17 @@ def chat_row(
         draft=info.draft,
         active=info.state == "active",
         avatar=avatar,
+        waiting=peer is not None and peer in info.invited,
     )
 
 
 def group_details(info: GroupInfo) -> GroupDetails:
+    invited = set(info.invited)
     members = tuple(
-        MemberRow(m.pubkey, m.name, m.admin, max(1, m.devices), m.is_self) for m in info.members
+        MemberRow(
+            m.pubkey, m.name, m.admin, max(1, m.devices), m.is_self, invited=m.pubkey in invited
+        )
+        for m in info.members
     )
     return GroupDetails(
         chat_id=info.id,

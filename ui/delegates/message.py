@@ -133,7 +133,12 @@ class MessageDelegate(QStyledItemDelegate):
             painter.fillRect(QRectF(0, 0, option.rect.width(), layout.height), QColor(c.hover))
         if layout.day is not None:
             self._paint_day(painter, fonts, layout.day, row)
-        self._paint_bubble(painter, fonts, row, layout)
+        if row.system:
+            self._paint_system(painter, layout)
+            painter.restore()
+            return
+        waiting = bool(index.data(MessageRole.WAITING))
+        self._paint_bubble(painter, fonts, row, layout, waiting=waiting)
         self._paint_chips(painter, fonts, layout)
         if layout.failed is not None:
             painter.setFont(fonts.small)
@@ -155,8 +160,23 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setPen(QColor(c.muted))
         painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
 
+    def _paint_system(self, painter: QPainter, lay: ml.MessageLayout) -> None:
+        c = theme_state().colors
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(c.surface))
+        radius = min(12.0, lay.bubble.height() / 2)
+        painter.drawRoundedRect(lay.bubble, radius, radius)
+        painter.setPen(QColor(c.muted))
+        lay.text.draw(painter, lay.text_origin)
+
     def _paint_bubble(
-        self, painter: QPainter, fonts: ml.Fonts, row: MessageRow, lay: ml.MessageLayout
+        self,
+        painter: QPainter,
+        fonts: ml.Fonts,
+        row: MessageRow,
+        lay: ml.MessageLayout,
+        *,
+        waiting: bool = False,
     ) -> None:
         c = theme_state().colors
         if row.deleted:
@@ -181,7 +201,7 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setPen(QColor(muted))
         painter.drawText(lay.meta, Qt.AlignmentFlag.AlignLeft, ml.meta_text(row))
         if row.own and not row.deleted:
-            self._paint_tick(painter, row, lay.meta, muted)
+            self._paint_tick(painter, row, lay.meta, muted, waiting=waiting)
 
     def _paint_quote(
         self,
@@ -215,10 +235,15 @@ class MessageDelegate(QStyledItemDelegate):
         )
         painter.drawText(first.translated(0, line_h), Qt.AlignmentFlag.AlignLeft, text)
 
-    def _paint_tick(self, painter: QPainter, row: MessageRow, meta: QRectF, muted: str) -> None:
+    def _paint_tick(
+        self, painter: QPainter, row: MessageRow, meta: QRectF, muted: str, *, waiting: bool
+    ) -> None:
+        # "Sent" to a 1:1 chat whose other person has not joined yet is not a tick: it
+        # reaches them only once they accept. The clock stays until they do.
+        sent = "clock" if waiting else "check"
         name, colour = {
             MessageStatus.SENDING: ("clock", muted),
-            MessageStatus.SENT: ("check", muted),
+            MessageStatus.SENT: (sent, muted),
             MessageStatus.FAILED: ("alert", "#ffd0cc"),
         }[row.status]
         box = QRectF(meta.right() - ml.TICK, meta.center().y() - ml.TICK / 2, ml.TICK, ml.TICK)

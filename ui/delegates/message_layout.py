@@ -191,7 +191,27 @@ class _Body:
     author_text: str
 
 
+SYSTEM_PAD = 12
+
+
+def _compute_system(row: MessageRow, flags: int, width: int, fonts: Fonts) -> MessageLayout:
+    """A change of the group: one centred line of small text on a pill, no bubble."""
+    day = QRectF(0, 0, width, DAY_HEIGHT) if flags & SHOW_DAY else None
+    top = (DAY_HEIGHT if day else 0.0) + GAP_RUN
+    inner = max(120.0, width * MAX_FRACTION)
+    text, text_h, widest, _ = layout_text(row.system, fonts.small, inner)
+    pill_w = math.ceil(widest) + 2 * SYSTEM_PAD
+    pill = QRectF((width - pill_w) / 2, top, pill_w, math.ceil(text_h) + 8)
+    out = MessageLayout(
+        0, pill, text, QPointF(pill.left() + SYSTEM_PAD, top + 4), QRectF(), day=day
+    )
+    out.height = math.ceil(pill.bottom() + 2)
+    return out
+
+
 def compute(row: MessageRow, flags: int, width: int, fonts: Fonts) -> MessageLayout:
+    if row.system:
+        return _compute_system(row, flags, width, fonts)
     inner = min(MAX_BUBBLE, max(160.0, width * MAX_FRACTION)) - 2 * PAD_X
     day = QRectF(0, 0, width, DAY_HEIGHT) if flags & SHOW_DAY else None
     y = (DAY_HEIGHT if day else 0.0) + (GAP_RUN if flags & RUN_START else GAP)

@@ -42,6 +42,7 @@ class MessageListModel(QAbstractListModel):
         self.chat_id = ""
         self.is_group = False
         self.has_older = False
+        self.waiting = False  # see MessageRole.WAITING
 
     # --- Qt model interface ---
 
@@ -67,6 +68,8 @@ class MessageListModel(QAbstractListModel):
                 value = self.is_group and not row.own and self._run_start(i)
             case MessageRole.KEY:
                 value = row.id
+            case MessageRole.WAITING:
+                value = self.waiting
             case Qt.ItemDataRole.DisplayRole:
                 value = "" if row.deleted else row.text
         return value
@@ -93,6 +96,13 @@ class MessageListModel(QAbstractListModel):
         return self._rows[0].id if self._rows else None
 
     # --- writing ---
+
+    def set_waiting(self, waiting: bool) -> None:
+        """The other person joined (or not yet): the ticks of our messages change."""
+        if waiting != self.waiting:
+            self.waiting = waiting
+            if self._rows:
+                self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1), [])
 
     def reset(
         self, chat_id: str, rows: Sequence[MessageRow], *, is_group: bool, has_older: bool
@@ -170,4 +180,10 @@ class MessageListModel(QAbstractListModel):
         return i == 0 or self._rows[i - 1].day != self._rows[i].day
 
     def _run_start(self, i: int) -> bool:
-        return self._show_day(i) or self._rows[i - 1].author != self._rows[i].author
+        previous = self._rows[i - 1] if i else None
+        return (
+            self._show_day(i)
+            or previous is None
+            or bool(previous.system)
+            or previous.author != self._rows[i].author
+        )

@@ -33,10 +33,12 @@ class MemberListModel(KeyedListModel[MemberRow]):
     is_sorted = True
     getters: ClassVar[Mapping[int, Callable[[MemberRow], object]]] = {
         ItemRole.TITLE: lambda r: f"{r.name} (you)" if r.is_self else r.name,
-        ItemRole.SUBTITLE: lambda r: plural(r.devices, "device"),
+        ItemRole.SUBTITLE: lambda r: (
+            "Invited · has not joined yet" if r.invited else plural(r.devices, "device")
+        ),
         ItemRole.AVATAR: lambda r: r.avatar,
         ItemRole.AVATAR_SEED: lambda r: r.pubkey,
-        ItemRole.BADGE: lambda r: "Admin" if r.admin else "",
+        ItemRole.BADGE: lambda r: "Admin" if r.admin else "Invited" if r.invited else "",
     }
 
     def key(self, row: MemberRow) -> str:

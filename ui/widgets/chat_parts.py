@@ -37,7 +37,9 @@ class ChatHeader(QFrame):
     def show_chat(self, chat: ChatRow) -> None:
         self.avatar.set_avatar(chat.title, chat.avatar_seed or chat.id, chat.avatar)
         self.title.setText(chat.title)
-        if chat.is_dm:
+        if chat.is_dm and chat.waiting:
+            self.subtitle.setText("Invitation sent · they have not accepted yet")
+        elif chat.is_dm:
             self.subtitle.setText("Direct message · end-to-end encrypted")
         else:
             self.subtitle.setText(f"{plural(chat.member_count, 'member')} · end-to-end encrypted")

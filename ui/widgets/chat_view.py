@@ -140,6 +140,7 @@ class ChatView(QWidget):
         self.loaded = None
         self._opening, self._early = chat.id, []
         self.model.reset(chat.id, [], is_group=not chat.is_dm, has_older=False)
+        self.model.set_waiting(chat.waiting)
         self.header.show_chat(chat)
         self._saved_draft = chat.draft
         self.composer.blockSignals(True)
@@ -237,6 +238,7 @@ class ChatView(QWidget):
         if fresh is not None and fresh != self.chat:
             self.chat = fresh
             self.header.show_chat(fresh)
+            self.model.set_waiting(fresh.waiting)
             self._show_active(fresh.active)
 
     def _show_active(self, active: bool) -> None:
@@ -409,7 +411,7 @@ class ChatView(QWidget):
     def _context_menu(self, pos: QPoint) -> None:
         index = self.list.indexAt(pos)
         row = index.data(MessageRole.ROW) if index.isValid() else None
-        if isinstance(row, MessageRow):
+        if isinstance(row, MessageRow) and not row.system:
             self.message_menu(row).popup(self.list.viewport().mapToGlobal(pos))
 
     def message_menu(self, row: MessageRow) -> QMenu:
