@@ -26,6 +26,7 @@ from dataclasses import replace
 
 from app import engine
 from app.context import Context
+from app.disappearing import expiry
 from app.errors import AppError
 from app.events import CommitRaceResolved, ErrorRaised, MessageReceived, MessageUpdated
 from app.group_store import Loaded, state_write
@@ -249,7 +250,12 @@ class GroupInbox:
             Records()
             if handler is not None
             else incoming_records(
-                gid, rumor, event.id, outcome.epoch, own=rumor.pubkey == ctx.pubkey
+                gid,
+                rumor,
+                event.id,
+                outcome.epoch,
+                own=rumor.pubkey == ctx.pubkey,
+                expires_at=expiry(event, _timer_for(loaded, outcome.epoch), rumor.created_at),
             )
         )
         change = IncomingChange(
@@ -414,6 +420,15 @@ class GroupInbox:
         if outcome is not Outcome.PROCESSED:
             log.debug("445 %s %s: %s", event.id[:12], outcome.value, reason)
         await self._ctx.mark(event, outcome, reason, gid=gid, epoch=epoch, keep=keep)
+
+
+def _timer_for(loaded: Loaded, epoch: int) -> int | None:
+    """The group's timer for a message of ``epoch``: one from an older epoch was written
+    before the latest change (which may be the one that set the timer), so only its own
+    NIP-40 tag counts for it."""
+    if epoch < loaded.marmot.epoch:
+        return None
+    return engine.disappearing_secs(loaded.group.metadata)
 
 
 def _asks_to_leave(outcome: ProposalHandled) -> bool:

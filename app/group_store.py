@@ -152,6 +152,7 @@ class GroupStore:
             draft=summary.draft,
             my_devices=devices,
             invited=invited,
+            disappearing_secs=engine.disappearing_secs(meta) or 0,
         )
 
     async def _my_devices(self, gid: bytes, group: MarmotGroup) -> tuple[GroupDevice, ...]:

@@ -255,6 +255,21 @@ class Groups(CommitFlow):
 
         return await self._change(ref, build, admin="rename the group")
 
+    async def set_disappearing(self, ref: str, seconds: int | None) -> GroupInfo:
+        """Admins: messages sent from now on disappear ``seconds`` after they were written
+        (None or 0: they stay). Other members' clients honour it from the group data."""
+        ctx = self._ctx
+        if seconds is not None and seconds < 0:
+            raise InvalidInput("a disappearing timer is a number of seconds")
+        secs = seconds or None
+
+        def build(loaded: Loaded) -> Built:
+            return operations.update_group_data(
+                loaded.marmot, now=ctx.now(), rng=ctx.rng, disappearing_message_secs=secs
+            ), ()
+
+        return await self._change(ref, build, admin="change disappearing messages")
+
     async def self_update(self, ref: str | bytes) -> GroupInfo:
         ctx = self._ctx
 

@@ -107,7 +107,13 @@ def _cites(uri: str, event_id: str) -> bool:
 
 
 def incoming_records(
-    gid: bytes, rumor: UnsignedEvent, event_id: str, epoch: int, *, own: bool
+    gid: bytes,
+    rumor: UnsignedEvent,
+    event_id: str,
+    epoch: int,
+    *,
+    own: bool,
+    expires_at: int | None = None,
 ) -> Records:
     """Map an application rumor to rows: kind 9 a message, 7 a reaction to its first ``e``
     target, 5 a deletion of each ``e`` target (storage applies it only to the author's
@@ -122,7 +128,17 @@ def incoming_records(
         return Records(deletions=deletions, targets=targets)
     read = own or rumor.kind != CHAT
     return Records(
-        messages=(_row(gid, rumor, event_id, epoch, status=DeliveryStatus.RECEIVED, is_read=read),)
+        messages=(
+            _row(
+                gid,
+                rumor,
+                event_id,
+                epoch,
+                status=DeliveryStatus.RECEIVED,
+                is_read=read,
+                expires_at=expires_at,
+            ),
+        )
     )
 
 
@@ -134,6 +150,7 @@ def _row(
     *,
     status: DeliveryStatus,
     is_read: bool,
+    expires_at: int | None = None,
 ) -> NewMessage:
     reply = reply_target(rumor.tags) if rumor.kind == CHAT else None
     return NewMessage(
@@ -149,6 +166,7 @@ def _row(
         reply,
         epoch,
         is_read=is_read,
+        expires_at=expires_at,
     )
 
 
@@ -160,11 +178,21 @@ def aggregate(reactions: Sequence[Reaction], me: str) -> tuple[ReactionInfo, ...
 
 
 def own_rows(
-    gid: bytes, rumor: UnsignedEvent, event_id: str, epoch: int, resend: Message | None
+    gid: bytes,
+    rumor: UnsignedEvent,
+    event_id: str,
+    epoch: int,
+    resend: Message | None,
+    *,
+    expires_at: int | None = None,
 ) -> tuple[NewMessage, ...]:
     if resend is not None or rumor.kind in (REACTION, Kind.DELETION):
         return ()
-    return (_row(gid, rumor, event_id, epoch, status=DeliveryStatus.SENDING, is_read=True),)
+    row = _row(
+        gid, rumor, event_id, epoch, status=DeliveryStatus.SENDING, is_read=True,
+        expires_at=expires_at,
+    )  # fmt: skip
+    return (row,)
 
 
 def own_reactions(rumor: UnsignedEvent) -> tuple[Reaction, ...]:

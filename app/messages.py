@@ -16,6 +16,7 @@ from functools import partial
 
 from app import engine
 from app.context import Context
+from app.disappearing import expiry
 from app.errors import InvalidInput, NotAllowed, NotFound, translate
 from app.events import MessageQueued, MessageStatusChanged, MessageUpdated
 from app.group_records import OwnEvent
@@ -241,7 +242,16 @@ class Messages:
             loaded.data.relays,
             MESSAGE,
             state=state_write(gid, loaded.revision, out.group, epoch_changed=False),
-            messages=own_rows(gid, rumor, out.event.id, loaded.marmot.epoch, resend),
+            messages=own_rows(
+                gid,
+                rumor,
+                out.event.id,
+                loaded.marmot.epoch,
+                resend,
+                expires_at=expiry(
+                    out.event, engine.disappearing_secs(loaded.group.metadata), rumor.created_at
+                ),
+            ),
             reactions=own_reactions(rumor),
             deletions=own_deletions(rumor),
         )

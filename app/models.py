@@ -141,6 +141,8 @@ class GroupInfo:
     """Our own leaves, one per device of ours in the group (this one first)."""
     invited: tuple[str, ...] = ()
     """Members added whose joining was not seen yet (``app.timeline``)."""
+    disappearing_secs: int = 0
+    """The group's disappearing-message timer (0xF2EE v3); 0 when messages stay."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from app.contacts import Contacts
 from app.context import Context
 from app.device_map import DeviceMap
 from app.devices import Devices
+from app.disappearing import SWEEP_SECONDS, Disappearing
 from app.events import AccountLocked, ErrorRaised
 from app.group_inbox import GroupInbox
 from app.groups import Groups
@@ -91,6 +92,7 @@ class AccountSession:
         device_map = DeviceMap(self.ctx, self.key_packages)
         self.groups = Groups(self.ctx, self.relays, self.contacts, self.key_packages, device_map)
         self.messages = Messages(self.ctx, self.groups)
+        self.disappearing = Disappearing(self.ctx)
         self.chat_flags = ChatFlags(self.ctx, self.groups)
         self.invites = Invites(self.ctx, self.groups, self.contacts, self.key_packages)
         self.devices = Devices(self.ctx, self.relays, self.key_packages, self.groups, device_map)
@@ -131,6 +133,7 @@ class AccountSession:
         self.pool.add_status_listener(self._relay_status)
         await self.relays.sync_pool()
         self._spawn(self.outbox.run(), "outbox")
+        await self._guarded(self.disappearing.sweep(), "disappearing messages")
         await self.setup()
         await self._guarded(self.group_inbox.resume(), "re-sending")
         await self.sync_engine.start(live=live)
@@ -141,6 +144,9 @@ class AccountSession:
                 self._every(KEY_PACKAGE_UPKEEP, self.groups.self_update_due), "self-updates"
             )
             self._spawn(self._every(RELAY_LIST_REPAIR, self._repair), "relay lists")
+            self._spawn(
+                self._every(SWEEP_SECONDS, self.disappearing.sweep), "disappearing messages"
+            )
 
     async def setup(self) -> None:
         """First-run and repair work: relay lists (checked at most every half hour, so a

@@ -132,6 +132,9 @@ def _groups(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     describe = _sub(sub, "describe", "change the description")
     describe.add_argument("group")
     describe.add_argument("description")
+    timer = _sub(sub, "disappearing", "messages disappear this many seconds after (0: off)")
+    timer.add_argument("group")
+    timer.add_argument("seconds", type=int)
     update = _sub(sub, "self-update", "rotate our leaf's keys in the group")
     update.add_argument("group")
 

@@ -223,6 +223,10 @@ class Backend(Protocol):
         """Change the group's name and description; admins only."""
         ...
 
+    async def set_disappearing(self, chat_id: str, seconds: int) -> GroupDetails:
+        """Admins: new messages disappear ``seconds`` after they are sent (0: they stay)."""
+        ...
+
     async def leave_group(self, chat_id: str) -> None:
         """Leave the group (SelfRemove); the chat stays readable but inactive."""
         ...

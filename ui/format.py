@@ -92,3 +92,12 @@ def looks_like_key(text: str) -> bool:
         return True
     name, at, domain = lowered.partition("@")
     return bool(at and name and "." in domain and " " not in lowered)
+
+
+def timer_text(secs: int) -> str:
+    """A disappearing timer in words: "1 hour", "8 hours", "1 week", "90 seconds"."""
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if secs >= size and secs % size == 0:
+            n = secs // size
+            return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+    return f"{secs} seconds"

@@ -25,6 +25,7 @@ from ui.views import (
     InviteRow,
     MembersChanged,
     MessageAdded,
+    MessagesRemoved,
     MessageUpdated,
     RelayRow,
     RelayStatusChanged,
@@ -38,6 +39,7 @@ class Session(QObject):
     messageAdded = Signal(object)  # MessageRow
     messageUpdated = Signal(object)  # MessageRow
     chatRemoved = Signal(str)
+    messagesRemoved = Signal(str, object)  # chat id, tuple of message ids
     membersChanged = Signal(object)  # GroupDetails
     contactUpdated = Signal(object)  # ContactRow
     inviteAdded = Signal(object)  # InviteRow
@@ -113,15 +115,23 @@ class Session(QObject):
     def _count_relays(self) -> None:
         self.relaysChanged.emit(self.relays.connected_count(), self.relays.rowCount())
 
-    def _on_event(self, event: UiEvent) -> None:
-        if self._held is not None:
-            self._held.append(event)
-            return
+    def _on_message_event(self, event: MessageAdded | MessageUpdated | MessagesRemoved) -> None:
         match event:
             case MessageAdded(row=row):
                 self.messageAdded.emit(row)
             case MessageUpdated(row=row):
                 self.messageUpdated.emit(row)
+            case MessagesRemoved(chat_id=chat_id, message_ids=ids):
+                self.messagesRemoved.emit(chat_id, ids)
+
+    def _on_event(self, event: UiEvent) -> None:
+        if self._held is not None:
+            self._held.append(event)
+            return
+        if isinstance(event, MessageAdded | MessageUpdated | MessagesRemoved):
+            self._on_message_event(event)
+            return
+        match event:
             case ChatUpdated(row=row):
                 self.chats.upsert(row)
             case ChatRemoved(chat_id=chat_id):

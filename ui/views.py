@@ -116,6 +116,7 @@ class ChatRow:
     avatar: bytes | None = field(default=None, repr=False)
     # A 1:1 chat whose other person has not accepted the invitation yet.
     waiting: bool = False
+    disappearing_secs: int = 0  # new messages disappear this long after (0: they stay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,7 @@ class GroupDetails:
     is_dm: bool = False
     epoch: int = 0
     relays: tuple[str, ...] = ()
+    disappearing_secs: int = 0  # 0: messages stay
 
     @property
     def i_am_admin(self) -> bool:
@@ -281,6 +283,14 @@ class ChatRemoved:
 
 
 @dataclass(frozen=True, slots=True)
+class MessagesRemoved:
+    """Disappearing messages whose time came: gone from this computer."""
+
+    chat_id: str
+    message_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MembersChanged:
     """A commit changed the group's members, admins or name."""
 
@@ -333,6 +343,7 @@ UiEvent = (
     | MessageUpdated
     | ChatUpdated
     | ChatRemoved
+    | MessagesRemoved
     | MembersChanged
     | InviteAdded
     | InviteRemoved

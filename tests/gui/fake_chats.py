@@ -21,6 +21,7 @@ class FakeChat:
     unread: int = 0
     draft: str = ""
     epoch: int = 1
+    disappearing_secs: int = 0
     messages: list[MessageRow] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)
     reactions: dict[str, dict[str, set[str]]] = field(default_factory=dict)
@@ -81,4 +82,5 @@ class FakeChat:
             member_count=len(self.members),
             draft=self.draft,
             active=self.active,
+            disappearing_secs=self.disappearing_secs,
         )

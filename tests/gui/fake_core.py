@@ -284,6 +284,7 @@ class FakeCore:
             chat.is_dm,
             chat.epoch,
             tuple(self.me.relays),
+            chat.disappearing_secs,
         )
 
     def _require_admin(self, chat: FakeChat) -> None:

@@ -34,7 +34,7 @@ def test_protocol_is_complete() -> None:
         "save_draft",
         "messages", "send", "react", "unreact", "delete", "retry",
         "create_dm", "create_group", "show_group", "add_members", "remove_members", "promote",
-        "demote", "rename_group", "leave_group",
+        "demote", "rename_group", "set_disappearing", "leave_group",
         "list_invites", "accept_invite", "decline_invite",
         "list_devices", "remove_device", "list_relays", "add_relay", "remove_relay",
         "push_settings", "register_push", "remove_push",

@@ -175,6 +175,8 @@ def test_timeline_lines_and_an_invited_member(
     now = int(time.time())
     backend.seed_change(chat.id, "You renamed the group to “Weekend hikers”", now - 300)
     backend.seed_change(chat.id, "You added Erin Walsh", now - 200)
+    backend.seed_change(chat.id, "You set disappearing messages to 1 day", now - 100)
+    chat.disappearing_secs = 86400
     erin = fake_pubkey("Erin Walsh")
     chat.members[erin] = MemberRow(erin, "Erin Walsh", False, 1, invited=True)
     open_chat(qtbot, window, chat.id)

@@ -234,6 +234,10 @@ class ChatOps(BridgeCore):
                 return [views.InviteAdded(invite_row(invite))]
         return []
 
+    async def _on_expired(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        chats[event.group_id] = None  # the preview may have been one of them
+        return [views.MessagesRemoved(event.group_id, tuple(event.message_ids))]
+
     async def _on_invite_removed(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         return [views.InviteRemoved(event.invite_id)]
 
@@ -268,6 +272,7 @@ _HANDLERS: dict[type[app_events.AppEvent], _Handler] = {
     app_events.MessageQueued: ChatOps._on_message,
     app_events.MessageUpdated: ChatOps._on_message_updated,
     app_events.MessageStatusChanged: ChatOps._on_status,
+    app_events.MessagesExpired: ChatOps._on_expired,
     app_events.GroupUpdated: ChatOps._on_group,
     app_events.MembersChanged: ChatOps._on_group,
     app_events.GroupRemoved: ChatOps._on_group_removed,

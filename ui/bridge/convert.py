@@ -25,6 +25,7 @@ from app.models import (
     ProfileInfo,
     RelayInfo,
 )
+from ui.format import timer_text
 from ui.rich_text import plain
 from ui.views import (
     ChatRow,
@@ -98,12 +99,7 @@ def _who(pubkey: str, names: Mapping[str, str], me: str, *, start: bool) -> str:
 
 
 def _timer_text(value: str) -> str:
-    secs = int(value) if value.isdigit() else 0
-    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
-        if secs >= size and secs % size == 0:
-            n = secs // size
-            return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
-    return f"{secs} seconds"
+    return timer_text(int(value) if value.isdigit() else 0)
 
 
 _CHANGES = {
@@ -204,6 +200,7 @@ def chat_row(
         active=info.state == "active",
         avatar=avatar,
         waiting=peer is not None and peer in info.invited,
+        disappearing_secs=info.disappearing_secs,
     )
 
 
@@ -223,6 +220,7 @@ def group_details(info: GroupInfo) -> GroupDetails:
         is_dm=dm_peer(info) is not None,
         epoch=info.epoch,
         relays=info.relays,
+        disappearing_secs=info.disappearing_secs,
     )
 
 

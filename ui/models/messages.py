@@ -159,6 +159,19 @@ class MessageListModel(QAbstractListModel):
         self._derived_changed(pos + 1)
         return True
 
+    def remove(self, ids: Sequence[str]) -> int:
+        """Drop loaded messages (disappearing ones whose time came); how many went."""
+        positions = sorted((p for p in map(self.position, ids) if p >= 0), reverse=True)
+        for pos in positions:
+            self.beginRemoveRows(QModelIndex(), pos, pos)
+            del self._rows[pos]
+            self.endRemoveRows()
+        if positions:
+            self._base = 0
+            self._abs = {r.id: i for i, r in enumerate(self._rows)}
+            self._derived_changed(min(positions))  # the next row may now start a day or run
+        return len(positions)
+
     def update(self, row: MessageRow) -> bool:
         """Replace a loaded message (status, reactions, deletion); False if not loaded."""
         pos = self.position(row.id)

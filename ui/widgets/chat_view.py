@@ -101,6 +101,7 @@ class ChatView(QWidget):
     def _connect(self) -> None:
         self.session.messageAdded.connect(self._on_added)
         self.session.messageUpdated.connect(self._on_updated)
+        self.session.messagesRemoved.connect(self._on_removed)
         self.session.chats.dataChanged.connect(self._refresh_chat)
         self.header.detailsRequested.connect(self._details)
         self.list.olderWanted.connect(self.load_older)
@@ -230,6 +231,13 @@ class ChatView(QWidget):
                 self._early.append(row)
             else:
                 self.model.update(row)
+
+    def _on_removed(self, chat_id: str, ids: tuple[str, ...]) -> None:
+        """Disappearing messages whose time came leave the screen too."""
+        if self.chat is not None and chat_id == self.chat.id:
+            if self._reply_to is not None and self._reply_to.id in ids:
+                self.cancel_reply()
+            self.model.remove(ids)
 
     def _refresh_chat(self) -> None:
         if self.chat is None:
