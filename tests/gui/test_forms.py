@@ -73,3 +73,19 @@ def test_the_contacts_add_fields_are_wide_enough_to_read(
     qtbot.wait(20)
     assert readable(dialog.npub), (dialog.npub.width(), dialog.npub.placeholderText())
     assert readable(dialog.nickname), dialog.nickname.width()
+
+
+def test_a_pending_invite_follows_its_groups_new_name_without_a_second_alert(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend
+) -> None:
+    from dataclasses import replace
+
+    from ui.views import InviteAdded
+
+    invite = alice.invite_from("Bob Marsh", "Climbing")
+    assert window.notifier.last == ("New invite", "Bob Marsh invited you to Climbing")
+    window.notifier.last = None
+    alice.emit(InviteAdded(replace(invite, group_name="Bouldering")))
+    row = window.session.invites.get(invite.id)
+    assert row is not None and row.group_name == "Bouldering"
+    assert window.notifier.last is None  # the same invite: no new notification
