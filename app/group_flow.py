@@ -204,10 +204,6 @@ class CommitFlow:
         self.store.forget(gid)
         before_members = tuple(before_members)
         info = await self.info_of(gid)
-        commit = (committer, commit_at)
-        changed = before is not None and committer
-        if changed and await self._record_timeline(gid, before, before_members, info, commit):
-            info = await self.info_of(gid)  # who is still only invited may have changed
         added, removed = member_delta(before_members, (m.pubkey for m in info.members))
         if removed:
             dropped = await ctx.db.transact(drop_late_messages, gid, removed, commit_at)
@@ -220,6 +216,12 @@ class CommitFlow:
             ctx.emit(GroupRemoved(ctx.pubkey, info.id, "removed"))
         if before is None or before.metadata.relays != info.relays or info.state != "active":
             await self.targets_changed()
+        # Last, so the services above hear of the commit as soon as before.
+        commit = (committer, commit_at)
+        changed = before is not None and committer
+        if changed and await self._record_timeline(gid, before, before_members, info, commit):
+            # Who is still only invited may have changed ("Bob joined").
+            ctx.emit(GroupUpdated(ctx.pubkey, await self.info_of(gid)))
 
     async def _record_timeline(
         self,

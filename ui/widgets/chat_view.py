@@ -7,6 +7,7 @@ per chat as a draft (saved when switching chats and shortly after typing stops).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any
@@ -15,6 +16,7 @@ from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QCursor, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
+from ui.errors import BackendError
 from ui.models.messages import MessageListModel
 from ui.models.roles import MessageRole
 from ui.session import Session
@@ -290,7 +292,8 @@ class ChatView(QWidget):
         # manager says the window is active (without one, it never is).
         current = self.session.chats.get(chat_id)
         if current is not None and current.unread:
-            await self.backend.mark_read(chat_id)
+            with contextlib.suppress(BackendError):  # the message matters more than the badge
+                await self.backend.mark_read(chat_id)
         row = await self.backend.send(chat_id, text, reply_to)
         if self.chat is not None and self.chat.id == chat_id:
             if self.model.get(row.id) is None:  # else its event (and maybe "sent") came first
