@@ -297,7 +297,9 @@ class Contacts:
             changed = bool(await ctx.db.run(contacts_repo.save_profile, profile))
             if changed and _metadata(event.content).nip05:
                 ctx.spawn(self._verify_and_tell(event.pubkey), "checking a NIP-05 address")
-            elif changed and event.pubkey != ctx.pubkey:
+            elif changed:
+                # Our own too: a key imported from another app brings its name and
+                # picture with the first fetch, and the window shows them then.
                 ctx.emit(ContactUpdated(ctx.pubkey, event.pubkey))
             return changed
         if event.kind == Kind.FOLLOW_LIST and event.pubkey == ctx.pubkey:

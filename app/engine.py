@@ -10,7 +10,7 @@ our own events that waited too long to be published.
 
 from __future__ import annotations
 
-from marmot.errors import InvalidGroupEvent
+from marmot.errors import InvalidGroupEvent, MarmotError
 from marmot.group import MarmotGroup
 from marmot.group_data import NostrGroupData
 from marmot.group_event import build_group_event, trial_decrypt
@@ -39,6 +39,16 @@ def metadata(data: NostrGroupData) -> GroupMetadata:
         data.relays,
         data.to_bytes(),
     )
+
+
+def disappearing_secs(meta: GroupMetadata) -> int | None:
+    """The group's disappearing-message timer (0xF2EE v3), None when off or unknown."""
+    if not meta.marmot_data:
+        return None
+    try:
+        return NostrGroupData.from_bytes(meta.marmot_data).disappearing_message_secs
+    except MarmotError:
+        return None
 
 
 def members(group: MarmotGroup) -> tuple[Member, ...]:

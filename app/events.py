@@ -63,6 +63,14 @@ class MessageUpdated(AppEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class MessagesExpired(AppEvent):
+    """Disappearing messages whose time came were deleted here (``app.disappearing``)."""
+
+    group_id: str
+    message_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MembersChanged(AppEvent):
     """A commit changed who is in the group or who administers it."""
 

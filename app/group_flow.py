@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from app import engine
+from app import engine, timeline
 from app.context import Context
 from app.device_map import DeviceMap
 from app.errors import AppError, NetworkError, NotAllowed, translate
@@ -25,6 +25,7 @@ from app.events import (
     GroupRemoved,
     GroupUpdated,
     MembersChanged,
+    MessageReceived,
     MessageStatusChanged,
 )
 from app.group_records import (
@@ -48,8 +49,9 @@ from mls.errors import MlsError
 from nostr.event import Event
 from nostr.filters import Filter
 from nostr.kinds import Kind
-from storage import IncomingChange, OutgoingEvent
+from storage import Connection, IncomingChange, OutgoingEvent
 from storage.repos import groups as groups_repo
+from storage.repos import messages as messages_repo
 from storage.rows import Group, OutboxEntry
 from storage.rows import GroupState as Lifecycle
 from storage.rows import PendingCommit as StoredPending
@@ -189,11 +191,18 @@ class CommitFlow:
         return replace(entry, event_id=fresh.id, event_json=fresh.to_json()), fresh
 
     async def after_merge(
-        self, gid: bytes, before: Group | None, before_members: Iterable[str], commit_at: int
+        self,
+        gid: bytes,
+        before: Group | None,
+        before_members: Iterable[str],
+        commit_at: int,
+        committer: str = "",
     ) -> None:
-        """Tell the front ends, follow changed relays; drop removed members' late words."""
+        """Tell the front ends, follow changed relays; drop removed members' late words;
+        put what the commit changed in the group's timeline."""
         ctx = self._ctx
         self.store.forget(gid)
+        before_members = tuple(before_members)
         info = await self.info_of(gid)
         added, removed = member_delta(before_members, (m.pubkey for m in info.members))
         if removed:
@@ -207,6 +216,66 @@ class CommitFlow:
             ctx.emit(GroupRemoved(ctx.pubkey, info.id, "removed"))
         if before is None or before.metadata.relays != info.relays or info.state != "active":
             await self.targets_changed()
+        # Last, so the services above hear of the commit as soon as before.
+        commit = (committer, commit_at)
+        changed = before is not None and committer
+        if changed and await self._record_timeline(gid, before, before_members, info, commit):
+            # Who is still only invited may have changed ("Bob joined").
+            ctx.emit(GroupUpdated(ctx.pubkey, await self.info_of(gid)))
+
+    async def _record_timeline(
+        self,
+        gid: bytes,
+        before: Group | None,
+        before_members: tuple[str, ...],
+        info: GroupInfo,
+        commit: tuple[str, int],
+    ) -> int:
+        """Store and announce the commit's changes; how many there were."""
+        ctx = self._ctx
+        assert before is not None
+        committer, commit_at = commit
+        old = before.metadata
+        prior = timeline.Before(
+            old.name, old.description, before_members, engine.disappearing_secs(old)
+        )
+        new = (await self.store.get(gid)).metadata
+        members = tuple(m.pubkey for m in info.members)
+        after = timeline.Before(new.name, new.description, members, engine.disappearing_secs(new))
+
+        def write(conn: Connection) -> list[int]:
+            waiting, leaving = timeline.invited(conn, gid), timeline.leaving(conn, gid)
+            changes = timeline.changes_of(
+                prior, after, committer, waiting, me=ctx.pubkey, leaving=leaving
+            )
+            anchor = f"{info.epoch}:{committer}"
+            at = commit_at or ctx.now()
+            return timeline.record(conn, gid, changes, anchor, at=at, now=ctx.now())
+
+        seqs = await ctx.db.transact(write)
+        await self._tell_timeline(seqs, info.id)
+        return len(seqs)
+
+    async def record_leave(self, gid: bytes, who: str, proposal_id: str, at: int) -> None:
+        """Someone asked to leave (a SelfRemove): "Carol left", before an admin commits it."""
+        ctx = self._ctx
+        change = timeline.Change(timeline.LEFT, who)
+
+        def write(conn: Connection) -> list[int]:
+            return timeline.record(
+                conn, gid, [change], f"leave:{proposal_id}", at=at, now=ctx.now()
+            )
+
+        seqs = await ctx.db.transact(write)
+        group = await self.store.get(gid)
+        await self._tell_timeline(seqs, group.metadata.nostr_group_id)
+
+    async def _tell_timeline(self, seqs: Sequence[int], group_id: str) -> None:
+        ctx = self._ctx
+        for seq in seqs:
+            row = await ctx.db.run(messages_repo.by_seq, seq)
+            if row is not None:
+                ctx.emit(MessageReceived(ctx.pubkey, timeline.info_of(row, group_id, ctx.pubkey)))
 
     async def after_own_merge(
         self,
@@ -216,7 +285,7 @@ class CommitFlow:
         commit_at: int,
         leaving: Leaving = (),
     ) -> None:
-        await self.after_merge(gid, before, before_members, commit_at)
+        await self.after_merge(gid, before, before_members, commit_at, self._ctx.pubkey)
         await self.retry_waiting(gid)  # events that waited for this epoch
         if leaving:
             await self._remove_leavers(gid, leaving)

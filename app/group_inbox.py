@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from app import engine
 from app.branch_switch import RESEND, removal_done, removals_owed, resend_noted, switch_branch
 from app.context import Context
+from app.disappearing import expiry
 from app.errors import AppError
 from app.events import CommitRaceResolved, ErrorRaised, MessageReceived, MessageUpdated
 from app.group_store import Loaded, state_write
@@ -47,6 +48,7 @@ from marmot.inbound import (
     process_past_commit,
 )
 from marmot.policy import CommitOrder, RaceDecision
+from mls.messages.proposals import Remove, SelfRemove
 from nostr.event import Event
 from storage import Conflict, IncomingChange, apply_incoming
 from storage.repos import accounts as accounts_repo
@@ -272,7 +274,12 @@ class GroupInbox:
             Records()
             if handler is not None
             else incoming_records(
-                gid, rumor, event.id, outcome.epoch, own=rumor.pubkey == ctx.pubkey
+                gid,
+                rumor,
+                event.id,
+                outcome.epoch,
+                own=rumor.pubkey == ctx.pubkey,
+                expires_at=expiry(event, _timer_for(loaded, outcome.epoch), rumor.created_at),
             )
         )
         change = IncomingChange(
@@ -331,6 +338,8 @@ class GroupInbox:
             outcome.group.epoch,
             state=state_write(gid, loaded.revision, outcome.group, epoch_changed=False),
         )
+        if _asks_to_leave(outcome):
+            await self._groups.record_leave(gid, outcome.sender.hex(), event.id, event.created_at)
         commit = outcome.auto_commit
         # MDK lets any member commit a SelfRemove; we leave it to admins, so one commit
         # (not one per member) usually settles it.
@@ -353,7 +362,9 @@ class GroupInbox:
         change = _commit_change(gid, loaded.revision, event, outcome)
         applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
         self._groups.store.remember(gid, applied.revision, outcome.group)
-        await self._groups.after_merge(gid, loaded.group, before_members, outcome.order.created_at)
+        await self._groups.after_merge(
+            gid, loaded.group, before_members, outcome.order.created_at, outcome.committer.hex()
+        )
         self._retry.add(gid)
         await self._look_at_held(gid)
 
@@ -419,7 +430,9 @@ class GroupInbox:
         )
         self._invalidated.add(gid)
         before = [m.pubkey for m in engine.members(loaded.marmot)]
-        await self._groups.after_merge(gid, loaded.group, before, winner.order.created_at)
+        await self._groups.after_merge(
+            gid, loaded.group, before, winner.order.created_at, winner.committer.hex()
+        )
         self._retry.add(gid)
 
     # --- bookkeeping ---------------------------------------------------------------------
@@ -437,6 +450,23 @@ class GroupInbox:
         if outcome is not Outcome.PROCESSED:
             log.debug("445 %s %s: %s", event.id[:12], outcome.value, reason)
         await self._ctx.mark(event, outcome, reason, gid=gid, epoch=epoch, keep=keep)
+
+
+def _timer_for(loaded: Loaded, epoch: int) -> int | None:
+    """The group's timer for a message of ``epoch``: one from an older epoch was written
+    before the latest change (which may be the one that set the timer), so only its own
+    NIP-40 tag counts for it."""
+    if epoch < loaded.marmot.epoch:
+        return None
+    return engine.disappearing_secs(loaded.group.metadata)
+
+
+def _asks_to_leave(outcome: ProposalHandled) -> bool:
+    """A SelfRemove, or a (legacy) Remove of the sender's own leaf."""
+    proposal = outcome.proposal
+    if isinstance(proposal, SelfRemove):
+        return True
+    return isinstance(proposal, Remove) and proposal.removed == outcome.sender_leaf
 
 
 def _commit_change(

@@ -194,7 +194,10 @@ def drop_late_messages(
     late = [
         m
         for m in messages_repo.page(conn, gid, limit=500)
-        if m.author in authors and m.created_at >= commit_at and m.status is DeliveryStatus.RECEIVED
+        if m.author in authors
+        and m.kind >= 0  # not the group's own timeline lines ("Carol left")
+        and m.created_at >= commit_at
+        and m.status is DeliveryStatus.RECEIVED
     ]
     for message in late:
         messages_repo.set_status(conn, gid, message.rumor_id, DeliveryStatus.INVALIDATED)

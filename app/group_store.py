@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from app import engine
+from app import engine, timeline
 from app.contacts import display_name
 from app.context import Context
 from app.device_map import DeviceMap
@@ -151,6 +151,7 @@ class GroupStore:
         members: tuple[MemberInfo, ...] = ()
         devices: tuple[GroupDevice, ...] = ()
         authenticator = image = ""
+        invited: tuple[str, ...] = ()
         if with_members:
             rows = await ctx.db.run(groups_repo.members, gid)
             members = await self._members(group, rows)
@@ -158,6 +159,9 @@ class GroupStore:
             authenticator = marmot.state.epoch_authenticator.hex()
             devices = await self._my_devices(gid, marmot)
             image = marmot.data.image_hash.hex() if marmot.data.image_hash else ""
+            waiting = await ctx.db.run(timeline.invited, gid)
+            present = {m.pubkey for m in members}
+            invited = tuple(sorted(p for p in waiting if p in present and p != ctx.pubkey))
         meta = group.metadata
         admin = ctx.pubkey in meta.admins
         return GroupInfo(
@@ -181,6 +185,8 @@ class GroupStore:
             draft=summary.draft,
             my_devices=devices,
             image=image,
+            invited=invited,
+            disappearing_secs=engine.disappearing_secs(meta) or 0,
         )
 
     async def _my_devices(self, gid: bytes, group: MarmotGroup) -> tuple[GroupDevice, ...]:

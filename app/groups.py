@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from app import engine
+from app import engine, timeline
 from app.contacts import Contacts, parse_person
 from app.context import Context
 from app.device_map import DeviceMap
@@ -30,6 +30,7 @@ from app.relays import Relays
 from app.sync import GroupTarget
 from marmot import operations
 from marmot.group import GroupConfig, create_group
+from storage import Connection
 from storage.repos import groups as groups_repo
 from storage.repos import relays as relays_repo
 from storage.repos import unopened as unopened_repo
@@ -142,7 +143,14 @@ class Groups(CommitFlow):
         )
         size = len({m.pubkey for m in engine.members(group)})
         welcomes = self._invitees.welcome_events(created.welcomes, invitees, size)
-        await ctx.db.transact(create_group_rows, new, welcomes, ctx.now())
+        # Everyone named is invited, not yet joined, until their post-join update comes.
+        added = [timeline.Change(timeline.ADDED, ctx.pubkey, p.pubkey) for p in people]
+
+        def store(conn: Connection) -> None:
+            create_group_rows(conn, new, welcomes, ctx.now())
+            timeline.record(conn, gid, added, f"created:{gid.hex()}", at=ctx.now(), now=ctx.now())
+
+        await ctx.db.transact(store)
         ctx.outbox.kick()
         self.store.remember(gid, 0, group)
         await self.observe(gid, group)
@@ -265,6 +273,21 @@ class Groups(CommitFlow):
             ), ()
 
         return await self._change(ref, build, admin="change the group picture")
+
+    async def set_disappearing(self, ref: str, seconds: int | None) -> GroupInfo:
+        """Admins: messages sent from now on disappear ``seconds`` after they were written
+        (None or 0: they stay). Other members' clients honour it from the group data."""
+        ctx = self._ctx
+        if seconds is not None and seconds < 0:
+            raise InvalidInput("a disappearing timer is a number of seconds")
+        secs = seconds or None
+
+        def build(loaded: Loaded) -> Built:
+            return operations.update_group_data(
+                loaded.marmot, now=ctx.now(), rng=ctx.rng, disappearing_message_secs=secs
+            ), ()
+
+        return await self._change(ref, build, admin="change disappearing messages")
 
     async def self_update(self, ref: str | bytes) -> GroupInfo:
         ctx = self._ctx

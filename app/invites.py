@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from app import engine
+from app import engine, timeline
 from app.contacts import Contacts
 from app.context import Context
 from app.errors import Ambiguous, AppError, NotFound
@@ -29,6 +29,7 @@ from marmot.group import MarmotGroup, join_group
 from marmot.primitives import b64decode
 from marmot.welcome import WelcomeInvite, unwrap_welcome
 from nostr.event import Event
+from nostr.keys import PublicKey
 from storage import Connection
 from storage.repos import groups as groups_repo
 from storage.repos import invites as invites_repo
@@ -139,9 +140,15 @@ class Invites:
         gid = invite.mls_group_id
         if gid is None:
             raise NotFound("this invite has no group")
-        await ctx.db.transact(
-            _decide, invite.wrapper_event_id, gid, InviteState.ACCEPTED, ctx.now()
-        )
+        added = timeline.Change(timeline.ADDED, invite.inviter, ctx.pubkey)
+
+        def accept(conn: Connection) -> None:
+            _decide(conn, invite.wrapper_event_id, gid, InviteState.ACCEPTED, ctx.now())
+            # The chat starts with who brought us in ("Bob added you").
+            anchor = f"welcome:{invite.wrapper_event_id}"
+            timeline.record(conn, gid, [added], anchor, at=invite.received_at, now=ctx.now())
+
+        await ctx.db.transact(accept)
         ctx.emit(InviteRemoved(ctx.pubkey, invite.wrapper_event_id, "accepted"))
         await self._groups.start_following(gid, invite.received_at - ACCEPT_LOOKBACK)
         ctx.emit(GroupUpdated(ctx.pubkey, await self._groups.info_of(gid)))
@@ -190,6 +197,7 @@ class Invites:
             str(invite.state),
             members,
             description,
+            PublicKey.from_hex(invite.inviter).to_bech32(),
         )
 
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from app.group_records import OwnEvent, record_own_event
 from app.models import ReactionInfo
 from app.outbox import Attempt
+from app.timeline import TIMELINE
 from nostr import nip19
 from nostr.errors import DecodeError
 from nostr.event import UnsignedEvent
@@ -106,7 +107,13 @@ def _cites(uri: str, event_id: str) -> bool:
 
 
 def incoming_records(
-    gid: bytes, rumor: UnsignedEvent, event_id: str, epoch: int, *, own: bool
+    gid: bytes,
+    rumor: UnsignedEvent,
+    event_id: str,
+    epoch: int,
+    *,
+    own: bool,
+    expires_at: int | None = None,
 ) -> Records:
     """Map an application rumor to rows: kind 9 a message, 7 a reaction to its first ``e``
     target, 5 a deletion of each ``e`` target (storage applies it only to the author's
@@ -121,7 +128,17 @@ def incoming_records(
         return Records(deletions=deletions, targets=targets)
     read = own or rumor.kind != CHAT
     return Records(
-        messages=(_row(gid, rumor, event_id, epoch, status=DeliveryStatus.RECEIVED, is_read=read),)
+        messages=(
+            _row(
+                gid,
+                rumor,
+                event_id,
+                epoch,
+                status=DeliveryStatus.RECEIVED,
+                is_read=read,
+                expires_at=expires_at,
+            ),
+        )
     )
 
 
@@ -133,6 +150,7 @@ def _row(
     *,
     status: DeliveryStatus,
     is_read: bool,
+    expires_at: int | None = None,
 ) -> NewMessage:
     reply = reply_target(rumor.tags) if rumor.kind == CHAT else None
     return NewMessage(
@@ -148,6 +166,7 @@ def _row(
         reply,
         epoch,
         is_read=is_read,
+        expires_at=expires_at,
     )
 
 
@@ -159,11 +178,21 @@ def aggregate(reactions: Sequence[Reaction], me: str) -> tuple[ReactionInfo, ...
 
 
 def own_rows(
-    gid: bytes, rumor: UnsignedEvent, event_id: str, epoch: int, resend: Message | None
+    gid: bytes,
+    rumor: UnsignedEvent,
+    event_id: str,
+    epoch: int,
+    resend: Message | None,
+    *,
+    expires_at: int | None = None,
 ) -> tuple[NewMessage, ...]:
     if resend is not None or rumor.kind in (REACTION, Kind.DELETION):
         return ()
-    return (_row(gid, rumor, event_id, epoch, status=DeliveryStatus.SENDING, is_read=True),)
+    row = _row(
+        gid, rumor, event_id, epoch, status=DeliveryStatus.SENDING, is_read=True,
+        expires_at=expires_at,
+    )  # fmt: skip
+    return (row,)
 
 
 def own_reactions(rumor: UnsignedEvent) -> tuple[Reaction, ...]:
@@ -230,19 +259,27 @@ def recent(conn: Connection, gid: bytes) -> list[Message]:
 
 
 def page(
-    conn: Connection, gid: bytes, before: PageCursor | None, limit: int, chat_only: bool
+    conn: Connection,
+    gid: bytes,
+    before: PageCursor | None,
+    limit: int,
+    chat_only: bool,
+    *,
+    with_changes: bool = False,
 ) -> list[Message]:
     """A page of the timeline; ``chat_only`` keeps kind 9 messages that were not
-    invalidated (a lost commit race, or a removed member's late words)."""
+    invalidated (a lost commit race, or a removed member's late words), and with
+    ``with_changes`` also the group's own changes (``app.timeline``)."""
     if not chat_only:
         return messages_repo.page(conn, gid, before=before, limit=limit)
+    kinds = (CHAT, TIMELINE) if with_changes else (CHAT,)
     out: list[Message] = []
     cursor = before
     while len(out) < limit:
         batch = messages_repo.page(conn, gid, before=cursor, limit=limit * 2)
         if not batch:
             break
-        out[:0] = [m for m in batch if m.kind == CHAT and m.status is not HIDDEN]
+        out[:0] = [m for m in batch if m.kind in kinds and m.status is not HIDDEN]
         cursor = batch[0].cursor
     return out[-limit:]
 

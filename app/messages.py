@@ -12,9 +12,11 @@ outbox marks it ``sent`` on the first relay OK; after three failed attempts it s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 
 from app import engine
 from app.context import Context
+from app.disappearing import expiry
 from app.errors import InvalidInput, NotAllowed, NotFound, translate
 from app.events import MessageQueued, MessageStatusChanged, MessageUpdated
 from app.group_records import OwnEvent
@@ -239,7 +241,16 @@ class Messages:
             loaded.data.relays,
             MESSAGE,
             state=state_write(gid, loaded.revision, out.group, epoch_changed=False),
-            messages=own_rows(gid, rumor, out.event.id, loaded.marmot.epoch, resend),
+            messages=own_rows(
+                gid,
+                rumor,
+                out.event.id,
+                loaded.marmot.epoch,
+                resend,
+                expires_at=expiry(
+                    out.event, engine.disappearing_secs(loaded.group.metadata), rumor.created_at
+                ),
+            ),
             reactions=own_reactions(rumor),
             deletions=own_deletions(rumor),
         )
@@ -293,14 +304,17 @@ class Messages:
         limit: int = 50,
         before: str | None = None,
         chat_only: bool = True,
+        with_changes: bool = False,
     ) -> list[MessageInfo]:
-        """Up to ``limit`` messages older than ``before`` (or the newest), oldest first."""
+        """Up to ``limit`` messages older than ``before`` (or the newest), oldest first;
+        ``with_changes``: with the group's own changes among them (``app.timeline``)."""
         group = await self._groups.store.resolve(ref)
         gid = group.mls_group_id
         cursor = None
         if before is not None:
             cursor = (await self._find(group, before)).cursor
-        found = await self._ctx.db.run(page, gid, cursor, limit, chat_only)
+        read = partial(page, with_changes=with_changes)
+        found = await self._ctx.db.run(read, gid, cursor, limit, chat_only)
         return await self._infos(group, found)
 
     async def info_by_seq(self, seq: int) -> MessageInfo | None:

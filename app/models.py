@@ -142,6 +142,10 @@ class GroupInfo:
     image: str = ""
     """Hex SHA-256 of the group picture's encrypted blob (MIP-01), "" without one (only
     filled where members are: ``info`` with members)."""
+    invited: tuple[str, ...] = ()
+    """Members added whose joining was not seen yet (``app.timeline``)."""
+    disappearing_secs: int = 0
+    """The group's disappearing-message timer (0xF2EE v3); 0 when messages stay."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +280,8 @@ class InviteInfo:
     state: str
     member_count: int = 0
     description: str = ""
+    inviter_npub: str = ""
+    """The inviter's key as people compare it (bech32), to tell a stranger from a friend."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from app.contacts import Contacts
 from app.context import Context
 from app.device_map import DeviceMap
 from app.devices import Devices
+from app.disappearing import SWEEP_SECONDS, Disappearing
 from app.events import AccountLocked, ErrorRaised
 from app.group_image import GroupImages
 from app.group_inbox import GroupInbox
@@ -97,6 +98,7 @@ class AccountSession:
         servers = MediaServers(self.ctx, self.relays)
         self.media = Media(self.ctx, self.groups, self.messages, servers)
         self.group_images = GroupImages(self.ctx, self.groups, servers)
+        self.disappearing = Disappearing(self.ctx)
         self.chat_flags = ChatFlags(self.ctx, self.groups)
         self.invites = Invites(self.ctx, self.groups, self.contacts, self.key_packages)
         self.devices = Devices(self.ctx, self.relays, self.key_packages, self.groups, device_map)
@@ -138,6 +140,7 @@ class AccountSession:
         await self.relays.sync_pool()
         self._spawn(self.outbox.run(), "outbox")
         self._spawn(self.media.run(), "uploads")
+        await self._guarded(self.disappearing.sweep(), "disappearing messages")
         await self.setup()
         await self._guarded(self.group_inbox.resume(), "re-sending")
         await self.sync_engine.start(live=live)
@@ -148,6 +151,9 @@ class AccountSession:
                 self._every(KEY_PACKAGE_UPKEEP, self.groups.self_update_due), "self-updates"
             )
             self._spawn(self._every(RELAY_LIST_REPAIR, self._repair), "relay lists")
+            self._spawn(
+                self._every(SWEEP_SECONDS, self.disappearing.sweep), "disappearing messages"
+            )
 
     async def setup(self) -> None:
         """First-run and repair work: relay lists (checked at most every half hour, so a

@@ -263,6 +263,11 @@ async def group_rename(cli: Cli) -> dict[str, Any]:
     return {"group": _j(await cli.account.groups.rename(cli.args.group, name=cli.args.name))}
 
 
+async def group_disappearing(cli: Cli) -> dict[str, Any]:
+    info = await cli.account.groups.set_disappearing(cli.args.group, cli.args.seconds)
+    return {"group": _j(info)}
+
+
 async def group_describe(cli: Cli) -> dict[str, Any]:
     info = await cli.account.groups.rename(cli.args.group, description=cli.args.description)
     return {"group": _j(info)}
@@ -375,6 +380,7 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("group", "promote"): Command(group_promote, Needs.NETWORK),
     ("group", "demote"): Command(group_demote, Needs.NETWORK),
     ("group", "rename"): Command(group_rename, Needs.NETWORK),
+    ("group", "disappearing"): Command(group_disappearing, Needs.NETWORK),
     ("group", "describe"): Command(group_describe, Needs.NETWORK),
     ("group", "leave"): Command(group_leave, Needs.NETWORK),
     ("group", "self-update"): Command(group_self_update, Needs.NETWORK),

@@ -89,6 +89,11 @@ class Backend(Protocol):
         """Make an already unlocked account the active one."""
         ...
 
+    async def lock(self) -> None:
+        """Close every unlocked account (its database and sockets): each needs its
+        passphrase again. Unsent messages wait in the account's outbox."""
+        ...
+
     async def export_nsec(self, passphrase: str) -> str:
         """The active account's nsec, after re-checking the passphrase (WrongPassphrase)."""
         ...
@@ -247,6 +252,10 @@ class Backend(Protocol):
 
     async def set_group_picture(self, chat_id: str, data: bytes | None) -> GroupDetails:
         """Encrypt and upload the group's picture and commit it (None removes it); admins."""
+        ...
+
+    async def set_disappearing(self, chat_id: str, seconds: int) -> GroupDetails:
+        """Admins: new messages disappear ``seconds`` after they are sent (0: they stay)."""
         ...
 
     async def leave_group(self, chat_id: str) -> None:

@@ -106,3 +106,27 @@ def duration(seconds: float) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def looks_like_key(text: str) -> bool:
+    """Pasted text that names a person rather than filtering by name: an npub, an
+    nprofile, a 64-character hex key or a NIP-05 name@domain."""
+    lowered = text.strip().lower()
+    if lowered.startswith(("npub1", "nprofile1", "nostr:npub1", "nostr:nprofile1")):
+        return True
+    if len(lowered) == 64 and set(lowered) <= _HEX:
+        return True
+    name, at, domain = lowered.partition("@")
+    return bool(at and name and "." in domain and " " not in lowered)
+
+
+def timer_text(secs: int) -> str:
+    """A disappearing timer in words: "1 hour", "8 hours", "1 week", "90 seconds"."""
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if secs >= size and secs % size == 0:
+            n = secs // size
+            return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+    return f"{secs} seconds"

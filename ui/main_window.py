@@ -28,19 +28,25 @@ from ui.dialogs.profile import ProfileDialog
 from ui.dialogs.relays import RelaysDialog
 from ui.dialogs.settings import SettingsDialog
 from ui.errors import BackendError
+from ui.format import short_key
 from ui.pages.onboarding import OnboardingPage
 from ui.pages.unlock import UnlockPage
 from ui.session import Session
 from ui.tasks import async_slot, on_bug, spawn
 from ui.theme import ASSETS, apply_theme, set_plain_icon, use_app_font
 from ui.tray import Notifier
-from ui.views import AccountView, ChatRow, SearchHit
+from ui.views import AccountView, ChatRow, ContactRow, ProfileView, SearchHit
 from ui.widgets.chat_list import ChatListPane
 from ui.widgets.chat_view import ChatView
 from ui.widgets.empty_state import EmptyState
 from ui.widgets.toast import Toast
 
 TITLE = "Burrow"
+
+
+def account_label(account: AccountView) -> str:
+    """An account's menu entry: its name, or its short npub before it has one."""
+    return account.name or short_key(account.npub)
 
 
 class MainWindow(QMainWindow):
@@ -108,6 +114,7 @@ class MainWindow(QMainWindow):
         s.unreadChanged.connect(self._show_unread)
         s.errorRaised.connect(self.toast.show_message)
         s.chatRemoved.connect(self._chat_removed)
+        s.contactUpdated.connect(self._contact_updated)
         self.notifier.chatWanted.connect(self.open_chat)
         self.notifier.invitesWanted.connect(self.invites)
         self.notifier.showWanted.connect(self._bring_to_front)
@@ -120,6 +127,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+N", self.new_chat),
             ("Ctrl+G", self.new_group),
             ("Ctrl+,", self.settings),
+            ("Ctrl+L", self.lock_now),
             ("Alt+Down", lambda: self.sidebar.step(1)),
             ("Alt+Up", lambda: self.sidebar.step(-1)),
             ("Ctrl+Tab", lambda: self.sidebar.step(1)),
@@ -127,6 +135,7 @@ class MainWindow(QMainWindow):
         ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(self._when_unlocked(action))
+        QShortcut(QKeySequence("Ctrl+Q"), self).activated.connect(self.close)
 
     def _when_unlocked(self, action: Callable[[], object]) -> Callable[[], None]:
         """Shortcuts act only on the chats page, not over onboarding or unlock."""
@@ -167,12 +176,38 @@ class MainWindow(QMainWindow):
         await self.session.activate(account)
         self.accounts = await self.backend.list_accounts()
         self.right.setCurrentWidget(self.empty)
-        picture = avatar_pixmap(account.name, account.pubkey, account.avatar, 28, 2.0)
-        set_plain_icon(self.sidebar.account_button, QIcon(picture))
-        self.sidebar.account_button.setToolTip(f"{account.name}: accounts and profile")
+        self._show_identity(account)
         self.pages.setCurrentWidget(self.split)
         self.sidebar.search.setFocus()  # type to find a chat; Down moves into the list
         self._show_unread(self.session.unread)
+        if not account.name:  # an imported key without a profile (yet): ask for a name
+            self._profile(welcome=True)
+
+    def _show_identity(self, account: AccountView) -> None:
+        """Our picture (or initials) on the account button, and the account lists."""
+        picture = avatar_pixmap(account.name, account.pubkey, account.avatar, 28, 2.0)
+        set_plain_icon(self.sidebar.account_button, QIcon(picture))
+        self.sidebar.account_button.setToolTip(f"{account_label(account)}: accounts and profile")
+        self.accounts = [account if a.pubkey == account.pubkey else a for a in self.accounts]
+        self.session.account = account
+
+    def _profile_saved(self, profile: ProfileView) -> None:
+        if self.session.account is not None and profile.pubkey == self.session.account.pubkey:
+            view = AccountView(profile.pubkey, profile.npub, profile.name, True, profile.avatar)
+            self._show_identity(view)
+
+    def _contact_updated(self, row: ContactRow) -> None:
+        if self.session.account is not None and row.pubkey == self.session.account.pubkey:
+            spawn(self._refresh_identity(row.pubkey), self.toast.show_message)
+
+    async def _refresh_identity(self, pubkey: str) -> None:
+        """Our own profile changed elsewhere (fetched from the relays after an import)."""
+        accounts = await self.backend.list_accounts()
+        mine = next((a for a in accounts if a.pubkey == pubkey), None)
+        current = self.session.account
+        if mine is not None and current is not None and current.pubkey == pubkey:
+            self.accounts = accounts
+            self._show_identity(mine)
 
     async def _switch(self, account: AccountView) -> None:
         async with self._navigating:
@@ -195,18 +230,48 @@ class MainWindow(QMainWindow):
         spawn(self._switch(account), self.toast.show_message)
 
     def _account_menu(self) -> None:
+        button = self.sidebar.account_button
+        self.account_menu().popup(button.mapToGlobal(button.rect().bottomLeft()))
+
+    def account_menu(self) -> QMenu:
         menu = QMenu(self)
+        menu.setObjectName("AccountMenu")
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         current = self.session.account.pubkey if self.session.account else ""
         for account in self.accounts:
-            action = menu.addAction(account.name, partial(self._switch_to, account))
+            action = menu.addAction(account_label(account), partial(self._switch_to, account))
             action.setCheckable(True)
             action.setChecked(account.pubkey == current)
         menu.addAction("Add account…", self.show_onboarding)
         menu.addSeparator()
         menu.addAction("Your profile…", self.profile)
-        button = self.sidebar.account_button
-        menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
+        menu.addSeparator()
+        menu.addAction("Lock now\tCtrl+L", self.lock_now)
+        menu.addAction("Quit\tCtrl+Q", self.close)
+        return menu
+
+    def lock_now(self) -> None:
+        spawn(self._lock(), self.toast.show_message)
+
+    async def _lock(self) -> None:
+        """Every account closes and asks for its passphrase again, as after a restart."""
+        async with self._navigating:
+            if self.dialog is not None:
+                self.dialog.close()
+            try:
+                await self.chat.flush_draft()
+            except BackendError as error:
+                self.toast.show_message(error.message)
+            selected = self.session.account.pubkey if self.session.account else None
+            self.chat.chat = None  # saved above; nothing more to write once locked
+            self.chat.close_chat()
+            self.session.deactivate()
+            self.right.setCurrentWidget(self.empty)
+            await self.backend.lock()
+            self.accounts = await self.backend.list_accounts()
+            self.unlock.set_accounts(self.accounts, selected)
+            self.pages.setCurrentWidget(self.unlock)
+            self._show_unread(0)
 
     def _main_menu(self) -> None:
         menu = QMenu(self)
@@ -302,7 +367,12 @@ class MainWindow(QMainWindow):
         self._show(dialog)
 
     def profile(self) -> None:
-        self._show(ProfileDialog(self.session, self))
+        self._profile()
+
+    def _profile(self, *, welcome: bool = False) -> None:
+        dialog = ProfileDialog(self.session, self, welcome=welcome)
+        dialog.profileSaved.connect(self._profile_saved)
+        self._show(dialog)
 
     def devices(self) -> None:
         self._show(DevicesDialog(self.session, self))

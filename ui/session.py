@@ -22,8 +22,10 @@ from ui.views import (
     ErrorShown,
     InviteAdded,
     InviteRemoved,
+    InviteRow,
     MembersChanged,
     MessageAdded,
+    MessagesRemoved,
     MessageUpdated,
     RelayRow,
     RelayStatusChanged,
@@ -39,6 +41,7 @@ class Session(QObject):
     messageAdded = Signal(object)  # MessageRow
     messageUpdated = Signal(object)  # MessageRow
     chatRemoved = Signal(str)
+    messagesRemoved = Signal(str, object)  # chat id, tuple of message ids
     membersChanged = Signal(object)  # GroupDetails
     contactUpdated = Signal(object)  # ContactRow
     inviteAdded = Signal(object)  # InviteRow
@@ -107,6 +110,12 @@ class Session(QObject):
             self._unread = total
             self.unreadChanged.emit(total)
 
+    def _invite_added(self, row: InviteRow) -> None:
+        known = self.invites.get(row.id) is not None
+        self.invites.upsert(row)
+        if not known:  # a renamed group's invite is news only the first time
+            self.inviteAdded.emit(row)
+
     def _count_relays(self) -> None:
         self.relaysChanged.emit(self.relays.connected_count(), self.relays.rowCount())
 
@@ -116,21 +125,26 @@ class Session(QObject):
         else:
             self.transferProgressed.emit(event.transfer, event.done, event.total)
 
-    def _on_event(self, event: UiEvent) -> None:
-        if self._held is not None:
-            self._held.append(event)
-            return
-        if isinstance(event, UploadChanged | TransferProgress):
-            self._on_media(event)
-            return
-        self._apply(event)
-
-    def _apply(self, event: UiEvent) -> None:
+    def _on_message_event(self, event: MessageAdded | MessageUpdated | MessagesRemoved) -> None:
         match event:
             case MessageAdded(row=row):
                 self.messageAdded.emit(row)
             case MessageUpdated(row=row):
                 self.messageUpdated.emit(row)
+            case MessagesRemoved(chat_id=chat_id, message_ids=ids):
+                self.messagesRemoved.emit(chat_id, ids)
+
+    def _on_event(self, event: UiEvent) -> None:
+        if self._held is not None:
+            self._held.append(event)
+            return
+        if isinstance(event, MessageAdded | MessageUpdated | MessagesRemoved):
+            self._on_message_event(event)
+            return
+        if isinstance(event, UploadChanged | TransferProgress):
+            self._on_media(event)
+            return
+        match event:
             case ChatUpdated(row=row):
                 self.chats.upsert(row)
             case ChatRemoved(chat_id=chat_id):
@@ -139,8 +153,7 @@ class Session(QObject):
             case MembersChanged(details=details):
                 self.membersChanged.emit(details)
             case InviteAdded(row=row):
-                self.invites.upsert(row)
-                self.inviteAdded.emit(row)
+                self._invite_added(row)
             case InviteRemoved(invite_id=invite_id):
                 self.invites.remove(invite_id)
             case ContactUpdated(row=row):

@@ -17,6 +17,8 @@ from PySide6.QtGui import (
     QAction,
     QColor,
     QFont,
+    QFontDatabase,
+    QGuiApplication,
     QIcon,
     QIconEngine,
     QPainter,
@@ -132,7 +134,19 @@ AVATAR_COLOURS = (
 
 
 def colors_for(theme: Theme) -> ThemeColors:
-    return DARK if theme is Theme.DARK else LIGHT
+    return DARK if resolved(theme) is Theme.DARK else LIGHT
+
+
+def system_scheme() -> Qt.ColorScheme:
+    """The desktop's colour scheme (Unknown where the platform does not say)."""
+    return QGuiApplication.styleHints().colorScheme()
+
+
+def resolved(theme: Theme) -> Theme:
+    """The light or dark theme that ``theme`` shows now ("system" asks the desktop)."""
+    if theme is not Theme.SYSTEM:
+        return theme
+    return Theme.DARK if system_scheme() is Qt.ColorScheme.Dark else Theme.LIGHT
 
 
 def avatar_colour(seed: str) -> QColor:
@@ -151,8 +165,10 @@ class ThemeState(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self.theme = Theme.LIGHT
+        self.theme = Theme.LIGHT  # what is shown: light or dark
+        self.choice = Theme.LIGHT  # what was chosen: light, dark or system
         self.colors = LIGHT
+        self.following = False  # listening to the desktop's scheme changes
 
 
 _STATE: ThemeState | None = None
@@ -173,14 +189,48 @@ def app_font() -> QFont:
     return font
 
 
+EMOJI_FONT = "fonts/TwemojiMozilla.woff2"
+# Families of colour emoji fonts that desktops ship; any of them beats our fallback.
+_SYSTEM_EMOJI = ("Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", "Twemoji", "JoyPixels")
+
+
+def has_colour_emoji(families: list[str]) -> bool:
+    return any(f.startswith(_SYSTEM_EMOJI) for f in families)
+
+
+def use_emoji_font() -> str:
+    """Draw emoji in colour also where the system has no colour emoji font: Burrow's
+    bundled Twemoji then serves emoji (only emoji: text keeps its own font). Returns the
+    emoji family in use ("" for the system's own)."""
+    if has_colour_emoji(QFontDatabase.families()):
+        return ""
+    loaded = QFontDatabase.applicationEmojiFontFamilies()
+    if loaded:
+        return loaded[0]
+    font_id = QFontDatabase.addApplicationFont(str(ASSETS / EMOJI_FONT))
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    if not families:
+        return ""
+    QFontDatabase.addApplicationEmojiFontFamily(families[0])
+    return families[0]
+
+
 def use_app_font(app: QApplication) -> None:
     """Set Burrow's font; call before creating widgets (style-sheet polishing pins fonts)."""
+    use_emoji_font()
     if app.font() != app_font():
         app.setFont(app_font())
 
 
-def apply_theme(app: QApplication, theme: Theme) -> None:
-    """Switch the whole application to ``theme`` (palette, style sheet, painted colours)."""
+def apply_theme(app: QApplication, choice: Theme) -> None:
+    """Switch the whole application to ``choice`` (palette, style sheet, painted colours);
+    "system" shows the desktop's scheme and follows it when it changes."""
+    state = theme_state()
+    state.choice = choice
+    if not state.following:
+        state.following = True
+        app.styleHints().colorSchemeChanged.connect(lambda *_: _system_changed(app))
+    theme = resolved(choice)
     c = colors_for(theme)
     palette = QPalette()
     roles = {
@@ -202,7 +252,6 @@ def apply_theme(app: QApplication, theme: Theme) -> None:
         palette.setColor(role, QColor(value))
     app.setPalette(palette)
     app.setStyleSheet(style_sheet(theme))
-    state = theme_state()
     state.theme, state.colors = theme, c
     for widget in app.allWidgets():
         for item in (widget, *widget.actions()):
@@ -213,8 +262,15 @@ def apply_theme(app: QApplication, theme: Theme) -> None:
     state.changed.emit(theme)
 
 
+def _system_changed(app: QApplication) -> None:
+    state = theme_state()
+    if state.choice is Theme.SYSTEM and resolved(Theme.SYSTEM) is not state.theme:
+        apply_theme(app, Theme.SYSTEM)
+
+
 @cache
 def style_sheet(theme: Theme) -> str:
+    """``theme``: light or dark (resolve "system" first)."""
     return (ASSETS / "styles" / f"{theme.value}.qss").read_text(encoding="utf-8")
 
 

@@ -15,6 +15,7 @@ from enum import Enum
 class Theme(Enum):
     LIGHT = "light"
     DARK = "dark"
+    SYSTEM = "system"  # follow the desktop's light or dark setting, also as it changes
 
 
 class MessageStatus(Enum):
@@ -113,6 +114,9 @@ class ChatRow:
     # False once we were removed or left: the chat stays readable but the composer closes.
     active: bool = True
     avatar: bytes | None = field(default=None, repr=False)
+    # A 1:1 chat whose other person has not accepted the invitation yet.
+    waiting: bool = False
+    disappearing_secs: int = 0  # new messages disappear this long after (0: they stay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +196,8 @@ class MessageRow:
     deleted: bool = False
     status: MessageStatus = MessageStatus.SENT
     attachments: tuple[AttachmentView, ...] = ()
+    # A change of the group itself ("Bob added Carol"), worded; shown as a line, not a bubble.
+    system: str = ""
 
     @property
     def day(self) -> date:
@@ -222,6 +228,7 @@ class MemberRow:
     devices: int = 1
     is_self: bool = False
     avatar: bytes | None = field(default=None, repr=False)
+    invited: bool = False  # added, but their joining was not seen yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +240,7 @@ class GroupDetails:
     is_dm: bool = False
     epoch: int = 0
     relays: tuple[str, ...] = ()
+    disappearing_secs: int = 0  # 0: messages stay
 
     @property
     def i_am_admin(self) -> bool:
@@ -251,6 +259,7 @@ class InviteRow:
     received_at: int
     description: str = ""
     is_dm: bool = False  # someone starting a 1:1 chat: there is no group to name
+    inviter_npub: str = ""
 
     @property
     def title(self) -> str:
@@ -322,6 +331,14 @@ class ChatRemoved:
 
 
 @dataclass(frozen=True, slots=True)
+class MessagesRemoved:
+    """Disappearing messages whose time came: gone from this computer."""
+
+    chat_id: str
+    message_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MembersChanged:
     """A commit changed the group's members, admins or name."""
 
@@ -390,6 +407,7 @@ UiEvent = (
     | MessageUpdated
     | ChatUpdated
     | ChatRemoved
+    | MessagesRemoved
     | MembersChanged
     | InviteAdded
     | InviteRemoved

@@ -53,11 +53,11 @@ def from_row(row: Any) -> Message:
 # A message whose deletion arrived first is stored already deleted (content dropped).
 _INSERT = (
     "INSERT INTO messages (mls_group_id, rumor_id, event_id, kind, author, content,"
-    " tags, reply_to, created_at, epoch, status, is_read, received_at, deleted_at)"
+    " tags, reply_to, created_at, epoch, status, is_read, received_at, deleted_at, expires_at)"
     " SELECT :g, :rumor_id, :event_id, :kind, :author,"
     " CASE WHEN d.created_at IS NULL THEN :content ELSE '' END,"
     " CASE WHEN d.created_at IS NULL THEN :tags ELSE '[]' END,"
-    " :reply_to, :created_at, :epoch, :status, :is_read, :now, d.created_at"
+    " :reply_to, :created_at, :epoch, :status, :is_read, :now, d.created_at, :expires_at"
     " FROM (SELECT 1) LEFT JOIN deletions d ON d.mls_group_id = :g"
     " AND d.target_rumor_id = :rumor_id AND d.author = :author"
     " WHERE true ON CONFLICT DO NOTHING"  # duplicates only: a CHECK failure still raises
@@ -85,9 +85,35 @@ def insert(conn: Connection, message: NewMessage, *, now: int) -> int | None:
             "status": str(message.status),
             "is_read": int(message.is_read),
             "now": now,
+            "expires_at": message.expires_at,
         },
     )
     return cur.lastrowid if cur.rowcount > 0 else None
+
+
+def next_expiry(conn: Connection) -> int | None:
+    """When the next message of any group is due to disappear."""
+    due: int | None = conn.execute("SELECT min(expires_at) FROM messages").fetchone()[0]
+    return due
+
+
+def delete_expired(conn: Connection, now: int) -> list[tuple[bytes, str]]:
+    """Delete every message whose end of life has come, with the reactions to it; the
+    (group, rumor id) of each. Run inside the caller's transaction: all or nothing."""
+    gone = conn.execute(
+        "SELECT mls_group_id, rumor_id FROM messages WHERE expires_at <= ? ORDER BY seq",
+        (now,),
+    ).fetchall()
+    if not gone:
+        return []
+    conn.execute(
+        "DELETE FROM reactions WHERE EXISTS (SELECT 1 FROM messages m"
+        " WHERE m.expires_at <= ? AND m.mls_group_id = reactions.mls_group_id"
+        " AND m.rumor_id = reactions.target_rumor_id)",
+        (now,),
+    )
+    conn.execute("DELETE FROM messages WHERE expires_at <= ?", (now,))
+    return [(row[0], row[1]) for row in gone]
 
 
 def by_seq(conn: Connection, seq: int) -> Message | None:
@@ -137,8 +163,14 @@ def page(
 
 
 def latest(conn: Connection, mls_group_id: bytes) -> Message | None:
-    newest = page(conn, mls_group_id, limit=1)
-    return newest[0] if newest else None
+    """The newest message someone sent: local rows (negative kinds, the app's timeline
+    lines) are nobody's message and do not count."""
+    row = conn.execute(
+        _SELECT + " WHERE mls_group_id = ? AND kind >= 0 ORDER BY created_at DESC, seq DESC"
+        " LIMIT 1",
+        (mls_group_id,),
+    ).fetchone()
+    return None if row is None else from_row(row)
 
 
 def set_status(

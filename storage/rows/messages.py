@@ -30,6 +30,7 @@ class NewMessage:
     reply_to: str | None = None
     epoch: int | None = None
     is_read: bool = False
+    expires_at: int | None = None  # deleted here once due (disappearing messages)
 
 
 @dataclass(frozen=True, slots=True, order=True)

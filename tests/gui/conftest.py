@@ -81,7 +81,7 @@ def _no_blocking_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
 def _light_theme(qapp: QApplication) -> None:
     """Every test starts in the light theme with Burrow's font and style sheet."""
     use_app_font(qapp)
-    if theme_state().theme is not Theme.LIGHT or not qapp.styleSheet():
+    if theme_state().choice is not Theme.LIGHT or not qapp.styleSheet():
         apply_theme(qapp, Theme.LIGHT)
 
 

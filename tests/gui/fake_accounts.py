@@ -40,7 +40,8 @@ class AccountOps(FakeCore):
         nsec = nsec.strip()
         if not nsec.startswith(FAKE_NSEC_PREFIX) or len(nsec) != 63:
             raise InvalidInput("That doesn't look like an nsec key.", "nsec")
-        account = self.add_account(f"Imported {nsec[5:9]}", passphrase, unlocked=True)
+        # As in the app: an nsec brings no name until its profile is fetched.
+        account = self.add_account("", passphrase, unlocked=True, pubkey=fake_pubkey(nsec))
         return account.view()
 
     async def unlock(self, pubkey: str, passphrase: str) -> AccountView:
@@ -61,6 +62,12 @@ class AccountOps(FakeCore):
             raise NotAllowed("Unlock that account first.")
         self.active = account
         return account.view()
+
+    async def lock(self) -> None:
+        await self._enter("lock")
+        for account in self.accounts.values():
+            account.unlocked = False
+        self.active = None
 
     async def export_nsec(self, passphrase: str) -> str:
         await self._enter("export_nsec")
@@ -104,6 +111,9 @@ class AccountOps(FakeCore):
         text = npub_or_nprofile.strip()
         if not (text.startswith(("npub1", "nprofile1")) and len(text) >= 63):
             raise InvalidInput("That doesn't look like an npub or nprofile.", "npub")
+        known = next((c for c in self.me.contacts.values() if c.npub == text), None)
+        if known is not None:  # a contact's own npub: the same person (as the app decodes it)
+            return known
         pubkey = fake_pubkey(text)
         row = ContactRow(pubkey, fake_npub(pubkey), name.strip() or f"npub {pubkey[:6]}")
         self.me.contacts[pubkey] = row

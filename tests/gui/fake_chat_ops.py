@@ -237,6 +237,13 @@ class ChatOps(FakeCore):
         chat.title, chat.description = name.strip(), description
         return self._membership_changed(chat)
 
+    async def set_disappearing(self, chat_id: str, seconds: int) -> GroupDetails:
+        await self._enter("set_disappearing", chat_id, seconds)
+        chat = self._chat(chat_id)
+        self._require_admin(chat)
+        chat.disappearing_secs = seconds
+        return self._membership_changed(chat)
+
     async def leave_group(self, chat_id: str) -> None:
         await self._enter("leave_group", chat_id)
         chat = self._chat(chat_id)

@@ -22,6 +22,7 @@ class FakeChat:
     unread: int = 0
     draft: str = ""
     epoch: int = 1
+    disappearing_secs: int = 0
     messages: list[MessageRow] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)
     reactions: dict[str, dict[str, set[str]]] = field(default_factory=dict)
@@ -56,7 +57,8 @@ class FakeChat:
         return self.messages[max(0, end - limit) : end]
 
     def row(self) -> ChatRow:
-        last = self.messages[-1] if self.messages else None
+        chat = [m for m in self.messages if not m.system]  # as the app: previews are chat only
+        last = chat[-1] if chat else None
         if last is None:
             preview = ""
         elif last.deleted:
@@ -87,4 +89,5 @@ class FakeChat:
             draft=self.draft,
             active=self.active,
             avatar=self.avatar,
+            disappearing_secs=self.disappearing_secs,
         )

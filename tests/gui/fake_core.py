@@ -85,8 +85,10 @@ class FakeCore:
 
     # --- test levers -------------------------------------------------------------------------
 
-    def add_account(self, name: str, passphrase: str, *, unlocked: bool = False) -> FakeAccount:
-        account = FakeAccount(fake_pubkey(name), name, passphrase, unlocked=unlocked)
+    def add_account(
+        self, name: str, passphrase: str, *, unlocked: bool = False, pubkey: str = ""
+    ) -> FakeAccount:
+        account = FakeAccount(pubkey or fake_pubkey(name), name, passphrase, unlocked=unlocked)
         account.devices["this"] = DeviceRow("this", "This computer", True, 1, 0, None)
         account.relays["ws://127.0.0.1:7777"] = RelayStatus.CONNECTED
         self.accounts[account.pubkey] = account
@@ -151,6 +153,16 @@ class FakeCore:
         chat = me.chats[chat_id]
         return self._message(chat, me.pubkey, me.name, text, at=at, reply_to=reply_to, own=True)
 
+    def seed_change(self, chat_id: str, text: str, at: int, *, silent: bool = True) -> MessageRow:
+        """A line of the group's own history ("Bob added Carol"), as the bridge words it."""
+        chat = self.me.chats[chat_id]
+        row = MessageRow(self._new_id("change"), chat.id, self.me.pubkey, "", False, "", at,
+                         system=text)  # fmt: skip
+        chat.append(row)
+        if not silent:
+            self.emit(MessageAdded(row))
+        return row
+
     def seed_deleted(self, chat_id: str, message_id: str) -> None:
         chat = self.me.chats[chat_id]
         row = chat.find(message_id)
@@ -181,6 +193,7 @@ class FakeCore:
             inviter,
             len(chat.members),
             int(self.now()),
+            inviter_npub=fake_npub(inviter_key),
         )
         me.invites[invite.id] = (invite, chat)
         self.emit(InviteAdded(invite))
@@ -230,7 +243,9 @@ class FakeCore:
         quote = None
         if reply_to is not None:
             target = chat.find(reply_to)
-            quote = ReplyQuote(reply_to, target.author_name, target.text) if target else None
+            if target is not None:
+                who = "You" if target.own else target.author_name  # as the bridge says it
+                quote = ReplyQuote(reply_to, who, target.text)
         row = MessageRow(
             self._new_id("msg"),
             chat.id,
@@ -269,6 +284,7 @@ class FakeCore:
             chat.is_dm,
             chat.epoch,
             tuple(self.me.relays),
+            chat.disappearing_secs,
         )
 
     def _require_admin(self, chat: FakeChat) -> None:

@@ -129,6 +129,8 @@ def test_accept_an_invite_and_chat_flags(
     assert isinstance(dialog, InvitesDialog)
     qtbot.waitUntil(dialog.isVisible)
     assert dialog.detail.text() == "Bob invited you to Book club."
+    assert dialog.inviter_key.isVisible()
+    assert dialog.inviter_key.text() == bob.npub  # issue 18
     dialog.accept_button.click()
     qtbot.waitUntil(lambda: window.chat.loaded == group_id, timeout=NETWORK_MS)
     assert window.chat.header.title.text() == "Book club"
@@ -136,9 +138,10 @@ def test_accept_an_invite_and_chat_flags(
 
     bob.run("send", group_id, "Welcome, Alice!", sync=True)
     qtbot.waitUntil(
-        lambda: [r.text for r in window.chat.model.rows] == ["Welcome, Alice!"],
+        lambda: [r.text for r in window.chat.model.rows if not r.system] == ["Welcome, Alice!"],
         timeout=NETWORK_MS,
     )
+    assert [r.system for r in window.chat.model.rows if r.system] == ["Bob added you"]
     hits = run(qtbot, bridge.search("welcome"))
     assert [(h.chat_id, h.snippet) for h in hits] == [(group_id, "Welcome, Alice!")]
 

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def texts(real: RealApp) -> list[str]:
-    return [r.text for r in real.window.chat.model.rows]
+    return [r.text for r in real.window.chat.model.rows if not r.system]
 
 
 def say(qtbot: QtBot, real: RealApp, text: str) -> None:

@@ -59,7 +59,7 @@ def test_screenshots_of_the_real_app(
     group_id, _ = converse(qtbot, alice, bob)
 
     def group_texts() -> list[str]:
-        return [r.text for r in window.chat.model.rows]
+        return [r.text for r in window.chat.model.rows if not r.system]
 
     qtbot.waitUntil(lambda: window.session.chats.rowCount() == 2)
     qtbot.waitUntil(lambda: preview(alice, group_id).endswith(BOB_SAYS[1]), timeout=NETWORK_MS)

@@ -27,7 +27,7 @@ def test_protocol_is_complete() -> None:
     expected = {
         "subscribe", "theme", "set_theme",
         "list_accounts", "create_account", "import_account", "unlock", "switch_account",
-        "export_nsec", "change_passphrase", "delete_all_data",
+        "lock", "export_nsec", "change_passphrase", "delete_all_data",
         "own_profile", "update_profile", "list_contacts", "add_contact", "contact_profile",
         "set_blocked",
         "list_chats", "search", "set_pinned", "set_archived", "set_muted", "mark_read",
@@ -36,7 +36,7 @@ def test_protocol_is_complete() -> None:
         "send_file", "uploads", "cancel_upload", "attachment", "cancel_download",
         "set_group_picture",
         "create_dm", "create_group", "show_group", "add_members", "remove_members", "promote",
-        "demote", "rename_group", "leave_group",
+        "demote", "rename_group", "set_disappearing", "leave_group",
         "list_invites", "accept_invite", "decline_invite",
         "list_devices", "remove_device", "list_relays", "add_relay", "remove_relay",
         "push_settings", "register_push", "remove_push",

@@ -23,6 +23,7 @@ from ui.bridge.convert import (
     message_row,
     message_status,
     picture_from_avatar,
+    quote_of,
     relay_status,
 )
 from ui.bridge.core import to_backend_error
@@ -101,6 +102,15 @@ def test_message_rows_carry_names_reactions_and_deletion() -> None:
     assert [(r.emoji, r.count, r.mine) for r in row.reactions] == [("👍", 2, True)]
     deleted = message_row(message(ME, "secret", own=True, deleted=True), {})
     assert deleted.deleted and deleted.text == "" and deleted.author_name == ME[:8] + "…"
+
+
+def test_a_quote_of_our_own_message_says_you() -> None:
+    names = {ME: "Alice", BOB: "Bob"}
+    mine = quote_of(message(ME, "8:00 at the trailhead?", own=True), "m" * 64, names)
+    assert (mine.author_name, mine.text) == ("You", "8:00 at the trailhead?")
+    theirs = quote_of(message(BOB, "I'm in"), "m" * 64, names)
+    assert theirs.author_name == "Bob"
+    assert quote_of(None, "x" * 64, names).author_name == ""  # not loaded: no name at all
 
 
 def test_devices_get_labels() -> None:

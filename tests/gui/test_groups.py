@@ -131,7 +131,8 @@ def test_group_details_add_promote_demote_remove_rename(
     dialog.description.setText("Saturdays")
     dialog.save.click()
     qtbot.waitUntil(lambda: window.chat.header.title.text() == "Weekend hikers 🥾")
-    assert "epoch 6" in dialog.facts.text()  # one commit per change
+    assert dialog.details is not None and dialog.details.epoch == 6  # one commit per change
+    assert dialog.facts.text() == "4 members · 1 relay"  # no protocol jargon (issue 18)
     assert backend.calls_to("rename_group") == [(demo.hikers.id, "Weekend hikers 🥾", "Saturdays")]
 
 

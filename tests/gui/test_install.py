@@ -24,7 +24,8 @@ SKIP = shutil.ignore_patterns(
 
 
 def assets_in_repo() -> set[str]:
-    return {f"{p.parent.name}/{p.name}" for p in ASSETS.glob("*/*") if p.suffix in (".svg", ".qss")}
+    shipped = (".svg", ".qss", ".woff2", ".md")
+    return {f"{p.parent.name}/{p.name}" for p in ASSETS.glob("*/*") if p.suffix in shipped}
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from ui.bridge.convert import (
     profile_view,
     relay_row,
 )
-from ui.bridge.core import BridgeCore, translated
+from ui.bridge.core import CLOSE_FLUSH_SECONDS, BridgeCore, translated
 from ui.errors import InvalidInput, NotAllowed, WrongPassphrase
 from ui.views import AccountView, ContactRow, DeviceRow, ProfileView, RelayRow
 
@@ -100,6 +100,23 @@ class AccountOps(BridgeCore):
         except app_errors.NotFound:
             raise NotAllowed("Unlock that account first.") from None
         return await self.activate(session)
+
+    @translated
+    async def lock(self) -> None:
+        """Close every unlocked account after a short outbox flush (as on quit)."""
+        starting = list(self._starting.values())
+        self._starting.clear()
+        for task in starting:
+            task.cancel()
+        await asyncio.gather(*starting, return_exceptions=True)
+        sessions = self.services.sessions
+        await asyncio.gather(
+            *(s.flush(CLOSE_FLUSH_SECONDS) for s in sessions), return_exceptions=True
+        )
+        self.active = None
+        self._dm_chats.clear()
+        for session in sessions:
+            await self.services.lock(session.pubkey)
 
     @translated
     async def export_nsec(self, passphrase: str) -> str:

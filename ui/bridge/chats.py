@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app import events as app_events
+from app import timeline
 from app.errors import AppError
 from app.models import GroupInfo, InviteInfo, MessageInfo
 from ui import views
@@ -128,7 +129,9 @@ class ChatOps(BridgeCore):
     ) -> list[MessageRow]:
         """Up to ``limit`` messages older than message ``before`` (newest if None), oldest first."""
         session = self.session()
-        found = await session.messages.list_messages(chat_id, limit=limit, before=before)
+        found = await session.messages.list_messages(
+            chat_id, limit=limit, before=before, with_changes=True
+        )
         return await rows.build_message_rows(session, chat_id, found)
 
     @translated
@@ -184,7 +187,7 @@ class ChatOps(BridgeCore):
     async def _on_message(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         info: MessageInfo = event.message
         chats[info.group_id] = None
-        if info.kind != rows.CHAT_KIND:
+        if info.kind not in (rows.CHAT_KIND, timeline.TIMELINE):
             return []
         return [views.MessageAdded(await rows.build_message_row(self.session(), info))]
 
@@ -203,8 +206,8 @@ class ChatOps(BridgeCore):
 
     async def _on_group(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         info: GroupInfo = event.group
-        if info.state == "pending":
-            return []  # an invite not answered yet: not a chat
+        if info.state == "pending":  # an invite not answered yet: not a chat, but its
+            return await self._invite_of(info.id)  # name or members may have changed
         chats[info.id] = None
         if isinstance(event, app_events.MembersChanged):
             return [views.MembersChanged(group_details(info))]
@@ -225,13 +228,30 @@ class ChatOps(BridgeCore):
             info = dataclasses.replace(info, inviter_name=await contacts.name_of(info.inviter))
         return [views.InviteAdded(invite_row(info))]
 
+    async def _invite_of(self, group_id: str) -> list[UiEvent]:
+        for invite in await self.session().invites.list_invites():
+            if invite.group_id == group_id:
+                return [views.InviteAdded(invite_row(invite))]
+        return []
+
+    async def _on_expired(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        chats[event.group_id] = None  # the preview may have been one of them
+        return [views.MessagesRemoved(event.group_id, tuple(event.message_ids))]
+
     async def _on_invite_removed(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         return [views.InviteRemoved(event.invite_id)]
 
     async def _on_contact(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         for chat_id in self._dm_chats.get(event.pubkey, ()):
             chats[chat_id] = None  # a 1:1 chat is titled by the person's name
-        return [views.ContactUpdated(contact_row(await self.session().contacts.get(event.pubkey)))]
+        contacts = self.session().contacts
+        if event.pubkey == event.account:
+            # Our own profile arrived (an imported key): the account list says its name
+            # too, also while locked.
+            own = await contacts.profile(event.pubkey)
+            if own.name:
+                self.services.accounts.rename(event.account, own.name)
+        return [views.ContactUpdated(contact_row(await contacts.get(event.pubkey)))]
 
     async def _on_relay(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         # Only our relays: ones connected for a moment (an invitee's inbox) are not listed.
@@ -252,6 +272,7 @@ _HANDLERS: dict[type[app_events.AppEvent], _Handler] = {
     app_events.MessageQueued: ChatOps._on_message,
     app_events.MessageUpdated: ChatOps._on_message_updated,
     app_events.MessageStatusChanged: ChatOps._on_status,
+    app_events.MessagesExpired: ChatOps._on_expired,
     app_events.GroupUpdated: ChatOps._on_group,
     app_events.MembersChanged: ChatOps._on_group,
     app_events.GroupRemoved: ChatOps._on_group_removed,

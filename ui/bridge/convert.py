@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QImage
 
+from app import timeline
 from app.blurhash import decode as blurhash_decode
 from app.models import (
     AttachmentInfo,
@@ -28,6 +29,8 @@ from app.models import (
     RelayInfo,
     UploadInfo,
 )
+from ui.format import timer_text
+from ui.rich_text import plain
 from ui.views import (
     PLACEHOLDER_SIZE,
     AttachmentView,
@@ -53,6 +56,7 @@ MAX_DATA_URL = 48_000
 """Relays refuse events over 64 KiB; a picture keeps well below that."""
 DELETED_PREVIEW = "This message was deleted"
 UNNAMED_GROUP = "Unnamed group"
+YOU = "You"
 
 MESSAGE_STATUS = {
     "sending": MessageStatus.SENDING,
@@ -117,12 +121,52 @@ def quote_of(target: MessageInfo | None, target_id: str, names: Mapping[str, str
     if target is None:
         return ReplyQuote(target_id, "", "")
     text = "" if target.deleted else target.content
-    return ReplyQuote(target.id, names.get(target.author, short_name(target.author)), text)
+    # As in Signal: a quote of one of our own messages says "You", not our own name.
+    author = YOU if target.own else names.get(target.author, short_name(target.author))
+    return ReplyQuote(target.id, author, text)
+
+
+def _who(pubkey: str, names: Mapping[str, str], me: str, *, start: bool) -> str:
+    if pubkey == me:
+        return "You" if start else "you"
+    return names.get(pubkey, short_name(pubkey))
+
+
+def _timer_text(value: str) -> str:
+    return timer_text(int(value) if value.isdigit() else 0)
+
+
+_CHANGES = {
+    timeline.RENAMED: "{actor} renamed the group to “{value}”",
+    timeline.DESCRIBED: "{actor} changed the group description",
+    timeline.ADDED: "{actor} added {subject}",
+    timeline.REMOVED: "{actor} removed {subject}",
+    timeline.LEFT: "{actor} left",
+    timeline.JOINED: "{actor} joined",
+}
+
+
+def change_text(change: timeline.Change, names: Mapping[str, str], me: str) -> str:
+    """A group's change in words, as a timeline line ("Bob added Carol")."""
+    actor = _who(change.actor, names, me, start=True)
+    subject = _who(change.subject, names, me, start=False) if change.subject else ""
+    if change.what == timeline.TIMER:
+        if not change.value:
+            return f"{actor} turned off disappearing messages"
+        return f"{actor} set disappearing messages to {_timer_text(change.value)}"
+    template = _CHANGES.get(change.what, "{actor} changed the group")
+    return template.format(actor=actor, subject=subject, value=change.value)
 
 
 def message_row(
-    info: MessageInfo, names: Mapping[str, str], quote: ReplyQuote | None = None
+    info: MessageInfo, names: Mapping[str, str], quote: ReplyQuote | None = None, me: str = ""
 ) -> MessageRow:
+    if info.kind == timeline.TIMELINE:
+        change = timeline.parse(None, info.content, info.author)
+        text = change_text(change, names, me) if change is not None else ""
+        return MessageRow(
+            info.id, info.group_id, info.author, "", False, "", info.created_at, system=text
+        )
     return MessageRow(
         id=info.id,
         chat_id=info.group_id,
@@ -155,7 +199,8 @@ def preview(last: MessageInfo | None, names: Mapping[str, str], is_dm: bool) -> 
         return ""
     if last.deleted:
         return DELETED_PREVIEW
-    text = " ".join(last.content.split())[:120] or attachment_label(last)
+    # words, not Markdown markers; a file alone is named by its kind or name
+    text = " ".join(plain(last.content).split())[:120] or attachment_label(last)
     if last.own:
         return f"You: {text}"
     if is_dm:
@@ -190,12 +235,18 @@ def chat_row(
         draft=info.draft,
         active=info.state == "active",
         avatar=avatar,
+        waiting=peer is not None and peer in info.invited,
+        disappearing_secs=info.disappearing_secs,
     )
 
 
 def group_details(info: GroupInfo) -> GroupDetails:
+    invited = set(info.invited)
     members = tuple(
-        MemberRow(m.pubkey, m.name, m.admin, max(1, m.devices), m.is_self) for m in info.members
+        MemberRow(
+            m.pubkey, m.name, m.admin, max(1, m.devices), m.is_self, invited=m.pubkey in invited
+        )
+        for m in info.members
     )
     return GroupDetails(
         chat_id=info.id,
@@ -205,6 +256,7 @@ def group_details(info: GroupInfo) -> GroupDetails:
         is_dm=dm_peer(info) is not None,
         epoch=info.epoch,
         relays=info.relays,
+        disappearing_secs=info.disappearing_secs,
     )
 
 
@@ -220,6 +272,7 @@ def invite_row(info: InviteInfo) -> InviteRow:
         received_at=info.received_at,
         description=info.description,
         is_dm=is_dm,
+        inviter_npub=info.inviter_npub,
     )
 
 

@@ -189,9 +189,10 @@ class BridgeCore:
             raise BackendError(f"Could not save the setting: {error.strerror}.") from None
 
     async def theme(self) -> Theme:
-        """The saved theme."""
+        """The saved theme; a new install follows the desktop's light or dark setting."""
         value = self.read_settings().get("theme")
-        return Theme.DARK if value == Theme.DARK.value else Theme.LIGHT
+        known = {t.value: t for t in Theme}
+        return known.get(value, Theme.SYSTEM) if isinstance(value, str) else Theme.SYSTEM
 
     async def set_theme(self, theme: Theme) -> None:
         """Save the theme choice."""

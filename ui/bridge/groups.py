@@ -65,6 +65,13 @@ class GroupOps(BridgeCore):
         return group_details(info)
 
     @translated
+    async def set_disappearing(self, chat_id: str, seconds: int) -> GroupDetails:
+        """Admins: new messages disappear ``seconds`` after they are sent (0: they stay)."""
+        info = await self.session().groups.set_disappearing(chat_id, seconds)
+        await self.emit_chat(chat_id)
+        return group_details(info)
+
+    @translated
     async def leave_group(self, chat_id: str) -> None:
         """Leave the group (SelfRemove); the chat stays readable but inactive."""
         await self.session().groups.leave(chat_id)

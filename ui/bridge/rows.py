@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from app import AccountSession
+from app import AccountSession, timeline
 from app.models import GroupInfo, MessageInfo
 from ui.bridge.convert import avatar_bytes, chat_row, message_row, quote_of
 from ui.views import ChatRow, MessageRow
@@ -66,13 +66,20 @@ async def build_message_rows(
         if target is not None and target not in targets:
             targets[target] = loaded.get(target) or await message_by_id(session, chat_id, target)
     authors = [m.author for m in infos] + [t.author for t in targets.values() if t is not None]
-    names = await names_of(session, authors)
+    subjects = [c.subject for c in map(_change, infos) if c is not None and c.subject]
+    names = await names_of(session, authors + subjects)
     out = []
     for info in infos:
         reply = info.reply_to
         quote = None if reply is None else quote_of(targets[reply], reply, names)
-        out.append(message_row(info, names, quote))
+        out.append(message_row(info, names, quote, session.pubkey))
     return out
+
+
+def _change(info: MessageInfo) -> timeline.Change | None:
+    if info.kind != timeline.TIMELINE:
+        return None
+    return timeline.parse(None, info.content, info.author)
 
 
 async def build_message_row(session: AccountSession, info: MessageInfo) -> MessageRow:

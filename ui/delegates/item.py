@@ -6,8 +6,17 @@ Shared by members, contacts, invites, devices, relays and accounts: all of them 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from ui.avatar import avatar_pixmap
@@ -18,6 +27,12 @@ from ui.views import RelayStatus
 ROW_HEIGHT = 58
 AVATAR = 38
 PAD = 12
+CHECK = 18
+
+
+def check_rect(row: QRect) -> QRect:
+    """Where a row's tick box is (right-aligned, vertically centred)."""
+    return QRect(row.right() - PAD - CHECK + 1, row.top() + (ROW_HEIGHT - CHECK) // 2, CHECK, CHECK)
 
 
 def status_colour(status: RelayStatus, c: ThemeColors) -> QColor:
@@ -32,6 +47,14 @@ def status_colour(status: RelayStatus, c: ThemeColors) -> QColor:
 
 
 class ItemDelegate(QStyledItemDelegate):
+    """``checkboxes``: a multi-selection list (pick members) shows a tick box on each row,
+    ticked while the row is selected, so picking several reads as picking (not as one
+    highlighted row)."""
+
+    def __init__(self, parent: QObject | None = None, *, checkboxes: bool = False) -> None:
+        super().__init__(parent)
+        self.checkboxes = checkboxes
+
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
@@ -55,6 +78,9 @@ class ItemDelegate(QStyledItemDelegate):
         self._paint_leading(painter, index, rect, title)
         left = rect.left() + PAD + AVATAR + PAD
         right = rect.right() - PAD
+        if self.checkboxes:
+            selected = bool(option.state & QStyle.StateFlag.State_Selected)
+            right = self._paint_check(painter, check_rect(rect), selected) - 10
         badge = str(index.data(ItemRole.BADGE) or "")
         if badge:
             right = self._paint_badge(painter, option, rect, badge) - 8
@@ -66,6 +92,29 @@ class ItemDelegate(QStyledItemDelegate):
             painter, option.font, c.muted, QRect(left, rect.top() + 30, right - left, 20), subtitle
         )
         painter.restore()
+
+    @staticmethod
+    def _paint_check(painter: QPainter, box: QRect, ticked: bool) -> int:
+        c = theme_state().colors
+        frame = QRectF(box).adjusted(0.5, 0.5, -0.5, -0.5)
+        if ticked:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(c.accent))
+            painter.drawRoundedRect(frame, 4, 4)
+            tick = QPainterPath(QPointF(box.left() + 4.5, box.top() + 9.5))
+            tick.lineTo(box.left() + 7.5, box.top() + 12.5)
+            tick.lineTo(box.left() + 13.5, box.top() + 5.5)
+            pen = QPen(QColor(c.on_accent), 2.0)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(tick)
+        else:
+            painter.setPen(QPen(QColor(c.muted), 1.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(frame, 4, 4)
+        return box.left()
 
     @staticmethod
     def _paint_leading(

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 from ui.delegates import message_layout as ml
 from ui.format import day_label, duration, file_kind, file_size, one_line
 from ui.models.roles import MessageRole
+from ui.rich_text import plain
 from ui.theme import avatar_colour, icon, theme_state
 from ui.views import PLACEHOLDER_SIZE, AttachmentView, MessageRow, MessageStatus
 
@@ -68,6 +69,7 @@ class MessageDelegate(QStyledItemDelegate):
     replyClicked = Signal(str)
     reactMenuRequested = Signal(str, QPointF)  # message id, global position
     attachmentClicked = Signal(str, int)  # message id, attachment index
+    linkClicked = Signal(str)  # an http(s) or mailto URL in a message
 
     def __init__(self, parent: QWidget | None = None, now: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
@@ -146,7 +148,12 @@ class MessageDelegate(QStyledItemDelegate):
             painter.fillRect(QRectF(0, 0, option.rect.width(), layout.height), QColor(c.hover))
         if layout.day is not None:
             self._paint_day(painter, fonts, layout.day, row)
-        self._paint_bubble(painter, fonts, row, layout)
+        if row.system:
+            self._paint_system(painter, layout)
+            painter.restore()
+            return
+        waiting = bool(index.data(MessageRole.WAITING))
+        self._paint_bubble(painter, fonts, row, layout, waiting=waiting)
         self._paint_chips(painter, fonts, layout)
         if layout.failed is not None:
             painter.setFont(fonts.small)
@@ -168,8 +175,23 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setPen(QColor(c.muted))
         painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
 
+    def _paint_system(self, painter: QPainter, lay: ml.MessageLayout) -> None:
+        c = theme_state().colors
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(c.surface))
+        radius = min(12.0, lay.bubble.height() / 2)
+        painter.drawRoundedRect(lay.bubble, radius, radius)
+        painter.setPen(QColor(c.muted))
+        lay.text.draw(painter, lay.text_origin)
+
     def _paint_bubble(
-        self, painter: QPainter, fonts: ml.Fonts, row: MessageRow, lay: ml.MessageLayout
+        self,
+        painter: QPainter,
+        fonts: ml.Fonts,
+        row: MessageRow,
+        lay: ml.MessageLayout,
+        *,
+        waiting: bool = False,
     ) -> None:
         c = theme_state().colors
         if row.deleted:
@@ -200,7 +222,7 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setPen(QColor(muted))
         painter.drawText(lay.meta, Qt.AlignmentFlag.AlignLeft, ml.meta_text(row))
         if row.own and not row.deleted:
-            self._paint_tick(painter, row, lay.meta, muted)
+            self._paint_tick(painter, row, lay.meta, muted, waiting=waiting)
 
     def _paint_image(self, painter: QPainter, view: AttachmentView, rect: QRectF) -> None:
         """The decrypted preview once it is here; until then the BlurHash placeholder."""
@@ -294,14 +316,19 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setFont(fonts.small)
         painter.setPen(QColor(muted))
         text = QFontMetricsF(fonts.small).elidedText(
-            one_line(row.reply.text), Qt.TextElideMode.ElideRight, inner.width()
+            one_line(plain(row.reply.text)), Qt.TextElideMode.ElideRight, inner.width()
         )
         painter.drawText(first.translated(0, line_h), Qt.AlignmentFlag.AlignLeft, text)
 
-    def _paint_tick(self, painter: QPainter, row: MessageRow, meta: QRectF, muted: str) -> None:
+    def _paint_tick(
+        self, painter: QPainter, row: MessageRow, meta: QRectF, muted: str, *, waiting: bool
+    ) -> None:
+        # "Sent" to a 1:1 chat whose other person has not joined yet is not a tick: it
+        # reaches them only once they accept. The clock stays until they do.
+        sent = "clock" if waiting else "check"
         name, colour = {
             MessageStatus.SENDING: ("clock", muted),
-            MessageStatus.SENT: ("check", muted),
+            MessageStatus.SENT: (sent, muted),
             MessageStatus.FAILED: ("alert", "#ffd0cc"),
         }[row.status]
         box = QRectF(meta.right() - ml.TICK, meta.center().y() - ml.TICK / 2, ml.TICK, ml.TICK)
@@ -380,7 +407,22 @@ class MessageDelegate(QStyledItemDelegate):
             if rect is not None and rect.contains(pos):
                 act()
                 return True
-        return False
+        url = self.link_at(lay, pos)
+        if url:
+            self.linkClicked.emit(url)
+        return bool(url)
+
+    @staticmethod
+    def link_at(lay: ml.MessageLayout, pos: QPointF) -> str:
+        """The URL of the link under ``pos`` (relative to the row), or ""."""
+        if not lay.rich.links or not lay.bubble.contains(pos):
+            return ""
+        return lay.rich.link_at(ml.character_at(lay.text, pos - lay.text_origin))
+
+    def link_under(self, index: AnyIndex, option: QStyleOptionViewItem, pos: QPointF) -> str:
+        """The link under ``pos`` (relative to the row at ``index``), or "" (hover cursor)."""
+        lay = self.layout_for(index, option)
+        return "" if lay is None else self.link_at(lay, pos)
 
     def layout_for(self, index: AnyIndex, option: QStyleOptionViewItem) -> ml.MessageLayout | None:
         """The geometry of a row (tests and hit checks)."""

@@ -8,12 +8,23 @@ and delivery tick sit on the last text line when they fit there, as in most mess
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetricsF, QTextLayout, QTextOption
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QFontMetricsF,
+    QTextCharFormat,
+    QTextLayout,
+    QTextLine,
+    QTextOption,
+)
 
 from ui.format import message_time
+from ui.rich_text import RichText, Span, Style, parse
 from ui.views import AttachmentView, MessageRow, MessageStatus
 
 SIDE = 18
@@ -83,6 +94,7 @@ class MessageLayout:
     text: QTextLayout
     text_origin: QPointF
     meta: QRectF  # time and tick, right-aligned inside the bubble
+    rich: RichText = field(default_factory=lambda: RichText(""))
     day: QRectF | None = None
     author: QRectF | None = None
     author_text: str = ""  # the sender's name, cut with "…" to the bubble's width
@@ -95,12 +107,46 @@ class MessageLayout:
     """Each attachment's index and where it is drawn (previews, file cards)."""
 
 
-def layout_text(text: str, font: QFont, width: float) -> tuple[QTextLayout, float, float, float]:
+def _char_format(style: Style, font: QFont) -> QTextCharFormat:
+    """How a styled range looks. No colours: the text takes the bubble's pen (a link is
+    underlined), so both bubbles and both themes stay readable."""
+    fmt = QTextCharFormat()
+    if style & Style.BOLD:
+        fmt.setFontWeight(QFont.Weight.DemiBold)
+    if style & Style.ITALIC:
+        fmt.setFontItalic(True)
+    if style & Style.STRIKE:
+        fmt.setFontStrikeOut(True)
+    if style & Style.LINK:
+        fmt.setFontUnderline(True)
+    if style & Style.CODE:
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        fmt.setFontFamilies(mono.families())
+        fmt.setFontPointSize(font.pointSizeF() * 0.95)
+        fmt.setBackground(QColor(127, 127, 127, 48))
+    return fmt
+
+
+def _formats(spans: Sequence[Span], font: QFont) -> list[QTextLayout.FormatRange]:
+    ranges = []
+    for span in spans:
+        part = QTextLayout.FormatRange()
+        part.start, part.length = span.start, span.length
+        part.format = _char_format(span.style, font)
+        ranges.append(part)
+    return ranges
+
+
+def layout_text(
+    text: str, font: QFont, width: float, spans: Sequence[Span] = ()
+) -> tuple[QTextLayout, float, float, float]:
     """Wrap ``text`` to ``width``; returns (layout, height, widest line, last line width)."""
     layout = QTextLayout(text.replace("\n", "\u2028"), font)
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
     layout.setTextOption(option)
+    if spans:
+        layout.setFormats(_formats(spans, font))
     layout.beginLayout()
     y = widest = last = 0.0
     while True:
@@ -116,6 +162,17 @@ def layout_text(text: str, font: QFont, width: float) -> tuple[QTextLayout, floa
     return layout, y, widest, last
 
 
+def character_at(layout: QTextLayout, pos: QPointF) -> int:
+    """The index of the character under ``pos`` (relative to the text's origin), or -1."""
+    for i in range(layout.lineCount()):
+        line = layout.lineAt(i)
+        if line.y() <= pos.y() < line.y() + line.height():
+            if not 0 <= pos.x() <= line.naturalTextWidth():
+                return -1
+            return int(line.xToCursor(pos.x(), QTextLine.CursorPosition.CursorOnCharacter))
+    return -1
+
+
 def meta_text(row: MessageRow) -> str:
     return message_time(row.created_at)
 
@@ -129,6 +186,7 @@ class _Body:
     """Measured bubble contents, before placing them."""
 
     text: QTextLayout
+    rich: RichText
     text_h: float
     content_w: float
     head_h: float
@@ -140,7 +198,27 @@ class _Body:
     attach: tuple[tuple[float, float], ...] = ()
 
 
+SYSTEM_PAD = 12
+
+
+def _compute_system(row: MessageRow, flags: int, width: int, fonts: Fonts) -> MessageLayout:
+    """A change of the group: one centred line of small text on a pill, no bubble."""
+    day = QRectF(0, 0, width, DAY_HEIGHT) if flags & SHOW_DAY else None
+    top = (DAY_HEIGHT if day else 0.0) + GAP_RUN
+    inner = max(120.0, width * MAX_FRACTION)
+    text, text_h, widest, _ = layout_text(row.system, fonts.small, inner)
+    pill_w = math.ceil(widest) + 2 * SYSTEM_PAD
+    pill = QRectF((width - pill_w) / 2, top, pill_w, math.ceil(text_h) + 8)
+    out = MessageLayout(
+        0, pill, text, QPointF(pill.left() + SYSTEM_PAD, top + 4), QRectF(), day=day
+    )
+    out.height = math.ceil(pill.bottom() + 2)
+    return out
+
+
 def compute(row: MessageRow, flags: int, width: int, fonts: Fonts) -> MessageLayout:
+    if row.system:
+        return _compute_system(row, flags, width, fonts)
     inner = min(MAX_BUBBLE, max(160.0, width * MAX_FRACTION)) - 2 * PAD_X
     day = QRectF(0, 0, width, DAY_HEIGHT) if flags & SHOW_DAY else None
     y = (DAY_HEIGHT if day else 0.0) + (GAP_RUN if flags & RUN_START else GAP)
@@ -170,7 +248,8 @@ def attachment_size(view: AttachmentView, inner: float) -> tuple[float, float]:
 
 def _measure(row: MessageRow, flags: int, inner: float, fonts: Fonts) -> _Body:
     font = fonts.italic if row.deleted else fonts.body
-    text, text_h, widest, last = layout_text(DELETED_TEXT if row.deleted else row.text, font, inner)
+    rich = RichText(DELETED_TEXT) if row.deleted else parse(row.text)
+    text, text_h, widest, last = layout_text(rich.text, font, inner, rich.spans)
     attach = tuple(attachment_size(a, inner) for a in row.attachments)
     if attach and not row.text:
         text_h = widest = last = 0.0  # a file alone: no empty text line under it
@@ -193,6 +272,7 @@ def _measure(row: MessageRow, flags: int, inner: float, fonts: Fonts) -> _Body:
     content_w = math.ceil(min(inner, content_w))
     return _Body(
         text,
+        rich,
         text_h,
         content_w,
         head_h,
@@ -215,7 +295,7 @@ def _place_bubble(
     bubble_w = body.content_w + 2 * PAD_X
     x = width - SIDE - bubble_w if row.own else SIDE
     bubble = QRectF(x, y, bubble_w, math.ceil(bubble_h))
-    out = MessageLayout(0, bubble, body.text, QPointF(), QRectF(), day)
+    out = MessageLayout(0, bubble, body.text, QPointF(), QRectF(), body.rich, day)
     cy = y + PAD_Y
     if body.head_h:
         out.author = QRectF(x + PAD_X, cy, body.content_w, body.head_h - 2)

@@ -9,15 +9,17 @@ update its (now hidden) widgets, and an operation the person started is never cu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Collection, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from ui.errors import BackendError
 from ui.session import Session
 from ui.tasks import spawn
 from ui.widgets.common import ErrorLabel, button, label
+from ui.widgets.contact_picker import ContactPicker
 
 
 class Dialog(QDialog):
@@ -59,6 +61,26 @@ class Dialog(QDialog):
         widget = self.add_button(text)
         widget.clicked.connect(self.reject)
         return widget
+
+    async def add_typed_contact(
+        self, picker: ContactPicker, typed: str, members: Collection[str] = ()
+    ) -> None:
+        """Someone new, by the key pasted into a picker: made a contact, then picked."""
+        picker.filter.setEnabled(False)
+        self.error.show_info("Looking them up…")
+        try:
+            contact = await self.backend.add_contact(typed)
+        except BackendError as error:
+            self.error.show_error(error.message)
+            return
+        finally:
+            picker.filter.setEnabled(True)
+        if contact.pubkey in members:
+            self.error.show_error(f"{contact.name or 'They'} is already in this group.")
+            return
+        self.error.clear_error()
+        picker.add(contact)
+        picker.filter.setFocus()
 
     # --- background work ---
 

@@ -13,7 +13,7 @@ from ui.models.roles import ItemRole
 from ui.session import Session
 from ui.tasks import async_slot
 from ui.views import ContactRow
-from ui.widgets.common import FilterField, busy, button, item_list
+from ui.widgets.common import FilterField, busy, button, item_list, label
 from ui.widgets.profile_card import ProfileCard
 
 
@@ -56,8 +56,11 @@ class ContactsDialog(Dialog):
         left = QVBoxLayout()
         left.addWidget(self.filter)
         left.addWidget(self.view, 1)
+        # Adding someone gets whole rows: a key is long, and squeezed beside a name field
+        # neither placeholder could be read.
+        left.addWidget(label("Add someone", "section"))
+        left.addWidget(self.npub)
         adder = QHBoxLayout()
-        adder.addWidget(self.npub, 2)
         adder.addWidget(self.nickname, 1)
         adder.addWidget(self.add)
         left.addLayout(adder)

@@ -7,12 +7,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QWidget
 
 from ui.avatar import AvatarLabel
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
-from ui.format import plural
+from ui.format import plural, timer_text
 from ui.models.people import MemberListModel
 from ui.models.roles import ItemRole
 from ui.session import Session
@@ -23,6 +23,8 @@ from ui.widgets.confirm import confirm
 from ui.widgets.contact_picker import ContactPicker
 
 MEMBERS_HEIGHT = 242  # four members at a glance
+# Off, 5 minutes, an hour, 8 hours, a day, a week, 4 weeks.
+TIMERS = (0, 300, 3600, 8 * 3600, 86400, 7 * 86400, 28 * 86400)
 MEMBERS_HEIGHT_PICKING = 120
 
 
@@ -39,6 +41,11 @@ class GroupDetailsDialog(Dialog):
         self.description.setPlaceholderText("No description")
         self.save = button("Save", "primary")
         self.facts = label("", "muted")
+        self.timer = QComboBox()
+        self.timer.setObjectName("DisappearingTimer")
+        self.timer.setAccessibleName("Disappearing messages")
+        for secs in TIMERS:
+            self.timer.addItem("Off" if secs == 0 else timer_text(secs), secs)
         self.members = MemberListModel(self)
         self.view = item_list("MemberList", self.members)
         self.view.setMinimumHeight(MEMBERS_HEIGHT)
@@ -67,7 +74,13 @@ class GroupDetailsDialog(Dialog):
         top.addLayout(fields, 1)
         self.column.addLayout(top)
         self.column.addWidget(self.description)
-        self.column.addWidget(self.facts)
+        # On the facts' line: the dialog must still fit a laptop screen with the picker open.
+        facts = QHBoxLayout()
+        facts.addWidget(self.facts)
+        facts.addStretch(1)
+        facts.addWidget(label("Disappearing messages", "muted"))
+        facts.addWidget(self.timer)
+        self.column.addLayout(facts)
         self.column.addWidget(label("Members", "section"))
         self.column.addWidget(self.view, 1)
         actions = QHBoxLayout()
@@ -85,12 +98,14 @@ class GroupDetailsDialog(Dialog):
         self.view.selectionModel().currentChanged.connect(self._update_actions)
         self.session.membersChanged.connect(self._members_changed)
         self.save.clicked.connect(self.rename)
+        self.timer.activated.connect(self._timer_chosen)
         for field in (self.name, self.description):
             field.textChanged.connect(self._edited)
             field.returnPressed.connect(self.save.click)
         self.add.clicked.connect(self.show_picker)
         self.picture.clicked.connect(self.choose_picture)
         self.confirm_add.clicked.connect(self.add_picked)
+        self.picker.keyEntered.connect(self.add_typed)
         self.promote.clicked.connect(
             lambda: self._on_selected(self.backend.promote, "Making them an admin…")
         )
@@ -105,6 +120,7 @@ class GroupDetailsDialog(Dialog):
         """What changes the group: one change at a time, each a commit to the relays."""
         return (
             self.save,
+            self.timer,
             self.add,
             self.picture,
             self.confirm_add,
@@ -129,15 +145,40 @@ class GroupDetailsDialog(Dialog):
             widget.setReadOnly(not admin)
         self.save.setVisible(admin)
         self._edited()
+        # No protocol words (epochs, commits) here: people count members and relays.
         relays = plural(len(details.relays), "relay")
-        self.facts.setText(
-            f"{plural(len(details.members), 'member')} · epoch {details.epoch} · {relays}"
+        self.facts.setText(f"{plural(len(details.members), 'member')} · {relays}")
+        self._show_timer(details.disappearing_secs)
+        self.timer.setEnabled(admin)
+        self.timer.setToolTip(
+            "New messages disappear for everyone this long after they are sent"
+            if admin
+            else "Only admins can change this"
         )
         self.members.set_rows(details.members)
         self.add.setVisible(admin and not details.is_dm)
         self.picture.setVisible(admin and not details.is_dm)
         self.leave.setVisible(not details.is_dm)
         self._update_actions()
+
+    def _show_timer(self, secs: int) -> None:
+        index = self.timer.findData(secs)
+        if index < 0:  # set elsewhere to a time we do not offer: shown as it is
+            self.timer.addItem(timer_text(secs), secs)
+            index = self.timer.count() - 1
+        self.timer.setCurrentIndex(index)
+
+    def _timer_chosen(self, index: int) -> None:
+        secs = int(self.timer.itemData(index))
+        if self.details is None or secs == self.details.disappearing_secs or self.is_working:
+            return
+        self.launch(self._set_timer(secs))
+
+    async def _set_timer(self, secs: int) -> None:
+        note = "Turning disappearing messages off…" if secs == 0 else "Setting the timer…"
+        done = await self._apply(self.backend.set_disappearing(self.chat_id, secs), note)
+        if not done and self.details is not None:  # refused or failed: show what holds
+            self._show_timer(self.details.disappearing_secs)
 
     def _members_changed(self, details: GroupDetails) -> None:
         if details.chat_id == self.chat_id:
@@ -231,6 +272,11 @@ class GroupDetailsDialog(Dialog):
         self.view.setMinimumHeight(MEMBERS_HEIGHT_PICKING)
         self.picker.show()
         self.confirm_add.show()
+
+    @async_slot(str)
+    async def add_typed(self, typed: str) -> None:
+        members = [m.pubkey for m in self.members.rows]
+        await self.add_typed_contact(self.picker, typed, members)
 
     @async_slot()
     async def add_picked(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
@@ -25,10 +25,18 @@ class InvitesDialog(Dialog):
         self.view = item_list("InviteList", session.invites)
         self.view.setMinimumHeight(220)
         self.detail = label("", "muted", wrap=True)
+        # Who invites us, by key: a name is whatever someone chose; the npub is checkable
+        # (whole, selectable, in a field: a label would cut or wrap it mid-key).
+        self.inviter_label = label("", "muted")
+        self.inviter_key = QLineEdit()
+        self.inviter_key.setReadOnly(True)
+        self.inviter_key.setObjectName("InviterKey")
         self.empty = label("No pending invites. When someone adds you to a group, it shows here.",
                            "muted", wrap=True)  # fmt: skip
         self.column.addWidget(self.view, 1)
         self.column.addWidget(self.detail)
+        self.column.addWidget(self.inviter_label)
+        self.column.addWidget(self.inviter_key)
         self.column.addWidget(self.empty)
         self.add_close()
         self.decline = self.add_button("Decline")
@@ -54,9 +62,15 @@ class InvitesDialog(Dialog):
         self.view.setVisible(has_any)
         for widget in (self.decline, self.accept_button):
             widget.setEnabled(invite is not None and not self.is_working)
+        keyed = invite is not None and bool(invite.inviter_npub)
+        self.inviter_label.setVisible(keyed)
+        self.inviter_key.setVisible(keyed)
         if invite is None:
             self.detail.setText("")
             return
+        self.inviter_label.setText(f"{invite.inviter_name}'s key")
+        self.inviter_key.setText(invite.inviter_npub)
+        self.inviter_key.setCursorPosition(0)
         self.accept_button.setText("Start chatting" if invite.is_dm else "Join group")
         about = f"“{invite.description}”\n" if invite.description else ""
         self.detail.setText(f"{about}{invite.summary}.")

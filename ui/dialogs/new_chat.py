@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QWidget
+from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
@@ -12,6 +12,8 @@ from ui.session import Session
 from ui.tasks import async_slot
 from ui.widgets.common import busy, label
 from ui.widgets.contact_picker import ContactPicker
+
+NO_CONTACTS = "No contacts yet. Paste someone's npub above to start a chat with them."
 
 
 class NewChatDialog(Dialog):
@@ -23,8 +25,7 @@ class NewChatDialog(Dialog):
         self.setObjectName("NewChatDialog")
         self.npub = QLineEdit()
         self.npub.setPlaceholderText("Paste an npub or nprofile")
-        self.picker = ContactPicker()
-        self.picker.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.picker = ContactPicker(multi=False, empty_text=NO_CONTACTS)
         self.picker.setMinimumHeight(260)
         self.column.addWidget(label("Someone new", "section"))
         self.column.addWidget(self.npub)
@@ -36,6 +37,7 @@ class NewChatDialog(Dialog):
         self.start = self.add_button("Message", "primary", "chat")
         self.start.clicked.connect(self.start_chat)
         self.npub.returnPressed.connect(self.start.click)
+        self.picker.keyEntered.connect(self._typed_in_search)
         # Enter on a contact, or a double click (the platform's "activate"), starts it.
         self.picker.view.activated.connect(self.start.click)
         self.finish_layout()
@@ -43,6 +45,12 @@ class NewChatDialog(Dialog):
 
     async def _load(self) -> None:
         self.picker.set_contacts(await self.backend.list_contacts())
+
+    def _typed_in_search(self, typed: str) -> None:
+        """A key pasted into the contact search starts the chat as the key field does."""
+        self.npub.setText(typed)
+        self.picker.filter.clear()
+        self.start.click()
 
     def _group(self) -> None:
         self.groupRequested.emit()

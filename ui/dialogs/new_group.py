@@ -27,6 +27,7 @@ class NewGroupDialog(Dialog):
         self.picker.setMinimumHeight(240)
         self.count = label("No one selected yet", "muted")
         self.picker.selectionChanged.connect(self._count)
+        self.picker.keyEntered.connect(self.add_typed)
         for widget in (
             self.name,
             self.description,
@@ -46,6 +47,10 @@ class NewGroupDialog(Dialog):
 
     async def _load(self) -> None:
         self.picker.set_contacts(await self.backend.list_contacts())
+
+    @async_slot(str)
+    async def add_typed(self, typed: str) -> None:
+        await self.add_typed_contact(self.picker, typed)
 
     def _count(self, n: int) -> None:
         self.count.setText(f"{n} selected" if n else "No one selected yet")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from ui.avatar import choose_picture
@@ -9,14 +10,20 @@ from ui.dialogs.base import Dialog
 from ui.errors import BackendError
 from ui.session import Session
 from ui.tasks import async_slot
-from ui.views import ProfileView
+from ui.views import ContactRow, ProfileView
 from ui.widgets.common import busy, button, label
 from ui.widgets.profile_card import ProfileCard
 
+WELCOME = "Choose the name people see in chats. You can change it any time."
+
 
 class ProfileDialog(Dialog):
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(session, "Your profile", parent, width=640)
+    profileSaved = Signal(object)  # ProfileView
+
+    def __init__(
+        self, session: Session, parent: QWidget | None = None, *, welcome: bool = False
+    ) -> None:
+        super().__init__(session, "Choose your name" if welcome else "Your profile", parent, 640)
         self.setObjectName("ProfileDialog")
         self.avatar: bytes | None = None
         self.profile: ProfileView | None = None
@@ -39,6 +46,8 @@ class ProfileDialog(Dialog):
         row.setSpacing(24)
         row.addLayout(form, 1)
         row.addWidget(self.card)
+        if welcome:  # just after importing a key that came without a name
+            self.column.addWidget(label(WELCOME, "muted", wrap=True))
         self.column.addLayout(row)
         self.add_close()
         self.save = self.add_button("Save", "primary")
@@ -48,10 +57,20 @@ class ProfileDialog(Dialog):
             field.textEdited.connect(lambda: self.saved.setText(""))
             field.returnPressed.connect(self.save.click)
         self.save.clicked.connect(self.save_profile)
+        session.contactUpdated.connect(self._contact_updated)
         self.launch(self._load())
 
     async def _load(self) -> None:
         self.show_profile(await self.backend.own_profile())
+        if not self.name.text():
+            self.name.setFocus()
+
+    def _contact_updated(self, row: ContactRow) -> None:
+        """Our own profile arrived from the relays while nothing was typed: show it."""
+        mine = self.profile is not None and row.pubkey == self.profile.pubkey
+        untouched = not self.name.text() and not self.about.text()
+        if mine and untouched and not self.is_working:
+            self.launch(self._load())
 
     def show_profile(self, profile: ProfileView) -> None:
         self.profile = profile
@@ -87,3 +106,4 @@ class ProfileDialog(Dialog):
                 return
         self.show_profile(profile)
         self.saved.setText("Saved and published.")
+        self.profileSaved.emit(profile)

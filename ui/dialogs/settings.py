@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from ui.dialogs.base import Dialog
 from ui.errors import BackendError
-from ui.pages.onboarding import passphrase_problem
+from ui.pages.onboarding import PASSPHRASE_RULE, passphrase_problem
 from ui.session import Session
 from ui.tasks import async_slot
 from ui.theme import apply_theme, theme_state
@@ -40,10 +40,12 @@ class SettingsDialog(Dialog):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, "Settings", parent, width=600)
         self.setObjectName("SettingsDialog")
+        self.system = self._theme_button("System", Theme.SYSTEM)
         self.light = self._theme_button("Light", Theme.LIGHT)
         self.dark = self._theme_button("Dark", Theme.DARK)
+        self.system.setToolTip("Follow your desktop's light or dark setting")
         self.old = PassphraseField("Current passphrase")
-        self.new = PassphraseField("New passphrase")
+        self.new = PassphraseField(f"New passphrase ({PASSPHRASE_RULE.lower().rstrip('.')})")
         self.repeat = PassphraseField("Repeat new passphrase")
         self.change = button("Change passphrase")
         self.passphrase_note = ErrorLabel()
@@ -64,17 +66,21 @@ class SettingsDialog(Dialog):
         widget.clicked.connect(lambda: self.choose_theme(theme))
         return widget
 
-    def _build(self) -> None:
-        c = self.column
+    def _theme_row(self) -> QHBoxLayout:
         themes = QHBoxLayout()
         themes.setSpacing(0)
         themes.addWidget(label("Appearance", "section"))
         themes.addStretch(1)
-        segmented(self.light, self.dark)
-        (self.dark if theme_state().theme is Theme.DARK else self.light).setChecked(True)
-        for widget in (self.light, self.dark):
+        segmented(self.system, self.light, self.dark)
+        chosen = {Theme.SYSTEM: self.system, Theme.LIGHT: self.light, Theme.DARK: self.dark}
+        chosen[theme_state().choice].setChecked(True)
+        for widget in (self.system, self.light, self.dark):
             themes.addWidget(widget)
-        c.addLayout(themes)
+        return themes
+
+    def _build(self) -> None:
+        c = self.column
+        c.addLayout(self._theme_row())
         c.addWidget(separator())
         c.addWidget(label("Passphrase", "section"))
         c.addWidget(self.old)

@@ -42,6 +42,7 @@ class MessageListModel(QAbstractListModel):
         self.chat_id = ""
         self.is_group = False
         self.has_older = False
+        self.waiting = False  # see MessageRole.WAITING
 
     # --- Qt model interface ---
 
@@ -67,6 +68,8 @@ class MessageListModel(QAbstractListModel):
                 value = self.is_group and not row.own and self._run_start(i)
             case MessageRole.KEY:
                 value = row.id
+            case MessageRole.WAITING:
+                value = self.waiting
             case Qt.ItemDataRole.DisplayRole:
                 value = "" if row.deleted else row.text
         return value
@@ -93,6 +96,13 @@ class MessageListModel(QAbstractListModel):
         return self._rows[0].id if self._rows else None
 
     # --- writing ---
+
+    def set_waiting(self, waiting: bool) -> None:
+        """The other person joined (or not yet): the ticks of our messages change."""
+        if waiting != self.waiting:
+            self.waiting = waiting
+            if self._rows:
+                self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1), [])
 
     def reset(
         self, chat_id: str, rows: Sequence[MessageRow], *, is_group: bool, has_older: bool
@@ -149,6 +159,19 @@ class MessageListModel(QAbstractListModel):
         self._derived_changed(pos + 1)
         return True
 
+    def remove(self, ids: Sequence[str]) -> int:
+        """Drop loaded messages (disappearing ones whose time came); how many went."""
+        positions = sorted((p for p in map(self.position, ids) if p >= 0), reverse=True)
+        for pos in positions:
+            self.beginRemoveRows(QModelIndex(), pos, pos)
+            del self._rows[pos]
+            self.endRemoveRows()
+        if positions:
+            self._base = 0
+            self._abs = {r.id: i for i, r in enumerate(self._rows)}
+            self._derived_changed(min(positions))  # the next row may now start a day or run
+        return len(positions)
+
     def update(self, row: MessageRow) -> bool:
         """Replace a loaded message (status, reactions, deletion); False if not loaded."""
         pos = self.position(row.id)
@@ -170,4 +193,10 @@ class MessageListModel(QAbstractListModel):
         return i == 0 or self._rows[i - 1].day != self._rows[i].day
 
     def _run_start(self, i: int) -> bool:
-        return self._show_day(i) or self._rows[i - 1].author != self._rows[i].author
+        previous = self._rows[i - 1] if i else None
+        return (
+            self._show_day(i)
+            or previous is None
+            or bool(previous.system)
+            or previous.author != self._rows[i].author
+        )

@@ -33,10 +33,12 @@ class MemberListModel(KeyedListModel[MemberRow]):
     is_sorted = True
     getters: ClassVar[Mapping[int, Callable[[MemberRow], object]]] = {
         ItemRole.TITLE: lambda r: f"{r.name} (you)" if r.is_self else r.name,
-        ItemRole.SUBTITLE: lambda r: plural(r.devices, "device"),
+        ItemRole.SUBTITLE: lambda r: (
+            "Invited · has not joined yet" if r.invited else plural(r.devices, "device")
+        ),
         ItemRole.AVATAR: lambda r: r.avatar,
         ItemRole.AVATAR_SEED: lambda r: r.pubkey,
-        ItemRole.BADGE: lambda r: "Admin" if r.admin else "",
+        ItemRole.BADGE: lambda r: "Admin" if r.admin else "Invited" if r.invited else "",
     }
 
     def key(self, row: MemberRow) -> str:
@@ -122,7 +124,7 @@ class RelayListModel(KeyedListModel[RelayRow]):
 
 class AccountListModel(KeyedListModel[AccountView]):
     getters: ClassVar[Mapping[int, Callable[[AccountView], object]]] = {
-        ItemRole.TITLE: lambda r: r.name,
+        ItemRole.TITLE: lambda r: r.name or short_key(r.npub),
         ItemRole.SUBTITLE: lambda r: short_key(r.npub),
         ItemRole.AVATAR: lambda r: r.avatar,
         ItemRole.AVATAR_SEED: lambda r: r.pubkey,

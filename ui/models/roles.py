@@ -39,6 +39,8 @@ class MessageRole(IntEnum):
     SHOW_DAY = _USER + 40
     RUN_START = _USER + 41
     SHOW_AUTHOR = _USER + 42
+    # The chat is a 1:1 whose other person has not joined: nothing of ours reached them yet.
+    WAITING = _USER + 43
 
 
 def role_names(roles: type[IntEnum]) -> dict[int, QByteArray]:

@@ -23,6 +23,7 @@ from ui.views import AccountView
 from ui.widgets.common import ErrorLabel, PassphraseField, busy, button, label, segmented
 
 MIN_PASSPHRASE = 8
+PASSPHRASE_RULE = f"At least {MIN_PASSPHRASE} characters."
 
 
 def passphrase_problem(passphrase: str, repeated: str) -> str:
@@ -32,6 +33,18 @@ def passphrase_problem(passphrase: str, repeated: str) -> str:
     if passphrase != repeated:
         return "The two passphrases are not the same."
     return ""
+
+
+def rule_progress(passphrase: str, repeated: str) -> str:
+    """The passphrase rule as typing goes: what is still missing, or that it is fine."""
+    if not passphrase:
+        return PASSPHRASE_RULE
+    missing = MIN_PASSPHRASE - len(passphrase)
+    if missing > 0:
+        return f"{PASSPHRASE_RULE} {missing} more to go."
+    if repeated and repeated != passphrase:
+        return "Long enough. The repeated passphrase is not the same yet."
+    return "Long enough." if not repeated else "Long enough, and both are the same."
 
 
 class OnboardingPage(CardPage):
@@ -82,8 +95,14 @@ class OnboardingPage(CardPage):
         body.addWidget(label("Passphrase for this computer", "section"))
         body.addWidget(self.passphrase)
         body.addWidget(self.repeat)
+        # The rule is said before anyone breaks it, and counts down while typing.
+        self.rule = label(PASSPHRASE_RULE, "muted", wrap=True)
+        self.rule.setObjectName("PassphraseRule")
+        body.addWidget(self.rule)
         hint = "It encrypts your messages here. There is no way to recover it."
         body.addWidget(label(hint, "muted", wrap=True))
+        self.passphrase.textChanged.connect(self._show_rule)
+        self.repeat.textChanged.connect(self._show_rule)
         body.addWidget(self.error)
         body.addSpacing(4)
         body.addWidget(self.submit)
@@ -142,6 +161,9 @@ class OnboardingPage(CardPage):
         column.addWidget(label(note, "muted", wrap=True))
         column.addStretch(1)
         return form
+
+    def _show_rule(self) -> None:
+        self.rule.setText(rule_progress(self.passphrase.text(), self.repeat.text()))
 
     def allow_back(self, allowed: bool) -> None:
         self.back.setVisible(allowed)

@@ -75,7 +75,7 @@ class UnlockPage(CardPage):
         if account is None:
             return
         self.avatar.set_avatar(account.name, account.pubkey, account.avatar)
-        self.name.setText(account.name)
+        self.name.setText(account.name or "Your account")
         self.npub.setText(short_key(account.npub))
         self.error.clear_error()
         self.passphrase.clear()

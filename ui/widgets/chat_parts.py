@@ -6,7 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from ui.avatar import AvatarLabel
-from ui.format import plural
+from ui.format import plural, timer_text
 from ui.views import ChatRow, MessageRow
 from ui.widgets.common import ElidedLabel, icon_button, label
 
@@ -37,10 +37,15 @@ class ChatHeader(QFrame):
     def show_chat(self, chat: ChatRow) -> None:
         self.avatar.set_avatar(chat.title, chat.avatar_seed or chat.id, chat.avatar)
         self.title.setText(chat.title)
-        if chat.is_dm:
-            self.subtitle.setText("Direct message · end-to-end encrypted")
+        if chat.is_dm and chat.waiting:
+            text = "Invitation sent · they have not accepted yet"
+        elif chat.is_dm:
+            text = "Direct message · end-to-end encrypted"
         else:
-            self.subtitle.setText(f"{plural(chat.member_count, 'member')} · end-to-end encrypted")
+            text = f"{plural(chat.member_count, 'member')} · end-to-end encrypted"
+        if chat.disappearing_secs:
+            text += f" · messages disappear after {timer_text(chat.disappearing_secs)}"
+        self.subtitle.setText(text)
 
 
 class ReplyBar(QFrame):

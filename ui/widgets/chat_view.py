@@ -7,14 +7,23 @@ per chat as a draft (saved when switching chats and shortly after typing stops).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication
+from PySide6.QtCore import QModelIndex, QPoint, QPointF, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QCursor,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+)
 from PySide6.QtWidgets import QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
+from ui.errors import BackendError
 from ui.models.messages import MessageListModel
 from ui.models.roles import MessageRole
 from ui.session import Session
@@ -25,10 +34,19 @@ from ui.widgets.chat_parts import ChatHeader, ReplyBar
 from ui.widgets.common import icon_button, label
 from ui.widgets.composer import Composer
 from ui.widgets.confirm import confirm
+from ui.widgets.emoji_picker import EmojiPicker
 from ui.widgets.message_list import MessageListView
 from ui.widgets.reaction_picker import QUICK_REACTIONS, ReactionPicker
 
 PAGE = 50
+
+
+def open_link(url: str) -> None:
+    """A link someone sent opens in the browser (or mail program), and only on a click:
+    the delegate hands over http(s) and mailto URLs only (``ui.rich_text.safe_url``)."""
+    QDesktopServices.openUrl(QUrl(url))
+
+
 DRAFT_DELAY_MS = 1200
 
 
@@ -50,6 +68,9 @@ class ChatView(QWidget):
         self.send_button = icon_button("send", "Send", "accent")
         self.send_button.setObjectName("SendButton")
         self.send_button.setIconSize(QSize(22, 22))
+        self.emoji_button = icon_button("smile", "Emoji")
+        self.emoji_button.setObjectName("EmojiButton")
+        self.emoji_button.setIconSize(QSize(22, 22))
         self.inactive = label("You are no longer a member of this group.", "muted")
         self.inactive.setObjectName("InactiveNotice")
         self.inactive.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -73,6 +94,7 @@ class ChatView(QWidget):
         row.setContentsMargins(16, 8, 12, 12)
         row.setSpacing(8)
         row.addWidget(self.media.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addWidget(self.emoji_button, 0, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.composer, 1, Qt.AlignmentFlag.AlignBottom)
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         self.composer_bar = bar
@@ -93,6 +115,7 @@ class ChatView(QWidget):
     def _connect(self) -> None:
         self.session.messageAdded.connect(self._on_added)
         self.session.messageUpdated.connect(self._on_updated)
+        self.session.messagesRemoved.connect(self._on_removed)
         self.session.chats.dataChanged.connect(self._refresh_chat)
         self.header.detailsRequested.connect(self._details)
         self.list.olderWanted.connect(self.load_older)
@@ -103,11 +126,13 @@ class ChatView(QWidget):
         bubbles.quoteClicked.connect(self.show_message)
         bubbles.replyClicked.connect(self.start_reply_to)
         bubbles.reactMenuRequested.connect(self._react_picker)
+        bubbles.linkClicked.connect(open_link)
         self.composer.sendRequested.connect(self.send)
         self.composer.escapePressed.connect(self.cancel_reply)
         self.composer.textChanged.connect(self._draft_timer.start)
         self._draft_timer.timeout.connect(self.save_draft)
         self.send_button.clicked.connect(self.composer.submit)
+        self.emoji_button.clicked.connect(self.composer_emoji)
         self.reply_bar.cancelled.connect(self.cancel_reply)
 
     # --- opening and paging ---
@@ -130,6 +155,7 @@ class ChatView(QWidget):
         self.loaded = None
         self._opening, self._early = chat.id, []
         self.model.reset(chat.id, [], is_group=not chat.is_dm, has_older=False)
+        self.model.set_waiting(chat.waiting)
         self.header.show_chat(chat)
         self._saved_draft = chat.draft
         self.composer.blockSignals(True)
@@ -236,6 +262,13 @@ class ChatView(QWidget):
             else:
                 self.model.update(row)
 
+    def _on_removed(self, chat_id: str, ids: tuple[str, ...]) -> None:
+        """Disappearing messages whose time came leave the screen too."""
+        if self.chat is not None and chat_id == self.chat.id:
+            if self._reply_to is not None and self._reply_to.id in ids:
+                self.cancel_reply()
+            self.model.remove(ids)
+
     def _refresh_chat(self) -> None:
         if self.chat is None:
             return
@@ -243,6 +276,7 @@ class ChatView(QWidget):
         if fresh is not None and fresh != self.chat:
             self.chat = fresh
             self.header.show_chat(fresh)
+            self.model.set_waiting(fresh.waiting)
             self._show_active(fresh.active)
 
     def _show_active(self, active: bool) -> None:
@@ -282,6 +316,12 @@ class ChatView(QWidget):
         return show
 
     async def _send(self, chat_id: str, text: str, reply_to: str | None) -> None:
+        # Writing in a chat means its messages were seen, whether or not the window
+        # manager says the window is active (without one, it never is).
+        current = self.session.chats.get(chat_id)
+        if current is not None and current.unread:
+            with contextlib.suppress(BackendError):  # the message matters more than the badge
+                await self.backend.mark_read(chat_id)
         row = await self.backend.send(chat_id, text, reply_to)
         if self.chat is not None and self.chat.id == chat_id:
             if self.model.get(row.id) is None:  # else its event (and maybe "sent") came first
@@ -385,12 +425,32 @@ class ChatView(QWidget):
     def _react_picker(self, message_id: str, pos: QPointF) -> None:
         picker = ReactionPicker(self)
         picker.picked.connect(lambda emoji: self.react(message_id, emoji))
+        picker.moreWanted.connect(lambda: self.react_with_any(message_id, pos.toPoint()))
         picker.show_at(pos.toPoint())
+
+    def react_with_any(self, message_id: str, pos: QPoint) -> EmojiPicker:
+        """The full emoji picker for a reaction."""
+        picker = EmojiPicker(self)
+        picker.picked.connect(lambda emoji: self.react(message_id, emoji))
+        picker.show_at(pos)
+        return picker
+
+    def composer_emoji(self) -> EmojiPicker:
+        """The full emoji picker over the composer; a pick is typed at the cursor."""
+        picker = EmojiPicker(self)
+        picker.picked.connect(self._insert_emoji)
+        button = self.emoji_button
+        picker.show_at(button.mapToGlobal(QPoint(button.width() // 2, 0)))
+        return picker
+
+    def _insert_emoji(self, emoji: str) -> None:
+        self.composer.insertPlainText(emoji)
+        self.composer.setFocus()
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.list.indexAt(pos)
         row = index.data(MessageRole.ROW) if index.isValid() else None
-        if isinstance(row, MessageRow):
+        if isinstance(row, MessageRow) and not row.system:
             self.message_menu(row).popup(self.list.viewport().mapToGlobal(pos))
 
     def message_menu(self, row: MessageRow) -> QMenu:
@@ -401,6 +461,8 @@ class ChatView(QWidget):
             reactions = menu.addMenu("React")
             for emoji in QUICK_REACTIONS:
                 reactions.addAction(emoji, partial(self.react, row.id, emoji))
+            reactions.addSeparator()
+            reactions.addAction("More emoji…", lambda: self.react_with_any(row.id, QCursor.pos()))
         for view in row.attachments if not row.deleted else ():
             if view.is_image:
                 menu.addAction(

@@ -11,8 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QWidget
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QListView,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from ui.delegates.message import MessageDelegate
 from ui.models.messages import MessageListModel
@@ -102,6 +108,24 @@ class MessageListView(QListView):
         # make bubbles overlap or leave gaps. Re-measure on the next turn of the event loop.
         if event.size().width() != event.oldSize().width():
             self.scheduleDelayedItemsLayout()
+
+    # --- links ---
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        """A pointing hand over a link in a message, as in a browser."""
+        super().mouseMoveEvent(event)
+        index = self.indexAt(event.position().toPoint())
+        url = ""
+        if index.isValid():
+            option = QStyleOptionViewItem()
+            self.initViewItemOption(option)
+            option.rect = self.visualRect(index)
+            pos = event.position() - option.rect.topLeft().toPointF()
+            url = self.bubbles.link_under(index, option, pos)
+        shape = Qt.CursorShape.PointingHandCursor if url else Qt.CursorShape.ArrowCursor
+        if self.viewport().cursor().shape() != shape:
+            self.viewport().setCursor(shape)
+        self.viewport().setToolTip(url)
 
     # --- painting ---
 

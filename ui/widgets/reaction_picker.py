@@ -1,4 +1,4 @@
-"""The quick-reaction popup: one row of emoji buttons."""
+"""The quick-reaction popup: one row of emoji buttons, and "+" for every other emoji."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ QUICK_REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")
 
 class ReactionPicker(QFrame):
     picked = Signal(str)
+    moreWanted = Signal()  # the full emoji picker instead
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
@@ -27,6 +28,17 @@ class ReactionPicker(QFrame):
             button.clicked.connect(lambda _=False, e=emoji: self._pick(e))
             row.addWidget(button)
             self.buttons.append(button)
+        self.more = QToolButton()
+        self.more.setText("+")
+        self.more.setToolTip("More emoji")
+        self.more.setAccessibleName("More emoji")
+        self.more.setAutoRaise(True)
+        self.more.clicked.connect(self._more)
+        row.addWidget(self.more)
+
+    def _more(self) -> None:
+        self.moreWanted.emit()
+        self.close()
 
     def _pick(self, emoji: str) -> None:
         self.picked.emit(emoji)

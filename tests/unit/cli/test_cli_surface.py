@@ -35,6 +35,7 @@ ISSUE_COMMANDS = [
     ["group", "promote", "ab12", "npub1a"],
     ["group", "demote", "ab12", "npub1a"],
     ["group", "rename", "ab12", "New"],
+    ["group", "disappearing", "ab12", "3600"],
     ["group", "leave", "ab12"],
     ["invites", "list"],
     ["invites", "accept", "ID"],
