@@ -269,7 +269,7 @@ class Groups(CommitFlow):
 
         def build(loaded: Loaded) -> Built:
             return operations.update_group_data(
-                loaded.marmot, now=ctx.now(), rng=ctx.rng, **fields
+                loaded.marmot, now=loaded.stamp(ctx.now()), rng=ctx.rng, **fields
             ), ()
 
         return await self._change(ref, build, admin="change the group picture")
@@ -284,7 +284,10 @@ class Groups(CommitFlow):
 
         def build(loaded: Loaded) -> Built:
             return operations.update_group_data(
-                loaded.marmot, now=ctx.now(), rng=ctx.rng, disappearing_message_secs=secs
+                loaded.marmot,
+                now=loaded.stamp(ctx.now()),
+                rng=ctx.rng,
+                disappearing_message_secs=secs,
             ), ()
 
         return await self._change(ref, build, admin="change disappearing messages")

@@ -3,6 +3,8 @@ opened only on a click, and nothing of it ever HTML or fetched."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from PySide6.QtCore import QPointF, QRect, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QFont
@@ -16,7 +18,7 @@ from ui.delegates.message import MessageDelegate
 from ui.main_window import MainWindow
 from ui.models.messages import MessageListModel
 from ui.rich_text import Style, parse, plain, safe_url
-from ui.views import MessageRow
+from ui.views import AttachmentView, MessageRow
 
 pytestmark = pytest.mark.gui
 
@@ -110,6 +112,32 @@ def test_the_bubble_draws_styles_and_a_click_on_a_link_reports_it(qtbot: QtBot) 
     assert blocker.args == ["https://maps.example.org/ridge"]
     with qtbot.assertNotEmitted(delegate.linkClicked):
         assert not delegate.click(message, flags, option(), char_point(lay, 1), QPointF())
+
+
+def test_a_bubble_with_a_picture_and_a_markdown_caption_has_both(qtbot: QtBot) -> None:
+    """Media and rich text together: the preview above, the caption styled below it, and a
+    click reaches the picture or the link, whichever is under it."""
+    delegate = MessageDelegate()
+    model = MessageListModel()
+    photo = AttachmentView(0, "ridge.png", "image/png", "f" * 64, 400, 200)
+    message = replace(row("**Ridge** at https://maps.example.org/r"), attachments=(photo,))
+    model.reset("c1", [message], is_group=False, has_older=False)
+    lay = delegate.layout_for(model.index(0), option())
+    assert lay is not None and lay.rich.text == "Ridge at https://maps.example.org/r"
+    [(index, picture)] = lay.attachments
+    assert index == 0 and picture.width() > 100
+    assert lay.text_origin.y() >= picture.bottom()  # the caption under the picture
+    assert lay.bubble.contains(picture) and lay.bubble.bottom() > lay.text_origin.y()
+    bold = [f for f in lay.text.formats() if f.format.fontWeight() == QFont.Weight.DemiBold]
+    assert [(f.start, f.length) for f in bold] == [(0, 5)]
+    flags = ml.SHOW_DAY | ml.RUN_START
+    with qtbot.waitSignal(delegate.attachmentClicked) as clicked:
+        assert delegate.click(message, flags, option(), picture.center(), QPointF())
+    assert clicked.args == ["m1", 0]
+    with qtbot.waitSignal(delegate.linkClicked) as linked:
+        spot = char_point(lay, lay.rich.links[0].start + 3)
+        assert delegate.click(message, flags, option(), spot, QPointF())
+    assert linked.args == ["https://maps.example.org/r"]
 
 
 def test_clicking_a_link_in_the_chat_opens_it_in_the_browser(
