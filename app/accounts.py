@@ -8,6 +8,7 @@ account is open, with a keyed digest of the passphrase for re-checks (never the 
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from app.config import AppConfig
 from app.errors import AccountExists, InvalidInput, NotFound, WrongPassphrase, translate
 from app.key_text import explain
 from app.models import AccountInfo
+from app.offload import in_thread
+from nostr import nip49
 from nostr.errors import DecodeError, InvalidKey
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng
 from nostr.metadata import Metadata
@@ -62,6 +65,25 @@ def parse_nsec(text: str) -> SecretKey:
         raise InvalidInput(explain(text, ("nsec",))) from None
 
 
+async def open_ncryptsec(text: str, key_passphrase: str) -> SecretKey:
+    """The secret inside a NIP-49 ``ncryptsec1…``; scrypt runs on a worker thread so the
+    window's loop keeps painting. `WrongPassphrase` or `InvalidInput` on failure."""
+    try:
+        opened = await in_thread(functools.partial(nip49.decrypt, text, key_passphrase))
+    except nip49.WrongPassphrase:
+        raise WrongPassphrase("that passphrase does not open this ncryptsec") from None
+    except (DecodeError, InvalidKey):
+        raise InvalidInput("that is not a valid ncryptsec (NIP-49 encrypted key)") from None
+    return opened.secret
+
+
+async def parse_secret(text: str, key_passphrase: str) -> SecretKey:
+    """An nsec, hex secret or ncryptsec (opened with ``key_passphrase``)."""
+    if nip49.looks_like(text):
+        return await open_ncryptsec(text, key_passphrase)
+    return parse_nsec(text)
+
+
 class AccountManager:
     def __init__(self, config: AppConfig, clock: Clock, rng: Rng = system_rng) -> None:
         self.config = config
@@ -101,8 +123,13 @@ class AccountManager:
         """A new identity with a fresh key; its profile name is stored for publishing."""
         return await self._store(SecretKey.generate(self._rng), name, passphrase)
 
-    async def import_nsec(self, nsec: str, passphrase: str, name: str = "") -> Unlocked:
-        return await self._store(parse_nsec(nsec), name, passphrase)
+    async def import_nsec(
+        self, nsec: str, passphrase: str, name: str = "", key_passphrase: str | None = None
+    ) -> Unlocked:
+        """Store an nsec (or hex) or an ncryptsec; the ncryptsec opens with
+        ``key_passphrase``, or with the account's new ``passphrase`` when none is given."""
+        secret = await parse_secret(nsec, passphrase if key_passphrase is None else key_passphrase)
+        return await self._store(secret, name, passphrase)
 
     async def _store(self, secret: SecretKey, name: str, passphrase: str) -> Unlocked:
         pubkey = secret.public_key().hex
@@ -159,6 +186,19 @@ class AccountManager:
         if not unlocked.check.matches(passphrase):
             raise WrongPassphrase("wrong passphrase")
         return unlocked.secret.to_bech32()
+
+    async def export_ncryptsec(
+        self, unlocked: Unlocked, passphrase: str, key_passphrase: str
+    ) -> str:
+        """The secret key as a NIP-49 ncryptsec under ``key_passphrase``, after re-checking
+        the account passphrase. The key security byte says "unknown": this computer cannot
+        tell whether the key was ever pasted in the clear."""
+        if not unlocked.check.matches(passphrase):
+            raise WrongPassphrase("wrong passphrase")
+        if not key_passphrase:
+            raise InvalidInput("choose a passphrase to encrypt the key with")
+        encrypt = functools.partial(nip49.encrypt, unlocked.secret, key_passphrase, rng=self._rng)
+        return await in_thread(encrypt)
 
     def rename(self, pubkey: str, name: str) -> None:
         self.registry.add(pubkey, name, now=self._clock.now())

@@ -76,12 +76,20 @@ class Services:
         return session
 
     async def import_account(
-        self, nsec: str, passphrase: str, name: str = "", relays: RelayChoice = None
+        self,
+        nsec: str,
+        passphrase: str,
+        name: str = "",
+        relays: RelayChoice = None,
+        *,
+        key_passphrase: str | None = None,
     ) -> AccountSession:
-        """An existing identity; lists it already published (found on these relays or the
+        """An existing identity (nsec, or ncryptsec opened with ``key_passphrase``, by
+        default ``passphrase``); lists it already published (found on these relays or the
         discovery relays) replace ``relays`` once connected."""
         urls = self.config.initial_relays(relays)
-        session = await self._open(await self.accounts.import_nsec(nsec, passphrase, name))
+        unlocked = await self.accounts.import_nsec(nsec, passphrase, name, key_passphrase)
+        session = await self._open(unlocked)
         await session.relays.start_with(urls)
         return session
 
@@ -126,6 +134,11 @@ class Services:
 
     def export_nsec(self, pubkey: str, passphrase: str) -> str:
         return self.accounts.export_nsec(self.session(pubkey).account, passphrase)
+
+    async def export_ncryptsec(self, pubkey: str, passphrase: str, key_passphrase: str) -> str:
+        """The NIP-49 encrypted form of the secret key, under ``key_passphrase``."""
+        account = self.session(pubkey).account
+        return await self.accounts.export_ncryptsec(account, passphrase, key_passphrase)
 
     async def delete_account(self, pubkey: str) -> None:
         """Close the account and delete its local data (nothing is deleted from relays)."""

@@ -66,9 +66,18 @@ async def account_create(cli: Cli) -> dict[str, Any]:
     return {"account": _j(_account_info(cli))}
 
 
+def _key_passphrase() -> str | None:
+    """The passphrase of an ncryptsec, when it differs from the account's."""
+    return os.environ.get("BURROW_KEY_PASSPHRASE")
+
+
 async def account_import(cli: Cli) -> dict[str, Any]:
     session = await cli.services.import_account(
-        cli.args.nsec, cli.passphrase(), cli.args.name, cli.args.relays
+        cli.args.nsec,
+        cli.passphrase(),
+        cli.args.name,
+        cli.args.relays,
+        key_passphrase=_key_passphrase(),
     )
     cli.session = session
     await session.start(live=False)
@@ -96,6 +105,13 @@ async def account_show(cli: Cli) -> dict[str, Any]:
 
 async def account_export(cli: Cli) -> dict[str, Any]:
     return {"nsec": cli.services.export_nsec(cli.account.pubkey, cli.passphrase())}
+
+
+async def account_export_ncryptsec(cli: Cli) -> dict[str, Any]:
+    passphrase = cli.passphrase()
+    key_passphrase = _key_passphrase() or passphrase
+    text = await cli.services.export_ncryptsec(cli.account.pubkey, passphrase, key_passphrase)
+    return {"ncryptsec": text}
 
 
 async def account_list(cli: Cli) -> dict[str, Any]:
@@ -338,6 +354,7 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("account", "import"): Command(account_import, Needs.NONE),
     ("account", "show"): Command(account_show, Needs.ACCOUNT),
     ("account", "export-nsec"): Command(account_export, Needs.ACCOUNT),
+    ("account", "export-ncryptsec"): Command(account_export_ncryptsec, Needs.ACCOUNT),
     ("account", "list"): Command(account_list, Needs.NONE),
     ("account", "profile"): Command(account_profile, Needs.NETWORK),
     ("account", "passphrase"): Command(account_passphrase, Needs.ACCOUNT),

@@ -35,8 +35,13 @@ def _account(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     sub = account.add_subparsers(dest="action", required=True)
     create = _sub(sub, "create", "create a new identity")
     create.add_argument("--name", required=True, help="your profile name")
-    imported = _sub(sub, "import", "import an existing nsec")
-    imported.add_argument("nsec")
+    imported = _sub(
+        sub,
+        "import",
+        "import an existing nsec or ncryptsec (NIP-49; opened with BURROW_KEY_PASSPHRASE,"
+        " else the account passphrase)",
+    )
+    imported.add_argument("nsec", metavar="NSEC|NCRYPTSEC")
     imported.add_argument("--name", default="", help="a local label")
     for parser in (create, imported):
         parser.add_argument(
@@ -48,6 +53,12 @@ def _account(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         )
     _sub(sub, "show", "show the account")
     _sub(sub, "export-nsec", "print the secret key (nsec)")
+    _sub(
+        sub,
+        "export-ncryptsec",
+        "print the secret key encrypted (NIP-49 ncryptsec) under BURROW_KEY_PASSPHRASE,"
+        " else the account passphrase",
+    )
     _sub(sub, "list", "list the accounts in the data folder")
     profile = _sub(sub, "profile", "publish your profile")
     profile.add_argument("--name")

@@ -74,8 +74,12 @@ class Backend(Protocol):
         ``relays``: "local" (this computer only) or "public" (well-known public relays)."""
         ...
 
-    async def import_account(self, nsec: str, passphrase: str) -> AccountView:
-        """Store an existing nsec (InvalidInput if malformed), unlock and activate it."""
+    async def import_account(
+        self, nsec: str, passphrase: str, key_passphrase: str = ""
+    ) -> AccountView:
+        """Store an existing nsec or NIP-49 ncryptsec (InvalidInput if malformed; the
+        ncryptsec opens with ``key_passphrase``, or ``passphrase`` when it is empty), unlock
+        and activate it."""
         ...
 
     async def unlock(self, pubkey: str, passphrase: str) -> AccountView:
@@ -88,6 +92,11 @@ class Backend(Protocol):
 
     async def export_nsec(self, passphrase: str) -> str:
         """The active account's nsec, after re-checking the passphrase (WrongPassphrase)."""
+        ...
+
+    async def export_ncryptsec(self, passphrase: str) -> str:
+        """The active account's key as a NIP-49 ncryptsec encrypted under ``passphrase``,
+        after re-checking it (WrongPassphrase)."""
         ...
 
     async def change_passphrase(self, old: str, new: str) -> None:

@@ -17,6 +17,7 @@ from ui.views import (
 )
 
 FAKE_NSEC_PREFIX = "nsec1"
+FAKE_NCRYPTSEC_PREFIX = "ncryptsec1"  # the fake's ncryptsec is this prefix + its passphrase
 
 
 class AccountOps(FakeCore):
@@ -35,9 +36,15 @@ class AccountOps(FakeCore):
         account.avatar = avatar
         return account.view()
 
-    async def import_account(self, nsec: str, passphrase: str) -> AccountView:
+    async def import_account(
+        self, nsec: str, passphrase: str, key_passphrase: str = ""
+    ) -> AccountView:
         await self._enter("import_account")
         nsec = nsec.strip()
+        if nsec.startswith(FAKE_NCRYPTSEC_PREFIX):
+            if (key_passphrase or passphrase) != nsec.removeprefix(FAKE_NCRYPTSEC_PREFIX):
+                raise WrongPassphrase("That passphrase does not open this ncryptsec.")
+            return self.add_account("Imported", passphrase, unlocked=True).view()
         if not nsec.startswith(FAKE_NSEC_PREFIX) or len(nsec) != 63:
             raise InvalidInput("That doesn't look like an nsec key.", "nsec")
         account = self.add_account(f"Imported {nsec[5:9]}", passphrase, unlocked=True)
@@ -67,6 +74,12 @@ class AccountOps(FakeCore):
         if passphrase != self.me.passphrase:
             raise WrongPassphrase()
         return FAKE_NSEC_PREFIX + self.me.pubkey[:58]
+
+    async def export_ncryptsec(self, passphrase: str) -> str:
+        await self._enter("export_ncryptsec")
+        if passphrase != self.me.passphrase:
+            raise WrongPassphrase()
+        return FAKE_NCRYPTSEC_PREFIX + passphrase
 
     async def change_passphrase(self, old: str, new: str) -> None:
         await self._enter("change_passphrase")

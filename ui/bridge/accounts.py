@@ -64,9 +64,18 @@ class AccountOps(BridgeCore):
         return await self.activate(session)
 
     @translated
-    async def import_account(self, nsec: str, passphrase: str) -> AccountView:
-        """Store an existing nsec (InvalidInput if malformed), unlock and activate it."""
-        session = await self.services.import_account(nsec, passphrase)
+    async def import_account(
+        self, nsec: str, passphrase: str, key_passphrase: str = ""
+    ) -> AccountView:
+        """Store an existing nsec or NIP-49 ncryptsec (InvalidInput if malformed; the
+        ncryptsec opens with ``key_passphrase``, or ``passphrase`` when it is empty), unlock
+        and activate it."""
+        try:
+            session = await self.services.import_account(
+                nsec, passphrase, key_passphrase=key_passphrase or None
+            )
+        except app_errors.WrongPassphrase:
+            raise WrongPassphrase("That passphrase does not open this ncryptsec.") from None
         return await self.activate(session)
 
     @translated
@@ -87,6 +96,13 @@ class AccountOps(BridgeCore):
     async def export_nsec(self, passphrase: str) -> str:
         """The active account's nsec, after re-checking the passphrase (WrongPassphrase)."""
         return self.services.export_nsec(self.session().pubkey, passphrase)
+
+    @translated
+    async def export_ncryptsec(self, passphrase: str) -> str:
+        """The active account's key as a NIP-49 ncryptsec encrypted under ``passphrase``,
+        after re-checking it (WrongPassphrase)."""
+        pubkey = self.session().pubkey
+        return await self.services.export_ncryptsec(pubkey, passphrase, passphrase)
 
     @translated
     async def change_passphrase(self, old: str, new: str) -> None:

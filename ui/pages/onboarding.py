@@ -1,5 +1,6 @@
 """First run (or "add account"): create an identity with a name and optional picture, or import
-an nsec; either way choose the passphrase that encrypts this computer's copy."""
+an nsec or NIP-49 ncryptsec; either way choose the passphrase that encrypts this computer's
+copy."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ class OnboardingPage(CardPage):
         self.avatar: bytes | None = None
         self.name = QLineEdit()
         self.name.setPlaceholderText("Your name")
-        self.nsec = PassphraseField("nsec1…")
+        self.nsec = PassphraseField("nsec1… or ncryptsec1…")
+        self.key_passphrase = PassphraseField("Passphrase of the ncryptsec (if different)")
+        self.key_passphrase.setObjectName("KeyPassphrase")
         self.passphrase = PassphraseField("Passphrase")
         self.repeat = PassphraseField("Repeat passphrase")
         self.error = ErrorLabel()
@@ -136,12 +139,20 @@ class OnboardingPage(CardPage):
         column.setSpacing(8)
         column.addWidget(label("Your secret key", "section"))
         column.addWidget(self.nsec)
+        column.addWidget(self.key_passphrase)
+        self.key_passphrase.hide()
+        self.nsec.textChanged.connect(self._show_key_passphrase)
         note = (
-            "Paste the nsec from White Noise or another Nostr app. It never leaves this computer."
+            "Paste the nsec from White Noise or another Nostr app, or an encrypted ncryptsec."
+            " It never leaves this computer."
         )
         column.addWidget(label(note, "muted", wrap=True))
         column.addStretch(1)
         return form
+
+    def _show_key_passphrase(self, text: str) -> None:
+        # An ncryptsec needs the passphrase it was encrypted with; an nsec does not.
+        self.key_passphrase.setVisible(text.strip().lower().startswith("ncryptsec1"))
 
     def allow_back(self, allowed: bool) -> None:
         self.back.setVisible(allowed)
@@ -187,7 +198,7 @@ class OnboardingPage(CardPage):
             except BackendError as error:
                 self.error.show_error(error.message)
                 return
-        for field in (self.passphrase, self.repeat, self.nsec, self.name):
+        for field in (self.passphrase, self.repeat, self.nsec, self.key_passphrase, self.name):
             field.clear()  # a later "add account" starts from an empty form
         self.set_avatar(None)
         self.accountReady.emit(account)
@@ -198,4 +209,6 @@ class OnboardingPage(CardPage):
             return await self.backend.create_account(
                 self.name.text().strip(), self.passphrase.text(), self.avatar, relays
             )
-        return await self.backend.import_account(self.nsec.text().strip(), self.passphrase.text())
+        return await self.backend.import_account(
+            self.nsec.text().strip(), self.passphrase.text(), self.key_passphrase.text()
+        )

@@ -20,6 +20,8 @@ ISSUE_COMMANDS = [
     ["account", "import", "nsec1x"],
     ["account", "show"],
     ["account", "export-nsec"],
+    ["account", "export-ncryptsec"],
+    ["account", "import", "ncryptsec1x"],
     ["relays", "set", "ws://a", "ws://b"],
     ["relays", "list"],
     ["keypackage", "publish"],
