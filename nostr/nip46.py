@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from nostr import nip44
-from nostr.errors import DecodeError, InvalidEvent, NostrError
+from nostr.errors import DecodeError, InvalidEvent, NostrError, RemoteSignerError
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng
 from nostr.kinds import Kind
@@ -59,15 +59,6 @@ PERMISSIONS = (
     str(Method.NIP44_ENCRYPT),
     str(Method.NIP44_DECRYPT),
 )
-
-
-class RemoteSignerError(NostrError):
-    """The remote signer answered with an error (refused, or could not do it)."""
-
-    def __init__(self, method: str, message: str) -> None:
-        super().__init__(f"the remote signer refused {method}: {message}")
-        self.method = method
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
