@@ -18,8 +18,9 @@ from app.config import AppConfig
 from app.events import AppEvent, ErrorRaised
 from app.outbox import Outbox
 from nostr.event import Event, UnsignedEvent
-from nostr.keys import PublicKey, Rng, SecretKey
+from nostr.keys import PublicKey, Rng
 from nostr.relay import RelayPool
+from nostr.signer import Signer
 from storage import Database, OutgoingEvent, Recorded, record_outgoing
 from storage.repos import processed as processed_repo
 from storage.rows import Outcome
@@ -35,7 +36,9 @@ class Context:
     bus: EventBus
     db: Database
     pubkey: str
-    secret: SecretKey = field(repr=False)
+    signer: Signer = field(repr=False)
+    """The identity key's signer: local, or a NIP-46 remote signer (then every call may
+    wait, and fail with ``SignerUnavailable`` or ``RemoteSignerError``)."""
     pool: RelayPool
     outbox: Outbox
     tasks: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
@@ -64,13 +67,13 @@ class Context:
 
     @property
     def public_key(self) -> PublicKey:
-        return self.secret.public_key()
+        return self.signer.public_key
 
     def now(self) -> int:
         return self.clock.now()
 
-    def sign(self, unsigned: UnsignedEvent) -> Event:
-        return unsigned.sign(self.secret, rng=self.rng)
+    async def sign(self, unsigned: UnsignedEvent) -> Event:
+        return await self.signer.sign_event(unsigned)
 
     def emit(self, event: AppEvent) -> None:
         self.bus.publish(event)

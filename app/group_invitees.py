@@ -9,6 +9,7 @@ inbox relays (10050, else 10002, else ours; ours for our own devices).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,15 +57,20 @@ class Invitees:
             kps = await self._devices.missing_from(*group)
         return [Invitee(kp, self._relays.inbox) for kp in kps]
 
-    def welcome_events(
+    async def welcome_events(
         self, welcomes: Sequence[WelcomeRumor], invitees: Sequence[Invitee]
     ) -> tuple[OutgoingEvent, ...]:
-        """Gift wraps of each Welcome rumor, addressed to the invitee's inbox relays."""
+        """Gift wraps of each Welcome rumor, addressed to the invitee's inbox relays.
+
+        The seals are made concurrently: with a remote signer that is two round trips in
+        flight per invitee at once, not one invitee after another."""
         ctx = self._ctx
         inbox = {i.key_package.event_id: i.inbox for i in invitees}
+        wraps = await asyncio.gather(
+            *(w.wrap_with(ctx.signer, now=ctx.now(), rng=ctx.rng) for w in welcomes)
+        )
         out = []
-        for welcome in welcomes:
-            wrap = welcome.wrap(ctx.secret, now=ctx.now(), rng=ctx.rng)
+        for welcome, wrap in zip(welcomes, wraps, strict=True):
             relays = inbox.get(welcome.key_package_event_id) or self._relays.mine
             out.append(OutgoingEvent(wrap.id, wrap.to_json(), relays, WELCOME))
         return tuple(out)

@@ -30,6 +30,8 @@ from app.relays import Relays
 from app.sync import GroupTarget
 from marmot import operations
 from marmot.group import GroupConfig, create_group
+from marmot.operations import OutgoingCommit
+from storage import OutgoingEvent
 from storage.repos import groups as groups_repo
 from storage.repos import relays as relays_repo
 from storage.repos import unopened as unopened_repo
@@ -140,7 +142,7 @@ class Groups(CommitFlow):
             engine.dump(group),
             engine.members(group),
         )
-        welcomes = self._invitees.welcome_events(created.welcomes, invitees)
+        welcomes = await self._invitees.welcome_events(created.welcomes, invitees)
         await ctx.db.transact(create_group_rows, new, welcomes, ctx.now())
         ctx.outbox.kick()
         self.store.remember(gid, 0, group)
@@ -178,10 +180,12 @@ class Groups(CommitFlow):
         kps = [i.key_package for i in invitees]
 
         def build(loaded: Loaded) -> Built:
-            out = operations.add_members(loaded.marmot, kps, now=ctx.now(), rng=ctx.rng)
-            return out, self._invitees.welcome_events(out.welcomes, invitees)
+            return operations.add_members(loaded.marmot, kps, now=ctx.now(), rng=ctx.rng), ()
 
-        return await self._change(ref, build, admin="add members")
+        async def wrap(out: OutgoingCommit) -> Sequence[OutgoingEvent]:
+            return await self._invitees.welcome_events(out.welcomes, invitees)
+
+        return await self._change(ref, build, admin="add members", welcomes=wrap)
 
     async def remove_members(self, ref: str, members: Sequence[str]) -> GroupInfo:
         ctx = self._ctx

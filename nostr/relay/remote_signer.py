@@ -105,6 +105,8 @@ class RemoteSigner:
         self._rng = rng
         self._clock = clock
         self._pool = RelayPool(signer=KeySigner(client, rng=rng), options=pool_options, clock=clock)
+        self._started: asyncio.Task[None] | None = None
+        self._closed = False
         self._pending: dict[str, _Pending] = {}
         self._offer: tuple[str, asyncio.Future[PublicKey]] | None = None
         self._status = SignerStatus(SignerState.CONNECTING)
@@ -132,7 +134,15 @@ class RemoteSigner:
 
     async def start(self) -> None:
         """Connect to the signer's relays and listen for answers (returns when one relay is
-        up or ``connect_timeout`` passed; requests wait for the rest)."""
+        up or ``connect_timeout`` passed; requests wait for the rest). The first request
+        starts it too; starting twice is harmless."""
+        if self._closed:
+            raise UsageError("the remote signer is closed")
+        if self._started is None:
+            self._started = asyncio.ensure_future(self._start())
+        await asyncio.shield(self._started)
+
+    async def _start(self) -> None:
         self._pool.add_status_listener(self._on_relay_status)
         for url in self.bunker.relays:
             await self._pool.add_relay(url)
@@ -141,6 +151,9 @@ class RemoteSigner:
         await self._any_relay_connected(self.options.connect_timeout)
 
     async def close(self) -> None:
+        self._closed = True
+        if self._started is not None and not self._started.done():
+            self._started.cancel()
         for pending in self._pending.values():
             pending.answered.set()
             pending.woken.set()
@@ -246,6 +259,7 @@ class RemoteSigner:
         key. Its relays must be this signer's relays and its key our client key."""
         if offer.client != self.client_public_key:
             raise UsageError("the offer does not carry this signer's client key")
+        await self.start()
         future: asyncio.Future[PublicKey] = asyncio.get_running_loop().create_future()
         self._offer = (offer.secret, future)
         try:
@@ -262,6 +276,7 @@ class RemoteSigner:
     # --- requests -------------------------------------------------------------------------
 
     async def _call(self, request: nip46.Request) -> str:
+        await self.start()
         pending = _Pending(request)
         self._pending[request.id] = pending
         try:
@@ -299,8 +314,6 @@ class RemoteSigner:
         event = nip46.seal_message(
             request, self._client, self.bunker.signer, now=int(self._clock()), rng=self._rng
         )
-        if not self._pool.relays:
-            raise UsageError("the remote signer has no relays (call start)")
         result = await self._pool.publish(event, timeout=self.options.attempt_timeout)
         if not result.accepted:
             self._set_status(SignerState.OFFLINE, "no relay of the signer took the request")

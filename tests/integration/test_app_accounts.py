@@ -156,7 +156,7 @@ async def test_contacts_follow_list_keeps_entries_we_never_showed(
         foreign = UnsignedEvent(
             alice.pubkey, 1000, Kind.FOLLOW_LIST, (("p", other), ("t", "nostr")), "{}"
         )
-        await alice.session.pool.publish(alice.session.ctx.sign(foreign))
+        await alice.session.pool.publish(await alice.session.ctx.sign(foreign))
         contact = await alice.session.contacts.add(bob.npub, "Bobby")
         assert contact.name == "Bobby" and contact.pubkey == bob.pubkey
         await alice.session.flush(10)
