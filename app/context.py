@@ -42,6 +42,8 @@ class Context:
     pool: RelayPool
     outbox: Outbox
     tasks: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
+    deferred_signing: bool = False
+    """True for a remote signer's account: see `prepare`."""
 
     def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
         """Run follow-up work in the background, owned by the session (cancelled on close);
@@ -75,6 +77,15 @@ class Context:
     async def sign(self, unsigned: UnsignedEvent) -> Event:
         return await self.signer.sign_event(unsigned)
 
+    async def prepare(self, unsigned: UnsignedEvent) -> Event | UnsignedEvent:
+        """An event to `enqueue`: signed now by a local key; left unsigned for a remote
+        signer, so it waits in the durable outbox (which signs it before the first
+        attempt) instead of failing while the signer is slow or away. Its id is the same
+        either way."""
+        if self.deferred_signing:
+            return unsigned
+        return await self.sign(unsigned)
+
     def emit(self, event: AppEvent) -> None:
         self.bus.publish(event)
 
@@ -104,7 +115,12 @@ class Context:
         )
 
     async def enqueue(
-        self, event: Event, relays: Iterable[str], purpose: str, *, after_id: int | None = None
+        self,
+        event: Event | UnsignedEvent,
+        relays: Iterable[str],
+        purpose: str,
+        *,
+        after_id: int | None = None,
     ) -> int:
         """Store ``event`` in the outbox (durably) and wake the sender; returns the entry id."""
         outgoing = OutgoingEvent(event.id, event.to_json(), tuple(relays), purpose, after_id)

@@ -40,6 +40,7 @@ from app.push import Push
 from app.relays import Relays
 from app.remote_signing import pool_options
 from app.sync import Incoming, Purpose, SyncEngine
+from nostr.errors import NostrError
 from nostr.keys import Rng
 from nostr.kinds import Kind
 from nostr.relay import RelayPool, RelayStatus, RelayStatusChanged
@@ -71,6 +72,7 @@ class AccountSession:
             hold=lambda urls: self.relays.hold(urls),  # noqa: PLW0108
             release=lambda urls: self.relays.release(urls),  # noqa: PLW0108
             reachable=lambda urls: self.relays.connected(urls),  # noqa: PLW0108
+            signer=unlocked.signer,
         )
         self.ctx = Context(
             config,
@@ -82,6 +84,7 @@ class AccountSession:
             unlocked.signer,
             self.pool,
             outbox,
+            deferred_signing=unlocked.remote is not None,
         )
         self.outbox = outbox
         self.relays = Relays(self.ctx)
@@ -209,11 +212,26 @@ class AccountSession:
             SignerStatusChanged(self.pubkey, status.state.value, status.detail, status.auth_url)
         )
         if status.state in (SignerState.OFFLINE, SignerState.REFUSED):
+            if not self._signer_down and self._started:
+                self._spawn(self._probe_signer(), "remote signer probe")
             self._signer_down = True
         elif status.state is SignerState.READY and self._signer_down and self._started:
             self._signer_down = False
             self._spawn(self.sync_engine.replay_waiting(), "events waiting for the signer")
             self._spawn(self._flush_outbox(), "outbox")
+
+    async def _probe_signer(self) -> None:
+        """Ping a signer that stopped answering until it does: its READY retries what
+        waited for it (nothing else may ask it for a while)."""
+        remote = self.account.remote
+        assert remote is not None
+        pause = max(1.0, min(self.ctx.config.timeouts.reconnect_max, 30.0))
+        while not self._closed and self._signer_down:
+            await asyncio.sleep(pause)
+            try:
+                await remote.ping()
+            except NostrError as exc:
+                log.info("remote signer still unavailable: %s", exc)
 
     def _relay_status(self, change: RelayStatusChanged) -> None:
         """A relay (re)connected: what waits in the outbox goes now, not after its backoff

@@ -139,3 +139,33 @@ async def test_an_invite_waits_while_the_signer_is_down(
 
 async def _states(client: Client) -> list[str]:
     return [e.state for e in client.of(SignerStatusChanged)]
+
+
+async def test_events_wait_unsigned_in_the_outbox_while_the_signer_is_down(
+    relay: RelayProcess, bunker_factory: BunkerFactory, tmp_path: Path
+) -> None:
+    user = SecretKey.generate()
+    bunker = bunker_factory(relay.url, user)
+    alice = await bunker_client(tmp_path, relay.url, bunker.uri, "alice")
+    try:
+        bunker.stop()
+        profile = await alice.session.contacts.publish_profile(name="Alice while away")
+        assert profile.name == "Alice while away"  # stored at once, not failed
+        [entry] = [e for e in await alice.session.outbox.pending() if e.purpose == "profile"]
+        assert '"sig"' not in entry.event_json  # waiting for the signer, durably
+        await eventually(lambda: _states(alice), lambda s: "offline" in s, timeout=40)
+        bunker.start()
+
+        async def published() -> list[str]:
+            found = await alice.session.relays.fetch(
+                [Filter(authors=[alice.pubkey], kinds=[0])], [relay.url]
+            )
+            return [e.content for e in found]
+
+        contents = await eventually(
+            published, lambda c: any("while away" in x for x in c), timeout=40
+        )
+        assert contents
+        assert not [e for e in await alice.session.outbox.pending() if e.purpose == "profile"]
+    finally:
+        await alice.close()
