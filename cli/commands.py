@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -84,14 +85,28 @@ async def account_import(cli: Cli) -> dict[str, Any]:
     return {"account": _j(_account_info(cli))}
 
 
+async def account_connect(cli: Cli) -> dict[str, Any]:
+    offer = await cli.services.offer_connection(cli.args.relays)
+    sys.stderr.write(f"Paste this into your remote signer (or scan it):\n{offer.text}\n")
+    sys.stderr.flush()
+    session = await cli.services.accept_offer(
+        offer, cli.passphrase(), cli.args.wait, cli.args.name, cli.args.relays
+    )
+    cli.session = session
+    await session.start(live=False)
+    return {"account": _j(_account_info(cli))}
+
+
 def _account_info(cli: Cli) -> dict[str, Any]:
     session = cli.account
     npub = session.ctx.public_key.to_bech32()
+    remote = session.account.remote
     return {
         "pubkey": session.pubkey,
         "npub": npub,
         "name": session.account.name,
         "relays": list(session.relays.mine),
+        "signer": "local" if remote is None else f"remote ({remote.status.state.value})",
     }
 
 
@@ -352,6 +367,7 @@ async def sync(cli: Cli) -> dict[str, Any]:
 COMMANDS: dict[tuple[str, str | None], Command] = {
     ("account", "create"): Command(account_create, Needs.NONE),
     ("account", "import"): Command(account_import, Needs.NONE),
+    ("account", "connect"): Command(account_connect, Needs.NONE),
     ("account", "show"): Command(account_show, Needs.ACCOUNT),
     ("account", "export-nsec"): Command(account_export, Needs.ACCOUNT),
     ("account", "export-ncryptsec"): Command(account_export_ncryptsec, Needs.ACCOUNT),

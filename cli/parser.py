@@ -39,11 +39,22 @@ def _account(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         sub,
         "import",
         "import an existing nsec or ncryptsec (NIP-49; opened with BURROW_KEY_PASSPHRASE,"
-        " else the account passphrase)",
+        " else the account passphrase), or sign in with a remote signer's bunker:// string"
+        " (NIP-46: the key stays in the signer, nothing secret is stored here)",
     )
-    imported.add_argument("nsec", metavar="NSEC|NCRYPTSEC")
+    imported.add_argument("nsec", metavar="NSEC|NCRYPTSEC|BUNKER_URI")
     imported.add_argument("--name", default="", help="a local label")
-    for parser in (create, imported):
+    connect = _sub(
+        sub,
+        "connect",
+        "sign in with a remote signer (NIP-46) by offering a nostrconnect:// string (printed"
+        " on stderr) for it to take up",
+    )
+    connect.add_argument("--name", default="", help="a local label")
+    connect.add_argument(
+        "--wait", type=float, default=120.0, metavar="SECONDS", help="how long to wait"
+    )
+    for parser in (create, imported, connect):
         parser.add_argument(
             "--relays",
             default="local",

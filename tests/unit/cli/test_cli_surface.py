@@ -22,6 +22,8 @@ ISSUE_COMMANDS = [
     ["account", "export-nsec"],
     ["account", "export-ncryptsec"],
     ["account", "import", "ncryptsec1x"],
+    ["account", "import", "bunker://x?relay=ws://r"],
+    ["account", "connect", "--wait", "5"],
     ["relays", "set", "ws://a", "ws://b"],
     ["relays", "list"],
     ["keypackage", "publish"],
