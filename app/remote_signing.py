@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from app.config import AppConfig
 from app.errors import InvalidInput, translate
-from nostr import nip46
 from nostr.backoff import Backoff
 from nostr.errors import DecodeError, InvalidKey, NostrError
 from nostr.keys import PublicKey, Rng, SecretKey
@@ -141,7 +140,10 @@ class ConnectOffer:
 async def make_offer(relays: tuple[str, ...], config: AppConfig, rng: Rng) -> ConnectOffer:
     """A fresh ``nostrconnect://`` offer on ``relays``, already listening for the answer."""
     client = SecretKey.generate(rng)
-    offer = NostrConnectUri(client.public_key(), relays, rng(16).hex(), nip46.PERMISSIONS, "Burrow")
+    # Short enough for a QR code (213 bytes at most): no perms (the bunker:// flow asks
+    # for them in its connect request) and a 64-bit secret, which only has to tell this
+    # offer's answer from others for the few minutes it is shown.
+    offer = NostrConnectUri(client.public_key(), relays, rng(8).hex(), (), "Burrow")
     signer = RemoteSigner.for_offer(
         client, offer, options=signer_options(config), pool_options=pool_options(config), rng=rng
     )

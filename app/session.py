@@ -135,6 +135,8 @@ class AccountSession:
         self.pool.add_status_listener(self.relays.on_status)
         self.pool.add_status_listener(self.sync_engine.on_status)
         self.pool.add_status_listener(self._relay_status)
+        if self.account.remote is not None:  # front ends learn the state it is already in
+            self._signer_status(self.account.remote.status)
         await self.relays.sync_pool()
         self._spawn(self.outbox.run(), "outbox")
         await self.setup()

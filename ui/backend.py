@@ -78,8 +78,19 @@ class Backend(Protocol):
         self, nsec: str, passphrase: str, key_passphrase: str = ""
     ) -> AccountView:
         """Store an existing nsec or NIP-49 ncryptsec (InvalidInput if malformed; the
-        ncryptsec opens with ``key_passphrase``, or ``passphrase`` when it is empty), unlock
-        and activate it."""
+        ncryptsec opens with ``key_passphrase``, or ``passphrase`` when it is empty), or
+        connect a remote signer's bunker:// string; unlock and activate it."""
+        ...
+
+    async def offer_connection(self) -> str:
+        """A fresh nostrconnect:// offer (NIP-46) for a remote signer to scan or paste; it
+        listens until `accept_connection` (or a later offer) settles it."""
+        ...
+
+    async def accept_connection(self, passphrase: str, timeout: float = 300.0) -> AccountView:
+        """Wait until a signer takes up the offer, then store the account (no secret key
+        is stored: it stays in the signer), unlock and activate it (Unavailable on
+        timeout)."""
         ...
 
     async def unlock(self, pubkey: str, passphrase: str) -> AccountView:

@@ -27,6 +27,7 @@ from ui.views import (
     MessageUpdated,
     RelayRow,
     RelayStatusChanged,
+    SignerStatus,
     SyncProgress,
     UiEvent,
 )
@@ -44,6 +45,7 @@ class Session(QObject):
     errorRaised = Signal(str)
     unreadChanged = Signal(int)
     relaysChanged = Signal(int, int)  # connected, total
+    signerChanged = Signal(object)  # SignerStatus (only for a remote signer's account)
 
     def __init__(self, backend: Backend, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -110,6 +112,9 @@ class Session(QObject):
         if self._held is not None:
             self._held.append(event)
             return
+        if isinstance(event, SignerStatus | ErrorShown):
+            self._on_notice(event)
+            return
         match event:
             case MessageAdded(row=row):
                 self.messageAdded.emit(row)
@@ -133,5 +138,9 @@ class Session(QObject):
                 self.relays.upsert(RelayRow(url, status))
             case SyncProgress(done=done, total=total):
                 self.syncProgressed.emit(done, total)
-            case ErrorShown(message=message):
-                self.errorRaised.emit(message)
+
+    def _on_notice(self, event: SignerStatus | ErrorShown) -> None:
+        if isinstance(event, SignerStatus):
+            self.signerChanged.emit(event)
+        else:
+            self.errorRaised.emit(event.message)

@@ -17,6 +17,7 @@ from ui.views import (
 )
 
 FAKE_NSEC_PREFIX = "nsec1"
+FAKE_OFFER = "nostrconnect://" + "ab" * 32 + "?relay=ws%3A%2F%2F127.0.0.1%3A4869&secret=f00d"
 FAKE_NCRYPTSEC_PREFIX = "ncryptsec1"  # the fake's ncryptsec is this prefix + its passphrase
 
 
@@ -49,6 +50,14 @@ class AccountOps(FakeCore):
             raise InvalidInput("That doesn't look like an nsec key.", "nsec")
         account = self.add_account(f"Imported {nsec[5:9]}", passphrase, unlocked=True)
         return account.view()
+
+    async def offer_connection(self) -> str:
+        await self._enter("offer_connection")
+        return FAKE_OFFER
+
+    async def accept_connection(self, passphrase: str, timeout: float = 300.0) -> AccountView:
+        await self._enter("accept_connection")
+        return self.add_account("Remote", passphrase, unlocked=True).view()
 
     async def unlock(self, pubkey: str, passphrase: str) -> AccountView:
         await self._enter("unlock", pubkey)

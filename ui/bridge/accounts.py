@@ -68,14 +68,34 @@ class AccountOps(BridgeCore):
         self, nsec: str, passphrase: str, key_passphrase: str = ""
     ) -> AccountView:
         """Store an existing nsec or NIP-49 ncryptsec (InvalidInput if malformed; the
-        ncryptsec opens with ``key_passphrase``, or ``passphrase`` when it is empty), unlock
-        and activate it."""
+        ncryptsec opens with ``key_passphrase``, or ``passphrase`` when it is empty), or
+        connect a remote signer's bunker:// string; unlock and activate it."""
         try:
             session = await self.services.import_account(
                 nsec, passphrase, key_passphrase=key_passphrase or None
             )
         except app_errors.WrongPassphrase:
             raise WrongPassphrase("That passphrase does not open this ncryptsec.") from None
+        return await self.activate(session)
+
+    @translated
+    async def offer_connection(self) -> str:
+        """A fresh nostrconnect:// offer (NIP-46) for a remote signer to scan or paste; it
+        listens until `accept_connection` (or a later offer) settles it."""
+        if self._offer is not None:
+            await self._offer.signer.close()
+        self._offer = await self.services.offer_connection()
+        return self._offer.text
+
+    @translated
+    async def accept_connection(self, passphrase: str, timeout: float = 300.0) -> AccountView:
+        """Wait until a signer takes up the offer, then store the account (no secret key
+        is stored: it stays in the signer), unlock and activate it (Unavailable on
+        timeout)."""
+        offer, self._offer = self._offer, None
+        if offer is None:
+            raise NotAllowed("Show a code for your signer first.")
+        session = await self.services.accept_offer(offer, passphrase, timeout)
         return await self.activate(session)
 
     @translated
