@@ -26,6 +26,7 @@ def test_bunker_account_creates_is_invited_and_chats_across_a_signer_restart(
     bunker = bunker_factory(relay.url, user, secret="first time only")
     alice = CliClient("alice", tmp_path / "alice", relay.url)
     account = alice.run("account", "import", bunker.uri, "--name", "alice")["account"]
+    import_cost = _cost(bunker.requests, 0)  # + 1 get_public_key, which NDK does not log
     alice.pubkey, alice.npub = account["pubkey"], account["npub"]
     assert alice.pubkey == user.public_key().hex and account["signer"].startswith("remote")
     assert alice.fails("account", "export-nsec")["type"] == "NotAllowed"
@@ -34,7 +35,7 @@ def test_bunker_account_creates_is_invited_and_chats_across_a_signer_restart(
         user.secret_hex().encode() in p.read_bytes() for p in db.rglob("*") if p.is_file()
     )
     bob = CliClient("bob", tmp_path / "bob", relay.url).create()
-    costs: dict[str, dict[str, int]] = {}
+    costs: dict[str, dict[str, int]] = {"account import (connect + publish)": import_cost}
 
     mark = len(bunker.requests)
     gid = alice.run("group", "create", "Bunker group", "--member", bob.npub)["group"]["id"]

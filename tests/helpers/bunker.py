@@ -51,6 +51,8 @@ class BunkerProcess:
         self.uri = ""
         self.requests: list[str] = []
         """Every request the signer handled (across restarts), by method."""
+        self.signed_kinds: list[int] = []
+        """The kind of every event it signed, in order."""
         self._proc: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
 
@@ -88,8 +90,11 @@ class BunkerProcess:
     def _read(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
-            if line.startswith("REQ "):
-                self.requests.append(line.split(" ", 1)[1].strip())
+            words = line.split()
+            if len(words) >= 2 and words[0] == "REQ":
+                self.requests.append(words[1])
+                if words[1] == "sign_event" and len(words) > 2 and words[2].isdigit():
+                    self.signed_kinds.append(int(words[2]))
 
     def count(self, method: str) -> int:
         return self.requests.count(method)

@@ -169,3 +169,27 @@ async def test_events_wait_unsigned_in_the_outbox_while_the_signer_is_down(
         assert not [e for e in await alice.session.outbox.pending() if e.purpose == "profile"]
     finally:
         await alice.close()
+
+
+async def test_nip42_auth_is_signed_by_the_bunker(
+    relay: RelayProcess,
+    auth_relay: RelayProcess,
+    bunker_factory: BunkerFactory,
+    tmp_path: Path,
+) -> None:
+    # The account lives on a relay that wants AUTH for reads and writes (and lets only the
+    # addressee read gift wraps); the bunker listens on another, open relay.
+    user = SecretKey.generate()
+    bunker = bunker_factory(relay.url, user)
+    alice = await bunker_client(tmp_path, auth_relay.url, bunker.uri, "alice")
+    bob = await make_client(tmp_path, auth_relay.url, "bob")
+    try:
+        assert not await alice.session.outbox.pending()  # lists, profile, key package out
+        assert 22242 in bunker.signed_kinds  # NIP-42 AUTH, signed by the bunker
+        group = await bob.session.groups.create("Behind AUTH", [alice.npub])
+        await join(alice, group)  # the gift wrap is readable only after AUTH as Alice
+        await alice.session.messages.send(group.id, "authenticated")
+        await eventually(lambda: texts(bob, group.id), lambda t: t == ["authenticated"])
+    finally:
+        await bob.close()
+        await alice.close()

@@ -5,7 +5,7 @@
 //                   [--policy allow|deny|approve] [--delay-ms N] [--offer nostrconnect://...]
 //
 // Prints `READY <bunker://...>` once listening, then one `REQ <method>` line per request it
-// handled (the Python side counts round trips from there). Policies: `allow` everything,
+// handled (`REQ sign_event <kind>` for signatures) (the Python side counts round trips from there). Policies: `allow` everything,
 // `deny` everything but ping, `approve`: a client's first request gets an `auth_url`
 // challenge and waits until a line `approve` arrives on stdin. `--delay-ms` holds every
 // answer back (a slow signer). `--offer` takes up a client's nostrconnect:// offer. Stops on
@@ -62,7 +62,8 @@ let backend;
 
 async function permit({ id, pubkey, method, params }) {
   if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
-  process.stdout.write(`REQ ${method}\n`);
+  const kind = method === "sign_event" ? ` ${params.kind}` : "";
+  process.stdout.write(`REQ ${method}${kind}\n`);
   if (method === "connect" && args.secret && params !== args.secret) return false;
   if (args.policy === "deny") return method === "ping";
   if (args.policy === "approve" && !approved.has(pubkey)) {
