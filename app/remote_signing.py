@@ -61,9 +61,8 @@ def pool_options(config: AppConfig) -> PoolOptions:
 
 
 def signer_options(config: AppConfig) -> RemoteSignerOptions:
-    # A person may be confirming on their phone: each try waits as long as a publish.
     wait = config.timeouts
-    return RemoteSignerOptions(attempt_timeout=wait.publish, connect_timeout=wait.connect)
+    return RemoteSignerOptions(attempt_timeout=wait.signer, connect_timeout=wait.connect)
 
 
 def _make(

@@ -21,7 +21,7 @@ from tests.helpers.relay import RelayProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-FAST = RemoteSignerOptions(attempt_timeout=2.0, attempts=3, approval_timeout=20.0)
+FAST = RemoteSignerOptions(attempt_timeout=1.5, attempts=3, approval_timeout=20.0)
 
 
 def client(uri: str, options: RemoteSignerOptions = FAST) -> RemoteSigner:
