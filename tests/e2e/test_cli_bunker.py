@@ -6,10 +6,13 @@ trips of each command are counted from the bunker's own log."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 from nostr.keys import SecretKey
-from tests.e2e.cli_client import CliClient, until
+from nostr.nip46_uri import NostrConnectUri
+from tests.e2e.cli_client import ROOT, CliClient, until
 from tests.helpers.bunker import BunkerFactory
 from tests.helpers.relay import RelayProcess
 
@@ -78,3 +81,35 @@ def test_bunker_account_creates_is_invited_and_chats_across_a_signer_restart(
     assert costs["send"] == {} and costs["receive (sync)"] == {}
     assert costs["group create (1 invitee)"].get("nip44_encrypt") == 1
     assert costs["accept invite (sync + join)"].get("nip44_decrypt") == 2
+
+
+def test_account_connect_offers_nostrconnect_and_the_bunker_takes_it_up(
+    relay: RelayProcess, bunker_factory: BunkerFactory, tmp_path: Path
+) -> None:
+    user = SecretKey.generate()
+    alice = CliClient("alice", tmp_path / "alice", relay.url)
+    proc = subprocess.Popen(
+        alice.argv("account", "connect", "--name", "alice", "--wait", "30"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=alice.env(),
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stderr is not None
+        offer = ""
+        for line in proc.stderr:  # the offer is printed before the wait starts
+            if line.startswith("nostrconnect://"):
+                offer = line.strip()
+                break
+        assert NostrConnectUri.parse(offer).relays == (relay.url,)
+        bunker_factory(relay.url, user, offer=offer)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, out
+    account = json.loads(out)["account"]
+    assert account["pubkey"] == user.public_key().hex and account["signer"].startswith("remote")
