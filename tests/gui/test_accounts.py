@@ -17,7 +17,7 @@ from ui.dialogs.settings import SettingsDialog
 from ui.main_window import MainWindow
 from ui.tasks import spawn
 from ui.theme import theme_state
-from ui.views import Theme
+from ui.views import SignerStatus, Theme
 
 pytestmark = pytest.mark.gui
 
@@ -323,3 +323,25 @@ def test_nostrconnect_code_decodes_to_the_offer(qtbot: QtBot, window: MainWindow
     assert data.decode() == FAKE_OFFER
     page._show_offer("nostrconnect://" + "x" * 300)  # too long for a code: text only
     assert not page.code.isVisibleTo(page) and page.code_text.isVisibleTo(page)
+
+
+def test_footer_shows_the_remote_signer_and_its_approval_link(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start(qtbot, window)
+    footer = window.sidebar.footer
+    assert not footer.signer.isVisibleTo(footer)  # a local key shows nothing
+    opened: list[str] = []
+    monkeypatch.setattr(
+        "ui.widgets.status_bar.QDesktopServices.openUrl", lambda url: opened.append(url.toString())
+    )
+    url = "https://signer.example/approve?id=1"
+    alice.emit(SignerStatus("waiting_approval", "Remote signer: approve the request", url))
+    qtbot.waitUntil(lambda: footer.signer.isVisibleTo(footer))
+    assert footer.signer.toolTip() == url
+    footer.signer.click()
+    assert opened == [url]
+    alice.emit(SignerStatus("offline", "Remote signer offline: changes wait until it is back"))
+    qtbot.waitUntil(lambda: "offline" in footer.signer.text())
+    footer.signer.click()
+    assert opened == [url]  # no link to open any more
