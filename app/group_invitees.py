@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app import deferred_welcome
 from app.contacts import Person
 from app.context import Context
 from app.device_map import DeviceMap
@@ -66,6 +67,18 @@ class Invitees:
         flight per invitee at once, not one invitee after another."""
         ctx = self._ctx
         inbox = {i.key_package.event_id: i.inbox for i in invitees}
+        if ctx.deferred_signing:
+            # A remote signer seals them when the outbox sends them (`deferred_welcome`):
+            # the commit need not wait for it, and a signer away loses nothing.
+            return tuple(
+                OutgoingEvent(
+                    deferred_welcome.stand_in_id(w),
+                    deferred_welcome.to_json(w),
+                    inbox.get(w.key_package_event_id) or self._relays.mine,
+                    WELCOME,
+                )
+                for w in welcomes
+            )
         wraps = await asyncio.gather(
             *(w.wrap_with(ctx.signer, now=ctx.now(), rng=ctx.rng) for w in welcomes)
         )

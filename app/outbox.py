@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from app import deferred_welcome
 from app.clock import Clock
 from nostr.backoff import Backoff
 from nostr.errors import RemoteSignerError, SignerUnavailable, UsageError
@@ -243,18 +244,20 @@ class Outbox:
         data = json.loads(entry.event_json)
         if "sig" in data:
             return entry, Event.from_dict(data)
-        unsigned = UnsignedEvent.from_dict(data)
         if self._signer is None:
             raise UsageError("an unsigned outbox entry and no signer to sign it")
         try:
-            event = await self._signer.sign_event(unsigned)
+            if deferred_welcome.is_deferred(data):
+                event = await deferred_welcome.wrap(data, self._signer, now=self._clock.now())
+            else:
+                event = await self._signer.sign_event(UnsignedEvent.from_dict(data))
         except (SignerUnavailable, RemoteSignerError) as exc:
             await self._record(entry, Attempt((), f"waiting for the remote signer: {exc}"))
             return None
         now = self._clock.now()
         signed = event.to_json()
         await self._db.run(outbox_repo.replace_event, entry.id, event.id, signed, now=now)
-        return replace(entry, event_json=signed), event
+        return replace(entry, event_id=event.id, event_json=signed), event
 
     async def _record(self, entry: OutboxEntry, attempt: Attempt) -> None:
         hook = self._hooks.get(entry.purpose)

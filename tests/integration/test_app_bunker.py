@@ -73,11 +73,12 @@ async def test_a_bunker_account_creates_joins_and_chats(
         for event in published:
             event.verify()  # signed by the bunker with the user's key
 
-        # Alice (bunker) creates a group with Bob: one seal per invitee.
+        # Alice (bunker) creates a group with Bob: one seal per invitee (made by the outbox
+        # when the Welcome goes out, after the commit).
         before = dict(remote(alice).round_trips)
         group = await alice.session.groups.create("Bunker team", [bob.npub])
-        create_cost = spent(alice, before)
         await join(bob, group)
+        create_cost = spent(alice, before)
         before = dict(remote(alice).round_trips)
         sent = await alice.session.messages.send(group.id, "from the bunker")
         await alice.session.messages.wait_sent(sent, 5)
@@ -139,6 +140,30 @@ async def test_an_invite_waits_while_the_signer_is_down(
 
 async def _states(client: Client) -> list[str]:
     return [e.state for e in client.of(SignerStatusChanged)]
+
+
+async def test_a_group_created_while_the_signer_is_down_sends_its_welcome_later(
+    relay: RelayProcess, bunker_factory: BunkerFactory, tmp_path: Path
+) -> None:
+    user = SecretKey.generate()
+    bunker = bunker_factory(relay.url, user)
+    alice = await bunker_client(tmp_path, relay.url, bunker.uri, "alice")
+    bob = await make_client(tmp_path, relay.url, "bob")
+    try:
+        bunker.stop()
+        group = await alice.session.groups.create("Made offline", [bob.npub])  # not failed
+        await alice.session.messages.send(group.id, "waiting for you")
+        [welcome] = [e for e in await alice.session.outbox.pending() if e.purpose == "welcome"]
+        assert "deferred_welcome" in welcome.event_json  # the rumor, to be sealed later
+        await eventually(lambda: _states(alice), lambda s: "offline" in s, timeout=40)
+        assert await bob.session.invites.list_invites() == []
+        bunker.start()
+        await join(bob, group)
+        await eventually(lambda: texts(bob, group.id), lambda t: t == ["waiting for you"])
+        assert not [e for e in await alice.session.outbox.pending() if e.purpose == "welcome"]
+    finally:
+        await bob.close()
+        await alice.close()
 
 
 async def test_events_wait_unsigned_in_the_outbox_while_the_signer_is_down(
