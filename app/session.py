@@ -13,6 +13,7 @@ sync engine; its background tasks (outbox sender, maintenance) run until `close`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -137,6 +138,8 @@ class AccountSession:
         self.pool.add_status_listener(self._relay_status)
         if self.account.remote is not None:  # front ends learn the state it is already in
             self._signer_status(self.account.remote.status)
+            if live:  # and whether it answers: one ping per window start, not per command
+                self._spawn(self._ping_signer(), "remote signer")
         await self.relays.sync_pool()
         self._spawn(self.outbox.run(), "outbox")
         await self.setup()
@@ -221,6 +224,12 @@ class AccountSession:
             self._signer_down = False
             self._spawn(self.sync_engine.replay_waiting(), "events waiting for the signer")
             self._spawn(self._flush_outbox(), "outbox")
+
+    async def _ping_signer(self) -> None:
+        remote = self.account.remote
+        assert remote is not None
+        with contextlib.suppress(NostrError):  # its state says what happened
+            await remote.ping()
 
     async def _probe_signer(self) -> None:
         """Ping a signer that stopped answering until it does: its READY retries what

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from nostr.keys import SecretKey
 from nostr.nip46_uri import NostrConnectUri
-from tests.gui.real_app import NETWORK_MS, PASSPHRASE, AppFactory, app_config, run
+from tests.gui.real_app import NETWORK_MS, PASSPHRASE, AppFactory, app_config, close_app, run
 from tests.helpers.bunker import BunkerFactory
 from tests.helpers.relay import RelayProcess
 
@@ -47,6 +47,19 @@ def test_sign_in_with_a_bunker_string_and_see_the_signer_go_offline(
     qtbot.waitUntil(lambda: "offline" in footer.signer.text(), timeout=NETWORK_MS)
     assert footer.signer.text() == "Remote signer offline: changes wait until it is back"
     bunker.start()
+    qtbot.waitUntil(lambda: footer.signer.text() == "Remote signer: ready", timeout=NETWORK_MS)
+    close_app(qtbot, real)
+
+    # A later run: unlock (nothing secret was stored), and the footer learns the signer
+    # answers.
+    again = open_real_app(app_config(tmp_path / "gui", relay.url))
+    window = again.window
+    run(qtbot, window.start())
+    assert window.pages.currentWidget() is window.unlock
+    window.unlock.passphrase.setText(PASSPHRASE)
+    window.unlock.unlock_button.click()
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.split, timeout=NETWORK_MS)
+    footer = window.sidebar.footer
     qtbot.waitUntil(lambda: footer.signer.text() == "Remote signer: ready", timeout=NETWORK_MS)
 
 
