@@ -27,6 +27,7 @@ from ui.views import (
     MessageUpdated,
     RelayRow,
     RelayStatusChanged,
+    SignerStatus,
     SyncProgress,
     TransferProgress,
     UiEvent,
@@ -48,6 +49,7 @@ class Session(QObject):
     relaysChanged = Signal(int, int)  # connected, total
     uploadChanged = Signal(object)  # UploadRow
     transferProgressed = Signal(str, int, int)  # transfer, done, total
+    signerChanged = Signal(object)  # SignerStatus (only for a remote signer's account)
 
     def __init__(self, backend: Backend, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -123,6 +125,9 @@ class Session(QObject):
         if isinstance(event, UploadChanged | TransferProgress):
             self._on_media(event)
             return
+        if isinstance(event, SignerStatus | ErrorShown):
+            self._on_notice(event)
+            return
         self._apply(event)
 
     def _apply(self, event: UiEvent) -> None:
@@ -149,5 +154,9 @@ class Session(QObject):
                 self.relays.upsert(RelayRow(url, status))
             case SyncProgress(done=done, total=total):
                 self.syncProgressed.emit(done, total)
-            case ErrorShown(message=message):
-                self.errorRaised.emit(message)
+
+    def _on_notice(self, event: SignerStatus | ErrorShown) -> None:
+        if isinstance(event, SignerStatus):
+            self.signerChanged.emit(event)
+        else:
+            self.errorRaised.emit(event.message)
