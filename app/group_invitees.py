@@ -23,6 +23,7 @@ from app.relays import Relays
 from marmot.group import MarmotGroup, WelcomeRumor
 from marmot.key_package_event import MarmotKeyPackage
 from nostr.errors import UsageError
+from nostr.event import UnsignedEvent
 from nostr.keys import SecretKey
 from storage import OutgoingEvent
 
@@ -75,15 +76,13 @@ class Invitees:
         limit = ctx.config.max_event_size
         if ctx.deferred_signing:
             # A remote signer seals them when the outbox sends them (`deferred_welcome`):
-            # the commit need not wait for it, and a signer away loses nothing. A stand-in
-            # wrap sealed by a throwaway key has the very size of the real one.
-            stand_in = SecretKey.generate()
+            # the commit need not wait for it, and a signer away loses nothing.
             try:
-                probes = [w.wrap(stand_in, now=ctx.now(), rng=ctx.rng) for w in welcomes]
+                probes = [_stand_in_wrap(w, now=ctx.now()) for w in welcomes]
             except UsageError as exc:  # NIP-44 encrypts at most 65,535 bytes
                 raise InviteTooLarge(members, None, limit) from exc
-            for probe in probes:
-                _fitting(probe.to_json(), members, limit)
+            for text in probes:
+                _fitting(text, members, limit)
             return tuple(
                 OutgoingEvent(
                     deferred_welcome.stand_in_id(w),
@@ -112,3 +111,13 @@ def _fitting(text: str, members: int, limit: int) -> str:
     if len(text.encode()) > limit:
         raise InviteTooLarge(members, len(text.encode()), limit)
     return text
+
+
+def _stand_in_wrap(welcome: WelcomeRumor, *, now: int) -> str:
+    """The JSON of a gift wrap as large as the signer's will be: the same rumor, written
+    and sealed by a throwaway key (keys, ids and signatures have fixed lengths)."""
+    key = SecretKey.generate()
+    r = welcome.rumor
+    rumor = UnsignedEvent(key.public_key().hex, r.created_at, r.kind, r.tags, r.content)
+    probe = WelcomeRumor(welcome.invitee, welcome.key_package_event_id, rumor)
+    return probe.wrap(key, now=now).to_json()
