@@ -4,23 +4,38 @@ Each account is one Nostr identity with its own SQLCipher database under the dat
 (``storage.AccountRegistry`` keeps the list, which needs no passphrase to read). The secret
 key lives only inside the encrypted database; `Unlocked` carries it in memory while the
 account is open, with a keyed digest of the passphrase for re-checks (never the passphrase).
+An account of a NIP-46 remote signer stores no secret key at all (`app.remote_signing`):
+its `Unlocked` carries the remote signer instead.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import storage
 from app.clock import Clock
 from app.config import AppConfig
-from app.errors import AccountExists, InvalidInput, NotFound, WrongPassphrase, translate
+from app.errors import (
+    AccountExists,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    WrongPassphrase,
+    translate,
+)
 from app.key_text import explain
 from app.models import AccountInfo
+from app.offload import in_thread
+from app.remote_signing import SignerDescription, connect_bunker, open_remote
+from nostr import nip49
 from nostr.errors import DecodeError, InvalidKey
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng
 from nostr.metadata import Metadata
+from nostr.relay.remote_signer import RemoteSigner
+from nostr.signer import KeySigner, Signer
 from storage import AccountRegistry, Database
 from storage.repos import accounts as accounts_repo
 
@@ -44,13 +59,20 @@ class PassphraseCheck:
 
 @dataclass(frozen=True, slots=True)
 class Unlocked:
-    """An open account: its database and key, until `AccountManager.close`."""
+    """An open account: its database and signer, until `AccountManager.close`."""
 
     pubkey: str
     name: str
     db: Database
-    secret: SecretKey = field(repr=False)
+    signer: Signer = field(repr=False)
+    """A `KeySigner` over the stored key, or the account's `RemoteSigner`."""
     check: PassphraseCheck = field(repr=False)
+    secret: SecretKey | None = field(default=None, repr=False)
+    """The identity key when it is stored here; None for a remote signer's account."""
+
+    @property
+    def remote(self) -> RemoteSigner | None:
+        return self.signer if isinstance(self.signer, RemoteSigner) else None
 
 
 def parse_nsec(text: str) -> SecretKey:
@@ -60,6 +82,25 @@ def parse_nsec(text: str) -> SecretKey:
         return SecretKey.from_hex(text) if len(text) == 64 else SecretKey.from_bech32(text)
     except (DecodeError, InvalidKey, ValueError):
         raise InvalidInput(explain(text, ("nsec",))) from None
+
+
+async def open_ncryptsec(text: str, key_passphrase: str) -> SecretKey:
+    """The secret inside a NIP-49 ``ncryptsec1…``; scrypt runs on a worker thread so the
+    window's loop keeps painting. `WrongPassphrase` or `InvalidInput` on failure."""
+    try:
+        opened = await in_thread(functools.partial(nip49.decrypt, text, key_passphrase))
+    except nip49.WrongPassphrase:
+        raise WrongPassphrase("that passphrase does not open this ncryptsec") from None
+    except (DecodeError, InvalidKey):
+        raise InvalidInput("that is not a valid ncryptsec (NIP-49 encrypted key)") from None
+    return opened.secret
+
+
+async def parse_secret(text: str, key_passphrase: str) -> SecretKey:
+    """An nsec, hex secret or ncryptsec (opened with ``key_passphrase``)."""
+    if nip49.looks_like(text):
+        return await open_ncryptsec(text, key_passphrase)
+    return parse_nsec(text)
 
 
 class AccountManager:
@@ -101,11 +142,46 @@ class AccountManager:
         """A new identity with a fresh key; its profile name is stored for publishing."""
         return await self._store(SecretKey.generate(self._rng), name, passphrase)
 
-    async def import_nsec(self, nsec: str, passphrase: str, name: str = "") -> Unlocked:
-        return await self._store(parse_nsec(nsec), name, passphrase)
+    async def import_nsec(
+        self, nsec: str, passphrase: str, name: str = "", key_passphrase: str | None = None
+    ) -> Unlocked:
+        """Store an nsec (or hex) or an ncryptsec; the ncryptsec opens with
+        ``key_passphrase``, or with the account's new ``passphrase`` when none is given."""
+        secret = await parse_secret(nsec, passphrase if key_passphrase is None else key_passphrase)
+        return await self._store(secret, name, passphrase)
+
+    async def connect_bunker(self, uri: str, passphrase: str, name: str = "") -> Unlocked:
+        """A new account whose key stays in the remote signer named by ``uri``."""
+        signer, description = await connect_bunker(uri, self.config, self._rng)
+        return await self.adopt_remote(signer, description, passphrase, name)
+
+    async def adopt_remote(
+        self, signer: RemoteSigner, description: SignerDescription, passphrase: str, name: str
+    ) -> Unlocked:
+        """Store the account of a signer connected another way (a nostrconnect:// offer)."""
+        try:
+            return await self._store_remote(signer, description, name, passphrase)
+        except BaseException:
+            await signer.close()
+            raise
+
+    async def _store_remote(
+        self, signer: RemoteSigner, description: SignerDescription, name: str, passphrase: str
+    ) -> Unlocked:
+        pubkey = signer.public_key.hex
+        db = await self._new_database(pubkey, name, passphrase, None, description.to_json())
+        return Unlocked(pubkey, name.strip(), db, signer, PassphraseCheck.of(passphrase))
 
     async def _store(self, secret: SecretKey, name: str, passphrase: str) -> Unlocked:
         pubkey = secret.public_key().hex
+        db = await self._new_database(pubkey, name, passphrase, secret.data, None)
+        signer = KeySigner(secret, rng=self._rng)
+        check = PassphraseCheck.of(passphrase)
+        return Unlocked(pubkey, name.strip(), db, signer, check, secret)
+
+    async def _new_database(
+        self, pubkey: str, name: str, passphrase: str, secret: bytes | None, remote: str | None
+    ) -> Database:
         if self.registry.get(pubkey) is not None:
             raise AccountExists(f"account {_npub(pubkey)} already exists here")
         name = name.strip()
@@ -117,14 +193,14 @@ class AccountManager:
         except storage.StorageError as exc:
             raise translate(exc) from exc
         try:
-            await db.transact(_init_account, pubkey, secret.data, name, now)
+            await db.transact(_init_account, pubkey, (secret, remote), name, now)
             self.registry.add(pubkey, name or _npub(pubkey)[:16], now=now)
         except BaseException:
             await db.close()
             for suffix in ("", "-wal", "-shm"):
                 path.with_name(path.name + suffix).unlink(missing_ok=True)
             raise
-        return Unlocked(pubkey, name, db, secret, PassphraseCheck.of(passphrase))
+        return db
 
     async def unlock(self, pubkey: str, passphrase: str) -> Unlocked:
         entry = self.registry.get(pubkey)
@@ -139,9 +215,15 @@ class AccountManager:
         except storage.StorageError as exc:
             raise translate(exc) from exc
         name = _profile_name(account.profile) or entry.label
-        return Unlocked(
-            pubkey, name, db, SecretKey(account.secret_key), PassphraseCheck.of(passphrase)
-        )
+        check = PassphraseCheck.of(passphrase)
+        if account.secret_key is None:
+            assert account.remote_signer is not None  # the schema holds one of the two
+            description = SignerDescription.from_json(account.remote_signer)
+            user = PublicKey.from_hex(pubkey)
+            signer = open_remote(description, user, self.config, self._rng)
+            return Unlocked(pubkey, name, db, signer, check)
+        secret = SecretKey(account.secret_key)
+        return Unlocked(pubkey, name, db, KeySigner(secret, rng=self._rng), check, secret)
 
     async def change_passphrase(self, unlocked: Unlocked, old: str, new: str) -> Unlocked:
         """Re-key the database; returns the account with its new passphrase check."""
@@ -151,14 +233,29 @@ class AccountManager:
             await unlocked.db.rekey(new)
         except storage.StorageError as exc:
             raise translate(exc) from exc
-        return Unlocked(
-            unlocked.pubkey, unlocked.name, unlocked.db, unlocked.secret, PassphraseCheck.of(new)
-        )
+        return replace(unlocked, check=PassphraseCheck.of(new))
 
     def export_nsec(self, unlocked: Unlocked, passphrase: str) -> str:
+        return self._secret_of(unlocked, passphrase).to_bech32()
+
+    def _secret_of(self, unlocked: Unlocked, passphrase: str) -> SecretKey:
         if not unlocked.check.matches(passphrase):
             raise WrongPassphrase("wrong passphrase")
-        return unlocked.secret.to_bech32()
+        if unlocked.secret is None:
+            raise NotAllowed("this account's key is in a remote signer, not on this computer")
+        return unlocked.secret
+
+    async def export_ncryptsec(
+        self, unlocked: Unlocked, passphrase: str, key_passphrase: str
+    ) -> str:
+        """The secret key as a NIP-49 ncryptsec under ``key_passphrase``, after re-checking
+        the account passphrase. The key security byte says "unknown": this computer cannot
+        tell whether the key was ever pasted in the clear."""
+        secret = self._secret_of(unlocked, passphrase)
+        if not key_passphrase:
+            raise InvalidInput("choose a passphrase to encrypt the key with")
+        encrypt = functools.partial(nip49.encrypt, secret, key_passphrase, rng=self._rng)
+        return await in_thread(encrypt)
 
     def rename(self, pubkey: str, name: str) -> None:
         self.registry.add(pubkey, name, now=self._clock.now())
@@ -179,9 +276,15 @@ class AccountManager:
 
 
 def _init_account(
-    conn: storage.Connection, pubkey: str, secret: bytes, name: str, now: int
+    conn: storage.Connection,
+    pubkey: str,
+    identity: tuple[bytes | None, str | None],
+    name: str,
+    now: int,
 ) -> None:
-    accounts_repo.create(conn, pubkey, secret, now=now)
+    """``identity``: the secret key, or the remote signer's description (one of them)."""
+    secret, remote = identity
+    accounts_repo.create(conn, pubkey, secret, now=now, remote_signer=remote)
     if name:
         # Stored unpublished (created_at 0): the relay service publishes it once connected.
         accounts_repo.set_profile(conn, Metadata(name=name).to_content(), 0)

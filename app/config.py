@@ -21,6 +21,7 @@ reads the few environment overrides a user or a test harness may set:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -90,6 +91,8 @@ class Timeouts:
     connect: float = 5.0
     reconnect_max: float = 30.0
     """Longest wait between reconnection attempts to a relay that went away."""
+    signer: float = 10.0
+    """Seconds a remote signer (NIP-46) gets to answer one try of a request (three tries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +171,12 @@ class AppConfig:
                 timeouts = Timeouts(reconnect_max=max(0.5, float(env["BURROW_RECONNECT_MAX"])))
             except ValueError:
                 raise InvalidInput("BURROW_RECONNECT_MAX must be a number of seconds") from None
+        if env.get("BURROW_SIGNER_TIMEOUT"):
+            try:
+                signer = max(0.5, float(env["BURROW_SIGNER_TIMEOUT"]))
+            except ValueError:
+                raise InvalidInput("BURROW_SIGNER_TIMEOUT must be a number of seconds") from None
+            timeouts = dataclasses.replace(timeouts, signer=signer)
         local_relay = _relay(env.get("BURROW_LOCAL_RELAY", DEFAULT_LOCAL_RELAY))
         hosts = tuple(
             (domain.strip().lower(), address.strip())

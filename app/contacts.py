@@ -159,7 +159,7 @@ class Contacts:
         ctx = self._ctx
         created_at = max(ctx.now(), previous.created_at + 1 if previous else 0)
         unsigned = UnsignedEvent(ctx.pubkey, created_at, Kind.FOLLOW_LIST, tuple(tags), content)
-        event = ctx.sign(unsigned)
+        event = await ctx.prepare(unsigned)
         await ctx.db.run(
             contacts_repo.save_follow_list, FollowList(event.id, created_at, event.tags, content)
         )
@@ -334,7 +334,7 @@ class Contacts:
         if meta.picture and not meta.picture.startswith(("https://", "data:image/")):
             raise InvalidInput("a profile picture is an https:// address")
         created_at = max(ctx.now(), (account.profile_created_at or 0) + 1)
-        event = ctx.sign(metadata_event(ctx.pubkey, meta, created_at=created_at))
+        event = await ctx.prepare(metadata_event(ctx.pubkey, meta, created_at=created_at))
         await ctx.db.run(accounts_repo.set_profile, event.content, created_at)
         profile = Profile(ctx.pubkey, event.content, created_at, event.id, ctx.now())
         await ctx.db.run(contacts_repo.save_profile, profile)

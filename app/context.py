@@ -18,8 +18,9 @@ from app.config import AppConfig
 from app.events import AppEvent, ErrorRaised
 from app.outbox import Outbox
 from nostr.event import Event, UnsignedEvent
-from nostr.keys import PublicKey, Rng, SecretKey
+from nostr.keys import PublicKey, Rng
 from nostr.relay import RelayPool
+from nostr.signer import Signer
 from storage import Database, OutgoingEvent, Recorded, record_outgoing
 from storage.repos import processed as processed_repo
 from storage.rows import Outcome
@@ -35,10 +36,14 @@ class Context:
     bus: EventBus
     db: Database
     pubkey: str
-    secret: SecretKey = field(repr=False)
+    signer: Signer = field(repr=False)
+    """The identity key's signer: local, or a NIP-46 remote signer (then every call may
+    wait, and fail with ``SignerUnavailable`` or ``RemoteSignerError``)."""
     pool: RelayPool
     outbox: Outbox
     tasks: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
+    deferred_signing: bool = False
+    """True for a remote signer's account: see `prepare`."""
 
     def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
         """Run follow-up work in the background, owned by the session (cancelled on close);
@@ -64,13 +69,22 @@ class Context:
 
     @property
     def public_key(self) -> PublicKey:
-        return self.secret.public_key()
+        return self.signer.public_key
 
     def now(self) -> int:
         return self.clock.now()
 
-    def sign(self, unsigned: UnsignedEvent) -> Event:
-        return unsigned.sign(self.secret, rng=self.rng)
+    async def sign(self, unsigned: UnsignedEvent) -> Event:
+        return await self.signer.sign_event(unsigned)
+
+    async def prepare(self, unsigned: UnsignedEvent) -> Event | UnsignedEvent:
+        """An event to `enqueue`: signed now by a local key; left unsigned for a remote
+        signer, so it waits in the durable outbox (which signs it before the first
+        attempt) instead of failing while the signer is slow or away. Its id is the same
+        either way."""
+        if self.deferred_signing:
+            return unsigned
+        return await self.sign(unsigned)
 
     def emit(self, event: AppEvent) -> None:
         self.bus.publish(event)
@@ -101,7 +115,12 @@ class Context:
         )
 
     async def enqueue(
-        self, event: Event, relays: Iterable[str], purpose: str, *, after_id: int | None = None
+        self,
+        event: Event | UnsignedEvent,
+        relays: Iterable[str],
+        purpose: str,
+        *,
+        after_id: int | None = None,
     ) -> int:
         """Store ``event`` in the outbox (durably) and wake the sender; returns the entry id."""
         outgoing = OutgoingEvent(event.id, event.to_json(), tuple(relays), purpose, after_id)

@@ -139,4 +139,6 @@ class Devices:
             coordinates=[coordinate(Kind.MLS_KEY_PACKAGE, ctx.pubkey, slot)],
             kinds=[Kind.MLS_KEY_PACKAGE],
         )
-        await ctx.enqueue(ctx.sign(unsigned), self._relays.key_package_relays, DELETE_PURPOSE)
+        await ctx.enqueue(
+            await ctx.prepare(unsigned), self._relays.key_package_relays, DELETE_PURPOSE
+        )

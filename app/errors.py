@@ -116,6 +116,14 @@ class MediaError(AppError):
         self.reason = reason
 
 
+class SignerOffline(NetworkError):
+    """The account's remote signer did not answer in time (it is offline or unreachable)."""
+
+
+class SignerRefused(NotAllowed):
+    """The account's remote signer refused a request (or the connection)."""
+
+
 class StorageFailure(AppError):
     """The local database cannot be used (disk full, damaged, in use, schema too new)."""
 
@@ -133,6 +141,8 @@ _SIMPLE: tuple[tuple[type[BaseException], Callable[[BaseException], AppError]], 
     (storage_errors.NotFound, lambda e: NotFound(str(e))),
     (storage_errors.StorageError, lambda e: StorageFailure(f"local storage failed: {e}")),
     (nostr_errors.RelayUnavailable, lambda e: NetworkError(f"no relay reachable ({e})")),
+    (nostr_errors.SignerUnavailable, lambda e: SignerOffline(str(e))),
+    (nostr_errors.RemoteSignerError, lambda e: SignerRefused(str(e))),
     (nostr_errors.DecodeError, lambda e: InvalidInput(str(e))),
     (nostr_errors.InvalidKey, lambda e: InvalidInput(str(e))),
     (mls_errors.MlsError, lambda e: ProtocolFailure(f"group operation failed: {e}")),

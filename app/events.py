@@ -158,3 +158,14 @@ class ErrorRaised(AppEvent):
 
     message: str
     where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SignerStatusChanged(AppEvent):
+    """The account's NIP-46 remote signer changed state: ``connecting``, ``ready``,
+    ``waiting_approval`` (open ``auth_url`` to approve), ``offline`` or ``refused``.
+    Work that needs it waits in the outbox (or is retried) meanwhile."""
+
+    state: str
+    detail: str
+    auth_url: str | None = None

@@ -116,10 +116,19 @@ class CommitFlow:
         return loaded
 
     async def _change(
-        self, ref: str | bytes, build: Callable[[Loaded], Built], *, admin: str | None = None
+        self,
+        ref: str | bytes,
+        build: Callable[[Loaded], Built],
+        *,
+        admin: str | None = None,
+        welcomes: Callable[[OutgoingCommit], Awaitable[Sequence[OutgoingEvent]]] | None = None,
     ) -> GroupInfo:
         """Build a commit on the current state and queue it with the group locked, so no
         incoming commit can move the group in between; then wait for a relay's OK.
+
+        ``welcomes`` gift-wraps the commit's Welcomes: it seals with the identity key, which
+        may be a remote signer, so it is awaited (still under the lock: the commit and its
+        Welcomes are queued together or not at all).
 
         Raises `NetworkError` when no relay accepted it in time (it keeps being retried)
         or it was refused for good (then it is dropped).
@@ -128,9 +137,11 @@ class CommitFlow:
         gid = (await self._resolve(ref)).mls_group_id
         async with self.lock(gid):
             loaded = await self._for_commit(gid, admin=admin)
-            out, welcomes = call(lambda: build(loaded))
+            out, followers = call(lambda: build(loaded))
+            if welcomes is not None:
+                followers = (*followers, *await welcomes(out))
             await self.observe(gid, loaded.marmot)
-            entry_id = await self.queue_commit(loaded, out, welcomes)
+            entry_id = await self.queue_commit(loaded, out, followers)
         entry = await ctx.outbox.wait(entry_id, ctx.config.timeouts.publish * 2)
         if entry is None:
             raise NetworkError("the change was not accepted by a relay yet; it will be retried")

@@ -9,9 +9,11 @@ inbox relays (10050, else 10002, else ours; ours for our own devices).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app import deferred_welcome
 from app.contacts import Person
 from app.context import Context
 from app.device_map import DeviceMap
@@ -21,6 +23,8 @@ from app.relays import Relays
 from marmot.group import MarmotGroup, WelcomeRumor
 from marmot.key_package_event import MarmotKeyPackage
 from nostr.errors import UsageError
+from nostr.event import UnsignedEvent
+from nostr.keys import SecretKey
 from storage import OutgoingEvent
 
 WELCOME = "welcome"
@@ -58,24 +62,62 @@ class Invitees:
             kps = await self._devices.missing_from(*group)
         return [Invitee(kp, self._relays.inbox) for kp in kps]
 
-    def welcome_events(
+    async def welcome_events(
         self, welcomes: Sequence[WelcomeRumor], invitees: Sequence[Invitee], members: int
     ) -> tuple[OutgoingEvent, ...]:
         """Gift wraps of each Welcome rumor, addressed to the invitee's inbox relays;
         `InviteTooLarge` when one would not fit in an event (``members``: the group's size
-        with the invitees, for the message)."""
+        with the invitees, for the message).
+
+        The seals are made concurrently: with a remote signer that is two round trips in
+        flight per invitee at once, not one invitee after another."""
         ctx = self._ctx
         inbox = {i.key_package.event_id: i.inbox for i in invitees}
-        out = []
         limit = ctx.config.max_event_size
-        for welcome in welcomes:
+        if ctx.deferred_signing:
+            # A remote signer seals them when the outbox sends them (`deferred_welcome`):
+            # the commit need not wait for it, and a signer away loses nothing.
             try:
-                wrap = welcome.wrap(ctx.secret, now=ctx.now(), rng=ctx.rng)
+                probes = [_stand_in_wrap(w, now=ctx.now()) for w in welcomes]
             except UsageError as exc:  # NIP-44 encrypts at most 65,535 bytes
                 raise InviteTooLarge(members, None, limit) from exc
-            text = wrap.to_json()
-            if len(text.encode()) > limit:
-                raise InviteTooLarge(members, len(text.encode()), limit)
+            for text in probes:
+                _fitting(text, members, limit)
+            return tuple(
+                OutgoingEvent(
+                    deferred_welcome.stand_in_id(w),
+                    deferred_welcome.to_json(w),
+                    inbox.get(w.key_package_event_id) or self._relays.mine,
+                    WELCOME,
+                )
+                for w in welcomes
+            )
+        try:
+            wraps = await asyncio.gather(
+                *(w.wrap_with(ctx.signer, now=ctx.now(), rng=ctx.rng) for w in welcomes)
+            )
+        except UsageError as exc:  # NIP-44 encrypts at most 65,535 bytes
+            raise InviteTooLarge(members, None, limit) from exc
+        out = []
+        for welcome, wrap in zip(welcomes, wraps, strict=True):
+            text = _fitting(wrap.to_json(), members, limit)
             relays = inbox.get(welcome.key_package_event_id) or self._relays.mine
             out.append(OutgoingEvent(wrap.id, text, relays, WELCOME))
         return tuple(out)
+
+
+def _fitting(text: str, members: int, limit: int) -> str:
+    """``text`` (a gift wrap's JSON), or `InviteTooLarge` when no relay would take it."""
+    if len(text.encode()) > limit:
+        raise InviteTooLarge(members, len(text.encode()), limit)
+    return text
+
+
+def _stand_in_wrap(welcome: WelcomeRumor, *, now: int) -> str:
+    """The JSON of a gift wrap as large as the signer's will be: the same rumor, written
+    and sealed by a throwaway key (keys, ids and signatures have fixed lengths)."""
+    key = SecretKey.generate()
+    r = welcome.rumor
+    rumor = UnsignedEvent(key.public_key().hex, r.created_at, r.kind, r.tags, r.content)
+    probe = WelcomeRumor(welcome.invitee, welcome.key_package_event_id, rumor)
+    return probe.wrap(key, now=now).to_json()

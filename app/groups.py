@@ -30,7 +30,8 @@ from app.relays import Relays
 from app.sync import GroupTarget
 from marmot import operations
 from marmot.group import GroupConfig, create_group
-from storage import Connection
+from marmot.operations import OutgoingCommit
+from storage import Connection, OutgoingEvent
 from storage.repos import groups as groups_repo
 from storage.repos import relays as relays_repo
 from storage.repos import unopened as unopened_repo
@@ -142,7 +143,7 @@ class Groups(CommitFlow):
             engine.members(group),
         )
         size = len({m.pubkey for m in engine.members(group)})
-        welcomes = self._invitees.welcome_events(created.welcomes, invitees, size)
+        welcomes = await self._invitees.welcome_events(created.welcomes, invitees, size)
         # Everyone named is invited, not yet joined, until their post-join update comes.
         added = [timeline.Change(timeline.ADDED, ctx.pubkey, p.pubkey) for p in people]
 
@@ -187,13 +188,18 @@ class Groups(CommitFlow):
         kps = [i.key_package for i in invitees]
 
         def build(loaded: Loaded) -> Built:
-            out = operations.add_members(
-                loaded.marmot, kps, now=loaded.stamp(ctx.now()), rng=ctx.rng
+            return (
+                operations.add_members(
+                    loaded.marmot, kps, now=loaded.stamp(ctx.now()), rng=ctx.rng
+                ),
+                (),
             )
-            members = len({m.pubkey for m in engine.members(out.group)})
-            return out, self._invitees.welcome_events(out.welcomes, invitees, members)
 
-        return await self._change(ref, build, admin="add members")
+        async def wrap(out: OutgoingCommit) -> Sequence[OutgoingEvent]:
+            members = len({m.pubkey for m in engine.members(out.group)})
+            return await self._invitees.welcome_events(out.welcomes, invitees, members)
+
+        return await self._change(ref, build, admin="add members", welcomes=wrap)
 
     async def remove_members(self, ref: str | bytes, members: Sequence[str]) -> GroupInfo:
         ctx = self._ctx

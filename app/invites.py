@@ -27,7 +27,8 @@ from app.models import GroupInfo, InviteInfo
 from marmot.errors import InvalidWelcome, MarmotError
 from marmot.group import MarmotGroup, join_group
 from marmot.primitives import b64decode
-from marmot.welcome import WelcomeInvite, unwrap_welcome
+from marmot.welcome import WelcomeInvite, unwrap_welcome_with
+from nostr.errors import RemoteSignerError, SignerUnavailable
 from nostr.event import Event
 from nostr.keys import PublicKey
 from storage import Connection
@@ -40,6 +41,7 @@ from storage.rows import Invite, InviteState, NewGroup, Outcome
 
 log = logging.getLogger(__name__)
 
+WAITING_FOR_SIGNER = "waiting for the remote signer"
 ACCEPT_LOOKBACK = 24 * 3600
 """On accept, the group's events are fetched from this long before the invite arrived."""
 
@@ -60,10 +62,8 @@ class Invites:
         ctx = self._ctx
         if await ctx.db.run(processed_repo.is_done, wrap.id):
             return
-        try:
-            invite = unwrap_welcome(wrap, ctx.secret)
-        except InvalidWelcome as exc:
-            await self._mark(wrap, Outcome.FAILED, exc.reason)
+        invite = await self._open(wrap)
+        if invite is None:
             return
         reason = await self._refusal(invite)
         if reason:
@@ -89,6 +89,19 @@ class Invites:
             ctx.spawn(self._self_update_later(gid), "joining a group of our other device")
             return
         ctx.emit(InviteReceived(ctx.pubkey, await self._info(row)))
+
+    async def _open(self, wrap: Event) -> WelcomeInvite | None:
+        """The Welcome inside ``wrap``, or None once its outcome is marked."""
+        try:
+            return await unwrap_welcome_with(wrap, self._ctx.signer)
+        except InvalidWelcome as exc:
+            await self._mark(wrap, Outcome.FAILED, exc.reason)
+        except (SignerUnavailable, RemoteSignerError) as exc:
+            # Not the Welcome's fault: keep it and open it once the signer answers again
+            # (the session replays retryable events then, and at every start).
+            log.info("gift wrap %s waits for the remote signer: %s", wrap.id, exc)
+            await self._ctx.mark(wrap, Outcome.RETRYABLE, WAITING_FOR_SIGNER, keep=True)
+        return None
 
     async def _refusal(self, invite: WelcomeInvite) -> str:
         """Why this Welcome is not for us to join, or "" when it is."""

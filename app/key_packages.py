@@ -116,7 +116,7 @@ class KeyPackages:
             encode_private(bundle.private),
             now=now,
         )
-        event = ctx.sign(data.unsigned(ctx.pubkey, await self._created_at()))
+        event = await ctx.prepare(data.unsigned(ctx.pubkey, await self._created_at()))
         entry_id = await ctx.enqueue(event, relays, PURPOSE)
         return _info(record, event.id), entry_id
 
@@ -145,7 +145,9 @@ class KeyPackages:
             tuple(dict.fromkeys(u for r in records for u in r.relays))
             or self._relays.key_package_relays
         )
-        return await ctx.enqueue(ctx.sign(unsigned), relays, DELETE_PURPOSE, after_id=after_id)
+        return await ctx.enqueue(
+            await ctx.prepare(unsigned), relays, DELETE_PURPOSE, after_id=after_id
+        )
 
     async def replace_consumed(self, record: KeyPackageRecord) -> None:
         """A Welcome used ``record`` (as it was before being marked consumed, in the same

@@ -62,7 +62,7 @@ class MediaServers:
         ctx = self._ctx
         stored = await self._stored()
         created_at = max(ctx.now(), int(stored.get("created_at", 0)) + 1 if stored else 0)
-        event = ctx.sign(server_list_event(ctx.pubkey, servers, created_at=created_at))
+        event = await ctx.prepare(server_list_event(ctx.pubkey, servers, created_at=created_at))
         await self._save(servers, created_at)
         await ctx.enqueue(event, self._relays.lookup, PURPOSE)
         return servers

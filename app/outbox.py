@@ -14,17 +14,21 @@ message sent) and then publishes bus events on the loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from app import deferred_welcome
 from app.clock import Clock
 from nostr.backoff import Backoff
-from nostr.event import Event
+from nostr.errors import RemoteSignerError, SignerUnavailable, UsageError
+from nostr.event import Event, UnsignedEvent
 from nostr.messages import MachineReadablePrefix
 from nostr.relay import PublishOutcome, PublishResult, RelayPool
+from nostr.signer import Signer
 from storage import Connection, Database
 from storage.repos import outbox as outbox_repo
 from storage.rows import OutboxEntry, OutboxState
@@ -91,8 +95,12 @@ class Outbox:
         hold: Callable[[Iterable[str]], Awaitable[tuple[str, ...]]],
         release: Callable[[Iterable[str]], Awaitable[None]],
         reachable: Callable[[Iterable[str]], Awaitable[tuple[str, ...]]] | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self._db = db
+        self._signer = signer
+        """Signs entries stored unsigned (a remote signer's account queues its events
+        before the signer has answered: they wait here, durably, until it does)."""
         self._pool = pool
         self._clock = clock
         self._timeout = publish_timeout
@@ -210,7 +218,10 @@ class Outbox:
         if check is not None and not await self._db.run(check, entry):
             await self._db.run(outbox_repo.cancel, entry.id, now=now, reason="no longer wanted")
             return False
-        event = Event.from_json(entry.event_json)
+        signed = await self._signed(entry)
+        if signed is None:
+            return False
+        entry, event = signed
         urls = await self._hold(entry.relays)
         try:
             # Relays that just refused a connection are not waited for (a later attempt is).
@@ -226,6 +237,27 @@ class Outbox:
             await self._release(urls)
         await self._record(entry, attempt)
         return bool(attempt.accepted_by)
+
+    async def _signed(self, entry: OutboxEntry) -> tuple[OutboxEntry, Event] | None:
+        """The entry (as stored after this) and its event, signed now if it was stored
+        unsigned; None when the signer did not answer (the entry waits, retried later)."""
+        data = json.loads(entry.event_json)
+        if "sig" in data:
+            return entry, Event.from_dict(data)
+        if self._signer is None:
+            raise UsageError("an unsigned outbox entry and no signer to sign it")
+        try:
+            if deferred_welcome.is_deferred(data):
+                event = await deferred_welcome.wrap(data, self._signer, now=self._clock.now())
+            else:
+                event = await self._signer.sign_event(UnsignedEvent.from_dict(data))
+        except (SignerUnavailable, RemoteSignerError) as exc:
+            await self._record(entry, Attempt((), f"waiting for the remote signer: {exc}"))
+            return None
+        now = self._clock.now()
+        signed = event.to_json()
+        await self._db.run(outbox_repo.replace_event, entry.id, event.id, signed, now=now)
+        return replace(entry, event_id=event.id, event_json=signed), event
 
     async def _record(self, entry: OutboxEntry, attempt: Attempt) -> None:
         hook = self._hooks.get(entry.purpose)

@@ -193,7 +193,7 @@ class Relays:
                 unsigned = inbox_relays_event(ctx.pubkey, urls, created_at=created_at)
             else:
                 unsigned = key_package_relays_event(ctx.pubkey, urls, created_at=created_at)
-            event = ctx.sign(unsigned)
+            event = await ctx.prepare(unsigned)
             entries = tuple(RelayEntry(u) for u in urls)
             record = RelayList(ctx.pubkey, kind, entries, created_at, event.id, ctx.now())
             await ctx.db.run(relays_repo.save_list, record)

@@ -24,8 +24,10 @@ from app.events import AccountUnlocked
 from app.local_blossom import SharedBlossom, default_blossom_store
 from app.local_relay import EmbeddedRelay, SharedRelay
 from app.models import AccountInfo
+from app.remote_signing import ConnectOffer, make_offer
 from app.session import AccountSession
 from nostr.keys import Rng, system_rng
+from nostr.nip46_uri import looks_like_bunker
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +87,50 @@ class Services:
         return session
 
     async def import_account(
-        self, nsec: str, passphrase: str, name: str = "", relays: RelayChoice = None
+        self,
+        nsec: str,
+        passphrase: str,
+        name: str = "",
+        relays: RelayChoice = None,
+        *,
+        key_passphrase: str | None = None,
     ) -> AccountSession:
-        """An existing identity; lists it already published (found on these relays or the
-        discovery relays) replace ``relays`` once connected."""
+        """An existing identity (nsec, ncryptsec opened with ``key_passphrase``, by
+        default ``passphrase``, or a ``bunker://`` string: the key stays in that remote
+        signer); lists it already published (found on these relays or the discovery relays)
+        replace ``relays`` once connected."""
         urls = self.config.initial_relays(relays)
-        session = await self._open(await self.accounts.import_nsec(nsec, passphrase, name))
+        if looks_like_bunker(nsec):
+            unlocked = await self.accounts.connect_bunker(nsec, passphrase, name)
+        else:
+            unlocked = await self.accounts.import_nsec(nsec, passphrase, name, key_passphrase)
+        session = await self._open(unlocked)
         await session.relays.start_with(urls)
+        return session
+
+    async def offer_connection(self, relays: RelayChoice = None) -> ConnectOffer:
+        """A ``nostrconnect://`` offer (for a QR code) on ``relays`` (default: the local
+        relay), listening for a signer to take it up: pass it to `accept_offer`."""
+        return await make_offer(tuple(self.config.initial_relays(relays)), self.config, self.rng)
+
+    async def accept_offer(
+        self,
+        offer: ConnectOffer,
+        passphrase: str,
+        timeout: float,
+        name: str = "",
+        relays: RelayChoice = None,
+    ) -> AccountSession:
+        """Wait until a signer takes ``offer`` up, then store and open its account (no
+        secret stored). The offer is closed on failure."""
+        try:
+            signer, description = await offer.wait(timeout)
+        except BaseException:
+            await offer.signer.close()
+            raise
+        unlocked = await self.accounts.adopt_remote(signer, description, passphrase, name)
+        session = await self._open(unlocked)
+        await session.relays.start_with(self.config.initial_relays(relays))
         return session
 
     async def unlock(self, account: str | None, passphrase: str) -> AccountSession:
@@ -135,6 +174,11 @@ class Services:
 
     def export_nsec(self, pubkey: str, passphrase: str) -> str:
         return self.accounts.export_nsec(self.session(pubkey).account, passphrase)
+
+    async def export_ncryptsec(self, pubkey: str, passphrase: str, key_passphrase: str) -> str:
+        """The NIP-49 encrypted form of the secret key, under ``key_passphrase``."""
+        account = self.session(pubkey).account
+        return await self.accounts.export_ncryptsec(account, passphrase, key_passphrase)
 
     async def delete_account(self, pubkey: str) -> None:
         """Close the account and delete its local data (nothing is deleted from relays)."""

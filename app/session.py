@@ -13,6 +13,7 @@ sync engine; its background tasks (outbox sender, maintenance) run until `close`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -27,7 +28,7 @@ from app.context import Context
 from app.device_map import DeviceMap
 from app.devices import Devices
 from app.disappearing import SWEEP_SECONDS, Disappearing
-from app.events import AccountLocked, ErrorRaised
+from app.events import AccountLocked, ErrorRaised, SignerStatusChanged
 from app.group_image import GroupImages
 from app.group_inbox import GroupInbox
 from app.groups import Groups
@@ -42,12 +43,13 @@ from app.outbox import Outbox
 from app.people import People
 from app.push import Push
 from app.relays import Relays
+from app.remote_signing import pool_options
 from app.sync import Incoming, Purpose, SyncEngine
-from nostr.backoff import Backoff
+from nostr.errors import NostrError
 from nostr.keys import Rng
 from nostr.kinds import Kind
-from nostr.relay import PoolOptions, RelayPool, RelayStatus, RelayStatusChanged
-from nostr.signer import KeySigner
+from nostr.relay import RelayPool, RelayStatus, RelayStatusChanged
+from nostr.relay.remote_signer import SignerState, SignerStatus
 from storage.repos import accounts as accounts_repo
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ class AccountSession:
     ) -> None:
         self.account = unlocked
         self.pubkey = unlocked.pubkey
-        self.pool = _pool(unlocked, config, rng)
+        self.pool = _pool(unlocked, config)
         self.relays: Relays
         outbox = Outbox(
             unlocked.db,
@@ -75,6 +77,7 @@ class AccountSession:
             hold=lambda urls: self.relays.hold(urls),  # noqa: PLW0108
             release=lambda urls: self.relays.release(urls),  # noqa: PLW0108
             reachable=lambda urls: self.relays.connected(urls),  # noqa: PLW0108
+            signer=unlocked.signer,
         )
         self.ctx = Context(
             config,
@@ -83,9 +86,10 @@ class AccountSession:
             bus,
             unlocked.db,
             unlocked.pubkey,
-            unlocked.secret,
+            unlocked.signer,
             self.pool,
             outbox,
+            deferred_signing=unlocked.remote is not None,
         )
         self.outbox = outbox
         self.relays = Relays(self.ctx)
@@ -116,6 +120,9 @@ class AccountSession:
         self._started = False
         self._live = False
         self._closed = False
+        self._signer_down = False
+        if unlocked.remote is not None:
+            unlocked.remote.add_status_listener(self._signer_status)
 
     def _wire(self) -> None:
         self.groups.on_targets_changed = self._targets_changed
@@ -137,6 +144,10 @@ class AccountSession:
         self.pool.add_status_listener(self.relays.on_status)
         self.pool.add_status_listener(self.sync_engine.on_status)
         self.pool.add_status_listener(self._relay_status)
+        if self.account.remote is not None:  # front ends learn the state it is already in
+            self._signer_status(self.account.remote.status)
+            if live:  # and whether it answers: one ping per window start, not per command
+                self._spawn(self._ping_signer(), "remote signer")
         await self.relays.sync_pool()
         self._spawn(self.outbox.run(), "outbox")
         self._spawn(self.media.run(), "uploads")
@@ -209,8 +220,46 @@ class AccountSession:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.pool.close()
+        if self.account.remote is not None:
+            await self.account.remote.close()
         await self.account.db.close()
         self.ctx.emit(AccountLocked(self.pubkey))
+
+    def _signer_status(self, status: SignerStatus) -> None:
+        """The remote signer's state goes to the front ends; when it answers again after
+        an outage, what waited for it (Welcomes to open, outbox entries) is retried now."""
+        if self._closed:
+            return
+        self.ctx.emit(
+            SignerStatusChanged(self.pubkey, status.state.value, status.detail, status.auth_url)
+        )
+        if status.state in (SignerState.OFFLINE, SignerState.REFUSED):
+            if not self._signer_down and self._started:
+                self._spawn(self._probe_signer(), "remote signer probe")
+            self._signer_down = True
+        elif status.state is SignerState.READY and self._signer_down and self._started:
+            self._signer_down = False
+            self._spawn(self.sync_engine.replay_waiting(), "events waiting for the signer")
+            self._spawn(self._flush_outbox(), "outbox")
+
+    async def _ping_signer(self) -> None:
+        remote = self.account.remote
+        assert remote is not None
+        with contextlib.suppress(NostrError):  # its state says what happened
+            await remote.ping()
+
+    async def _probe_signer(self) -> None:
+        """Ping a signer that stopped answering until it does: its READY retries what
+        waited for it (nothing else may ask it for a while)."""
+        remote = self.account.remote
+        assert remote is not None
+        pause = max(1.0, min(self.ctx.config.timeouts.reconnect_max, 30.0))
+        while not self._closed and self._signer_down:
+            await asyncio.sleep(pause)
+            try:
+                await remote.ping()
+            except NostrError as exc:
+                log.info("remote signer still unavailable: %s", exc)
 
     def _relay_status(self, change: RelayStatusChanged) -> None:
         """A relay (re)connected: what waits in the outbox goes now, not after its backoff
@@ -272,12 +321,6 @@ class AccountSession:
         return await self.sync_engine.idle(self.ctx.config.timeouts.fetch * 2)
 
 
-def _pool(unlocked: Unlocked, config: AppConfig, rng: Rng) -> RelayPool:
-    """The account's relay pool: its key answers NIP-42 AUTH."""
-    wait = config.timeouts
-    options = PoolOptions(
-        publish_timeout=wait.publish,
-        connect_timeout=wait.connect,
-        reconnect=Backoff(base=min(0.5, wait.reconnect_max), cap=wait.reconnect_max),
-    )
-    return RelayPool(signer=KeySigner(unlocked.secret, rng=rng), options=options)
+def _pool(unlocked: Unlocked, config: AppConfig) -> RelayPool:
+    """The account's relay pool: its signer answers NIP-42 AUTH."""
+    return RelayPool(signer=unlocked.signer, options=pool_options(config))

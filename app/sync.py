@@ -108,14 +108,14 @@ class SyncEngine:
         """Start the worker, open live subscriptions (``live``) and catch up every relay."""
         self._started = True
         self._spawn(self._work())
-        await self._replay_waiting()
+        await self.replay_waiting()
         if live:
             await self.resubscribe()
             self._spawn(self._checkpoints())
         for url in self._ctx.pool.relays:
             self.schedule_catch_up(url)
 
-    async def _replay_waiting(self) -> None:
+    async def replay_waiting(self) -> None:
         """Events kept for a retry are queued again from what we stored of them: the relays
         that had them may have dropped them, and catch-up alone would never retry them."""
         for item in replayable(await self._ctx.db.run(processed.retryable, limit=500)):

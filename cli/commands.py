@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -67,9 +68,30 @@ async def account_create(cli: Cli) -> dict[str, Any]:
     return {"account": _j(_account_info(cli))}
 
 
+def _key_passphrase() -> str | None:
+    """The passphrase of an ncryptsec, when it differs from the account's."""
+    return os.environ.get("BURROW_KEY_PASSPHRASE")
+
+
 async def account_import(cli: Cli) -> dict[str, Any]:
     session = await cli.services.import_account(
-        cli.args.nsec, cli.passphrase(), cli.args.name, cli.args.relays
+        cli.args.nsec,
+        cli.passphrase(),
+        cli.args.name,
+        cli.args.relays,
+        key_passphrase=_key_passphrase(),
+    )
+    cli.session = session
+    await session.start(live=False)
+    return {"account": _j(_account_info(cli))}
+
+
+async def account_connect(cli: Cli) -> dict[str, Any]:
+    offer = await cli.services.offer_connection(cli.args.relays)
+    sys.stderr.write(f"Paste this into your remote signer (or scan it):\n{offer.text}\n")
+    sys.stderr.flush()
+    session = await cli.services.accept_offer(
+        offer, cli.passphrase(), cli.args.wait, cli.args.name, cli.args.relays
     )
     cli.session = session
     await session.start(live=False)
@@ -79,11 +101,13 @@ async def account_import(cli: Cli) -> dict[str, Any]:
 def _account_info(cli: Cli) -> dict[str, Any]:
     session = cli.account
     npub = session.ctx.public_key.to_bech32()
+    remote = session.account.remote
     return {
         "pubkey": session.pubkey,
         "npub": npub,
         "name": session.account.name,
         "relays": list(session.relays.mine),
+        "signer": "local" if remote is None else f"remote ({remote.status.state.value})",
     }
 
 
@@ -97,6 +121,13 @@ async def account_show(cli: Cli) -> dict[str, Any]:
 
 async def account_export(cli: Cli) -> dict[str, Any]:
     return {"nsec": cli.services.export_nsec(cli.account.pubkey, cli.passphrase())}
+
+
+async def account_export_ncryptsec(cli: Cli) -> dict[str, Any]:
+    passphrase = cli.passphrase()
+    key_passphrase = _key_passphrase() or passphrase
+    text = await cli.services.export_ncryptsec(cli.account.pubkey, passphrase, key_passphrase)
+    return {"ncryptsec": text}
 
 
 async def account_list(cli: Cli) -> dict[str, Any]:
@@ -353,8 +384,10 @@ async def sync(cli: Cli) -> dict[str, Any]:
 COMMANDS: dict[tuple[str, str | None], Command] = {
     ("account", "create"): Command(account_create, Needs.NONE),
     ("account", "import"): Command(account_import, Needs.NONE),
+    ("account", "connect"): Command(account_connect, Needs.NONE),
     ("account", "show"): Command(account_show, Needs.ACCOUNT),
     ("account", "export-nsec"): Command(account_export, Needs.ACCOUNT),
+    ("account", "export-ncryptsec"): Command(account_export_ncryptsec, Needs.ACCOUNT),
     ("account", "list"): Command(account_list, Needs.NONE),
     ("account", "profile"): Command(account_profile, Needs.NETWORK),
     ("account", "passphrase"): Command(account_passphrase, Needs.ACCOUNT),

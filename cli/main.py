@@ -30,7 +30,7 @@ from cli.output import render
 from cli.parser import UsageError, build_parser
 
 log = logging.getLogger("burrow.cli")
-_CREATE = {("account", "create"), ("account", "import")}
+_CREATE = {("account", "create"), ("account", "import"), ("account", "connect")}
 
 
 def _passphrase_source() -> Callable[[], str]:

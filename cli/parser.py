@@ -36,10 +36,26 @@ def _account(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     sub = account.add_subparsers(dest="action", required=True)
     create = _sub(sub, "create", "create a new identity")
     create.add_argument("--name", required=True, help="your profile name")
-    imported = _sub(sub, "import", "import an existing nsec")
-    imported.add_argument("nsec")
+    imported = _sub(
+        sub,
+        "import",
+        "import an existing nsec or ncryptsec (NIP-49; opened with BURROW_KEY_PASSPHRASE,"
+        " else the account passphrase), or sign in with a remote signer's bunker:// string"
+        " (NIP-46: the key stays in the signer, nothing secret is stored here)",
+    )
+    imported.add_argument("nsec", metavar="NSEC|NCRYPTSEC|BUNKER_URI")
     imported.add_argument("--name", default="", help="a local label")
-    for parser in (create, imported):
+    connect = _sub(
+        sub,
+        "connect",
+        "sign in with a remote signer (NIP-46) by offering a nostrconnect:// string (printed"
+        " on stderr) for it to take up",
+    )
+    connect.add_argument("--name", default="", help="a local label")
+    connect.add_argument(
+        "--wait", type=float, default=120.0, metavar="SECONDS", help="how long to wait"
+    )
+    for parser in (create, imported, connect):
         parser.add_argument(
             "--relays",
             default="local",
@@ -49,6 +65,12 @@ def _account(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         )
     _sub(sub, "show", "show the account")
     _sub(sub, "export-nsec", "print the secret key (nsec)")
+    _sub(
+        sub,
+        "export-ncryptsec",
+        "print the secret key encrypted (NIP-49 ncryptsec) under BURROW_KEY_PASSPHRASE,"
+        " else the account passphrase",
+    )
     _sub(sub, "list", "list the accounts in the data folder")
     profile = _sub(sub, "profile", "publish your profile")
     profile.add_argument("--name")

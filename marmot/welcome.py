@@ -22,14 +22,14 @@ from marmot.key_package_event import CLIENT, MarmotKeyPackage
 from marmot.primitives import b64decode, b64encode
 from mls.errors import MlsError
 from mls.messages import MLSMessage, Welcome
-from nostr import nip44
 from nostr.errors import DecodeError as NostrDecodeError
-from nostr.errors import NostrError
+from nostr.errors import NostrError, RemoteSignerError, SignerUnavailable
 from nostr.event import Event, UnsignedEvent, expiration_tag
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng
 from nostr.kinds import Kind
-from nostr.nip59 import gift_wrap, unwrap
+from nostr.nip59 import UnwrappedGift, gift_wrap, seal_with, unwrap, unwrap_with, wrap_seal
 from nostr.relay_url import normalize_relay_url
+from nostr.signer import Signer
 
 WRAP_EXPIRATION = 30 * 24 * 3600
 
@@ -84,6 +84,12 @@ class WelcomeRumor:
 
     def wrap(self, inviter: SecretKey, *, now: int, rng: Rng = system_rng) -> Event:
         return wrap_welcome(self.rumor, inviter, self.invitee, now=now, rng=rng)
+
+    async def wrap_with(self, inviter: Signer, *, now: int, rng: Rng = system_rng) -> Event:
+        """``wrap`` with the inviter's identity key behind a ``Signer`` (local or remote)."""
+        sealed = await seal_with(self.rumor, inviter, self.invitee, now=now, rng=rng)
+        expires = [expiration_tag(now + WRAP_EXPIRATION)]
+        return wrap_seal(sealed, self.invitee, now=now, rng=rng, extra_tags=expires)
 
 
 def welcome_rumors(
@@ -207,9 +213,27 @@ def unwrap_welcome(wrap: Event, receiver: SecretKey) -> WelcomeInvite:
     """
     try:
         gift = unwrap(wrap, receiver)
-        rumor_json = nip44.decrypt(gift.seal.content, nip44.conversation_key(receiver, gift.sender))
     except NostrError as exc:
         raise InvalidWelcome(f"gift wrap does not open: {exc}", event_id=wrap.id) from None
-    if "id" not in json.loads(rumor_json):
+    return _welcome_of(wrap, gift)
+
+
+async def unwrap_welcome_with(wrap: Event, receiver: Signer) -> WelcomeInvite:
+    """``unwrap_welcome`` with the receiver's identity key behind a ``Signer``.
+
+    Only the signer's own failures (``SignerUnavailable``, ``RemoteSignerError``) pass
+    through untranslated: they say nothing about the Welcome, which may be retried later.
+    """
+    try:
+        gift = await unwrap_with(wrap, receiver)
+    except (SignerUnavailable, RemoteSignerError):
+        raise
+    except NostrError as exc:
+        raise InvalidWelcome(f"gift wrap does not open: {exc}", event_id=wrap.id) from None
+    return _welcome_of(wrap, gift)
+
+
+def _welcome_of(wrap: Event, gift: UnwrappedGift) -> WelcomeInvite:
+    if "id" not in json.loads(gift.rumor_json):
         raise InvalidWelcome("the Welcome rumor has no id", event_id=wrap.id)
     return parse_welcome_rumor(gift.rumor)

@@ -3,7 +3,8 @@
 Remote faults (the peer or relay sent something unacceptable): ``DecodeError``,
 ``InvalidEvent`` / ``InvalidSignature``, ``DecryptionError``. Local faults (a bug on our
 side): ``UsageError``. Relay outcomes the caller must handle: ``RelayRejected``,
-``RelayUnavailable``; Blossom ones: ``BlossomError`` (``BlobMismatch``, ``BlobTooLarge``).
+``RelayUnavailable``; Blossom ones: ``BlossomError`` (``BlobMismatch``, ``BlobTooLarge``);
+NIP-46 ones: ``SignerUnavailable`` (no answer in time), ``RemoteSignerError`` (it said no).
 """
 
 from __future__ import annotations
@@ -76,3 +77,21 @@ class BlobMismatch(BlossomError):
 
 class BlobTooLarge(BlossomError):
     """A blob larger than the caller's size cap (sent or served)."""
+
+
+class SignerUnavailable(NostrError):
+    """The remote signer did not answer in time (offline, or its relays are unreachable)."""
+
+    def __init__(self, method: str, reason: str) -> None:
+        super().__init__(f"the remote signer did not answer {method}: {reason}")
+        self.method = method
+        self.reason = reason
+
+
+class RemoteSignerError(NostrError):
+    """The remote signer answered with an error (refused, or could not do it)."""
+
+    def __init__(self, method: str, message: str) -> None:
+        super().__init__(f"the remote signer refused {method}: {message}")
+        self.method = method
+        self.message = message

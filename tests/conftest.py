@@ -11,7 +11,12 @@ from hypothesis import HealthCheck, settings
 
 # Shared fixtures: the real local relay (relay, auth_relay, rate_limited_relay, relay_factory),
 # a local HTTPS server with its own CA (https_server) and a Blossom server (blossom_server).
-pytest_plugins = ["tests.helpers.relay", "tests.helpers.https_server", "tests.helpers.blossom"]
+pytest_plugins = [
+    "tests.helpers.relay",
+    "tests.helpers.https_server",
+    "tests.helpers.blossom",
+    "tests.helpers.bunker",
+]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The embedded relay's shared store lives under XDG_STATE_HOME: never the user's real one

@@ -77,8 +77,23 @@ class Backend(Protocol):
         ``relays``: "local" (this computer only) or "public" (well-known public relays)."""
         ...
 
-    async def import_account(self, nsec: str, passphrase: str) -> AccountView:
-        """Store an existing nsec (InvalidInput if malformed), unlock and activate it."""
+    async def import_account(
+        self, nsec: str, passphrase: str, key_passphrase: str = ""
+    ) -> AccountView:
+        """Store an existing nsec or NIP-49 ncryptsec (InvalidInput if malformed; the
+        ncryptsec opens with ``key_passphrase``, or ``passphrase`` when it is empty), or
+        connect a remote signer's bunker:// string; unlock and activate it."""
+        ...
+
+    async def offer_connection(self) -> str:
+        """A fresh nostrconnect:// offer (NIP-46) for a remote signer to scan or paste; it
+        listens until `accept_connection` (or a later offer) settles it."""
+        ...
+
+    async def accept_connection(self, passphrase: str, timeout: float = 300.0) -> AccountView:
+        """Wait until a signer takes up the offer, then store the account (no secret key
+        is stored: it stays in the signer), unlock and activate it (Unavailable on
+        timeout)."""
         ...
 
     async def unlock(self, pubkey: str, passphrase: str) -> AccountView:
@@ -96,6 +111,11 @@ class Backend(Protocol):
 
     async def export_nsec(self, passphrase: str) -> str:
         """The active account's nsec, after re-checking the passphrase (WrongPassphrase)."""
+        ...
+
+    async def export_ncryptsec(self, passphrase: str) -> str:
+        """The active account's key as a NIP-49 ncryptsec encrypted under ``passphrase``,
+        after re-checking it (WrongPassphrase)."""
         ...
 
     async def change_passphrase(self, old: str, new: str) -> None:

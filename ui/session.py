@@ -29,6 +29,7 @@ from ui.views import (
     MessageUpdated,
     RelayRow,
     RelayStatusChanged,
+    SignerStatus,
     SyncProgress,
     TransferProgress,
     UiEvent,
@@ -51,6 +52,7 @@ class Session(QObject):
     relaysChanged = Signal(int, int)  # connected, total
     uploadChanged = Signal(object)  # UploadRow
     transferProgressed = Signal(str, int, int)  # transfer, done, total
+    signerChanged = Signal(object)  # SignerStatus (only for a remote signer's account)
 
     def __init__(self, backend: Backend, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -144,6 +146,9 @@ class Session(QObject):
         if isinstance(event, UploadChanged | TransferProgress):
             self._on_media(event)
             return
+        if isinstance(event, SignerStatus | ErrorShown):
+            self._on_notice(event)
+            return
         match event:
             case ChatUpdated(row=row):
                 self.chats.upsert(row)
@@ -162,5 +167,9 @@ class Session(QObject):
                 self.relays.upsert(RelayRow(url, status))
             case SyncProgress(done=done, total=total):
                 self.syncProgressed.emit(done, total)
-            case ErrorShown(message=message):
-                self.errorRaised.emit(message)
+
+    def _on_notice(self, event: SignerStatus | ErrorShown) -> None:
+        if isinstance(event, SignerStatus):
+            self.signerChanged.emit(event)
+        else:
+            self.errorRaised.emit(event.message)

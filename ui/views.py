@@ -396,6 +396,17 @@ class TransferProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class SignerStatus:
+    """The active account's remote signer (NIP-46): ``state`` is ``connecting``, ``ready``,
+    ``waiting_approval``, ``offline`` or ``refused``; ``text`` says it for a person;
+    ``auth_url`` is the page to open when the signer asks for an approval."""
+
+    state: str
+    text: str
+    auth_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorShown:
     """A problem the person should know about that no pending action reports itself."""
 
@@ -414,6 +425,7 @@ UiEvent = (
     | ContactUpdated
     | RelayStatusChanged
     | SyncProgress
+    | SignerStatus
     | ErrorShown
     | PushSettingsChanged
     | UploadChanged

@@ -11,20 +11,39 @@ from storage.rows import Account
 from storage.types import Connection
 
 
-def create(conn: Connection, pubkey: str, secret_key: bytes, *, now: int) -> Account:
-    """Store the identity; a database holds exactly one (a second call is a `StorageBug`)."""
+def create(
+    conn: Connection,
+    pubkey: str,
+    secret_key: bytes | None,
+    *,
+    now: int,
+    remote_signer: str | None = None,
+) -> Account:
+    """Store the identity (a secret key, or a remote signer's JSON description); a database
+    holds exactly one (a second call is a `StorageBug`)."""
     conn.execute(
-        "INSERT INTO account (id, pubkey, secret_key, created_at) VALUES (1, ?, ?, ?)",
-        (pubkey, secret_key, now),
+        "INSERT INTO account (id, pubkey, secret_key, created_at, remote_signer)"
+        " VALUES (1, ?, ?, ?, ?)",
+        (pubkey, secret_key, now, remote_signer),
     )
-    return Account(pubkey, secret_key, now)
+    return Account(pubkey, secret_key, now, remote_signer=remote_signer)
 
 
 def get(conn: Connection) -> Account | None:
     row = conn.execute(
-        "SELECT pubkey, secret_key, created_at, profile, profile_created_at FROM account"
+        "SELECT pubkey, secret_key, created_at, profile, profile_created_at, remote_signer"
+        " FROM account"
     ).fetchone()
     return None if row is None else Account(*row)
+
+
+def set_remote_signer(conn: Connection, description: str) -> None:
+    """Where the remote signer is now (its relays can change)."""
+    cur = conn.execute(
+        "UPDATE account SET remote_signer = ? WHERE secret_key IS NULL", (description,)
+    )
+    if cur.rowcount == 0:
+        raise NotFound("this account has no remote signer")
 
 
 def require(conn: Connection) -> Account:

@@ -42,10 +42,12 @@ class PushPlatform(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Account:
     pubkey: str
-    secret_key: bytes = field(repr=False)
+    secret_key: bytes | None = field(repr=False)
+    """None when a remote signer holds the key (then ``remote_signer`` says how to reach it)."""
     created_at: int
     profile: str | None = None
     profile_created_at: int | None = None
+    remote_signer: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ class CliClient:
             BURROW_LOCAL_RELAY=self.relay_url,
             BURROW_LOG="WARNING",
             BURROW_RECONNECT_MAX="1",
+            BURROW_SIGNER_TIMEOUT="2",
         )
         env.update(self.extra)
         return env

@@ -17,6 +17,8 @@ from ui.views import (
 )
 
 FAKE_NSEC_PREFIX = "nsec1"
+FAKE_OFFER = "nostrconnect://" + "ab" * 32 + "?relay=ws%3A%2F%2F127.0.0.1%3A4869&secret=f00d"
+FAKE_NCRYPTSEC_PREFIX = "ncryptsec1"  # the fake's ncryptsec is this prefix + its passphrase
 
 
 class AccountOps(FakeCore):
@@ -35,14 +37,28 @@ class AccountOps(FakeCore):
         account.avatar = avatar
         return account.view()
 
-    async def import_account(self, nsec: str, passphrase: str) -> AccountView:
+    async def import_account(
+        self, nsec: str, passphrase: str, key_passphrase: str = ""
+    ) -> AccountView:
         await self._enter("import_account")
         nsec = nsec.strip()
+        if nsec.startswith(FAKE_NCRYPTSEC_PREFIX):
+            if (key_passphrase or passphrase) != nsec.removeprefix(FAKE_NCRYPTSEC_PREFIX):
+                raise WrongPassphrase("That passphrase does not open this ncryptsec.")
+            return self.add_account("Imported", passphrase, unlocked=True).view()
         if not nsec.startswith(FAKE_NSEC_PREFIX) or len(nsec) != 63:
             raise InvalidInput("That doesn't look like an nsec key.", "nsec")
         # As in the app: an nsec brings no name until its profile is fetched.
         account = self.add_account("", passphrase, unlocked=True, pubkey=fake_pubkey(nsec))
         return account.view()
+
+    async def offer_connection(self) -> str:
+        await self._enter("offer_connection")
+        return FAKE_OFFER
+
+    async def accept_connection(self, passphrase: str, timeout: float = 300.0) -> AccountView:
+        await self._enter("accept_connection")
+        return self.add_account("Remote", passphrase, unlocked=True).view()
 
     async def unlock(self, pubkey: str, passphrase: str) -> AccountView:
         await self._enter("unlock", pubkey)
@@ -74,6 +90,12 @@ class AccountOps(FakeCore):
         if passphrase != self.me.passphrase:
             raise WrongPassphrase()
         return FAKE_NSEC_PREFIX + self.me.pubkey[:58]
+
+    async def export_ncryptsec(self, passphrase: str) -> str:
+        await self._enter("export_ncryptsec")
+        if passphrase != self.me.passphrase:
+            raise WrongPassphrase()
+        return FAKE_NCRYPTSEC_PREFIX + passphrase
 
     async def change_passphrase(self, old: str, new: str) -> None:
         await self._enter("change_passphrase")

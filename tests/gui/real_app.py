@@ -30,7 +30,7 @@ from ui.tasks import spawn
 
 T = TypeVar("T")
 PASSPHRASE = "a real passphrase"
-TIMEOUTS = Timeouts(publish=5.0, fetch=4.0, connect=3.0, reconnect_max=1.0)
+TIMEOUTS = Timeouts(publish=5.0, fetch=4.0, connect=3.0, reconnect_max=1.0, signer=1.5)
 NETWORK_MS = 30_000
 COMMAND_MS = 60_000
 

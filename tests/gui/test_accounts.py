@@ -8,14 +8,16 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from tests.gui.fake_accounts import FAKE_OFFER
 from tests.gui.fake_backend import FakeBackend
 from tests.gui.helpers import click_confirm, enter, open_chat
+from tests.gui.qr_decode import decode
 from tests.gui.scenes import PASSPHRASE
 from ui.dialogs.settings import SettingsDialog
 from ui.main_window import MainWindow
 from ui.tasks import spawn
 from ui.theme import theme_state
-from ui.views import Theme
+from ui.views import SignerStatus, Theme
 
 pytestmark = pytest.mark.gui
 
@@ -288,3 +290,58 @@ def test_switching_accounts_keeps_the_unsent_text_with_its_own_account(
     window.show_onboarding()
     assert not window.chat._draft_timer.isActive()
     qtbot.waitUntil(lambda: alice.chats[chat.id].draft == "half a thought, more")
+
+
+def test_remote_signer_tab_shows_a_scannable_nostrconnect_code(
+    qtbot: QtBot, window: MainWindow, backend: FakeBackend
+) -> None:
+    start(qtbot, window)
+    page = window.onboarding
+    page.signer_tab.click()
+    assert page.submit.text() == "Connect" and page.forms.currentIndex() == 2
+    page.submit.click()  # no passphrase, no bunker string: told, nothing asked
+    qtbot.waitUntil(page.error.isVisible)
+    assert backend.calls_to("import_account") == []
+    page.passphrase.setText(PASSPHRASE)
+    page.repeat.setText(PASSPHRASE)
+    page.submit.click()
+    qtbot.waitUntil(lambda: "bunker://" in page.error.text())
+    page.show_code.click()
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.split)
+    assert backend.calls_to("offer_connection") and backend.calls_to("accept_connection")
+    assert page.code_text.text() == "" and not page.code.isVisibleTo(page)  # cleared after
+
+
+def test_nostrconnect_code_decodes_to_the_offer(qtbot: QtBot, window: MainWindow) -> None:
+    start(qtbot, window)
+    page = window.onboarding
+    page.signer_tab.click()
+    page._show_offer(FAKE_OFFER)
+    assert page.code.isVisibleTo(page) and page.code_text.text() == FAKE_OFFER
+    assert page.code.code is not None
+    data, *_ = decode([list(row) for row in page.code.code.modules])
+    assert data.decode() == FAKE_OFFER
+    page._show_offer("nostrconnect://" + "x" * 300)  # too long for a code: text only
+    assert not page.code.isVisibleTo(page) and page.code_text.isVisibleTo(page)
+
+
+def test_footer_shows_the_remote_signer_and_its_approval_link(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start(qtbot, window)
+    footer = window.sidebar.footer
+    assert not footer.signer.isVisibleTo(footer)  # a local key shows nothing
+    opened: list[str] = []
+    monkeypatch.setattr(
+        "ui.widgets.status_bar.QDesktopServices.openUrl", lambda url: opened.append(url.toString())
+    )
+    url = "https://signer.example/approve?id=1"
+    alice.emit(SignerStatus("waiting_approval", "Remote signer: approve the request", url))
+    qtbot.waitUntil(lambda: footer.signer.isVisibleTo(footer))
+    assert footer.signer.toolTip() == url
+    footer.signer.click()
+    assert opened == [url]
+    alice.emit(SignerStatus("offline", "Remote signer offline: changes wait until it is back"))
+    qtbot.waitUntil(lambda: "offline" in footer.signer.text())
+    footer.signer.click()
+    assert opened == [url]  # no link to open any more

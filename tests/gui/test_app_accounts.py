@@ -193,3 +193,45 @@ def test_text_typed_just_before_quitting_is_kept(
     run(qtbot, again.bridge.unlock(run(qtbot, again.bridge.list_accounts())[0].pubkey, PASSPHRASE))
     [kept] = run(qtbot, again.bridge.list_chats())
     assert (kept.id, kept.draft) == (chat.id, "half a thought")
+
+
+def test_ncryptsec_from_settings_imports_on_another_computer(
+    qtbot: QtBot, open_real_app: AppFactory, relay: RelayProcess, tmp_path: Path
+) -> None:
+    first = open_real_app(app_config(tmp_path / "one", relay.url))
+    onboard(qtbot, first, "Alice")
+    pubkey = first.bridge.session().pubkey
+    first.window.settings()
+    dialog = first.window.dialog
+    assert isinstance(dialog, SettingsDialog)
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.reveal_passphrase.setText("not it")
+    dialog.reveal_encrypted.click()
+    qtbot.waitUntil(dialog.nsec_note.isVisible, timeout=NETWORK_MS)
+    assert not dialog.nsec.isVisible()
+    dialog.reveal_passphrase.setText(PASSPHRASE)
+    dialog.reveal_encrypted.click()
+    qtbot.waitUntil(dialog.nsec.isVisible, timeout=NETWORK_MS)
+    encrypted = dialog.nsec.text()
+    assert encrypted.startswith("ncryptsec1")
+    dialog.close()
+    close_app(qtbot, first)
+
+    second = open_real_app(app_config(tmp_path / "two", relay.url))
+    window = second.window
+    run(qtbot, window.start())
+    page = window.onboarding
+    page.import_tab.click()
+    assert not page.key_passphrase.isVisibleTo(page)
+    page.nsec.setText(encrypted)
+    assert page.key_passphrase.isVisibleTo(page)
+    page.key_passphrase.setText("a wrong one")
+    page.passphrase.setText("another computer")
+    page.repeat.setText("another computer")
+    page.submit.click()
+    qtbot.waitUntil(page.error.isVisible, timeout=NETWORK_MS)
+    assert "does not open this ncryptsec" in page.error.text()
+    page.key_passphrase.setText(PASSPHRASE)
+    page.submit.click()
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.split, timeout=NETWORK_MS)
+    assert second.bridge.session().pubkey == pubkey

@@ -27,7 +27,8 @@ def test_protocol_is_complete() -> None:
     expected = {
         "subscribe", "theme", "set_theme",
         "list_accounts", "create_account", "import_account", "unlock", "switch_account",
-        "lock", "export_nsec", "change_passphrase", "delete_all_data",
+        "lock", "offer_connection", "accept_connection",
+        "export_nsec", "export_ncryptsec", "change_passphrase", "delete_all_data",
         "own_profile", "update_profile", "list_contacts", "add_contact", "contact_profile",
         "set_blocked",
         "list_chats", "search", "set_pinned", "set_archived", "set_muted", "mark_read",

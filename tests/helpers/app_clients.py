@@ -17,7 +17,7 @@ from app.models import GroupInfo
 from tests.helpers.storage_factories import FAST
 
 PASSPHRASE = "correct horse battery staple"
-TIMEOUTS = Timeouts(publish=5.0, fetch=5.0, connect=3.0, reconnect_max=0.5)
+TIMEOUTS = Timeouts(publish=5.0, fetch=5.0, connect=3.0, reconnect_max=0.5, signer=1.5)
 T = TypeVar("T")
 
 

@@ -13,11 +13,7 @@ number). ``BlossomProcess``: ``url``, ``blob_dir``, ``start()``, ``stop()``, ``k
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
-import json
 import os
-import shutil
 import signal
 import subprocess
 from collections.abc import Callable, Iterator
@@ -25,60 +21,29 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import npm_cache
+from tests.helpers.npm_cache import cache_root
+
 SERVER = Path(__file__).with_name("blossom") / "server.mjs"
 SDK_VERSION = "0.4.0"
 PACKAGES = {"blossom-server-sdk": SDK_VERSION, "@noble/curves": "1.9.7"}
 START_TIMEOUT = 20.0
-INSTALL_TIMEOUT = 900
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "burrow" / f"blossom-server-sdk-{SDK_VERSION}"
+    return cache_root() / f"blossom-server-sdk-{SDK_VERSION}"
 
 
 def ensure_installed() -> Path:
     """The install folder (with node_modules), installing it first if needed."""
-    target = cache_dir()
-    stamp = target / ".installed"
-    if stamp.exists():
-        return target
-    target.mkdir(parents=True, exist_ok=True)
-    with (target.parent / f"{target.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if stamp.exists():
-            return target
-        npm = shutil.which("npm")
-        if npm is None:
-            raise RuntimeError("the Blossom test server needs Node.js and npm")
-        package = {"name": "burrow-blossom-test-server", "private": True, "type": "module"}
-        package["dependencies"] = PACKAGES  # type: ignore[assignment]
-        (target / "package.json").write_text(json.dumps(package, indent=2))
-        env = dict(os.environ)
-        if Path("/usr/include/node/node.h").exists():
-            env.setdefault("npm_config_nodedir", "/usr")  # build better-sqlite3 offline
-        subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=target,
-            env=env,
-            check=True,
-            timeout=INSTALL_TIMEOUT,
-            stdout=subprocess.DEVNULL,
-        )
-        stamp.write_text(SDK_VERSION)
-    return target
+    env = {}
+    if Path("/usr/include/node/node.h").exists() and "npm_config_nodedir" not in os.environ:
+        env["npm_config_nodedir"] = "/usr"  # build better-sqlite3 offline
+    return npm_cache.ensure_installed(cache_dir().name, PACKAGES, env=env)
 
 
 def _script(install: Path) -> Path:
-    """server.mjs copied beside the install's node_modules (ESM resolves packages from the
-    script's folder upwards, and NODE_PATH does not apply to it)."""
-    source = SERVER.read_bytes()
-    script = install / f"server-{hashlib.sha256(source).hexdigest()[:12]}.mjs"
-    if not script.exists():
-        tmp = script.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(source)
-        tmp.replace(script)
-    return script
+    return npm_cache.script_in(install, SERVER)
 
 
 class BlossomProcess:

@@ -61,6 +61,35 @@ async def test_unlock_export_and_change_passphrase(relay: RelayProcess, tmp_path
     await other.close()
 
 
+async def test_ncryptsec_export_and_import_beside_the_nsec(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    services = Services(config_for(tmp_path / "a", relay.url))
+    session = await services.create_account("Alice", PASSPHRASE)
+    nsec = services.export_nsec(session.pubkey, PASSPHRASE)
+    with pytest.raises(WrongPassphrase):
+        await services.export_ncryptsec(session.pubkey, "nope", "key words")
+    encrypted = await services.export_ncryptsec(session.pubkey, PASSPHRASE, "key words")
+    assert encrypted.startswith("ncryptsec1") and nsec not in encrypted
+    await services.close()
+
+    other = Services(config_for(tmp_path / "b", relay.url))
+    with pytest.raises(WrongPassphrase):
+        await other.import_account(encrypted, "pw", key_passphrase="other words")
+    with pytest.raises(InvalidInput):
+        await other.import_account(encrypted[:-3] + "qqq", "pw", key_passphrase="key words")
+    assert other.list_accounts() == []  # nothing half-stored by the failures
+    imported = await other.import_account(encrypted, "pw", key_passphrase="key words")
+    assert imported.pubkey == session.pubkey
+    assert other.export_nsec(imported.pubkey, "pw") == nsec
+    await other.close()
+
+    # Without a separate key passphrase, the account passphrase opens the ncryptsec.
+    third = Services(config_for(tmp_path / "c", relay.url))
+    assert (await third.import_account(encrypted, "key words")).pubkey == session.pubkey
+    await third.close()
+
+
 async def test_two_accounts_side_by_side_each_with_its_own_database(
     relay: RelayProcess, tmp_path: Path
 ) -> None:
@@ -127,7 +156,7 @@ async def test_contacts_follow_list_keeps_entries_we_never_showed(
         foreign = UnsignedEvent(
             alice.pubkey, 1000, Kind.FOLLOW_LIST, (("p", other), ("t", "nostr")), "{}"
         )
-        await alice.session.pool.publish(alice.session.ctx.sign(foreign))
+        await alice.session.pool.publish(await alice.session.ctx.sign(foreign))
         contact = await alice.session.contacts.add(bob.npub, "Bobby")
         assert contact.name == "Bobby" and contact.pubkey == bob.pubkey
         await alice.session.flush(10)

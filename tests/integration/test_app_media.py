@@ -29,6 +29,7 @@ from marmot.media import build_imeta_tag, encrypt_media
 from mls.errors import MlsError
 from storage.repos import media as media_repo
 from tests.helpers.app_clients import (
+    PASSPHRASE,
     Client,
     config_for,
     eventually,
@@ -307,7 +308,7 @@ async def test_server_list_is_published_and_read(
         assert await bob.session.media.servers.of(alice.pubkey) == chosen
         assert await alice.session.media.servers.refresh() == chosen
         # Another device of Alice's adopts the list it finds on the relays when it starts.
-        nsec = alice.session.ctx.secret.to_bech32()
+        nsec = alice.services.export_nsec(alice.pubkey, PASSPHRASE)
         other = Services(config_for(tmp_path / "alice-laptop", relay.url))
         try:
             laptop = await other.import_account(nsec, "pw")

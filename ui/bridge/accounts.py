@@ -82,9 +82,38 @@ class AccountOps(BridgeCore):
         return await self.activate(session)
 
     @translated
-    async def import_account(self, nsec: str, passphrase: str) -> AccountView:
-        """Store an existing nsec (InvalidInput if malformed), unlock and activate it."""
-        session = await self.services.import_account(nsec, passphrase)
+    async def import_account(
+        self, nsec: str, passphrase: str, key_passphrase: str = ""
+    ) -> AccountView:
+        """Store an existing nsec or NIP-49 ncryptsec (InvalidInput if malformed; the
+        ncryptsec opens with ``key_passphrase``, or ``passphrase`` when it is empty), or
+        connect a remote signer's bunker:// string; unlock and activate it."""
+        try:
+            session = await self.services.import_account(
+                nsec, passphrase, key_passphrase=key_passphrase or None
+            )
+        except app_errors.WrongPassphrase:
+            raise WrongPassphrase("That passphrase does not open this ncryptsec.") from None
+        return await self.activate(session)
+
+    @translated
+    async def offer_connection(self) -> str:
+        """A fresh nostrconnect:// offer (NIP-46) for a remote signer to scan or paste; it
+        listens until `accept_connection` (or a later offer) settles it."""
+        if self._offer is not None:
+            await self._offer.signer.close()
+        self._offer = await self.services.offer_connection()
+        return self._offer.text
+
+    @translated
+    async def accept_connection(self, passphrase: str, timeout: float = 300.0) -> AccountView:
+        """Wait until a signer takes up the offer, then store the account (no secret key
+        is stored: it stays in the signer), unlock and activate it (Unavailable on
+        timeout)."""
+        offer, self._offer = self._offer, None
+        if offer is None:
+            raise NotAllowed("Show a code for your signer first.")
+        session = await self.services.accept_offer(offer, passphrase, timeout)
         return await self.activate(session)
 
     @translated
@@ -122,6 +151,13 @@ class AccountOps(BridgeCore):
     async def export_nsec(self, passphrase: str) -> str:
         """The active account's nsec, after re-checking the passphrase (WrongPassphrase)."""
         return self.services.export_nsec(self.session().pubkey, passphrase)
+
+    @translated
+    async def export_ncryptsec(self, passphrase: str) -> str:
+        """The active account's key as a NIP-49 ncryptsec encrypted under ``passphrase``,
+        after re-checking it (WrongPassphrase)."""
+        pubkey = self.session().pubkey
+        return await self.services.export_ncryptsec(pubkey, passphrase, passphrase)
 
     @translated
     async def change_passphrase(self, old: str, new: str) -> None:

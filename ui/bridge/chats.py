@@ -262,6 +262,9 @@ class ChatOps(BridgeCore):
     async def _on_sync(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         return [views.SyncProgress(event.done, event.total)]
 
+    async def _on_signer(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
+        return [views.SignerStatus(event.state, signer_text(event.state), event.auth_url)]
+
     async def _on_error(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         return [views.ErrorShown(sentence(event.message))]
 
@@ -282,4 +285,17 @@ _HANDLERS: dict[type[app_events.AppEvent], _Handler] = {
     app_events.RelayStatusChanged: ChatOps._on_relay,
     app_events.SyncProgressed: ChatOps._on_sync,
     app_events.ErrorRaised: ChatOps._on_error,
+    app_events.SignerStatusChanged: ChatOps._on_signer,
 }
+
+_SIGNER_TEXT = {
+    "connecting": "Remote signer: connecting…",
+    "ready": "Remote signer: ready",
+    "waiting_approval": "Remote signer: approve the request (open the link)",
+    "offline": "Remote signer offline: changes wait until it is back",
+    "refused": "Remote signer refused a request",
+}
+
+
+def signer_text(state: str) -> str:
+    return _SIGNER_TEXT.get(state, f"Remote signer: {state}")

@@ -22,6 +22,7 @@ from typing import Any, ParamSpec, TypeVar
 import app.errors as app_errors
 from app import AccountSession, Services
 from app.events import AppEvent
+from app.remote_signing import ConnectOffer
 from ui.backend import Listener, Unsubscribe
 from ui.bridge.convert import avatar_from_picture
 from ui.errors import BackendError, InvalidInput, NotAllowed, NotFound, Unavailable, WrongPassphrase
@@ -88,6 +89,8 @@ class BridgeCore:
         self._starting: dict[str, asyncio.Task[None]] = {}
         self._dm_chats: dict[str, set[str]] = {}
         self._closed = False
+        self._offer: ConnectOffer | None = None
+        """A nostrconnect:// offer shown in onboarding, until a signer takes it up."""
         self._unsubscribe_bus = services.bus.subscribe(self._on_app_event)
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -102,6 +105,8 @@ class BridgeCore:
         if self._closed:
             return
         self._closed = True
+        if self._offer is not None:
+            await self._offer.signer.close()
         for task in self._starting.values():
             task.cancel()
         await asyncio.gather(*self._starting.values(), return_exceptions=True)

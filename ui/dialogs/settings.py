@@ -1,5 +1,6 @@
-"""Settings: theme, passphrase, revealing the nsec (after re-entering the passphrase) and
-deleting all local data (after a confirmation)."""
+"""Settings: theme, passphrase, revealing the nsec or an ncryptsec (NIP-49, encrypted under
+the passphrase; both after re-entering it) and deleting all local data (after a
+confirmation)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,10 @@ class SettingsDialog(Dialog):
         self.passphrase_note = ErrorLabel()
         self.reveal_passphrase = PassphraseField("Passphrase")
         self.reveal = button("Show my nsec", "", "key")
+        self.reveal_encrypted = button("Show as ncryptsec", "", "key")
+        self.reveal_encrypted.setToolTip(
+            "Your key encrypted with this passphrase (NIP-49): safer to keep or move"
+        )
         self.nsec = QLineEdit()
         self.nsec.setReadOnly(True)
         self.nsec.setObjectName("NsecField")
@@ -94,20 +99,7 @@ class SettingsDialog(Dialog):
         change_row.addWidget(self.change, 0, Qt.AlignmentFlag.AlignRight)
         c.addLayout(change_row)
         c.addWidget(separator())
-        c.addWidget(label("Secret key", "section"))
-        warning = "Your nsec is your identity: whoever has it can read your chats and act as you."
-        c.addWidget(label(warning, "muted", wrap=True))
-        reveal_row = QHBoxLayout()
-        reveal_row.addWidget(self.reveal_passphrase, 1)
-        reveal_row.addWidget(self.reveal)
-        c.addLayout(reveal_row)
-        nsec_row = QHBoxLayout()
-        nsec_row.addWidget(self.nsec, 1)
-        nsec_row.addWidget(self.copy_nsec)
-        c.addLayout(nsec_row)
-        c.addWidget(self.nsec_note)
-        self.nsec.hide()
-        self.copy_nsec.hide()
+        self._build_secret_key()
         c.addWidget(separator())
         danger = QHBoxLayout()
         danger.addWidget(label("Danger zone", "section"))
@@ -119,9 +111,28 @@ class SettingsDialog(Dialog):
         self.new.returnPressed.connect(self.repeat.setFocus)
         self.repeat.returnPressed.connect(self.change.click)
         self.reveal.clicked.connect(self.reveal_nsec)
+        self.reveal_encrypted.clicked.connect(self.reveal_ncryptsec)
         self.reveal_passphrase.returnPressed.connect(self.reveal.click)
         self.copy_nsec.clicked.connect(self._copy_nsec)
         self.delete.clicked.connect(self._confirm_delete)
+
+    def _build_secret_key(self) -> None:
+        c = self.column
+        c.addWidget(label("Secret key", "section"))
+        warning = "Your nsec is your identity: whoever has it can read your chats and act as you."
+        c.addWidget(label(warning, "muted", wrap=True))
+        reveal_row = QHBoxLayout()
+        reveal_row.addWidget(self.reveal_passphrase, 1)
+        reveal_row.addWidget(self.reveal)
+        reveal_row.addWidget(self.reveal_encrypted)
+        c.addLayout(reveal_row)
+        nsec_row = QHBoxLayout()
+        nsec_row.addWidget(self.nsec, 1)
+        nsec_row.addWidget(self.copy_nsec)
+        c.addLayout(nsec_row)
+        c.addWidget(self.nsec_note)
+        self.nsec.hide()
+        self.copy_nsec.hide()
 
     @async_slot()
     async def choose_theme(self, theme: Theme) -> None:
@@ -151,15 +162,26 @@ class SettingsDialog(Dialog):
 
     @async_slot()
     async def reveal_nsec(self) -> None:
-        with busy(self.reveal, "Checking…"):
+        await self._reveal(self.reveal, encrypted=False)
+
+    @async_slot()
+    async def reveal_ncryptsec(self) -> None:
+        await self._reveal(self.reveal_encrypted, encrypted=True)
+
+    async def _reveal(self, pressed: QPushButton, *, encrypted: bool) -> None:
+        passphrase = self.reveal_passphrase.text()
+        export = self.backend.export_ncryptsec if encrypted else self.backend.export_nsec
+        with busy(pressed, "Encrypting…" if encrypted else "Checking…"):
             try:
-                nsec = await self.backend.export_nsec(self.reveal_passphrase.text())
+                text = await export(passphrase)
             except BackendError as error:
                 self.nsec_note.show_error(error.message)
                 return
         self.reveal_passphrase.clear()
         self.nsec_note.clear_error()
-        self.nsec.setText(nsec)
+        if encrypted:
+            self.nsec_note.show_info("Encrypted with your passphrase (NIP-49).")
+        self.nsec.setText(text)
         self.nsec.show()
         self.copy_nsec.show()
 

@@ -1,5 +1,7 @@
 """First run (or "add account"): create an identity with a name and optional picture, or import
-an nsec; either way choose the passphrase that encrypts this computer's copy."""
+an nsec or NIP-49 ncryptsec, or sign in with a remote signer (NIP-46: a pasted bunker://
+string, or a nostrconnect:// code shown here for the signer to scan; no secret key is then
+stored). Every way, choose the passphrase that encrypts this computer's copy."""
 
 from __future__ import annotations
 
@@ -18,9 +20,11 @@ from ui.avatar import AvatarLabel, choose_picture
 from ui.backend import Backend
 from ui.errors import BackendError
 from ui.pages.card import CardPage, app_logo
+from ui.qr import DataTooLong
 from ui.tasks import async_slot
 from ui.views import AccountView
 from ui.widgets.common import ErrorLabel, PassphraseField, busy, button, label, segmented
+from ui.widgets.qr_view import QrView
 
 MIN_PASSPHRASE = 8
 PASSPHRASE_RULE = f"At least {MIN_PASSPHRASE} characters."
@@ -58,7 +62,9 @@ class OnboardingPage(CardPage):
         self.avatar: bytes | None = None
         self.name = QLineEdit()
         self.name.setPlaceholderText("Your name")
-        self.nsec = PassphraseField("nsec1…")
+        self.nsec = PassphraseField("nsec1… or ncryptsec1…")
+        self.key_passphrase = PassphraseField("Passphrase of the ncryptsec (if different)")
+        self.key_passphrase.setObjectName("KeyPassphrase")
         self.passphrase = PassphraseField("Passphrase")
         self.repeat = PassphraseField("Repeat passphrase")
         self.error = ErrorLabel()
@@ -66,7 +72,17 @@ class OnboardingPage(CardPage):
         self.back = button("Back", "flat")
         self.create_tab = QPushButton("New identity")
         self.import_tab = QPushButton("I have a key")
-        segmented(self.create_tab, self.import_tab)
+        self.signer_tab = QPushButton("Remote signer")
+        segmented(self.create_tab, self.import_tab, self.signer_tab)
+        self.bunker = QLineEdit()
+        self.bunker.setObjectName("BunkerUri")
+        self.bunker.setPlaceholderText("bunker://…")
+        self.show_code = button("Show a code for my signer", "flat", "key")
+        self.code = QrView(176)
+        self.code_text = QLineEdit()
+        self.code_text.setReadOnly(True)
+        self.code_text.setObjectName("NostrConnectUri")
+        self.code_note = ErrorLabel()
         self.forms = QStackedWidget()
         self.avatar_preview = AvatarLabel(72)
         self._build()
@@ -84,13 +100,15 @@ class OnboardingPage(CardPage):
         body.addWidget(intro)
         tabs = QHBoxLayout()
         tabs.setSpacing(0)
-        for tab in (self.create_tab, self.import_tab):
+        for tab in (self.create_tab, self.import_tab, self.signer_tab):
             tabs.addWidget(tab)
         self.create_tab.toggled.connect(self.show_create)
+        self.signer_tab.toggled.connect(self._show_signer)
         body.addSpacing(6)
         body.addLayout(tabs)
         self.forms.addWidget(self._create_form())
         self.forms.addWidget(self._import_form())
+        self.forms.addWidget(self._signer_form())
         body.addWidget(self.forms)
         body.addWidget(label("Passphrase for this computer", "section"))
         body.addWidget(self.passphrase)
@@ -155,8 +173,12 @@ class OnboardingPage(CardPage):
         column.setSpacing(8)
         column.addWidget(label("Your secret key", "section"))
         column.addWidget(self.nsec)
+        column.addWidget(self.key_passphrase)
+        self.key_passphrase.hide()
+        self.nsec.textChanged.connect(self._show_key_passphrase)
         note = (
-            "Paste the nsec from White Noise or another Nostr app. It never leaves this computer."
+            "Paste the nsec from White Noise or another Nostr app, or an encrypted ncryptsec."
+            " It never leaves this computer."
         )
         column.addWidget(label(note, "muted", wrap=True))
         column.addStretch(1)
@@ -165,10 +187,73 @@ class OnboardingPage(CardPage):
     def _show_rule(self) -> None:
         self.rule.setText(rule_progress(self.passphrase.text(), self.repeat.text()))
 
+    def _signer_form(self) -> QWidget:
+        form = QWidget()
+        column = QVBoxLayout(form)
+        column.setContentsMargins(0, 6, 0, 0)
+        column.setSpacing(8)
+        column.addWidget(label("Your remote signer", "section"))
+        column.addWidget(self.bunker)
+        note = (
+            "Paste the bunker:// string from your signer (a bunker, nsec.app, Amber…). Your"
+            " secret key stays there: this computer keeps none."
+        )
+        column.addWidget(label(note, "muted", wrap=True))
+        column.addWidget(self.show_code, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addWidget(self.code, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(self.code_text)
+        column.addWidget(self.code_note)
+        for widget in (self.code, self.code_text):
+            widget.hide()
+        self.show_code.clicked.connect(self.offer_code)
+        self.bunker.returnPressed.connect(self.passphrase.setFocus)
+        return form
+
+    def _show_signer(self, shown: bool) -> None:
+        if shown:
+            self.forms.setCurrentIndex(2)
+            self.submit.setText("Connect")
+            self.error.clear_error()
+            self.bunker.setFocus()
+
+    @async_slot()
+    async def offer_code(self) -> None:
+        """Show a nostrconnect:// code and wait for the signer to take it up (the
+        passphrase must be chosen first: the account is stored as soon as it does)."""
+        problem = passphrase_problem(self.passphrase.text(), self.repeat.text())
+        self.error.show_error(problem)
+        if problem:
+            return
+        with busy(self.show_code, "Waiting for your signer…"):
+            try:
+                text = await self.backend.offer_connection()
+                self._show_offer(text)
+                account = await self.backend.accept_connection(self.passphrase.text())
+            except BackendError as error:
+                self.code_note.show_error(error.message)
+                return
+        self._finish(account)
+
+    def _show_offer(self, text: str) -> None:
+        self.code_text.setText(text)
+        self.code_text.show()
+        try:
+            self.code.set_text(text)
+            self.code.show()
+        except DataTooLong:
+            self.code.hide()  # too long for a code: copying the text still works
+        self.code_note.show_info("Scan the code with your signer, or paste the text into it.")
+
+    def _show_key_passphrase(self, text: str) -> None:
+        # An ncryptsec needs the passphrase it was encrypted with; an nsec does not.
+        self.key_passphrase.setVisible(text.strip().lower().startswith("ncryptsec1"))
+
     def allow_back(self, allowed: bool) -> None:
         self.back.setVisible(allowed)
 
     def show_create(self, create: bool) -> None:
+        if not create and self.signer_tab.isChecked():
+            return  # the signer tab shows its own form
         self.forms.setCurrentIndex(0 if create else 1)
         self.submit.setText("Create account" if create else "Import key")
         self.error.clear_error()
@@ -176,6 +261,9 @@ class OnboardingPage(CardPage):
 
     def focus_first(self) -> None:
         """The keyboard starts in the first field of the chosen form."""
+        if self.signer_tab.isChecked():
+            self.bunker.setFocus()
+            return
         (self.name if self.create_tab.isChecked() else self.nsec).setFocus()
 
     def set_avatar(self, data: bytes | None) -> None:
@@ -195,22 +283,33 @@ class OnboardingPage(CardPage):
     @async_slot()
     async def run(self) -> None:
         creating = self.create_tab.isChecked()
+        signer = self.signer_tab.isChecked()
         problem = passphrase_problem(self.passphrase.text(), self.repeat.text())
         if creating and not self.name.text().strip():
             problem = "Please tell us your name. You can change it later."
-        elif not creating and not self.nsec.text().strip():
+        elif signer and not self.bunker.text().strip():
+            problem = "Paste the bunker:// string from your signer, or show a code for it."
+        elif not creating and not signer and not self.nsec.text().strip():
             problem = "Paste your nsec key first."
         self.error.show_error(problem)
         if problem:
             return
-        with busy(self.submit, "Setting up…" if creating else "Importing…"):
+        progress = "Setting up…" if creating else "Asking your signer…" if signer else "Importing…"
+        with busy(self.submit, progress):
             try:
                 account = await self._submit(creating)
             except BackendError as error:
                 self.error.show_error(error.message)
                 return
-        for field in (self.passphrase, self.repeat, self.nsec, self.name):
+        self._finish(account)
+
+    def _finish(self, account: AccountView) -> None:
+        fields = (self.passphrase, self.repeat, self.nsec, self.key_passphrase, self.name)
+        for field in (*fields, self.bunker, self.code_text):
             field.clear()  # a later "add account" starts from an empty form
+        self.code.hide()
+        self.code_text.hide()
+        self.code_note.clear_error()
         self.set_avatar(None)
         self.accountReady.emit(account)
 
@@ -220,4 +319,10 @@ class OnboardingPage(CardPage):
             return await self.backend.create_account(
                 self.name.text().strip(), self.passphrase.text(), self.avatar, relays
             )
-        return await self.backend.import_account(self.nsec.text().strip(), self.passphrase.text())
+        if self.signer_tab.isChecked():
+            return await self.backend.import_account(
+                self.bunker.text().strip(), self.passphrase.text()
+            )
+        return await self.backend.import_account(
+            self.nsec.text().strip(), self.passphrase.text(), self.key_passphrase.text()
+        )

@@ -1,15 +1,22 @@
-"""The bottom of the sidebar: live relay status (click for the relay list) and sync progress."""
+"""The bottom of the sidebar: live relay status (click for the relay list), sync progress, and
+the remote signer's state for an account whose key is in a bunker (NIP-46)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPainter, QPixmap
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QFrame, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from ui.delegates.item import status_colour
 from ui.session import Session
 from ui.theme import theme_state
-from ui.views import RelayStatus
+from ui.views import RelayStatus, SignerStatus
+
+_SIGNER_DOT = {
+    "ready": RelayStatus.CONNECTED,
+    "connecting": RelayStatus.CONNECTING,
+    "waiting_approval": RelayStatus.CONNECTING,
+}
 
 
 def _dot(status: RelayStatus) -> QIcon:
@@ -43,8 +50,17 @@ class StatusFooter(QFrame):
         column = QVBoxLayout(self)
         column.setContentsMargins(8, 4, 8, 6)
         column.setSpacing(4)
+        self.signer = QPushButton()
+        self.signer.setObjectName("SignerStatus")
+        self.signer.setProperty("kind", "flat")
+        self.signer.clicked.connect(self._open_approval)
+        self.signer.hide()
+        self._auth_url: str | None = None
         column.addWidget(self.sync)
         column.addWidget(self.relays)
+        column.addWidget(self.signer)
+        session.signerChanged.connect(self.show_signer)
+        session.accountChanged.connect(lambda _: self.signer.hide())
         session.relaysChanged.connect(self.show_relays)
         session.syncProgressed.connect(self.show_sync)
         self._sync_text = ""
@@ -74,6 +90,20 @@ class StatusFooter(QFrame):
         else:
             self._sync_text = ""
         self._render()
+
+    def show_signer(self, status: SignerStatus) -> None:
+        self.signer.setText(status.text)
+        self.signer.setIcon(_dot(_SIGNER_DOT.get(status.state, RelayStatus.FAILED)))
+        self._auth_url = status.auth_url if status.state == "waiting_approval" else None
+        self.signer.setCursor(
+            Qt.CursorShape.PointingHandCursor if self._auth_url else Qt.CursorShape.ArrowCursor
+        )
+        self.signer.setToolTip(self._auth_url or "")
+        self.signer.show()
+
+    def _open_approval(self) -> None:
+        if self._auth_url and self._auth_url.startswith(("https://", "http://")):
+            QDesktopServices.openUrl(QUrl(self._auth_url))
 
     def _render(self) -> None:
         self.relays.setText(self._sync_text or self._relay_text)

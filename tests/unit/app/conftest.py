@@ -20,6 +20,7 @@ from app.outbox import Outbox
 from app.relays import Relays
 from nostr.keys import SecretKey
 from nostr.relay import RelayPool
+from nostr.signer import KeySigner
 from storage import Database
 from storage.repos import accounts as accounts_repo
 from tests.helpers.storage_factories import FAST
@@ -76,7 +77,15 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         release=lambda urls: holder["relays"].release(urls),  # noqa: PLW0108
     )
     ctx = Context(
-        config, clock, seeded_rng(), bus, db, secret.public_key().hex, secret, real_pool, outbox
+        config,
+        clock,
+        seeded_rng(),
+        bus,
+        db,
+        secret.public_key().hex,
+        KeySigner(secret),
+        real_pool,
+        outbox,
     )
     relays = Relays(ctx)
     holder["relays"] = relays

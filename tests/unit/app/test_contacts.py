@@ -61,7 +61,7 @@ async def test_a_malformed_p_tag_in_our_follow_list_is_not_someone_we_follow(
     contact list (it raised) nor the discovery filters (every catch-up failed)."""
     bob = SecretKey.generate(seeded_rng("bob")).public_key().hex
     tags = (("p", bob), ("p", bob.upper()), ("p", "npub1nothex"), ("p", ""), ("p",))
-    event = harness.ctx.sign(UnsignedEvent(harness.ctx.pubkey, START, 3, tags, ""))
+    event = await harness.ctx.sign(UnsignedEvent(harness.ctx.pubkey, START, 3, tags, ""))
     contacts = Contacts(harness.ctx, harness.relays)
     assert await contacts.remember(event)
 

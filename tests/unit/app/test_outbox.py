@@ -16,9 +16,9 @@ from tests.unit.app.conftest import RELAY, Harness
 from tests.unit.app.fakes import accept, reject_invalid, time_out
 
 
-def _note(h: Harness, text: str) -> Event:
+async def _note(h: Harness, text: str) -> Event:
     unsigned = UnsignedEvent.create(h.ctx.pubkey, h.clock.now(), 1, text)
-    return h.ctx.sign(unsigned)
+    return await h.ctx.sign(unsigned)
 
 
 class RecordingHook:
@@ -44,7 +44,7 @@ class RecordingHook:
 async def test_an_enqueued_event_is_published_once_and_marked_sent(harness: Harness) -> None:
     hook = RecordingHook()
     harness.ctx.outbox.register("note", hook)
-    event = _note(harness, "hello")
+    event = await _note(harness, "hello")
     entry_id = await harness.ctx.enqueue(event, [RELAY], "note")
     assert await harness.ctx.outbox.flush() == 1
     assert [e.id for _, e in harness.pool.published] == [event.id]
@@ -61,7 +61,7 @@ async def test_a_timeout_is_retried_later_with_backoff(harness: Harness) -> None
     hook = RecordingHook()
     harness.ctx.outbox.register("note", hook)
     harness.pool.answer = time_out
-    entry_id = await harness.ctx.enqueue(_note(harness, "x"), [RELAY], "note")
+    entry_id = await harness.ctx.enqueue(await _note(harness, "x"), [RELAY], "note")
     assert await harness.ctx.outbox.flush() == 0
     entry = await harness.ctx.db.run(outbox_repo.get, entry_id)
     assert entry is not None and entry.state is OutboxState.PENDING
@@ -80,7 +80,7 @@ async def test_a_timeout_is_retried_later_with_backoff(harness: Harness) -> None
 @pytest.mark.asyncio
 async def test_backoff_grows_with_each_failed_attempt(harness: Harness) -> None:
     harness.pool.answer = time_out
-    entry_id = await harness.ctx.enqueue(_note(harness, "y"), [RELAY], "note")
+    entry_id = await harness.ctx.enqueue(await _note(harness, "y"), [RELAY], "note")
     delays = []
     for _ in range(5):
         before = harness.clock.now()
@@ -96,8 +96,10 @@ async def test_an_invalid_rejection_is_final_and_fails_the_followers(harness: Ha
     hook = RecordingHook()
     harness.ctx.outbox.register("note", hook)
     harness.pool.answer = reject_invalid
-    first = await harness.ctx.enqueue(_note(harness, "commit"), [RELAY], "note")
-    second = await harness.ctx.enqueue(_note(harness, "welcome"), [RELAY], "note", after_id=first)
+    first = await harness.ctx.enqueue(await _note(harness, "commit"), [RELAY], "note")
+    second = await harness.ctx.enqueue(
+        await _note(harness, "welcome"), [RELAY], "note", after_id=first
+    )
     await harness.ctx.outbox.flush(force=True)
     a = await harness.ctx.db.run(outbox_repo.get, first)
     b = await harness.ctx.db.run(outbox_repo.get, second)
@@ -110,8 +112,8 @@ async def test_an_invalid_rejection_is_final_and_fails_the_followers(harness: Ha
 @pytest.mark.asyncio
 async def test_a_follower_waits_for_its_predecessor(harness: Harness) -> None:
     harness.pool.answer = time_out
-    commit = _note(harness, "commit")
-    welcome = _note(harness, "welcome")
+    commit = await _note(harness, "commit")
+    welcome = await _note(harness, "welcome")
     first = await harness.ctx.enqueue(commit, [RELAY], "note")
     await harness.ctx.enqueue(welcome, [RELAY], "note", after_id=first)
     await harness.ctx.outbox.flush(force=True)
@@ -124,7 +126,7 @@ async def test_a_follower_waits_for_its_predecessor(harness: Harness) -> None:
 @pytest.mark.asyncio
 async def test_pending_entries_survive_a_new_outbox(harness: Harness) -> None:
     harness.pool.answer = time_out
-    event = _note(harness, "later")
+    event = await _note(harness, "later")
     await harness.ctx.enqueue(event, [RELAY], "note")
     await harness.ctx.outbox.flush()
     harness.pool.answer = accept
@@ -142,7 +144,7 @@ async def test_pending_entries_survive_a_new_outbox(harness: Harness) -> None:
 
 @pytest.mark.asyncio
 async def test_wait_returns_once_sent(harness: Harness) -> None:
-    entry_id = await harness.ctx.enqueue(_note(harness, "w"), [RELAY], "note")
+    entry_id = await harness.ctx.enqueue(await _note(harness, "w"), [RELAY], "note")
     await harness.ctx.outbox.flush()
     entry = await harness.ctx.outbox.wait(entry_id, 1.0)
     assert entry is not None and entry.state is OutboxState.SENT
@@ -151,7 +153,7 @@ async def test_wait_returns_once_sent(harness: Harness) -> None:
 @pytest.mark.asyncio
 async def test_an_entry_older_than_a_week_is_given_up(harness: Harness) -> None:
     harness.pool.answer = time_out
-    entry_id = await harness.ctx.enqueue(_note(harness, "old"), [RELAY], "note")
+    entry_id = await harness.ctx.enqueue(await _note(harness, "old"), [RELAY], "note")
     harness.clock.advance(MAX_AGE + 1)
     await harness.ctx.outbox.flush(force=True)
     entry = await harness.ctx.db.run(outbox_repo.get, entry_id)
@@ -172,7 +174,7 @@ async def test_an_event_that_waited_too_long_goes_out_renewed(harness: Harness) 
     ) -> tuple[OutboxEntry, Event] | None:
         assert relays == (RELAY,)
         offered.append(event.id)
-        fresh = _note(harness, "renewed")
+        fresh = await _note(harness, "renewed")
         await harness.ctx.db.run(
             outbox_repo.replace_event, entry.id, fresh.id, fresh.to_json(), now=fresh.created_at
         )
@@ -180,7 +182,7 @@ async def test_an_event_that_waited_too_long_goes_out_renewed(harness: Harness) 
 
     outbox.renew = renew
     harness.pool.answer = time_out
-    old = _note(harness, "old")
+    old = await _note(harness, "old")
     entry_id = await harness.ctx.enqueue(old, [RELAY], "note")
     assert await outbox.flush() == 0 and offered == []  # just made: never renewed
     harness.pool.answer = accept
