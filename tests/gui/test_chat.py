@@ -225,6 +225,19 @@ def test_drafts_are_kept_per_chat(qtbot: QtBot, window: MainWindow, alice: FakeB
     qtbot.waitUntil(lambda: (bob.id, "") in alice.calls_to("save_draft"))
 
 
+def test_a_closed_window_saves_no_draft_on_a_timer(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend
+) -> None:
+    """The typing-pause timer of a window already closed (its event loop may be gone, as
+    after a test, or while quitting) does nothing: closing flushes the draft itself."""
+    open_chat(qtbot, window, dm(alice).id)
+    window.chat._draft_timer.setInterval(1)
+    qtbot.keyClicks(window.chat.composer, "unsent")
+    window.close()
+    qtbot.wait(20)
+    assert alice.calls_to("save_draft") == []
+
+
 def test_search_messages_and_open_the_chat(qtbot: QtBot, window: MainWindow, demo: Demo) -> None:
     side = window.sidebar
     qtbot.keyClicks(side.search, "bring")

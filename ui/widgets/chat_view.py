@@ -130,7 +130,7 @@ class ChatView(QWidget):
         self.composer.sendRequested.connect(self.send)
         self.composer.escapePressed.connect(self.cancel_reply)
         self.composer.textChanged.connect(self._draft_timer.start)
-        self._draft_timer.timeout.connect(self.save_draft)
+        self._draft_timer.timeout.connect(self._typing_paused)
         self.send_button.clicked.connect(self.composer.submit)
         self.emoji_button.clicked.connect(self.composer_emoji)
         self.reply_bar.cancelled.connect(self.cancel_reply)
@@ -330,6 +330,12 @@ class ChatView(QWidget):
             if self._saved_draft:
                 self._saved_draft = ""
                 await self.backend.save_draft(chat_id, "")
+
+    def _typing_paused(self) -> None:
+        # A view whose window was closed (and whose event loop may be gone) saves nothing
+        # on a timer: closing flushes the draft itself (`flush_draft`).
+        if self.isVisible():
+            self.save_draft()
 
     def save_draft(self) -> None:
         pending = self._unsaved_draft()
