@@ -135,21 +135,20 @@ def record(
 def invited(conn: Connection, gid: bytes) -> set[str]:
     """Members added whose joining we have not seen yet."""
     waiting: dict[str, int] = {}
-    for message in messages_repo.page(conn, gid, limit=2000):
+    for message in messages_repo.of_kind(conn, gid, TIMELINE):
         change = parse(message)
         if change is not None and change.what == ADDED:
             waiting[change.subject] = message.seq
         elif change is not None and change.what in (JOINED, REMOVED, LEFT):
             waiting.pop(change.subject or change.actor, None)
-        elif message.kind != TIMELINE and message.author in waiting:
-            waiting.pop(message.author)  # they wrote: they are in
-    return set(waiting)
+    # Anyone who wrote since they were added is in.
+    return {p for p, seq in waiting.items() if not messages_repo.wrote_since(conn, gid, p, seq)}
 
 
 def leaving(conn: Connection, gid: bytes) -> set[str]:
     """Members whose latest change is that they left (asked to, not yet committed)."""
     last: dict[str, str] = {}
-    for message in messages_repo.page(conn, gid, limit=2000):
+    for message in messages_repo.of_kind(conn, gid, TIMELINE):
         change = parse(message)
         if change is not None:
             last[change.subject or change.actor] = change.what

@@ -6,3 +6,7 @@
 ALTER TABLE messages ADD COLUMN expires_at INTEGER;
 
 CREATE INDEX messages_expiry ON messages (expires_at) WHERE expires_at IS NOT NULL;
+
+-- The app's own timeline lines (kind -1, never sent: `app/timeline.py`) are read on every
+-- group view to tell who is only invited; a group has few of them among many messages.
+CREATE INDEX messages_local_lines ON messages (mls_group_id, seq) WHERE kind < 0;

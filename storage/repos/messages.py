@@ -91,6 +91,26 @@ def insert(conn: Connection, message: NewMessage, *, now: int) -> int | None:
     return cur.lastrowid if cur.rowcount > 0 else None
 
 
+def of_kind(conn: Connection, mls_group_id: bytes, kind: int) -> list[Message]:
+    """A group's rows of one local (negative) kind, in arrival order: the app's timeline
+    lines (the partial index `messages_local_lines` serves it)."""
+    rows = conn.execute(
+        _SELECT + " WHERE mls_group_id = ? AND kind = ? AND kind < 0 ORDER BY seq",
+        (mls_group_id, kind),
+    ).fetchall()
+    return [from_row(row) for row in rows]
+
+
+def wrote_since(conn: Connection, mls_group_id: bytes, author: str, seq: int) -> bool:
+    """Whether ``author`` sent anything to the group after row ``seq``."""
+    found = conn.execute(
+        "SELECT 1 FROM messages WHERE mls_group_id = ? AND author = ? AND kind >= 0"
+        " AND seq > ? LIMIT 1",
+        (mls_group_id, author, seq),
+    ).fetchone()
+    return found is not None
+
+
 def next_expiry(conn: Connection) -> int | None:
     """When the next message of any group is due to disappear."""
     due: int | None = conn.execute("SELECT min(expires_at) FROM messages").fetchone()[0]

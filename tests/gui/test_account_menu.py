@@ -138,3 +138,18 @@ def test_a_created_account_is_not_asked_for_its_name_again(
 ) -> None:
     qtbot.wait(20)
     assert window.dialog is None
+
+
+def test_our_own_profile_change_does_not_list_us_among_contacts(
+    qtbot: QtBot, window: MainWindow, alice: FakeBackend
+) -> None:
+    from ui.dialogs.contacts import ContactsDialog
+    from ui.views import ContactRow, ContactUpdated
+
+    window.contacts()
+    dialog = window.dialog
+    assert isinstance(dialog, ContactsDialog)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 2)
+    me = alice.me.view()
+    alice.emit(ContactUpdated(ContactRow(me.pubkey, me.npub, "Alice M.")))
+    assert dialog.model.rowCount() == 2 and dialog.model.get(me.pubkey) is None

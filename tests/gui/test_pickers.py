@@ -113,9 +113,13 @@ def test_a_pasted_nsec_is_refused_in_the_picker(
 ) -> None:
     dialog = new_group(qtbot, window)
     qtbot.waitUntil(lambda: dialog.picker.model.rowCount() == 2)
-    dialog.picker.filter.setText("nsec1" + "q" * 58)
+    secret = "nsec1" + "q" * 58
+    dialog.picker.filter.setText(secret)
+    assert "secret key" in dialog.picker.empty.text()  # said at once, never echoed
+    assert secret not in dialog.picker.empty.text()
     qtbot.keyClick(dialog.picker.filter, Qt.Key.Key_Return)
     assert "secret key" in dialog.picker.empty.text()
+    assert dialog.picker.filter.text() == ""  # not left on screen
     assert alice.calls_to("add_contact") == []
 
 

@@ -107,6 +107,9 @@ class ContactsDialog(Dialog):
             self.card.show_profile(profile)
 
     def _contact_updated(self, row: ContactRow) -> None:
+        me = self.session.account
+        if me is not None and row.pubkey == me.pubkey:
+            return  # our own profile changed: we are not one of our contacts
         self.model.upsert(row)
         current = self.selected()
         if current is not None and current.pubkey == row.pubkey:

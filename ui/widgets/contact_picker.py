@@ -21,6 +21,10 @@ NO_CONTACTS = "No contacts yet. Paste someone's npub above and press Enter to ad
 PRESS_ENTER = "Press Enter to add this person."
 
 
+def _is_secret(text: str) -> bool:
+    return text.lower().startswith(("nsec1", "nostr:nsec1"))
+
+
 class ContactPicker(QWidget):
     selectionChanged = Signal(int)  # how many are picked
     keyEntered = Signal(str)  # a pasted key (or name@domain) to look up and add
@@ -133,9 +137,9 @@ class ContactPicker(QWidget):
         if self.typed_key():
             self.keyEntered.emit(typed)
             return
-        problem = public_key_problem(typed) if typed else ""
-        if problem:  # a pasted nsec: say why it goes no further
-            self.empty.setText(problem)
+        if _is_secret(typed):  # a pasted nsec goes no further, and not on screen either
+            self.filter.clear()
+            self.empty.setText(public_key_problem(typed))
             self.stack.setCurrentWidget(self.empty)
             return
         if self.proxy.rowCount() == 1:  # Enter on the only match picks it
@@ -144,7 +148,9 @@ class ContactPicker(QWidget):
 
     def _update_empty(self, *_: object) -> None:
         typed = self.filter.text().strip()
-        if self.typed_key():
+        if _is_secret(typed):
+            self.empty.setText(public_key_problem(typed))  # never echoed back
+        elif self.typed_key():
             self.empty.setText(PRESS_ENTER)
         elif typed:
             self.empty.setText(f"No contact matches “{typed}”.")
