@@ -299,9 +299,9 @@ class CommitFlow:
         await self.after_merge(gid, before, before_members, commit_at, self._ctx.pubkey)
         await self.retry_waiting(gid)  # events that waited for this epoch
         if leaving:
-            await self._remove_leavers(gid, leaving)
+            await self.remove_leavers(gid, leaving)
 
-    async def _remove_leavers(self, gid: bytes, leaving: Leaving) -> None:
+    async def remove_leavers(self, gid: bytes, leaving: Leaving) -> None:
         """Leave requests that came while our commit was pending (it could not carry
         them, and they lapse with its epoch): an admin removes those members now."""
         ctx = self._ctx

@@ -44,8 +44,10 @@ from marmot.inbound import (
     ProposalHandled,
     Rejected,
     StaleCommit,
+    StaleProposal,
     process_event,
     process_past_commit,
+    process_past_proposal,
 )
 from marmot.policy import CommitOrder, RaceDecision
 from mls.messages.proposals import Remove, SelfRemove
@@ -198,6 +200,8 @@ class GroupInbox:
             await self._commit(loaded, event, outcome)
         elif isinstance(outcome, StaleCommit):
             await self._race(loaded, event, outcome)
+        elif isinstance(outcome, StaleProposal):
+            await self._late_proposal(loaded, event, outcome)
         elif isinstance(outcome, CommitWaiting):
             await self._not_yet(group, event, record, outcome.reason)
         else:
@@ -351,6 +355,28 @@ class GroupInbox:
             return
         applied = await ctx.db.transact(apply_incoming, change, now=ctx.now())
         self._groups.store.remember(gid, applied.revision, outcome.group)
+
+    async def _late_proposal(self, loaded: Loaded, event: Event, outcome: StaleProposal) -> None:
+        """A proposal of an epoch we left: its sender had not seen the last commit yet. A
+        leave request in it still counts: validated on that epoch's kept state, an admin
+        removes the member (still at that leaf) at once, or they would stay for good."""
+        ctx = self._ctx
+        gid = loaded.group.mls_group_id
+        stored = await ctx.db.run(snapshots_repo.state_at, gid, outcome.epoch)
+        if stored is None:
+            await self._mark(event, Outcome.FAILED, "a proposal of an epoch we left", gid)
+            return
+        try:
+            handled = process_past_proposal(engine.load(stored), event, now=ctx.now())
+        except MarmotError as exc:
+            await self._mark(event, Outcome.FAILED, exc.reason, gid)
+            return
+        leaf, who = handled.sender_leaf, handled.sender
+        if _asks_to_leave(handled) and loaded.marmot.identity_of(leaf) == who:
+            await self._groups.record_leave(gid, who.hex(), event.id, event.created_at)
+            if loaded.marmot.is_admin:
+                ctx.spawn(self._groups.remove_leavers(gid, ((leaf, who),)), "removing a leaver")
+        await self._mark(event, Outcome.PROCESSED, "a proposal of an epoch we left", gid)
 
     # --- commits -------------------------------------------------------------------------
 

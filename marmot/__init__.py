@@ -20,6 +20,7 @@ The service layer mostly needs this surface::
     out = create_message(group, rumor, now=now)    # OutgoingMessage
     outcome = process_event(group, event, now=now) # ApplicationReceived | ProposalHandled |
                                                    # CommitApplied | StaleCommit |
+                                                   # StaleProposal |
                                                    # CommitWaiting | Rejected
     # MIP-04 media, MIP-05 push: marmot.media, marmot.push
 
@@ -59,6 +60,7 @@ from marmot.inbound import (
     ProposalHandled,
     Rejected,
     StaleCommit,
+    StaleProposal,
     process_event,
 )
 from marmot.key_package_event import (
@@ -136,6 +138,7 @@ __all__ = [
     "ProposalHandled",
     "Rejected",
     "StaleCommit",
+    "StaleProposal",
     "CommitWaiting",
     "process_event",
     "CommitOrder",

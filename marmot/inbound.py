@@ -8,6 +8,7 @@
         case ProposalHandled(group=g, auto_commit=c): ...            # publish c if set
         case CommitApplied(group=g, removed=..., evicted=...): ...
         case StaleCommit(epoch=e, order=o): ...                      # see policy.race_decision
+        case StaleProposal(epoch=e): ...                             # see process_past_proposal
         case CommitWaiting(): ...                                    # retry after a proposal
         case Rejected(error=err, group=g): ...                       # keep g if not None
 
@@ -123,6 +124,15 @@ class StaleCommit:
 
 
 @dataclass(frozen=True, slots=True)
+class StaleProposal:
+    """A proposal for an epoch we already left (its sender had not seen the last commit
+    yet), NOT validated: an admin may still act on a leave request in it, after
+    :func:`process_past_proposal` validated it on the state kept from that epoch."""
+
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True)
 class CommitWaiting:
     """A commit of our epoch that covers a proposal we have not received: relays may
     deliver it first (same ``created_at``, a smaller id). Nothing changed; process the
@@ -141,7 +151,13 @@ class Rejected:
 
 
 Outcome: TypeAlias = (
-    ApplicationReceived | ProposalHandled | CommitApplied | StaleCommit | CommitWaiting | Rejected
+    ApplicationReceived
+    | ProposalHandled
+    | CommitApplied
+    | StaleCommit
+    | StaleProposal
+    | CommitWaiting
+    | Rejected
 )
 
 
@@ -198,9 +214,7 @@ def _process(group: MarmotGroup, event: Event, now: int, max_age: int, rng: Rng)
     epoch, message = _decrypt(group, event, now, max_age)
     kind = _content_type(message)
     if epoch < group.epoch and kind != ContentType.APPLICATION:
-        if kind == ContentType.COMMIT:
-            return StaleCommit(epoch)
-        raise InvalidGroupEvent(f"a proposal of past epoch {epoch}")
+        return StaleCommit(epoch) if kind == ContentType.COMMIT else StaleProposal(epoch)
     try:
         result, state = mls_group.process(
             group.state, message, now=now, validate_credential=validate_marmot_credential
@@ -328,3 +342,18 @@ def process_past_commit(
     if isinstance(outcome, Rejected):
         raise InvalidGroupEvent(f"not a valid commit of epoch {past.epoch}: {outcome.error.reason}")
     raise InvalidGroupEvent(f"not a valid commit of epoch {past.epoch}")
+
+
+def process_past_proposal(
+    past: MarmotGroup, event: Event, *, now: int, max_age: int = MAX_EVENT_AGE
+) -> ProposalHandled:
+    """Validate a proposal for an epoch we left as if it arrived in time, on ``past`` (a
+    copy of that epoch's kept state); `InvalidGroupEvent` when it is not a valid one."""
+    outcome = process_event(past, event, now=now, max_age=max_age)
+    if isinstance(outcome, ProposalHandled) and outcome.group.epoch == past.epoch:
+        return outcome
+    if isinstance(outcome, Rejected):
+        raise InvalidGroupEvent(
+            f"not a valid proposal of epoch {past.epoch}: {outcome.error.reason}"
+        )
+    raise InvalidGroupEvent(f"not a valid proposal of epoch {past.epoch}")

@@ -416,3 +416,33 @@ async def test_a_leave_request_that_arrives_while_our_commit_is_pending_is_commi
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_a_leave_request_of_an_epoch_the_admin_left_still_removes_the_member(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Dave leaves before he saw Alice's rename: his SelfRemove is for the epoch before.
+    Alice validates it on that epoch's kept state and removes him; before, the request was
+    dropped and Dave (gone for himself) stayed in everyone's group for good."""
+    alice, bob, dave = [
+        await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob", "dave")
+    ]
+    try:
+        group = await alice.session.groups.create("Late", [bob.npub, dave.npub])
+        await alice.session.flush(10)
+        for guest in (bob, dave):
+            await catch_up(guest)
+            await _join(alice, guest, group)
+            await catch_up(alice, bob, dave)
+        await alice.session.groups.rename(group.id, name="Renamed")
+        await dave.session.groups.leave(group.id)  # Dave has not seen the rename
+
+        async def members() -> set[str]:
+            await catch_up(alice, bob)
+            return {m.pubkey for m in (await bob.session.groups.info(group.id)).members}
+
+        await eventually(members, lambda m: m == {alice.pubkey, bob.pubkey})
+        assert await _epoch(alice, group.id) == await _epoch(bob, group.id)
+    finally:
+        for client in (alice, bob, dave):
+            await client.close()

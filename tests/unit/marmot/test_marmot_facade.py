@@ -3,6 +3,8 @@ operations, and the incoming rules the scenario test does not reach."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from marmot.errors import (
@@ -26,7 +28,9 @@ from marmot.inbound import (
     CommitApplied,
     ProposalHandled,
     Rejected,
+    StaleProposal,
     process_event,
+    process_past_proposal,
 )
 from marmot.key_package_event import MarmotKeyPackage, parse_key_package_event
 from marmot.operations import (
@@ -43,7 +47,7 @@ from marmot.policy import ProposalAction
 from marmot.welcome import build_welcome_rumor, parse_welcome_rumor
 from mls import group as mls_group
 from mls.group import LeafChanges
-from mls.messages import Credential, Extension, MLSMessage, Remove
+from mls.messages import Credential, Extension, MLSMessage, Remove, SelfRemove
 from nostr.event import Event, UnsignedEvent
 from tests.helpers.marmot_factories import (
     RELAY,
@@ -324,12 +328,18 @@ def test_messages_of_the_five_previous_epochs_are_read_and_no_older() -> None:
     assert isinstance(outcome, Rejected) and "no epoch key" in outcome.error.reason
 
 
-def test_proposals_of_a_past_epoch_are_rejected() -> None:
+def test_a_proposal_of_a_past_epoch_is_stale_until_validated_on_that_epoch() -> None:
     alice, bob = pair()
     leave = leave_group(bob, now=NOW)
     commit = self_update(alice, now=NOW)
-    outcome = process_event(commit.group, leave.event, now=NOW)
-    assert isinstance(outcome, Rejected) and "past epoch" in outcome.error.reason
+    assert process_event(commit.group, leave.event, now=NOW) == StaleProposal(alice.epoch)
+    handled = process_past_proposal(alice, leave.event, now=NOW)
+    assert (
+        isinstance(handled.proposal, SelfRemove) and handled.sender == bob.members()[bob.own_leaf]
+    )
+    junk = replace(leave.event, content=leave.event.content[:-8] + "AAAAAAAA")
+    with pytest.raises(InvalidGroupEvent):
+        process_past_proposal(alice, junk, now=NOW)
 
 
 def test_identity_change_in_a_path_is_refused() -> None:
