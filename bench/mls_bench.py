@@ -1,10 +1,13 @@
-"""MLS group engine benchmark: our ``mls`` against ts-mls, same scenario, same run.
+"""MLS group engine benchmark: our ``mls`` against mls-rs and ts-mls, same scenario, same run.
 
 Run with ``make bench`` (or ``.venv/bin/python bench/mls_bench.py --sizes 2,16,128``).
-The ts-mls half is ``bench/ts_mls_bench.mjs``, run by node next to the ts-mls install in
-``.cache/ts-mls/`` (installed on first use, as for the interop tests). Both halves time
-the same steps in-process and include encoding (sender) or decoding (receiver) of the
-MLSMessage bytes. For a group of N members:
+The mls-rs half is the ``bench`` mode of our mls-rs interop peer
+(``tests/interop/mls_rs_peer/src/bench.rs``, built once into the shared cache as for the
+interop tests; mls-rs 0.57 with OpenSSL crypto, built without its rayon feature, so all
+three engines run on one core). The ts-mls half is ``bench/ts_mls_bench.mjs``, run by node
+next to the ts-mls install in ``.cache/ts-mls/``; ts-mls is measured up to ``--ts-mls-max``
+only (N = 8192 takes it many minutes). All halves time the same steps in-process and include
+encoding (sender) or decoding (receiver) of the MLSMessage bytes. For a group of N members:
 
 ``create``
     The creator adds N-1 pre-generated KeyPackages in one commit (with an UpdatePath and
@@ -24,8 +27,8 @@ MLSMessage bytes. For a group of N members:
 ``message``
     Encrypt a 1 KiB application message (creator) and decrypt it (leaf 1); median.
 
-KeyPackages are generated outside the timed regions on both sides. The table gives
-milliseconds and the ratio ours/ts-mls (below 1: we are faster); below it, our
+KeyPackages are generated outside the timed regions on every side. The table gives
+milliseconds and the ratios ours/mls-rs and ours/ts-mls (below 1: we are faster); below it, our
 ``commit`` times per N with the growth per doubling of N and the log-log slope
 (1.0 would be linear in N, 0 constant).
 """
@@ -167,21 +170,36 @@ def run_ours(n: int, suite: int, reps: int, *, verbose: bool) -> Timings:
     return out
 
 
+def _json_lines(
+    argv: list[str], what: str, verbose: bool, cwd: Path | None = None
+) -> list[Timings]:
+    env = {**os.environ, "BENCH_VERBOSE": "1"} if verbose else None
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=env, cwd=cwd)
+    if verbose:
+        sys.stderr.write(proc.stderr)
+    if proc.returncode != 0:
+        raise SystemExit(f"{what} benchmark failed:\n{proc.stderr[-3000:]}")
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+
+def _flags(sizes: list[int], suite: int, reps: int) -> list[str]:
+    return ["--suite", str(suite), "--reps", str(reps), "--sizes", ",".join(map(str, sizes))]
+
+
 def run_ts_mls(sizes: list[int], suite: int, reps: int, verbose: bool) -> list[Timings]:
     from tests.interop.ts_mls import CACHE_DIR, copy_if_changed, ts_mls_command
 
     node, _ = ts_mls_command()
     script = CACHE_DIR / "ts_mls_bench.mjs"
     copy_if_changed(ROOT / "bench" / "ts_mls_bench.mjs", script)
-    argv = [node, str(script), "--suite", str(suite), "--reps", str(reps)]
-    argv += ["--sizes", ",".join(map(str, sizes))]
-    env = {**os.environ, "BENCH_VERBOSE": "1"} if verbose else None
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
-    if verbose:
-        sys.stderr.write(proc.stderr)
-    if proc.returncode != 0:
-        raise SystemExit(f"ts-mls benchmark failed:\n{proc.stderr[-3000:]}")
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return _json_lines([node, str(script), *_flags(sizes, suite, reps)], "ts-mls", verbose)
+
+
+def run_mls_rs(sizes: list[int], suite: int, reps: int, verbose: bool) -> list[Timings]:
+    from tests.interop.mls_rs import mls_rs_command
+
+    argv = [*mls_rs_command(), "bench", *_flags(sizes, suite, reps)]
+    return _json_lines(argv, "mls-rs", verbose)
 
 
 def _summary(t: Timings) -> dict[str, float]:
@@ -195,20 +213,27 @@ def _summary(t: Timings) -> dict[str, float]:
     }
 
 
-def print_table(suite: int, ours: list[Timings], theirs: list[Timings] | None) -> None:
+def print_table(suite: int, ours: list[Timings], others: dict[str, list[Timings]]) -> None:
+    """Milliseconds per operation and N, and ours/other for every other engine measured."""
     print(f"\nMLS engine, cipher suite {suite}: milliseconds (median where repeated)")
-    header = f"{'operation':<14}{'N':>6}{'ours':>12}"
-    print(header + (f"{'ts-mls':>12}{'ours/ts-mls':>13}" if theirs else ""))
+    names = list(others)
+    header = f"{'operation':<14}{'N':>6}{'ours':>11}" + "".join(f"{n:>11}" for n in names)
+    print(header + "".join(f"{'ours/' + n:>15}" for n in names))
     rows = {t["n"]: _summary(t) for t in ours}
-    other = {t["n"]: _summary(t) for t in theirs or []}
+    theirs = {name: {t["n"]: _summary(t) for t in runs} for name, runs in others.items()}
     for op in OPS:
         for n, summary in rows.items():
-            line = f"{op:<14}{n:>6}{summary[op]:>12.2f}"
-            if n in other:
-                line += f"{other[n][op]:>12.2f}{summary[op] / other[n][op]:>13.3f}"
-            elif theirs:
-                line += f"{'-':>12}{'-':>13}"
+            cells = [theirs[name].get(n, {}).get(op) for name in names]
+            line = f"{op:<14}{n:>6}{summary[op]:>11.2f}"
+            line += "".join(f"{c:>11.2f}" if c else f"{'-':>11}" for c in cells)
+            line += "".join(f"{summary[op] / c:>15.3f}" if c else f"{'-':>15}" for c in cells)
             print(line)
+    for name in names:
+        for n, summary in rows.items():
+            if n in theirs[name]:
+                worst = max(OPS, key=lambda op: summary[op] / theirs[name][n][op])
+                ratio = summary[worst] / theirs[name][n][worst]
+                print(f"  N={n}: worst ours/{name} {ratio:.3f} ({worst})")
 
 
 def print_growth(ours: list[Timings]) -> None:
@@ -240,13 +265,17 @@ def _fit(xs: list[float], ys: list[float]) -> float:
 
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--sizes", default="2,16,128,1024,4096", help="group sizes, both sides")
+    parser.add_argument("--sizes", default="2,16,128,1024,8192", help="group sizes, all engines")
     parser.add_argument(
-        "--ours-only", default="16384", help="larger sizes for our engine alone ('' for none)"
+        "--ours-only", default="", help="larger sizes for our engine alone ('' for none)"
+    )
+    parser.add_argument(
+        "--ts-mls-max", type=int, default=1024, help="largest N for ts-mls (minutes above)"
     )
     parser.add_argument("--suite", type=int, default=1, help="cipher suite (1-7)")
     parser.add_argument("--reps", type=int, default=7, help="repetitions of the fast steps")
-    parser.add_argument("--no-ts-mls", action="store_true", help="measure ours only")
+    parser.add_argument("--no-ts-mls", action="store_true", help="leave ts-mls out")
+    parser.add_argument("--no-mls-rs", action="store_true", help="leave mls-rs out")
     parser.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     return parser.parse_args()
 
@@ -261,12 +290,19 @@ def main() -> None:
         start = time.perf_counter()
         ours.append(run_ours(n, args.suite, args.reps, verbose=args.verbose))
         _log(True, f"ours N={n} done in {time.perf_counter() - start:.1f} s")
-    theirs = None
-    if not args.no_ts_mls:
+    others: dict[str, list[Timings]] = {}
+    if not args.no_mls_rs:
         start = time.perf_counter()
-        theirs = run_ts_mls(sizes, args.suite, args.reps, args.verbose)
+        others["mls-rs"] = run_mls_rs(sizes, args.suite, args.reps, args.verbose)
+        _log(True, f"mls-rs done in {time.perf_counter() - start:.1f} s")
+    ts_sizes = [n for n in sizes if n <= args.ts_mls_max]
+    if not args.no_ts_mls and ts_sizes:
+        start = time.perf_counter()
+        others["ts-mls"] = run_ts_mls(ts_sizes, args.suite, args.reps, args.verbose)
         _log(True, f"ts-mls done in {time.perf_counter() - start:.1f} s")
-    print_table(args.suite, ours, theirs)
+    print_table(args.suite, ours, others)
+    if "ts-mls" in others and len(ts_sizes) < len(sizes):
+        print(f"  (ts-mls skipped above N={args.ts_mls_max}: minutes per size; --ts-mls-max)")
     print_growth(ours)
 
 
