@@ -37,6 +37,14 @@ class Reader:
     def at_end(self) -> bool:
         return self._pos >= self._end
 
+    def tell(self) -> int:
+        """The cursor's position, to take the bytes of a value with :meth:`since` after."""
+        return self._pos
+
+    def since(self, start: int) -> bytes:
+        """The bytes read from ``start`` (a :meth:`tell`) up to the cursor."""
+        return self._data[start : self._pos]
+
     def finish(self) -> None:
         """Raise unless every byte was consumed."""
         if self._pos != self._end:

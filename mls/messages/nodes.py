@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Self, TypeAlias
 
 from mls.codec import Reader, Writer
 from mls.errors import DecodeError
-from mls.messages._base import Struct, pull_u32s, push_structs, push_u32s
+from mls.messages._base import Memoized, Struct, pull_u32s, push_structs, push_u32s
 from mls.messages.codepoints import NodeType
 from mls.messages.leaf_node import LeafNode
 
@@ -54,11 +54,17 @@ class UpdatePathNode(Struct):
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
-        return cls(r.opaque(), tuple(r.vector(HPKECiphertext.decode)))
+        key = r.opaque()
+        body = r.sub()
+        ciphertexts = []
+        # Inlined HPKECiphertext.decode: a fresh commit's path holds about N of these.
+        while not body.at_end():
+            ciphertexts.append(HPKECiphertext(body.opaque(), body.opaque()))
+        return cls(key, tuple(ciphertexts))
 
 
 @dataclass(frozen=True, slots=True)
-class UpdatePath(Struct):
+class UpdatePath(Memoized):
     """Section 7.6::
 
     struct {
@@ -69,14 +75,18 @@ class UpdatePath(Struct):
 
     leaf_node: LeafNode
     nodes: tuple[UpdatePathNode, ...]
+    # Encoded for the signature, the transcript hash and the message: memoized.
+    _wire: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
-    def encode(self, w: Writer) -> None:
+    def encode_fields(self, w: Writer) -> None:
         self.leaf_node.encode(w)
         push_structs(w, self.nodes)
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
-        return cls(LeafNode.decode(r), tuple(r.vector(UpdatePathNode.decode)))
+        start = r.tell()
+        path = cls(LeafNode.decode(r), tuple(r.vector(UpdatePathNode.decode)))
+        return path.remember(r, start)
 
 
 @dataclass(frozen=True, slots=True)
