@@ -6,7 +6,6 @@
 //! PrivateMessages, every commit has an UpdatePath, the Welcome carries the ratchet tree.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use mls_rs::{ExtensionList, Group, MlsMessage};
 use serde_json::json;
@@ -47,8 +46,29 @@ pub fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// A point in time on the bench's clock: CPU time of this process (the default; robust on a
+/// shared machine, and mls-rs runs on one thread here) or wall time (BENCH_CLOCK=wall).
+#[derive(Clone, Copy)]
+struct Instant(f64);
+
+impl Instant {
+    fn now() -> Self {
+        if std::env::var("BENCH_CLOCK").as_deref() == Ok("wall") {
+            return Instant(WALL.with(|t| t.elapsed().as_secs_f64()));
+        }
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime only writes the timespec it is given.
+        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+        Instant(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+    }
+}
+
+thread_local! {
+    static WALL: std::time::Instant = std::time::Instant::now();
+}
+
 fn ms(start: Instant) -> f64 {
-    start.elapsed().as_secs_f64() * 1000.0
+    (Instant::now().0 - start.0) * 1000.0
 }
 
 fn log(n: usize, what: &str) {
