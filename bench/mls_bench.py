@@ -29,10 +29,10 @@ encoding (sender) or decoding (receiver) of the MLSMessage bytes. For a group of
 
 Times are CPU time of the engine's process by default (``--clock wall`` for wall time):
 the machine is shared, so wall time mostly measures the neighbours, and every engine runs
-on one thread here. KeyPackages are generated outside the timed regions on every side. The table gives
-milliseconds and the ratios ours/mls-rs and ours/ts-mls (below 1: we are faster); below it, our
-``commit`` times per N with the growth per doubling of N and the log-log slope
-(1.0 would be linear in N, 0 constant).
+on one thread here. KeyPackages are generated outside the timed regions on every side. The
+table gives milliseconds and the ratios ours/mls-rs and ours/ts-mls (below 1: we are
+faster); below it, our ``commit`` times per N with the growth per doubling of N and the
+log-log slope (1.0 would be linear in N, 0 constant).
 """
 
 from __future__ import annotations
