@@ -106,6 +106,13 @@ class Reader:
                 return data[pos + 1 : end]
         return self.fixed(self.varint())
 
+    def skip_opaque(self) -> None:
+        """Step over an ``opaque data<V>`` without copying it out (bounds checked)."""
+        n = self.varint()
+        if n > self._end - self._pos:
+            raise DecodeError(f"truncated: wanted {n} bytes, {self.remaining} left")
+        self._pos += n
+
     def sub(self) -> Reader:
         """A reader over the next ``<V>`` vector's body; this reader skips past it."""
         n = self.varint()
