@@ -143,11 +143,13 @@ fn run_size(n: usize, suite: u16, reps: usize) -> Result<serde_json::Value, Stri
     let fresh = creator_group.commit_builder().build().map_err(err)?;
     let fresh = fresh.commit_message.to_bytes().map_err(err)?;
     creator_group.clear_pending_commit();
-    let mut copy = members[&1].clone();
-    let start = Instant::now();
-    receive(&mut copy, &fresh)?;
-    let commit_fresh = ms(start);
-    drop(copy);
+    let mut commit_fresh = Vec::new();
+    for _ in 0..reps {
+        let mut copy = members[&1].clone();
+        let start = Instant::now();
+        receive(&mut copy, &fresh)?;
+        commit_fresh.push(ms(start));
+    }
 
     let committers: Vec<usize> = tracked.iter().rev().copied().filter(|&l| l > 1).collect();
     for (i, &committer) in committers.iter().enumerate() {
