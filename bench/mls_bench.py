@@ -185,7 +185,7 @@ def run_ours(n: int, suite: int, reps: int, *, verbose: bool) -> Timings:
     for _ in range(reps):
         message = g.commit(0)
         out["commit"].append(_timed(partial(g.accept, 1, message)))
-    out["message"] = [_timed(g.message_round, collect=False) for _ in range(reps * 4)]
+    out["message"] = [_timed(g.message_round, collect=False) for _ in range(reps * 20)]
     return out
 
 

@@ -125,7 +125,7 @@ async function runSize(n, cs, reps) {
   out.message = []
   let a = members.get(0)
   let b = members.get(1)
-  for (let r = 0; r < reps * 4; r++) {
+  for (let r = 0; r < reps * 20; r++) {
     t = now()
     const m = await createApplicationMessage(a, payload, cs)
     a = m.newState

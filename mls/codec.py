@@ -113,6 +113,32 @@ class Reader:
             raise DecodeError(f"truncated: wanted {n} bytes, {self.remaining} left")
         self._pos += n
 
+    def opaque_bounds(self) -> list[int]:
+        """The offsets of back-to-back ``opaque<V>`` items filling the rest of this reader:
+        each item's start, then the end. Checked as :meth:`opaque` checks, but nothing is
+        copied (a fresh commit's UpdatePath holds thousands, of which a member reads one)."""
+        data, pos, end = self._data, self._pos, self._end
+        bounds = []
+        while pos < end:
+            bounds.append(pos)
+            first = data[pos]
+            if first < 0x40:  # the 1- and 2-byte headers inline; the rest by skip_opaque
+                pos += 1 + first
+            elif first < 0x80 and pos + 1 < end:
+                n = ((first & 0x3F) << 8) | data[pos + 1]
+                if n < 64:
+                    raise DecodeError("non-minimal varint")
+                pos += 2 + n
+            else:
+                self._pos = pos
+                self.skip_opaque()
+                pos = self._pos
+        if pos != end:
+            raise DecodeError("truncated: an opaque item runs past its vector")
+        bounds.append(pos)
+        self._pos = pos
+        return bounds
+
     def sub(self) -> Reader:
         """A reader over the next ``<V>`` vector's body; this reader skips past it."""
         n = self.varint()

@@ -55,13 +55,11 @@ class HPKECiphertexts(Sequence[HPKECiphertext]):
     @classmethod
     def decode(cls, r: Reader) -> HPKECiphertexts:
         body = r.sub()
-        starts = []
-        while not body.at_end():
-            starts.append(body.tell())
-            body.skip_opaque()  # kem_output
-            body.skip_opaque()  # ciphertext
-        starts.append(body.tell())
-        return cls(r.since(starts[0]) if len(starts) > 1 else b"", [s - starts[0] for s in starts])
+        bounds = body.opaque_bounds()  # kem_output, ciphertext, kem_output, ...
+        if len(bounds) % 2 == 0:
+            raise DecodeError("an HPKECiphertext lacks its ciphertext")
+        first = bounds[0]
+        return cls(r.since(first), [b - first for b in bounds[::2]])
 
     @property
     def body(self) -> bytes:

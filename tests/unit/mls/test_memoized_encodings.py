@@ -62,3 +62,19 @@ def test_leaf_content_memo_follows_replace() -> None:
     decoded = LeafNode.decode(r)
     r.finish()
     assert decoded == signed and decoded.to_bytes() == signed.to_bytes()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\x02ab",  # a kem_output without its ciphertext
+        b"\x40\x02ab\x00",  # a non-minimal length header
+        b"\x02ab\x03cd",  # a ciphertext running past the vector
+    ],
+)
+def test_malformed_ciphertext_vectors_fail_at_decode(body: bytes) -> None:
+    w = Writer()
+    w.opaque(b"\x07" * 32)
+    w.opaque(body)
+    with pytest.raises(DecodeError):
+        UpdatePathNode.from_bytes(w.getvalue())

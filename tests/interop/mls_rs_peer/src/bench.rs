@@ -170,7 +170,7 @@ fn run_size(n: usize, suite: u16, reps: usize) -> Result<serde_json::Value, Stri
 
     let payload = vec![0x61u8; 1024];
     let mut message = Vec::new();
-    for _ in 0..reps * 4 {
+    for _ in 0..reps * 20 {
         let start = Instant::now();
         let sent = members.get_mut(&0).expect("creator").encrypt_application_message(&payload, vec![]).map_err(err)?;
         let bytes = sent.to_bytes().map_err(err)?;
