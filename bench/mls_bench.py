@@ -229,10 +229,21 @@ def _listed(value: float | list[float]) -> list[float]:
     return value if isinstance(value, list) else [value]
 
 
+def _merge(rounds: list[list[Timings]]) -> list[Timings]:
+    """One engine's rounds as one run: per N, every timing of every round (best is taken)."""
+    merged = []
+    for same_n in zip(*rounds, strict=True):
+        out: Timings = {"n": same_n[0]["n"]}
+        for key in ("create", "join", "commit_fresh", "commit", "message"):
+            out[key] = [x for t in same_n for x in _listed(t[key])]
+        merged.append(out)
+    return merged
+
+
 def _summary(t: Timings) -> dict[str, float]:
     """One number per operation: single timings as they are, repeated ones by their best."""
     return {
-        "create": t["create"],
+        "create": min(_listed(t["create"])),
         "join": min(t["join"]),
         "commit-fresh": min(_listed(t["commit_fresh"])),
         "commit": min(t["commit"]),
@@ -304,6 +315,9 @@ def _args() -> argparse.Namespace:
     )
     parser.add_argument("--suite", type=int, default=1, help="cipher suite (1-7)")
     parser.add_argument("--reps", type=int, default=7, help="repetitions of the fast steps")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="alternating rounds of ours and mls-rs (best kept)"
+    )
     parser.add_argument("--no-ts-mls", action="store_true", help="leave ts-mls out")
     parser.add_argument("--no-mls-rs", action="store_true", help="leave mls-rs out")
     parser.add_argument(
@@ -319,21 +333,26 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     ours_only = [int(s) for s in args.ours_only.split(",") if s]
     run_ours(2, args.suite, 1, verbose=False)  # warm-up: imports and caches
-    ours = []
-    for n in sizes + ours_only:
-        start = time.perf_counter()
-        ours.append(run_ours(n, args.suite, args.reps, verbose=args.verbose))
-        _log(True, f"ours N={n} done in {time.perf_counter() - start:.1f} s")
-    others: dict[str, list[Timings]] = {}
-    if not args.no_mls_rs:
-        start = time.perf_counter()
-        others["mls-rs"] = run_mls_rs(sizes, args.suite, args.reps, args.verbose)
-        _log(True, f"mls-rs done in {time.perf_counter() - start:.1f} s")
     ts_sizes = [n for n in sizes if n <= args.ts_mls_max]
-    if not args.no_ts_mls and ts_sizes:
-        start = time.perf_counter()
-        others["ts-mls"] = run_ts_mls(ts_sizes, args.suite, args.reps, args.verbose)
-        _log(True, f"ts-mls done in {time.perf_counter() - start:.1f} s")
+    rounds: dict[str, list[list[Timings]]] = {"ours": [], "mls-rs": [], "ts-mls": []}
+    # Rounds alternate the engines, so a busy spell of the machine hits each of them.
+    for _ in range(args.rounds):
+        ours_round = []
+        for n in sizes + ours_only:
+            start = time.perf_counter()
+            ours_round.append(run_ours(n, args.suite, args.reps, verbose=args.verbose))
+            _log(True, f"ours N={n} done in {time.perf_counter() - start:.1f} s")
+        rounds["ours"].append(ours_round)
+        if not args.no_mls_rs:
+            start = time.perf_counter()
+            rounds["mls-rs"].append(run_mls_rs(sizes, args.suite, args.reps, args.verbose))
+            _log(True, f"mls-rs done in {time.perf_counter() - start:.1f} s")
+        if not args.no_ts_mls and ts_sizes and not rounds["ts-mls"]:  # one round: minutes
+            start = time.perf_counter()
+            rounds["ts-mls"].append(run_ts_mls(ts_sizes, args.suite, args.reps, args.verbose))
+            _log(True, f"ts-mls done in {time.perf_counter() - start:.1f} s")
+    ours = _merge(rounds.pop("ours"))
+    others = {name: _merge(runs) for name, runs in rounds.items() if runs}
     print_table(args.suite, ours, others)
     if "ts-mls" in others and len(ts_sizes) < len(sizes):
         print(f"  (ts-mls skipped above N={args.ts_mls_max}: minutes per size; --ts-mls-max)")
