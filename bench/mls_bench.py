@@ -316,7 +316,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--suite", type=int, default=1, help="cipher suite (1-7)")
     parser.add_argument("--reps", type=int, default=7, help="repetitions of the fast steps")
     parser.add_argument(
-        "--rounds", type=int, default=1, help="alternating rounds of ours and mls-rs (best kept)"
+        "--rounds", type=int, default=2, help="alternating rounds of ours and mls-rs (best kept)"
     )
     parser.add_argument("--no-ts-mls", action="store_true", help="leave ts-mls out")
     parser.add_argument("--no-mls-rs", action="store_true", help="leave mls-rs out")
