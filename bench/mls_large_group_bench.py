@@ -9,10 +9,14 @@ The steps are those of ``bench/mls_bench.py`` (same helpers, same clock):
 ``commit``   the creator makes a path commit in the fresh tree (it encrypts to about N
              leaves: the worst case right after creation) and encodes it;
 ``process``  leaf 1 processes that commit;
-``message``  a 1 KiB application message, encrypted by the creator and decrypted by leaf 1.
+``message``  a 1 KiB application message, encrypted by the creator and decrypted by leaf 1;
+``process, populated``  then, as in mls_bench.py's ``commit``, leaves 16, 32, ..., N/2 join
+             and commit once and leaf 1 processes the creator's next path commit (best of
+             ``--reps``): processing in a group that has lived a while, logarithmic in N.
 
 Peak memory is the peak resident set of this process (``getrusage``), which holds every
-KeyPackage bundle, the creator's and leaf 1's states and the Welcome at once; the
+KeyPackage bundle, the creator's and leaf 1's states and the Welcome at once (and, for the
+second figure, the states of every member that joins); the
 benchmark runs in its own process so nothing else counts. mls-rs and ts-mls are not run at
 this size (mls-rs's one-commit add of 8,191 members already takes it about 20 s).
 """
@@ -32,7 +36,11 @@ from mls_bench import CLOCK, CLOCKS, OurGroup, _timed
 from mls.group import commit
 
 
-def run(n: int) -> dict[str, float]:
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run(n: int, reps: int) -> dict[str, float]:
     start = time.perf_counter()
     group = OurGroup(n, 1, int(time.time()))
     out = {"keypackages (setup)": (time.perf_counter() - start) * 1000}
@@ -40,7 +48,6 @@ def run(n: int) -> dict[str, float]:
     out["create"] = _timed(lambda: welcome.append(group.create()))
     out["welcome bytes"] = len(welcome[0])
     out["join"] = _timed(lambda: group.join(1, welcome[0]))
-    del welcome[:]
     sent: list[bytes] = []
 
     def path_commit() -> None:
@@ -52,8 +59,20 @@ def run(n: int) -> dict[str, float]:
     out["commit bytes"] = len(sent[0])
     out["process"] = _timed(lambda: group.accept(1, sent[0]))
     out["message"] = min(_timed(group.message_round, collect=False) for _ in range(20))
-    # ru_maxrss is in KiB on Linux.
-    out["peak RSS MiB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak RSS MiB"] = _peak_rss_mib()
+    # Processing stays logarithmic: as in mls_bench.py, leaves 16, 32, ..., N/2 join and
+    # commit once, then leaf 1 processes path commits of the creator in that lived-in tree.
+    for leaf in group.tracked[1:]:
+        group.join(leaf, welcome[0])
+        group.accept(leaf, sent[0])
+    del welcome[:], sent[:]
+    group.populate(False)
+    populated = []
+    for _ in range(reps):
+        message = group.commit(0)
+        populated.append(_timed(lambda m=message: group.accept(1, m)))
+    out["process, populated"] = min(populated)
+    out["peak RSS MiB, all joined"] = _peak_rss_mib()
     return out
 
 
@@ -61,12 +80,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=50_000, help="group size")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
+    parser.add_argument("--reps", type=int, default=3, help="populated commits (best kept)")
     args = parser.parse_args()
     CLOCK.name = args.clock
-    result = run(args.n)
+    result = run(args.n, args.reps)
     print(f"\nMLS engine, one group of {args.n} members (ours; {CLOCK.name} time, ms):")
     for key, value in result.items():
-        unit = "" if key.endswith(("bytes", "MiB")) else " ms"
+        unit = "" if "bytes" in key or "MiB" in key else " ms"
         print(f"  {key:<22}{value:>14,.1f}{unit}")
 
 
