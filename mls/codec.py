@@ -37,6 +37,14 @@ class Reader:
     def at_end(self) -> bool:
         return self._pos >= self._end
 
+    def tell(self) -> int:
+        """The cursor's position, to take the bytes of a value with :meth:`since` after."""
+        return self._pos
+
+    def since(self, start: int) -> bytes:
+        """The bytes read from ``start`` (a :meth:`tell`) up to the cursor."""
+        return self._data[start : self._pos]
+
     def finish(self) -> None:
         """Raise unless every byte was consumed."""
         if self._pos != self._end:
@@ -97,6 +105,39 @@ class Reader:
                 self._pos = end
                 return data[pos + 1 : end]
         return self.fixed(self.varint())
+
+    def skip_opaque(self) -> None:
+        """Step over an ``opaque data<V>`` without copying it out (bounds checked)."""
+        n = self.varint()
+        if n > self._end - self._pos:
+            raise DecodeError(f"truncated: wanted {n} bytes, {self.remaining} left")
+        self._pos += n
+
+    def opaque_bounds(self) -> list[int]:
+        """The offsets of back-to-back ``opaque<V>`` items filling the rest of this reader:
+        each item's start, then the end. Checked as :meth:`opaque` checks, but nothing is
+        copied (a fresh commit's UpdatePath holds thousands, of which a member reads one)."""
+        data, pos, end = self._data, self._pos, self._end
+        bounds = []
+        while pos < end:
+            bounds.append(pos)
+            first = data[pos]
+            if first < 0x40:  # the 1- and 2-byte headers inline; the rest by skip_opaque
+                pos += 1 + first
+            elif first < 0x80 and pos + 1 < end:
+                n = ((first & 0x3F) << 8) | data[pos + 1]
+                if n < 64:
+                    raise DecodeError("non-minimal varint")
+                pos += 2 + n
+            else:
+                self._pos = pos
+                self.skip_opaque()
+                pos = self._pos
+        if pos != end:
+            raise DecodeError("truncated: an opaque item runs past its vector")
+        bounds.append(pos)
+        self._pos = pos
+        return bounds
 
     def sub(self) -> Reader:
         """A reader over the next ``<V>`` vector's body; this reader skips past it."""

@@ -6,6 +6,11 @@ way to inject the ephemeral key's randomness, and with keys given as bytes (as M
 them) it measured slower (X25519 seal/open 113/111 us against 95/100 us here; HKDF here is
 the C one-shot ``hmac.digest``). Tests cross-check this module against it where it applies.
 
+DHKEM(X25519) runs on libsodium (PyNaCl): its scalar multiplications take less than half
+the time of OpenSSL 3.0's through ``cryptography`` (18 against 40 us for a public key here),
+and every HPKE encryption or decryption does two of them. X448 and the NIST curves stay on
+``cryptography``.
+
 Key material crosses this module as bytes in the RFC 9180 serialization
 (SerializePublicKey / SerializePrivateKey). A bad public key or ciphertext is the peer's
 fault (``InvalidMessage``); a bad private key or length is ours (``UsageError``).
@@ -16,6 +21,8 @@ from __future__ import annotations
 import hmac
 from functools import lru_cache
 
+import nacl.bindings as sodium
+import nacl.exceptions
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
@@ -186,6 +193,44 @@ class XDhKem(DhKem):
         return self._shared_secret(self._exchange(priv, enc), enc + pk_r)
 
 
+class X25519Kem(DhKem):
+    """DHKEM(X25519) on libsodium: private keys are the raw (unclamped) scalars."""
+
+    __slots__ = ()
+
+    def _check_private(self, sk: bytes) -> bytes:
+        if len(sk) != 32:
+            raise UsageError("HPKE private key must be 32 bytes")
+        return sk
+
+    def derive_key_pair(self, ikm: bytes) -> tuple[bytes, bytes]:
+        sk = self._labeled_expand(self._dkp_prk(ikm), b"sk", b"", 32)
+        return sk, self.public_key(sk)
+
+    def generate_key_pair(self, rng: Rng) -> tuple[bytes, bytes]:
+        sk = rng(32)
+        return sk, self.public_key(sk)
+
+    def public_key(self, sk: bytes) -> bytes:
+        return bytes(sodium.crypto_scalarmult_base(self._check_private(sk)))
+
+    def _exchange(self, sk: bytes, pk: bytes) -> bytes:
+        if len(pk) != 32:
+            raise InvalidMessage("HPKE public key must be 32 bytes")
+        try:
+            return bytes(sodium.crypto_scalarmult(sk, pk))
+        except nacl.exceptions.RuntimeError:  # all-zero output: a low-order point (7.1.4)
+            raise InvalidMessage("DH with a low-order public key") from None
+
+    def encap(self, pk_r: bytes, rng: Rng) -> tuple[bytes, bytes]:
+        sk_e, enc = self.generate_key_pair(rng)
+        return self._shared_secret(self._exchange(sk_e, pk_r), enc + pk_r), enc
+
+    def decap(self, enc: bytes, sk_r: bytes) -> bytes:
+        pk_r = self.public_key(sk_r)
+        return self._shared_secret(self._exchange(sk_r, enc), enc + pk_r)
+
+
 @lru_cache(maxsize=1024)
 def _x_public(cls: type[_XPub], data: bytes, n_pk: int) -> _XPub:
     if len(data) != n_pk:
@@ -247,6 +292,8 @@ class EcDhKem(DhKem):
 
 def make_kem(kem_id: KemId) -> DhKem:
     params = KEM_PARAMS[kem_id]
+    if kem_id == KemId.DHKEM_X25519_HKDF_SHA256:
+        return X25519Kem(params)
     return EcDhKem(params) if kem_id in _EC_CURVES else XDhKem(params)
 
 

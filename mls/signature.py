@@ -4,12 +4,20 @@ Keys are bytes in the encodings RFC 9420 and its vectors use: EdDSA private keys
 raw seed, ECDSA private keys big-endian scalars, ECDSA public keys uncompressed points
 (compressed ones are accepted for verifying, as ts-mls sends them).
 ECDSA signs deterministically (RFC 6979), so signing needs no randomness.
+
+Ed25519 runs on libsodium (PyNaCl), the rest on OpenSSL (``cryptography``): libsodium
+verifies an Ed25519 signature in about half the time OpenSSL 3.0 takes (55 against 110 us
+here), and a group of N members verifies about 2N of them to add or join. Both produce the
+same (deterministic, RFC 8032) signatures; libsodium also rejects small-order keys and
+non-canonical points, which no honest signer produces.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+import nacl.bindings as sodium
+import nacl.exceptions
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
@@ -72,6 +80,41 @@ class EdDsa(Signer):
     def generate(self, rng: Rng) -> tuple[bytes, bytes]:
         seed = rng(self.key_size)
         return seed, self.public_key(seed)
+
+
+class Ed25519(Signer):
+    """Ed25519 on libsodium; keys are the 32-byte seed and the 32-byte point."""
+
+    __slots__ = ()
+
+    def sign(self, private_key: bytes, message: bytes) -> bytes:
+        return sodium.crypto_sign(message, _sodium_secret(private_key))[:64]
+
+    def verify(self, public_key: bytes, message: bytes, signature: bytes) -> None:
+        if len(public_key) != 32:
+            raise InvalidMessage("Ed25519 public key must be 32 bytes")
+        # crypto_sign_open takes signature || message: the length check keeps them apart.
+        if len(signature) != 64:
+            raise InvalidMessage("ED25519 signature does not verify")
+        try:
+            sodium.crypto_sign_open(signature + message, public_key)
+        except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+            raise InvalidMessage("ED25519 signature does not verify") from None
+
+    def public_key(self, private_key: bytes) -> bytes:
+        return _sodium_secret(private_key)[32:]
+
+    def generate(self, rng: Rng) -> tuple[bytes, bytes]:
+        seed = rng(32)
+        return seed, self.public_key(seed)
+
+
+@lru_cache(maxsize=16)
+def _sodium_secret(seed: bytes) -> bytes:
+    """libsodium's 64-byte secret key (seed || public key) for an Ed25519 seed."""
+    if len(seed) != 32:
+        raise UsageError("EdDSA private key must be 32 bytes")
+    return bytes(sodium.crypto_sign_seed_keypair(seed)[1])
 
 
 # Small cache: a member signs many messages with one key; loading a key derives its public
@@ -151,4 +194,6 @@ def _ec_public(curve: curves.Curve, data: bytes) -> ec.EllipticCurvePublicKey:
 
 
 def make_signer(scheme: SignatureScheme) -> Signer:
+    if scheme == SignatureScheme.ED25519:
+        return Ed25519(scheme)
     return Ecdsa(scheme) if scheme in _ECDSA else EdDsa(scheme)

@@ -39,6 +39,46 @@ class Struct:
         return value
 
 
+class Memoized(Struct):
+    """A wire struct whose encoding is computed at most once and then reused.
+
+    Big values are encoded again and again: a KeyPackage for its signature, for the Add in
+    the commit's signed content, for the transcript hash and for the message itself; an
+    UpdatePath of a thousand ciphertexts likewise. A value is immutable, so its encoding
+    is too: ``decode`` keeps the bytes it read (the codec only accepts the canonical
+    encoding, so they are what ``encode`` would write), a value built in memory fills the
+    memo on its first ``encode``. Each dataclass declares the memo as
+    ``_wire: bytes | None = field(default=None, init=False, repr=False, compare=False)``,
+    so it takes no part in equality and ``dataclasses.replace`` starts a fresh one.
+    """
+
+    __slots__ = ()
+    _wire: bytes | None
+
+    def encode_fields(self, w: Writer) -> None:
+        raise NotImplementedError
+
+    def wire(self) -> bytes:
+        wire = self._wire
+        if wire is None:
+            w = Writer()
+            self.encode_fields(w)
+            wire = w.getvalue()
+            object.__setattr__(self, "_wire", wire)
+        return wire
+
+    def encode(self, w: Writer) -> None:
+        w.fixed(self.wire())
+
+    def to_bytes(self) -> bytes:
+        return self.wire()
+
+    def remember(self, r: Reader, start: int) -> Self:
+        """Keep the bytes this value was decoded from (``start`` is ``r.tell()`` before)."""
+        object.__setattr__(self, "_wire", r.since(start))
+        return self
+
+
 def closed_enum(enum: type[E], value: int) -> E:
     """A codepoint of a closed enumeration; anything else is a ``DecodeError``."""
     member = enum._value2member_map_.get(value)  # a dict hit, cheaper than enum(value)

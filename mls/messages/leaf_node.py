@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Self
 
 from mls.codec import Reader, Writer
 from mls.errors import UsageError
-from mls.messages._base import Struct, closed_enum, pull_u16s, push_u16s
+from mls.messages._base import Memoized, Struct, closed_enum, pull_u16s, push_u16s
 from mls.messages.codepoints import LeafNodeSource
 from mls.messages.credentials import Credential, Extension, pull_extensions, push_extensions
 
@@ -80,7 +80,8 @@ class LeafNode(Struct):
         } LeafNode;
 
     ``lifetime`` is set exactly for ``key_package`` leaves, ``parent_hash`` exactly for
-    ``commit`` leaves.
+    ``commit`` leaves. ``content()`` (every field before the signature) is computed once:
+    a leaf is encoded for its signature, for the tree hash and in every Welcome and path.
     """
 
     encryption_key: bytes
@@ -92,6 +93,7 @@ class LeafNode(Struct):
     signature: bytes
     lifetime: Lifetime | None = None
     parent_hash: bytes | None = None
+    _content: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         source = self.leaf_node_source
@@ -100,7 +102,17 @@ class LeafNode(Struct):
         ) == (source == LeafNodeSource.COMMIT):
             raise UsageError(f"leaf node fields do not match leaf_node_source {source!r}")
 
-    def _encode_content(self, w: Writer) -> None:
+    def content(self) -> bytes:
+        """The encoding of every field before ``signature`` (decoded or built once)."""
+        content = self._content
+        if content is None:
+            w = Writer()
+            self._push_content(w)
+            content = w.getvalue()
+            object.__setattr__(self, "_content", content)
+        return content
+
+    def _push_content(self, w: Writer) -> None:
         w.opaque(self.encryption_key)
         w.opaque(self.signature_key)
         self.credential.encode(w)
@@ -113,7 +125,7 @@ class LeafNode(Struct):
         push_extensions(w, self.extensions)
 
     def encode(self, w: Writer) -> None:
-        self._encode_content(w)
+        w.fixed(self.content())
         w.opaque(self.signature)
 
     def tbs(self, group_id: bytes, leaf_index: int) -> bytes:
@@ -130,15 +142,18 @@ class LeafNode(Struct):
 
         ``group_id`` and ``leaf_index`` are ignored for ``key_package`` leaves.
         """
+        content = self.content()
+        if self.leaf_node_source == LeafNodeSource.KEY_PACKAGE:
+            return content
         w = Writer()
-        self._encode_content(w)
-        if self.leaf_node_source != LeafNodeSource.KEY_PACKAGE:
-            w.opaque(group_id)
-            w.u32(leaf_index)
+        w.fixed(content)
+        w.opaque(group_id)
+        w.u32(leaf_index)
         return w.getvalue()
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
+        start = r.tell()
         encryption_key = r.opaque()
         signature_key = r.opaque()
         credential = Credential.decode(r)
@@ -147,7 +162,8 @@ class LeafNode(Struct):
         lifetime = Lifetime.decode(r) if source == LeafNodeSource.KEY_PACKAGE else None
         parent_hash = r.opaque() if source == LeafNodeSource.COMMIT else None
         extensions = pull_extensions(r)
-        return cls(
+        content = r.since(start)  # canonical (the codec accepts nothing else): reuse it
+        leaf = cls(
             encryption_key,
             signature_key,
             credential,
@@ -158,10 +174,12 @@ class LeafNode(Struct):
             lifetime,
             parent_hash,
         )
+        object.__setattr__(leaf, "_content", content)
+        return leaf
 
 
 @dataclass(frozen=True, slots=True)
-class KeyPackage(Struct):
+class KeyPackage(Memoized):
     """Section 10::
 
         struct {
@@ -184,6 +202,7 @@ class KeyPackage(Struct):
     leaf_node: LeafNode
     extensions: tuple[Extension, ...]
     signature: bytes
+    _wire: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def _encode_content(self, w: Writer) -> None:
         w.u16(self.version)
@@ -192,7 +211,7 @@ class KeyPackage(Struct):
         self.leaf_node.encode(w)
         push_extensions(w, self.extensions)
 
-    def encode(self, w: Writer) -> None:
+    def encode_fields(self, w: Writer) -> None:
         self._encode_content(w)
         w.opaque(self.signature)
 
@@ -204,6 +223,7 @@ class KeyPackage(Struct):
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
+        start = r.tell()
         return cls(
             r.u16(),
             r.u16(),
@@ -211,4 +231,4 @@ class KeyPackage(Struct):
             LeafNode.decode(r),
             pull_extensions(r),
             r.opaque(),
-        )
+        ).remember(r, start)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Self, TypeAlias
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Self, TypeAlias, overload
 
 from mls.codec import Reader, Writer
 from mls.errors import DecodeError
-from mls.messages._base import Struct, pull_u32s, push_structs, push_u32s
+from mls.messages._base import Memoized, Struct, pull_u32s, push_structs, push_u32s
 from mls.messages.codepoints import NodeType
 from mls.messages.leaf_node import LeafNode
 
@@ -35,6 +35,69 @@ class HPKECiphertext(Struct):
         return cls(r.opaque(), r.opaque())
 
 
+class HPKECiphertexts(Sequence[HPKECiphertext]):
+    """A decoded ``HPKECiphertext encrypted_path_secret<V>``, built item by item on access.
+
+    The UpdatePath of a commit in a fresh tree carries about one ciphertext per member, and
+    each receiver opens one of them: building all of them was most of the time a member of
+    a large group spent processing such a commit. Decoding still checks every item's
+    bounds (``starts`` holds each item's offset, then the end); an item becomes an
+    :class:`HPKECiphertext` when it is read. Equal to, and hashed as, the tuple of its
+    items, so a decoded node compares equal to one built in memory.
+    """
+
+    __slots__ = ("_data", "_starts")
+
+    def __init__(self, data: bytes, starts: Sequence[int]) -> None:
+        self._data = data
+        self._starts = tuple(starts)
+
+    @classmethod
+    def decode(cls, r: Reader) -> HPKECiphertexts:
+        body = r.sub()
+        bounds = body.opaque_bounds()  # kem_output, ciphertext, kem_output, ...
+        if len(bounds) % 2 == 0:
+            raise DecodeError("an HPKECiphertext lacks its ciphertext")
+        first = bounds[0]
+        return cls(r.since(first), [b - first for b in bounds[::2]])
+
+    @property
+    def body(self) -> bytes:
+        """The vector's body as decoded (its items' encodings, back to back)."""
+        return self._data
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> HPKECiphertext: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[HPKECiphertext, ...]: ...
+    def __getitem__(self, i: int | slice) -> HPKECiphertext | tuple[HPKECiphertext, ...]:
+        if isinstance(i, slice):
+            return tuple(self)[i]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError("ciphertext index out of range")
+        i %= n
+        r = Reader(self._data, self._starts[i], self._starts[i + 1])
+        return HPKECiphertext.decode(r)
+
+    def __iter__(self) -> Iterator[HPKECiphertext]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HPKECiphertexts | tuple):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"HPKECiphertexts({len(self)} items)"
+
+
 @dataclass(frozen=True, slots=True)
 class UpdatePathNode(Struct):
     """Section 7.6::
@@ -46,19 +109,24 @@ class UpdatePathNode(Struct):
     """
 
     encryption_key: bytes
-    encrypted_path_secret: tuple[HPKECiphertext, ...]
+    # A tuple when built in memory, HPKECiphertexts (items built on access) when decoded.
+    encrypted_path_secret: Sequence[HPKECiphertext]
 
     def encode(self, w: Writer) -> None:
         w.opaque(self.encryption_key)
-        push_structs(w, self.encrypted_path_secret)
+        ciphertexts = self.encrypted_path_secret
+        if isinstance(ciphertexts, HPKECiphertexts):
+            w.opaque(ciphertexts.body)  # the bytes it was decoded from
+        else:
+            push_structs(w, ciphertexts)
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
-        return cls(r.opaque(), tuple(r.vector(HPKECiphertext.decode)))
+        return cls(r.opaque(), HPKECiphertexts.decode(r))
 
 
 @dataclass(frozen=True, slots=True)
-class UpdatePath(Struct):
+class UpdatePath(Memoized):
     """Section 7.6::
 
     struct {
@@ -69,14 +137,18 @@ class UpdatePath(Struct):
 
     leaf_node: LeafNode
     nodes: tuple[UpdatePathNode, ...]
+    # Encoded for the signature, the transcript hash and the message: memoized.
+    _wire: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
-    def encode(self, w: Writer) -> None:
+    def encode_fields(self, w: Writer) -> None:
         self.leaf_node.encode(w)
         push_structs(w, self.nodes)
 
     @classmethod
     def decode(cls, r: Reader) -> Self:
-        return cls(LeafNode.decode(r), tuple(r.vector(UpdatePathNode.decode)))
+        start = r.tell()
+        path = cls(LeafNode.decode(r), tuple(r.vector(UpdatePathNode.decode)))
+        return path.remember(r, start)
 
 
 @dataclass(frozen=True, slots=True)

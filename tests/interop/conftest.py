@@ -1,4 +1,4 @@
-"""Peer processes for the interop tests: one ts-mls peer and one of ours per worker.
+"""Peer processes for the interop tests: one ts-mls, one mls-rs and one of ours per worker.
 
 Starting a peer costs far more than a request, so each pytest-xdist worker keeps its
 peers for the whole session and every test uses fresh client names (``names``). A peer
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.interop.driver import Peer
+from tests.interop.mls_rs import mls_rs_command
 from tests.interop.ts_mls import ts_mls_command
 
 PEER_PY = Path(__file__).with_name("peer.py")
@@ -51,6 +52,11 @@ def _peers() -> Iterator[_Peers]:
 @pytest.fixture
 def ts_peer(_peers: _Peers) -> Peer:
     return _peers.get("ts-mls", ts_mls_command)
+
+
+@pytest.fixture
+def rs_peer(_peers: _Peers) -> Peer:
+    return _peers.get("mls-rs", mls_rs_command)
 
 
 @pytest.fixture

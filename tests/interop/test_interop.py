@@ -1,4 +1,4 @@
-"""Our MLS peer against the ts-mls peer (both directions) and against itself.
+"""Our MLS peer against the ts-mls and mls-rs peers (both directions) and against itself.
 
 Every test builds a group across two peers and checks after each epoch change that all
 members agree on epoch, tree hash, epoch authenticator, member list and MLS-Exporter
@@ -16,15 +16,21 @@ from tests.interop.scenario import Group
 
 pytestmark = pytest.mark.interop
 
-PAIRS = [("burrow", "ts-mls"), ("ts-mls", "burrow"), ("burrow", "burrow")]
-PAIR_IDS = ["burrow-creates", "ts-mls-creates", "burrow-only"]
+PAIRS = [
+    ("burrow", "ts-mls"),
+    ("ts-mls", "burrow"),
+    ("burrow", "mls-rs"),
+    ("mls-rs", "burrow"),
+    ("burrow", "burrow"),
+]
+PAIR_IDS = ["burrow-ts-mls", "ts-mls-burrow", "burrow-mls-rs", "mls-rs-burrow", "burrow-only"]
 
 
 @pytest.fixture(params=PAIRS, ids=PAIR_IDS)
 def pair(request: pytest.FixtureRequest) -> tuple[Peer, Peer]:
     """(the creator's peer, the first joiner's peer)."""
     creator, joiner = request.param
-    peers = {"burrow": "our_peer", "ts-mls": "ts_peer"}
+    peers = {"burrow": "our_peer", "ts-mls": "ts_peer", "mls-rs": "rs_peer"}
     return request.getfixturevalue(peers[creator]), request.getfixturevalue(peers[joiner])
 
 

@@ -21,7 +21,7 @@ from tests.interop.scenario import EXPORT_LABEL, Group
 
 pytestmark = pytest.mark.interop
 
-PEERS = ["our_peer", "ts_peer"]
+PEERS = ["our_peer", "ts_peer", "rs_peer"]
 
 
 def _checked_group_info(member: PeerClient) -> MLSMessage:
@@ -45,25 +45,35 @@ def _checked_group_info(member: PeerClient) -> MLSMessage:
     return message
 
 
-@pytest.mark.parametrize("creator", PEERS)
+GI_PAIRS = [
+    ("our_peer", "ts_peer"),
+    ("ts_peer", "our_peer"),
+    ("our_peer", "rs_peer"),
+    ("rs_peer", "our_peer"),
+]
+
+
+@pytest.mark.parametrize(("creator", "joiner"), GI_PAIRS)
 def test_group_info_and_external_join(
-    request: pytest.FixtureRequest, creator: str, names: Callable[[str], str]
+    request: pytest.FixtureRequest, creator: str, joiner: str, names: Callable[[str], str]
 ) -> None:
-    """Both peers' GroupInfo carry the tree and external_pub and are signed; our engine
-    joins by external commit from our peer's GroupInfo and both peers accept the commit.
+    """Every peer's GroupInfo carries the tree and external_pub and is signed; our engine
+    joins by external commit from a GroupInfo (mls-rs's where it takes part, else ours) and
+    both peers accept the commit.
 
     (ts-mls 1.6.4 writes the external_pub extension as the bare key, without the
     ``ExternalPub`` struct's length prefix (RFC 9420 section 12.4.3.2), so its GroupInfo
     cannot be used for an external join by a conforming client.)
     """
     here: Peer = request.getfixturevalue(creator)
-    there: Peer = request.getfixturevalue(next(p for p in PEERS if p != creator))
+    there: Peer = request.getfixturevalue(joiner)
     alice, bob = PeerClient(here, names("alice")), PeerClient(there, names("bob"))
     group = Group(alice, names("gi").encode())
     group.add(alice, [bob], tree_ext=True, public=False)
     infos = {m.peer.name: _checked_group_info(m) for m in (alice, bob)}
     erin = names("erin")
-    commit, state = join_by_external_commit(infos["burrow"], Credential.basic(erin.encode()))
+    source = infos.get("mls-rs", infos["burrow"])
+    commit, state = join_by_external_commit(source, Credential.basic(erin.encode()))
     for member in (alice, bob):
         result = member.process(commit.to_bytes())
         assert result == {**result, "kind": "commit", "epoch": group.epoch + 1}
@@ -80,7 +90,7 @@ def test_rejected_messages_leave_state_unchanged(
 ) -> None:
     """Garbage, tampered and replayed messages fail; the receiver still works after."""
     bob_peer: Peer = request.getfixturevalue(receiver)
-    other = our_peer if receiver == "ts_peer" else request.getfixturevalue("ts_peer")
+    other = request.getfixturevalue("ts_peer") if receiver == "our_peer" else our_peer
     alice, bob = PeerClient(other, names("alice")), PeerClient(bob_peer, names("bob"))
     group = Group(alice, names("bad").encode())
     group.add(alice, [bob], tree_ext=True, public=False)
@@ -101,6 +111,25 @@ def test_rejected_messages_leave_state_unchanged(
     assert bob.process(commit)["kind"] == "commit"
     group.check()
     group.exchange()
+
+
+BAD_REQUESTS = (
+    {"op": "nonsense"},
+    {"op": "export", "label": "x", "context": "", "length": 32},
+    {"op": "join", "welcome": "zz"},
+    {"op": "add", "key_packages": ["00"]},
+    {"op": "encrypt"},
+    {"op": "process", "message": "0001"},
+)
+
+
+def test_bad_requests_to_mls_rs(rs_peer: Peer, names: Callable[[str], str]) -> None:
+    """The mls-rs peer, too, answers what the protocol does not allow with ok=false."""
+    for request in BAD_REQUESTS:
+        response = rs_peer.call({**request, "client": names("carol")})
+        assert response["ok"] is False and response["error"], request
+    assert PeerClient(rs_peer, names("carol")).info()["has_group"] is False
+    assert rs_peer.alive
 
 
 def test_bad_requests(our_peer: Peer, names: Callable[[str], str]) -> None:

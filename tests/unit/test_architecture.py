@@ -38,7 +38,7 @@ IMPURE_STDLIB = {
 # package (or sub-package) -> (Burrow packages it may import, third-party it may import,
 #                               stdlib it must not import)
 RULES: dict[str, tuple[set[str], set[str], set[str]]] = {
-    "mls": ({"mls"}, {"cryptography"}, IMPURE_STDLIB),
+    "mls": ({"mls"}, {"cryptography", "nacl"}, IMPURE_STDLIB),
     "nostr": ({"nostr"}, {"cryptography", "coincurve"}, IMPURE_STDLIB),
     "nostr.relay": ({"nostr"}, {"websockets", "httpx"}, set()),
     "marmot": ({"marmot", "mls", "nostr"}, {"cryptography"}, IMPURE_STDLIB),
