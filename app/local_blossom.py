@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from app.errors import InvalidInput
-from app.local_relay import LOCK_FILE, TAKEOVER_POLL, can_bind, try_lock
+from app.shared_server import TAKEOVER_POLL, SharedServer
 from nostr.blossom import check_authorization
 from nostr.errors import DecodeError
 
@@ -238,59 +238,9 @@ async def _answer(
     await writer.drain()
 
 
-class SharedBlossom:
+class SharedBlossom(SharedServer["BlossomStore"]):
     """Serves ``url`` from the shared ``store`` whenever no other Burrow process does."""
 
     def __init__(self, url: str, store: Path, poll: float = TAKEOVER_POLL) -> None:
-        self.url = url
-        self.host, self.port = blossom_address(url)
-        self.store = store
-        self.poll = poll
-        self.server: BlossomStore | None = None
-        self._lock: int | None = None
-        self._watch: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self.try_serve()
-        if self._watch is None:
-            self._watch = asyncio.ensure_future(self._watching())
-
-    async def try_serve(self) -> bool:
-        if self.server is not None:
-            return True
-        lock = try_lock(self.store / LOCK_FILE)
-        if lock is None:
-            return False
-        if not can_bind(self.host, self.port):
-            os.close(lock)
-            return False
-        server = BlossomStore(self.url, self.store / "blobs")
-        try:
-            await server.start()
-        except OSError as exc:
-            log.warning("could not start the embedded Blossom store at %s: %s", self.url, exc)
-            os.close(lock)
-            return False
-        self.server, self._lock = server, lock
-        return True
-
-    async def _watching(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll)
-            try:
-                await self.try_serve()
-            except OSError as exc:
-                log.warning("embedded Blossom store %s: %s", self.store, exc)
-
-    async def stop(self) -> None:
-        watch, self._watch = self._watch, None
-        if watch is not None:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
-        server, self.server = self.server, None
-        if server is not None:
-            await server.stop()
-        lock, self._lock = self._lock, None
-        if lock is not None:
-            os.close(lock)
+        make = lambda: BlossomStore(url, store / "blobs")  # noqa: E731
+        super().__init__("embedded Blossom store", blossom_address(url), store, make, poll)

@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
-import os
-import socket
 from collections.abc import Callable, Sequence
 from contextvars import Context
 from pathlib import Path
@@ -30,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from app.errors import InvalidInput
+from app.shared_server import TAKEOVER_POLL, SharedServer, can_bind
 
 if TYPE_CHECKING:
     import nostr_sdk
@@ -42,9 +40,6 @@ MAX_REQS = 200
 EVENTS_PER_MINUTE = 3_000
 """Per connection: far above a person's pace, still a bound against a runaway client."""
 MAX_FILTER_LIMIT = 5_000
-TAKEOVER_POLL = 1.0
-"""Seconds between checks whether the serving process went away."""
-LOCK_FILE = "serving.lock"
 
 
 def local_address(url: str) -> tuple[str, int]:
@@ -65,17 +60,6 @@ async def is_served(url: str, timeout: float = 0.5) -> bool:
     writer.close()
     with contextlib.suppress(OSError):
         await writer.wait_closed()
-    return True
-
-
-def can_bind(host: str, port: int) -> bool:
-    """Whether nothing listens on the address any more (TIME_WAIT leftovers are fine)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1" if host == "localhost" else host, port))
-        except OSError:
-            return False
     return True
 
 
@@ -169,77 +153,15 @@ async def _import_legacy(database: nostr_sdk.NostrLmdb, folders: Sequence[Path])
         log.info("imported %d events from %s", len(events), folder)
 
 
-def try_lock(path: Path) -> int | None:
-    """An exclusive, non-blocking lock on ``path`` (its fd), or None when another holds it.
-    The kernel drops it when the holder exits, however it exits."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
-
-
-class SharedRelay:
+class SharedRelay(SharedServer[EmbeddedRelay]):
     """Serves ``url`` from the shared ``store`` whenever no other Burrow process does."""
 
     def __init__(
         self, url: str, store: Path, legacy: Sequence[Path] = (), poll: float = TAKEOVER_POLL
     ) -> None:
-        self.url = url
-        self.legacy = tuple(legacy)
-        self.host, self.port = local_address(url)
-        self.store = store
-        self.poll = poll
-        self.relay: EmbeddedRelay | None = None
-        self._lock: int | None = None
-        self._watch: asyncio.Task[None] | None = None
+        make = lambda: EmbeddedRelay(url, store, legacy)  # noqa: E731
+        super().__init__("embedded relay", local_address(url), store, make, poll)
 
-    async def start(self) -> None:
-        """Serve now if nobody does; keep watching to take over when the server leaves."""
-        await self.try_serve()
-        if self._watch is None:
-            self._watch = asyncio.ensure_future(self._watching())
-
-    async def try_serve(self) -> bool:
-        if self.relay is not None:
-            return True
-        lock = try_lock(self.store / LOCK_FILE)
-        if lock is None:
-            return False  # another Burrow process serves (or is starting to)
-        if not can_bind(self.host, self.port):  # something that is not Burrow serves it
-            os.close(lock)
-            return False
-        relay = EmbeddedRelay(self.url, self.store, self.legacy)
-        try:
-            await relay.start()
-        except Exception as exc:  # the port was taken in between, or LMDB refused: carry on
-            log.warning("could not start the embedded relay at %s: %s", self.url, exc)
-            os.close(lock)
-            return False
-        self.relay, self._lock = relay, lock
-        return True
-
-    async def _watching(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll)
-            try:
-                await self.try_serve()
-            except OSError as exc:  # the store's folder is unusable: say so, keep trying
-                log.warning("embedded relay store %s: %s", self.store, exc)
-
-    async def stop(self) -> None:
-        """Stop watching and serving; the lock goes once the port is free again."""
-        watch, self._watch = self._watch, None
-        if watch is not None:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
-        relay, self.relay = self.relay, None
-        if relay is not None:
-            await relay.stop()
-        lock, self._lock = self._lock, None
-        if lock is not None:
-            os.close(lock)
+    @property
+    def relay(self) -> EmbeddedRelay | None:
+        return self.server
