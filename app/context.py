@@ -51,6 +51,9 @@ class Context:
         task = asyncio.ensure_future(self._report(coro, what))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        # Cancelled before it ever ran (the session closed at once), ``coro`` was never
+        # awaited: close it, or Python warns. A no-op for one that ran.
+        task.add_done_callback(lambda _: coro.close())
 
     async def _report(self, coro: Coroutine[Any, Any, None], what: str) -> None:
         try:
