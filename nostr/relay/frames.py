@@ -40,7 +40,6 @@ class FrameFilter:
         "_fin",
         "_head",
         "_held",
-        "_holding",
         "_mode",
         "_on_drop",
         "_remaining",
@@ -56,11 +55,11 @@ class FrameFilter:
         self._tail = b""
         self._head = bytearray()
         self._held = bytearray()
-        self._holding = False
-        """Inside a fragmented message that is being held back."""
+        """The fragmented message being held back, headers included (empty: none)."""
         self._dropping = False
         """Inside a fragmented message that outgrew the cap: drop up to its last frame."""
         self._fin = 0
+        """The current frame ends its message."""
         self._mode = _Mode.PASS
         self._remaining = 0
         """Payload bytes of the current frame still to come (0: a header comes next)."""
@@ -108,15 +107,15 @@ class FrameFilter:
 
     def _start_frame(self, head: bytes, out: bytearray) -> None:
         fin, opcode, length = head[0] & 0x80, head[0] & 0x0F, _payload_length(head)
-        self._remaining = length
+        self._fin, self._remaining = fin, length
         if opcode & _CONTROL or head[1] & 0x80:
             self._mode = _Mode.PASS  # control frame, or masked (websockets refuses it)
             out += head
         elif self._dropping:
             self._mode = _Mode.DROP
             self._dropping = not fin
-        elif self._holding or (opcode != _CONTINUATION and not fin):
-            self._hold(head, fin, length, out)
+        elif self._held or (opcode != _CONTINUATION and not fin):
+            self._hold(head, length)
         elif length > self._cap:
             self._mode = _Mode.DROP
             self._on_drop()
@@ -124,33 +123,31 @@ class FrameFilter:
             self._mode = _Mode.PASS
             out += head
         if not length:
-            self._end_frame(fin, out)
+            self._end_frame(out)
 
-    def _hold(self, head: bytes, fin: int, length: int, out: bytearray) -> None:
-        self._holding = True
+    def _hold(self, head: bytes, length: int) -> None:
         if len(self._held) + length > self._cap:
             self._held.clear()
-            self._holding, self._dropping = False, not fin
+            self._dropping = not self._fin
             self._mode = _Mode.DROP
             self._on_drop()
             return
         self._mode = _Mode.HOLD
         self._held += head
-        self._fin = fin
 
     def _payload(self, chunk: memoryview, out: bytearray) -> None:
         if self._mode is _Mode.PASS:
             out += chunk
         elif self._mode is _Mode.HOLD:
             self._held += chunk
-        if self._remaining == len(chunk) and self._mode is _Mode.HOLD:
-            self._end_frame(self._fin, out)
+        if self._remaining == len(chunk):
+            self._end_frame(out)
 
-    def _end_frame(self, fin: int, out: bytearray) -> None:
-        if self._mode is _Mode.HOLD and fin:
+    def _end_frame(self, out: bytearray) -> None:
+        """A held message's last frame is in: release it whole."""
+        if self._mode is _Mode.HOLD and self._fin:
             out += self._held
             self._held.clear()
-            self._holding = False
 
 
 def _header_length(head: bytearray, view: memoryview) -> int:
