@@ -141,6 +141,20 @@ async def catch_up(*clients: Client) -> None:
         await client.session.sync_engine.catch_up_all()
 
 
+async def group_with(owner: Client, name: str, *guests: Client) -> GroupInfo:
+    """``owner`` creates the group ``name``; the ``guests`` accept their invites one after
+    another, everyone catching up after each join (for clients without live streams)."""
+    group = await owner.session.groups.create(name, [g.npub for g in guests])
+    await owner.session.flush(10)  # the Welcomes are on the relay before anyone asks
+    for guest in guests:
+        await catch_up(guest)
+        invites = await eventually(guest.session.invites.list_invites, bool)
+        assert invites[0].inviter == owner.pubkey
+        await join(guest, group)
+        await catch_up(owner, *guests)
+    return group
+
+
 async def join(guest: Client, group: GroupInfo) -> GroupInfo:
     """``guest`` waits for its invite to ``group`` and accepts it."""
     invites = await eventually(guest.session.invites.list_invites, bool)

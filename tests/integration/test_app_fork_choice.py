@@ -25,7 +25,7 @@ from nostr.event import Event
 from nostr.filters import Filter
 from storage.repos import processed
 from storage.rows import Outcome
-from tests.helpers.app_clients import Client, catch_up, eventually, join, make_client
+from tests.helpers.app_clients import Client, catch_up, eventually, group_with, join, make_client
 from tests.helpers.relay import RelayProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -148,12 +148,7 @@ async def test_a_removal_discarded_by_a_true_race_is_made_again_before_anything_
         await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob", "carol")
     ]
     try:
-        group = await alice.session.groups.create("Race", [bob.npub, carol.npub])
-        await alice.session.flush(10)
-        for guest in (bob, carol):
-            await catch_up(guest)
-            await join(guest, group)
-            await catch_up(alice, bob, carol)
+        group = await group_with(alice, "Race", bob, carol)
         await alice.session.groups.promote(group.id, bob.npub)
         await catch_up(bob, carol)
 

@@ -27,7 +27,7 @@ from nostr.keys import PublicKey, SecretKey
 from storage.repos import messages as messages_repo
 from storage.repos import processed
 from storage.rows import OutboxEntry, Outcome
-from tests.helpers.app_clients import Client, catch_up, eventually, join, make_client
+from tests.helpers.app_clients import Client, catch_up, eventually, group_with, join, make_client
 from tests.helpers.relay import RelayProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -159,12 +159,7 @@ async def test_two_admins_committing_in_one_epoch_converge(
         await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob", "carol")
     ]
     try:
-        group = await alice.session.groups.create("Race", [bob.npub, carol.npub])
-        await alice.session.flush(10)  # the Welcomes are on the relay before anyone asks
-        for guest in (bob, carol):
-            await catch_up(guest)
-            await _join(alice, guest, group)
-            await catch_up(alice, bob, carol)
+        group = await group_with(alice, "Race", bob, carol)
         await alice.session.groups.promote(group.id, bob.npub)
         await catch_up(alice, bob, carol)
         start = await _epoch(alice, group.id)
@@ -340,12 +335,7 @@ async def test_a_message_resent_after_a_lost_race_shows_for_a_member_who_had_rol
         await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob", "carol")
     ]
     try:
-        group = await alice.session.groups.create("Three", [bob.npub, carol.npub])
-        await alice.session.flush(10)
-        for guest in (bob, carol):
-            await catch_up(guest)
-            await _join(alice, guest, group)
-            await catch_up(alice, bob, carol)
+        group = await group_with(alice, "Three", bob, carol)
         await alice.session.groups.promote(group.id, bob.npub)
         await catch_up(bob, carol)
 
@@ -428,12 +418,7 @@ async def test_a_leave_request_of_an_epoch_the_admin_left_still_removes_the_memb
         await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob", "dave")
     ]
     try:
-        group = await alice.session.groups.create("Late", [bob.npub, dave.npub])
-        await alice.session.flush(10)
-        for guest in (bob, dave):
-            await catch_up(guest)
-            await _join(alice, guest, group)
-            await catch_up(alice, bob, dave)
+        group = await group_with(alice, "Late", bob, dave)
         await alice.session.groups.rename(group.id, name="Renamed")
         await dave.session.groups.leave(group.id)  # Dave has not seen the rename
 
