@@ -79,6 +79,9 @@ class GroupInbox:
         self._retry: set[bytes] = set()
         self._invalidated: set[bytes] = set()
         self._removing: set[bytes] = set()
+        self._maybe_owed = True
+        """Removals may be owed (`app.branch_switch`): look in storage at the next settle.
+        Set at start, after a branch switch and after a removal that has to wait."""
         self.control: dict[int, ControlHandler] = {}
         """Rumor kinds handled by another service instead of being stored as messages
         (MIP-05 447/448/449): called with the group id after the event is recorded."""
@@ -108,7 +111,9 @@ class GroupInbox:
     async def _settle(self) -> None:
         """Process what the last event unblocked, then resend what a lost race voided."""
         await self._drain_waiting()
-        for gid, who in (await self._ctx.db.run(removals_owed)).items():
+        owed = await self._ctx.db.run(removals_owed) if self._maybe_owed else {}
+        self._maybe_owed = False
+        for gid, who in owed.items():
             if gid not in self._removing:
                 self._removing.add(gid)
                 self._ctx.spawn(self._remove_again(gid, who), "removing readmitted members")
@@ -137,6 +142,7 @@ class GroupInbox:
             await self._ctx.db.run(removal_done, gid)
         except AppError as exc:
             log.info("removing readmitted members again waits: %s", exc)
+            self._maybe_owed = True
         finally:
             self._removing.discard(gid)
 
@@ -455,6 +461,7 @@ class GroupInbox:
             CommitRaceResolved(ctx.pubkey, nostr_id, outcome.epoch, event.id, snap.commit.event_id)
         )
         self._invalidated.add(gid)
+        self._maybe_owed = True
         before = [m.pubkey for m in engine.members(loaded.marmot)]
         await self._groups.after_merge(
             gid, loaded.group, before, winner.order.created_at, winner.committer.hex()
