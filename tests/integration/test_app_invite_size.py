@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from app import InviteTooLarge
+from app import InviteTooLarge, Services
 from marmot.key_package_event import key_package_event_data
 from nostr.event import Event, UnsignedEvent
+from nostr.keys import SecretKey
 from nostr.relay import PublishOutcome
 from storage.repos import outbox as outbox_repo
-from tests.helpers.app_clients import Client, make_client
+from tests.helpers.app_clients import PASSPHRASE, Client, config_for, make_client
+from tests.helpers.bunker import BunkerFactory
 from tests.helpers.marmot_factories import key_package
 from tests.helpers.nostr_factories import CountingRng, secret
 from tests.helpers.relay import RelayProcess
@@ -104,5 +106,27 @@ async def test_the_default_limit_is_what_the_relay_takes(
         assert (await pool.publish(at_limit, relays=[relay.url])).accepted == (relay.url,)
         refused = (await pool.publish(over, relays=[relay.url])).responses[relay.url]
         assert refused.outcome is PublishOutcome.REJECTED and "size" in refused.message
+    finally:
+        await alice.close()
+
+
+async def test_a_remote_signers_invitation_is_measured_before_the_signer_seals_it(
+    relay: RelayProcess, bunker_factory: BunkerFactory, tmp_path: Path
+) -> None:
+    """A bunker account's Welcomes wait unsealed in the outbox; their size is checked on a
+    stand-in wrap of the same size, so a too-large one is refused at once here too."""
+    bunker = bunker_factory(relay.url, SecretKey.generate())
+    services = Services(config_for(tmp_path / "alice", relay.url))
+    alice = Client("alice", services, await services.import_account(bunker.uri, PASSPHRASE))
+    try:
+        await alice.session.start(live=False)
+        assert alice.session.ctx.deferred_signing
+        labels = [f"member{i}" for i in range(FITS + MORE)]
+        await _publish(alice, _key_package_events(labels, relay.url), relay.url)
+        with pytest.raises(InviteTooLarge):
+            await alice.session.groups.create("Too big", _npubs(labels))
+        assert await alice.session.groups.list_groups() == []
+        group = await alice.session.groups.create("Fits", _npubs(labels[:FITS]))
+        assert len((await alice.session.groups.info(group.id)).members) == FITS + 1
     finally:
         await alice.close()
