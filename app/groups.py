@@ -31,6 +31,7 @@ from app.sync import GroupTarget
 from marmot import operations
 from marmot.group import GroupConfig, create_group
 from marmot.operations import OutgoingCommit
+from marmot.profiles import Profile
 from storage import Connection, OutgoingEvent
 from storage.repos import groups as groups_repo
 from storage.repos import relays as relays_repo
@@ -111,10 +112,19 @@ class Groups(CommitFlow):
 
     # --- creating ----------------------------------------------------------------------
 
-    async def create(self, name: str, members: Sequence[str], description: str = "") -> GroupInfo:
+    async def create(
+        self,
+        name: str,
+        members: Sequence[str],
+        description: str = "",
+        *,
+        profile: str | None = None,
+    ) -> GroupInfo:
         """A group with us as the only admin; ``members`` are npubs/nprofiles (every live
         device of each is added, and our own other devices). One member and no name make
-        a 1:1 chat."""
+        a 1:1 chat. ``profile`` (``"mip"`` or ``"darkmatter"``) forces the Marmot
+        generation; None lets the invitees' key packages choose."""
+        _check_profile(profile)
         ctx = self._ctx
         people = [parse_person(m) for m in members]
         if any(p.pubkey == ctx.pubkey for p in people):
@@ -363,6 +373,14 @@ class Groups(CommitFlow):
                 "your leave request was not accepted by a relay yet; it will be retried"
             )
         return await self.info_of(gid)
+
+
+def _check_profile(profile: str | None) -> None:
+    if profile is None or profile == Profile.A.value:
+        return
+    if profile == Profile.B.value:
+        raise InvalidInput("Marmot v2 (Dark Matter) groups cannot be created yet")
+    raise InvalidInput(f"unknown group profile {profile!r}: use 'mip' or 'darkmatter'")
 
 
 def _cursor_key(gid: bytes) -> str:

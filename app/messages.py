@@ -129,6 +129,15 @@ class Messages:
             raise NotAllowed("you can only delete your own messages")
         return await self._delete_rumors(group, [target.rumor_id], target.kind)
 
+    async def edit(self, ref: str, message_id: str, text: str) -> MessageInfo:
+        """Replace the text of one of our chat messages (Profile B groups only: kind
+        1009); `NotAllowed` in a Profile A group, which has no edits."""
+        group = await self._active(ref)
+        info = await self._groups.store.info(group)
+        if not info.can_edit:
+            raise NotAllowed("messages of a Marmot v1 (MIP) group cannot be edited")
+        raise NotAllowed("editing is not available yet")
+
     async def _delete_rumors(self, group: Group, ids: Sequence[str], kind: int) -> MessageInfo:
         tags = [*(("e", i) for i in ids), ("k", str(kind))]
         stamp = await self._stamp(group)
