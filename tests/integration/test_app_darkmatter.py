@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.app_clients import Client, catch_up, eventually, make_client
-from tests.helpers.dm_clients import dm_group_with
+from app import NotAllowed
+from app.events import MessageUpdated
+from app.models import MessageInfo
+from tests.helpers.app_clients import Client, catch_up, eventually, join, make_client
+from tests.helpers.dm_clients import dm_group_with, publish_b_key_package
 from tests.helpers.relay import RelayProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.darkmatter, pytest.mark.asyncio]
@@ -43,3 +47,145 @@ async def test_create_join_and_chat_both_ways(relay: RelayProcess, tmp_path: Pat
     finally:
         await alice.close()
         await bob.close()
+
+
+async def _row(client: Client, group: str, text: str) -> MessageInfo:
+    async def probe() -> list[MessageInfo]:
+        await catch_up(client)
+        return [m for m in await client.session.messages.list_messages(group) if m.content == text]
+
+    return (await eventually(probe, bool))[0]
+
+
+async def test_edit_react_delete(relay: RelayProcess, tmp_path: Path) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    try:
+        group = await dm_group_with(alice, "Edits", bob)
+        sent = await alice.session.messages.send(group.id, "frist")
+        await alice.session.flush(10)
+        await _row(bob, group.id, "frist")
+        edited = await alice.session.messages.edit(group.id, sent.id, "first")
+        assert (edited.id, edited.content) == (sent.id, "first")
+        assert edited.edited_at is not None
+        await alice.session.flush(10)
+        seen = await _row(bob, group.id, "first")
+        assert (seen.id, seen.edited_at) == (sent.id, edited.edited_at)
+        assert any(isinstance(e, MessageUpdated) and e.message.id == sent.id for e in bob.events)
+        with pytest.raises(NotAllowed):  # only the author edits
+            await bob.session.messages.edit(group.id, sent.id, "mine now")
+        await bob.session.messages.react(group.id, sent.id, "🔥")
+        await bob.session.flush(10)
+
+        async def reactions() -> tuple[str, ...]:
+            await catch_up(alice)
+            found = await alice.session.messages.list_messages(group.id)
+            return tuple(r.emoji for m in found for r in m.reactions)
+
+        await eventually(reactions, lambda r: r == ("🔥",))
+        await alice.session.messages.delete(group.id, sent.id)
+        await alice.session.flush(10)
+
+        async def deleted() -> list[bool]:
+            await catch_up(bob)
+            return [m.deleted for m in await bob.session.messages.list_messages(group.id)]
+
+        await eventually(deleted, lambda d: d == [True])
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+def _changes(messages: list[MessageInfo]) -> list[tuple[str, str]]:
+    out = []
+    for m in messages:
+        if m.kind == -1:
+            data = json.loads(m.content)
+            out.append((data["change"], data["subject"] or data["value"] or m.author))
+    return out
+
+
+async def _timeline(client: Client, group: str) -> list[tuple[str, str]]:
+    await catch_up(client)
+    found = await client.session.messages.list_messages(group, with_changes=True)
+    return _changes(found)
+
+
+async def test_add_rename_remove_with_three(relay: RelayProcess, tmp_path: Path) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    carol = await make_client(tmp_path, relay.url, "carol", live=False)
+    try:
+        group = await dm_group_with(alice, "Three", bob)
+        await publish_b_key_package(carol)
+        info = await alice.session.groups.add_members(group.id, [carol.npub])
+        assert {m.pubkey for m in info.members} == {alice.pubkey, bob.pubkey, carol.pubkey}
+        await alice.session.flush(10)
+        await catch_up(carol)
+        await join(carol, group)
+        await catch_up(bob, carol)
+        assert len((await bob.session.groups.info(group.id)).members) == 3
+        await carol.session.messages.send(group.id, "hi all")
+        await carol.session.flush(10)
+        await _wait_texts(bob, group.id, ["hi all"])
+        await _wait_texts(alice, group.id, ["hi all"])
+
+        renamed = await alice.session.groups.rename(group.id, name="Trio", description="us")
+        assert (renamed.name, renamed.description) == ("Trio", "us")
+
+        async def name(client: Client) -> tuple[str, str]:
+            await catch_up(client)
+            got = await client.session.groups.info(group.id)
+            return got.name, got.description
+
+        for client in (bob, carol):
+            await eventually(lambda c=client: name(c), lambda n: n == ("Trio", "us"))
+        assert ("renamed", "Trio") in await _timeline(bob, group.id)
+        assert ("described", "us") in await _timeline(carol, group.id)
+
+        await alice.session.groups.remove_members(group.id, [carol.npub])
+
+        async def carol_state() -> str:
+            await catch_up(carol)
+            return (await carol.session.groups.info(group.id)).state
+
+        await eventually(carol_state, lambda s: s == "inactive")
+        await eventually(
+            lambda: _timeline(bob, group.id), lambda t: ("removed", carol.pubkey) in t
+        )
+        members = {m.pubkey for m in (await bob.session.groups.info(group.id)).members}
+        assert members == {alice.pubkey, bob.pubkey}
+        await alice.session.messages.send(group.id, "just us")
+        await alice.session.flush(10)
+        await _wait_texts(bob, group.id, ["hi all", "just us"])
+        assert "just us" not in await _texts(carol, group.id)
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+async def test_a_member_leaves_and_an_admin_commits_it(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    carol = await make_client(tmp_path, relay.url, "carol", live=False)
+    try:
+        group = await dm_group_with(alice, "Leaving", bob, carol)
+        with pytest.raises(NotAllowed):  # the only admin hands over first
+            await alice.session.groups.leave(group.id)
+        left = await bob.session.groups.leave(group.id)
+        assert left.state == "inactive"
+
+        async def members(client: Client) -> set[str]:
+            await catch_up(client)
+            await client.session.flush(10)
+            return {m.pubkey for m in (await client.session.groups.info(group.id)).members}
+
+        both = {alice.pubkey, carol.pubkey}
+        await eventually(lambda: members(alice), lambda m: m == both)
+        await eventually(lambda: members(carol), lambda m: m == both)
+        assert ("left", bob.pubkey) in await _timeline(carol, group.id)
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
