@@ -150,9 +150,7 @@ async def test_add_rename_remove_with_three(relay: RelayProcess, tmp_path: Path)
             return (await carol.session.groups.info(group.id)).state
 
         await eventually(carol_state, lambda s: s == "inactive")
-        await eventually(
-            lambda: _timeline(bob, group.id), lambda t: ("removed", carol.pubkey) in t
-        )
+        await eventually(lambda: _timeline(bob, group.id), lambda t: ("removed", carol.pubkey) in t)
         members = {m.pubkey for m in (await bob.session.groups.info(group.id)).members}
         assert members == {alice.pubkey, bob.pubkey}
         await alice.session.messages.send(group.id, "just us")
@@ -164,9 +162,7 @@ async def test_add_rename_remove_with_three(relay: RelayProcess, tmp_path: Path)
             await client.close()
 
 
-async def test_a_member_leaves_and_an_admin_commits_it(
-    relay: RelayProcess, tmp_path: Path
-) -> None:
+async def test_a_member_leaves_and_an_admin_commits_it(relay: RelayProcess, tmp_path: Path) -> None:
     alice = await make_client(tmp_path, relay.url, "alice", live=False)
     bob = await make_client(tmp_path, relay.url, "bob", live=False)
     carol = await make_client(tmp_path, relay.url, "carol", live=False)
