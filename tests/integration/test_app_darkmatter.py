@@ -10,7 +10,9 @@ import pytest
 from app import NotAllowed
 from app.events import MessageUpdated
 from app.models import MessageInfo
-from tests.helpers.app_clients import Client, catch_up, eventually, join, make_client
+from storage.repos import branches as branches_repo
+from storage.rows.branches import BranchNodeRow
+from tests.helpers.app_clients import Client, catch_up, eventually, join, make_client, reopen
 from tests.helpers.dm_clients import dm_group_with, publish_b_key_package
 from tests.helpers.relay import RelayProcess
 
@@ -182,6 +184,97 @@ async def test_a_member_leaves_and_an_admin_commits_it(relay: RelayProcess, tmp_
         await eventually(lambda: members(alice), lambda m: m == both)
         await eventually(lambda: members(carol), lambda m: m == both)
         assert ("left", bob.pubkey) in await _timeline(carol, group.id)
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+async def _converged(*clients: Client, group: str) -> list[tuple[int, str, str]]:
+    out = []
+    for client in clients:
+        await catch_up(client)
+        await client.session.flush(10)
+        info = await client.session.groups.info(group)
+        out.append((info.epoch, info.epoch_authenticator, info.name))
+    return out
+
+
+async def test_offline_member_catches_up_after_a_restart(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    carol = await make_client(tmp_path, relay.url, "carol", live=False)
+    try:
+        group = await dm_group_with(alice, "Away", bob, carol)
+        before = await carol.session.groups.info(group.id)
+        await carol.close()
+        await alice.session.messages.send(group.id, "while you were out")
+        await alice.session.groups.rename(group.id, name="Away, twice")
+        await bob.session.messages.send(group.id, "after the rename")
+        await alice.session.groups.rename(group.id, name="Away, thrice")
+        await alice.session.flush(10)
+        await bob.session.flush(10)
+        carol = await reopen(carol, relay.url, tmp_path, live=False)
+        await _wait_texts(carol, group.id, ["while you were out", "after the rename"])
+        states = await eventually(
+            lambda: _converged(alice, bob, carol, group=group.id),
+            lambda s: len(set(s)) == 1 and s[0][2] == "Away, thrice",
+        )
+        assert states[0][0] == before.epoch + 2
+        await carol.session.messages.send(group.id, "back")
+        await carol.session.flush(10)
+        await _wait_texts(alice, group.id, ["while you were out", "after the rename", "back"])
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+async def _tree(client: Client, group: str) -> list[BranchNodeRow]:
+    stored = await client.session.groups.store.resolve(group)
+    return await client.session.ctx.db.run(branches_repo.load_tree, stored.mls_group_id)
+
+
+async def test_concurrent_commits_converge_across_a_restart(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Two admins rename at once, each on the same epoch: every member keeps both
+    commits (the tree survives a restart), and all settle on the same one."""
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    carol = await make_client(tmp_path, relay.url, "carol", live=False)
+    try:
+        group = await dm_group_with(alice, "Race", bob, carol)
+        await alice.session.groups.promote(group.id, bob.npub)
+        await catch_up(bob, carol)
+        assert (await bob.session.groups.info(group.id)).i_am_admin
+        base = await bob.session.groups.info(group.id)
+        # Neither sees the other's commit before making its own.
+        await alice.session.groups.rename(group.id, name="Alice's name")
+        await bob.session.groups.rename(group.id, name="Bob's name")
+        await bob.session.messages.send(group.id, "on bob's branch")
+        await alice.session.flush(10)
+        await bob.session.flush(10)
+        assert (await bob.session.groups.info(group.id)).epoch == base.epoch + 1
+        bob = await reopen(bob, relay.url, tmp_path, live=False)
+        states = await eventually(
+            lambda: _converged(alice, bob, carol, group=group.id), lambda s: len(set(s)) == 1
+        )
+        assert states[0][0] == base.epoch + 1
+        winner = states[0][2]
+        assert winner in ("Alice's name", "Bob's name")
+        for client in (alice, bob, carol):
+            nodes = await _tree(client, group.id)
+            tips = [n for n in nodes if not any(c.parent_key == n.key for c in nodes)]
+            assert len(tips) == 2  # both commits kept: the loser stays a retained branch
+            renames = [c for c in await _timeline(client, group.id) if c[0] == "renamed"]
+            assert renames == [("renamed", winner)]  # the loser's row is withdrawn
+        shown = await _texts(alice, group.id)
+        assert ("on bob's branch" in shown) == (winner == "Bob's name")
+        await alice.session.messages.send(group.id, "after the race")
+        await alice.session.flush(10)
+        await _wait_texts(carol, group.id, [*shown, "after the race"])
+        await _wait_texts(bob, group.id, [*shown, "after the race"])
     finally:
         for client in (alice, bob, carol):
             await client.close()
