@@ -13,9 +13,9 @@ disagree); ``blurhash`` is refused (these formats use thumbhash); unknown fields
 ignored; a present-but-empty ``dim``/``thumbhash`` is kept apart from an absent one.
 Rules that differ by version: v1 needs the Blossom URL to carry the ciphertext hash, an
 https (or loopback http) host, a file name that is not blank, and accepts a
-non-canonical ``m``; v2 takes http(s) Blossom URLs, any 1..255-byte file name without
-NUL (spaces count), and only a canonical ``m``. Rejected references raise
-:class:`~marmot.errors.InvalidMedia`.
+non-canonical ``m`` (its frozen rule only needs a slash); v2 takes http(s) Blossom URLs,
+any 1..255-byte file name without NUL (spaces count), and only a canonical ``m``.
+Rejected references raise :class:`~marmot.errors.InvalidMedia`.
 """
 
 from __future__ import annotations
@@ -49,8 +49,15 @@ _SINGLE = {
 }
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
-__all__ = ["Locator", "MediaReference", "media_tag", "parse_media_tag"]
+__all__ = [
+    "Locator",
+    "MediaReference",
+    "canonical_media_type_for",
+    "media_tag",
+    "parse_media_tag",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,22 @@ class MediaReference:
     file_name: str
     dim: str | None = None
     thumbhash: str | None = None
+
+
+def canonical_media_type_for(version: str, value: str) -> str:
+    """v2: the token grammar of ``components.canonical_media_type``. v1 (frozen): only
+    non-empty with a ``/`` after dropping parameters and ASCII space, ASCII-lowered."""
+    if version == V2:
+        try:
+            return canonical_media_type(value)
+        except InvalidComponent as exc:
+            raise InvalidMedia(f"media type: {exc.reason}") from None
+    if version != V1:
+        raise InvalidMedia(f"unknown encrypted media version {version!r}")
+    essence = value.split(";", 1)[0].strip(" \t\n\r\x0c").translate(_ASCII_LOWER)
+    if not essence or "/" not in essence:
+        raise InvalidMedia("media type must be a MIME type")
+    return "image/jpeg" if essence == "image/jpg" else essence
 
 
 def media_tag(ref: MediaReference) -> tuple[str, ...]:
@@ -155,10 +178,7 @@ def _validate(ref: MediaReference, allow_loopback_http: bool) -> None:
     for locator in ref.locators:
         _check_locator(ref, locator, allow_loopback_http)
     _check_file_name(ref)
-    try:
-        canonical = canonical_media_type(ref.media_type)
-    except InvalidComponent as exc:
-        raise InvalidMedia(f"media type: {exc.reason}") from None
+    canonical = canonical_media_type_for(ref.version, ref.media_type)
     if ref.version == V2 and canonical != ref.media_type:
         raise InvalidMedia("media type is not canonical for encrypted-media-v2")
 
