@@ -32,11 +32,13 @@ from marmot.primitives import b64decode, b64encode, is_lower_hex
 from marmot.profile_b.push import (
     OwnerProof,
     record_digest,
+    sign_owner_proof,
     verify_owner_proof,
 )
+from marmot.profile_b.push_token import PLATFORM_NAMES, PushToken, encrypt_token, token_fingerprint
 from nostr.errors import NostrError
 from nostr.event import UnsignedEvent, compact_json
-from nostr.keys import PublicKey
+from nostr.keys import PublicKey, Rng, SecretKey, system_rng
 
 __all__ = [
     "KIND_LIST",
@@ -49,6 +51,8 @@ __all__ = [
     "accepted",
     "gossip_content",
     "gossip_event",
+    "own_record",
+    "own_removal",
     "parse_gossip",
 ]
 
@@ -106,6 +110,51 @@ def _entry_json(entry: SignedEntry) -> dict[str, Any]:
     out["owner_ts"] = p.owner_ts
     out["owner_sig"] = entry.owner_sig.hex()
     return out
+
+
+def own_record(
+    secret: SecretKey,
+    group_id: bytes,
+    leaf_index: int,
+    token: PushToken,
+    server: PublicKey,
+    *,
+    now_ms: int,
+    relay_hint: str = "",
+    rng: Rng = system_rng,
+) -> SignedEntry:
+    """Our device's record for one group (a 447 self-update carries it): the token
+    encrypted to ``server`` afresh, stamped ``now_ms``, signed by our account."""
+    proof = OwnerProof(
+        group_id,
+        secret.public_key(),
+        leaf_index,
+        PLATFORM_NAMES[token.platform],
+        server.hex,
+        token_fingerprint(token),
+        now_ms,
+        relay_hint,
+        encrypt_token(server, token, rng=rng),
+    )
+    return SignedEntry(proof, sign_owner_proof(secret, proof, rng=rng))
+
+
+def own_removal(
+    secret: SecretKey, record: OwnerProof, *, now_ms: int, rng: Rng = system_rng
+) -> SignedEntry:
+    """The 449 entry retiring one of our records (same key and fingerprint, newer stamp)."""
+    if record.member != secret.public_key():
+        raise InvalidPushMessage("only the owner removes its record")
+    proof = OwnerProof(
+        record.group_id,
+        record.member,
+        record.leaf_index,
+        record.platform,
+        record.server_pubkey,
+        record.token_fingerprint,
+        now_ms,
+    )
+    return SignedEntry(proof, sign_owner_proof(secret, proof, rng=rng))
 
 
 def gossip_content(kind: int, entries: Sequence[SignedEntry]) -> str:

@@ -17,9 +17,25 @@ import pytest
 from marmot.errors import InvalidPushMessage, UsageError
 from marmot.primitives import b64encode
 from marmot.profile_b.push import OwnerProof, sign_owner_proof
-from marmot.profile_b.push_gossip import SignedEntry
+from marmot.profile_b.push_gossip import (
+    KIND_LIST,
+    KIND_REMOVAL,
+    KIND_UPDATE,
+    SignedEntry,
+    accepted,
+    gossip_event,
+    own_record,
+    own_removal,
+    parse_gossip,
+)
 from marmot.profile_b.push_state import PushTokenState
-from marmot.profile_b.push_token import Platform, PushToken, decrypt_token, encrypt_token
+from marmot.profile_b.push_token import (
+    Platform,
+    PushToken,
+    decrypt_token,
+    encrypt_token,
+    token_fingerprint,
+)
 from marmot.profile_b.push_trigger import (
     build_trigger,
     dedup_key,
@@ -209,3 +225,45 @@ def test_a_leaving_member_takes_records_and_tombstones() -> None:
     state.forget_member(BOB.public_key().hex)
     assert [r.proof.member for r in state.records()] == [CAROL.public_key()]
     assert not state.tombstones
+
+
+def test_own_record_travels_is_stored_wakes_and_is_removed() -> None:
+    """Our device registers, Carol relays our record in a 448, a stale copy cannot come
+    back after our 449, and the server opens the token from a trigger."""
+    group, device = b"group-16-bytes!!", PushToken(Platform.FCM, b"fcm:abc")
+    record = own_record(
+        BOB,
+        group,
+        3,
+        device,
+        SERVER.public_key(),
+        now_ms=1000,
+        relay_hint=" wss://push.example ",
+        rng=_rng(7),
+    )
+    assert record.proof.relay_hint == "wss://push.example"
+    assert record.proof.token_fingerprint == token_fingerprint(device)
+    members = {BOB.public_key().hex, CAROL.public_key().hex}
+    update = gossip_event(BOB.public_key(), 1, KIND_UPDATE, [record])
+    relayed = gossip_event(CAROL.public_key(), 2, KIND_LIST, [record])
+    state = PushTokenState()
+    for event in (update, relayed):
+        state.apply_all(
+            accepted(parse_gossip(event.kind, group, event.content), members, now_ms=1000)
+        )
+    assert state.records() == [record]
+    by_server = records_by_server(state.records(), own_account=CAROL.public_key().hex)
+    hints = trigger_relays([r.proof.relay_hint for r in by_server[SERVER.public_key().hex]], [])
+    assert hints == ("wss://push.example",)
+    tokens = [r.proof.encrypted_token for r in by_server[SERVER.public_key().hex]]
+    wrap = build_trigger(
+        SERVER.public_key(), [t for t in tokens if t], now=1_700_000_000, rng=_rng(8)
+    )
+    assert decrypt_token(SERVER, open_trigger(wrap, SERVER)[0]) == device
+    removal = own_removal(BOB, record.proof, now_ms=2000, rng=_rng(9))
+    with pytest.raises(InvalidPushMessage, match="owner"):
+        own_removal(CAROL, record.proof, now_ms=2000)
+    gone = gossip_event(BOB.public_key(), 3, KIND_REMOVAL, [removal])
+    state.apply_all(accepted(parse_gossip(KIND_REMOVAL, group, gone.content), members, now_ms=2000))
+    state.apply_all(accepted(parse_gossip(KIND_LIST, group, relayed.content), members, now_ms=2000))
+    assert state.records() == [] and removal.key in state.tombstones
