@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from marmot.errors import InvalidMedia
 from marmot.profile_b.components import BLOSSOM_LOCATOR, MEDIA_FORMATS, canonical_media_type
 from marmot.profile_b.errors import InvalidComponent
+from marmot.profile_b.text import rust_trim
 from marmot.profile_b.urls import (
     UrlError,
     host_of,
@@ -184,7 +185,7 @@ def _validate(ref: MediaReference, allow_loopback_http: bool) -> None:
 
 
 def _check_file_name(ref: MediaReference) -> None:
-    if ref.version == V1 and not ref.file_name.strip():
+    if ref.version == V1 and not rust_trim(ref.file_name):
         raise InvalidMedia("media file name cannot be empty")
     name = ref.file_name
     if ref.version == V2 and (not name or len(name.encode()) > 255 or "\0" in name):
@@ -194,7 +195,7 @@ def _check_file_name(ref: MediaReference) -> None:
 def _check_locator(ref: MediaReference, locator: Locator, allow_loopback_http: bool) -> None:
     """Only structure makes a reference invalid; a kind we cannot fetch just makes that
     locator unfetchable. Blossom locators are fetched, so their host must be safe."""
-    if not locator.kind.strip() or not locator.value.strip():
+    if not rust_trim(locator.kind) or not rust_trim(locator.value):
         raise InvalidMedia("media locator kind and value cannot be empty")
     scheme, sep, rest = locator.value.partition("://")
     if not sep or not scheme or not rest:

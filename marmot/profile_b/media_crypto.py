@@ -31,6 +31,7 @@ from marmot.profile_b.media import (
     media_tag,
     parse_media_tag,
 )
+from marmot.profile_b.text import rust_trim
 from mls.group_state import GroupState
 from nostr.keys import Rng, system_rng
 
@@ -113,7 +114,7 @@ class SealedMedia:
 
 def _outbound_name(version: str, file_name: str) -> str:
     if version == V1:
-        name = file_name.strip()
+        name = rust_trim(file_name)
         if not name:
             raise InvalidMedia("media file name cannot be empty")
         return name

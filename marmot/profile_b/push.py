@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from marmot.errors import InvalidPushMessage
 from marmot.primitives import b64encode, is_lower_hex, sha256
+from marmot.profile_b.text import rust_trim
 from nostr.errors import NostrError
 from nostr.event import UnsignedEvent
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng, verify_schnorr
@@ -88,7 +89,7 @@ class OwnerProof:
         token = self.encrypted_token
         if token is not None and len(token) != ENCRYPTED_TOKEN_LEN:
             raise InvalidPushMessage(f"an encrypted token is {ENCRYPTED_TOKEN_LEN} bytes")
-        object.__setattr__(self, "relay_hint", self.relay_hint.strip())
+        object.__setattr__(self, "relay_hint", rust_trim(self.relay_hint))
         if len(self.relay_hint.encode()) >= 2**16 or len(self.group_id) >= 2**16:
             raise InvalidPushMessage("group id and relay hint are u16-length-prefixed")
 

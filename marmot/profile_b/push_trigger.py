@@ -22,6 +22,7 @@ from marmot.errors import InvalidPushMessage, UsageError
 from marmot.primitives import b64decode, b64encode, sha256
 from marmot.profile_b.push import ENCRYPTED_TOKEN_LEN
 from marmot.profile_b.push_gossip import VERSION, SignedEntry
+from marmot.profile_b.text import rust_trim
 from nostr.errors import NostrError
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng
@@ -125,4 +126,4 @@ def trigger_relays(hints: Iterable[str], inbox_relays: Iterable[str]) -> tuple[s
 
 
 def _dedup(relays: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(r.strip() for r in relays if r.strip()))
+    return tuple(dict.fromkeys(rust_trim(r) for r in relays if rust_trim(r)))

@@ -158,6 +158,10 @@ def test_v1_canonicalizes_a_legacy_media_type_before_use() -> None:
     legacy = dataclasses.replace(ref, media_type="IMAGE/JPG; charset=x")
     assert open_media(SECRET, legacy, sealed.ciphertext) == FILE
     assert seal_media(SECRET, V1, FILE, "a/b/c", "n", rng=_rng(5)).media_type == "a/b/c"
+    # v1 names are trimmed as Rust trims: U+001C is not white space there.
+    assert seal_media(SECRET, V1, FILE, "image/png", "\x1c", rng=_rng(5)).file_name == "\x1c"
+    with pytest.raises(InvalidMedia, match="cannot be empty"):
+        seal_media(SECRET, V1, FILE, "image/png", "\u3000\u2029")
     with pytest.raises(InvalidMedia):
         seal_media(SECRET, V2, FILE, "a/b/c", "n")
 

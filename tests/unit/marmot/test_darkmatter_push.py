@@ -140,6 +140,9 @@ def test_a_blank_relay_hint_is_absent_and_one_is_trimmed() -> None:
     padded = dataclasses.replace(proof, relay_hint=" wss://r.example\n")
     assert padded.relay_hint == "wss://r.example"
     assert owner_proof_event(padded).tags[-1] == ("relay_hint", "wss://r.example")
+    # Rust's trim: Unicode White_Space goes, U+001C (not White_Space) stays.
+    assert dataclasses.replace(proof, relay_hint="\u3000wss://r\u2028").relay_hint == "wss://r"
+    assert dataclasses.replace(proof, relay_hint="\x1cwss://r").relay_hint == "\x1cwss://r"
 
 
 def test_current_groups_take_only_the_kind_451_proof() -> None:
