@@ -11,11 +11,13 @@ features/push-notifications.md, where it and MDK 0.9 differ MDK's reader.
               encrypted_token}, ...]}
 
 The payload carries the tag ``["v", "marmot-push-v1"]``; the content's ``v`` is the one
-checked. Two levels of refusal: the whole content (not a JSON object, a repeated key,
-``v`` missing or other, the array not an array or longer than 32 entries) raises
+checked. Two levels of refusal: the whole content (not a JSON object, a repeated ``v``
+or array, ``v`` missing or other, the array not an array or longer than 32 entries) raises
 :class:`~marmot.errors.InvalidPushMessage`; a single bad entry is only dropped, and the
 rest still applies (push data is advisory and never invalidates the group message).
-Identical entries count once. Reading does not check signatures; :func:`accepted` does
+Identical entries count once; inside an entry a repeated key keeps its last value, as
+serde_json's ``Value`` does (the signature covers the value kept). Reading does not check
+signatures; :func:`accepted` does
 (member of the group, ``owner_ts`` at most an hour ahead, owner signature), because the
 carrier's sender grants no authority: a 448 relays other members' records.
 """
@@ -177,12 +179,16 @@ def gossip_event(
 
 
 class _Obj(dict[str, Any]):
-    repeated = False
+    """A JSON object as serde_json's ``Value`` keeps it (a repeated key: the last wins),
+    remembering which keys were repeated."""
+
+    repeated: frozenset[str] = frozenset()
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> _Obj:
     obj = _Obj(pairs)
-    obj.repeated = len(obj) != len(pairs)
+    keys = [k for k, _ in pairs]
+    obj.repeated = frozenset(k for k in obj if keys.count(k) > 1)
     return obj
 
 
@@ -196,7 +202,7 @@ def _content_array(kind: int, content: str) -> list[Any]:
         raise InvalidPushMessage("push gossip content is not JSON") from None
     if not isinstance(data, _Obj):
         raise InvalidPushMessage("push gossip content is not a JSON object")
-    if data.repeated:
+    if data.repeated & {"v", name}:  # MDK's struct reader refuses these two only
         raise InvalidPushMessage("push gossip content repeats a member")
     if data.get("v") != VERSION:
         raise InvalidPushMessage(f"push gossip version must be {VERSION!r}")
@@ -248,8 +254,8 @@ def _hex32(item: dict[str, Any], name: str) -> str:
 
 
 def _entry(item: Any, group_id: bytes, *, removal: bool) -> SignedEntry:
-    if not isinstance(item, _Obj) or item.repeated:
-        raise InvalidPushMessage("push entry is not a JSON object with unique members")
+    if not isinstance(item, _Obj):
+        raise InvalidPushMessage("push entry is not a JSON object")
     member_hex = _hex32(item, "member_id_hex")
     leaf, owner_ts = _int(item, "leaf_index", 32), _int(item, "owner_ts", 64)
     platform, fingerprint = _str(item, "platform"), _str(item, "token_fingerprint")

@@ -229,9 +229,19 @@ def test_missing_fields_non_objects_and_repeats_drop_the_entry() -> None:
         body = '{"v":"marmot-push-v1","tokens":[' + item + "]}"
         assert parse_gossip(KIND_LIST, GROUP, body).dropped == 1
     entry = json.dumps(good)
-    repeated = entry[:-1] + ',"leaf_index":2}'
+    repeated = entry[:-1] + ',"leaf_index":2}'  # as serde_json's Value: the last one wins
     body = '{"v":"marmot-push-v1","tokens":[' + repeated + "]}"
-    assert parse_gossip(KIND_LIST, GROUP, body).dropped == 1
+    (read,) = parse_gossip(KIND_LIST, GROUP, body).entries
+    assert read.proof.leaf_index == 2
+    assert (
+        accepted(parse_gossip(KIND_LIST, GROUP, body), {OWNER.public_key().hex}, now_ms=NOW_MS)
+        == ()
+    )
+    # Repeated unknown top-level members are ignored, as MDK's struct reader ignores them.
+    ignored = '{"v":"marmot-push-v1","x":1,"x":2,"tokens":[' + entry + "]}"
+    assert len(parse_gossip(KIND_LIST, GROUP, ignored).entries) == 1
+    with pytest.raises(InvalidPushMessage, match="repeats"):
+        parse_gossip(KIND_LIST, GROUP, '{"v":"marmot-push-v1","tokens":[],"tokens":[]}')
 
 
 def test_relay_hint_forms_that_read_as_one_record() -> None:
