@@ -192,13 +192,19 @@ def _pairs(pairs: list[tuple[str, Any]]) -> _Obj:
     return obj
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python reads NaN / Infinity, serde_json does not
+
+
 def _content_array(kind: int, content: str) -> list[Any]:
     name = _ARRAY.get(kind)
     if name is None:
         raise InvalidPushMessage(f"kind {kind} is not push token gossip")
     try:
-        data = json.loads(content, object_pairs_hook=_pairs)
-    except (ValueError, RecursionError):
+        data = json.loads(content, object_pairs_hook=_pairs, parse_constant=_no_constant)
+        # serde_json refuses lone surrogate escapes; they cannot be encoded back
+        json.dumps(data, ensure_ascii=False).encode()
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
         raise InvalidPushMessage("push gossip content is not JSON") from None
     if not isinstance(data, _Obj):
         raise InvalidPushMessage("push gossip content is not a JSON object")

@@ -142,6 +142,8 @@ def test_the_spec_removal_vector_in_a_449_is_accepted() -> None:
     ("content", "reason"),
     [
         ("not json", "not JSON"),
+        ('{"v":"marmot-push-v1","tokens":[],"x":NaN}', "not JSON"),
+        ('{"v":"marmot-push-v1","tokens":[],"x":"\\ud800"}', "not JSON"),
         ("[]", "not a JSON object"),
         ('{"v":"marmot-push-v1","v":"marmot-push-v1","tokens":[]}', "repeats"),
         ('{"tokens":[]}', "version"),
