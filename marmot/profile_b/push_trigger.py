@@ -36,6 +36,7 @@ __all__ = [
     "open_trigger",
     "parse_trigger_rumor",
     "records_by_server",
+    "wakes_recipients",
     "trigger_chunks",
     "trigger_relays",
     "trigger_rumor",
@@ -43,6 +44,13 @@ __all__ = [
 
 KIND_TRIGGER = 446
 MAX_TOKENS = 32
+_WAKING_KINDS = frozenset({9})  # chat, incl. replies and media (MDK's agent stream end too)
+
+
+def wakes_recipients(payload_kind: int) -> bool:
+    """Whether sending this app payload triggers a push: MDK wakes for chat messages only,
+    not for reactions, edits, deletions, system rows or push gossip."""
+    return payload_kind in _WAKING_KINDS
 
 
 def trigger_rumor(

@@ -45,6 +45,7 @@ from marmot.profile_b.push_trigger import (
     trigger_chunks,
     trigger_relays,
     trigger_rumor,
+    wakes_recipients,
 )
 from nostr.event import UnsignedEvent
 from nostr.keys import SecretKey
@@ -267,3 +268,8 @@ def test_own_record_travels_is_stored_wakes_and_is_removed() -> None:
     state.apply_all(accepted(parse_gossip(KIND_REMOVAL, group, gone.content), members, now_ms=2000))
     state.apply_all(accepted(parse_gossip(KIND_LIST, group, relayed.content), members, now_ms=2000))
     assert state.records() == [] and removal.key in state.tombstones
+
+
+def test_only_chat_wakes() -> None:
+    assert wakes_recipients(9)
+    assert not any(wakes_recipients(k) for k in (5, 7, 1009, 1210, 447, 448, 449))
