@@ -130,7 +130,6 @@ def save(conn: Connection, opened: Opened, env: Env, *, clear_pending: bool = Fa
 def settle(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
     """Converge, prune, and show or hide each retained node's rows by the canonical path."""
     tree = opened.tree
-    before = node_key(tree.canonical)
     result = tree.converge()
     tree.prune()
     fx.reorg = fx.reorg or result.reorg is not None
@@ -138,7 +137,7 @@ def settle(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
     others = sorted({node_key(n) for n in tree.nodes()} - path)
     fx.hidden += branches_repo.hide_branches(conn, opened.gid, others)
     fx.seqs += branches_repo.show_branches(conn, opened.gid, sorted(path), env.me)
-    fx.changed = fx.changed or node_key(tree.canonical) != before
+    fx.changed = fx.changed or node_key(tree.canonical) != opened.canonical_key
 
 
 # --- receiving ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app import NotAllowed
-from app.events import MessageUpdated
+from app.events import GroupUpdated, MessageReceived, MessageUpdated
 from app.models import MessageInfo
 from storage.repos import branches as branches_repo
 from storage.rows.branches import BranchNodeRow
@@ -278,3 +278,37 @@ async def test_concurrent_commits_converge_across_a_restart(
     finally:
         for client in (alice, bob, carol):
             await client.close()
+
+
+async def test_live_clients_the_other_way_round(relay: RelayProcess, tmp_path: Path) -> None:
+    """Bob founds this one; both stay subscribed (no catch-up calls): the invite, the
+    messages and a rename arrive live."""
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob = await make_client(tmp_path, relay.url, "bob")
+    try:
+        await publish_b_key_package(alice)
+        group = await bob.session.groups.create("", [alice.npub], profile="darkmatter")
+        assert group.is_dm and group.profile == "darkmatter"
+        invites = await eventually(alice.session.invites.list_invites, bool)
+        assert invites[0].inviter == bob.pubkey
+        assert not await alice.session.groups.list_groups()  # pending until accepted
+        joined = await alice.session.invites.accept(invites[0].id)
+        assert (joined.id, joined.profile, joined.state) == (group.id, "darkmatter", "active")
+        await bob.session.messages.send(group.id, "live from bob")
+        got = await alice.wait_for(MessageReceived)
+        assert [e.message.content for e in got if e.message.kind == 9] == ["live from bob"]
+        await alice.session.messages.send(group.id, "live from alice")
+        await eventually(lambda: _texts(bob, group.id), lambda t: "live from alice" in t)
+        await bob.session.groups.rename(group.id, name="Named")
+
+        async def named() -> str:
+            return (await alice.session.groups.info(group.id)).name
+
+        await eventually(named, lambda n: n == "Named")
+        await eventually(
+            lambda: alice.wait_for(GroupUpdated),
+            lambda u: any(e.group.name == "Named" for e in u),
+        )
+    finally:
+        await alice.close()
+        await bob.close()
