@@ -211,6 +211,7 @@ async def test_offline_member_catches_up_after_a_restart(
         await carol.close()
         await alice.session.messages.send(group.id, "while you were out")
         await alice.session.groups.rename(group.id, name="Away, twice")
+        await _wait_texts(bob, group.id, ["while you were out"])  # dated after it
         await bob.session.messages.send(group.id, "after the rename")
         await alice.session.groups.rename(group.id, name="Away, thrice")
         await alice.session.flush(10)
