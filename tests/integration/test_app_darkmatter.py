@@ -313,3 +313,31 @@ async def test_live_clients_the_other_way_round(relay: RelayProcess, tmp_path: P
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_an_admin_hands_over_before_leaving(relay: RelayProcess, tmp_path: Path) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    carol = await make_client(tmp_path, relay.url, "carol", live=False)
+    try:
+        group = await dm_group_with(alice, "Hand over", bob, carol)
+        await alice.session.groups.promote(group.id, carol.npub)
+        await catch_up(carol)
+        assert (await carol.session.groups.info(group.id)).i_am_admin
+        left = await alice.session.groups.leave(group.id)  # drops her rights, then asks
+        assert left.state == "inactive"
+
+        async def view(client: Client) -> tuple[set[str], tuple[str, ...]]:
+            await catch_up(client)
+            await client.session.flush(10)
+            info = await client.session.groups.info(group.id)
+            return {m.pubkey for m in info.members}, info.admins
+
+        rest = ({bob.pubkey, carol.pubkey}, (carol.pubkey,))
+        await eventually(lambda: view(carol), lambda v: v == rest)
+        await eventually(lambda: view(bob), lambda v: v == rest)
+        timeline = await _timeline(bob, group.id)
+        assert ("admins", alice.pubkey) in timeline and ("left", alice.pubkey) in timeline
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
