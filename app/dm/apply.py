@@ -35,7 +35,7 @@ from app.group_records import OwnEvent, record_own_event
 from app.message_records import incoming_records, own_deletions, own_reactions, own_rows
 from marmot.profile_b.branches import CommitMeta
 from marmot.profile_b.convergence import commit_digest
-from marmot.profile_b.group import commit_priority, group_view
+from marmot.profile_b.group import commit_priority, group_view, remove_b
 from marmot.profile_b.inbound import (
     AppReceived,
     CommitAdded,
@@ -49,7 +49,7 @@ from marmot.profile_b.inbound import (
 from marmot.profile_b.outbound import handshake_event, send_app_payload
 from marmot.profile_b.payloads import PayloadKind
 from mls.group import GroupState, PendingCommit
-from mls.messages import MLSMessage
+from mls.messages import MLSMessage, SelfRemove
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import Rng
 from storage import Connection, OutgoingEvent
@@ -298,10 +298,27 @@ def _commit_departures(conn: Connection, opened: Opened, env: Env, fx: Effects) 
         return
     pending = departure_commit(state, rng=env.rng)
     if pending is None:
+        late = _late_leavers(opened.tree, bytes.fromhex(env.me))
+        pending = remove_b(state, sorted(late), rng=env.rng) if late else None
+    if pending is None:
         return
     changes = commit_changes(state, pending.summary, pending.next_state)
     fx.entry_id = queue_commit(conn, opened, pending, changes, followers=(), env=env)
     fx.queued = True
+
+
+def _late_leavers(tree: Tree, me: bytes) -> set[bytes]:
+    """Members whose leave request waited at an earlier canonical state that moved on
+    without it (our own commit was in flight): they are removed instead."""
+    present = {m.credential.identity for m in tree.canonical.state.members()}
+    out: set[bytes] = set()
+    for node in tree.canonical.path()[:-1]:
+        for cached in node.state.proposals:
+            leaf = cached.sender.leaf_index
+            member = None if leaf is None else node.state.member(leaf)
+            if isinstance(cached.proposal, SelfRemove) and member is not None:
+                out.add(member.credential.identity)
+    return (out & present) - {me}
 
 
 # --- sending ----------------------------------------------------------------------------------

@@ -268,6 +268,8 @@ class DarkMatter:
 
     async def receive(self, group: Group, event: Event) -> None:
         ctx = self._ctx
+        if group.state is Lifecycle.PENDING:
+            return  # not marked: fetched again once the invite is accepted
         if group.state is not Lifecycle.ACTIVE:
             await ctx.mark(event, Outcome.FAILED, "not an active group of ours")
             return

@@ -341,3 +341,30 @@ async def test_an_admin_hands_over_before_leaving(relay: RelayProcess, tmp_path:
     finally:
         for client in (alice, bob, carol):
             await client.close()
+
+
+async def test_a_leave_request_the_admin_saw_late_still_removes(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Bob asks to leave on the epoch Alice's rename has just left: his SelfRemove can no
+    longer be committed, so Alice removes him instead."""
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    carol = await make_client(tmp_path, relay.url, "carol", live=False)
+    try:
+        group = await dm_group_with(alice, "Late", bob, carol)
+        await alice.session.groups.rename(group.id, name="Later")
+        await bob.session.groups.leave(group.id)  # on the epoch before the rename
+
+        async def members(client: Client) -> set[str]:
+            await catch_up(client)
+            await client.session.flush(10)
+            return {m.pubkey for m in (await client.session.groups.info(group.id)).members}
+
+        both = {alice.pubkey, carol.pubkey}
+        await eventually(lambda: members(alice), lambda m: m == both)
+        await eventually(lambda: members(carol), lambda m: m == both)
+        assert (await carol.session.groups.info(group.id)).name == "Later"
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
