@@ -31,7 +31,7 @@ from app.dm.tree import (
     node_key,
     to_rows,
 )
-from app.group_records import OwnEvent, record_own_event
+from app.group_records import OwnEvent, mark_own, record_own_event
 from app.message_records import incoming_records, own_deletions, own_reactions, own_rows
 from marmot.profile_b.branches import CommitMeta
 from marmot.profile_b.convergence import commit_digest
@@ -52,16 +52,16 @@ from mls.group import GroupState, PendingCommit
 from mls.messages import MLSMessage, SelfRemove
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import Rng
-from storage import Connection, OutgoingEvent
+from storage import Connection, OutgoingEvent, record_outgoing
 from storage.repos import branches as branches_repo
 from storage.repos import contacts as contacts_repo
 from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
 from storage.repos import processed as processed_repo
+from storage.rows import DeliveryStatus, NewMessage, StateWrite
 from storage.rows import GroupState as Lifecycle
 from storage.rows import Outcome as Mark
 from storage.rows import PendingCommit as StoredPending
-from storage.rows import StateWrite
 
 DM_COMMIT = "dm_commit"
 """Outbox purpose of our Profile B commits (merged into the tree on the first OK)."""
@@ -160,6 +160,7 @@ def receive(conn: Connection, gid: bytes, event: Event, env: Env) -> Effects:
 
 def finish(conn: Connection, opened: Opened, env: Env, fx: Effects, *, clear: bool = False) -> None:
     settle(conn, opened, env, fx)
+    _resend_own(conn, opened, env, fx)
     save(conn, opened, env, clear_pending=clear)
     _commit_departures(conn, opened, env, fx)
     fx.seqs = sorted(set(fx.seqs))
@@ -248,7 +249,7 @@ def _payload(
         gid, rumor, event.id, received.node.epoch, own=rumor.pubkey == env.me
     )
     for message in records.messages:
-        seq = messages_repo.insert(conn, message, now=env.now)
+        seq = messages_repo.insert(conn, message, now=env.now) or _revived(conn, gid, message)
         if seq is None:
             continue
         branches_repo.set_branch_seqs(conn, [seq], node_key(received.node))
@@ -259,6 +260,19 @@ def _payload(
     for deletion in records.deletions:
         messages_repo.apply_deletion(conn, gid, deletion)
     fx.targets += records.targets
+
+
+def _revived(conn: Connection, gid: bytes, message: NewMessage) -> int | None:
+    """A message we hid with a losing branch, sent again by its author on another one:
+    it is shown again where it now arrived (None for a plain duplicate)."""
+    known = messages_repo.by_rumor_id(conn, gid, message.rumor_id)
+    if known is None or known.status is not DeliveryStatus.INVALIDATED:
+        return None
+    if known.event_id == message.event_id:
+        return None
+    status = DeliveryStatus.RECEIVED
+    messages_repo.set_status(conn, gid, known.rumor_id, status, event_id=message.event_id)
+    return known.seq
 
 
 def _edit(conn: Connection, gid: bytes, rumor: UnsignedEvent, fx: Effects) -> None:
@@ -305,6 +319,31 @@ def _commit_departures(conn: Connection, opened: Opened, env: Env, fx: Effects) 
     changes = commit_changes(state, pending.summary, pending.next_state)
     fx.entry_id = queue_commit(conn, opened, pending, changes, followers=(), env=env)
     fx.queued = True
+
+
+def _resend_own(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
+    """Our chat messages a reorg withdrew go out again on the winning branch (the same
+    rumor, a new 445), so nothing we wrote is lost with the losing side."""
+    gid, node = opened.gid, opened.tree.canonical
+    if not node.state.active:
+        return
+    relays = metadata(group_view(node.state)).relays
+    for rumor_id in list(fx.hidden):
+        row = messages_repo.by_rumor_id(conn, gid, rumor_id)
+        if row is None or row.author != env.me or row.kind != PayloadKind.CHAT:
+            continue
+        rumor = UnsignedEvent(row.author, row.created_at, row.kind, row.tags, row.content)
+        if rumor.id != rumor_id:
+            continue  # edited or deleted since: not the rumor it was
+        event, node.state = send_app_payload(node.state, rumor, rng=env.rng)
+        opened.tree.witness(node, bytes.fromhex(env.me))
+        outgoing = OutgoingEvent(event.id, event.to_json(), relays, MESSAGE)
+        record_outgoing(conn, (outgoing,), now=env.now, mls_group_id=gid)
+        mark_own(conn, event, gid, env.now)
+        messages_repo.set_status(conn, gid, rumor_id, DeliveryStatus.SENDING, event_id=event.id)
+        branches_repo.set_branch(conn, gid, rumor_id, node_key(node))
+        fx.hidden.remove(rumor_id)
+        fx.queued = True
 
 
 def _late_leavers(tree: Tree, me: bytes) -> set[bytes]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app import NotAllowed
-from app.events import GroupUpdated, MessageReceived, MessageUpdated
+from app.events import GroupUpdated, MessageReceived, MessageStatusChanged, MessageUpdated
 from app.models import MessageInfo
 from storage.repos import branches as branches_repo
 from storage.rows.branches import BranchNodeRow
@@ -270,15 +270,56 @@ async def test_concurrent_commits_converge_across_a_restart(
             assert len(tips) == 2  # both commits kept: the loser stays a retained branch
             renames = [c for c in await _timeline(client, group.id) if c[0] == "renamed"]
             assert renames == [("renamed", winner)]  # the loser's row is withdrawn
-        shown = await _texts(alice, group.id)
-        assert ("on bob's branch" in shown) == (winner == "Bob's name")
+        # Bob's message survives either way: withdrawn with his branch, it is sent again.
+        for client in (alice, bob, carol):
+            await _wait_texts(client, group.id, ["on bob's branch"])
         await alice.session.messages.send(group.id, "after the race")
         await alice.session.flush(10)
-        await _wait_texts(carol, group.id, [*shown, "after the race"])
-        await _wait_texts(bob, group.id, [*shown, "after the race"])
+        for client in (bob, carol):
+            await _wait_texts(client, group.id, ["on bob's branch", "after the race"])
     finally:
         for client in (alice, bob, carol):
             await client.close()
+
+
+async def test_the_branch_two_members_used_wins_and_the_loser_sends_again(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Alice's rename reaches Carol before Bob's competing one; both write on Alice's
+    branch (a witness quorum of two), Bob on his own: Alice's branch wins everywhere, and
+    Bob's message, withdrawn with his branch, goes out again on the winner."""
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    carol = await make_client(tmp_path, relay.url, "carol", live=False)
+    try:
+        group = await dm_group_with(alice, "Quorum", bob, carol)
+        await alice.session.groups.promote(group.id, bob.npub)
+        await catch_up(bob, carol)
+        await alice.session.groups.rename(group.id, name="Alice's name")
+        await catch_up(carol)  # on Alice's branch before Bob's commit exists
+        await bob.session.groups.rename(group.id, name="Bob's name")
+        await bob.session.messages.send(group.id, "bob, on his branch")
+        await alice.session.messages.send(group.id, "alice, on hers")
+        await carol.session.messages.send(group.id, "carol, on alice's")
+        for client in (alice, bob, carol):
+            await client.session.flush(10)
+        states = await eventually(
+            lambda: _converged(alice, bob, carol, group=group.id), lambda s: len(set(s)) == 1
+        )
+        assert states[0][2] == "Alice's name"
+        assert any(e.status == "invalidated" for e in bob.of(MessageStatusChanged))
+        everything = {"bob, on his branch", "alice, on hers", "carol, on alice's"}
+        for client in (alice, bob, carol):
+            await eventually(lambda c=client: _caught_texts(c, group.id), lambda t: t == everything)
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+async def _caught_texts(client: Client, group: str) -> set[str]:
+    await catch_up(client)
+    await client.session.flush(10)
+    return set(await _texts(client, group))
 
 
 async def test_live_clients_the_other_way_round(relay: RelayProcess, tmp_path: Path) -> None:
