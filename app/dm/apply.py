@@ -364,7 +364,7 @@ def _late_leavers(tree: Tree, me: bytes) -> set[bytes]:
 
 
 def send_payload(
-    conn: Connection, gid: bytes, rumor: UnsignedEvent, env: Env, expires_at: int | None
+    conn: Connection, gid: bytes, rumor: UnsignedEvent, env: Env, *, again: bool = False
 ) -> Effects:
     """Our app payload (chat, reaction, deletion, edit) at the canonical tip: the advanced
     state, the message row, the outbox entry, in this transaction."""
@@ -373,11 +373,8 @@ def send_payload(
     node = opened.tree.canonical
     event, node.state = send_app_payload(node.state, rumor, rng=env.rng)
     opened.tree.witness(node, bytes.fromhex(env.me))
-    rows = (
-        ()
-        if rumor.kind == PayloadKind.EDIT
-        else own_rows(gid, rumor, event.id, node.epoch, None, expires_at=expires_at)
-    )
+    new = not again and rumor.kind != PayloadKind.EDIT
+    rows = own_rows(gid, rumor, event.id, node.epoch, None) if new else ()
     own = OwnEvent(
         gid,
         event,
@@ -388,8 +385,10 @@ def send_payload(
         deletions=own_deletions(rumor),
     )
     fx.entry_id = record_own_event(conn, own, env.now)
-    for row in rows:
-        branches_repo.set_branch(conn, gid, row.rumor_id, node_key(node))
+    if again:
+        messages_repo.set_status(conn, gid, rumor.id, DeliveryStatus.SENDING, event_id=event.id)
+    if rows or again:
+        branches_repo.set_branch(conn, gid, rumor.id, node_key(node))
     if rumor.kind == PayloadKind.EDIT:
         _edit(conn, gid, rumor, fx)
     save(conn, opened, env)

@@ -251,12 +251,13 @@ class DarkMatter:
 
     # --- messages ------------------------------------------------------------------------------
 
-    async def send_rumor(self, group: Group, rumor: UnsignedEvent) -> int:
-        """Our payload into the group; returns its outbox entry id."""
+    async def send_rumor(self, group: Group, rumor: UnsignedEvent, *, again: bool = False) -> int:
+        """Our payload into the group (``again``: a stored message of ours, re-sent in a
+        new 445); returns its outbox entry id."""
         ctx = self._ctx
         try:
             fx = await ctx.db.transact(
-                apply.send_payload, group.mls_group_id, rumor, self._env(), None
+                apply.send_payload, group.mls_group_id, rumor, self._env(), again=again
             )
         except (MlsError, MarmotError) as exc:
             raise translate(exc) from exc
