@@ -70,6 +70,8 @@ async def test_edit_react_delete(relay: RelayProcess, tmp_path: Path) -> None:
         edited = await alice.session.messages.edit(group.id, sent.id, "first")
         assert (edited.id, edited.content) == (sent.id, "first")
         assert edited.edited_at is not None
+        updates = [e.message for e in alice.of(MessageUpdated) if e.message.id == sent.id]
+        assert [(m.content, m.edited_at) for m in updates] == [("first", edited.edited_at)]
         await alice.session.flush(10)
         seen = await _row(bob, group.id, "first")
         assert (seen.id, seen.edited_at) == (sent.id, edited.edited_at)
