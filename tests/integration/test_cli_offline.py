@@ -82,7 +82,8 @@ def test_offline_account_and_errors(tmp_path: Path) -> None:
     code, out = _cli(tmp_path, "contacts", "add", "npub1nope", relay=relay)
     assert code == 1 and out["error"]["type"] == "InvalidInput"
     code, out = _cli(tmp_path, "keypackage", "list", relay=relay)
-    assert code == 0 and len(out["local"]) == 1 and not out["local"][0]["live"]
+    # One per Marmot profile, neither published yet.
+    assert code == 0 and len(out["local"]) == 2 and not any(k["live"] for k in out["local"])
     code, out = _cli(tmp_path, "sync", "--timeout", "2", relay=relay)
     assert code == 0 and out["sync"]["outbox_pending"] >= 1  # kept for later, not lost
     # A catch-up that could not reach the relay says so instead of passing for current.
