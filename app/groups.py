@@ -26,11 +26,13 @@ from app.group_records import OwnEvent, commit_key, create_group_rows, record_ow
 from app.group_store import Loaded, state_write
 from app.key_packages import KeyPackages
 from app.models import GroupInfo, UnopenedEvents
+from app.profile_choice import invitee_key_packages
 from app.relays import Relays
 from app.sync import GroupTarget
 from marmot import operations
 from marmot.group import GroupConfig, create_group
 from marmot.operations import OutgoingCommit
+from marmot.profiles import Profile
 from storage import Connection, OutgoingEvent
 from storage.repos import groups as groups_repo
 from storage.repos import relays as relays_repo
@@ -59,6 +61,7 @@ class Groups(CommitFlow):
         super().__init__(ctx, devices)
         self._relays = relays
         self._contacts = contacts
+        self._key_packages = key_packages
         self._invitees = Invitees(ctx, relays, key_packages, devices)
         self.before_leave: Callable[[bytes], Awaitable[None]] | None = None
         """Called before our leave request is built (MIP-05: withdraw our push token)."""
@@ -119,7 +122,14 @@ class Groups(CommitFlow):
         people = [parse_person(m) for m in members]
         if any(p.pubkey == ctx.pubkey for p in people):
             raise InvalidInput("do not list yourself as a member")
-        invitees = await self._invitees.people(people)
+        chosen = await invitee_key_packages(
+            ctx,
+            [p.pubkey for p in people],
+            Profile.A.value,  # Profile B creation is not wired here yet
+            key_packages=self._key_packages,
+            hints={p.pubkey: p.hints for p in people},
+        )
+        invitees = await self._invitees.people(people, found=chosen.a_packages)
         invitees += await self._invitees.own_devices()
         config = GroupConfig(name=name.strip(), relays=self._relays.mine, description=description)
         created = call(
