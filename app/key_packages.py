@@ -195,8 +195,12 @@ class KeyPackages:
         if not ids:
             return None
         ctx = self._ctx
+        # Not older than what it deletes: relays (rust-nostr's among them) keep an event
+        # newer than the request, and our stamps may run ahead of the clock (`_created_at`).
+        last = await ctx.db.run(accounts_repo.get_setting, LAST_CREATED_SETTING, 0)
+        stamp = max(ctx.now(), last if isinstance(last, int) else 0)
         unsigned = deletion_event(
-            ctx.pubkey, created_at=ctx.now(), event_ids=ids, kinds=[Kind.MLS_KEY_PACKAGE]
+            ctx.pubkey, created_at=stamp, event_ids=ids, kinds=[Kind.MLS_KEY_PACKAGE]
         )
         relays = (
             tuple(dict.fromkeys(u for r in records for u in r.relays))
