@@ -248,7 +248,9 @@ class KeyPackages:
         pending = [r for r in await ctx.db.run(kp_repo.unpublished) if r.d_slot == slot]
         old = await ctx.db.run(kp_repo.due_for_rotation, older_than=now - ROTATE_AFTER)
         old = [r for r in old if r.d_slot == slot]
-        if (not live and not pending) or (old and len(old) == len(live)):
+        # A package still waiting in the outbox (a remote signer away) is the rotation
+        # already under way: another one would pile up behind it.
+        if not pending and (not live or (old and len(old) == len(live))):
             _, entry_id = await publish()
             if old:
                 await self.delete_from_relays(old, after_id=entry_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app import FixedClock, InvalidInput
+from app import FixedClock, InvalidInput, Services
 from app.key_packages import QUIET_PERIOD, bundle_of, record_profile
 from app.profile_choice import invitee_key_packages
 from marmot.errors import InvalidKeyPackageEvent
@@ -19,11 +19,13 @@ from marmot.profile_b.key_package_event import parse_key_package_event_b, select
 from marmot.profiles import Profile, key_package_profile
 from nostr.event import Event
 from nostr.filters import Filter
+from nostr.keys import SecretKey
 from nostr.kinds import Kind
 from storage import Connection
 from storage.repos import key_packages as kp_repo
 from storage.rows import KeyPackageRecord, RelayListKind
-from tests.helpers.app_clients import Client, eventually, join, make_client
+from tests.helpers.app_clients import PASSPHRASE, Client, config_for, eventually, join, make_client
+from tests.helpers.bunker import BunkerFactory
 from tests.helpers.relay import RelayFactory, RelayProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio, pytest.mark.darkmatter]
@@ -212,3 +214,41 @@ async def test_the_invitees_key_packages_choose_the_profile(
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_a_bunker_accounts_profile_b_proof_is_signed_remotely_and_waits_for_it(
+    relay: RelayProcess, bunker_factory: BunkerFactory, tmp_path: Path
+) -> None:
+    """The 0x8009 proof needs the account's signature before the KeyPackage exists: with
+    the bunker away, Profile B upkeep waits (nothing stored) and Profile A goes on."""
+    user = SecretKey.generate()
+    bunker = bunker_factory(relay.url, user)
+    services = Services(config_for(tmp_path / "alice", relay.url))
+    session = await services.import_account(bunker.uri, PASSPHRASE, "alice")
+    alice = Client("alice", services, session)
+    await session.start(live=False)
+    await session.flush(10)
+    try:
+        kps, db = session.key_packages, session.account.db
+        slot_a, slot_b = await kps.device_slot(), await kps.device_slot_b()
+        [b] = (await _by_profile(alice, relay.url))[Profile.B]
+        parsed = parse_key_package_event_b(b, now=session.ctx.now())  # proof included
+        assert parsed.key_package.leaf_node.credential.identity == user.public_key().data
+        [old_a], [old_b] = await _live(alice, slot_a), await _live(alice, slot_b)
+
+        bunker.stop()
+        await db.run(_published_days_ago, 31)
+        await kps.upkeep()  # no error: Profile B waits for the signer
+        by_slot = [r.d_slot for r in await _records(alice)]
+        assert by_slot.count(slot_a) == 2 and by_slot.count(slot_b) == 1
+        bunker.start()
+        await kps.upkeep()
+        await session.flush(10)
+        # The outbox signs what waited (the new A, then the deletion of the old one).
+        [new_a] = await eventually(lambda: _live(alice, slot_a), lambda r: len(r) == 1, 40)
+        [new_b] = await _live(alice, slot_b)
+        assert {new_a.ref, new_b.ref}.isdisjoint({old_a.ref, old_b.ref})
+        [b] = (await _by_profile(alice, relay.url))[Profile.B]
+        assert parse_key_package_event_b(b, now=session.ctx.now()).ref == new_b.ref
+    finally:
+        await services.close()
