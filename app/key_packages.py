@@ -231,12 +231,16 @@ class KeyPackages:
     async def upkeep(self) -> None:
         """For each profile's slot: publish when none is live, rotate old ones; then
         forget consumed private keys. Profile B waits when the signer does not answer
-        (its proof needs a signature now); Profile A never does."""
-        await self._keep_slot(await self.device_slot(), self.publish)
+        (its proof needs a signature now); Profile A never does.
+
+        Profile B goes first, so that Profile A's package of the same round is the newer
+        one: a client that takes an account's newest 30443 without parsing the others
+        (the MDK 0.8 harness does; perhaps older White Noise too) finds one it reads."""
         try:
             await self._keep_slot(await self.device_slot_b(), self.publish_b)
         except (NostrError, MarmotError) as exc:
             log.info("Profile B key package upkeep waits for the next round: %s", exc)
+        await self._keep_slot(await self.device_slot(), self.publish)
         await self._ctx.db.transact(_forget_material, self._ctx.now())
 
     async def _keep_slot(

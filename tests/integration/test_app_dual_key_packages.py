@@ -66,6 +66,7 @@ async def test_a_new_account_publishes_a_key_package_of_each_profile(
         parsed_a = parse_key_package_event(event_a, now=now)
         parsed_b = parse_key_package_event_b(event_b, now=now)
         assert (parsed_a.d_tag, parsed_b.d_tag) == (slot_a, slot_b)
+        assert event_a.created_at > event_b.created_at  # A newest, for newest-only readers
         with pytest.raises(InvalidKeyPackageEvent):  # each parser refuses the other's
             parse_key_package_event(event_b, now=now)
         with pytest.raises(InvalidKeyPackage):

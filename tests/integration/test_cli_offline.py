@@ -101,7 +101,7 @@ def test_commands_that_look_at_relays_serve_the_local_relay_first(tmp_path: Path
     assert code == 0
     code, out = _cli(tmp_path, "keypackage", "list", "--relays", relay=relay, env=embedded)
     assert code == 0 and len(out["relays"]) == 1, out
-    assert out["relays"][0]["event_id"] == out["local"][0]["event_id"]
+    assert out["relays"][0]["event_id"] in {k["event_id"] for k in out["local"]}  # A of two
     code, out = _cli(tmp_path, "relays", "list", "--status", relay=relay, env=embedded)
     assert code == 0 and out["relays"][0]["status"] == "connected", out
 
