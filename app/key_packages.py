@@ -30,6 +30,7 @@ from typing import Any
 from app.context import Context
 from app.errors import InvalidInput, NoKeyPackage
 from app.models import KeyPackageInfo
+from app.outbox import MAX_AGE as OUTBOX_MAX_AGE
 from app.outbox import Attempt
 from app.relays import Relays
 from marmot.errors import InvalidKeyPackageEvent, MarmotError
@@ -249,7 +250,12 @@ class KeyPackages:
         ctx = self._ctx
         now = ctx.now()
         live = await ctx.db.run(kp_repo.live, slot)
-        pending = [r for r in await ctx.db.run(kp_repo.unpublished) if r.d_slot == slot]
+        # Still on its way out; one older than the outbox keeps trying was given up.
+        pending = [
+            r
+            for r in await ctx.db.run(kp_repo.unpublished)
+            if r.d_slot == slot and r.created_at > now - OUTBOX_MAX_AGE
+        ]
         old = await ctx.db.run(kp_repo.due_for_rotation, older_than=now - ROTATE_AFTER)
         old = [r for r in old if r.d_slot == slot]
         # A package still waiting in the outbox (a remote signer away) is the rotation

@@ -11,6 +11,7 @@ import pytest
 
 from app import FixedClock, InvalidInput, Services
 from app.key_packages import QUIET_PERIOD, bundle_of, record_profile
+from app.outbox import MAX_AGE as OUTBOX_MAX_AGE
 from app.profile_choice import invitee_key_packages
 from marmot.errors import InvalidKeyPackageEvent
 from marmot.key_package_event import parse_key_package_event
@@ -253,3 +254,23 @@ async def test_a_bunker_accounts_profile_b_proof_is_signed_remotely_and_waits_fo
         assert parse_key_package_event_b(b, now=session.ctx.now()).ref == new_b.ref
     finally:
         await services.close()
+
+
+async def test_a_package_the_outbox_gave_up_on_does_not_block_its_slot(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Stored but never queued (a crash in between) or given up by the outbox: older than
+    the outbox's week it no longer counts as on its way, and the slot gets a fresh one."""
+    alice = await make_client(tmp_path, relay.url, "alice", start=False)
+    try:
+        kps, db = alice.session.key_packages, alice.session.account.db
+        slot_a, slot_b = await kps.device_slot(), await kps.device_slot_b()
+        week_ago = alice.session.ctx.now() - OUTBOX_MAX_AGE - 60
+        await db.run(kp_repo.add, b"\x01" * 32, slot_a, b"kp", b"\x01", now=week_ago)
+        await db.run(kp_repo.add, b"\x02" * 32, slot_b, b"kp", b"\x01", now=week_ago - 120)
+        await alice.session.start(live=False)
+        await alice.session.flush(10)
+        assert len(await _live(alice, slot_a)) == 1 and len(await _live(alice, slot_b)) == 1
+        assert set(await _by_profile(alice, relay.url)) == {Profile.A, Profile.B}
+    finally:
+        await alice.close()
