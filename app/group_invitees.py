@@ -45,11 +45,17 @@ class Invitees:
         self._key_packages = key_packages
         self._devices = devices
 
-    async def people(self, people: Sequence[Person]) -> list[Invitee]:
-        """Every live device of each person (`NoKeyPackage` for someone without any)."""
+    async def people(
+        self, people: Sequence[Person], *, found: Sequence[MarmotKeyPackage] | None = None
+    ) -> list[Invitee]:
+        """Every live device of each person (`NoKeyPackage` for someone without any);
+        ``found``: their key packages, already fetched (`app.profile_choice`)."""
         out: list[Invitee] = []
         for person in people:
-            kps = await self._key_packages.for_invitee(person.pubkey, hints=person.hints)
+            if found is None:
+                kps = await self._key_packages.for_invitee(person.pubkey, hints=person.hints)
+            else:
+                kps = [kp for kp in found if kp.author.hex == person.pubkey]
             inbox = await self._relays.inbox_of(person.pubkey, hints=person.hints)
             out.extend(Invitee(kp, inbox) for kp in kps)
         return out

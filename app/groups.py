@@ -27,6 +27,7 @@ from app.group_records import OwnEvent, commit_key, create_group_rows, record_ow
 from app.group_store import Loaded, state_write
 from app.key_packages import KeyPackages
 from app.models import GroupInfo, UnopenedEvents
+from app.profile_choice import invitee_key_packages
 from app.relays import Relays
 from app.sync import GroupTarget
 from marmot import operations
@@ -61,6 +62,7 @@ class Groups(CommitFlow):
         super().__init__(ctx, devices)
         self._relays = relays
         self._contacts = contacts
+        self._key_packages = key_packages
         self._invitees = Invitees(ctx, relays, key_packages, devices)
         self.before_leave: Callable[[bytes], Awaitable[None]] | None = None
         """Called before our leave request is built (MIP-05: withdraw our push token)."""
@@ -146,9 +148,16 @@ class Groups(CommitFlow):
         people = [parse_person(m) for m in members]
         if any(p.pubkey == ctx.pubkey for p in people):
             raise InvalidInput("do not list yourself as a member")
-        if profile == Profile.B.value:
+        chosen = await invitee_key_packages(
+            ctx,
+            [p.pubkey for p in people],
+            profile,
+            key_packages=self._key_packages,
+            hints={p.pubkey: p.hints for p in people},
+        )
+        if chosen.profile == Profile.B.value:
             return await self._dm().create(name.strip(), people, description)
-        invitees = await self._invitees.people(people)
+        invitees = await self._invitees.people(people, found=chosen.a_packages)
         invitees += await self._invitees.own_devices()
         config = GroupConfig(name=name.strip(), relays=self._relays.mine, description=description)
         created = call(

@@ -10,6 +10,13 @@ tag), chosen once and kept in the account's settings. Upkeep:
 * delete consumed private material after a quiet period (more Welcomes for the same
   last-resort package may still be on their way).
 
+Both Marmot generations are kept up, each in its own slot: Profile A (MIP-00, bare
+KeyPackage, on our 10051 relays) and Profile B (Dark Matter: MLSMessage-framed, its
+proof signed by the account, on our NIP-65 relays, which is where Profile B clients look,
+and on our 10051 relays too). A Profile B record lives in the same table with its own
+``d`` slot; `record_profile` tells the two apart, and `bundle_of` serves both (a Welcome
+finds its bundle by ``storage.repos.key_packages.by_ref`` or ``by_event_id``).
+
 The private keys are stored before anything is published, and every event goes through
 the outbox, so a crash at any point leaves a state the next upkeep completes.
 """
@@ -17,15 +24,16 @@ the outbox, so a crash at any point leaves a state the next upkeep completes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from app.context import Context
 from app.errors import InvalidInput, NoKeyPackage
 from app.models import KeyPackageInfo
+from app.outbox import MAX_AGE as OUTBOX_MAX_AGE
 from app.outbox import Attempt
 from app.relays import Relays
-from marmot.errors import InvalidKeyPackageEvent
+from marmot.errors import InvalidKeyPackageEvent, MarmotError
 from marmot.key_package_event import (
     CLIENT,
     MarmotKeyPackage,
@@ -33,8 +41,12 @@ from marmot.key_package_event import (
     key_package_event_data,
     parse_key_package_event,
 )
+from marmot.profile_b.key_package_event import key_package_event
+from marmot.profile_b.signed_key_package import begin_key_package_b, finish_key_package_b
+from marmot.profiles import Profile
 from mls.key_package import KeyPackageBundle, KeyPackagePrivate
-from mls.messages import KeyPackage
+from mls.messages import ExtensionType, KeyPackage
+from nostr.errors import NostrError
 from nostr.event import Event
 from nostr.filters import Filter
 from nostr.kinds import Kind
@@ -42,11 +54,13 @@ from nostr.nip09 import deletion_event
 from storage import Connection
 from storage.repos import accounts as accounts_repo
 from storage.repos import key_packages as kp_repo
-from storage.rows import KeyPackageRecord, OutboxEntry
+from storage.rows import KeyPackageRecord, OutboxEntry, RelayListKind
 
 log = logging.getLogger(__name__)
 
 DEVICE_SETTING = "device_slot"
+DEVICE_SETTING_B = "device_slot_b"
+"""This install's Profile B slot: a second ``d``, so neither generation replaces the other."""
 LAST_CREATED_SETTING = "key_package_created_at"
 ROTATE_AFTER = 30 * 24 * 3600
 QUIET_PERIOD = 30
@@ -81,24 +95,48 @@ def bundle_of(record: KeyPackageRecord) -> KeyPackageBundle:
     return KeyPackageBundle(kp, decode_private(record.private_material), record.ref)
 
 
+def record_profile(record: KeyPackageRecord) -> Profile:
+    """Which generation one of our stored packages is for: only a Profile B leaf
+    advertises the app_data_dictionary extension (it carries the 0x8009 proof)."""
+    leaf = KeyPackage.from_bytes(record.key_package).leaf_node
+    if ExtensionType.APP_DATA_DICTIONARY in leaf.capabilities.extensions:
+        return Profile.B
+    return Profile.A
+
+
 class KeyPackages:
     def __init__(self, ctx: Context, relays: Relays) -> None:
         self._ctx = ctx
         self._relays = relays
-        self._slot: str | None = None
+        self._slots: dict[str, str] = {}
         ctx.outbox.register(PURPOSE, _PublishHook())
         ctx.outbox.register(DELETE_PURPOSE, _DeleteHook())
 
     async def device_slot(self) -> str:
-        """This install's ``d`` slot (created once, kept in the account settings)."""
-        if self._slot is None:
+        """This install's Profile A ``d`` slot (created once, kept in the account settings)."""
+        return await self._slot(DEVICE_SETTING)
+
+    async def device_slot_b(self) -> str:
+        """This install's Profile B ``d`` slot."""
+        return await self._slot(DEVICE_SETTING_B)
+
+    async def _slot(self, setting: str) -> str:
+        if setting not in self._slots:
             ctx = self._ctx
-            slot = await ctx.db.run(accounts_repo.get_setting, DEVICE_SETTING)
+            slot = await ctx.db.run(accounts_repo.get_setting, setting)
             if not isinstance(slot, str):
                 slot = ctx.rng(32).hex()
-                await ctx.db.run(accounts_repo.set_setting, DEVICE_SETTING, slot)
-            self._slot = slot
-        return self._slot
+                await ctx.db.run(accounts_repo.set_setting, setting, slot)
+            self._slots[setting] = slot
+        return self._slots[setting]
+
+    @property
+    def profile_b_relays(self) -> tuple[str, ...]:
+        """Where our Profile B packages go: the NIP-65 relays Profile B clients read them
+        from (MDK retired 10051), then our 10051 relays, where Burrow looks first."""
+        relays = self._relays
+        nip65 = relays.of_kind(RelayListKind.NIP65)
+        return tuple(dict.fromkeys((*nip65, *relays.key_package_relays)))
 
     async def publish(self) -> tuple[KeyPackageInfo, int]:
         """Create, store and queue a new key package in our slot; returns it and its entry."""
@@ -120,6 +158,26 @@ class KeyPackages:
         entry_id = await ctx.enqueue(event, relays, PURPOSE)
         return _info(record, event.id), entry_id
 
+    async def publish_b(self) -> tuple[KeyPackageInfo, int]:
+        """The same for Profile B. Its leaf carries the account's proof, so the signer
+        is asked now, even a remote one (`SignerUnavailable` then: nothing is stored)."""
+        ctx = self._ctx
+        slot = await self.device_slot_b()
+        now = ctx.now()
+        draft = begin_key_package_b(ctx.public_key, now=now, rng=ctx.rng)
+        signed = await ctx.sign(draft.proof_event)
+        bundle = finish_key_package_b(draft, signed.sig, rng=ctx.rng)
+        kp = bundle.key_package
+        record = await ctx.db.run(
+            kp_repo.add, bundle.ref, slot, kp.to_bytes(), encode_private(bundle.private), now=now
+        )
+        unsigned = key_package_event(
+            kp, ctx.public_key, created_at=await self._created_at(), d_tag=slot
+        )
+        event = await ctx.prepare(unsigned)
+        entry_id = await ctx.enqueue(event, self.profile_b_relays, PURPOSE)
+        return _info(record, event.id), entry_id
+
     async def _created_at(self) -> int:
         # 30443 is addressable: a re-publish into the slot must be strictly newer than the
         # last one, or relays keep (or refuse in favour of) the old one.
@@ -138,8 +196,12 @@ class KeyPackages:
         if not ids:
             return None
         ctx = self._ctx
+        # Not older than what it deletes: relays (rust-nostr's among them) keep an event
+        # newer than the request, and our stamps may run ahead of the clock (`_created_at`).
+        last = await ctx.db.run(accounts_repo.get_setting, LAST_CREATED_SETTING, 0)
+        stamp = max(ctx.now(), last if isinstance(last, int) else 0)
         unsigned = deletion_event(
-            ctx.pubkey, created_at=ctx.now(), event_ids=ids, kinds=[Kind.MLS_KEY_PACKAGE]
+            ctx.pubkey, created_at=stamp, event_ids=ids, kinds=[Kind.MLS_KEY_PACKAGE]
         )
         relays = (
             tuple(dict.fromkeys(u for r in records for u in r.relays))
@@ -152,21 +214,54 @@ class KeyPackages:
     async def replace_consumed(self, record: KeyPackageRecord) -> None:
         """A Welcome used ``record`` (as it was before being marked consumed, in the same
         transaction that stored the invite): a fresh one first, then delete the used one."""
-        if record.consumed_at is None and record.d_slot == await self.device_slot():
+        if record.consumed_at is not None:
+            return
+        if record.d_slot == await self.device_slot():
             _, entry_id = await self.publish()
-            await self.delete_from_relays([record], after_id=entry_id)
+        elif record.d_slot == await self.device_slot_b():
+            try:
+                _, entry_id = await self.publish_b()
+            except (NostrError, MarmotError) as exc:
+                # The used one stays up until then: it is last-resort, still joinable.
+                log.info("replacing the used Profile B key package waits: %s", exc)
+                return
+        else:
+            return
+        await self.delete_from_relays([record], after_id=entry_id)
 
     async def upkeep(self) -> None:
-        """Publish when none is live, rotate old ones, forget consumed private keys."""
+        """For each profile's slot: publish when none is live, rotate old ones; then
+        forget consumed private keys. Profile B waits when the signer does not answer
+        (its proof needs a signature now); Profile A never does.
+
+        Profile B goes first, so that Profile A's package of the same round is the newer
+        one: a client that takes an account's newest 30443 without parsing the others
+        (the MDK 0.8 harness does; perhaps older White Noise too) finds one it reads."""
+        try:
+            await self._keep_slot(await self.device_slot_b(), self.publish_b)
+        except (NostrError, MarmotError) as exc:
+            log.info("Profile B key package upkeep waits for the next round: %s", exc)
+        await self._keep_slot(await self.device_slot(), self.publish)
+        await self._ctx.db.transact(_forget_material, self._ctx.now())
+
+    async def _keep_slot(
+        self, slot: str, publish: Callable[[], Awaitable[tuple[KeyPackageInfo, int]]]
+    ) -> None:
         ctx = self._ctx
-        slot = await self.device_slot()
         now = ctx.now()
         live = await ctx.db.run(kp_repo.live, slot)
-        pending = [r for r in await ctx.db.run(kp_repo.unpublished) if r.d_slot == slot]
+        # Still on its way out; one older than the outbox keeps trying was given up.
+        pending = [
+            r
+            for r in await ctx.db.run(kp_repo.unpublished)
+            if r.d_slot == slot and r.created_at > now - OUTBOX_MAX_AGE
+        ]
         old = await ctx.db.run(kp_repo.due_for_rotation, older_than=now - ROTATE_AFTER)
         old = [r for r in old if r.d_slot == slot]
-        if (not live and not pending) or (old and len(old) == len(live)):
-            _, entry_id = await self.publish()
+        # A package still waiting in the outbox (a remote signer away) is the rotation
+        # already under way: another one would pile up behind it.
+        if not pending and (not live or (old and len(old) == len(live))):
+            _, entry_id = await publish()
             if old:
                 await self.delete_from_relays(old, after_id=entry_id)
         # Consumed ones still on the relays (a crash between the invite and its clean-up).
@@ -181,7 +276,6 @@ class KeyPackages:
         ]
         if stale:
             await self.delete_from_relays(stale)
-        await ctx.db.transact(_forget_material, now)
 
     async def list_local(self) -> list[KeyPackageInfo]:
         records = await self._ctx.db.run(kp_repo.all_records)
@@ -197,10 +291,19 @@ class KeyPackages:
     async def _fetch(
         self, pubkey: str, hints: Sequence[str]
     ) -> tuple[tuple[str, ...], list[MarmotKeyPackage]]:
+        relays, events = await self.fetch_events(pubkey, hints=hints)
+        return relays, select_key_packages(events, now=self._ctx.now())
+
+    async def fetch_events(
+        self, pubkey: str, *, hints: Sequence[str] = ()
+    ) -> tuple[tuple[str, ...], list[Event]]:
+        """Where we looked and every key package event of ``pubkey`` found there, of
+        either profile, unchecked: their 10051, their NIP-65 (write relays first, where
+        Profile B publishes), the hints, ours and the discovery relays."""
         relays = await self._relays.key_package_relays_of(pubkey, hints=hints)
         kinds = [Kind.MLS_KEY_PACKAGE, Kind.MLS_KEY_PACKAGE_LEGACY]
         events = await self._relays.fetch([Filter(authors=[pubkey], kinds=kinds)], relays)
-        return relays, select_key_packages(events, now=self._ctx.now())
+        return relays, events
 
     async def for_invitee(
         self, pubkey: str, *, hints: Sequence[str] = ()

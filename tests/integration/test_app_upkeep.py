@@ -30,7 +30,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 
 async def _live_refs(client: Client) -> list[str]:
-    return [k.ref for k in await client.session.key_packages.list_local() if k.live]
+    """The live Profile A key packages (the Profile B slot has its own tests)."""
+    slot = await client.session.key_packages.device_slot()
+    found = await client.session.key_packages.list_local()
+    return [k.ref for k in found if k.live and k.device == slot]
 
 
 async def test_a_consumed_key_package_is_replaced_then_deleted(
