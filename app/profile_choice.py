@@ -7,11 +7,12 @@ shape (`marmot.profiles.key_package_profile`) and checked by its own profile's r
 Profile A as for every invite until now (`select_key_packages`: every live device),
 Profile B by `select_key_packages_b` (its best candidate; Profile B has no multi-device).
 
-The choice (`marmot.profiles.choose_profile`): Profile B when every invitee has a valid
-Profile B key package, else Profile A when every invitee has a Profile A one. So a
-contact who publishes both (another Burrow) gets a Profile B group, the one generation
-today's White Noise apps speak, and a mix with an A-only contact gets Profile A. A group
-of us alone is Profile A: our other devices are found by their Profile A key packages.
+The choice (`marmot.profiles.choose_profile`): Profile A when every invitee has a valid
+Profile A key package, else Profile B when every invitee has a Profile B one. So a
+contact who publishes both (another Burrow) gets a Profile A group, which carries every
+device of both accounts (Profile B has no multi-device yet), and anyone on today's White
+Noise apps (B only) gets a Profile B group; the user may force B. A group of us alone is
+Profile A: our other devices are found by their Profile A key packages.
 
 Refusals, each naming who: nobody's key package found at all -> `NoKeyPackage` (as
 before: it says where we looked, and it may be the network's fault); a forced profile

@@ -7,8 +7,9 @@ with wire format ``mls_key_package``, starting ``00 01 00 05``) and the tags (A 
 is Profile A only.
 
 A group keeps the profile it was created with. For a new group, the invitees' KeyPackages
-decide: Profile B when every invitee has a valid Profile B KeyPackage (today's White Noise
-apps speak only B), else Profile A when every invitee has a valid A one; a mix of A-only
+decide: Profile A when every invitee has a valid Profile A KeyPackage (Burrow and the
+older White Noise line; only A carries an account's other devices), else Profile B when
+every invitee has a valid B one (today's White Noise apps speak only B); a mix of A-only
 and B-only invitees cannot share one group.
 
 ::
@@ -73,8 +74,8 @@ def choose_profile(invitees: Sequence[Reach], *, solo: Profile = Profile.B) -> P
     """The profile of a new group with these invitees (``solo`` when there are none)."""
     if not invitees:
         return solo
-    if all(r.has_b for r in invitees):
-        return Profile.B
     if all(r.has_a for r in invitees):
         return Profile.A
+    if all(r.has_b for r in invitees):
+        return Profile.B
     raise MixedProfiles("some invitees reach only Profile A and others only Profile B")

@@ -183,35 +183,37 @@ async def test_a_used_profile_b_key_package_is_replaced_then_forgotten(
 async def test_the_invitees_key_packages_choose_the_profile(
     relay: RelayProcess, tmp_path: Path
 ) -> None:
-    """Bob publishes both: Profile B is chosen. Once only his Profile A key package is
-    left (as for an older Burrow), Profile A is, and his Profile A group works as ever."""
+    """Bob publishes both: Profile A is chosen (it carries every device of both). Once
+    only his Profile B key package is left (as for today's White Noise apps), Profile B
+    is, and his Profile B group works."""
     alice = await make_client(tmp_path, relay.url, "alice")
     bob = await make_client(tmp_path, relay.url, "bob")
     try:
         ctx, kps = alice.session.ctx, alice.session.key_packages
         chosen = await invitee_key_packages(ctx, [bob.pubkey], None, key_packages=kps)
+        assert chosen.profile == "mip" and [p.author.hex for p in chosen.a_packages] == [bob.pubkey]
+        forced = await invitee_key_packages(ctx, [bob.pubkey], "darkmatter", key_packages=kps)
         [bob_b] = (await _by_profile(bob, relay.url))[Profile.B]
-        assert chosen.profile == "darkmatter" and chosen.events == (bob_b,)
-        forced = await invitee_key_packages(ctx, [bob.pubkey], "mip", key_packages=kps)
-        assert forced.profile == "mip" and [p.author.hex for p in forced.a_packages] == [bob.pubkey]
+        assert forced.profile == "darkmatter" and forced.events == (bob_b,)
 
-        # Bob's Profile B package leaves the relays (NIP-09), as if he never had one.
-        slot_b = await bob.session.key_packages.device_slot_b()
-        await bob.session.key_packages.delete_from_relays(await _live(bob, slot_b))
+        # Bob's Profile A package leaves the relays (NIP-09), as if he never had one.
+        slot_a = await bob.session.key_packages.device_slot()
+        await bob.session.key_packages.delete_from_relays(await _live(bob, slot_a))
         await bob.session.flush(10)
-        assert Profile.B not in await _by_profile(bob, relay.url)
+        assert Profile.A not in await _by_profile(bob, relay.url)
         chosen = await invitee_key_packages(ctx, [bob.pubkey], None, key_packages=kps)
-        assert chosen.profile == "mip" and len(chosen.events) == 1
-        with pytest.raises(InvalidInput, match="cannot join a Marmot v2"):
-            await invitee_key_packages(ctx, [bob.pubkey], "darkmatter", key_packages=kps)
+        assert chosen.profile == "darkmatter" and chosen.events == (bob_b,)
+        with pytest.raises(InvalidInput, match=r"cannot join a Marmot v1"):
+            await invitee_key_packages(ctx, [bob.pubkey], "mip", key_packages=kps)
 
-        group = await alice.session.groups.create("Only A", [bob.npub])
+        group = await alice.session.groups.create("Only B", [bob.npub])
+        assert group.profile == "darkmatter"
         joined = await join(bob, group)
         assert joined.id == group.id and len(joined.members) == 2
-        await alice.session.messages.send(group.id, "still Marmot v1")
+        await alice.session.messages.send(group.id, "now Marmot v2")
         await eventually(
             lambda: bob.session.messages.list_messages(group.id),
-            lambda ms: [m.content for m in ms] == ["still Marmot v1"],
+            lambda ms: [m.content for m in ms] == ["now Marmot v2"],
         )
     finally:
         await alice.close()

@@ -67,7 +67,7 @@ def test_choose_profile() -> None:
     both, only_a, only_b = Reach(True, True), Reach(True, False), Reach(False, True)
     assert choose_profile([both, only_b]) is Profile.B
     assert choose_profile([both, only_a]) is Profile.A
-    assert choose_profile([both, both]) is Profile.B
+    assert choose_profile([both, both]) is Profile.A
     assert choose_profile([]) is Profile.B and choose_profile([], solo=Profile.A) is Profile.A
     with pytest.raises(MixedProfiles):
         choose_profile([only_a, only_b])
