@@ -77,7 +77,12 @@ class BunkerProcess:
             text=True,
         )
         assert proc.stdout is not None
-        line = proc.stdout.readline()  # blocks until READY (or the process died)
+        # Blocks until READY (or the process died). A restarted bunker may log a request
+        # the relay kept for it before it says READY: count that one too.
+        line = proc.stdout.readline()
+        while line.startswith("REQ "):
+            self._note(line)
+            line = proc.stdout.readline()
         if not line.startswith("READY "):
             proc.kill()
             raise RuntimeError(f"the NDK bunker did not start: {line!r}")
@@ -90,11 +95,14 @@ class BunkerProcess:
     def _read(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
-            words = line.split()
-            if len(words) >= 2 and words[0] == "REQ":
-                self.requests.append(words[1])
-                if words[1] == "sign_event" and len(words) > 2 and words[2].isdigit():
-                    self.signed_kinds.append(int(words[2]))
+            self._note(line)
+
+    def _note(self, line: str) -> None:
+        words = line.split()
+        if len(words) >= 2 and words[0] == "REQ":
+            self.requests.append(words[1])
+            if words[1] == "sign_event" and len(words) > 2 and words[2].isdigit():
+                self.signed_kinds.append(int(words[2]))
 
     def count(self, method: str) -> int:
         return self.requests.count(method)
