@@ -143,11 +143,17 @@ class ProfileBPeer:
     # -- groups we make
 
     async def create_group(
-        self, name: str, invitees: list[ParsedKeyPackageEvent], *, description: str = ""
+        self,
+        name: str,
+        invitees: list[ParsedKeyPackageEvent],
+        *,
+        description: str = "",
+        admins: tuple[str, ...] = (),
     ) -> PeerGroup:
         now = int(time.time())
         nostr_group_id = self.rng(32)
-        settings = GroupSettings(name, description, (), nostr_group_id, (self.relay_url,))
+        more = tuple(bytes.fromhex(a) for a in admins)
+        settings = GroupSettings(name, description, more, nostr_group_id, (self.relay_url,))
         founding = create_group_b(
             self.secret, settings, [c.key_package for c in invitees], now=now, rng=self.rng
         )

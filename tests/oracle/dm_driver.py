@@ -214,9 +214,9 @@ class DmUser:
     async def texts(self, group_id: str) -> list[tuple[str, str]]:
         """(sender hex, plaintext) of the group's chat messages, oldest first."""
         return [
-            (str(m.get("sender") or m.get("author") or ""), str(m["plaintext"]))
+            (str(m["from"]), str(m["plaintext"]))
             for m in await self.messages(group_id)
-            if m.get("plaintext") is not None
+            if m.get("kind", 9) == 9
         ]
 
     async def sync(self) -> dict[str, Any]:
