@@ -146,6 +146,11 @@ class GroupInfo:
     """Members added whose joining was not seen yet (``app.timeline``)."""
     disappearing_secs: int = 0
     """The group's disappearing-message timer (0xF2EE v3); 0 when messages stay."""
+    profile: str = "mip"
+    """The Marmot generation the group was created with: ``marmot.profiles.Profile.A.value``
+    (``"mip"``, Marmot v1) or ``Profile.B.value`` (``"darkmatter"``, Marmot v2)."""
+    can_edit: bool = False
+    """Messages can be edited (Profile B: kind 1009 edits)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +272,9 @@ class MessageInfo:
     reactions: tuple[ReactionInfo, ...] = ()
     seq: int = 0
     attachments: tuple[AttachmentInfo, ...] = ()
+    edited_at: int | None = None
+    """When the shown ``content`` is an edit's text: that edit's time (the author's newest
+    edit wins); ``content`` is always the text to show."""
 
 
 @dataclass(frozen=True, slots=True)
