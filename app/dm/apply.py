@@ -36,7 +36,7 @@ from app.message_records import incoming_records, own_deletions, own_reactions, 
 from marmot.profile_b.branches import CommitMeta
 from marmot.profile_b.changes import group_changes
 from marmot.profile_b.convergence import commit_digest
-from marmot.profile_b.group import commit_priority, group_view
+from marmot.profile_b.group import account_of_leaf, commit_priority, group_view, own_account
 from marmot.profile_b.inbound import (
     AppReceived,
     CommitAdded,
@@ -193,7 +193,8 @@ def _handle(
         assert parent is not None
         after = None if outcome.summary.removed_self else outcome.node.state
         found = group_changes(parent.state, outcome.summary)
-        changes = timeline_changes(found, parent.state, after)
+        committer = account_of_leaf(parent.state, outcome.summary.sender_leaf)
+        changes = timeline_changes(found, parent.state, after, committer)
         _timeline(conn, gid, outcome.node, changes, at=event.created_at, env=env, fx=fx)
         reason = "commit"
     elif isinstance(outcome, ProposalKept):
@@ -301,7 +302,9 @@ def _commit_departures(conn: Connection, opened: Opened, env: Env, fx: Effects) 
     pending = departure_commit(state, rng=env.rng)
     if pending is None:
         return
-    changes = timeline_changes(group_changes(state, pending.summary), state, pending.next_state)
+    changes = timeline_changes(
+        group_changes(state, pending.summary), state, pending.next_state, own_account(state)
+    )
     fx.entry_id = queue_commit(conn, opened, pending, changes, followers=(), env=env)
     fx.queued = True
 

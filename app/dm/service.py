@@ -45,6 +45,7 @@ from marmot.profile_b.group import (
     create_group_b,
     group_view,
     invite_b,
+    own_account,
     remove_b,
     update_components_b,
 )
@@ -228,7 +229,7 @@ class DarkMatter:
             base = opened.tree.canonical.state
             pending = _call(lambda: build(base))  # noqa: B023 (called at once)
             changes = timeline_changes(
-                group_changes(base, pending.summary), base, pending.next_state
+                group_changes(base, pending.summary), base, pending.next_state, own_account(base)
             )
             followers = () if welcomes is None else tuple(welcomes(pending))
             entry_id = await ctx.db.transact(

@@ -167,10 +167,14 @@ class OwnCommit:
 
 
 def timeline_changes(
-    changes: Sequence[SystemChange], before: GroupState, after: GroupState | None
+    changes: Sequence[SystemChange],
+    before: GroupState,
+    after: GroupState | None,
+    committer: bytes | None = None,
 ) -> list[timeline.Change]:
     """Profile B's system rows (`marmot.profile_b.changes`) as the app's timeline rows,
-    plus a description change, which MDK shows no row for."""
+    plus a description change, which MDK shows no row for (its author the committer: a
+    description-only commit has no other row to take one from)."""
     out: list[timeline.Change] = []
     for change in changes:
         actor = "" if change.actor is None else change.actor.hex()
@@ -180,6 +184,7 @@ def timeline_changes(
         old, new = group_view(before).profile, group_view(after).profile
         if old.description != new.description:
             actor = next((c.actor.hex() for c in changes if c.actor is not None), "")
+            actor = committer.hex() if committer is not None else actor
             out.append(timeline.Change(timeline.DESCRIBED, actor, value=new.description))
     return out
 

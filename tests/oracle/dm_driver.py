@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nostr.keys import PublicKey
+
 START_TIMEOUT = 20.0
 COMMAND_TIMEOUT = 60.0
 
@@ -150,6 +152,11 @@ class DmUser:
             raise DmError(args, str(error.get("code")), str(error.get("message")))
         result: dict[str, Any] = envelope.get("result") or {}
         return result
+
+    @property
+    def npub(self) -> str:
+        assert self.account is not None
+        return PublicKey(bytes.fromhex(self.account)).to_bech32()
 
     # -- identity and key packages
 
