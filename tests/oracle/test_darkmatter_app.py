@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.app_clients import Client, catch_up, eventually, make_client
+from tests.helpers.app_clients import Client, catch_up, eventually, make_client, reopen
 from tests.helpers.relay import RelayProcess
 from tests.oracle.conftest import DmUsers
 from tests.oracle.dm_driver import DmUser
@@ -99,5 +99,118 @@ async def test_dm_creates_a_group_with_burrow_and_both_chat(
         assert sorted(texts) == sorted(
             [(bob.account, "welcome, alice"), (alice.pubkey, "thanks, bob")]
         )
+    finally:
+        await alice.close()
+
+
+async def _burrow_members(client: Client, group: str) -> set[str]:
+    await catch_up(client)
+    return {m.pubkey for m in (await client.session.groups.info(group)).members}
+
+
+async def _dm_members(user: DmUser, chat: str, want: set[str]) -> list[str]:
+    return await eventually(lambda: user.members(chat), lambda m: set(m) == want, timeout=20)
+
+
+async def test_burrow_admin_adds_removes_renames_and_a_dm_member_leaves(
+    relay: RelayProcess, dm_users: DmUsers, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob, carol = await dm_users("bob", relay), await dm_users("carol", relay)
+    everyone = {alice.pubkey, bob.account or "", carol.account or ""}
+    try:
+        group = await alice.session.groups.create("Trio", [bob.npub], profile=DARKMATTER)
+        bob_chat = await dm_chat_of(bob)
+
+        added = await alice.session.groups.add_members(group.id, [carol.npub])
+        assert {m.pubkey for m in added.members} == everyone
+        carol_chat = await dm_chat_of(carol)
+        assert carol_chat == bob_chat
+        await _dm_members(bob, bob_chat, everyone)
+        await carol.send(carol_chat, "hi from carol")
+        assert await _burrow_sees(alice, group.id, 1) == [(carol.account, "hi from carol")]
+        assert await _dm_sees(bob, bob_chat, 1) == [(carol.account, "hi from carol")]
+
+        await alice.session.groups.remove_members(group.id, [carol.npub])
+        await _dm_members(bob, bob_chat, {alice.pubkey, bob.account or ""})
+
+        await alice.session.groups.rename(group.id, name="Pair again")
+        await eventually(lambda: bob.group(bob_chat), lambda g: "Pair again" in str(g), timeout=20)
+
+        await bob.leave(bob_chat)  # a SelfRemove proposal; alice, the admin, commits it
+        await eventually(
+            lambda: _burrow_members(alice, group.id), lambda m: m == {alice.pubkey}, timeout=20
+        )
+    finally:
+        await alice.close()
+
+
+async def test_dm_admin_adds_renames_removes_and_the_burrow_member_leaves(
+    relay: RelayProcess, dm_users: DmUsers, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob, carol = await dm_users("bob", relay), await dm_users("carol", relay)
+    everyone = {alice.pubkey, bob.account or "", carol.account or ""}
+    try:
+        await draft_key_package_only(alice)
+        made = await bob.create_group("dm group", [alice.pubkey])
+        chat = str(made["group_id"])
+        invites = await eventually(alice.session.invites.list_invites, bool, timeout=20)
+        joined = await alice.session.invites.accept(invites[0].id)
+
+        await bob.add(chat, [carol.account or ""])
+        await eventually(
+            lambda: _burrow_members(alice, joined.id), lambda m: m == everyone, timeout=20
+        )
+        await bob.rename(chat, "renamed by dm")
+        await eventually(
+            lambda: alice.session.groups.info(joined.id),
+            lambda i: i.name == "renamed by dm",
+            timeout=20,
+        )
+        sent = await alice.session.messages.send(joined.id, "alice to both")
+        await alice.session.messages.wait_sent(sent, 5)
+        assert (alice.pubkey, "alice to both") in await _dm_sees(carol, chat, 1)
+
+        await bob.remove(chat, [carol.account or ""])
+        await eventually(
+            lambda: _burrow_members(alice, joined.id),
+            lambda m: m == {alice.pubkey, bob.account},
+            timeout=20,
+        )
+
+        await alice.session.groups.leave(joined.id)  # dm, the admin, commits the SelfRemove
+        await _dm_members(bob, chat, {bob.account or ""})
+    finally:
+        await alice.close()
+
+
+async def test_burrow_catches_up_on_what_dm_did_while_it_was_closed(
+    relay: RelayProcess, dm_users: DmUsers, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob, carol = await dm_users("bob", relay), await dm_users("carol", relay)
+    try:
+        await draft_key_package_only(alice)
+        made = await bob.create_group("Offline", [alice.pubkey])
+        chat = str(made["group_id"])
+        invites = await eventually(alice.session.invites.list_invites, bool, timeout=20)
+        joined = await alice.session.invites.accept(invites[0].id)
+        await alice.close()
+
+        await bob.send(chat, "while you were away")
+        await bob.rename(chat, "Offline, renamed")
+        await bob.add(chat, [carol.account or ""])
+        await bob.send(chat, "carol is here")
+        await _dm_members(
+            carol, await dm_chat_of(carol), {alice.pubkey, bob.account or "", carol.account or ""}
+        )
+
+        alice = await reopen(alice, relay.url, tmp_path)
+        texts = await _burrow_sees(alice, joined.id, 2)
+        assert texts == [(bob.account, "while you were away"), (bob.account, "carol is here")]
+        info = await alice.session.groups.info(joined.id)
+        assert info.name == "Offline, renamed"
+        assert {m.pubkey for m in info.members} == {alice.pubkey, bob.account, carol.account}
     finally:
         await alice.close()
