@@ -4,7 +4,9 @@ KeyPackages and groups in that form, and telling the two proof forms apart."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +34,7 @@ from marmot.profile_b.key_package import (
     key_package_capabilities,
     validate_key_package_b,
 )
+from marmot.profile_b.key_package_event import key_package_event, parse_key_package_event_b
 from marmot.profile_b.proofs import group_proof_form, leaf_proof_form, verify_leaf_proof
 from mls.app_data import (
     app_data_dictionary,
@@ -40,6 +43,7 @@ from mls.app_data import (
 )
 from mls.group import CommitProcessed, join_from_welcome, process, self_update
 from mls.messages import ComponentID, ComponentsList, Extension, ExtensionType, LeafNode
+from nostr.event import Event, UnsignedEvent
 from nostr.keys import SecretKey, verify_schnorr
 
 pytestmark = pytest.mark.darkmatter
@@ -200,3 +204,70 @@ def test_a_group_requiring_both_or_no_proof_is_refused() -> None:
     ]
     with pytest.raises(InvalidComponent, match="both"):
         group_proof_form(exts)
+
+
+def _dm_event() -> Event:
+    path = Path(__file__).parents[2] / "data" / "darkmatter" / "dm-e43fd5e-key-package.json"
+    return Event.from_json(json.dumps(json.loads(path.read_text())["event"]))
+
+
+@pytest.mark.vectors
+def test_the_dm_clients_key_package_reads_and_its_proof_verifies() -> None:
+    event = _dm_event()
+    parsed = parse_key_package_event_b(event, now=event.created_at)
+    kp = parsed.key_package
+    assert leaf_proof_form(kp.leaf_node) is ProofForm.DRAFT
+    verify_draft_proof(kp.leaf_node)  # the Rust engine's signature, our digest
+    assert is_last_resort(kp)
+    assert ("mls_extensions", "0x0006", "0xf2f1", "0x000a") in event.tags  # its fixed list
+    (raw,) = [e.extension_data for e in kp.leaf_node.extensions if e.extension_type == EXTENSION]
+    with pytest.raises(InvalidIdentityProof):
+        verify_draft_proof(_replace_proof(kp.leaf_node, raw[:-1] + bytes([raw[-1] ^ 1])))
+
+
+@pytest.mark.vectors
+def test_our_draft_key_package_advertises_what_the_dm_client_does() -> None:
+    event = _dm_event()
+    theirs = key_package_capabilities(
+        parse_key_package_event_b(event, now=event.created_at).key_package
+    )
+    ours = key_package_capabilities(
+        create_key_package_b(
+            ALICE, now=event.created_at, rng=rng(), form=ProofForm.DRAFT
+        ).key_package
+    )
+    assert ours == theirs
+
+
+@pytest.mark.vectors
+def test_a_group_for_the_dm_clients_key_package_is_a_draft_group() -> None:
+    event = _dm_event()
+    kp = parse_key_package_event_b(event, now=event.created_at).key_package
+    settings = GroupSettings("with dm", "", (), GID, ("wss://a.example",))
+    founding = create_group_b(ALICE, settings, [kp], now=event.created_at, rng=rng(11))
+    assert founding.pending is not None
+    assert group_proof_form(founding.pending.next_state.extensions) is ProofForm.DRAFT
+
+
+def _with_extensions_tag(form: ProofForm, values: tuple[str, ...]) -> Event:
+    bundle = create_key_package_b(ALICE, now=NOW, rng=rng(12), form=form)
+    unsigned = key_package_event(bundle.key_package, ALICE.public_key(), created_at=NOW, rng=rng())
+    tags = tuple(
+        ("mls_extensions", *values) if t[0] == "mls_extensions" else t for t in unsigned.tags
+    )
+    changed = UnsignedEvent.create(unsigned.pubkey, NOW, unsigned.kind, unsigned.content, tags)
+    return changed.sign(ALICE, rng=rng())
+
+
+def test_a_draft_key_packages_extensions_tag_need_only_name_advertised_ids() -> None:
+    fixed = ("0x0006", "0xf2f1", "0x000a")
+    parse_key_package_event_b(_with_extensions_tag(ProofForm.DRAFT, fixed), now=NOW)
+    for bad, why in (
+        (("0x0006", "0x000a"), "lacks 0xf2f1"),
+        ((*fixed, "0x1234"), "unadvertised"),
+        ((*fixed, "0x0006"), "unadvertised"),  # a repeat
+    ):
+        with pytest.raises(InvalidKeyPackage, match=why):
+            parse_key_package_event_b(_with_extensions_tag(ProofForm.DRAFT, bad), now=NOW)
+    with pytest.raises(InvalidKeyPackage, match="does not match"):  # 0x8009: exact list
+        parse_key_package_event_b(_with_extensions_tag(ProofForm.CURRENT, ()), now=NOW)
