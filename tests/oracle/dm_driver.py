@@ -19,6 +19,7 @@ JSON envelope or raises :class:`DmError` with its ``error.code``.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import os
@@ -34,6 +35,18 @@ from nostr.keys import PublicKey
 
 START_TIMEOUT = 20.0
 COMMAND_TIMEOUT = 60.0
+
+
+_LIVE: set[int] = set()  # daemon process groups not yet stopped
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """A test run that dies mid-test must not leave daemons behind (they have their own
+    session, so nothing else would stop them)."""
+    for pgid in list(_LIVE):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
 
 
 class DmError(RuntimeError):
@@ -101,6 +114,7 @@ class DmUser:
                 stderr=log,
                 start_new_session=True,
             )
+        _LIVE.add(self._proc.pid)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self._proc.returncode is not None:
@@ -240,4 +254,6 @@ class DmUser:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 await proc.wait()
+        if proc is not None:
+            _LIVE.discard(proc.pid)
         shutil.rmtree(self._sockdir, ignore_errors=True)
