@@ -20,10 +20,12 @@ import time
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from marmot.profile_b.branches import BranchTree
+from marmot.profile_b.branches import BranchNode, BranchTree, CommitMeta
 from marmot.profile_b.components import ComponentId, GroupProfile
+from marmot.profile_b.convergence import commit_digest
 from marmot.profile_b.group import (
     GroupSettings,
+    commit_priority,
     create_group_b,
     group_view,
     invite_b,
@@ -174,14 +176,28 @@ class ProfileBPeer:
         for wrap in wraps:
             await self.publish(wrap)
 
+    def prepare(self, group: PeerGroup, pending: PendingCommit) -> Event:
+        """The 445 of our commit made at the tip; publish it, then ``adopt``."""
+        now = int(time.time())
+        event = handshake_event(group.state, pending.message, created_at=now, rng=self.rng)
+        group.seen.add(event.id)
+        return event
+
+    def adopt(
+        self, group: PeerGroup, base: BranchNode[UnsignedEvent], pending: PendingCommit
+    ) -> None:
+        """Our published commit joins the tree as a child of the node it was made at (the
+        tip, unless a competing commit came first: convergence decides)."""
+        digest = commit_digest(pending.message.to_bytes())
+        meta = CommitMeta(self.pubkey.data, commit_priority(pending.summary), digest)
+        group.tree.add_commit(base, pending.next_state, meta)
+        group.tree.converge()
+
     async def _commit(self, group: PeerGroup, pending: PendingCommit) -> None:
         """Publish, then adopt (publish before apply)."""
-        event = handshake_event(
-            group.state, pending.message, created_at=int(time.time()), rng=self.rng
-        )
-        await self.publish(event)
-        group.seen.add(event.id)
-        group.tree = BranchTree(pending.next_state)
+        base = group.tree.canonical
+        await self.publish(self.prepare(group, pending))
+        self.adopt(group, base, pending)
 
     async def invite(self, group: PeerGroup, invitees: list[ParsedKeyPackageEvent]) -> None:
         now = int(time.time())
@@ -201,11 +217,13 @@ class ProfileBPeer:
         pending = remove_b(group.state, [bytes.fromhex(a) for a in accounts], rng=self.rng)
         await self._commit(group, pending)
 
-    async def rename(self, group: PeerGroup, name: str) -> None:
+    def rename_commit(self, group: PeerGroup, name: str) -> PendingCommit:
         profile = group_view(group.state).profile
         data = GroupProfile(name, profile.description).encode()
-        pending = update_components_b(group.state, {ComponentId.GROUP_PROFILE: data}, rng=self.rng)
-        await self._commit(group, pending)
+        return update_components_b(group.state, {ComponentId.GROUP_PROFILE: data}, rng=self.rng)
+
+    async def rename(self, group: PeerGroup, name: str) -> None:
+        await self._commit(group, self.rename_commit(group, name))
 
     # -- groups we join
 

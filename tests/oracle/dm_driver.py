@@ -207,6 +207,10 @@ class DmUser:
     async def group(self, group_id: str) -> dict[str, Any]:
         return await self.run("groups", "show", group_id)
 
+    async def name(self, group_id: str) -> str:
+        shown = await self.group(group_id)
+        return str(shown["group"]["profile"]["name"])
+
     async def members(self, group_id: str) -> list[str]:
         listed = await self.run("groups", "members", group_id)
         return sorted(str(m["member_id"]) for m in listed.get("members") or [])

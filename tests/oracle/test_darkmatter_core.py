@@ -83,3 +83,34 @@ async def test_our_core_invites_dm_and_both_chat(relay: RelayProcess, dm_users: 
         await bob.rename(group_id, "renamed by dm")
         outcomes = await eventually(lambda: alice.receive(group), adopted_commits)
         assert adopted_commits(outcomes) == 1 and group.name == "renamed by dm"
+
+
+async def test_concurrent_renames_by_dm_and_our_core_converge(
+    relay: RelayProcess, dm_users: DmUsers
+) -> None:
+    """Both admins rename at the same epoch, each unaware of the other's commit: both keep
+    both branches and settle on the same one by the convergence rule, then talk on it."""
+    bob = await dm_users("bob", relay)
+    async with ProfileBPeer(ALICE, relay.url) as alice:
+        await alice.publish_relay_lists()
+        (candidate,) = await eventually(lambda: alice.key_packages(bob.account or ""), bool)
+        group = await alice.create_group("race", [candidate], admins=(bob.account or "",))
+        chat = str((await eventually(bob.chats, bool))[0]["group_id"])
+
+        base = group.tree.canonical
+        ours = alice.rename_commit(group, "alice's name")
+        event = alice.prepare(group, ours)
+        await bob.rename(chat, "bob's name")  # dm commits on epoch 1 first
+        await alice.publish(event)
+        alice.adopt(group, base, ours)
+        await alice.receive(group)
+        assert len(base.children) == 2  # both commits kept at epoch 1
+
+        settled = await eventually(lambda: bob.name(chat), lambda n: n == group.name, timeout=20)
+        assert settled in ("alice's name", "bob's name")
+        await alice.send(group, "on the winning branch")
+        texts = await eventually(lambda: bob.texts(chat), bool)
+        assert texts == [(alice.hex, "on the winning branch")]
+        await bob.send(chat, "me too")
+        await eventually(lambda: alice.receive(group), lambda _: len(alice.texts(group)) == 1)
+        assert alice.texts(group) == [(bob.account, "me too")]
