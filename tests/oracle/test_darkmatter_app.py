@@ -11,9 +11,11 @@ that user a draft-form KeyPackage and withdraws its others (``draft_key_package_
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from app.models import MessageInfo
 from tests.helpers.app_clients import Client, catch_up, eventually, make_client, reopen
 from tests.helpers.relay import RelayProcess
 from tests.oracle.conftest import DmUsers
@@ -41,7 +43,7 @@ async def _dm_sees(user: DmUser, group: str, want: int) -> list[tuple[str, str]]
     return await eventually(lambda: user.texts(group), lambda t: len(t) >= want, timeout=20)
 
 
-async def test_burrow_creates_a_group_with_dm_and_both_chat(
+async def test_burrow_creates_a_group_with_dm_and_both_chat_react_and_delete(
     relay: RelayProcess, dm_users: DmUsers, tmp_path: Path
 ) -> None:
     alice = await make_client(tmp_path, relay.url, "alice")
@@ -65,6 +67,39 @@ async def test_burrow_creates_a_group_with_dm_and_both_chat(
         assert sorted(texts) == sorted(
             [(alice.pubkey, "hello from burrow"), (bob.account, "hello from dm")]
         )
+
+        # reactions (7) and deletions (5) each way; Burrow's edit (1009) reaches dm, which
+        # lists it as a row of its own (the e43fd5e client does not apply edits)
+        [theirs] = [m for m in await alice.session.messages.list_messages(group.id) if not m.own]
+        await bob.run("messages", "react", chat, sent.id, "🔥")
+        await bob.run("messages", "delete", chat, theirs.id)
+
+        async def shown() -> dict[str, MessageInfo]:
+            await catch_up(alice)
+            return {m.id: m for m in await alice.session.messages.list_messages(group.id)}
+
+        rows = await eventually(
+            shown, lambda r: r[theirs.id].deleted and bool(r[sent.id].reactions), timeout=20
+        )
+        assert [(r.emoji, r.authors) for r in rows[sent.id].reactions] == [("🔥", (bob.account,))]
+        await alice.session.messages.react(group.id, sent.id, "👍")
+        await alice.session.messages.edit(group.id, sent.id, "hello from burrow, edited")
+        await alice.session.flush(10)
+
+        def kinds(rows: list[dict[str, Any]]) -> dict[int, list[tuple[str, str]]]:
+            out: dict[int, list[tuple[str, str]]] = {}
+            for m in rows:
+                target = next((t[1] for t in m.get("tags", []) if t[0] == "e"), "")
+                out.setdefault(int(m["kind"]), []).append((m["plaintext"], target))
+            return out
+
+        listed = await eventually(
+            lambda: bob.messages(chat),
+            lambda r: {7, 1009} <= kinds(r).keys() and len(kinds(r)[7]) == 2,
+        )
+        assert ("👍", sent.id) in kinds(listed)[7]
+        assert kinds(listed)[1009] == [("hello from burrow, edited", sent.id)]
+        assert kinds(listed)[5] == [("", theirs.id)]
     finally:
         await alice.close()
 
