@@ -27,12 +27,13 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from nostr.keys import PublicKey
 
+T = TypeVar("T")
 START_TIMEOUT = 20.0
 COMMAND_TIMEOUT = 60.0
 
@@ -261,3 +262,21 @@ class DmUser:
         if proc is not None:
             _LIVE.discard(proc.pid)
         shutil.rmtree(self._sockdir, ignore_errors=True)
+
+
+async def poll(
+    probe: Callable[[], Awaitable[T]],
+    ok: Callable[[T], bool],
+    timeout: float = 20.0,
+    interval: float = 0.15,
+) -> T:
+    """``eventually`` at a gentler pace: every ``dm`` probe is a process and a daemon
+    round trip, and two cores are shared."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if ok(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last: {result!r}")
+        await asyncio.sleep(interval)

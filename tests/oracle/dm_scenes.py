@@ -7,9 +7,9 @@ from marmot.profile_b.key_package import ProofForm
 from nostr.event import UnsignedEvent
 from nostr.filters import Filter
 from nostr.kinds import Kind
-from tests.helpers.app_clients import Client, eventually
+from tests.helpers.app_clients import Client
 from tests.helpers.dm_clients import publish_b_key_package
-from tests.oracle.dm_driver import DmUser
+from tests.oracle.dm_driver import DmUser, poll
 
 
 async def burrow_texts(client: Client, group: str) -> list[tuple[str, str]]:
@@ -21,7 +21,7 @@ async def burrow_texts(client: Client, group: str) -> list[tuple[str, str]]:
 async def dm_chat_of(user: DmUser, known: int = 0) -> str:
     """The group id of the chat ``user`` joined beyond the first ``known`` (dm accepts a
     Welcome by itself)."""
-    chats = await eventually(user.chats, lambda c: len(c) > known, timeout=20)
+    chats = await poll(user.chats, lambda c: len(c) > known)
     return str(chats[known]["group_id"])
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from app.models import MessageInfo
-from tests.helpers.app_clients import Client, catch_up, eventually, make_client, reopen
+from tests.helpers.app_clients import Client, catch_up, make_client, reopen
 from tests.helpers.relay import RelayProcess
 from tests.oracle.conftest import DmUsers
-from tests.oracle.dm_driver import DmUser
+from tests.oracle.dm_driver import DmUser, poll
 from tests.oracle.dm_scenes import burrow_texts, dm_chat_of, draft_key_package_only
 
 pytestmark = [
@@ -36,11 +36,11 @@ async def _burrow_sees(client: Client, group: str, want: int) -> list[tuple[str,
         await catch_up(client)
         return await burrow_texts(client, group)
 
-    return await eventually(probe, lambda t: len(t) >= want, timeout=20)
+    return await poll(probe, lambda t: len(t) >= want)
 
 
 async def _dm_sees(user: DmUser, group: str, want: int) -> list[tuple[str, str]]:
-    return await eventually(lambda: user.texts(group), lambda t: len(t) >= want, timeout=20)
+    return await poll(lambda: user.texts(group), lambda t: len(t) >= want)
 
 
 async def test_burrow_creates_a_group_with_dm_and_both_chat_react_and_delete(
@@ -78,9 +78,7 @@ async def test_burrow_creates_a_group_with_dm_and_both_chat_react_and_delete(
             await catch_up(alice)
             return {m.id: m for m in await alice.session.messages.list_messages(group.id)}
 
-        rows = await eventually(
-            shown, lambda r: r[theirs.id].deleted and bool(r[sent.id].reactions), timeout=20
-        )
+        rows = await poll(shown, lambda r: r[theirs.id].deleted and bool(r[sent.id].reactions))
         assert [(r.emoji, r.authors) for r in rows[sent.id].reactions] == [("🔥", (bob.account,))]
         await alice.session.messages.react(group.id, sent.id, "👍")
         await alice.session.messages.edit(group.id, sent.id, "hello from burrow, edited")
@@ -93,7 +91,7 @@ async def test_burrow_creates_a_group_with_dm_and_both_chat_react_and_delete(
                 out.setdefault(int(m["kind"]), []).append((m["plaintext"], target))
             return out
 
-        listed = await eventually(
+        listed = await poll(
             lambda: bob.messages(chat),
             lambda r: {7, 1009} <= kinds(r).keys() and len(kinds(r)[7]) == 2,
         )
@@ -115,7 +113,7 @@ async def test_dm_creates_a_group_with_burrow_and_both_chat(
         chat = str(made["group_id"])
         await bob.send(chat, "welcome, alice")
 
-        invites = await eventually(alice.session.invites.list_invites, bool, timeout=20)
+        invites = await poll(alice.session.invites.list_invites, bool)
         assert invites[0].inviter == bob.account and invites[0].group_name == "dm made"
         joined = await alice.session.invites.accept(invites[0].id)
         assert joined.profile == DARKMATTER
@@ -123,7 +121,7 @@ async def test_dm_creates_a_group_with_burrow_and_both_chat(
         assert {m.pubkey for m in joined.members} == {alice.pubkey, bob.account}
         assert await _burrow_sees(alice, joined.id, 1) == [(bob.account, "welcome, alice")]
         # dm sets a description with a commit of its own after the founding one
-        info = await eventually(
+        info = await poll(
             lambda: alice.session.groups.info(joined.id), lambda i: i.description == "by bob"
         )
         assert info.epoch == 2
@@ -144,7 +142,7 @@ async def _burrow_members(client: Client, group: str) -> set[str]:
 
 
 async def _dm_members(user: DmUser, chat: str, want: set[str]) -> list[str]:
-    return await eventually(lambda: user.members(chat), lambda m: set(m) == want, timeout=20)
+    return await poll(lambda: user.members(chat), lambda m: set(m) == want)
 
 
 async def test_burrow_admin_adds_removes_renames_and_a_dm_member_leaves(
@@ -170,12 +168,10 @@ async def test_burrow_admin_adds_removes_renames_and_a_dm_member_leaves(
         await _dm_members(bob, bob_chat, {alice.pubkey, bob.account or ""})
 
         await alice.session.groups.rename(group.id, name="Pair again")
-        await eventually(lambda: bob.group(bob_chat), lambda g: "Pair again" in str(g), timeout=20)
+        await poll(lambda: bob.group(bob_chat), lambda g: "Pair again" in str(g))
 
         await bob.leave(bob_chat)  # a SelfRemove proposal; alice, the admin, commits it
-        await eventually(
-            lambda: _burrow_members(alice, group.id), lambda m: m == {alice.pubkey}, timeout=20
-        )
+        await poll(lambda: _burrow_members(alice, group.id), lambda m: m == {alice.pubkey})
     finally:
         await alice.close()
 
@@ -190,15 +186,13 @@ async def test_dm_admin_adds_renames_removes_and_the_burrow_member_leaves(
         await draft_key_package_only(alice)
         made = await bob.create_group("dm group", [alice.pubkey])
         chat = str(made["group_id"])
-        invites = await eventually(alice.session.invites.list_invites, bool, timeout=20)
+        invites = await poll(alice.session.invites.list_invites, bool)
         joined = await alice.session.invites.accept(invites[0].id)
 
         await bob.add(chat, [carol.account or ""])
-        await eventually(
-            lambda: _burrow_members(alice, joined.id), lambda m: m == everyone, timeout=20
-        )
+        await poll(lambda: _burrow_members(alice, joined.id), lambda m: m == everyone)
         await bob.rename(chat, "renamed by dm")
-        await eventually(
+        await poll(
             lambda: alice.session.groups.info(joined.id),
             lambda i: i.name == "renamed by dm",
             timeout=20,
@@ -208,7 +202,7 @@ async def test_dm_admin_adds_renames_removes_and_the_burrow_member_leaves(
         assert (alice.pubkey, "alice to both") in await _dm_sees(carol, chat, 1)
 
         await bob.remove(chat, [carol.account or ""])
-        await eventually(
+        await poll(
             lambda: _burrow_members(alice, joined.id),
             lambda m: m == {alice.pubkey, bob.account},
             timeout=20,
@@ -229,7 +223,7 @@ async def test_burrow_catches_up_on_what_dm_did_while_it_was_closed(
         await draft_key_package_only(alice)
         made = await bob.create_group("Offline", [alice.pubkey])
         chat = str(made["group_id"])
-        invites = await eventually(alice.session.invites.list_invites, bool, timeout=20)
+        invites = await poll(alice.session.invites.list_invites, bool)
         joined = await alice.session.invites.accept(invites[0].id)
         await alice.close()
 

@@ -14,10 +14,10 @@ import pytest
 from marmot.profile_b.key_package import ProofForm
 from marmot.profile_b.proofs import group_proof_form
 from nostr.keys import SecretKey
-from tests.helpers.app_clients import eventually
 from tests.helpers.darkmatter_peer import ProfileBPeer, adopted_commits
 from tests.helpers.relay import RelayProcess
 from tests.oracle.conftest import DmUsers
+from tests.oracle.dm_driver import poll
 
 pytestmark = [
     pytest.mark.oracle,
@@ -39,18 +39,18 @@ async def test_dm_invites_our_core_and_both_chat(relay: RelayProcess, dm_users: 
         group_id = str(made["group_id"])
         await bob.send(group_id, "hello from dm")
 
-        (rumor,) = await eventually(alice.welcomes, bool)
+        (rumor,) = await poll(alice.welcomes, bool)
         assert rumor.key_package_event_id == kp.id
         group = alice.join(rumor)
         assert group_proof_form(group.state.extensions) is ProofForm.DRAFT
         assert group.members == sorted([alice.hex, bob.account or ""])
         assert group.name == "from dm"
 
-        await eventually(lambda: alice.receive(group), lambda _: bool(alice.texts(group)))
+        await poll(lambda: alice.receive(group), lambda _: bool(alice.texts(group)))
         assert alice.texts(group) == [(bob.account, "hello from dm")]
 
         await alice.send(group, "hello from burrow")
-        texts = await eventually(lambda: bob.texts(group_id), lambda t: len(t) == 2)
+        texts = await poll(lambda: bob.texts(group_id), lambda t: len(t) == 2)
         assert sorted(texts) == sorted(
             [(bob.account, "hello from dm"), (alice.hex, "hello from burrow")]
         )
@@ -61,27 +61,27 @@ async def test_our_core_invites_dm_and_both_chat(relay: RelayProcess, dm_users: 
     async with ProfileBPeer(ALICE, relay.url) as alice:
         await alice.publish_relay_lists()
         assert bob.account is not None
-        (candidate,) = await eventually(lambda: alice.key_packages(bob.account or ""), bool)
+        (candidate,) = await poll(lambda: alice.key_packages(bob.account or ""), bool)
         group = await alice.create_group(
             "from burrow", [candidate], description="by alice", admins=(bob.account,)
         )
         assert group_proof_form(group.state.extensions) is ProofForm.DRAFT
 
-        chats = await eventually(bob.chats, bool)
+        chats = await poll(bob.chats, bool)
         group_id = str(chats[0]["group_id"])
         await alice.send(group, "welcome, dm")
-        texts = await eventually(lambda: bob.texts(group_id), bool)
+        texts = await poll(lambda: bob.texts(group_id), bool)
         assert texts == [(alice.hex, "welcome, dm")]
 
         await bob.send(group_id, "thanks, burrow")
-        await eventually(lambda: alice.receive(group), lambda _: bool(alice.texts(group)))
+        await poll(lambda: alice.receive(group), lambda _: bool(alice.texts(group)))
         assert alice.texts(group) == [(bob.account, "thanks, burrow")]
 
         await alice.rename(group, "renamed by burrow")
-        shown = await eventually(lambda: bob.group(group_id), lambda g: "renamed" in str(g))
+        shown = await poll(lambda: bob.group(group_id), lambda g: "renamed" in str(g))
         assert "renamed by burrow" in str(shown)
         await bob.rename(group_id, "renamed by dm")
-        outcomes = await eventually(lambda: alice.receive(group), adopted_commits)
+        outcomes = await poll(lambda: alice.receive(group), adopted_commits)
         assert adopted_commits(outcomes) == 1 and group.name == "renamed by dm"
 
 
@@ -93,9 +93,9 @@ async def test_concurrent_renames_by_dm_and_our_core_converge(
     bob = await dm_users("bob", relay)
     async with ProfileBPeer(ALICE, relay.url) as alice:
         await alice.publish_relay_lists()
-        (candidate,) = await eventually(lambda: alice.key_packages(bob.account or ""), bool)
+        (candidate,) = await poll(lambda: alice.key_packages(bob.account or ""), bool)
         group = await alice.create_group("race", [candidate], admins=(bob.account or "",))
-        chat = str((await eventually(bob.chats, bool))[0]["group_id"])
+        chat = str((await poll(bob.chats, bool))[0]["group_id"])
 
         base = group.tree.canonical
         ours = alice.rename_commit(group, "alice's name")
@@ -106,11 +106,11 @@ async def test_concurrent_renames_by_dm_and_our_core_converge(
         await alice.receive(group)
         assert len(base.children) == 2  # both commits kept at epoch 1
 
-        settled = await eventually(lambda: bob.name(chat), lambda n: n == group.name, timeout=20)
+        settled = await poll(lambda: bob.name(chat), lambda n: n == group.name)
         assert settled in ("alice's name", "bob's name")
         await alice.send(group, "on the winning branch")
-        texts = await eventually(lambda: bob.texts(chat), bool)
+        texts = await poll(lambda: bob.texts(chat), bool)
         assert texts == [(alice.hex, "on the winning branch")]
         await bob.send(chat, "me too")
-        await eventually(lambda: alice.receive(group), lambda _: len(alice.texts(group)) == 1)
+        await poll(lambda: alice.receive(group), lambda _: len(alice.texts(group)) == 1)
         assert alice.texts(group) == [(bob.account, "me too")]
