@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from nostr.keys import SecretKey
 from tests.helpers.relay import RelayFactory, RelayProcess
 from tests.oracle.dm_driver import DmUser
 from tests.oracle.dm_install import DarkMatterUnavailable, ensure_darkmatter
 from tests.oracle.mdk_driver import MdkPeer
 
-DmUsers = Callable[[str, RelayProcess], Awaitable[DmUser]]
+DmUsers = Callable[..., Awaitable[DmUser]]
 
 
 @pytest.fixture(params=["open", "auth"])
@@ -66,13 +67,17 @@ def dm_binaries() -> Path:
 
 @pytest_asyncio.fixture
 async def dm_users(dm_binaries: Path, tmp_path: Path) -> AsyncIterator[DmUsers]:
-    """``await dm_users("bob", relay)``: a started user with a fresh identity."""
+    """``await dm_users("bob", relay)``: a started user with a fresh identity (or, with
+    ``secret=``, that account logged in)."""
     started: list[DmUser] = []
 
-    async def start(name: str, relay: RelayProcess) -> DmUser:
+    async def start(name: str, relay: RelayProcess, secret: SecretKey | None = None) -> DmUser:
         user = await DmUser.start(dm_binaries, tmp_path / f"dm-{name}", [relay.url])
         started.append(user)
-        await user.create_identity()
+        if secret is None:
+            await user.create_identity()
+        else:
+            await user.login(secret.to_bech32())
         return user
 
     try:

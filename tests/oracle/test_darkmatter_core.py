@@ -27,6 +27,7 @@ pytestmark = [
 ]
 
 ALICE = SecretKey(bytes([0x31]) * 32)
+BOB_ABOVE, BOB_BELOW = SecretKey(bytes([0x32]) * 32), SecretKey(bytes([0x33]) * 32)  # vs ALICE
 
 
 async def test_dm_invites_our_core_and_both_chat(relay: RelayProcess, dm_users: DmUsers) -> None:
@@ -85,12 +86,14 @@ async def test_our_core_invites_dm_and_both_chat(relay: RelayProcess, dm_users: 
         assert adopted_commits(outcomes) == 1 and group.name == "renamed by dm"
 
 
+@pytest.mark.parametrize("bob_key", [BOB_ABOVE, BOB_BELOW], ids=["we-win", "dm-wins"])
 async def test_concurrent_renames_by_dm_and_our_core_converge(
-    relay: RelayProcess, dm_users: DmUsers
+    relay: RelayProcess, dm_users: DmUsers, bob_key: SecretKey
 ) -> None:
     """Both admins rename at the same epoch, each unaware of the other's commit: both keep
-    both branches and settle on the same one by the convergence rule, then talk on it."""
-    bob = await dm_users("bob", relay)
+    both branches and settle on the same one, the one the convergence rule picks (equal
+    depth, no witnesses, both privileged: the lower committer key), then talk on it."""
+    bob = await dm_users("bob", relay, secret=bob_key)
     async with ProfileBPeer(ALICE, relay.url) as alice:
         await alice.publish_relay_lists()
         (candidate,) = await poll(lambda: alice.key_packages(bob.account or ""), bool)
@@ -106,8 +109,11 @@ async def test_concurrent_renames_by_dm_and_our_core_converge(
         await alice.receive(group)
         assert len(base.children) == 2  # both commits kept at epoch 1
 
-        settled = await poll(lambda: bob.name(chat), lambda n: n == group.name)
-        assert settled in ("alice's name", "bob's name")
+        lower = min(
+            (ALICE, "alice's name"), (bob_key, "bob's name"), key=lambda k: k[0].public_key().data
+        )
+        assert group.name == lower[1]
+        assert await poll(lambda: bob.name(chat), lambda n: n == lower[1]) == lower[1]
         await alice.send(group, "on the winning branch")
         texts = await poll(lambda: bob.texts(chat), bool)
         assert texts == [(alice.hex, "on the winning branch")]
