@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from app import timeline
+from app.disappearing import expiry
 from app.dm.tree import (
     Node,
     OwnCommit,
@@ -245,8 +246,14 @@ def _payload(
     if rumor.kind == PayloadKind.EDIT:
         _edit(conn, gid, rumor, fx)
         return
+    timer = group_view(received.node.state).retention.disappearing_message_secs
     records = incoming_records(
-        gid, rumor, event.id, received.node.epoch, own=rumor.pubkey == env.me
+        gid,
+        rumor,
+        event.id,
+        received.node.epoch,
+        own=rumor.pubkey == env.me,
+        expires_at=expiry(event, timer, rumor.created_at),
     )
     for message in records.messages:
         seq = messages_repo.insert(conn, message, now=env.now) or _revived(conn, gid, message)
@@ -374,7 +381,9 @@ def send_payload(
     event, node.state = send_app_payload(node.state, rumor, rng=env.rng)
     opened.tree.witness(node, bytes.fromhex(env.me))
     new = not again and rumor.kind != PayloadKind.EDIT
-    rows = own_rows(gid, rumor, event.id, node.epoch, None) if new else ()
+    timer = group_view(node.state).retention.disappearing_message_secs
+    expires_at = expiry(event, timer, rumor.created_at)
+    rows = own_rows(gid, rumor, event.id, node.epoch, None, expires_at=expires_at) if new else ()
     own = OwnEvent(
         gid,
         event,

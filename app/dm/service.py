@@ -38,7 +38,7 @@ from app.outbox import Attempt
 from app.relays import Relays
 from marmot.errors import MarmotError
 from marmot.profile_b.branches import BranchTree
-from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile
+from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile, MessageRetention
 from marmot.profile_b.group import (
     GroupSettings,
     create_group_b,
@@ -177,6 +177,14 @@ class DarkMatter:
             return update_components_b(state, changes, rng=self._ctx.rng)
 
         return await self._change(group, build)
+
+    async def set_retention(self, group: Group, seconds: int) -> GroupInfo:
+        """Disappearing messages (0x8005): kept ``seconds`` after they were written, 0 off."""
+        retention = MessageRetention(seconds).encode()
+        changes: dict[int, bytes | None] = {ComponentId.MESSAGE_RETENTION: retention}
+        return await self._change(
+            group, lambda s: update_components_b(s, changes, rng=self._ctx.rng)
+        )
 
     async def set_admin(self, group: Group, pubkey: str, admin: bool) -> GroupInfo:
         def build(state: GroupState) -> PendingCommit:

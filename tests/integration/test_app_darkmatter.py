@@ -10,7 +10,9 @@ import pytest
 from app import NotAllowed
 from app.events import GroupUpdated, MessageReceived, MessageStatusChanged, MessageUpdated
 from app.models import MessageInfo
+from storage import Connection
 from storage.repos import branches as branches_repo
+from storage.repos import messages as messages_repo
 from storage.rows.branches import BranchNodeRow
 from tests.helpers.app_clients import Client, catch_up, eventually, join, make_client, reopen
 from tests.helpers.dm_clients import dm_group_with, publish_b_key_package
@@ -411,3 +413,42 @@ async def test_a_leave_request_the_admin_saw_late_still_removes(
     finally:
         for client in (alice, bob, carol):
             await client.close()
+
+
+async def test_disappearing_messages_by_the_retention_component(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    try:
+        group = await dm_group_with(alice, "Fleeting", bob)
+        info = await alice.session.groups.set_disappearing(group.id, 3600)
+        assert info.disappearing_secs == 3600
+
+        async def timer() -> int:
+            await catch_up(bob)
+            return (await bob.session.groups.info(group.id)).disappearing_secs
+
+        await eventually(timer, lambda t: t == 3600)
+        assert ("retention", "3600") in await _timeline(bob, group.id)
+        sent = await alice.session.messages.send(group.id, "gone in an hour")
+        await alice.session.flush(10)
+        seen = await _row(bob, group.id, "gone in an hour")
+        for client, message in ((alice, sent), (bob, seen)):
+            stored = await client.session.groups.store.resolve(group.id)
+            row = await client.session.ctx.db.run(
+                messages_repo.by_rumor_id, stored.mls_group_id, message.id
+            )
+            assert row is not None
+            expires = await client.session.ctx.db.run(_expires_at, row.seq)
+            assert expires == message.created_at + 3600
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+def _expires_at(conn: Connection, seq: int) -> int | None:
+    value: int | None = conn.execute(
+        "SELECT expires_at FROM messages WHERE seq = ?", (seq,)
+    ).fetchone()[0]
+    return value
