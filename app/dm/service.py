@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from app import timeline
 from app.contacts import Person
 from app.context import Context
-from app.dm import apply
-from app.dm.apply import DM_COMMIT, Effects, Env
+from app.dm import apply, core, send
+from app.dm.core import DM_COMMIT, Effects, Env
 from app.dm.key_packages import InviteeB, invitees_b
 from app.dm.tree import commit_changes, dump_state, members, metadata, node_key, to_rows
 from app.errors import NetworkError, NotAllowed, translate
@@ -207,7 +207,7 @@ class DarkMatter:
             await self.set_admin(group, ctx.pubkey, False)
         rng = ctx.rng
         fx = await ctx.db.transact(
-            apply.send_proposal, gid, self._env(), lambda s: propose_self_remove(s, rng=rng)
+            send.send_proposal, gid, self._env(), lambda s: propose_self_remove(s, rng=rng)
         )
         ctx.outbox.kick()
         if fx.entry_id is not None:
@@ -229,7 +229,7 @@ class DarkMatter:
             raise NotAllowed("this group is not active")
         entry_id = None
         for _ in range(_ATTEMPTS):
-            opened = await ctx.db.run(apply.open_tree, gid)
+            opened = await ctx.db.run(core.open_tree, gid)
             if await ctx.db.run(groups_repo.pending_commit, gid) is not None:
                 raise NotAllowed("a change to this group is still being sent; try again shortly")
             base = opened.tree.canonical.state
@@ -237,7 +237,7 @@ class DarkMatter:
             changes = commit_changes(base, pending.summary, pending.next_state)
             followers = () if welcomes is None else tuple(welcomes(pending))
             entry_id = await ctx.db.transact(
-                apply.queue_change,
+                send.queue_change,
                 gid,
                 opened.canonical_key,
                 pending,
@@ -265,7 +265,7 @@ class DarkMatter:
         ctx = self._ctx
         try:
             fx = await ctx.db.transact(
-                apply.send_payload, group.mls_group_id, rumor, self._env(), again=again
+                send.send_payload, group.mls_group_id, rumor, self._env(), again=again
             )
         except (MlsError, MarmotError) as exc:
             raise translate(exc) from exc
