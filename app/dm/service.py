@@ -21,7 +21,7 @@ from app.contacts import Person
 from app.context import Context
 from app.dm import apply, core, send
 from app.dm.core import DM_COMMIT, Effects, Env
-from app.dm.key_packages import InviteeB, invitees_b
+from app.dm.key_packages import InviteeB, found_invitees, invitees_b
 from app.dm.tree import commit_changes, dump_state, members, metadata, node_key, to_rows
 from app.errors import NetworkError, NotAllowed, translate
 from app.events import (
@@ -47,7 +47,9 @@ from marmot.profile_b.group import (
     remove_b,
     update_components_b,
 )
+from marmot.profile_b.key_package_event import ParsedKeyPackageEvent
 from marmot.profile_b.outbound import welcome_wraps
+from marmot.profile_b.transport import MAX_WELCOME_RELAYS
 from marmot.profiles import Profile
 from mls.errors import MlsError
 from mls.group import GroupState, PendingCommit, propose_self_remove
@@ -93,11 +95,23 @@ class DarkMatter:
 
     # --- creating ------------------------------------------------------------------------
 
-    async def create(self, name: str, people: Sequence[Person], description: str) -> GroupInfo:
+    async def create(
+        self,
+        name: str,
+        people: Sequence[Person],
+        description: str,
+        *,
+        found: Sequence[ParsedKeyPackageEvent] | None = None,
+    ) -> GroupInfo:
+        """``found``: the invitees' key packages when the caller already chose them."""
         ctx = self._ctx
         secret = self._key()
-        invitees = await invitees_b(ctx, self._relays, people)
-        settings = GroupSettings(name, description, (), ctx.rng(32), self._relays.mine)
+        if found is None:
+            invitees = await invitees_b(ctx, self._relays, people)
+        else:
+            invitees = await found_invitees(self._relays, people, found)
+        relays = self._relays.mine[:MAX_WELCOME_RELAYS]  # the routing component's bound
+        settings = GroupSettings(name, description, (), ctx.rng(32), relays)
         founding = _call(
             lambda: create_group_b(
                 secret,
