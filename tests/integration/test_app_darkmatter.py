@@ -452,3 +452,56 @@ def _expires_at(conn: Connection, seq: int) -> int | None:
         "SELECT expires_at FROM messages WHERE seq = ?", (seq,)
     ).fetchone()[0]
     return value
+
+
+async def test_welcomes_refused_or_declined(relay: RelayProcess, tmp_path: Path) -> None:
+    """A blocked inviter's Welcome is not offered; a declined one leaves no group; a
+    Welcome for a key package this device does not hold is refused."""
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    carol = await make_client(tmp_path, relay.url, "carol", live=False)
+    try:
+        await carol.session.contacts.set_blocked(alice.npub, True)
+        for guest in (bob, carol):
+            await publish_b_key_package(guest)
+        group = await alice.session.groups.create(
+            "Declined", [bob.npub, carol.npub], profile="darkmatter"
+        )
+        await alice.session.flush(10)
+        await catch_up(bob, carol)
+        (invite,) = await eventually(bob.session.invites.list_invites, bool)
+        assert (invite.group_id, invite.group_name, invite.member_count) == (
+            group.id,
+            "Declined",
+            3,
+        )
+        assert await carol.session.invites.list_invites() == []
+        assert not [g for g in await carol.session.groups.list_groups() if g.id == group.id]
+        await bob.session.invites.decline(invite.id)
+        assert await bob.session.invites.list_invites() == []
+        assert await bob.session.groups.list_groups() == []
+        # Bob's key package is gone from this device: a new Welcome naming it is refused.
+        await bob.session.ctx.db.run(_forget_key_packages)
+        await alice.session.groups.remove_members(group.id, [bob.npub])
+        await alice.session.groups.add_members(group.id, [bob.npub])  # his package on the relay
+        await alice.session.flush(10)
+        refused = "not one of this device's key packages"
+
+        async def reasons() -> list[str]:
+            await catch_up(bob)
+            return await bob.session.ctx.db.run(_wrap_reasons)
+
+        await eventually(reasons, lambda r: refused in r)
+        assert await bob.session.invites.list_invites() == []
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+def _wrap_reasons(conn: Connection) -> list[str]:
+    rows = conn.execute("SELECT reason FROM processed_events WHERE kind = 1059").fetchall()
+    return [r[0] for r in rows]
+
+
+def _forget_key_packages(conn: Connection) -> None:
+    conn.execute("DELETE FROM key_packages")
