@@ -21,8 +21,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tests.vectors import SHARED
+
 COMMIT = "e43fd5e"
-SOURCE = Path(__file__).resolve().parents[2].parent / "shared" / "oracles" / "darkmatter"
+SOURCE = SHARED / "oracles" / "darkmatter"
 BINARIES = ("dm", "dmd")
 _STAMP = ".built"
 _BUILD_TIMEOUT = 3600
