@@ -4,7 +4,7 @@
 
     kp = decode_key_package_message(raw)        # MLSMessage(wire_format=mls_key_package)
     verdict = lifetime_verdict(kp.leaf_node.lifetime, now)   # current / range / accepted
-    validate_key_package_b(kp, now=now)         # signatures, lifetime, 0x8009 proof
+    form = validate_key_package_b(kp, now=now)  # signatures, lifetime, either proof
     caps = key_package_capabilities(kp)         # what the 30443 tags must say
 
 Differences from Profile A that matter here: the publication is the framed MLSMessage
