@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import NotAllowed
+from app import NetworkError, NotAllowed
 from app.events import GroupUpdated, MessageReceived, MessageStatusChanged, MessageUpdated
 from app.models import MessageInfo
 from storage import Connection
@@ -505,3 +505,34 @@ def _wrap_reasons(conn: Connection) -> list[str]:
 
 def _forget_key_packages(conn: Connection) -> None:
     conn.execute("DELETE FROM key_packages")
+
+
+async def test_a_commit_queued_while_the_relay_is_down_lands_after_a_restart(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """The rename waits in the durable outbox as our pending commit (not in the tree);
+    Alice closes, the relay comes back, Alice reopens: it goes out, joins her tree, and
+    Bob applies it; her message queued behind it arrives too."""
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    try:
+        group = await dm_group_with(alice, "Outage", bob)
+        relay.stop()
+        with pytest.raises(NetworkError):
+            await alice.session.groups.rename(group.id, name="After the outage")
+        assert (await alice.session.groups.info(group.id)).name == "Outage"  # not merged
+        await alice.session.messages.send(group.id, "written offline")
+        await alice.close()
+        relay.start()
+        alice = await reopen(alice, relay.url, tmp_path, live=False)
+
+        async def named() -> str:
+            await alice.session.flush(10)
+            return (await alice.session.groups.info(group.id)).name
+
+        await eventually(named, lambda n: n == "After the outage")
+        await _wait_texts(bob, group.id, ["written offline"])
+        assert (await bob.session.groups.info(group.id)).name == "After the outage"
+    finally:
+        await alice.close()
+        await bob.close()
