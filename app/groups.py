@@ -332,9 +332,10 @@ class Groups(CommitFlow):
         """Admins: messages sent from now on disappear ``seconds`` after they were written
         (None or 0: they stay). Other members' clients honour it from the group data."""
         ctx = self._ctx
-        await self._not_profile_b(ref, "disappearing messages")
         if seconds is not None and seconds < 0:
             raise InvalidInput("a disappearing timer is a number of seconds")
+        if (dm := await self._profile_b(ref)) is not None:
+            return await self._dm().set_retention(dm, seconds or 0)
         secs = seconds or None
 
         def build(loaded: Loaded) -> Built:

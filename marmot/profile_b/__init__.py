@@ -6,6 +6,8 @@ per piece of the protocol (docs/darkmatter.md says what is implemented and teste
     components         app component codecs (0x8001 ... 0x800c), canonical decode
     urls               the URL rules of those components
     identity_proof     the 0x8009 per-leaf account identity proof (kind 450, BIP-340)
+    draft_proof        the July draft's 0xf2f1 v1 leaf proof (the e43fd5e Dark Matter client)
+    proofs             which proof form a leaf or group uses, and checking it
     leaf_data          what a leaf advertises in its app_data_dictionary
     key_package        MLSMessage-framed KeyPackages: lifetime, capabilities, creation
     key_package_event  kind 30443 events

@@ -33,7 +33,7 @@ def purge_capable(monkeypatch: pytest.MonkeyPatch) -> None:
     """Leaves that also list app_ephemeral (0x0009) and component 0x800d."""
     base = key_package.profile_b_capabilities()
 
-    def capabilities() -> Capabilities:
+    def capabilities(form: key_package.ProofForm = key_package.ProofForm.CURRENT) -> Capabilities:
         return dataclasses.replace(base, proposals=(*base.proposals, 0x0009))
 
     monkeypatch.setattr(key_package, "profile_b_capabilities", capabilities)
