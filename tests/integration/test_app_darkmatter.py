@@ -43,6 +43,9 @@ async def test_create_join_and_chat_both_ways(relay: RelayProcess, tmp_path: Pat
         assert (joined.profile, joined.can_edit, joined.name) == ("darkmatter", True, "Dark")
         assert {m.pubkey for m in joined.members} == {alice.pubkey, bob.pubkey}
         assert joined.admins == (alice.pubkey,)
+        mine = next(m for m in joined.members if m.is_self)
+        assert mine.pubkey == bob.pubkey
+        assert [(d.leaf, d.current) for d in joined.my_devices] == [(mine.leaves[0], True)]
         await alice.session.messages.send(group.id, "hello bob")
         await alice.session.flush(10)
         await _wait_texts(bob, group.id, ["hello bob"])
