@@ -18,25 +18,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from app import timeline
+from app.disappearing import expiry
 from app.dm.tree import (
     Node,
     OwnCommit,
     Tree,
+    commit_changes,
     dump_state,
     find,
     from_rows,
     members,
     metadata,
     node_key,
-    timeline_changes,
     to_rows,
 )
-from app.group_records import OwnEvent, record_own_event
+from app.group_records import OwnEvent, mark_own, record_own_event
 from app.message_records import incoming_records, own_deletions, own_reactions, own_rows
 from marmot.profile_b.branches import CommitMeta
-from marmot.profile_b.changes import group_changes
 from marmot.profile_b.convergence import commit_digest
-from marmot.profile_b.group import commit_priority, group_view
+from marmot.profile_b.group import commit_priority, group_view, remove_b
 from marmot.profile_b.inbound import (
     AppReceived,
     CommitAdded,
@@ -50,19 +50,19 @@ from marmot.profile_b.inbound import (
 from marmot.profile_b.outbound import handshake_event, send_app_payload
 from marmot.profile_b.payloads import PayloadKind
 from mls.group import GroupState, PendingCommit
-from mls.messages import MLSMessage
+from mls.messages import MLSMessage, SelfRemove
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import Rng
-from storage import Connection, OutgoingEvent
+from storage import Connection, OutgoingEvent, record_outgoing
 from storage.repos import branches as branches_repo
 from storage.repos import contacts as contacts_repo
 from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
 from storage.repos import processed as processed_repo
+from storage.rows import DeliveryStatus, NewMessage, StateWrite
 from storage.rows import GroupState as Lifecycle
 from storage.rows import Outcome as Mark
 from storage.rows import PendingCommit as StoredPending
-from storage.rows import StateWrite
 
 DM_COMMIT = "dm_commit"
 """Outbox purpose of our Profile B commits (merged into the tree on the first OK)."""
@@ -130,7 +130,6 @@ def save(conn: Connection, opened: Opened, env: Env, *, clear_pending: bool = Fa
 def settle(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
     """Converge, prune, and show or hide each retained node's rows by the canonical path."""
     tree = opened.tree
-    before = node_key(tree.canonical)
     result = tree.converge()
     tree.prune()
     fx.reorg = fx.reorg or result.reorg is not None
@@ -138,7 +137,7 @@ def settle(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
     others = sorted({node_key(n) for n in tree.nodes()} - path)
     fx.hidden += branches_repo.hide_branches(conn, opened.gid, others)
     fx.seqs += branches_repo.show_branches(conn, opened.gid, sorted(path), env.me)
-    fx.changed = fx.changed or node_key(tree.canonical) != before
+    fx.changed = fx.changed or node_key(tree.canonical) != opened.canonical_key
 
 
 # --- receiving ----------------------------------------------------------------------------------
@@ -162,6 +161,7 @@ def receive(conn: Connection, gid: bytes, event: Event, env: Env) -> Effects:
 
 def finish(conn: Connection, opened: Opened, env: Env, fx: Effects, *, clear: bool = False) -> None:
     settle(conn, opened, env, fx)
+    _resend_own(conn, opened, env, fx)
     save(conn, opened, env, clear_pending=clear)
     _commit_departures(conn, opened, env, fx)
     fx.seqs = sorted(set(fx.seqs))
@@ -193,8 +193,7 @@ def _handle(
         parent = outcome.node.parent
         assert parent is not None
         after = None if outcome.summary.removed_self else outcome.node.state
-        found = group_changes(parent.state, outcome.summary)
-        changes = timeline_changes(found, parent.state, after)
+        changes = commit_changes(parent.state, outcome.summary, after)
         _timeline(conn, gid, outcome.node, changes, at=event.created_at, env=env, fx=fx)
         reason = "commit"
     elif isinstance(outcome, ProposalKept):
@@ -247,11 +246,17 @@ def _payload(
     if rumor.kind == PayloadKind.EDIT:
         _edit(conn, gid, rumor, fx)
         return
+    timer = group_view(received.node.state).retention.disappearing_message_secs
     records = incoming_records(
-        gid, rumor, event.id, received.node.epoch, own=rumor.pubkey == env.me
+        gid,
+        rumor,
+        event.id,
+        received.node.epoch,
+        own=rumor.pubkey == env.me,
+        expires_at=expiry(event, timer, rumor.created_at),
     )
     for message in records.messages:
-        seq = messages_repo.insert(conn, message, now=env.now)
+        seq = messages_repo.insert(conn, message, now=env.now) or _revived(conn, gid, message)
         if seq is None:
             continue
         branches_repo.set_branch_seqs(conn, [seq], node_key(received.node))
@@ -262,6 +267,19 @@ def _payload(
     for deletion in records.deletions:
         messages_repo.apply_deletion(conn, gid, deletion)
     fx.targets += records.targets
+
+
+def _revived(conn: Connection, gid: bytes, message: NewMessage) -> int | None:
+    """A message we hid with a losing branch, sent again by its author on another one:
+    it is shown again where it now arrived (None for a plain duplicate)."""
+    known = messages_repo.by_rumor_id(conn, gid, message.rumor_id)
+    if known is None or known.status is not DeliveryStatus.INVALIDATED:
+        return None
+    if known.event_id == message.event_id:
+        return None
+    status = DeliveryStatus.RECEIVED
+    messages_repo.set_status(conn, gid, known.rumor_id, status, event_id=message.event_id)
+    return known.seq
 
 
 def _edit(conn: Connection, gid: bytes, rumor: UnsignedEvent, fx: Effects) -> None:
@@ -301,17 +319,59 @@ def _commit_departures(conn: Connection, opened: Opened, env: Env, fx: Effects) 
         return
     pending = departure_commit(state, rng=env.rng)
     if pending is None:
+        late = _late_leavers(opened.tree, bytes.fromhex(env.me))
+        pending = remove_b(state, sorted(late), rng=env.rng) if late else None
+    if pending is None:
         return
-    changes = timeline_changes(group_changes(state, pending.summary), state, pending.next_state)
+    changes = commit_changes(state, pending.summary, pending.next_state)
     fx.entry_id = queue_commit(conn, opened, pending, changes, followers=(), env=env)
     fx.queued = True
+
+
+def _resend_own(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
+    """Our chat messages a reorg withdrew go out again on the winning branch (the same
+    rumor, a new 445), so nothing we wrote is lost with the losing side."""
+    gid, node = opened.gid, opened.tree.canonical
+    if not node.state.active:
+        return
+    relays = metadata(group_view(node.state)).relays
+    for rumor_id in list(fx.hidden):
+        row = messages_repo.by_rumor_id(conn, gid, rumor_id)
+        if row is None or row.author != env.me or row.kind != PayloadKind.CHAT:
+            continue
+        rumor = UnsignedEvent(row.author, row.created_at, row.kind, row.tags, row.content)
+        if rumor.id != rumor_id:
+            continue  # edited or deleted since: not the rumor it was
+        event, node.state = send_app_payload(node.state, rumor, rng=env.rng)
+        opened.tree.witness(node, bytes.fromhex(env.me))
+        outgoing = OutgoingEvent(event.id, event.to_json(), relays, MESSAGE)
+        record_outgoing(conn, (outgoing,), now=env.now, mls_group_id=gid)
+        mark_own(conn, event, gid, env.now)
+        messages_repo.set_status(conn, gid, rumor_id, DeliveryStatus.SENDING, event_id=event.id)
+        branches_repo.set_branch(conn, gid, rumor_id, node_key(node))
+        fx.hidden.remove(rumor_id)
+        fx.queued = True
+
+
+def _late_leavers(tree: Tree, me: bytes) -> set[bytes]:
+    """Members whose leave request waited at an earlier canonical state that moved on
+    without it (our own commit was in flight): they are removed instead."""
+    present = {m.credential.identity for m in tree.canonical.state.members()}
+    out: set[bytes] = set()
+    for node in tree.canonical.path()[:-1]:
+        for cached in node.state.proposals:
+            leaf = cached.sender.leaf_index
+            member = None if leaf is None else node.state.member(leaf)
+            if isinstance(cached.proposal, SelfRemove) and member is not None:
+                out.add(member.credential.identity)
+    return (out & present) - {me}
 
 
 # --- sending ----------------------------------------------------------------------------------
 
 
 def send_payload(
-    conn: Connection, gid: bytes, rumor: UnsignedEvent, env: Env, expires_at: int | None
+    conn: Connection, gid: bytes, rumor: UnsignedEvent, env: Env, *, again: bool = False
 ) -> Effects:
     """Our app payload (chat, reaction, deletion, edit) at the canonical tip: the advanced
     state, the message row, the outbox entry, in this transaction."""
@@ -320,11 +380,10 @@ def send_payload(
     node = opened.tree.canonical
     event, node.state = send_app_payload(node.state, rumor, rng=env.rng)
     opened.tree.witness(node, bytes.fromhex(env.me))
-    rows = (
-        ()
-        if rumor.kind == PayloadKind.EDIT
-        else own_rows(gid, rumor, event.id, node.epoch, None, expires_at=expires_at)
-    )
+    new = not again and rumor.kind != PayloadKind.EDIT
+    timer = group_view(node.state).retention.disappearing_message_secs
+    expires_at = expiry(event, timer, rumor.created_at)
+    rows = own_rows(gid, rumor, event.id, node.epoch, None, expires_at=expires_at) if new else ()
     own = OwnEvent(
         gid,
         event,
@@ -335,8 +394,10 @@ def send_payload(
         deletions=own_deletions(rumor),
     )
     fx.entry_id = record_own_event(conn, own, env.now)
-    for row in rows:
-        branches_repo.set_branch(conn, gid, row.rumor_id, node_key(node))
+    if again:
+        messages_repo.set_status(conn, gid, rumor.id, DeliveryStatus.SENDING, event_id=event.id)
+    if rows or again:
+        branches_repo.set_branch(conn, gid, rumor.id, node_key(node))
     if rumor.kind == PayloadKind.EDIT:
         _edit(conn, gid, rumor, fx)
     save(conn, opened, env)

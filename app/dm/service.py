@@ -22,7 +22,7 @@ from app.context import Context
 from app.dm import apply
 from app.dm.apply import DM_COMMIT, Effects, Env
 from app.dm.key_packages import InviteeB, invitees_b
-from app.dm.tree import dump_state, members, metadata, node_key, timeline_changes, to_rows
+from app.dm.tree import commit_changes, dump_state, members, metadata, node_key, to_rows
 from app.errors import NetworkError, NotAllowed, translate
 from app.events import (
     GroupRemoved,
@@ -38,8 +38,7 @@ from app.outbox import Attempt
 from app.relays import Relays
 from marmot.errors import MarmotError
 from marmot.profile_b.branches import BranchTree
-from marmot.profile_b.changes import group_changes
-from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile
+from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile, MessageRetention
 from marmot.profile_b.group import (
     GroupSettings,
     create_group_b,
@@ -179,6 +178,14 @@ class DarkMatter:
 
         return await self._change(group, build)
 
+    async def set_retention(self, group: Group, seconds: int) -> GroupInfo:
+        """Disappearing messages (0x8005): kept ``seconds`` after they were written, 0 off."""
+        retention = MessageRetention(seconds).encode()
+        changes: dict[int, bytes | None] = {ComponentId.MESSAGE_RETENTION: retention}
+        return await self._change(
+            group, lambda s: update_components_b(s, changes, rng=self._ctx.rng)
+        )
+
     async def set_admin(self, group: Group, pubkey: str, admin: bool) -> GroupInfo:
         def build(state: GroupState) -> PendingCommit:
             admins = set(group_view(state).admins)
@@ -227,9 +234,7 @@ class DarkMatter:
                 raise NotAllowed("a change to this group is still being sent; try again shortly")
             base = opened.tree.canonical.state
             pending = _call(lambda: build(base))  # noqa: B023 (called at once)
-            changes = timeline_changes(
-                group_changes(base, pending.summary), base, pending.next_state
-            )
+            changes = commit_changes(base, pending.summary, pending.next_state)
             followers = () if welcomes is None else tuple(welcomes(pending))
             entry_id = await ctx.db.transact(
                 apply.queue_change,
@@ -254,12 +259,13 @@ class DarkMatter:
 
     # --- messages ------------------------------------------------------------------------------
 
-    async def send_rumor(self, group: Group, rumor: UnsignedEvent) -> int:
-        """Our payload into the group; returns its outbox entry id."""
+    async def send_rumor(self, group: Group, rumor: UnsignedEvent, *, again: bool = False) -> int:
+        """Our payload into the group (``again``: a stored message of ours, re-sent in a
+        new 445); returns its outbox entry id."""
         ctx = self._ctx
         try:
             fx = await ctx.db.transact(
-                apply.send_payload, group.mls_group_id, rumor, self._env(), None
+                apply.send_payload, group.mls_group_id, rumor, self._env(), again=again
             )
         except (MlsError, MarmotError) as exc:
             raise translate(exc) from exc
@@ -271,6 +277,8 @@ class DarkMatter:
 
     async def receive(self, group: Group, event: Event) -> None:
         ctx = self._ctx
+        if group.state is Lifecycle.PENDING:
+            return  # not marked: fetched again once the invite is accepted
         if group.state is not Lifecycle.ACTIVE:
             await ctx.mark(event, Outcome.FAILED, "not an active group of ours")
             return
