@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from app import timeline
 from app.disappearing import expiry
+from app.dm import media as dm_media
 from app.dm.tree import (
     Node,
     OwnCommit,
@@ -33,7 +34,7 @@ from app.dm.tree import (
     to_rows,
 )
 from app.group_records import OwnEvent, mark_own, record_own_event
-from app.message_records import incoming_records, own_deletions, own_reactions, own_rows
+from app.message_records import MediaSend, incoming_records, own_deletions, own_reactions, own_rows
 from marmot.profile_b.branches import CommitMeta
 from marmot.profile_b.convergence import commit_digest
 from marmot.profile_b.group import commit_priority, group_view, remove_b
@@ -260,6 +261,9 @@ def _payload(
         if seq is None:
             continue
         branches_repo.set_branch_seqs(conn, [seq], node_key(received.node))
+        dm_media.keep_received_key(
+            conn, gid, received.node.state, rumor, canonical=received.canonical
+        )
         _apply_newest_edit(conn, gid, message.rumor_id, message.author)
         fx.seqs.append(seq)
     for reaction in records.reactions:
@@ -371,13 +375,22 @@ def _late_leavers(tree: Tree, me: bytes) -> set[bytes]:
 
 
 def send_payload(
-    conn: Connection, gid: bytes, rumor: UnsignedEvent, env: Env, *, again: bool = False
+    conn: Connection,
+    gid: bytes,
+    rumor: UnsignedEvent,
+    env: Env,
+    *,
+    again: bool = False,
+    media: MediaSend | None = None,
 ) -> Effects:
     """Our app payload (chat, reaction, deletion, edit) at the canonical tip: the advanced
-    state, the message row, the outbox entry, in this transaction."""
+    state, the message row, the outbox entry, in this transaction (with ``media.also``
+    when it carries attachments sealed for the tip: `EpochMoved` otherwise)."""
     fx = Effects()
     opened = open_tree(conn, gid)
     node = opened.tree.canonical
+    if media is not None:
+        dm_media.check_send(node.state, media)
     event, node.state = send_app_payload(node.state, rumor, rng=env.rng)
     opened.tree.witness(node, bytes.fromhex(env.me))
     new = not again and rumor.kind != PayloadKind.EDIT
@@ -394,6 +407,8 @@ def send_payload(
         deletions=own_deletions(rumor),
     )
     fx.entry_id = record_own_event(conn, own, env.now)
+    if media is not None:
+        media.also(conn, rumor.id)
     if again:
         messages_repo.set_status(conn, gid, rumor.id, DeliveryStatus.SENDING, event_id=event.id)
     if rows or again:

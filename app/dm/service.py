@@ -33,6 +33,7 @@ from app.events import (
     MessageUpdated,
 )
 from app.group_invitees import WELCOME
+from app.message_records import MediaSend
 from app.models import GroupInfo, MessageInfo
 from app.outbox import Attempt
 from app.relays import Relays
@@ -259,13 +260,25 @@ class DarkMatter:
 
     # --- messages ------------------------------------------------------------------------------
 
-    async def send_rumor(self, group: Group, rumor: UnsignedEvent, *, again: bool = False) -> int:
+    async def send_rumor(
+        self,
+        group: Group,
+        rumor: UnsignedEvent,
+        *,
+        again: bool = False,
+        media: MediaSend | None = None,
+    ) -> int:
         """Our payload into the group (``again``: a stored message of ours, re-sent in a
-        new 445); returns its outbox entry id."""
+        new 445; ``media``: attachments sealed for the tip); returns its outbox entry id."""
         ctx = self._ctx
         try:
             fx = await ctx.db.transact(
-                apply.send_payload, group.mls_group_id, rumor, self._env(), again=again
+                apply.send_payload,
+                group.mls_group_id,
+                rumor,
+                self._env(),
+                again=again,
+                media=media,
             )
         except (MlsError, MarmotError) as exc:
             raise translate(exc) from exc

@@ -1,0 +1,156 @@
+"""Profile B attachments (``encrypted-media-v1/-v2``, MDK ``marmot-app`` media) on the
+Profile A machinery: the same upload queue, Blossom client, encrypted cache and fetcher.
+
+What differs, and lives here:
+
+- the key: the MLS exporter ``"marmot"/"encrypted-media"`` of the message's epoch
+  (`marmot.profile_b.media_crypto`), per file a key and AAD over the reference's fields;
+- the version: the group's encrypted media policy (0x800b: v2, 0x8008: v1) picks it; a
+  group without one gets v2, what MDK master creates;
+- the tag: ``v``/``locator``/``ciphertext_sha256``/... (`marmot.profile_b.media`);
+- old epochs: the secret of an epoch is kept in ``media_epoch_keys`` when a message with
+  attachments arrives on the canonical branch (a group has one profile, so the table's
+  ``(group, epoch)`` key is unambiguous), and read first from the canonical state while
+  it still retains that epoch: a fork's losing branch shares epoch numbers with the
+  winner, and only the canonical path's secret opens what is shown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from app.dm.tree import from_rows
+from app.message_records import EpochMoved, MediaSend
+from marmot.profile_b.components import (
+    BLOSSOM_LOCATOR,
+    ComponentId,
+    EncryptedMediaPolicy,
+    decode_component,
+)
+from marmot.profile_b.errors import InvalidComponent
+from marmot.profile_b.media import V2, Locator, MediaReference, media_tag
+from marmot.profile_b.media_crypto import SealedMedia, media_secret, open_media, seal_media
+from mls.app_data import app_data_dictionary
+from mls.errors import MlsError
+from mls.group import GroupState
+from nostr.event import UnsignedEvent
+from storage import Connection
+from storage.repos import branches as branches_repo
+from storage.repos import media as media_repo
+
+__all__ = [
+    "SendKey",
+    "blossom_urls",
+    "check_send",
+    "keep_received_key",
+    "open_file",
+    "seal_file",
+    "secret_for",
+    "send_key",
+    "tag_for",
+]
+
+
+def _policy(state: GroupState) -> EncryptedMediaPolicy | None:
+    """The group's encrypted media policy (v2 preferred; MDK groups carry exactly one)."""
+    try:
+        dictionary = app_data_dictionary(state.extensions)
+    except MlsError:
+        return None
+    found = {} if dictionary is None else dictionary.as_dict()
+    for cid in (ComponentId.ENCRYPTED_MEDIA_V2, ComponentId.ENCRYPTED_MEDIA_V1):
+        data = found.get(cid)
+        if data is None:
+            continue
+        with contextlib.suppress(InvalidComponent):
+            policy = decode_component(cid, data)
+            if isinstance(policy, EncryptedMediaPolicy):
+                return policy
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class SendKey:
+    """What sealing a file for the canonical tip needs."""
+
+    epoch: int
+    secret: bytes = field(repr=False)
+    version: str
+    servers: tuple[str, ...]  # the group policy's Blossom endpoints (a fallback for ours)
+
+
+def send_key(conn: Connection, gid: bytes) -> SendKey:
+    """The canonical tip's media secret, version and policy endpoints (DB thread)."""
+    state = from_rows(branches_repo.load_tree(conn, gid)).canonical.state
+    policy = _policy(state)
+    version = V2 if policy is None else policy.media_format
+    servers = (
+        ()
+        if policy is None
+        else tuple(
+            e.base_url for e in policy.default_blob_endpoints if e.locator_kind == BLOSSOM_LOCATOR
+        )
+    )
+    return SendKey(state.epoch, media_secret(state), version, servers)
+
+
+def check_send(state: GroupState, media: MediaSend) -> None:
+    """Refuse to send attachments sealed for another state than the tip (a commit, or a
+    reorg to a branch at the same epoch number, came in while the blob uploaded)."""
+    if state.epoch != media.epoch:
+        raise EpochMoved(f"the group moved on to epoch {state.epoch}")
+    if media.secret is not None and media_secret(state) != media.secret:
+        raise EpochMoved("the group switched branch while the file uploaded")
+
+
+def seal_file(
+    key: SendKey, data: bytes, mime_type: str, filename: str, nonce: bytes
+) -> SealedMedia:
+    """The upload's one nonce, so a retry in the same epoch makes the same blob."""
+    return seal_media(key.secret, key.version, data, mime_type, filename, rng=lambda _n: nonce)
+
+
+def tag_for(sealed: SealedMedia, url: str, dim: str | None) -> tuple[str, ...]:
+    """The ``imeta`` tag as MDK writes it (checked by the receivers' own reader)."""
+    ref = sealed.reference([Locator(BLOSSOM_LOCATOR, url)], dim=dim)
+    return media_tag(ref)
+
+
+def blossom_urls(ref: MediaReference) -> list[str]:
+    return [loc.value for loc in ref.locators if loc.kind == BLOSSOM_LOCATOR]
+
+
+def open_file(secret: bytes, blob: bytes, ref: MediaReference) -> bytes:
+    return open_media(secret, ref, blob)
+
+
+def secret_for(conn: Connection, gid: bytes, epoch: int) -> bytes | None:
+    """The media secret of ``epoch`` (DB thread): the canonical state's while it retains
+    that epoch (kept then, replacing a losing branch's), else the one kept on arrival."""
+    state = from_rows(branches_repo.load_tree(conn, gid)).canonical.state
+    try:
+        secret = media_secret(state, epoch)
+    except MlsError:
+        return media_repo.epoch_key(conn, gid, epoch)
+    media_repo.replace_epoch_key(conn, gid, epoch, secret)
+    return secret
+
+
+def has_attachments(tags: Sequence[Sequence[str]]) -> bool:
+    return any(tag and tag[0] == "imeta" for tag in tags)
+
+
+def keep_received_key(
+    conn: Connection, gid: bytes, state: GroupState, rumor: UnsignedEvent, *, canonical: bool
+) -> None:
+    """Keep the media secret of the state a message with attachments opened at (DB
+    thread, in the message's transaction): over a kept one when that state is canonical,
+    else only if none is kept (its branch may still win)."""
+    if not has_attachments(rumor.tags):
+        return
+    with contextlib.suppress(MlsError):
+        secret = media_secret(state)
+        save = media_repo.replace_epoch_key if canonical else media_repo.save_epoch_key
+        save(conn, gid, state.epoch, secret)

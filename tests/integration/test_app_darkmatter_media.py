@@ -1,0 +1,234 @@
+"""Attachments in Profile B ("Dark Matter") groups: two in-process users through the real
+relay and the real Blossom server, with MDK's ``encrypted-media-v2`` imeta tag and the
+Profile B file crypto (exporter ``marmot``/``encrypted-media``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from app.dm.tree import from_rows
+from app.errors import MediaError
+from app.media_fetch import blossom_client
+from app.message_records import MediaSend, find_message
+from app.models import GroupInfo, MessageInfo
+from marmot.profile_b.components import BLOSSOM_LOCATOR
+from marmot.profile_b.media import Locator, media_tag, parse_media_tag
+from marmot.profile_b.media_crypto import media_secret, open_media, seal_media
+from mls.errors import MlsError
+from storage import Connection
+from storage.repos import branches as branches_repo
+from storage.repos import media as media_repo
+from tests.helpers.app_clients import Client, catch_up, eventually, make_client, reopen
+from tests.helpers.blossom import BlossomProcess
+from tests.helpers.dm_clients import dm_group_with
+from tests.helpers.relay import RelayProcess
+from tests.integration.test_app_media import jpeg_with_exif
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.darkmatter,
+    pytest.mark.media,
+    pytest.mark.asyncio,
+]
+
+MARKER = b"dark matter plaintext marker: never on disk in the clear\n"
+
+
+async def _pair(tmp: Path, relay: RelayProcess, blossom: str) -> tuple[Client, Client, GroupInfo]:
+    alice = await make_client(tmp, relay.url, "alice", live=False, blossom=(blossom,))
+    bob = await make_client(tmp, relay.url, "bob", live=False, blossom=(blossom,))
+    group = await dm_group_with(alice, "Dark pictures", bob)
+    return alice, bob, group
+
+
+async def _send(client: Client, group: GroupInfo, data: bytes, name: str, caption: str = "") -> str:
+    info = await client.session.media.send_file(group.id, data, name, caption=caption)
+    sent = await client.session.media.wait(info.id, 20)
+    assert sent.state == "sent", sent
+    assert sent.message_id is not None
+    await client.session.flush(10)
+    return sent.message_id
+
+
+async def _arrived(client: Client, group: GroupInfo, message_id: str) -> MessageInfo:
+    async def probe() -> list[MessageInfo]:
+        await catch_up(client)
+        found = await client.session.messages.list_messages(group.id)
+        return [m for m in found if m.id == message_id]
+
+    return (await eventually(probe, bool))[0]
+
+
+async def _tags(client: Client, group: GroupInfo, message_id: str) -> list[tuple[str, ...]]:
+    gid = (await client.session.groups.store.resolve(group.id)).mls_group_id
+    row = await client.session.ctx.db.run(find_message, gid, message_id)
+    assert row is not None
+    return [tuple(t) for t in row.tags if t and t[0] == "imeta"]
+
+
+def _files_under(*roots: Path) -> list[Path]:
+    return [p for root in roots for p in root.rglob("*") if p.is_file()]
+
+
+async def test_image_and_file_both_ways_with_mdk_tags(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    alice, bob, group = await _pair(tmp_path, relay, blossom_server.url)
+    try:
+        photo = jpeg_with_exif()
+        sent_id = await _send(alice, group, photo, "cat.jpg", "a cat")
+        got = await _arrived(bob, group, sent_id)
+        [attachment] = got.attachments
+        assert (got.content, attachment.filename, attachment.mime_type) == (
+            "a cat",
+            "cat.jpg",
+            "image/jpeg",
+        )
+        assert (attachment.width, attachment.height) == (64, 48)
+        # The wire form is MDK's v2 reference, field by field, in its order.
+        [tag] = await _tags(bob, group, sent_id)
+        keys = [f.split(" ", 1)[0] for f in tag[1:]]
+        assert keys == [
+            "v",
+            "locator",
+            "ciphertext_sha256",
+            "plaintext_sha256",
+            "nonce",
+            "m",
+            "filename",
+            "dim",
+        ]
+        assert tag[1] == "v encrypted-media-v2" and tag[2].startswith(f"locator {BLOSSOM_LOCATOR} ")
+        ref = parse_media_tag(tag)
+        assert ref.plaintext_sha256 == attachment.file_hash and ref.dim == "64x48"
+        assert attachment.url == ref.locators[0].value and ref.ciphertext_sha256 in attachment.url
+
+        file = await bob.session.media.fetch(group.id, sent_id)
+        assert hashlib.sha256(file.data).hexdigest() == attachment.file_hash
+        assert Image.open(io.BytesIO(file.data)).size == (64, 48)
+        assert b"SecretCamera" not in file.data  # re-encoded without EXIF, as for MIP-04
+        assert file.thumbnail is not None and file.thumbnail.startswith(b"\xff\xd8")
+        mine = await alice.session.media.fetch(group.id, sent_id)  # from alice's cache
+        assert mine.data == file.data
+
+        notes = MARKER * 50
+        back_id = await _send(bob, group, notes, "notes.txt")
+        back = await _arrived(alice, group, back_id)
+        assert back.attachments[0].mime_type == "text/plain"
+        fetched = await alice.session.media.fetch(group.id, back_id)
+        assert (fetched.data, fetched.filename) == (notes, "notes.txt")
+
+        # The key is the group's Profile B media exporter: open the stored blob ourselves.
+        gid = (await alice.session.groups.store.resolve(group.id)).mls_group_id
+        tip = await alice.session.ctx.db.run(
+            lambda conn: from_rows(branches_repo.load_tree(conn, gid)).canonical.state
+        )
+        [back_tag] = await _tags(alice, group, back_id)
+        back_ref = parse_media_tag(back_tag)
+        [blob_path] = [
+            p for p in _files_under(blossom_server.blob_dir) if back_ref.ciphertext_sha256 in p.name
+        ]
+        assert open_media(media_secret(tip), back_ref, blob_path.read_bytes()) == notes
+
+        # Nothing in the clear: not in the data folders, not on the server.
+        for path in _files_under(tmp_path / "alice", tmp_path / "bob", blossom_server.blob_dir):
+            content = path.read_bytes()
+            assert MARKER not in content, path
+            assert file.data[:2048] not in content, path
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_restart_before_download_and_keys_past_the_retained_epochs(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    alice, bob, group = await _pair(tmp_path, relay, blossom_server.url)
+    try:
+        await bob.close()  # offline while alice sends
+        sent_id = await _send(alice, group, MARKER, "doc.txt")
+        for n in range(7):  # more commits than MLS keeps past epochs for
+            await alice.session.groups.rename(group.id, name=f"Dark pictures {n}")
+        await alice.session.flush(10)
+        bob = await reopen(bob, relay.url, tmp_path, live=False, blossom=(blossom_server.url,))
+        got = await _arrived(bob, group, sent_id)
+        assert got.attachments[0].filename == "doc.txt"
+        await eventually(
+            lambda: _name_after_catch_up(bob, group), lambda name: name == "Dark pictures 6"
+        )
+        bob = await reopen(bob, relay.url, tmp_path, live=False, blossom=(blossom_server.url,))
+        gid = (await bob.session.groups.store.resolve(group.id)).mls_group_id
+        message = await bob.session.messages.info_by_rumor(gid, sent_id)
+        assert message is not None
+
+        def epochs(conn: Connection) -> tuple[int, int, bool]:
+            row = conn.execute(
+                "SELECT epoch FROM messages WHERE mls_group_id = ? AND rumor_id = ?",
+                (gid, sent_id),
+            ).fetchone()
+            tip = from_rows(branches_repo.load_tree(conn, gid)).canonical.state
+            try:
+                media_secret(tip, row[0])
+                retained = True
+            except MlsError:
+                retained = False
+            return row[0], tip.epoch, retained
+
+        epoch, tip_epoch, retained = await bob.session.ctx.db.run(epochs)
+        assert tip_epoch >= epoch + 7 and not retained  # only the kept key opens it now
+        kept = await bob.session.ctx.db.run(media_repo.epoch_key, gid, epoch)
+        assert kept is not None
+        file = await bob.session.media.fetch(group.id, sent_id)
+        assert file.data == MARKER and file.mime_type == "text/plain"
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def _name_after_catch_up(client: Client, group: GroupInfo) -> str:
+    await catch_up(client)
+    return (await client.session.groups.info(group.id)).name
+
+
+async def test_corrupt_blob_and_wrong_key_are_refused(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    alice, bob, group = await _pair(tmp_path, relay, blossom_server.url)
+    try:
+        sent_id = await _send(alice, group, b"first file\n", "a.txt")
+        got = await _arrived(bob, group, sent_id)
+        sha = parse_media_tag((await _tags(bob, group, sent_id))[0]).ciphertext_sha256
+        [stored] = [p for p in _files_under(blossom_server.blob_dir) if sha in p.name]
+        stored.write_bytes(b"\x00" * stored.stat().st_size)
+        with pytest.raises(MediaError) as caught:
+            await bob.session.media.fetch(group.id, got.id)
+        assert caught.value.reason == "hash_mismatch"
+
+        # An intact blob whose reference names another nonce: the file key does not open it.
+        gid = (await alice.session.groups.store.resolve(group.id)).mls_group_id
+        tip = await alice.session.ctx.db.run(
+            lambda conn: from_rows(branches_repo.load_tree(conn, gid)).canonical.state
+        )
+        secret = media_secret(tip)
+        sealed = seal_media(secret, "encrypted-media-v2", b"secret", "text/plain", "c.txt")
+        async with blossom_client(alice.session.ctx) as client:
+            descriptor = await client.upload([blossom_server.url], sealed.ciphertext)
+        ref = sealed.reference([Locator(BLOSSOM_LOCATOR, descriptor.url)])
+        wrong = dataclasses.replace(ref, nonce_hex="07" * 12)
+        sent = await alice.session.messages.send_media(
+            group.id, "", [media_tag(wrong)], MediaSend(tip.epoch, lambda c, r: None, secret)
+        )
+        await alice.session.flush(10)
+        await _arrived(bob, group, sent.id)
+        with pytest.raises(MediaError) as caught:
+            await bob.session.media.fetch(group.id, sent.id)
+        assert caught.value.reason == "undecryptable"
+    finally:
+        await alice.close()
+        await bob.close()
