@@ -5,7 +5,11 @@ proposals 0x0008 and 0x000a, as marmot-app's required "self-remove" feature make
 and an ``app_data_dictionary`` whose ``app_components`` entry lists the components every
 member must support, with the state of group profile 0x8001, admin policy 0x8003,
 lifecycle 0x800c and the Nostr routing 0x8004 (optional, not required).
-Every leaf carries its 0x8009 account proof. Handshakes are PublicMessages: one wire
+Every leaf carries its 0x8009 account proof. A group founded for invitees whose
+KeyPackages carry the July draft's 0xf2f1 proof (the e43fd5e Dark Matter client) is a
+``ProofForm.DRAFT`` group instead: ``required_capabilities`` adds 0xf2f1, app_components
+lists what that client requires (profile, admins, routing), no lifecycle, and every leaf
+(ours included) carries 0xf2f1 (``proofs.py``). Handshakes are PublicMessages: one wire
 format, so a commit's bytes (and its convergence digest) are the same for everyone.
 
 ::
@@ -39,14 +43,15 @@ from marmot.profile_b.components import (
     decode_component,
 )
 from marmot.profile_b.convergence import Priority
+from marmot.profile_b.draft_proof import EXTENSION as DRAFT_PROOF_EXTENSION
 from marmot.profile_b.errors import InvalidComponent, InvalidIdentityProof, InvalidKeyPackage
-from marmot.profile_b.identity_proof import verify_leaf_identity_proof
 from marmot.profile_b.key_package import (
     CIPHER_SUITE,
     create_key_package_b,
     key_package_capabilities,
     validate_key_package_b,
 )
+from marmot.profile_b.proofs import ProofForm, group_proof_form, verify_leaf_proof
 from mls.app_data import app_data_dictionary, app_data_dictionary_extension
 from mls.group import (
     CommitProcessed,
@@ -83,11 +88,19 @@ REQUIRED_COMPONENTS = (
     ComponentId.ACCOUNT_IDENTITY_PROOF,
     ComponentId.GROUP_LIFECYCLE,
 )
+DRAFT_REQUIRED_COMPONENTS = (
+    ComponentId.GROUP_PROFILE,
+    ComponentId.ADMIN_POLICY,
+    ComponentId.NOSTR_ROUTING,
+)
 CONFIG = GroupConfig(handshake_wire_format=WireFormat.PUBLIC_MESSAGE)
 
 __all__ = [
     "CONFIG",
+    "DRAFT_REQUIRED_COMPONENTS",
     "REQUIRED_COMPONENTS",
+    "ProofForm",
+    "required_components",
     "Founding",
     "GroupSettings",
     "GroupView",
@@ -99,6 +112,7 @@ __all__ = [
     "commit_priority",
     "create_group_b",
     "group_view",
+    "invitees_proof_form",
     "invite_b",
     "remove_b",
     "update_components_b",
@@ -123,19 +137,29 @@ class Founding:
     pending: PendingCommit | None
 
 
-def _initial_extensions(settings: GroupSettings, creator: bytes) -> tuple[Extension, ...]:
+def required_components(form: ProofForm) -> tuple[int, ...]:
+    return DRAFT_REQUIRED_COMPONENTS if form is ProofForm.DRAFT else REQUIRED_COMPONENTS
+
+
+def _initial_extensions(
+    settings: GroupSettings, creator: bytes, form: ProofForm
+) -> tuple[Extension, ...]:
     admins = AdminPolicy.of((creator, *settings.admins))
     state: dict[int, bytes] = {
-        ComponentID.APP_COMPONENTS: ComponentsList.of(REQUIRED_COMPONENTS).to_bytes(),
+        ComponentID.APP_COMPONENTS: ComponentsList.of(required_components(form)).to_bytes(),
         ComponentId.GROUP_PROFILE: GroupProfile(settings.name, settings.description).encode(),
         ComponentId.ADMIN_POLICY: admins.encode(),
         ComponentId.NOSTR_ROUTING: NostrRouting.of(
             settings.nostr_group_id, settings.relays
         ).encode(),
-        ComponentId.GROUP_LIFECYCLE: GroupLifecycle.ACTIVE.encode(),
     }
+    extension_types: tuple[int, ...] = (ExtensionType.APP_DATA_DICTIONARY,)
+    if form is ProofForm.DRAFT:
+        extension_types += (DRAFT_PROOF_EXTENSION,)
+    else:  # the e43fd5e client knows no lifecycle component
+        state[ComponentId.GROUP_LIFECYCLE] = GroupLifecycle.ACTIVE.encode()
     required = RequiredCapabilities(
-        extension_types=(ExtensionType.APP_DATA_DICTIONARY,),
+        extension_types=extension_types,
         proposal_types=(ProposalType.APP_DATA_UPDATE, ProposalType.SELF_REMOVE),
     )
     return (
@@ -144,12 +168,22 @@ def _initial_extensions(settings: GroupSettings, creator: bytes) -> tuple[Extens
     )
 
 
-def _check_invitees(key_packages: Sequence[KeyPackage], now: int) -> None:
+def _check_invitees(key_packages: Sequence[KeyPackage], now: int, form: ProofForm) -> None:
     for kp in key_packages:
-        validate_key_package_b(kp, now=now)
-        missing = set(REQUIRED_COMPONENTS) - key_package_capabilities(kp).app_components
+        if validate_key_package_b(kp, now=now) is not form:
+            raise InvalidKeyPackage(f"the invitee's KeyPackage has no {form.value} proof")
+        missing = set(required_components(form)) - key_package_capabilities(kp).app_components
         if missing:
             raise InvalidKeyPackage(f"invitee lacks app components {sorted(missing)}")
+
+
+def invitees_proof_form(key_packages: Sequence[KeyPackage], *, now: int) -> ProofForm:
+    """The one proof form all invitees' KeyPackages carry (MDK master's 0x8009 without
+    invitees); InvalidKeyPackage when they differ: such a group cannot hold them all."""
+    forms = {validate_key_package_b(kp, now=now) for kp in key_packages}
+    if len(forms) > 1:
+        raise InvalidKeyPackage("the invitees' KeyPackages carry different proof forms")
+    return forms.pop() if forms else ProofForm.CURRENT
 
 
 def create_group_b(
@@ -160,19 +194,22 @@ def create_group_b(
     now: int,
     rng: Rng,
     group_id: bytes | None = None,
+    form: ProofForm | None = None,
 ) -> Founding:
-    _check_invitees(invitees, now)
+    """``form`` None: the invitees' (``invitees_proof_form``)."""
+    form = invitees_proof_form(invitees, now=now) if form is None else form
+    _check_invitees(invitees, now, form)
     members = {creator.public_key().data} | {kp.leaf_node.credential.identity for kp in invitees}
     if not set(settings.admins) <= members:
         raise UsageError("every initial admin must be a member of the new group")
-    bundle = create_key_package_b(creator, now=now, rng=rng)
+    bundle = create_key_package_b(creator, now=now, rng=rng, form=form)
     state = create_group(
         CIPHER_SUITE,
         Credential.basic(creator.public_key().data),
         now=now,
         key_package=bundle,
         group_id=group_id,
-        extensions=_initial_extensions(settings, creator.public_key().data),
+        extensions=_initial_extensions(settings, creator.public_key().data, form),
         config=CONFIG,
         rng=rng,
     )
@@ -272,7 +309,7 @@ def invite_b(
     state: GroupState, key_packages: Sequence[KeyPackage], *, now: int, rng: Rng
 ) -> PendingCommit:
     _require_admin(state)
-    _check_invitees(key_packages, now)
+    _check_invitees(key_packages, now, group_proof_form(state.extensions))
     return add_members(state, key_packages, now=now, rng=rng)
 
 
@@ -313,14 +350,20 @@ def check_commit_b(prior: GroupState, summary: CommitProcessed) -> None:
     view = group_view(prior)
     if commit_priority(summary) is Priority.PRIVILEGED and committer not in view.admins:
         raise PolicyViolation("a non-admin's commit may only update or remove itself")
-    _check_new_leaves(prior, summary)
+    form = group_proof_form(prior.extensions)
+    _check_new_leaves(prior, summary, form)
     extensions = summary.extensions if summary.extensions is not None else prior.extensions
     try:
         after = view_of_extensions(extensions)
     except InvalidComponent as exc:
         raise PolicyViolation(f"the commit leaves invalid group state: {exc.reason}") from None
-    if not after.required >= set(REQUIRED_COMPONENTS):
+    if not after.required >= set(required_components(form)):
         raise PolicyViolation("the commit drops a required app component")
+    try:
+        if group_proof_form(extensions) is not form:
+            raise PolicyViolation("the commit changes the group's proof form")
+    except InvalidComponent as exc:
+        raise PolicyViolation(f"the commit leaves invalid group state: {exc.reason}") from None
     removed = {r.leaf_node.credential.identity for r in summary.removes}
     joined = {a.key_package.leaf_node.credential.identity for a in summary.adds}
     members_after = (member_accounts(prior) - removed) | joined
@@ -332,16 +375,16 @@ def check_commit_b(prior: GroupState, summary: CommitProcessed) -> None:
         raise PolicyViolation("every admin must be a member")
 
 
-def _check_new_leaves(prior: GroupState, summary: CommitProcessed) -> None:
-    """Every new or changed leaf proves its account (0x8009), and a leaf never changes
-    its account (MDK: IdentityChangeNotAllowed), through the path or an Update."""
+def _check_new_leaves(prior: GroupState, summary: CommitProcessed, form: ProofForm) -> None:
+    """Every new or changed leaf proves its account in the group's form, and a leaf never
+    changes its account (MDK: IdentityChangeNotAllowed), through the path or an Update."""
     try:
         for added in summary.adds:
-            verify_leaf_identity_proof(added.key_package.leaf_node)
+            verify_leaf_proof(added.key_package.leaf_node, form)
         if summary.path_leaf is not None:
-            verify_leaf_identity_proof(summary.path_leaf)
+            verify_leaf_proof(summary.path_leaf, form)
         for updated in summary.updates:
-            verify_leaf_identity_proof(updated.new)
+            verify_leaf_proof(updated.new, form)
     except InvalidIdentityProof as exc:
         raise PolicyViolation(f"a new leaf's account proof: {exc.reason}") from None
     before = prior.member(summary.sender_leaf)

@@ -36,8 +36,8 @@ from marmot.group_event import open_content
 from marmot.profile_b.branches import BranchNode, BranchTree, CommitMeta
 from marmot.profile_b.convergence import commit_digest
 from marmot.profile_b.group import CONFIG, check_commit_b, commit_priority, group_view
-from marmot.profile_b.identity_proof import verify_leaf_identity_proof
 from marmot.profile_b.payloads import decode_app_event
+from marmot.profile_b.proofs import group_proof_form, verify_leaf_proof
 from marmot.profile_b.transport import ParsedWelcomeRumor, check_group_event_b
 from mls.codec import decode_all
 from mls.errors import MissingProposal, MlsError
@@ -228,9 +228,10 @@ def departure_commit(state: GroupState, *, rng: Rng) -> PendingCommit | None:
 
 def join_b(rumor: ParsedWelcomeRumor, bundle: KeyPackageBundle) -> GroupState:
     """Join from a checked 444: the group must carry valid Profile B state and every leaf
-    a valid 0x8009 proof. Raises ``MlsError`` or ``MarmotError``."""
+    a valid proof of the group's form. Raises ``MlsError`` or ``MarmotError``."""
     state = join_from_welcome(MLSMessage(rumor.welcome), bundle, config=CONFIG)
     group_view(state)
+    form = group_proof_form(state.extensions)
     for member in state.members():
-        verify_leaf_identity_proof(member.leaf_node)
+        verify_leaf_proof(member.leaf_node, form)
     return state

@@ -10,7 +10,9 @@
 Differences from Profile A that matter here: the publication is the framed MLSMessage
 (the ref is still over the bare KeyPackage); the lifetime range is capped at 84 d + 1 h
 (OpenMLS refuses one second more, marmot-ts's Rust vector pins that) and no clock skew is
-granted, as OpenMLS grants none; and the leaf must carry the 0x8009 proof.
+granted, as OpenMLS grants none; and the leaf must carry an account proof: the 0x8009
+component (MDK master) or, in ``ProofForm.DRAFT``, the July draft's 0xf2f1 extension that
+the e43fd5e Dark Matter client requires (``proofs.py``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marmot.profile_b.components import ComponentId
+from marmot.profile_b.draft_proof import EXTENSION as DRAFT_PROOF_EXTENSION
+from marmot.profile_b.draft_proof import create_draft_proof
 from marmot.profile_b.errors import InvalidIdentityProof, InvalidKeyPackage
-from marmot.profile_b.identity_proof import create_identity_proof, verify_leaf_identity_proof
+from marmot.profile_b.identity_proof import create_identity_proof
 from marmot.profile_b.leaf_data import advertised_app_components
+from marmot.profile_b.proofs import ProofForm, verify_leaf_proof
 from mls.app_data import LastResortMarking, app_data_dictionary_extension, last_resort_extensions
 from mls.codec import decode_all
 from mls.crypto import get_suite
@@ -40,6 +45,7 @@ from mls.messages import (
     ComponentsList,
     Credential,
     CredentialType,
+    Extension,
     ExtensionType,
     KeyPackage,
     Lifetime,
@@ -64,9 +70,24 @@ LEAF_APP_COMPONENTS = (
 )
 """The app components a leaf of ours advertises: the Rust engine's set (its KeyPackage in
 marmot-ts's fixture), so a group it creates and one we create require the same."""
+DRAFT_LEAF_APP_COMPONENTS = (
+    ComponentId.GROUP_PROFILE,
+    ComponentId.ADMIN_POLICY,
+    ComponentId.NOSTR_ROUTING,
+    ComponentId.AGENT_TEXT_STREAM_QUIC,
+    ComponentId.ENCRYPTED_MEDIA_V1,
+)
+"""What the e43fd5e client's leaves advertise: it requires every one of them of an invitee
+(its new groups carry routing, an agent-stream policy and a media policy)."""
+AGENT_STREAM_ROLES = (0xF2D1, 0xF2D2, 0xF2D4)
+"""Private-use extension types the e43fd5e client advertises per agent-stream role; its
+default policy requires "receive" (0xf2d1) of every invitee. Only advertised: we send no
+stream frames, and the stream component's state is carried as opaque bytes."""
 
 __all__ = [
+    "DRAFT_LEAF_APP_COMPONENTS",
     "LEAF_APP_COMPONENTS",
+    "ProofForm",
     "LIFETIME_RANGE_CAP",
     "KeyPackageCapabilities",
     "LifetimeVerdict",
@@ -142,9 +163,9 @@ def key_package_capabilities(key_package: KeyPackage) -> KeyPackageCapabilities:
     )
 
 
-def validate_key_package_b(key_package: KeyPackage, *, now: int) -> None:
+def validate_key_package_b(key_package: KeyPackage, *, now: int) -> ProofForm:
     """Both signatures, structure, the Profile B lifetime rule (no skew, range cap) and the
-    leaf's 0x8009 account identity proof."""
+    leaf's account identity proof, in either form; returns the form."""
     try:
         validate_key_package(key_package, now=None, cipher_suite=CIPHER_SUITE)
     except MlsError as exc:
@@ -157,45 +178,75 @@ def validate_key_package_b(key_package: KeyPackage, *, now: int) -> None:
     if not verdict.current:
         raise InvalidKeyPackage("KeyPackage lifetime does not cover now")
     try:
-        verify_leaf_identity_proof(key_package.leaf_node)
+        return verify_leaf_proof(key_package.leaf_node)
     except InvalidIdentityProof as exc:
         raise InvalidKeyPackage(f"account identity proof: {exc.reason}") from None
 
 
-def profile_b_capabilities() -> Capabilities:
+def profile_b_capabilities(form: ProofForm = ProofForm.CURRENT) -> Capabilities:
     """As White Noise's ``marmot-app`` advertises: extension app_data_dictionary, proposals
     app_data_update and self_remove (its feature registry makes "self-remove" required;
     the bare engine of the marmot-ts fixture has no registry and lists 0x0008 alone).
-    Default types are implied; no GREASE, as MDK sends none."""
+    Default types are implied; no GREASE, as MDK sends none. The draft form lists what the
+    e43fd5e client lists: also required_capabilities, last_resort, 0xf2f1 and the
+    agent-stream roles (OpenMLS 0.8.1 wants every extension a leaf or group uses listed)."""
+    extensions: tuple[int, ...] = (ExtensionType.APP_DATA_DICTIONARY,)
+    if form is ProofForm.DRAFT:
+        extensions = (
+            ExtensionType.REQUIRED_CAPABILITIES,
+            ExtensionType.APP_DATA_DICTIONARY,
+            ExtensionType.LAST_RESORT,
+            *AGENT_STREAM_ROLES,
+            DRAFT_PROOF_EXTENSION,
+        )
     return Capabilities(
         versions=(ProtocolVersion.MLS10,),
         cipher_suites=(CIPHER_SUITE,),
-        extensions=(ExtensionType.APP_DATA_DICTIONARY,),
+        extensions=extensions,
         proposals=(ProposalType.APP_DATA_UPDATE, ProposalType.SELF_REMOVE),
         credentials=(CredentialType.BASIC,),
     )
 
 
-def create_key_package_b(secret: SecretKey, *, now: int, rng: Rng) -> KeyPackageBundle:
-    """A last-resort (draft-10 marking) Profile B KeyPackage for the account ``secret``,
-    its leaf carrying the app_components list and a fresh 0x8009 proof made at ``now``."""
-    suite = get_suite(CIPHER_SUITE)
-    signature_priv, signature_pub = suite.generate_signature_key_pair(rng)
-    proof = create_identity_proof(secret, signature_pub, now, rng=rng)
+def _leaf_extensions(
+    secret: SecretKey, signature_pub: bytes, form: ProofForm, now: int, rng: Rng
+) -> tuple[Extension, ...]:
+    if form is ProofForm.DRAFT:
+        listed = ComponentsList.of(DRAFT_LEAF_APP_COMPONENTS).to_bytes()
+        dictionary = AppDataDictionary.of({ComponentID.APP_COMPONENTS: listed})
+        proof = create_draft_proof(secret, signature_pub, rng=rng)
+        return (
+            app_data_dictionary_extension(dictionary),
+            Extension(DRAFT_PROOF_EXTENSION, proof),
+        )
+    current = create_identity_proof(secret, signature_pub, now, rng=rng)
     leaf_dictionary = AppDataDictionary.of(
         {
             ComponentID.APP_COMPONENTS: ComponentsList.of(LEAF_APP_COMPONENTS).to_bytes(),
-            ComponentId.ACCOUNT_IDENTITY_PROOF: proof,
+            ComponentId.ACCOUNT_IDENTITY_PROOF: current,
         }
     )
+    return (app_data_dictionary_extension(leaf_dictionary),)
+
+
+def create_key_package_b(
+    secret: SecretKey, *, now: int, rng: Rng, form: ProofForm = ProofForm.CURRENT
+) -> KeyPackageBundle:
+    """A last-resort Profile B KeyPackage for the account ``secret``, its leaf carrying the
+    app_components list and a fresh proof made at ``now``: by default MDK master's (0x8009,
+    draft-10 last-resort marking); ``ProofForm.DRAFT`` makes the e43fd5e client's (0xf2f1
+    v1, OpenMLS 0.8.1's draft-08 marking 0x000a)."""
+    suite = get_suite(CIPHER_SUITE)
+    signature_priv, signature_pub = suite.generate_signature_key_pair(rng)
+    marking = LastResortMarking.DRAFT_08 if form is ProofForm.DRAFT else LastResortMarking.DRAFT_10
     return create_key_package(
         CIPHER_SUITE,
         Credential.basic(secret.public_key().data),
         now=now,
         signature_priv=signature_priv,
         lifetime=DEFAULT_LIFETIME,
-        capabilities=profile_b_capabilities(),
-        extensions=last_resort_extensions(LastResortMarking.DRAFT_10),
-        leaf_extensions=(app_data_dictionary_extension(leaf_dictionary),),
+        capabilities=profile_b_capabilities(form),
+        extensions=last_resort_extensions(marking),
+        leaf_extensions=_leaf_extensions(secret, signature_pub, form, now, rng),
         rng=rng,
     )

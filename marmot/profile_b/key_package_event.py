@@ -12,7 +12,12 @@ No ``relays``, ``encoding`` or ``client`` tag (the binding forbids ``encoding``)
 checks: one of each tag (a repeated one is refused, not first-wins); the id lists equal,
 as sets of exact ``0x%04x`` strings without repeats, what the decoded KeyPackage
 advertises; the author is the credential identity; ``i`` is the recomputed ref; and the
-KeyPackage validates (signatures, lifetime, 0x8009 proof).
+KeyPackage validates (signatures, lifetime, account proof).
+
+The e43fd5e Dark Matter client (July draft, 0xf2f1 proofs) writes a fixed
+``["mls_extensions", "0x0006", "0xf2f1", "0x000a"]`` whatever its leaf lists (it also
+lists 0x0003 and its agent-stream roles); for a KeyPackage with a 0xf2f1 proof the tag
+need only name advertised ids, 0xf2f1 among them (that client's own reading rule).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 
 from marmot.key_package_event import key_package_ref_of
 from marmot.primitives import b64decode, b64encode, is_lower_hex
+from marmot.profile_b.draft_proof import EXTENSION as DRAFT_PROOF_EXTENSION
 from marmot.profile_b.errors import InvalidKeyPackage
 from marmot.profile_b.key_package import (
     CIPHER_SUITE,
@@ -30,6 +36,7 @@ from marmot.profile_b.key_package import (
     key_package_capabilities,
     validate_key_package_b,
 )
+from marmot.profile_b.proofs import ProofForm
 from mls.app_data import is_last_resort
 from mls.messages import KeyPackage
 from nostr.errors import NostrError
@@ -115,6 +122,15 @@ def _check_list(event: Event, name: str, expected: Iterable[int]) -> None:
         )
 
 
+def _check_draft_extensions(event: Event, advertised: Iterable[int]) -> None:
+    values = _single(event, "mls_extensions")
+    listed = set(values)
+    if len(listed) != len(values) or not listed <= set(_ids(advertised)):
+        raise InvalidKeyPackage("mls_extensions names an unadvertised id", event_id=event.id)
+    if _ids([DRAFT_PROOF_EXTENSION])[0] not in listed:
+        raise InvalidKeyPackage("mls_extensions lacks 0xf2f1", event_id=event.id)
+
+
 def parse_key_package_event_b(event: Event, *, now: int) -> ParsedKeyPackageEvent:
     if event.kind != Kind.MLS_KEY_PACKAGE:
         raise InvalidKeyPackage(f"kind {event.kind} is not 30443", event_id=event.id)
@@ -132,13 +148,16 @@ def parse_key_package_event_b(event: Event, *, now: int) -> ParsedKeyPackageEven
         raise InvalidKeyPackage("content is not base64", event_id=event.id) from None
     try:
         key_package = decode_key_package_message(raw)
-        validate_key_package_b(key_package, now=now)
+        form = validate_key_package_b(key_package, now=now)
     except InvalidKeyPackage as exc:
         raise InvalidKeyPackage(exc.reason, event_id=event.id) from None
     if _single_value(event, "mls_ciphersuite") != f"0x{key_package.cipher_suite:04x}":
         raise InvalidKeyPackage("mls_ciphersuite does not match", event_id=event.id)
     caps = key_package_capabilities(key_package)
-    _check_list(event, "mls_extensions", caps.extensions)
+    if form is ProofForm.DRAFT:
+        _check_draft_extensions(event, caps.extensions)
+    else:
+        _check_list(event, "mls_extensions", caps.extensions)
     _check_list(event, "mls_proposals", caps.proposals)
     _check_list(event, "app_components", caps.private_app_components)
     if key_package.leaf_node.credential.identity.hex() != event.pubkey:

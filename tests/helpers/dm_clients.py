@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from app.key_packages import encode_private
 from app.models import GroupInfo
-from marmot.profile_b.key_package import create_key_package_b
+from marmot.profile_b.key_package import ProofForm, create_key_package_b
 from marmot.profile_b.key_package_event import key_package_event
 from storage import Connection
 from storage.repos import key_packages as kp_repo
@@ -19,14 +19,14 @@ from tests.helpers.app_clients import Client, catch_up, join
 DARKMATTER = "darkmatter"
 
 
-async def publish_b_key_package(client: Client) -> str:
+async def publish_b_key_package(client: Client, *, form: ProofForm = ProofForm.CURRENT) -> str:
     """A fresh Profile B KeyPackage of ``client``, stored and on its relays; its event id."""
     session = client.session
     ctx = session.ctx
     secret = session.account.secret
     assert secret is not None
     now = ctx.now()
-    bundle = create_key_package_b(secret, now=now, rng=ctx.rng)
+    bundle = create_key_package_b(secret, now=now, rng=ctx.rng, form=form)
     unsigned = key_package_event(
         bundle.key_package, secret.public_key(), created_at=now, rng=ctx.rng
     )

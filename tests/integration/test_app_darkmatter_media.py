@@ -62,7 +62,7 @@ async def _arrived(client: Client, group: GroupInfo, message_id: str) -> Message
         found = await client.session.messages.list_messages(group.id)
         return [m for m in found if m.id == message_id]
 
-    return (await eventually(probe, bool))[0]
+    return (await eventually(probe, bool, 30))[0]
 
 
 async def _tags(client: Client, group: GroupInfo, message_id: str) -> list[tuple[str, ...]]:
@@ -160,7 +160,7 @@ async def test_restart_before_download_and_keys_past_the_retained_epochs(
         got = await _arrived(bob, group, sent_id)
         assert got.attachments[0].filename == "doc.txt"
         await eventually(
-            lambda: _name_after_catch_up(bob, group), lambda name: name == "Dark pictures 6"
+            lambda: _name_after_catch_up(bob, group), lambda name: name == "Dark pictures 6", 30
         )
         bob = await reopen(bob, relay.url, tmp_path, live=False, blossom=(blossom_server.url,))
         gid = (await bob.session.groups.store.resolve(group.id)).mls_group_id
