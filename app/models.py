@@ -209,7 +209,9 @@ def parse_attachment(tag: Sequence[str]) -> Reference:
     """One ``imeta`` tag: MIP-04 (``v mip04-v2``) or Profile B's ``encrypted-media-v1/-v2``
     (the ``v`` field tells them apart); `InvalidMedia` when malformed."""
     if any(f.startswith("v encrypted-media-") for f in tag[1:]):
-        return parse_media_tag_b(tag)
+        # Loopback http as for MIP-04 (our embedded Blossom store is on 127.0.0.1); only
+        # v1 asks, v2 takes any http(s) locator anyway.
+        return parse_media_tag_b(tag, allow_loopback_http=True)
     return parse_imeta_tag(tag)
 
 

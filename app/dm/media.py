@@ -114,7 +114,7 @@ def seal_file(
 
 def tag_for(sealed: SealedMedia, url: str, dim: str | None) -> tuple[str, ...]:
     """The ``imeta`` tag as MDK writes it (checked by the receivers' own reader)."""
-    ref = sealed.reference([Locator(BLOSSOM_LOCATOR, url)], dim=dim)
+    ref = sealed.reference([Locator(BLOSSOM_LOCATOR, url)], dim=dim, allow_loopback_http=True)
     return media_tag(ref)
 
 
