@@ -4,6 +4,7 @@ Profile B file crypto (exporter ``marmot``/``encrypted-media``)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import io
@@ -28,7 +29,7 @@ from tests.helpers.app_clients import Client, catch_up, eventually, make_client,
 from tests.helpers.blossom import BlossomProcess
 from tests.helpers.dm_clients import dm_group_with
 from tests.helpers.relay import RelayProcess
-from tests.integration.test_app_media import jpeg_with_exif
+from tests.integration.test_app_media import StallingServer, jpeg_with_exif
 
 pytestmark = [
     pytest.mark.integration,
@@ -232,3 +233,32 @@ async def test_corrupt_blob_and_wrong_key_are_refused(
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_upload_cut_off_by_a_restart_is_sent_after_it(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    async with StallingServer() as stalling:
+        alice = await make_client(tmp_path, relay.url, "alice", live=False, blossom=(stalling.url,))
+        bob = await make_client(tmp_path, relay.url, "bob", live=False)
+        try:
+            group = await dm_group_with(alice, "Dark uploads", bob)
+            big = bytes(range(256)) * 4096  # 1 MiB
+            info = await alice.session.media.send_file(group.id, big, "data.bin")
+            await asyncio.wait_for(stalling.got_body.wait(), 10)
+            alice = await reopen(
+                alice, relay.url, tmp_path, live=False, blossom=(blossom_server.url,)
+            )
+            resumed = await eventually(
+                lambda: alice.session.media.upload(info.id), lambda u: u.state == "sent", 30
+            )
+            assert resumed.message_id is not None
+            await alice.session.flush(10)
+            got = await _arrived(bob, group, resumed.message_id)
+            [tag] = await _tags(bob, group, got.id)
+            assert tag[1] == "v encrypted-media-v2"
+            file = await bob.session.media.fetch(group.id, got.id)
+            assert file.data == big and file.mime_type == "application/octet-stream"
+        finally:
+            await alice.close()
+            await bob.close()
