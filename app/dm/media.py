@@ -27,6 +27,7 @@ from marmot.profile_b.components import (
     BLOSSOM_LOCATOR,
     ComponentId,
     EncryptedMediaPolicy,
+    GroupBlossomImage,
     decode_component,
 )
 from marmot.profile_b.errors import InvalidComponent
@@ -42,6 +43,8 @@ from storage.repos import media as media_repo
 
 __all__ = [
     "SendKey",
+    "canonical_image",
+    "group_image",
     "blossom_urls",
     "check_send",
     "keep_received_key",
@@ -53,13 +56,34 @@ __all__ = [
 ]
 
 
-def _policy(state: GroupState) -> EncryptedMediaPolicy | None:
-    """The group's encrypted media policy (v2 preferred; MDK groups carry exactly one)."""
+def _components(state: GroupState) -> dict[int, bytes]:
     try:
         dictionary = app_data_dictionary(state.extensions)
     except MlsError:
+        return {}
+    return {} if dictionary is None else dictionary.as_dict()
+
+
+def group_image(state: GroupState) -> GroupBlossomImage | None:
+    """The group picture of component 0x8002 (None without one, or when it is cleared)."""
+    data = _components(state).get(ComponentId.GROUP_BLOSSOM_IMAGE)
+    if data is None:
         return None
-    found = {} if dictionary is None else dictionary.as_dict()
+    try:
+        image = GroupBlossomImage.decode(data)
+    except InvalidComponent:
+        return None
+    return image if image.present else None
+
+
+def canonical_image(conn: Connection, gid: bytes) -> GroupBlossomImage | None:
+    """The canonical state's group picture (DB thread)."""
+    return group_image(from_rows(branches_repo.load_tree(conn, gid)).canonical.state)
+
+
+def _policy(state: GroupState) -> EncryptedMediaPolicy | None:
+    """The group's encrypted media policy (v2 preferred; MDK groups carry exactly one)."""
+    found = _components(state)
     for cid in (ComponentId.ENCRYPTED_MEDIA_V2, ComponentId.ENCRYPTED_MEDIA_V1):
         data = found.get(cid)
         if data is None:

@@ -39,7 +39,13 @@ from app.outbox import Attempt
 from app.relays import Relays
 from marmot.errors import MarmotError
 from marmot.profile_b.branches import BranchTree
-from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile, MessageRetention
+from marmot.profile_b.components import (
+    AdminPolicy,
+    ComponentId,
+    GroupBlossomImage,
+    GroupProfile,
+    MessageRetention,
+)
 from marmot.profile_b.group import (
     GroupSettings,
     create_group_b,
@@ -183,6 +189,13 @@ class DarkMatter:
         """Disappearing messages (0x8005): kept ``seconds`` after they were written, 0 off."""
         retention = MessageRetention(seconds).encode()
         changes: dict[int, bytes | None] = {ComponentId.MESSAGE_RETENTION: retention}
+        return await self._change(
+            group, lambda s: update_components_b(s, changes, rng=self._ctx.rng)
+        )
+
+    async def set_image(self, group: Group, image: GroupBlossomImage) -> GroupInfo:
+        """Commit the group picture component 0x8002 (an empty one clears it, as MDK does)."""
+        changes: dict[int, bytes | None] = {ComponentId.GROUP_BLOSSOM_IMAGE: image.encode()}
         return await self._change(
             group, lambda s: update_components_b(s, changes, rng=self._ctx.rng)
         )

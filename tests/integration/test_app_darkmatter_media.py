@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from app.dm import media as dm_media
 from app.dm.tree import from_rows
 from app.errors import MediaError
 from app.media_fetch import blossom_client
 from app.message_records import MediaSend, find_message
 from app.models import GroupInfo, MessageInfo
 from marmot.profile_b.components import BLOSSOM_LOCATOR
+from marmot.profile_b.group_image import open_group_image
 from marmot.profile_b.media import Locator, media_tag, parse_media_tag
 from marmot.profile_b.media_crypto import media_secret, open_media, seal_media
 from mls.errors import MlsError
@@ -262,3 +264,38 @@ async def test_upload_cut_off_by_a_restart_is_sent_after_it(
         finally:
             await alice.close()
             await bob.close()
+
+
+async def test_group_picture_is_component_0x8002_sealed_on_blossom(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    alice, bob, group = await _pair(tmp_path, relay, blossom_server.url)
+    try:
+        assert await bob.session.group_images.get(group.id) is None
+        info = await alice.session.group_images.set(group.id, jpeg_with_exif(40, 40))
+        assert len(info.image) == 64
+        gid = (await alice.session.groups.store.resolve(group.id)).mls_group_id
+        component = await alice.session.ctx.db.run(dm_media.canonical_image, gid)
+        assert component is not None and component.image_hash.hex() == info.image
+        assert component.media_type == "image/jpeg"
+
+        async def seen() -> GroupInfo:
+            await catch_up(bob)
+            return await bob.session.groups.info(group.id)
+
+        await eventually(seen, lambda g: g.image == info.image, 30)
+        shown = await bob.session.group_images.get(group.id)
+        assert shown is not None and shown.mime_type == "image/jpeg"
+        assert Image.open(io.BytesIO(shown.data)).size == (40, 40)
+        assert b"SecretCamera" not in shown.data
+        [blob] = [p for p in _files_under(blossom_server.blob_dir) if info.image in p.name]
+        assert open_group_image(component, blob.read_bytes()) == shown.data
+        assert shown.data[:64] not in blob.read_bytes()  # the server holds ciphertext
+
+        cleared = await alice.session.group_images.clear(group.id)
+        assert cleared.image == ""
+        await eventually(seen, lambda g: g.image == "", 30)
+        assert await bob.session.group_images.get(group.id) is None
+    finally:
+        await alice.close()
+        await bob.close()
