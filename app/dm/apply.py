@@ -1,43 +1,29 @@
-"""What one input does to a Profile B group's storage, in one transaction (DB thread).
-
-Every function here takes the connection of a transaction the caller opened (`Database.
-transact`), loads the group's branch tree, changes it, and writes back the tree, the group
-row (its canonical state and what the app shows of it), the messages, timeline rows and
-outbox entries that belong to the change. The storage thread runs transactions one at a
-time, so a group's tree has one writer at a time without further locking.
-
-After each input the tree converges (`BranchTree.converge`) and is pruned; then every
-message row of the group's retained nodes is shown or hidden by whether its node is on the
-canonical branch (a reorg withdraws what only the losing side carried and delivers what the
-winning side did). `Effects` says what the loop must announce.
-"""
+"""Inbound Profile B input in one transaction each (DB thread): a 445 into the group's
+branch tree, and our own commit once a relay took it (`app.dm.core` has the rest)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-
-from app import timeline
 from app.disappearing import expiry
 from app.dm import media as dm_media
-from app.dm.tree import (
-    Node,
-    OwnCommit,
-    Tree,
-    commit_changes,
-    dump_state,
-    find,
-    from_rows,
-    members,
-    metadata,
-    node_key,
-    to_rows,
+from app.dm.core import (
+    Effects,
+    Env,
+    Opened,
+    apply_newest_edit,
+    finish,
+    open_tree,
+    record_timeline,
+    store_edit,
 )
-from app.group_records import OwnEvent, mark_own, record_own_event
-from app.message_records import MediaSend, incoming_records, own_deletions, own_reactions, own_rows
+from app.dm.tree import (
+    OwnCommit,
+    commit_changes,
+    find,
+    node_key,
+)
+from app.message_records import incoming_records
 from marmot.profile_b.branches import CommitMeta
-from marmot.profile_b.convergence import commit_digest
-from marmot.profile_b.group import commit_priority, group_view, remove_b
+from marmot.profile_b.group import group_view
 from marmot.profile_b.inbound import (
     AppReceived,
     CommitAdded,
@@ -45,103 +31,18 @@ from marmot.profile_b.inbound import (
     NotYet,
     Outcome,
     ProposalKept,
-    departure_commit,
     receive_group_event,
 )
-from marmot.profile_b.outbound import handshake_event, send_app_payload
 from marmot.profile_b.payloads import PayloadKind
-from mls.group import GroupState, PendingCommit
-from mls.messages import MLSMessage, SelfRemove
-from nostr.event import Event, UnsignedEvent
-from nostr.keys import Rng
-from storage import Connection, OutgoingEvent, record_outgoing
+from nostr.event import Event
+from storage import Connection
 from storage.repos import branches as branches_repo
 from storage.repos import contacts as contacts_repo
 from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
 from storage.repos import processed as processed_repo
-from storage.rows import DeliveryStatus, NewMessage, StateWrite
-from storage.rows import GroupState as Lifecycle
+from storage.rows import DeliveryStatus, NewMessage
 from storage.rows import Outcome as Mark
-from storage.rows import PendingCommit as StoredPending
-
-DM_COMMIT = "dm_commit"
-"""Outbox purpose of our Profile B commits (merged into the tree on the first OK)."""
-MESSAGE = "message"
-PROPOSAL = "proposal"
-
-ProposeFn = Callable[[GroupState], tuple[MLSMessage, GroupState]]
-
-
-@dataclass(frozen=True, slots=True)
-class Env:
-    """What the DB thread needs from the service: who we are, now, randomness."""
-
-    me: str
-    now: int
-    rng: Rng = field(repr=False)
-
-
-@dataclass
-class Effects:
-    """What a transaction changed that the loop announces."""
-
-    seqs: list[int] = field(default_factory=list)  # rows to show as new (chat, timeline)
-    targets: list[str] = field(default_factory=list)  # rows whose reactions/text changed
-    hidden: list[str] = field(default_factory=list)  # rows withdrawn by a reorg
-    changed: bool = False  # the canonical state moved (GroupUpdated, members)
-    reorg: bool = False
-    queued: bool = False  # an outbox entry waits (kick the outbox)
-    entry_id: int | None = None
-
-
-@dataclass
-class Opened:
-    gid: bytes
-    tree: Tree
-    revision: int
-    canonical_key: str
-
-
-def open_tree(conn: Connection, gid: bytes) -> Opened:
-    tree = from_rows(branches_repo.load_tree(conn, gid))
-    revision = groups_repo.load_state(conn, gid).revision
-    return Opened(gid, tree, revision, node_key(tree.canonical))
-
-
-def save(conn: Connection, opened: Opened, env: Env, *, clear_pending: bool = False) -> None:
-    """The tree and the group row (its canonical state) together."""
-    state = opened.tree.canonical.state
-    view = group_view(state)
-    write = StateWrite(
-        opened.gid,
-        opened.revision,
-        dump_state(state),
-        state.epoch,
-        state.own_leaf if state.active else None,
-        metadata=metadata(view),
-        members=members(state),
-        group_state=None if state.active else Lifecycle.INACTIVE,
-        clear_pending_commit=clear_pending,
-    )
-    opened.revision = groups_repo.write_state(conn, write, now=env.now)
-    branches_repo.save_tree(conn, opened.gid, to_rows(opened.tree))
-
-
-def settle(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
-    """Converge, prune, and show or hide each retained node's rows by the canonical path."""
-    tree = opened.tree
-    result = tree.converge()
-    tree.prune()
-    fx.reorg = fx.reorg or result.reorg is not None
-    path = {node_key(n) for n in tree.canonical.path()}
-    others = sorted({node_key(n) for n in tree.nodes()} - path)
-    fx.hidden += branches_repo.hide_branches(conn, opened.gid, others)
-    fx.seqs += branches_repo.show_branches(conn, opened.gid, sorted(path), env.me)
-    fx.changed = fx.changed or node_key(tree.canonical) != opened.canonical_key
-
-
-# --- receiving ----------------------------------------------------------------------------------
 
 
 def receive(conn: Connection, gid: bytes, event: Event, env: Env) -> Effects:
@@ -158,14 +59,6 @@ def receive(conn: Connection, gid: bytes, event: Event, env: Env) -> Effects:
         _retry_deferred(conn, opened, env, fx)
     finish(conn, opened, env, fx)
     return fx
-
-
-def finish(conn: Connection, opened: Opened, env: Env, fx: Effects, *, clear: bool = False) -> None:
-    settle(conn, opened, env, fx)
-    _resend_own(conn, opened, env, fx)
-    save(conn, opened, env, clear_pending=clear)
-    _commit_departures(conn, opened, env, fx)
-    fx.seqs = sorted(set(fx.seqs))
 
 
 def _retry_deferred(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
@@ -195,7 +88,7 @@ def _handle(
         assert parent is not None
         after = None if outcome.summary.removed_self else outcome.node.state
         changes = commit_changes(parent.state, outcome.summary, after)
-        _timeline(conn, gid, outcome.node, changes, at=event.created_at, env=env, fx=fx)
+        record_timeline(conn, gid, outcome.node, changes, at=event.created_at, env=env, fx=fx)
         reason = "commit"
     elif isinstance(outcome, ProposalKept):
         reason = "a member's leave request"
@@ -220,22 +113,6 @@ def _mark(
     )
 
 
-def _timeline(
-    conn: Connection,
-    gid: bytes,
-    node: Node,
-    changes: Sequence[timeline.Change],
-    *,
-    at: int,
-    env: Env,
-    fx: Effects,
-) -> None:
-    key = node_key(node)
-    seqs = timeline.record(conn, gid, changes, key, at=at, now=env.now)
-    branches_repo.set_branch_seqs(conn, seqs, key)
-    fx.seqs += seqs
-
-
 def _payload(
     conn: Connection, gid: bytes, event: Event, received: AppReceived, *, env: Env, fx: Effects
 ) -> None:
@@ -245,7 +122,7 @@ def _payload(
     if rumor.kind == PayloadKind.GROUP_SYSTEM:
         return  # system rows are derived from commits here, never taken from the wire
     if rumor.kind == PayloadKind.EDIT:
-        _edit(conn, gid, rumor, fx)
+        store_edit(conn, gid, rumor, fx)
         return
     timer = group_view(received.node.state).retention.disappearing_message_secs
     records = incoming_records(
@@ -264,7 +141,7 @@ def _payload(
         dm_media.keep_received_key(
             conn, gid, received.node.state, rumor, canonical=received.canonical
         )
-        _apply_newest_edit(conn, gid, message.rumor_id, message.author)
+        apply_newest_edit(conn, gid, message.rumor_id, message.author)
         fx.seqs.append(seq)
     for reaction in records.reactions:
         messages_repo.add_reaction(conn, gid, reaction)
@@ -286,200 +163,6 @@ def _revived(conn: Connection, gid: bytes, message: NewMessage) -> int | None:
     return known.seq
 
 
-def _edit(conn: Connection, gid: bytes, rumor: UnsignedEvent, fx: Effects) -> None:
-    target = rumor.tag_values("e")[0]
-    branches_repo.add_edit(
-        conn,
-        gid,
-        rumor_id=rumor.id,
-        target_rumor_id=target,
-        author=rumor.pubkey,
-        content=rumor.content,
-        created_at=rumor.created_at,
-    )
-    if _apply_newest_edit(conn, gid, target, rumor.pubkey):
-        fx.targets.append(target)
-
-
-def _apply_newest_edit(conn: Connection, gid: bytes, target: str, author: str) -> bool:
-    """The author's newest edit of ``target`` is its shown text (only its own author's)."""
-    newest = branches_repo.newest_edit(conn, gid, target, author)
-    if newest is None:
-        return False
-    content, at = newest
-    return branches_repo.show_edit(conn, gid, target, author, content=content, edited_at=at)
-
-
-# --- our departures' commits --------------------------------------------------------------------
-
-
-def _commit_departures(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
-    """A member's leave request waiting at the tip is committed by an admin (MDK lets any
-    member; admins only keeps it to about one commit per request)."""
-    state = opened.tree.canonical.state
-    if not state.active or bytes.fromhex(env.me) not in group_view(state).admins:
-        return
-    if groups_repo.pending_commit(conn, opened.gid) is not None:
-        return
-    pending = departure_commit(state, rng=env.rng)
-    if pending is None:
-        late = _late_leavers(opened.tree, bytes.fromhex(env.me))
-        pending = remove_b(state, sorted(late), rng=env.rng) if late else None
-    if pending is None:
-        return
-    changes = commit_changes(state, pending.summary, pending.next_state)
-    fx.entry_id = queue_commit(conn, opened, pending, changes, followers=(), env=env)
-    fx.queued = True
-
-
-def _resend_own(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
-    """Our chat messages a reorg withdrew go out again on the winning branch (the same
-    rumor, a new 445), so nothing we wrote is lost with the losing side."""
-    gid, node = opened.gid, opened.tree.canonical
-    if not node.state.active:
-        return
-    relays = metadata(group_view(node.state)).relays
-    for rumor_id in list(fx.hidden):
-        row = messages_repo.by_rumor_id(conn, gid, rumor_id)
-        if row is None or row.author != env.me or row.kind != PayloadKind.CHAT:
-            continue
-        rumor = UnsignedEvent(row.author, row.created_at, row.kind, row.tags, row.content)
-        if rumor.id != rumor_id:
-            continue  # edited or deleted since: not the rumor it was
-        event, node.state = send_app_payload(node.state, rumor, rng=env.rng)
-        opened.tree.witness(node, bytes.fromhex(env.me))
-        outgoing = OutgoingEvent(event.id, event.to_json(), relays, MESSAGE)
-        record_outgoing(conn, (outgoing,), now=env.now, mls_group_id=gid)
-        mark_own(conn, event, gid, env.now)
-        messages_repo.set_status(conn, gid, rumor_id, DeliveryStatus.SENDING, event_id=event.id)
-        branches_repo.set_branch(conn, gid, rumor_id, node_key(node))
-        fx.hidden.remove(rumor_id)
-        fx.queued = True
-
-
-def _late_leavers(tree: Tree, me: bytes) -> set[bytes]:
-    """Members whose leave request waited at an earlier canonical state that moved on
-    without it (our own commit was in flight): they are removed instead."""
-    present = {m.credential.identity for m in tree.canonical.state.members()}
-    out: set[bytes] = set()
-    for node in tree.canonical.path()[:-1]:
-        for cached in node.state.proposals:
-            leaf = cached.sender.leaf_index
-            member = None if leaf is None else node.state.member(leaf)
-            if isinstance(cached.proposal, SelfRemove) and member is not None:
-                out.add(member.credential.identity)
-    return (out & present) - {me}
-
-
-# --- sending ----------------------------------------------------------------------------------
-
-
-def send_payload(
-    conn: Connection,
-    gid: bytes,
-    rumor: UnsignedEvent,
-    env: Env,
-    *,
-    again: bool = False,
-    media: MediaSend | None = None,
-) -> Effects:
-    """Our app payload (chat, reaction, deletion, edit) at the canonical tip: the advanced
-    state, the message row, the outbox entry, in this transaction (with ``media.also``
-    when it carries attachments sealed for the tip: `EpochMoved` otherwise)."""
-    fx = Effects()
-    opened = open_tree(conn, gid)
-    node = opened.tree.canonical
-    if media is not None:
-        dm_media.check_send(node.state, media)
-    event, node.state = send_app_payload(node.state, rumor, rng=env.rng)
-    opened.tree.witness(node, bytes.fromhex(env.me))
-    new = not again and rumor.kind != PayloadKind.EDIT
-    timer = group_view(node.state).retention.disappearing_message_secs
-    expires_at = expiry(event, timer, rumor.created_at)
-    rows = own_rows(gid, rumor, event.id, node.epoch, None, expires_at=expires_at) if new else ()
-    own = OwnEvent(
-        gid,
-        event,
-        metadata(group_view(node.state)).relays,
-        MESSAGE,
-        messages=rows,
-        reactions=own_reactions(rumor),
-        deletions=own_deletions(rumor),
-    )
-    fx.entry_id = record_own_event(conn, own, env.now)
-    if media is not None:
-        media.also(conn, rumor.id)
-    if again:
-        messages_repo.set_status(conn, gid, rumor.id, DeliveryStatus.SENDING, event_id=event.id)
-    if rows or again:
-        branches_repo.set_branch(conn, gid, rumor.id, node_key(node))
-    if rumor.kind == PayloadKind.EDIT:
-        _edit(conn, gid, rumor, fx)
-    save(conn, opened, env)
-    fx.queued = True
-    return fx
-
-
-def send_proposal(conn: Connection, gid: bytes, env: Env, propose: ProposeFn) -> Effects:
-    """Our leave request (a SelfRemove) at the tip; we are out once a relay took it."""
-    fx = Effects()
-    opened = open_tree(conn, gid)
-    node = opened.tree.canonical
-    message, node.state = propose(node.state)
-    event = handshake_event(node.state, message, created_at=env.now, rng=env.rng)
-    relays = metadata(group_view(node.state)).relays
-    fx.entry_id = record_own_event(conn, OwnEvent(gid, event, relays, PROPOSAL), env.now)
-    save(conn, opened, env)
-    fx.queued = True
-    return fx
-
-
-def queue_commit(
-    conn: Connection,
-    opened: Opened,
-    pending: PendingCommit,
-    changes: Sequence[timeline.Change],
-    *,
-    followers: Sequence[OutgoingEvent],
-    env: Env,
-) -> int:
-    """Our commit on the canonical tip, stored as the group's pending commit with its
-    outbox entry (and the Welcomes behind it); merged by `merge_commit` on a relay's OK."""
-    base = opened.tree.canonical
-    relays = metadata(group_view(base.state)).relays
-    event = handshake_event(base.state, pending.message, created_at=env.now, rng=env.rng)
-    own = OwnCommit(
-        node_key(base),
-        commit_priority(pending.summary),
-        commit_digest(pending.message.to_bytes()),
-        tuple(changes),
-        pending.next_state,
-    )
-    stored = StoredPending(own.to_bytes(), event.id, event.created_at)
-    entry = OwnEvent(
-        opened.gid, event, tuple(relays), DM_COMMIT, pending=stored, followers=tuple(followers)
-    )
-    return record_own_event(conn, entry, env.now)
-
-
-def queue_change(
-    conn: Connection,
-    gid: bytes,
-    base_key: str,
-    pending: PendingCommit,
-    *,
-    changes: Sequence[timeline.Change],
-    followers: Sequence[OutgoingEvent],
-    env: Env,
-) -> int | None:
-    """`queue_commit` if the tip is still ``base_key`` and nothing of ours is pending;
-    None otherwise (the caller builds it again)."""
-    opened = open_tree(conn, gid)
-    if opened.canonical_key != base_key or groups_repo.pending_commit(conn, gid) is not None:
-        return None
-    return queue_commit(conn, opened, pending, changes, followers=followers, env=env)
-
-
 def merge_commit(conn: Connection, gid: bytes, event: Event, env: Env) -> Effects | None:
     """A relay took our commit: it joins the tree as a child of the node it was built on
     (the canonical one unless a competing commit came first: convergence decides)."""
@@ -493,7 +176,7 @@ def merge_commit(conn: Connection, gid: bytes, event: Event, env: Env) -> Effect
     if base is not None and not opened.tree.has_commit(base, own.digest):
         meta = CommitMeta(bytes.fromhex(env.me), own.priority, own.digest)
         child = opened.tree.add_commit(base, own.next_state, meta)
-        _timeline(conn, gid, child, own.changes, at=event.created_at, env=env, fx=fx)
+        record_timeline(conn, gid, child, own.changes, at=event.created_at, env=env, fx=fx)
         _retry_deferred(conn, opened, env, fx)
     fx.changed = True
     finish(conn, opened, env, fx, clear=True)
@@ -506,16 +189,3 @@ def drop_pending(conn: Connection, gid: bytes, event_id: str, now: int) -> bool:
         return False
     groups_repo.set_pending_commit(conn, gid, None, now=now)
     return True
-
-
-__all__ = [
-    "DM_COMMIT",
-    "Effects",
-    "Env",
-    "drop_pending",
-    "merge_commit",
-    "queue_change",
-    "receive",
-    "send_payload",
-    "send_proposal",
-]
