@@ -36,6 +36,8 @@ from marmot.profile_b.media_crypto import SealedMedia, media_secret, open_media,
 from mls.app_data import app_data_dictionary
 from mls.errors import MlsError
 from mls.group import GroupState
+from nostr.blossom import normalize_server_url
+from nostr.errors import DecodeError
 from nostr.event import UnsignedEvent
 from storage import Connection
 from storage.repos import branches as branches_repo
@@ -52,6 +54,7 @@ __all__ = [
     "seal_file",
     "secret_for",
     "send_key",
+    "send_key_of",
     "tag_for",
 ]
 
@@ -107,17 +110,19 @@ class SendKey:
 
 def send_key(conn: Connection, gid: bytes) -> SendKey:
     """The canonical tip's media secret, version and policy endpoints (DB thread)."""
-    state = from_rows(branches_repo.load_tree(conn, gid)).canonical.state
+    return send_key_of(from_rows(branches_repo.load_tree(conn, gid)).canonical.state)
+
+
+def send_key_of(state: GroupState) -> SendKey:
     policy = _policy(state)
     version = V2 if policy is None else policy.media_format
-    servers = (
-        ()
-        if policy is None
-        else tuple(
-            e.base_url for e in policy.default_blob_endpoints if e.locator_kind == BLOSSOM_LOCATOR
-        )
-    )
-    return SendKey(state.epoch, media_secret(state), version, servers)
+    ends = () if policy is None else policy.default_blob_endpoints
+    servers: list[str] = []
+    for end in ends:
+        if end.locator_kind == BLOSSOM_LOCATOR:
+            with contextlib.suppress(DecodeError):  # a policy URL our client cannot use
+                servers.append(normalize_server_url(end.base_url))
+    return SendKey(state.epoch, media_secret(state), version, tuple(servers))
 
 
 def check_send(state: GroupState, media: MediaSend) -> None:
