@@ -25,12 +25,14 @@ from app.dm.tree import from_rows
 from app.message_records import EpochMoved, MediaSend
 from marmot.profile_b.components import (
     BLOSSOM_LOCATOR,
+    MEDIA_MAX_ENDPOINTS,
     ComponentId,
     EncryptedMediaPolicy,
     GroupBlossomImage,
     decode_component,
 )
 from marmot.profile_b.errors import InvalidComponent
+from marmot.profile_b.key_package import ProofForm
 from marmot.profile_b.media import V2, Locator, MediaReference, media_tag
 from marmot.profile_b.media_crypto import SealedMedia, media_secret, open_media, seal_media
 from mls.app_data import app_data_dictionary
@@ -50,6 +52,7 @@ __all__ = [
     "blossom_urls",
     "check_send",
     "keep_received_key",
+    "new_group_policy",
     "open_file",
     "seal_file",
     "secret_for",
@@ -123,6 +126,22 @@ def send_key_of(state: GroupState) -> SendKey:
             with contextlib.suppress(DecodeError):  # a policy URL our client cannot use
                 servers.append(normalize_server_url(end.base_url))
     return SendKey(state.epoch, media_secret(state), version, tuple(servers))
+
+
+def new_group_policy(servers: Sequence[str], form: ProofForm) -> EncryptedMediaPolicy | None:
+    """The encrypted media policy a group we found carries: v2 (0x800b) as MDK master's
+    new groups, v1 (0x8008) for the draft client's form; our Blossom servers as its
+    endpoints (MDK members upload there). None without a server a policy can name:
+    media then works between Burrow members only, MDK refuses it without a policy."""
+    version = 1 if form is ProofForm.DRAFT else 2
+    usable = []
+    for url in servers:
+        with contextlib.suppress(InvalidComponent):
+            usable.append(EncryptedMediaPolicy.blossom(version, [url]).default_blob_endpoints[0])
+    if not usable:
+        return None
+    ends = tuple(dict.fromkeys(usable))[:MEDIA_MAX_ENDPOINTS]
+    return EncryptedMediaPolicy(version, (BLOSSOM_LOCATOR,), ends)
 
 
 def check_send(state: GroupState, media: MediaSend) -> None:

@@ -13,13 +13,14 @@ with a BIP-340 signature (0x8009), made while the KeyPackage or group is created
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from app import timeline
 from app.contacts import Person
 from app.context import Context
 from app.dm import apply, core, send
+from app.dm import media as dm_media
 from app.dm.core import DM_COMMIT, Effects, Env
 from app.dm.key_packages import InviteeB, found_invitees, invitees_b
 from app.dm.tree import commit_changes, dump_state, members, metadata, node_key, to_rows
@@ -51,6 +52,7 @@ from marmot.profile_b.group import (
     create_group_b,
     group_view,
     invite_b,
+    invitees_proof_form,
     remove_b,
     update_components_b,
 )
@@ -87,6 +89,7 @@ class DarkMatter:
         self._secret = secret
         self.groups: Groups = None  # type: ignore[assignment]  # set by the session
         self.messages: Messages = None  # type: ignore[assignment]  # set by the session
+        self.media_servers: Callable[[], Awaitable[tuple[str, ...]]] = _no_servers
         ctx.outbox.register(DM_COMMIT, _CommitHook(self))
 
     def _env(self) -> Env:
@@ -118,15 +121,12 @@ class DarkMatter:
         else:
             invitees = await found_invitees(self._relays, people, found)
         relays = self._relays.mine[:MAX_WELCOME_RELAYS]  # the routing component's bound
-        settings = GroupSettings(name, description, (), ctx.rng(32), relays)
+        kps = [i.key_package.key_package for i in invitees]
+        form = _call(lambda: invitees_proof_form(kps, now=ctx.now()))
+        media = dm_media.new_group_policy(await self.media_servers(), form)
+        settings = GroupSettings(name, description, (), ctx.rng(32), relays, media)
         founding = _call(
-            lambda: create_group_b(
-                secret,
-                settings,
-                [i.key_package.key_package for i in invitees],
-                now=ctx.now(),
-                rng=ctx.rng,
-            )
+            lambda: create_group_b(secret, settings, kps, now=ctx.now(), rng=ctx.rng, form=form)
         )
         # The founding commit is never published: the invitees join at the state after it.
         state = founding.state if founding.pending is None else founding.pending.next_state
@@ -362,6 +362,10 @@ class DarkMatter:
             ctx.emit(GroupRemoved(ctx.pubkey, info.id, "removed"))
         if before is None or before.metadata.relays != info.relays or info.state != "active":
             await self.groups.targets_changed()
+
+
+async def _no_servers() -> tuple[str, ...]:
+    return ()  # until the session hands over its media servers (`MediaServers.mine`)
 
 
 def _call(op: Callable[[], Any]) -> Any:

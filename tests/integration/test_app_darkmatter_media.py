@@ -84,6 +84,11 @@ async def test_image_and_file_both_ways_with_mdk_tags(
 ) -> None:
     alice, bob, group = await _pair(tmp_path, relay, blossom_server.url)
     try:
+        # The group carries MDK master's v2 policy naming alice's server, on both sides.
+        for member in (alice, bob):
+            gid = (await member.session.groups.store.resolve(group.id)).mls_group_id
+            key = await member.session.ctx.db.run(dm_media.send_key, gid)
+            assert (key.version, key.servers) == ("encrypted-media-v2", (blossom_server.url,))
         photo = jpeg_with_exif()
         sent_id = await _send(alice, group, photo, "cat.jpg", "a cat")
         got = await _arrived(bob, group, sent_id)

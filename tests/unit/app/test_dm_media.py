@@ -22,6 +22,7 @@ from marmot.profile_b.group_image import seal_group_image
 from marmot.profile_b.key_package import create_key_package_b
 from marmot.profile_b.media import V1, V2, MediaReference
 from marmot.profile_b.media_crypto import media_secret
+from marmot.profile_b.proofs import ProofForm
 from mls.group import GroupState
 from tests.unit.app.test_dm_tree import ALICE, BOB, NOW
 
@@ -98,3 +99,22 @@ def test_the_group_picture_is_read_from_component_0x8002() -> None:
 def test_keys_are_never_in_a_repr() -> None:
     key = dm_media.send_key_of(_group())
     assert key.secret.hex() not in repr(key)
+
+
+def test_a_new_group_names_our_servers_in_its_policy() -> None:
+    servers = ["https://blossom.example/", "http://127.0.0.1:3000", "https://192.168.1.9"]
+    current = dm_media.new_group_policy(servers, ProofForm.CURRENT)
+    assert current is not None and current.component_id == ComponentId.ENCRYPTED_MEDIA_V2
+    assert [e.base_url for e in current.default_blob_endpoints] == [
+        "https://blossom.example/",
+        "http://127.0.0.1:3000/",
+        "https://192.168.1.9/",
+    ]
+    draft = dm_media.new_group_policy(servers, ProofForm.DRAFT)  # v1: no private https host
+    assert draft is not None and draft.component_id == ComponentId.ENCRYPTED_MEDIA_V1
+    assert [e.base_url for e in draft.default_blob_endpoints] == [
+        "https://blossom.example/",
+        "http://127.0.0.1:3000/",
+    ]
+    assert dm_media.new_group_policy([], ProofForm.CURRENT) is None
+    assert dm_media.new_group_policy(["https://10.0.0.1"], ProofForm.DRAFT) is None
