@@ -205,6 +205,9 @@ class MediaFetcher:
         own = {server_of_url(url) for url in target.urls}
         with contextlib.suppress(AppError, NostrError):  # the sender's list is a fallback only
             servers += await self._servers.of(target.message.author)
+        if target.profile_b:  # and the group policy's endpoints, as MDK fetches from them
+            policy = await self._ctx.db.run(dm_media.send_key, target.message.mls_group_id)
+            servers += policy.servers
         candidates = [s for s in dict.fromkeys(servers) if s not in own]
         progress = progress_reporter(self._ctx, f"download:{target.file_hash.hex()}")
         try:

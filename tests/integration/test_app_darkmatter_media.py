@@ -17,7 +17,7 @@ from app.dm import media as dm_media
 from app.dm.tree import from_rows
 from app.errors import MediaError
 from app.media_fetch import blossom_client
-from app.message_records import MediaSend, find_message
+from app.message_records import EpochMoved, MediaSend, find_message
 from app.models import GroupInfo, MessageInfo
 from marmot.profile_b.components import BLOSSOM_LOCATOR
 from marmot.profile_b.group_image import open_group_image
@@ -301,6 +301,35 @@ async def test_group_picture_is_component_0x8002_sealed_on_blossom(
         assert cleared.image == ""
         await eventually(seen, lambda g: g.image == "", 30)
         assert await bob.session.group_images.get(group.id) is None
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_attachments_sealed_for_a_left_tip_are_refused_and_nothing_is_stored(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    alice, bob, group = await _pair(tmp_path, relay, blossom_server.url)
+    try:
+        gid = (await alice.session.groups.store.resolve(group.id)).mls_group_id
+        before = await alice.session.ctx.db.run(dm_media.send_key, gid)
+        await alice.session.groups.rename(group.id, name="moved on")
+        after = await alice.session.ctx.db.run(dm_media.send_key, gid)
+        assert after.epoch == before.epoch + 1
+        ran: list[str] = []
+        sealed = dm_media.seal_file(before, b"late", "text/plain", "late.txt", b"\x01" * 12)
+        url = f"{blossom_server.url}/{sealed.ciphertext_sha256}"
+        tag = dm_media.tag_for(sealed, url, None)
+        stale = [
+            MediaSend(before.epoch, lambda c, r: ran.append(r), before.secret),
+            MediaSend(after.epoch, lambda c, r: ran.append(r), before.secret),  # same epoch no.
+        ]
+        for media in stale:
+            with pytest.raises(EpochMoved):
+                await alice.session.messages.send_media(group.id, "", [tag], media)
+        assert ran == []
+        shown = await alice.session.messages.list_messages(group.id)
+        assert [m for m in shown if m.kind == 9] == []
     finally:
         await alice.close()
         await bob.close()
