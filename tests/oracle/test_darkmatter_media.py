@@ -19,7 +19,7 @@ from tests.helpers.app_clients import Client, catch_up, make_client
 from tests.helpers.blossom import BlossomProcess
 from tests.helpers.relay import RelayProcess
 from tests.oracle.dm_driver import DmUser, poll
-from tests.oracle.dm_scenes import draft_key_package_only
+from tests.oracle.dm_scenes import dm_chat_of, draft_key_package_only
 
 pytestmark = [
     pytest.mark.oracle,
@@ -127,3 +127,37 @@ async def _imeta_of(client: Client, group: str, message_id: str) -> list[tuple[s
     row = await client.session.ctx.db.run(find_message, gid, message_id)
     assert row is not None
     return [tuple(t) for t in row.tags if t and t[0] == "imeta"]
+
+
+async def test_dm_uploads_to_the_endpoint_of_a_burrow_made_groups_policy(
+    relay: RelayProcess,
+    blossom_server: BlossomProcess,
+    dm_bob: LoopbackDmUser,
+    tmp_path: Path,
+) -> None:
+    """Burrow founds the group in dm's (draft) form: its 0x8008 policy names alice's
+    Blossom server, and dm, given no --server, uploads there."""
+    bob = dm_bob
+    alice = await make_client(tmp_path, relay.url, "alice", blossom=(blossom_server.url,))
+    try:
+        group = await alice.session.groups.create(
+            "Burrow pictures", [bob.npub], profile="darkmatter"
+        )
+        chat = await dm_chat_of(bob)
+        path = tmp_path / "policy.txt"
+        path.write_bytes(FROM_DM)
+        uploaded = await bob.run("media", "upload", chat, str(path), "--send")
+        [sent] = uploaded["attachments"]
+        [locator] = sent["media"]["locators"]
+        assert locator["value"].startswith(blossom_server.url + "/")
+
+        async def arrived() -> list[MessageInfo]:
+            await catch_up(alice)
+            shown = await alice.session.messages.list_messages(group.id)
+            return [m for m in shown if m.attachments]
+
+        [got] = await poll(arrived, bool)
+        file = await alice.session.media.fetch(group.id, got.id)
+        assert (file.data, file.filename) == (FROM_DM, "policy.txt")
+    finally:
+        await alice.close()
