@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from app.dm.tree import from_rows
 from app.message_records import EpochMoved, MediaSend
+from app.models import attachments
 from marmot.profile_b.components import (
     BLOSSOM_LOCATOR,
     MEDIA_MAX_ENDPOINTS,
@@ -41,9 +42,11 @@ from mls.group import GroupState
 from nostr.blossom import normalize_server_url
 from nostr.errors import DecodeError
 from nostr.event import UnsignedEvent
+from nostr.keys import Rng
 from storage import Connection
 from storage.repos import branches as branches_repo
 from storage.repos import media as media_repo
+from storage.rows import Message
 
 __all__ = [
     "SendKey",
@@ -54,6 +57,7 @@ __all__ = [
     "keep_received_key",
     "new_group_policy",
     "open_file",
+    "requeue_attachments",
     "seal_file",
     "secret_for",
     "send_key",
@@ -184,6 +188,28 @@ def secret_for(conn: Connection, gid: bytes, epoch: int) -> bytes | None:
         return media_repo.epoch_key(conn, gid, epoch)
     media_repo.replace_epoch_key(conn, gid, epoch, secret)
     return secret
+
+
+def requeue_attachments(conn: Connection, gid: bytes, row: Message, env_now: int, rng: Rng) -> bool:
+    """Our withdrawn message with attachments, for a reorg's re-send (DB thread): they were
+    sealed with the losing branch's secret, which the winning branch's members cannot
+    derive, so each file goes back into the upload queue (from our cache) to be sealed for
+    the new tip and sent as a new message, the caption with the first. False when any
+    file is no longer cached (the message is re-sent as it was)."""
+    refs = [ref for ref in attachments(row.tags) if isinstance(ref, MediaReference)]
+    if not refs:
+        return False
+    files = [media_repo.cache_get(conn, bytes.fromhex(ref.plaintext_sha256)) for ref in refs]
+    if any(f is None for f in files):
+        return False
+    for n, (ref, file) in enumerate(zip(refs, files, strict=True)):
+        assert file is not None
+        caption = row.content if n == 0 else ""
+        new = media_repo.NewUpload(
+            gid, file.filename, file.mime_type, file.data, rng(12), caption, ref.dim, None
+        )
+        media_repo.enqueue(conn, new, now=env_now)
+    return True
 
 
 def has_attachments(tags: Sequence[Sequence[str]]) -> bool:

@@ -333,3 +333,53 @@ async def test_attachments_sealed_for_a_left_tip_are_refused_and_nothing_is_stor
     finally:
         await alice.close()
         await bob.close()
+
+
+async def test_a_file_on_a_losing_branch_is_sealed_again_for_the_winner(
+    relay: RelayProcess, blossom_server: BlossomProcess, tmp_path: Path
+) -> None:
+    """Alice and Bob rename at the same epoch and each sends a file on their own branch
+    (Carol writes on Alice's). Whichever branch loses, its file was sealed with that
+    branch's secret, which the winner's members cannot derive: it goes out again sealed
+    for the winning tip, and every member opens both files."""
+    names = ("alice", "bob", "carol")
+    alice, bob, carol = [
+        await make_client(tmp_path, relay.url, n, live=False, blossom=(blossom_server.url,))
+        for n in names
+    ]
+    members = (alice, bob, carol)
+    try:
+        group = await dm_group_with(alice, "Quorum", bob, carol)
+        await alice.session.groups.promote(group.id, bob.npub)
+        await catch_up(bob, carol)
+        await alice.session.groups.rename(group.id, name="Alice's name")
+        await catch_up(carol)  # on Alice's branch before Bob's commit exists
+        await bob.session.groups.rename(group.id, name="Bob's name")
+        files = {b"from bob's branch\n" * 30: "bob.txt", b"from alice's branch\n" * 30: "alice.txt"}
+        await _send(bob, group, next(iter(files)), "bob.txt")
+        await _send(alice, group, list(files)[1], "alice.txt")
+        await carol.session.messages.send(group.id, "carol, on alice's")
+
+        async def settled() -> list[tuple[str, set[str]]]:
+            out = []
+            for client in members:
+                await client.session.media.flush(10)
+                await client.session.flush(10)
+                await catch_up(client)
+                shown = await client.session.messages.list_messages(group.id)
+                named = {m.attachments[0].filename for m in shown if m.attachments}
+                out.append(((await client.session.groups.info(group.id)).name, named))
+            return out
+
+        done = await eventually(
+            settled, lambda r: len({n for n, _ in r}) == 1 and all(len(f) == 2 for _, f in r), 40
+        )
+        assert done[0][0] in ("Alice's name", "Bob's name")
+        for client in members:
+            shown = await client.session.messages.list_messages(group.id)
+            for message in (m for m in shown if m.attachments):
+                file = await client.session.media.fetch(group.id, message.id)
+                assert files[file.data] == message.attachments[0].filename, client.name
+    finally:
+        for client in members:
+            await client.close()
