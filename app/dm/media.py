@@ -209,6 +209,7 @@ def requeue_attachments(conn: Connection, gid: bytes, row: Message, env_now: int
             gid, file.filename, file.mime_type, file.data, rng(12), caption, ref.dim, None
         )
         media_repo.enqueue(conn, new, now=env_now)
+    branches_repo.set_branch(conn, gid, row.rumor_id, None)  # replaced: not re-sent again
     return True
 
 

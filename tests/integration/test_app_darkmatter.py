@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app import NetworkError, NotAllowed
+from app.errors import InvalidInput
 from app.events import GroupUpdated, MessageReceived, MessageStatusChanged, MessageUpdated
 from app.models import MessageInfo
 from storage import Connection
@@ -123,6 +124,8 @@ async def test_add_rename_remove_with_three(relay: RelayProcess, tmp_path: Path)
     carol = await make_client(tmp_path, relay.url, "carol", live=False)
     try:
         group = await dm_group_with(alice, "Three", bob)
+        with pytest.raises(InvalidInput):
+            await alice.session.groups.add_members(group.id, [bob.npub])  # one leaf each
         await publish_b_key_package(carol)
         info = await alice.session.groups.add_members(group.id, [carol.npub])
         assert {m.pubkey for m in info.members} == {alice.pubkey, bob.pubkey, carol.pubkey}

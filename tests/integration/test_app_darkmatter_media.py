@@ -376,10 +376,28 @@ async def test_a_file_on_a_losing_branch_is_sealed_again_for_the_winner(
         )
         assert done[0][0] in ("Alice's name", "Bob's name")
         for client in members:
+            await client.session.media.flush(10)  # nothing more is queued: one new copy
+            await client.session.flush(10)
+        await catch_up(*members)
+        for client in members:
             shown = await client.session.messages.list_messages(group.id)
+            live = [m for m in shown if m.attachments and m.status != "invalidated"]
+            assert sorted(m.attachments[0].filename for m in live) == ["alice.txt", "bob.txt"]
             for message in (m for m in shown if m.attachments):
                 file = await client.session.media.fetch(group.id, message.id)
                 assert files[file.data] == message.attachments[0].filename, client.name
+        # A restart re-sends what is still withdrawn: a replaced file is not among it.
+        blossom = (blossom_server.url,)
+        alice = await reopen(alice, relay.url, tmp_path, live=False, blossom=blossom)
+        bob = await reopen(bob, relay.url, tmp_path, live=False, blossom=blossom)
+        members = (alice, bob, carol)
+        for client in (alice, bob):
+            await client.session.media.flush(10)
+            await client.session.flush(10)
+        await catch_up(carol)
+        shown = await carol.session.messages.list_messages(group.id)
+        live = [m for m in shown if m.attachments and m.status != "invalidated"]
+        assert sorted(m.attachments[0].filename for m in live) == ["alice.txt", "bob.txt"]
     finally:
         for client in members:
             await client.close()
