@@ -26,6 +26,8 @@ from marmot.profile_b.proofs import ProofForm
 from mls.group import GroupState
 from tests.unit.app.test_dm_tree import ALICE, BOB, NOW
 
+pytestmark = [pytest.mark.darkmatter, pytest.mark.media]
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
