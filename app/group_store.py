@@ -12,6 +12,7 @@ from app import engine, timeline
 from app.contacts import display_name
 from app.context import Context
 from app.device_map import DeviceMap
+from app.dm import media as dm_media
 from app.dm import tree as dm_tree
 from app.errors import Ambiguous, NotFound
 from app.models import GroupDevice, GroupInfo, MemberInfo
@@ -161,7 +162,7 @@ class GroupStore:
             rows = await ctx.db.run(groups_repo.members, gid)
             members = await self._members(group, rows)
             if profile_b:
-                authenticator, timer = await self._canonical_b(gid)
+                authenticator, timer, image = await self._canonical_b(gid)
                 if group.our_leaf is not None and group.state is Lifecycle.ACTIVE:
                     current = await self._devices.current()  # Profile B: one leaf each
                     devices = (GroupDevice(group.our_leaf, current, True),)
@@ -202,13 +203,15 @@ class GroupStore:
             can_edit=profile_b,
         )
 
-    async def _canonical_b(self, gid: bytes) -> tuple[str, int]:
-        """Epoch authenticator and retention of a Profile B group's canonical state (the
-        group row keeps it)."""
+    async def _canonical_b(self, gid: bytes) -> tuple[str, int, str]:
+        """Epoch authenticator, retention and picture (its blob's hash) of a Profile B
+        group's canonical state (the group row keeps it)."""
         stored = await self._ctx.db.run(groups_repo.load_state, gid)
         state = dm_tree.load_state(stored.state)
         timer = group_view(state).retention.disappearing_message_secs
-        return state.epoch_authenticator.hex(), timer
+        picture = dm_media.group_image(state)
+        image = "" if picture is None else picture.image_hash.hex()
+        return state.epoch_authenticator.hex(), timer, image
 
     async def _my_devices(self, gid: bytes, group: MarmotGroup) -> tuple[GroupDevice, ...]:
         if not group.active:

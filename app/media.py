@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.context import Context
+from app.dm import media as dm_media
 from app.errors import AppError, InvalidInput, MediaError, NotAllowed, NotFound
 from app.events import UploadChanged
 from app.groups import Groups
@@ -39,13 +40,13 @@ from marmot.errors import InvalidMedia
 from marmot.media import (
     ESCAPE_HATCH_MIME,
     MAX_FILE_SIZE,
-    EncryptedMedia,
     build_imeta_tag,
     canonical_mime,
     encrypt_media,
     sniff_image,
     validate_filename,
 )
+from marmot.profiles import Profile
 from nostr.backoff import Backoff
 from nostr.blossom import blob_url, hash_of_url
 from nostr.errors import BlobTooLarge, BlossomError
@@ -281,6 +282,9 @@ class Media:
         is_image = upload.mime_type.startswith("image/")
         thumb = await off_loop(thumbnail_of, data) if is_image else None
         servers = await self.servers.mine()
+        if group.profile == Profile.B.value:
+            nostr_id = group.metadata.nostr_group_id
+            return await self._send_b(upload, nostr_id, (data, nonce), thumb, servers)
         if not servers:
             raise MediaError("no Blossom server is configured", "unavailable")
         while True:  # a commit may move the epoch while the blob uploads: encrypt again
@@ -294,7 +298,9 @@ class Media:
                 upload.filename,
                 rng=lambda _n: nonce,
             )
-            url = await self._store_blob(upload.id, servers, encrypted)
+            url = await self._store_blob(
+                upload.id, servers, encrypted.blob, encrypted.blob_hash.hex()
+            )
             tag = build_imeta_tag(
                 encrypted.reference(url, dimensions=_dimensions(upload), blurhash=upload.blurhash)
             )
@@ -311,13 +317,50 @@ class Media:
             except EpochMoved:
                 continue
 
+    async def _send_b(
+        self,
+        upload: media_repo.Upload,
+        nostr_id: str,
+        payload: tuple[bytes, bytes],
+        thumb: bytes | None,
+        servers: tuple[str, ...],
+    ) -> MessageInfo:
+        """Profile B: sealed with the tip's media secret (`app.dm.media`), on our Blossom
+        servers or else the group policy's, as an ``encrypted-media`` imeta tag."""
+        ctx = self._ctx
+        gid = upload.mls_group_id
+        data, nonce = payload
+        while True:  # a commit or a reorg may move the tip while the blob uploads
+            key = await ctx.db.run(dm_media.send_key, gid)
+            targets = servers or key.servers
+            if not targets:
+                raise MediaError("no Blossom server is configured", "unavailable")
+            sealed = await off_loop(
+                dm_media.seal_file, key, data, upload.mime_type, upload.filename, nonce
+            )
+            url = await self._store_blob(
+                upload.id, targets, sealed.ciphertext, sealed.ciphertext_sha256
+            )
+            tag = dm_media.tag_for(sealed, url, upload.dim)
+            file_hash = bytes.fromhex(sealed.plaintext_sha256)
+            cached = media_repo.CachedFile(
+                file_hash, sealed.media_type, sealed.file_name, data, thumb
+            )
+            also = _on_stored(
+                upload.id, gid=gid, epoch=key.epoch, exporter=key.secret, cached=cached, now=ctx.now
+            )
+            media = MediaSend(key.epoch, also, secret=key.secret)
+            try:
+                return await self._messages.send_media(nostr_id, upload.caption, [tag], media)
+            except EpochMoved:
+                continue
+
     async def _store_blob(
-        self, upload_id: int, servers: tuple[str, ...], encrypted: EncryptedMedia
+        self, upload_id: int, servers: tuple[str, ...], blob: bytes, sha: str
     ) -> str:
-        sha = encrypted.blob_hash.hex()
         progress = progress_reporter(self._ctx, f"upload:{upload_id}")
         async with blossom_client(self._ctx) as client:
-            descriptor = await client.upload(servers, encrypted.blob, progress=progress)
+            descriptor = await client.upload(servers, blob, progress=progress)
         # The message names the blob by its hash: keep a URL that ends with it.
         if hash_of_url(descriptor.url) == sha:
             return descriptor.url

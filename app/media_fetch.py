@@ -19,16 +19,19 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from app.context import Context
+from app.dm import media as dm_media
 from app.errors import AppError, MediaError, NotFound
 from app.events import TransferProgressed
 from app.groups import Groups
 from app.media_image import thumbnail_of
 from app.media_servers import MediaServers
 from app.message_records import find_message
-from app.models import MediaFile
+from app.models import MediaFile, Reference, attachments
 from marmot.errors import InvalidMedia
 from marmot.group import MarmotGroup
-from marmot.media import MAX_FILE_SIZE, MediaReference, decrypt_media, parse_imeta_tag
+from marmot.media import MAX_FILE_SIZE, decrypt_media
+from marmot.profile_b.media import MediaReference as MediaReferenceB
+from marmot.profiles import Profile
 from mls.errors import MlsError
 from nostr.blossom import hash_of_url, server_of_url
 from nostr.errors import BlobMismatch, BlobTooLarge, BlossomError, NostrError
@@ -37,7 +40,7 @@ from nostr.relay.blossom import BlossomClient
 from nostr.signer import KeySigner
 from storage import Connection
 from storage.repos import media as media_repo
-from storage.rows import Message
+from storage.rows import Group, Message
 
 _WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="burrow-media")
 """Image decoding and bulk encryption run here, off the event loop (the window stays
@@ -104,7 +107,26 @@ def keep_epoch_key(conn: Connection, gid: bytes, group: MarmotGroup, epoch: int)
 @dataclass(frozen=True, slots=True)
 class _Target:
     message: Message
-    ref: MediaReference
+    ref: Reference
+    profile_b: bool  # the group's profile (a reference of the other kind never opens)
+
+    @property
+    def file_hash(self) -> bytes:
+        if isinstance(self.ref, MediaReferenceB):
+            return bytes.fromhex(self.ref.plaintext_sha256)
+        return self.ref.file_hash
+
+    @property
+    def blob_hash(self) -> str | None:
+        if isinstance(self.ref, MediaReferenceB):
+            return self.ref.ciphertext_sha256.lower()
+        return hash_of_url(self.ref.url)
+
+    @property
+    def urls(self) -> list[str]:
+        if isinstance(self.ref, MediaReferenceB):
+            return dm_media.blossom_urls(self.ref)
+        return [self.ref.url]
 
 
 class MediaFetcher:
@@ -116,8 +138,8 @@ class MediaFetcher:
 
     async def fetch(self, ref: str, message_id: str, index: int = 0) -> MediaFile:
         group = await self._groups.store.resolve(ref)
-        target = await self._target(group.mls_group_id, message_id, index)
-        file_hash = target.ref.file_hash
+        target = await self._target(group, message_id, index)
+        file_hash = target.file_hash
         cached = await self._ctx.db.run(media_repo.cache_get, file_hash)
         if cached is not None:
             return _file(cached)
@@ -133,25 +155,32 @@ class MediaFetcher:
         running = self._running.get(bytes.fromhex(file_hash))
         return running is not None and running.cancel()
 
-    async def _target(self, gid: bytes, message_id: str, index: int) -> _Target:
+    async def _target(self, group: Group, message_id: str, index: int) -> _Target:
+        gid = group.mls_group_id
         message = await self._ctx.db.run(find_message, gid, message_id.strip().lower())
         if message is None:
             raise NotFound(f"no message {message_id} in this group")
-        # Numbered like `attachments_of`: malformed imeta tags are skipped, as MDK does.
-        refs = []
-        for tag in message.tags:
-            if tag and tag[0] == "imeta":
-                with contextlib.suppress(InvalidMedia):
-                    refs.append(parse_imeta_tag(tag))
+        refs = attachments(message.tags)  # numbered like `attachments_of`
         if not 0 <= index < len(refs):
             raise NotFound(f"message {message_id[:12]} has no attachment {index}")
-        return _Target(message, refs[index])
+        return _Target(message, refs[index], group.profile == Profile.B.value)
 
-    async def _key(self, message: Message) -> bytes:
+    async def _key(self, target: _Target) -> bytes:
+        message = target.message
         gid = message.mls_group_id
         epoch = message.epoch
         if epoch is None:
             raise MediaError("the message's epoch is unknown", "undecryptable")
+        if target.profile_b != isinstance(target.ref, MediaReferenceB):
+            raise MediaError("this attachment's format does not belong here", "undecryptable")
+        if target.profile_b:
+            secret_b = await self._ctx.db.run(dm_media.secret_for, gid, epoch)
+            if secret_b is None:
+                raise MediaError(
+                    f"the key of epoch {epoch} is no longer kept: this file cannot be opened",
+                    "undecryptable",
+                )
+            return secret_b
         kept = await self._ctx.db.run(media_repo.epoch_key, gid, epoch)
         if kept is not None:
             return kept
@@ -168,20 +197,23 @@ class MediaFetcher:
 
     async def _download(self, target: _Target) -> MediaFile:
         ref = target.ref
-        key = await self._key(target.message)
-        sha = hash_of_url(ref.url)
+        key = await self._key(target)
+        sha = target.blob_hash
         if sha is None:
             raise MediaError("the attachment's URL names no blob hash", "unavailable")
         servers = [*await self._servers.mine()]
-        own = server_of_url(ref.url)
+        own = {server_of_url(url) for url in target.urls}
         with contextlib.suppress(AppError, NostrError):  # the sender's list is a fallback only
             servers += await self._servers.of(target.message.author)
-        candidates = [s for s in dict.fromkeys(servers) if s != own]
-        progress = progress_reporter(self._ctx, f"download:{ref.file_hash.hex()}")
+        if target.profile_b:  # and the group policy's endpoints, as MDK fetches from them
+            policy = await self._ctx.db.run(dm_media.send_key, target.message.mls_group_id)
+            servers += policy.servers
+        candidates = [s for s in dict.fromkeys(servers) if s not in own]
+        progress = progress_reporter(self._ctx, f"download:{target.file_hash.hex()}")
         try:
             async with blossom_client(self._ctx) as client:
                 blob = await client.download(
-                    sha, urls=[ref.url], servers=candidates, progress=progress
+                    sha, urls=target.urls, servers=candidates, progress=progress
                 )
         except BlobMismatch as exc:
             raise MediaError(
@@ -193,12 +225,16 @@ class MediaFetcher:
         except BlossomError as exc:
             raise MediaError(f"the file could not be downloaded: {exc}", "unavailable") from None
         try:
-            data = await off_loop(decrypt_media, key, blob, ref)
+            if isinstance(ref, MediaReferenceB):
+                data = await off_loop(dm_media.open_file, key, blob, ref)
+                mime, name = ref.media_type, ref.file_name
+            else:
+                data = await off_loop(decrypt_media, key, blob, ref)
+                mime, name = ref.mime_type, ref.filename
         except InvalidMedia as exc:
             raise MediaError(f"the file does not decrypt: {exc}", "undecryptable") from None
-        is_image = ref.mime_type.startswith("image/")
-        thumb = await off_loop(thumbnail_of, data) if is_image else None
-        cached = media_repo.CachedFile(ref.file_hash, ref.mime_type, ref.filename, data, thumb)
+        thumb = await off_loop(thumbnail_of, data) if mime.startswith("image/") else None
+        cached = media_repo.CachedFile(target.file_hash, mime, name, data, thumb)
         await self._ctx.db.run(media_repo.cache_put, cached, now=self._ctx.now())
         await self._ctx.db.run(media_repo.cache_trim, self._ctx.config.media_cache_bytes)
         return _file(cached)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from app.group_records import OwnEvent, record_own_event
@@ -221,6 +221,8 @@ class MediaSend:
 
     epoch: int
     also: Callable[[Connection, str], None]
+    secret: bytes | None = field(default=None, repr=False)
+    """Profile B: the media secret they were sealed with (a reorg keeps the epoch number)."""
 
 
 def record(

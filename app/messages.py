@@ -231,9 +231,9 @@ class Messages:
     ) -> MessageInfo:
         gid = group.mls_group_id
         if group.profile == Profile.B.value:
-            if media is not None:
-                raise NotAllowed("attachments: not available in Marmot v2 (Dark Matter) groups yet")
-            entry_id = await self._dark_matter().send_rumor(group, rumor, again=resend is not None)
+            entry_id = await self._dark_matter().send_rumor(
+                group, rumor, again=resend is not None, media=media
+            )
         else:
             async with self._groups.lock(gid):
                 try:

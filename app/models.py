@@ -8,6 +8,7 @@ their x-only public key. `to_jsonable` turns any of these into plain JSON values
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,10 @@ from enum import Enum
 from typing import Any
 
 from marmot.errors import InvalidMedia
-from marmot.media import parse_imeta_tag
+from marmot.media import MediaReference, parse_imeta_tag
+from marmot.profile_b.components import BLOSSOM_LOCATOR
+from marmot.profile_b.media import MediaReference as MediaReferenceB
+from marmot.profile_b.media import parse_media_tag as parse_media_tag_b
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,16 +202,43 @@ class AttachmentInfo:
         return self.mime_type.startswith("image/")
 
 
-def attachments_of(tags: Sequence[Sequence[str]]) -> tuple[AttachmentInfo, ...]:
-    """The valid ``imeta`` attachments of a rumor (malformed ones are skipped, as MDK
-    does)."""
-    out = []
+Reference = MediaReference | MediaReferenceB
+
+
+def parse_attachment(tag: Sequence[str]) -> Reference:
+    """One ``imeta`` tag: MIP-04 (``v mip04-v2``) or Profile B's ``encrypted-media-v1/-v2``
+    (the ``v`` field tells them apart); `InvalidMedia` when malformed."""
+    if any(f.startswith("v encrypted-media-") for f in tag[1:]):
+        # Loopback http as for MIP-04 (our embedded Blossom store is on 127.0.0.1); only
+        # v1 asks, v2 takes any http(s) locator anyway.
+        return parse_media_tag_b(tag, allow_loopback_http=True)
+    return parse_imeta_tag(tag)
+
+
+def attachments(tags: Sequence[Sequence[str]]) -> list[Reference]:
+    """The valid ``imeta`` references of a rumor in tag order (malformed ones are skipped,
+    as MDK does): what `attachments_of` shows and index ``i`` fetches."""
+    out: list[Reference] = []
     for tag in tags:
-        if not tag or tag[0] != "imeta":
-            continue
-        try:
-            ref = parse_imeta_tag(tag)
-        except InvalidMedia:
+        if tag and tag[0] == "imeta":
+            with contextlib.suppress(InvalidMedia):
+                out.append(parse_attachment(tag))
+    return out
+
+
+def _info_b(ref: MediaReferenceB) -> AttachmentInfo:
+    width, _, height = (ref.dim or "").partition("x")
+    size = (int(width), int(height)) if width.isdigit() and height.isdigit() else (None, None)
+    url = next((loc.value for loc in ref.locators if loc.kind == BLOSSOM_LOCATOR), "")
+    return AttachmentInfo(ref.file_name, ref.media_type, ref.plaintext_sha256.lower(), url, *size)
+
+
+def attachments_of(tags: Sequence[Sequence[str]]) -> tuple[AttachmentInfo, ...]:
+    """The valid ``imeta`` attachments of a rumor, without their keys."""
+    out = []
+    for ref in attachments(tags):
+        if isinstance(ref, MediaReferenceB):
+            out.append(_info_b(ref))
             continue
         w, h = ref.dimensions or (None, None)
         out.append(

@@ -105,6 +105,7 @@ class AccountSession:
         self.dark_matter.groups = self.groups
         self.dark_matter.messages = self.messages
         servers = MediaServers(self.ctx, self.relays)
+        self.dark_matter.media_servers = servers.mine  # a new group's media policy
         self.media = Media(self.ctx, self.groups, self.messages, servers)
         self.group_images = GroupImages(self.ctx, self.groups, servers)
         self.disappearing = Disappearing(self.ctx)

@@ -4,6 +4,7 @@ branch tree, and our own commit once a relay took it (`app.dm.core` has the rest
 from __future__ import annotations
 
 from app.disappearing import expiry
+from app.dm import media as dm_media
 from app.dm.core import (
     Effects,
     Env,
@@ -137,6 +138,9 @@ def _payload(
         if seq is None:
             continue
         branches_repo.set_branch_seqs(conn, [seq], node_key(received.node))
+        dm_media.keep_received_key(
+            conn, gid, received.node.state, rumor, canonical=received.canonical
+        )
         apply_newest_edit(conn, gid, message.rumor_id, message.author)
         fx.seqs.append(seq)
     for reaction in records.reactions:

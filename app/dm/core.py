@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from app import timeline
+from app.dm import media as dm_media
 from app.dm.tree import (
     Node,
     OwnCommit,
@@ -208,6 +209,8 @@ def resend_withdrawn(conn: Connection, gid: bytes, env: Env) -> Effects:
         rumor = UnsignedEvent(row.author, row.created_at, row.kind, row.tags, row.content)
         if rumor.id != rumor_id:
             continue  # edited or deleted since: not the rumor it was
+        if dm_media.requeue_attachments(conn, gid, row, env.now, env.rng):
+            continue  # withdrawn for good: its files go out anew, sealed for this tip
         event, node.state = send_app_payload(node.state, rumor, rng=env.rng)
         opened.tree.witness(node, bytes.fromhex(env.me))
         outgoing = OutgoingEvent(event.id, event.to_json(), relays, MESSAGE)

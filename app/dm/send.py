@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from app import timeline
 from app.disappearing import expiry
+from app.dm import media as dm_media
 from app.dm.core import (
     MESSAGE,
     PROPOSAL,
@@ -23,7 +24,7 @@ from app.dm.tree import (
     node_key,
 )
 from app.group_records import OwnEvent, record_own_event
-from app.message_records import own_deletions, own_reactions, own_rows
+from app.message_records import MediaSend, own_deletions, own_reactions, own_rows
 from marmot.profile_b.group import group_view
 from marmot.profile_b.outbound import handshake_event, send_app_payload
 from marmot.profile_b.payloads import PayloadKind
@@ -37,13 +38,22 @@ from storage.rows import DeliveryStatus
 
 
 def send_payload(
-    conn: Connection, gid: bytes, rumor: UnsignedEvent, env: Env, *, again: bool = False
+    conn: Connection,
+    gid: bytes,
+    rumor: UnsignedEvent,
+    env: Env,
+    *,
+    again: bool = False,
+    media: MediaSend | None = None,
 ) -> Effects:
     """Our app payload (chat, reaction, deletion, edit) at the canonical tip: the advanced
-    state, the message row, the outbox entry, in this transaction."""
+    state, the message row, the outbox entry, in this transaction (with ``media.also``
+    when it carries attachments sealed for the tip: `EpochMoved` otherwise)."""
     fx = Effects()
     opened = open_tree(conn, gid)
     node = opened.tree.canonical
+    if media is not None:
+        dm_media.check_send(node.state, media)
     event, node.state = send_app_payload(node.state, rumor, rng=env.rng)
     opened.tree.witness(node, bytes.fromhex(env.me))
     new = not again and rumor.kind != PayloadKind.EDIT
@@ -60,6 +70,8 @@ def send_payload(
         deletions=own_deletions(rumor),
     )
     fx.entry_id = record_own_event(conn, own, env.now)
+    if media is not None:
+        media.also(conn, rumor.id)
     if again:
         messages_repo.set_status(conn, gid, rumor.id, DeliveryStatus.SENDING, event_id=event.id)
     if rows or again:

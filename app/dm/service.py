@@ -21,6 +21,7 @@ from app import timeline
 from app.contacts import Person
 from app.context import Context
 from app.dm import apply, core, send
+from app.dm import media as dm_media
 from app.dm.core import DM_COMMIT, Effects, Env
 from app.dm.key_packages import InviteeB, found_invitees, invitees_b
 from app.dm.tree import commit_changes, dump_state, members, metadata, to_rows
@@ -34,17 +35,25 @@ from app.events import (
     MessageUpdated,
 )
 from app.group_invitees import WELCOME
+from app.message_records import MediaSend
 from app.models import GroupInfo, MessageInfo
 from app.outbox import Attempt
 from app.relays import Relays
 from marmot.errors import MarmotError
 from marmot.profile_b.branches import BranchTree
-from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile, MessageRetention
+from marmot.profile_b.components import (
+    AdminPolicy,
+    ComponentId,
+    GroupBlossomImage,
+    GroupProfile,
+    MessageRetention,
+)
 from marmot.profile_b.group import (
     GroupSettings,
     create_group_b,
     group_view,
     invite_b,
+    invitees_proof_form,
     remove_b,
     update_components_b,
 )
@@ -85,6 +94,7 @@ class DarkMatter:
         self._secret = secret
         self.groups: Groups = None  # type: ignore[assignment]  # set by the session
         self.messages: Messages = None  # type: ignore[assignment]  # set by the session
+        self.media_servers: Callable[[], Awaitable[tuple[str, ...]]] = _no_servers
         self._quiet_at: dict[bytes, float] = {}
         self._resending: set[bytes] = set()
         ctx.outbox.register(DM_COMMIT, _CommitHook(self))
@@ -118,15 +128,12 @@ class DarkMatter:
         else:
             invitees = await found_invitees(self._relays, people, found)
         relays = self._relays.mine[:MAX_WELCOME_RELAYS]  # the routing component's bound
-        settings = GroupSettings(name, description, (), ctx.rng(32), relays)
+        kps = [i.key_package.key_package for i in invitees]
+        form = _call(lambda: invitees_proof_form(kps, now=ctx.now()))
+        media = dm_media.new_group_policy(await self.media_servers(), form)
+        settings = GroupSettings(name, description, (), ctx.rng(32), relays, media)
         founding = _call(
-            lambda: create_group_b(
-                secret,
-                settings,
-                [i.key_package.key_package for i in invitees],
-                now=ctx.now(),
-                rng=ctx.rng,
-            )
+            lambda: create_group_b(secret, settings, kps, now=ctx.now(), rng=ctx.rng, form=form)
         )
         # The founding commit is never published: the invitees join at the state after it.
         state = founding.state if founding.pending is None else founding.pending.next_state
@@ -233,6 +240,13 @@ class DarkMatter:
             group, lambda s: update_components_b(s, changes, rng=self._ctx.rng)
         )
 
+    async def set_image(self, group: Group, image: GroupBlossomImage) -> GroupInfo:
+        """Commit the group picture component 0x8002 (an empty one clears it, as MDK does)."""
+        changes: dict[int, bytes | None] = {ComponentId.GROUP_BLOSSOM_IMAGE: image.encode()}
+        return await self._change(
+            group, lambda s: update_components_b(s, changes, rng=self._ctx.rng)
+        )
+
     async def set_admin(self, group: Group, pubkey: str, admin: bool) -> GroupInfo:
         def build(state: GroupState) -> PendingCommit:
             admins = set(group_view(state).admins)
@@ -306,13 +320,25 @@ class DarkMatter:
 
     # --- messages ------------------------------------------------------------------------------
 
-    async def send_rumor(self, group: Group, rumor: UnsignedEvent, *, again: bool = False) -> int:
+    async def send_rumor(
+        self,
+        group: Group,
+        rumor: UnsignedEvent,
+        *,
+        again: bool = False,
+        media: MediaSend | None = None,
+    ) -> int:
         """Our payload into the group (``again``: a stored message of ours, re-sent in a
-        new 445); returns its outbox entry id."""
+        new 445; ``media``: attachments sealed for the tip); returns its outbox entry id."""
         ctx = self._ctx
         try:
             fx = await ctx.db.transact(
-                send.send_payload, group.mls_group_id, rumor, self._env(), again=again
+                send.send_payload,
+                group.mls_group_id,
+                rumor,
+                self._env(),
+                again=again,
+                media=media,
             )
         except (MlsError, MarmotError) as exc:
             raise translate(exc) from exc
@@ -402,6 +428,10 @@ class DarkMatter:
             ctx.emit(GroupRemoved(ctx.pubkey, info.id, "removed"))
         if before is None or before.metadata.relays != info.relays or info.state != "active":
             await self.groups.targets_changed()
+
+
+async def _no_servers() -> tuple[str, ...]:
+    return ()  # until the session hands over its media servers (`MediaServers.mine`)
 
 
 def _call(op: Callable[[], Any]) -> Any:

@@ -36,6 +36,7 @@ from marmot.errors import PolicyViolation, UsageError
 from marmot.profile_b.components import (
     AdminPolicy,
     ComponentId,
+    EncryptedMediaPolicy,
     GroupLifecycle,
     GroupProfile,
     MessageRetention,
@@ -126,6 +127,7 @@ class GroupSettings:
     admins: tuple[bytes, ...]  # besides the creator, who is always one
     nostr_group_id: bytes
     relays: tuple[str, ...]
+    media: EncryptedMediaPolicy | None = None  # 0x8008 / 0x800b, as MDK's new groups carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,8 @@ def _initial_extensions(
             settings.nostr_group_id, settings.relays
         ).encode(),
     }
+    if settings.media is not None:
+        state[settings.media.component_id] = settings.media.encode()
     extension_types: tuple[int, ...] = (ExtensionType.APP_DATA_DICTIONARY,)
     if form is ProofForm.DRAFT:
         extension_types += (DRAFT_PROOF_EXTENSION,)

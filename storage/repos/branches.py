@@ -118,7 +118,8 @@ def undefer(conn: Connection, gid: bytes, event_ids: Iterable[str]) -> None:
 # --- messages on branches --------------------------------------------------------------------
 
 
-def set_branch(conn: Connection, gid: bytes, rumor_id: str, key: str) -> None:
+def set_branch(conn: Connection, gid: bytes, rumor_id: str, key: str | None) -> None:
+    """None: on no branch (a withdrawn row replaced by a new message: never re-sent)."""
     conn.execute(
         "UPDATE messages SET branch = ? WHERE mls_group_id = ? AND rumor_id = ?",
         (key, gid, rumor_id),

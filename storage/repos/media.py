@@ -199,6 +199,17 @@ def save_epoch_key(conn: Connection, gid: bytes, epoch: int, secret: bytes) -> N
     )
 
 
+def replace_epoch_key(conn: Connection, gid: bytes, epoch: int, secret: bytes) -> None:
+    """Keep ``secret`` for ``epoch`` even over a kept one (Profile B: a losing branch's
+    secret of the same epoch number gives way to the canonical one)."""
+    conn.execute(
+        "INSERT INTO media_epoch_keys (mls_group_id, epoch, secret) VALUES (?, ?, ?)"
+        " ON CONFLICT (mls_group_id, epoch) DO UPDATE SET secret = excluded.secret"
+        " WHERE secret != excluded.secret",
+        (gid, epoch, secret),
+    )
+
+
 def epoch_key(conn: Connection, gid: bytes, epoch: int) -> bytes | None:
     row = conn.execute(
         "SELECT secret FROM media_epoch_keys WHERE mls_group_id = ? AND epoch = ?", (gid, epoch)

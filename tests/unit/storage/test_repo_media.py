@@ -66,3 +66,13 @@ def test_the_cache_drops_its_oldest_files_past_its_size(conn: Connection) -> Non
     assert media.cache_trim(conn, 10_000) == 0
     assert media.cache_trim(conn, 2500) == 3
     assert media.cached(conn, [bytes([i]) * 32 for i in range(5)]) == {b"\x03" * 32, b"\x04" * 32}
+
+
+def test_a_replaced_epoch_key_wins_over_the_kept_one(conn: Connection, group: bytes) -> None:
+    media.save_epoch_key(conn, group, 5, b"\x01" * 32)
+    media.save_epoch_key(conn, group, 5, b"\x02" * 32)  # first one kept
+    assert media.epoch_key(conn, group, 5) == b"\x01" * 32
+    media.replace_epoch_key(conn, group, 5, b"\x03" * 32)
+    assert media.epoch_key(conn, group, 5) == b"\x03" * 32
+    media.replace_epoch_key(conn, group, 6, b"\x04" * 32)  # or a new one
+    assert media.epoch_key(conn, group, 6) == b"\x04" * 32
