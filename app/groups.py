@@ -156,7 +156,9 @@ class Groups(CommitFlow):
             hints={p.pubkey: p.hints for p in people},
         )
         if chosen.profile == Profile.B.value:
-            return await self._dm().create(name.strip(), people, description)
+            return await self._dm().create(
+                name.strip(), people, description, found=chosen.b_packages
+            )
         invitees = await self._invitees.people(people, found=chosen.a_packages)
         invitees += await self._invitees.own_devices()
         config = GroupConfig(name=name.strip(), relays=self._relays.mine, description=description)
