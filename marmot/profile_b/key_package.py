@@ -64,12 +64,23 @@ CIPHER_SUITE = 0x0001
 LEAF_APP_COMPONENTS = (
     ComponentID.APP_COMPONENTS,
     ComponentId.GROUP_PROFILE,
+    ComponentId.GROUP_BLOSSOM_IMAGE,
     ComponentId.ADMIN_POLICY,
+    ComponentId.NOSTR_ROUTING,
+    ComponentId.MESSAGE_RETENTION,
+    ComponentId.AGENT_TEXT_STREAM_QUIC,
+    ComponentId.GROUP_AVATAR_URL,
+    ComponentId.ENCRYPTED_MEDIA_V1,
     ComponentId.ACCOUNT_IDENTITY_PROOF,
+    ComponentId.ENCRYPTED_MEDIA_V2,
     ComponentId.GROUP_LIFECYCLE,
 )
-"""The app components a leaf of ours advertises: the Rust engine's set (its KeyPackage in
-marmot-ts's fixture), so a group it creates and one we create require the same."""
+"""The app components a leaf of ours advertises: what MDK master's app registers
+(marmot-app ``supported_app_component_ids`` plus the 0x8009 proof). White Noise founds a
+group only when every founding member supports its initial components (routing, an
+agent-stream policy, the media policy, retention when set), so the bare engine's smaller
+set (its KeyPackage in marmot-ts's fixture) would keep us out of every White Noise group.
+The agent stream is only carried: we send no stream frames."""
 DRAFT_LEAF_APP_COMPONENTS = (
     ComponentId.GROUP_PROFILE,
     ComponentId.ADMIN_POLICY,

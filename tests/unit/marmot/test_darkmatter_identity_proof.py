@@ -155,7 +155,17 @@ def test_our_key_package_validates_and_reads_like_the_rust_one() -> None:
     assert is_last_resort(kp)
     rust = key_package_capabilities(decode_key_package_message(_rust_raw()))
     ours = key_package_capabilities(kp)
-    assert ours.extensions == rust.extensions and ours.app_components == rust.app_components
+    assert ours.extensions == rust.extensions
+    # The bare engine's set plus what marmot-app (White Noise) registers on top of it.
+    assert ours.app_components == rust.app_components | {
+        0x8002,
+        0x8004,
+        0x8005,
+        0x8006,
+        0x8007,
+        0x8008,
+        0x800B,
+    }
     assert ours.proposals == rust.proposals | {0x000A}  # marmot-app's required self-remove
     assert sorted(ours.app_components) == sorted(LEAF_APP_COMPONENTS)
     assert kp.extensions == decode_key_package_message(_rust_raw()).extensions

@@ -76,7 +76,10 @@ def test_key_package_event_has_mdks_tags_and_parses() -> None:
     tags = {t[0]: list(t[1:]) for t in event.tags}
     assert tags["mls_extensions"] == ["0x0006"]
     assert tags["mls_proposals"] == ["0x0008", "0x000a"]
-    assert tags["app_components"] == ["0x8001", "0x8003", "0x8009", "0x800c"]
+    assert tags["app_components"] == [  # MDK master's app set, 0x8001..0x800c but 0x800a
+        "0x8001", "0x8002", "0x8003", "0x8004", "0x8005", "0x8006",
+        "0x8007", "0x8008", "0x8009", "0x800b", "0x800c",
+    ]  # fmt: skip
     assert event.kind == 30443 and len(tags["d"][0]) == 64
     parsed = parse_key_package_event_b(event, now=NOW)
     assert parsed.ref.hex() == tags["i"][0]
