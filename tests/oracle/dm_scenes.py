@@ -41,7 +41,9 @@ async def draft_key_package_only(client: Client) -> str:
     others = tuple(("e", e.id) for e in mine if e.id != keep)
     if others:
         tags = (*others, ("k", str(int(Kind.MLS_KEY_PACKAGE))))
-        deletion = UnsignedEvent.create(client.pubkey, session.ctx.now(), 5, "", tags)
+        # Our key packages may be dated a little ahead; a deletion older than them is void.
+        stamp = max(session.ctx.now(), *(e.created_at for e in mine))
+        deletion = UnsignedEvent.create(client.pubkey, stamp, 5, "", tags)
         result = await session.pool.publish(deletion.sign(secret), relays=relays)
         assert result.success, result
     left = await session.pool.fetch(
