@@ -1,7 +1,8 @@
 """Dual key packages (issue 16): every account publishes one key package per Marmot
-profile (A as a slotted 443, B as its only 30443) and keeps both up, and a new group's profile follows the invitees' key packages. Real
-sessions, real SQLCipher files, real relay processes on 127.0.0.1; every event is read
-back by filter and parsed by its own profile's parser."""
+profile (A as a slotted 443, B as its only 30443) and keeps both up, and a new group's
+profile follows the invitees' key packages. Real sessions, real SQLCipher files, real
+relay processes on 127.0.0.1; every event is read back by filter and parsed by its own
+profile's parser."""
 
 from __future__ import annotations
 
