@@ -157,7 +157,9 @@ class User:
             self.pubkey, [e.as_json() for e in kps], name, description, [self.relay], [self.pubkey]
         )
         await self.send_welcomes(result.welcome_rumors_json, kps)
-        return self.group_info(result.group.mls_group_id)
+        info = self.group_info(result.group.mls_group_id)
+        info["key_package_kinds"] = [e.kind().as_u16() for e in kps]  # which ones it took
+        return info
 
     async def add_members(self, group: str, members: list[str]) -> dict[str, Any]:
         kps = [await self.key_package_of(m) for m in members]
