@@ -1,11 +1,12 @@
 """Which of our devices holds which of our leaves, and which of our devices are live.
 
-Each install of our identity is a device with its own key-package slot (the 30443 ``d``
-tag). A leaf carries only the identity, so which device holds it is learned while the
-leaf still carries the keys of the KeyPackage it was added from (a self-update replaces
-them): our own key-package events tell which slot published a signature key, and every
-group state is observed before a commit replaces it. Both maps live in the account
-settings; a leaf we could not attribute is ``unknown``.
+Each install of our identity is a device with its own key-package slot (the ``d`` tag of
+its Profile A 443, of its 30443 in older Burrows). A leaf carries only the identity, so
+which device holds it is learned while the leaf still carries the keys of the KeyPackage
+it was added from (a self-update replaces them): our own key-package events tell which
+slot published a signature key, and every group state is observed before a commit
+replaces it. Both maps live in the account settings; a leaf we could not attribute is
+``unknown``.
 
 Our *other live devices* are the slots of our published KeyPackages other than this
 device's and other than devices we removed: they are added to the groups we create, and
@@ -47,7 +48,7 @@ class DeviceMap:
     # --- learning ------------------------------------------------------------------------
 
     async def remember_event(self, event: Event) -> bool:
-        """Learn from one of our own 30443 events which slot published a signature key."""
+        """Learn from one of our own Profile A events which slot published a signature key."""
         ctx = self._ctx
         if event.pubkey != ctx.pubkey:
             return False

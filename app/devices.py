@@ -19,6 +19,7 @@ from app.groups import Groups
 from app.key_packages import DELETE_PURPOSE, KeyPackages
 from app.models import DeviceInfo
 from app.relays import Relays
+from marmot.key_package_event import KINDS
 from nostr.filters import Filter
 from nostr.kinds import Kind
 from nostr.nip09 import coordinate, deletion_event
@@ -126,11 +127,11 @@ class Devices:
 
     async def _delete_slot(self, slot: str) -> None:
         ctx = self._ctx
-        # The slot's events by id, and the address: a deletion by address covers only
-        # versions not newer than itself, and that device's clock may run ahead of ours.
+        # The slot's events by id (443s, and 30443s of an older Burrow), and the 30443
+        # address: a deletion by address covers only versions not newer than itself, and
+        # that device's clock may run ahead of ours.
         events = await self._relays.fetch(
-            [Filter(authors=[ctx.pubkey], kinds=[Kind.MLS_KEY_PACKAGE])],
-            self._relays.key_package_relays,
+            [Filter(authors=[ctx.pubkey], kinds=list(KINDS))], self._relays.key_package_relays
         )
         events = [e for e in events if e.first_tag_value("d") == slot]
         newest = max((e.created_at for e in events), default=0)
@@ -139,7 +140,7 @@ class Devices:
             created_at=max(ctx.now(), newest),
             event_ids=[e.id for e in events],
             coordinates=[coordinate(Kind.MLS_KEY_PACKAGE, ctx.pubkey, slot)],
-            kinds=[Kind.MLS_KEY_PACKAGE],
+            kinds=list(KINDS),
         )
         await ctx.enqueue(
             await ctx.prepare(unsigned), self._relays.key_package_relays, DELETE_PURPOSE

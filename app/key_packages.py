@@ -1,11 +1,11 @@
 """Key packages (MIP-00) and their upkeep (marmot.md section 2.4).
 
-Each install of an identity is a device with its own addressable slot (the 30443 ``d``
-tag), chosen once and kept in the account's settings. Upkeep:
+Each install of an identity is a device with its own slot (a ``d`` tag), chosen once and
+kept in the account's settings. Upkeep:
 
 * publish one when this device has none live;
-* rotate after 30 days: a new one into the same slot first (relays replace it), then a
-  NIP-09 deletion of the old event, so the account is never un-invitable;
+* rotate after 30 days: a new one into the same slot first, then a NIP-09 deletion of
+  the old event, so the account is never un-invitable;
 * after a Welcome consumed one: publish a fresh one, then delete the used one;
 * delete consumed private material after a quiet period (more Welcomes for the same
   last-resort package may still be on their way).
@@ -16,6 +16,14 @@ proof signed by the account, on our NIP-65 relays, which is where Profile B clie
 and on our 10051 relays too). A Profile B record lives in the same table with its own
 ``d`` slot; `record_profile` tells the two apart, and `bundle_of` serves both (a Welcome
 finds its bundle by ``storage.repos.key_packages.by_ref`` or ``by_event_id``).
+
+Profile A goes out as kind 443 (with its ``d`` slot), Profile B as the only 30443:
+today's White Noise (MDK master) parses every 30443 of an invitee as Profile B and fails
+the whole lookup on one it cannot, and ignores 443; the older line (whitenoise-rs, MDK
+0.8) skips a 30443 without an ``encoding`` tag (ours of Profile B) and falls back to the
+newest 443. 443 is a regular event: nothing replaces it, so every rotation deletes the
+old one, and readers take the newest per slot. An account set up by an older Burrow,
+whose Profile A went out as 30443, has it replaced by a 443 on the first upkeep.
 
 The private keys are stored before anything is published, and every event goes through
 the outbox, so a crash at any point leaves a state the next upkeep completes.
@@ -62,6 +70,8 @@ DEVICE_SETTING = "device_slot"
 DEVICE_SETTING_B = "device_slot_b"
 """This install's Profile B slot: a second ``d``, so neither generation replaces the other."""
 LAST_CREATED_SETTING = "key_package_created_at"
+A_KIND_SETTING = "key_package_a_kind"
+"""The kind our Profile A packages go out as (443); absent: an older Burrow's 30443."""
 ROTATE_AFTER = 30 * 24 * 3600
 QUIET_PERIOD = 30
 ROTATED_GRACE = 7 * 24 * 3600
@@ -154,8 +164,10 @@ class KeyPackages:
             encode_private(bundle.private),
             now=now,
         )
-        event = await ctx.prepare(data.unsigned(ctx.pubkey, await self._created_at()))
+        stamp = await self._created_at()
+        event = await ctx.prepare(data.unsigned(ctx.pubkey, stamp, legacy=True, slotted=True))
         entry_id = await ctx.enqueue(event, relays, PURPOSE)
+        await ctx.db.run(accounts_repo.set_setting, A_KIND_SETTING, int(event.kind))
         return _info(record, event.id), entry_id
 
     async def publish_b(self) -> tuple[KeyPackageInfo, int]:
@@ -179,8 +191,8 @@ class KeyPackages:
         return _info(record, event.id), entry_id
 
     async def _created_at(self) -> int:
-        # 30443 is addressable: a re-publish into the slot must be strictly newer than the
-        # last one, or relays keep (or refuse in favour of) the old one.
+        # Strictly newer than the last one: relays keep an addressable 30443 (or refuse a
+        # new one) of an equal stamp, and readers take the newest 443 of a slot.
         ctx = self._ctx
         last = await ctx.db.run(accounts_repo.get_setting, LAST_CREATED_SETTING, 0)
         stamp = max(ctx.now(), (last if isinstance(last, int) else 0) + 1)
@@ -201,7 +213,7 @@ class KeyPackages:
         last = await ctx.db.run(accounts_repo.get_setting, LAST_CREATED_SETTING, 0)
         stamp = max(ctx.now(), last if isinstance(last, int) else 0)
         unsigned = deletion_event(
-            ctx.pubkey, created_at=stamp, event_ids=ids, kinds=[Kind.MLS_KEY_PACKAGE]
+            ctx.pubkey, created_at=stamp, event_ids=ids, kinds=_kinds(records)
         )
         relays = (
             tuple(dict.fromkeys(u for r in records for u in r.relays))
@@ -234,15 +246,26 @@ class KeyPackages:
         forget consumed private keys. Profile B waits when the signer does not answer
         (its proof needs a signature now); Profile A never does.
 
-        Profile B goes first, so that Profile A's package of the same round is the newer
-        one: a client that takes an account's newest 30443 without parsing the others
-        (the MDK 0.8 harness does; perhaps older White Noise too) finds one it reads."""
+        Profile A's slot first moves off kind 30443 when an older Burrow put it there."""
         try:
             await self._keep_slot(await self.device_slot_b(), self.publish_b)
         except (NostrError, MarmotError) as exc:
             log.info("Profile B key package upkeep waits for the next round: %s", exc)
-        await self._keep_slot(await self.device_slot(), self.publish)
+        if not await self._moved_to_443():
+            await self._keep_slot(await self.device_slot(), self.publish)
         await self._ctx.db.transact(_forget_material, self._ctx.now())
+
+    async def _moved_to_443(self) -> bool:
+        """Republish Profile A as 443 and delete its 30443s, once; True when it did."""
+        ctx = self._ctx
+        kind = await ctx.db.run(accounts_repo.get_setting, A_KIND_SETTING)
+        if kind == Kind.MLS_KEY_PACKAGE_LEGACY:
+            return False
+        slot = await self.device_slot()
+        old = [r for r in await ctx.db.run(kp_repo.live, slot) if r.event_id is not None]
+        _, entry_id = await self.publish()
+        await self.delete_from_relays(old, after_id=entry_id)
+        return True
 
     async def _keep_slot(
         self, slot: str, publish: Callable[[], Awaitable[tuple[KeyPackageInfo, int]]]
@@ -285,7 +308,7 @@ class KeyPackages:
         self, pubkey: str, *, hints: Sequence[str] = ()
     ) -> list[MarmotKeyPackage]:
         """The valid key packages of ``pubkey`` on their 10051 / 10002 / our relays: the
-        newest per device slot (a legacy 443 only when there is no 30443)."""
+        newest per device slot (an unslotted 443 only when there is no slotted one)."""
         return (await self._fetch(pubkey, hints))[1]
 
     async def _fetch(
@@ -315,7 +338,9 @@ class KeyPackages:
 
 
 def select_key_packages(events: Sequence[Event], *, now: int) -> list[MarmotKeyPackage]:
-    """Valid packages, newest per ``d`` slot; legacy ones only when no 30443 is valid."""
+    """Valid packages, newest per ``d`` slot whichever the kind (Burrow's Profile A is a
+    slotted 443, an older Burrow's a 30443); unslotted 443s only when no slotted one is
+    valid, and then only the newest."""
     newest: dict[str, tuple[Event, MarmotKeyPackage]] = {}
     legacy: list[tuple[Event, MarmotKeyPackage]] = []
     for event in sorted(events, key=lambda e: (e.created_at, e.id)):
@@ -354,6 +379,15 @@ def _live_devices(slots: Iterable[tuple[Event, MarmotKeyPackage]]) -> list[Marmo
         key = f"d:{parsed.d_tag}" if client == BURROW_CLIENT else f"client:{client}"
         devices[key] = parsed
     return list(devices.values())
+
+
+def _kinds(records: Sequence[KeyPackageRecord]) -> list[Kind]:
+    """The ``k`` tags of a deletion: Profile B is 30443; Profile A is 443, or 30443 when
+    an older Burrow published it."""
+    kinds = {Kind.MLS_KEY_PACKAGE}
+    if any(record_profile(r) is Profile.A for r in records):
+        kinds.add(Kind.MLS_KEY_PACKAGE_LEGACY)
+    return sorted(kinds)
 
 
 def _forget_material(conn: Connection, now: int) -> None:

@@ -1,11 +1,13 @@
 """Which Marmot profile a new group uses, decided by the invitees' key packages.
 
-Each invitee's key package events (both generations share kind 30443) are fetched where
-`KeyPackages.fetch_events` looks: their 10051, their NIP-65 write relays (where Profile
-B publishes), the nprofile hints, ours and the discovery relays. Each event is sorted by
-shape (`marmot.profiles.key_package_profile`) and checked by its own profile's rules:
-Profile A as for every invite until now (`select_key_packages`: every live device),
-Profile B by `select_key_packages_b` (its best candidate; Profile B has no multi-device).
+Each invitee's key package events (kinds 30443 and 443: Burrow publishes Profile A as a
+slotted 443 and Profile B as its 30443; others and older Burrows put A on 30443 too) are
+fetched where `KeyPackages.fetch_events` looks: their 10051, their NIP-65 write relays
+(where Profile B publishes), the nprofile hints, ours and the discovery relays. Each
+event is sorted by shape (`marmot.profiles.key_package_profile`) and checked by its own
+profile's rules: Profile A as for every invite until now (`select_key_packages`: every
+live device), Profile B by `select_key_packages_b` (its best candidate; Profile B has no
+multi-device).
 
 The choice (`marmot.profiles.choose_profile`): Profile A when every invitee has a valid
 Profile A key package, else Profile B when every invitee has a Profile B one. So a

@@ -304,7 +304,7 @@ class AccountSession:
             await self.group_inbox.receive(event)
         elif item.purpose is Purpose.INBOX and event.kind == Kind.GIFT_WRAP:
             await self.invites.receive(event)
-        elif event.kind == Kind.MLS_KEY_PACKAGE:
+        elif event.kind in (Kind.MLS_KEY_PACKAGE_LEGACY, Kind.MLS_KEY_PACKAGE):
             await self.devices.map.remember_event(event)
         elif event.kind in _DISCOVERY_KINDS:
             await self.relays.remember(event)

@@ -188,8 +188,10 @@ def subscription_id(purpose: Purpose, url: str) -> str:
 
 
 def own_key_packages(pubkey: str, since: int | None) -> Filter:
-    """Our own devices' key packages: which device holds which leaf (see app.devices)."""
-    return Filter(authors=[pubkey], kinds=[Kind.MLS_KEY_PACKAGE], since=since)
+    """Our own devices' key packages (Profile A is a 443; an older Burrow's a 30443):
+    which device holds which leaf (see app.devices)."""
+    kinds = [Kind.MLS_KEY_PACKAGE_LEGACY, Kind.MLS_KEY_PACKAGE]
+    return Filter(authors=[pubkey], kinds=kinds, since=since)
 
 
 def author_filters(authors: Sequence[str], *, since: int | None) -> list[Filter]:

@@ -6,8 +6,9 @@ Nostr key; capabilities versions [mls10], suites [0x0001], extensions [last_reso
 KeyPackage extension; lifetime ``[now - 1 h, now + 84 d]``; we accept up to 91 d (marmot-ts).
 
 The event (section 2.3): ``content = base64(TLS(KeyPackage))`` and, in this order, tags
-``d`` (30443 only), ``mls_protocol_version``, ``mls_ciphersuite``, ``mls_extensions``,
-``mls_proposals``, ``relays``, ``i``, optional ``-``, ``client``, ``encoding``.
+``d`` (30443; optional on 443, where Burrow keeps its device slot),
+``mls_protocol_version``, ``mls_ciphersuite``, ``mls_extensions``, ``mls_proposals``,
+``relays``, ``i``, optional ``-``, ``client``, ``encoding``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ KINDS = (Kind.MLS_KEY_PACKAGE, Kind.MLS_KEY_PACKAGE_LEGACY)
 REQUIRED_EXTENSIONS = ("0x000a", "0xf2ee")
 _CODEPOINT = re.compile(r"0x[0-9a-fA-F]{4}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
+_SLOT = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def marmot_capabilities() -> Capabilities:
@@ -95,10 +97,17 @@ class KeyPackageEventData:
     d_tag: str
 
     def unsigned(
-        self, pubkey: PublicKey | str, created_at: int, *, legacy: bool = False
+        self,
+        pubkey: PublicKey | str,
+        created_at: int,
+        *,
+        legacy: bool = False,
+        slotted: bool = False,
     ) -> UnsignedEvent:
+        """``slotted``: a 443 that keeps the ``d`` tag (a device slot on a regular event;
+        MDK 0.8 and whitenoise-rs ignore tags they do not know)."""
         kind = Kind.MLS_KEY_PACKAGE_LEGACY if legacy else Kind.MLS_KEY_PACKAGE
-        tags = self.tags_443 if legacy else self.tags_30443
+        tags = self.tags_443 if legacy and not slotted else self.tags_30443
         return UnsignedEvent.create(pubkey, created_at, kind, self.content, tags)
 
 
@@ -226,11 +235,13 @@ def _ref_tag(event: Event) -> bytes | None:
 def _check_tags(event: Event) -> tuple[str | None, tuple[str, ...], bytes | None]:
     """Structural tag rules in MDK's order; returns the ``d`` value, the relays and the
     claimed KeyPackageRef."""
-    d_tag = None
+    d_tag: str | None
     if event.kind == Kind.MLS_KEY_PACKAGE:
         d_tag = _required(event, "d")[1]
-        if not re.fullmatch(r"[0-9a-fA-F]{64}", d_tag):
+        if not _SLOT.fullmatch(d_tag):
             raise InvalidKeyPackageEvent("the d tag must be 64 hex characters", event_id=event.id)
+    else:
+        d_tag = _legacy_slot(event)
     _check_codepoint_tags(event)
     relays = _relays(event)
     ref = _ref_tag(event)
@@ -238,6 +249,15 @@ def _check_tags(event: Event) -> tuple[str | None, tuple[str, ...], bytes | None
     if not any(t[:1] == ("encoding",) and t[1:2] == ("base64",) for t in event.tags):
         raise InvalidKeyPackageEvent("the encoding tag must be base64", event_id=event.id)
     return d_tag, relays, ref
+
+
+def _legacy_slot(event: Event) -> str | None:
+    """A 443's ``d`` tag, when it is a device slot (64 hex, as Burrow writes it); any
+    other ``d`` is someone else's business and leaves the event unslotted."""
+    tag = _first(event, "d")
+    if tag is None or len(tag) < 2 or not _SLOT.fullmatch(tag[1]):
+        return None
+    return tag[1]
 
 
 def _check_key_package(event: Event, kp: KeyPackage, now: int) -> None:

@@ -4,7 +4,8 @@ Both generations publish kind 30443 on the same relays; they differ in the conte
 A: ``base64(KeyPackage)``, starting ``00 01 00 01``; Profile B: ``base64(MLSMessage)``
 with wire format ``mls_key_package``, starting ``00 01 00 05``) and the tags (A carries
 ``encoding`` and ``relays``, B ``app_components`` and never ``encoding``). Legacy kind 443
-is Profile A only.
+is Profile A only; Burrow publishes its Profile A there (see app.key_packages), because
+today's White Noise fails an invitee whose 30443s are not all Profile B.
 
 A group keeps the profile it was created with. For a new group, the invitees' KeyPackages
 decide: Profile A when every invitee has a valid Profile A KeyPackage (Burrow and the

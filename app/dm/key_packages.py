@@ -1,4 +1,5 @@
-"""The invitees' Profile B key packages (kind 30443, MLSMessage-framed).
+"""The invitees' Profile B key packages (kind 30443, MLSMessage-framed; a 443 is never
+Profile B, so only 30443 is asked for).
 
 A stand-in until ``app.profile_choice`` (which chooses a new group's profile from every
 invitee's key packages) is merged: one valid Profile B package per invitee, the best one

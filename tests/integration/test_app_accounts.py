@@ -25,7 +25,8 @@ async def test_a_new_account_publishes_profile_relay_lists_and_a_key_package(
     try:
         found = await alice.session.relays.fetch([Filter(authors=[alice.pubkey])], [relay.url])
         kinds = sorted(e.kind for e in found)
-        assert kinds == [0, 10002, 10050, 10051, 30443, 30443]  # one per Marmot profile
+        # One per Marmot profile: A as a 443, B as the only 30443.
+        assert kinds == [0, 443, 10002, 10050, 10051, 30443]
         local = await alice.session.key_packages.list_local()
         assert len(local) == 2 and all(k.live for k in local)
         assert alice.of(AccountUnlocked)

@@ -71,7 +71,7 @@ async def test_a_bunker_account_creates_joins_and_chats(
             alice.services.export_nsec(alice.pubkey, PASSPHRASE)
         published = await alice.session.relays.fetch([Filter(authors=[alice.pubkey])], [relay.url])
         # One key package per Marmot profile (the Profile B proof signed by the bunker too).
-        assert sorted(e.kind for e in published) == [0, 10002, 10050, 10051, 30443, 30443]
+        assert sorted(e.kind for e in published) == [0, 443, 10002, 10050, 10051, 30443]
         for event in published:
             event.verify()  # signed by the bunker with the user's key
 

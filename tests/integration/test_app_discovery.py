@@ -69,13 +69,12 @@ async def test_onboarding_relays_and_each_list_edited_on_its_own(
             Kind.INBOX_RELAYS: (inbox.url,),
             Kind.KEY_PACKAGE_RELAYS: (keys.url,),
         }
-        # The key package went where our 10051 says, not to the NIP-65 relay.
+        # The (Profile A, kind 443) key package went where our 10051 says, not to the
+        # NIP-65 relay.
         await session.key_packages.publish()
         await session.flush(10)
-        on_keys = await relays.fetch(
-            [Filter(authors=[session.pubkey], kinds=[Kind.MLS_KEY_PACKAGE])], [keys.url]
-        )
-        assert on_keys
+        mine_a = Filter(authors=[session.pubkey], kinds=[Kind.MLS_KEY_PACKAGE_LEGACY])
+        assert await relays.fetch([mine_a], [keys.url])
     finally:
         await services.close()
 

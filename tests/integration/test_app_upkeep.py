@@ -26,6 +26,8 @@ from tests.helpers.app_clients import PASSPHRASE, Client, config_for, eventually
 from tests.helpers.relay import RelayProcess, free_port
 from tests.helpers.storage_factories import FAST
 
+BOTH = [Kind.MLS_KEY_PACKAGE, Kind.MLS_KEY_PACKAGE_LEGACY]
+
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 
@@ -55,9 +57,11 @@ async def test_a_consumed_key_package_is_replaced_then_deleted(
         )  # NIP-09 deletion accepted, after the fresh one went out
         assert record is not None and record.consumed_at is not None
         on_relay = await bob.session.relays.fetch(
-            [Filter(authors=[bob.pubkey], kinds=[Kind.MLS_KEY_PACKAGE])], [relay.url]
+            [Filter(authors=[bob.pubkey], kinds=BOTH)], [relay.url]
         )
-        assert [e.id for e in on_relay] != [record.event_id]
+        ids = {e.id for e in on_relay}
+        assert record.event_id not in ids  # the used one (a 443) is gone, the fresh one up
+        assert [e.kind for e in on_relay if e.first_tag_value("i") in fresh] == [443]
         assert record.private_material is not None  # kept through the quiet period
         bob.services.clock = clock = FixedClock(bob.session.ctx.now() + QUIET_PERIOD + 1)
         bob.session.ctx.clock = clock
@@ -172,7 +176,7 @@ async def test_the_embedded_relay_serves_when_nothing_else_does(tmp_path: Path) 
         await b.start(live=False)
         await a.flush(10)
         found = await b.relays.fetch([Filter(authors=[a.pubkey])], [url])
-        assert {e.kind for e in found} >= {0, 10002, 30443}
+        assert {e.kind for e in found} >= {0, 443, 10002, 30443}
     finally:
         await second.close()
         await first.close()
@@ -223,7 +227,7 @@ async def test_a_lost_device_is_removed_from_groups_and_its_key_packages_deleted
         )
         assert info.epoch > group.epoch
         on_relay = await alice.session.relays.fetch(
-            [Filter(authors=[phone.pubkey], kinds=[Kind.MLS_KEY_PACKAGE])], [relay.url]
+            [Filter(authors=[phone.pubkey], kinds=BOTH)], [relay.url]
         )
         assert other.id not in {e.first_tag_value("d") for e in on_relay}
     finally:
@@ -250,7 +254,7 @@ async def test_the_shared_relay_store_moves_to_the_next_process(tmp_path: Path) 
         await eventually(lambda: _serving(second), bool, timeout=10)
         b = await second.create_account("b", PASSPHRASE)
         found = await b.relays.fetch([Filter(authors=[a.pubkey])], [url])
-        assert {e.kind for e in found} >= {0, 10002, 30443}
+        assert {e.kind for e in found} >= {0, 443, 10002, 30443}
     finally:
         await second.close()
     assert not await is_served(url)

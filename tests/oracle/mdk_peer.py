@@ -6,6 +6,7 @@ answered by its ``SignerAuthenticator``), as in whitenoise-rs:
 
 - key packages: MDK's ``create_key_package_for_event`` content, published as kind 30443 with
   MDK's ``tags`` and its kind 443 twin with ``tags_legacy``; relay lists 10002/10050/10051;
+  an invitee's is looked up as whitenoise-rs does (``key_package_of``: Burrow's is a 443);
 - Welcomes: each rumor from ``create_group``/``add_members`` gift-wrapped (NIP-59) to the
   pubkey of the key package its ``e`` tag names, with a 30-day expiration tag;
 - commits: publish the evolution event first, then ``merge_pending_commit``;
@@ -40,10 +41,32 @@ import nostr_sdk as sdk
 
 TIMEOUT = timedelta(seconds=5)
 WELCOME_EXPIRY = 30 * 24 * 3600
+MAX_FUTURE_SKEW = 3600
 
 
 def _tags(rows: list[list[str]]) -> list[sdk.Tag]:
     return [sdk.Tag.parse(r) for r in rows]
+
+
+def _tag_values(event: sdk.Event, name: str) -> set[str]:
+    rows = [t.to_vec() for t in event.tags()]
+    values = [v for row in rows if row and row[0] == name for v in row[1:]]
+    return {part.lower() for v in values for part in v.replace(",", " ").split()}
+
+
+def _baseline(event: sdk.Event) -> bool:
+    """whitenoise-rs's consumer baseline for a key package event (facts from its source)."""
+    if event.created_at().as_secs() > _now() + MAX_FUTURE_SKEW:
+        return False
+    rows = [t.to_vec() for t in event.tags()]
+    if not any(row[:2] == ["encoding", "base64"] for row in rows):
+        return False
+    try:
+        base64.b64decode(event.content(), validate=True)
+    except ValueError:
+        return False
+    suites, extensions = _tag_values(event, "mls_ciphersuite"), _tag_values(event, "mls_extensions")
+    return "0x0001" in suites and "0xf2ee" in extensions
 
 
 class User:
@@ -98,10 +121,16 @@ class User:
         return sorted(events, key=lambda e: (e.created_at().as_secs(), e.id().to_hex()))
 
     async def key_package_of(self, pubkey: str) -> sdk.Event:
-        events = await self.fetch({"kinds": [30443], "authors": [pubkey]})
-        if not events:
-            raise RuntimeError(f"no key package of {pubkey}")
-        return events[-1]
+        """As whitenoise-rs looks one up: both kinds, only events passing its baseline
+        (not over an hour ahead, ``encoding`` base64, suite 0x0001, extension 0xf2ee),
+        the newest 30443, else the newest 443."""
+        events = await self.fetch({"kinds": [30443, 443], "authors": [pubkey]})
+        valid = [e for e in events if _baseline(e)]
+        for kind in (30443, 443):
+            of_kind = [e for e in valid if e.kind().as_u16() == kind]
+            if of_kind:
+                return of_kind[-1]  # fetch sorts by (created_at, id)
+        raise RuntimeError(f"no key package of {pubkey}")
 
     async def send_welcomes(self, rumors: list[str], kp_events: list[sdk.Event]) -> None:
         owner = {e.id().to_hex(): e.author() for e in kp_events}
@@ -128,7 +157,9 @@ class User:
             self.pubkey, [e.as_json() for e in kps], name, description, [self.relay], [self.pubkey]
         )
         await self.send_welcomes(result.welcome_rumors_json, kps)
-        return self.group_info(result.group.mls_group_id)
+        info = self.group_info(result.group.mls_group_id)
+        info["key_package_kinds"] = [e.kind().as_u16() for e in kps]  # which ones it took
+        return info
 
     async def add_members(self, group: str, members: list[str]) -> dict[str, Any]:
         kps = [await self.key_package_of(m) for m in members]

@@ -60,6 +60,7 @@ async def test_mdk_creates_group_with_burrow_member_and_both_chat(
         made = await bob(
             "create_group", members=[alice.pubkey], name="MDK made", description="by bob"
         )
+        assert made["key_package_kinds"] == [443]  # Burrow's Profile A, its d tag and all
         invites = await eventually(alice.session.invites.list_invites, bool)
         assert invites[0].inviter == bob.pubkey and invites[0].group_name == "MDK made"
         joined = await alice.session.invites.accept(invites[0].id)

@@ -278,3 +278,4 @@ async def test_live_subscriptions_follow_purposes_per_relay(harness: Harness) ->
     assert by_purpose["inbox"] == [Kind.GIFT_WRAP]
     assert Kind.METADATA in by_purpose["discovery"]
     assert Kind.MLS_KEY_PACKAGE in by_purpose["discovery"]
+    assert Kind.MLS_KEY_PACKAGE_LEGACY in by_purpose["discovery"]  # our Profile A devices

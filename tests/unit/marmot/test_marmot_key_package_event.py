@@ -251,3 +251,17 @@ def test_what_mdk_also_accepts() -> None:
     tags = [t for t in tags if t[0] != "encoding"] + [["encoding", "hex"], ["encoding", "base64"]]
     parsed = parse_key_package_event(_sign(tags, GOOD.content), now=NOW)
     assert parsed.ref.hex() == GOOD_REF
+
+
+def test_a_443_keeps_its_d_tag_as_the_device_slot() -> None:
+    """Burrow's Profile A goes out as a 443 with its ``d`` slot (regular events are never
+    replaced, so the slot is what tells devices apart); a ``d`` that is no slot is ignored."""
+    bundle = key_package("bob")
+    data = key_package_event_data(bundle.key_package, relays=[RELAY], rng=CountingRng("s"))
+    slotted = data.unsigned(BOB.public_key(), NOW, legacy=True, slotted=True)
+    assert slotted.kind == 443 and slotted.tags == data.tags_30443
+    event = slotted.sign(BOB, rng=CountingRng())
+    assert parse_key_package_event(event, now=NOW).d_tag == data.d_tag
+    assert data.unsigned(BOB.public_key(), NOW, legacy=True).tags == data.tags_443
+    odd = [["d", "laptop"], *(list(t) for t in data.tags_443)]
+    assert parse_key_package_event(_sign(odd, data.content, kind=443), now=NOW).d_tag is None
