@@ -48,7 +48,7 @@ def test_a_models_none_answer_keeps_its_reference(qtbot: QtBot) -> None:
 
 
 def test_emitting_a_signal_keeps_the_references_of_true_and_none(qtbot: QtBot) -> None:
-    emitter, seen = _Emitter(), []
+    emitter, seen = _Emitter(), list[object]()
     emitter.changed.connect(seen.append)
     assert _lost(True, lambda: emitter.changed.emit(None)) < CALLS // 10
     assert len(seen) == CALLS
