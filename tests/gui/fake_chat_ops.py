@@ -159,6 +159,22 @@ class ChatOps(FakeCore):
         self.emit(MessageUpdated(row))
         self.emit(ChatUpdated(chat.row()))
 
+    async def edit(self, chat_id: str, message_id: str, text: str) -> MessageRow:
+        await self._enter("edit", chat_id, message_id, text)
+        chat = self._chat(chat_id)
+        row = self._found(chat, message_id)
+        if not chat.can_edit:
+            raise NotAllowed("Messages in this group cannot be edited.")
+        if not row.own or row.deleted:
+            raise NotAllowed("You can only edit your own messages.")
+        if not text.strip():
+            raise InvalidInput("Type a message first.", "text")
+        row = replace(row, text=text, edited=True)
+        chat.store(row)
+        self.emit(MessageUpdated(row))
+        self.emit(ChatUpdated(chat.row()))
+        return row
+
     async def retry(self, chat_id: str, message_id: str) -> None:
         await self._enter("retry", chat_id, message_id)
         chat = self._chat(chat_id)

@@ -285,6 +285,7 @@ class FakeCore:
             chat.epoch,
             tuple(self.me.relays),
             chat.disappearing_secs,
+            chat.protocol,
         )
 
     def _require_admin(self, chat: FakeChat) -> None:

@@ -33,7 +33,7 @@ def test_protocol_is_complete() -> None:
         "set_blocked",
         "list_chats", "search", "set_pinned", "set_archived", "set_muted", "mark_read",
         "save_draft",
-        "messages", "send", "react", "unreact", "delete", "retry",
+        "messages", "send", "react", "unreact", "delete", "edit", "retry",
         "send_file", "uploads", "cancel_upload", "attachment", "cancel_download",
         "set_group_picture",
         "create_dm", "create_group", "show_group", "add_members", "remove_members", "promote",

@@ -1,5 +1,5 @@
 """Chats and messages over ``app``: the chat list, search, flags, history, sending, reactions,
-deletion; and the translation of the app's events into the UI's."""
+edits, deletion; and the translation of the app's events into the UI's."""
 
 from __future__ import annotations
 
@@ -161,6 +161,16 @@ class ChatOps(BridgeCore):
         await self.session().messages.delete(chat_id, message_id)
         await self._message_changed(chat_id, message_id)
         await self.emit_chat(chat_id)
+
+    @translated
+    async def edit(self, chat_id: str, message_id: str, text: str) -> MessageRow:
+        """Replace the text of one of our messages for everyone; only in chats whose row
+        says ``can_edit`` (NotAllowed elsewhere, and for others' messages)."""
+        if not text.strip():
+            raise InvalidInput("Type a message first.", "text")
+        session = self.session()
+        info = await session.messages.edit(chat_id, message_id, text)
+        return await rows.build_message_row(session, info)
 
     @translated
     async def retry(self, chat_id: str, message_id: str) -> None:

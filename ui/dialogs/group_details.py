@@ -146,8 +146,14 @@ class GroupDetailsDialog(Dialog):
         self.save.setVisible(admin)
         self._edited()
         # No protocol words (epochs, commits) here: people count members and relays.
-        relays = plural(len(details.relays), "relay")
-        self.facts.setText(f"{plural(len(details.members), 'member')} · {relays}")
+        facts = [plural(len(details.members), "member"), plural(len(details.relays), "relay")]
+        self.facts.setText(" · ".join(facts + ([details.protocol] if details.protocol else [])))
+        self.facts.setToolTip(
+            f"This group uses {details.protocol}, chosen when it was created: only apps "
+            "that speak it can join."
+            if details.protocol
+            else ""
+        )
         self._show_timer(details.disappearing_secs)
         self.timer.setEnabled(admin)
         self.timer.setToolTip(
