@@ -251,6 +251,12 @@ class Backend(Protocol):
         """Create a group with us as admin and invite ``members`` (pubkeys)."""
         ...
 
+    async def group_protocol(self, members: Sequence[str]) -> str:
+        """The Marmot version a new group with ``members`` would use, in words ("Marmot v2
+        (Dark Matter)"), as their key packages decide; InvalidInput when they cannot be
+        in one group, Unavailable when someone's key packages cannot be found."""
+        ...
+
     async def show_group(self, chat_id: str) -> GroupDetails:
         """Name, description, members with admin flags and devices."""
         ...

@@ -1,8 +1,12 @@
-"""Create a group: a name, an optional description, and the contacts to invite."""
+"""Create a group: a name, an optional description, and the contacts to invite.
+
+Once people are picked (and the picking pauses), the dialog says which Marmot version the
+group will use: their key packages decide it, and people who cannot share one group are
+told so before "Create group" is pressed."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ui.dialogs.base import Dialog
@@ -11,6 +15,8 @@ from ui.session import Session
 from ui.tasks import async_slot
 from ui.widgets.common import busy, label
 from ui.widgets.contact_picker import ContactPicker
+
+PROTOCOL_DELAY_MS = 400  # each look-up asks the relays for everyone's key packages
 
 
 class NewGroupDialog(Dialog):
@@ -26,6 +32,11 @@ class NewGroupDialog(Dialog):
         self.picker = ContactPicker()
         self.picker.setMinimumHeight(240)
         self.count = label("No one selected yet", "muted")
+        self.protocol = label("", "muted", wrap=True)
+        self.protocol.setObjectName("NewGroupProtocol")
+        self.protocol.hide()
+        self._protocol_timer = QTimer(self, singleShot=True, interval=PROTOCOL_DELAY_MS)
+        self._protocol_timer.timeout.connect(self._look_up_protocol)
         self.picker.selectionChanged.connect(self._count)
         self.picker.keyEntered.connect(self.add_typed)
         for widget in (
@@ -34,6 +45,7 @@ class NewGroupDialog(Dialog):
             label("Members", "section"),
             self.picker,
             self.count,
+            self.protocol,
         ):
             self.column.addWidget(widget)
         self.add_close("Cancel")
@@ -54,6 +66,23 @@ class NewGroupDialog(Dialog):
 
     def _count(self, n: int) -> None:
         self.count.setText(f"{n} selected" if n else "No one selected yet")
+        self.protocol.setVisible(bool(n))
+        if n:
+            self.protocol.setText("Checking which Marmot version everyone can use…")
+            self._protocol_timer.start()
+        else:
+            self._protocol_timer.stop()
+
+    def _look_up_protocol(self) -> None:
+        self.launch(self._show_protocol(tuple(self.picker.picked())))
+
+    async def _show_protocol(self, members: tuple[str, ...]) -> None:
+        try:
+            text = f"This group will use {await self.backend.group_protocol(members)}."
+        except BackendError as error:
+            text = error.message
+        if tuple(self.picker.picked()) == members:  # else a newer look-up is on its way
+            self.protocol.setText(text)
 
     @async_slot()
     async def create_group(self) -> None:
