@@ -17,6 +17,7 @@ from tests.gui.helpers import open_chat, save
 from tests.gui.scenes import Demo
 from ui.bridge.convert import change_text
 from ui.dialogs.group_details import GroupDetailsDialog
+from ui.dialogs.new_group import NewGroupDialog
 from ui.main_window import MainWindow
 from ui.theme import apply_theme
 from ui.views import Theme
@@ -73,4 +74,22 @@ def test_a_marmot_v2_group_with_an_edit(
     qtbot.waitUntil(lambda: dialog.members.rowCount() == 4)
     assert dialog.protocol.text() == "Marmot v2 (Dark Matter)"
     save(dialog, f"group-details-v2-{theme.value}")
+    dialog.close()
+
+
+def test_a_new_group_says_its_version(
+    qtbot: QtBot, window: MainWindow, demo: Demo, theme: Theme
+) -> None:
+    backend = window.backend
+    assert isinstance(backend, FakeBackend)
+    bob = fake_pubkey("Bob Marsh")
+    backend.speaks = {bob: ("Marmot v1", "Marmot v2 (Dark Matter)")}
+    window.new_group()
+    dialog = window.dialog
+    assert isinstance(dialog, NewGroupDialog)
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.picker.model.rowCount() >= 2)
+    dialog.name.setText("Climbing")
+    dialog.picker.pick(bob)
+    qtbot.waitUntil(lambda: dialog.protocol.text().startswith("This group will use"))
+    save(dialog, f"new-group-v2-{theme.value}")
     dialog.close()
