@@ -82,6 +82,8 @@ class Devices:
         groups = await ctx.db.run(groups_repo.list_groups, states=[Lifecycle.ACTIVE])
         out = []
         for group in groups:
+            if group.profile != "mip":
+                continue  # Profile B leaves carry no device slot here (one device each)
             gid = group.mls_group_id
             await self.map.observe(gid, (await self._groups.store.load(gid)).marmot)
             for leaf, slot in sorted((await self.map.leaves(gid)).items()):

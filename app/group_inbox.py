@@ -50,6 +50,7 @@ from marmot.inbound import (
     process_past_proposal,
 )
 from marmot.policy import CommitOrder, RaceDecision
+from marmot.profiles import Profile
 from mls.messages.proposals import Remove, SelfRemove
 from nostr.event import Event
 from storage import Conflict, IncomingChange, apply_incoming
@@ -88,9 +89,21 @@ class GroupInbox:
         groups.on_merged = self._after_own_merge
 
     async def receive(self, event: Event) -> None:
-        """Process one 445 (and whatever it unblocked)."""
+        """Process one 445 (and whatever it unblocked); a Profile B group's go to
+        `app.dm.service.DarkMatter`."""
+        group = await self._profile_b(event)
+        if group is not None and self._groups.dark_matter is not None:
+            await self._groups.dark_matter.receive(group, event)
+            return
         await self._handle(event)
         await self._settle()
+
+    async def _profile_b(self, event: Event) -> Group | None:
+        h = [t[1] for t in event.tags if len(t) > 1 and t[0] == "h"]
+        if len(h) != 1:
+            return None
+        group = await self._groups.store.by_nostr_id(h[0].lower())
+        return group if group is not None and group.profile == Profile.B.value else None
 
     async def _after_own_merge(self, gid: bytes) -> None:
         self._retry.add(gid)

@@ -12,10 +12,12 @@ from app import engine, timeline
 from app.contacts import display_name
 from app.context import Context
 from app.device_map import DeviceMap
+from app.dm import tree as dm_tree
 from app.errors import Ambiguous, NotFound
 from app.models import GroupDevice, GroupInfo, MemberInfo
 from marmot.group import MarmotGroup
 from marmot.group_data import NostrGroupData
+from marmot.profiles import Profile
 from nostr.keys import PublicKey
 from storage import Connection
 from storage.repos import contacts as contacts_repo
@@ -152,13 +154,17 @@ class GroupStore:
         devices: tuple[GroupDevice, ...] = ()
         authenticator = image = ""
         invited: tuple[str, ...] = ()
+        profile_b = group.profile == Profile.B.value
         if with_members:
             rows = await ctx.db.run(groups_repo.members, gid)
             members = await self._members(group, rows)
-            marmot = (await self.load(gid)).marmot
-            authenticator = marmot.state.epoch_authenticator.hex()
-            devices = await self._my_devices(gid, marmot)
-            image = marmot.data.image_hash.hex() if marmot.data.image_hash else ""
+            if profile_b:
+                authenticator = await self._authenticator_b(gid)
+            else:
+                marmot = (await self.load(gid)).marmot
+                authenticator = marmot.state.epoch_authenticator.hex()
+                devices = await self._my_devices(gid, marmot)
+                image = marmot.data.image_hash.hex() if marmot.data.image_hash else ""
             waiting = await ctx.db.run(timeline.invited, gid)
             present = {m.pubkey for m in members}
             invited = tuple(sorted(p for p in waiting if p in present and p != ctx.pubkey))
@@ -187,7 +193,14 @@ class GroupStore:
             image=image,
             invited=invited,
             disappearing_secs=engine.disappearing_secs(meta) or 0,
+            profile=group.profile,
+            can_edit=profile_b,
         )
+
+    async def _authenticator_b(self, gid: bytes) -> str:
+        """Of a Profile B group's canonical state (the group row keeps it)."""
+        stored = await self._ctx.db.run(groups_repo.load_state, gid)
+        return dm_tree.load_state(stored.state).epoch_authenticator.hex()
 
     async def _my_devices(self, gid: bytes, group: MarmotGroup) -> tuple[GroupDevice, ...]:
         if not group.active:

@@ -18,6 +18,7 @@ from app import engine, timeline
 from app.contacts import Contacts, parse_person
 from app.context import Context
 from app.device_map import DeviceMap
+from app.dm.service import DarkMatter
 from app.errors import AppError, InvalidInput, NetworkError, NotAllowed, NotFound
 from app.events import GroupUpdated
 from app.group_flow import COMMIT, PROPOSAL, Built, CommitFlow, call
@@ -36,8 +37,8 @@ from storage import Connection, OutgoingEvent
 from storage.repos import groups as groups_repo
 from storage.repos import relays as relays_repo
 from storage.repos import unopened as unopened_repo
+from storage.rows import Group, NewGroup
 from storage.rows import GroupState as Lifecycle
-from storage.rows import NewGroup
 
 __all__ = ["COMMIT", "Groups", "Invitee", "OwnEvent", "commit_key", "record_own_event"]
 
@@ -63,6 +64,18 @@ class Groups(CommitFlow):
         self._invitees = Invitees(ctx, relays, key_packages, devices)
         self.before_leave: Callable[[bytes], Awaitable[None]] | None = None
         """Called before our leave request is built (MIP-05: withdraw our push token)."""
+        self.dark_matter: DarkMatter | None = None
+        """Profile B groups' operations (`app.dm.service`), set by the session."""
+
+    async def _profile_b(self, ref: str | bytes) -> Group | None:
+        """The group when it is a Profile B one (its operations go to `dark_matter`)."""
+        group = await self._resolve(ref)
+        return group if group.profile == Profile.B.value else None
+
+    def _dm(self) -> DarkMatter:
+        if self.dark_matter is None:
+            raise NotAllowed("Marmot v2 (Dark Matter) groups are not available here")
+        return self.dark_matter
 
     # --- queries ---------------------------------------------------------------------
 
@@ -129,6 +142,8 @@ class Groups(CommitFlow):
         people = [parse_person(m) for m in members]
         if any(p.pubkey == ctx.pubkey for p in people):
             raise InvalidInput("do not list yourself as a member")
+        if profile == Profile.B.value:
+            return await self._dm().create(name.strip(), people, description)
         invitees = await self._invitees.people(people)
         invitees += await self._invitees.own_devices()
         config = GroupConfig(name=name.strip(), relays=self._relays.mine, description=description)
@@ -186,6 +201,8 @@ class Groups(CommitFlow):
         """Add every live device of each person, and our own other devices missing from
         the group."""
         people = [parse_person(m) for m in members]
+        if (dm := await self._profile_b(ref)) is not None:
+            return await self._dm().add_members(dm, people)
         check = await self._for_commit(ref, admin="add members")
         present = {m.pubkey for m in engine.members(check.marmot)}
         if already := [p.pubkey[:12] for p in people if p.pubkey in present]:
@@ -216,6 +233,8 @@ class Groups(CommitFlow):
         targets = {parse_person(m).pubkey for m in members}
         if ctx.pubkey in targets:
             raise InvalidInput("to remove yourself, leave the group")
+        if (dm := await self._profile_b(ref)) is not None:
+            return await self._dm().remove_members(dm, sorted(targets))
 
         def build(loaded: Loaded) -> Built:
             present = {m.pubkey for m in engine.members(loaded.marmot)}
@@ -247,6 +266,8 @@ class Groups(CommitFlow):
 
     async def _set_admin(self, ref: str, pubkey: str, admin: bool) -> GroupInfo:
         ctx = self._ctx
+        if (dm := await self._profile_b(ref)) is not None:
+            return await self._dm().set_admin(dm, pubkey, admin)
         key = bytes.fromhex(pubkey)
 
         def build(loaded: Loaded) -> Built:
@@ -266,6 +287,8 @@ class Groups(CommitFlow):
         self, ref: str, *, name: str | None = None, description: str | None = None
     ) -> GroupInfo:
         ctx = self._ctx
+        if (dm := await self._profile_b(ref)) is not None:
+            return await self._dm().rename(dm, name and name.strip(), description)
         changes: dict[str, object] = {}
         if name is not None:
             changes["name"] = name.strip()
@@ -310,6 +333,8 @@ class Groups(CommitFlow):
 
     async def self_update(self, ref: str | bytes) -> GroupInfo:
         ctx = self._ctx
+        if (dm := await self._profile_b(ref)) is not None:
+            return await self.info_of(dm.mls_group_id)  # Profile B joins need none
 
         def build(loaded: Loaded) -> Built:
             return operations.self_update(
@@ -341,6 +366,8 @@ class Groups(CommitFlow):
         """Send our SelfRemove proposal (an admin steps down first, if another admin
         remains); the group turns inactive for us once a relay took the proposal."""
         ctx = self._ctx
+        if (dm := await self._profile_b(ref)) is not None:
+            return await self._dm().leave(dm)
         loaded = await self._for_commit(ref)
         if loaded.marmot.is_admin:
             others = set(loaded.data.admins) - {ctx.public_key.data}
@@ -379,7 +406,7 @@ def _check_profile(profile: str | None) -> None:
     if profile is None or profile == Profile.A.value:
         return
     if profile == Profile.B.value:
-        raise InvalidInput("Marmot v2 (Dark Matter) groups cannot be created yet")
+        return
     raise InvalidInput(f"unknown group profile {profile!r}: use 'mip' or 'darkmatter'")
 
 

@@ -13,12 +13,14 @@ at once.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 
 from app import engine, timeline
 from app.contacts import Contacts
 from app.context import Context
+from app.dm import welcome as dm_welcome
 from app.errors import Ambiguous, AppError, NotFound
 from app.events import GroupUpdated, InviteReceived, InviteRemoved
 from app.groups import Groups
@@ -27,10 +29,12 @@ from app.models import GroupInfo, InviteInfo
 from marmot.errors import InvalidWelcome, MarmotError
 from marmot.group import MarmotGroup, join_group
 from marmot.primitives import b64decode
-from marmot.welcome import WelcomeInvite, unwrap_welcome_with
-from nostr.errors import RemoteSignerError, SignerUnavailable
-from nostr.event import Event
+from marmot.profiles import Profile
+from marmot.welcome import WelcomeInvite, parse_welcome_rumor
+from nostr.errors import NostrError, RemoteSignerError, SignerUnavailable
+from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey
+from nostr.nip59 import unwrap_with
 from storage import Connection
 from storage.repos import groups as groups_repo
 from storage.repos import invites as invites_repo
@@ -91,17 +95,44 @@ class Invites:
         ctx.emit(InviteReceived(ctx.pubkey, await self._info(row)))
 
     async def _open(self, wrap: Event) -> WelcomeInvite | None:
-        """The Welcome inside ``wrap``, or None once its outcome is marked."""
+        """The Welcome inside ``wrap``, or None once its outcome is marked (a Profile B
+        Welcome is joined here too: `app.dm.welcome`)."""
         try:
-            return await unwrap_welcome_with(wrap, self._ctx.signer)
-        except InvalidWelcome as exc:
-            await self._mark(wrap, Outcome.FAILED, exc.reason)
+            gift = await unwrap_with(wrap, self._ctx.signer)
         except (SignerUnavailable, RemoteSignerError) as exc:
             # Not the Welcome's fault: keep it and open it once the signer answers again
             # (the session replays retryable events then, and at every start).
             log.info("gift wrap %s waits for the remote signer: %s", wrap.id, exc)
             await self._ctx.mark(wrap, Outcome.RETRYABLE, WAITING_FOR_SIGNER, keep=True)
+            return None
+        except NostrError as exc:
+            await self._mark(wrap, Outcome.FAILED, f"gift wrap does not open: {exc}")
+            return None
+        if dm_welcome.is_profile_b(gift.rumor):
+            await self._join_b(wrap, gift.rumor)
+            return None
+        try:
+            if "id" not in json.loads(gift.rumor_json):
+                raise InvalidWelcome("the Welcome rumor has no id", event_id=wrap.id)
+            return parse_welcome_rumor(gift.rumor)
+        except InvalidWelcome as exc:
+            await self._mark(wrap, Outcome.FAILED, exc.reason)
         return None
+
+    async def _join_b(self, wrap: Event, rumor: UnsignedEvent) -> None:
+        """A Profile B Welcome: joined and kept pending until the user accepts."""
+        ctx = self._ctx
+        blocked = await self._contacts.is_blocked(rumor.pubkey)
+        invite, reason = await ctx.db.transact(
+            dm_welcome.join_rows, wrap, rumor, blocked=blocked, now=ctx.now()
+        )
+        if invite is None:
+            log.debug("welcome %s failed: %s", wrap.id[:12], reason)
+            return
+        if invite.inviter == ctx.pubkey:
+            await self._activate(invite)
+            return
+        ctx.emit(InviteReceived(ctx.pubkey, await self._info(invite)))
 
     async def _refusal(self, invite: WelcomeInvite) -> str:
         """Why this Welcome is not for us to join, or "" when it is."""
@@ -145,6 +176,8 @@ class Invites:
 
     async def accept(self, ref: str) -> GroupInfo:
         gid = await self._activate(await self.resolve(ref))
+        if (await self._groups.store.get(gid)).profile == Profile.B.value:
+            return await self._groups.info_of(gid)  # Profile B: no post-join self-update
         return await self._join_later(gid)
 
     async def _activate(self, invite: Invite) -> bytes:

@@ -17,6 +17,7 @@ from functools import partial
 from app import engine
 from app.context import Context
 from app.disappearing import expiry
+from app.dm.service import DarkMatter
 from app.errors import InvalidInput, NotAllowed, NotFound, translate
 from app.events import MessageQueued, MessageStatusChanged, MessageUpdated
 from app.group_records import OwnEvent
@@ -43,6 +44,8 @@ from app.message_records import (
 from app.models import MessageInfo, SearchResult, attachments_of
 from marmot import operations
 from marmot.errors import MarmotError
+from marmot.profile_b.payloads import PayloadKind
+from marmot.profiles import Profile
 from mls.errors import MlsError
 from nostr.event import UnsignedEvent
 from nostr.kinds import Kind
@@ -63,6 +66,7 @@ from storage.rows import GroupState as Lifecycle
 
 MESSAGE = "message"
 REMEMBERED = 1000
+EDIT = PayloadKind.EDIT
 
 
 RESEND_HELD = "resend_held_for_removed"
@@ -132,11 +136,23 @@ class Messages:
     async def edit(self, ref: str, message_id: str, text: str) -> MessageInfo:
         """Replace the text of one of our chat messages (Profile B groups only: kind
         1009); `NotAllowed` in a Profile A group, which has no edits."""
+        if not text.strip():
+            raise InvalidInput("an edit needs some text")
         group = await self._active(ref)
-        info = await self._groups.store.info(group)
-        if not info.can_edit:
+        if group.profile != Profile.B.value:
             raise NotAllowed("messages of a Marmot v1 (MIP) group cannot be edited")
-        raise NotAllowed("editing is not available yet")
+        target = await self._find(group, message_id)
+        if target.author != self._ctx.pubkey or target.kind != CHAT:
+            raise NotAllowed("you can only edit your own messages")
+        if target.deleted_at is not None:
+            raise NotAllowed("a deleted message cannot be edited")
+        stamp = max(await self._stamp(group), (target.edited_at or target.created_at) + 1)
+        tags = [("e", target.rumor_id)]
+        rumor = UnsignedEvent.create(self._ctx.pubkey, stamp, EDIT, text, tags)
+        await self._send_rumor(group, rumor)
+        info = await self._info(await self._find(group, target.rumor_id))
+        self._ctx.emit(MessageUpdated(self._ctx.pubkey, info))
+        return info
 
     async def _delete_rumors(self, group: Group, ids: Sequence[str], kind: int) -> MessageInfo:
         tags = [*(("e", i) for i in ids), ("k", str(kind))]
@@ -216,11 +232,16 @@ class Messages:
         media: MediaSend | None = None,
     ) -> MessageInfo:
         gid = group.mls_group_id
-        async with self._groups.lock(gid):
-            try:
-                entry_id = await self._store_rumor(gid, rumor, resend, media)
-            except Conflict:  # the outbox merged our commit meanwhile: on the new epoch
-                entry_id = await self._store_rumor(gid, rumor, resend, media)
+        if group.profile == Profile.B.value:
+            if media is not None or resend is not None:
+                raise NotAllowed("not available in Marmot v2 (Dark Matter) groups yet")
+            entry_id = await self._dark_matter().send_rumor(group, rumor)
+        else:
+            async with self._groups.lock(gid):
+                try:
+                    entry_id = await self._store_rumor(gid, rumor, resend, media)
+                except Conflict:  # the outbox merged our commit meanwhile: on the new epoch
+                    entry_id = await self._store_rumor(gid, rumor, resend, media)
         self._outgoing[rumor.id] = (group, rumor, entry_id)
         while len(self._outgoing) > REMEMBERED:  # only recent sends are waited for
             del self._outgoing[next(iter(self._outgoing))]
@@ -367,6 +388,11 @@ class Messages:
 
     # --- helpers -------------------------------------------------------------------------
 
+    def _dark_matter(self) -> DarkMatter:
+        if self._groups.dark_matter is None:
+            raise NotAllowed("Marmot v2 (Dark Matter) groups are not available here")
+        return self._groups.dark_matter
+
     async def _active(self, ref: str) -> Group:
         group = await self._groups.store.resolve(ref)
         if group.state is not Lifecycle.ACTIVE:
@@ -412,6 +438,7 @@ class Messages:
                 reactions=aggregate(reactions.get(m.rumor_id, []), me),
                 seq=m.seq,
                 attachments=attachments_of(m.tags),
+                edited_at=m.edited_at,
             )
             for m in found
         ]

@@ -172,6 +172,8 @@ class Push:
             active = await self._ctx.db.run(groups_repo.list_groups, states=[Lifecycle.ACTIVE])
             sent = 0
             for group in active:
+                if group.profile != "mip":
+                    continue  # MIP-05 tokens are a Profile A thing (marmot-push-v1 is not here)
                 key = group.mls_group_id.hex()
                 have = shared.get(key)
                 if have == wanted:

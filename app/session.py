@@ -28,6 +28,7 @@ from app.context import Context
 from app.device_map import DeviceMap
 from app.devices import Devices
 from app.disappearing import SWEEP_SECONDS, Disappearing
+from app.dm.service import DarkMatter
 from app.events import AccountLocked, ErrorRaised, SignerStatusChanged
 from app.group_image import GroupImages
 from app.group_inbox import GroupInbox
@@ -99,6 +100,10 @@ class AccountSession:
         device_map = DeviceMap(self.ctx, self.key_packages)
         self.groups = Groups(self.ctx, self.relays, self.contacts, self.key_packages, device_map)
         self.messages = Messages(self.ctx, self.groups)
+        self.dark_matter = DarkMatter(self.ctx, self.relays, unlocked.secret)
+        self.groups.dark_matter = self.dark_matter
+        self.dark_matter.groups = self.groups
+        self.dark_matter.messages = self.messages
         servers = MediaServers(self.ctx, self.relays)
         self.media = Media(self.ctx, self.groups, self.messages, servers)
         self.group_images = GroupImages(self.ctx, self.groups, servers)

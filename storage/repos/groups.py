@@ -31,7 +31,7 @@ from storage.types import Connection
 _GROUP = (
     "SELECT mls_group_id, nostr_group_id, name, description, admins, relays, marmot_data,"
     " state, epoch, our_leaf, revision, pending_commit IS NOT NULL, pin_order, archived_at,"
-    " muted_until, created_at, updated_at, last_self_update_at FROM groups"
+    " muted_until, created_at, updated_at, last_self_update_at, profile FROM groups"
 )
 
 
@@ -53,6 +53,7 @@ def _group(row: Any) -> Group:
         created_at=row[15],
         updated_at=row[16],
         last_self_update_at=row[17],
+        profile=row[18],
     )
 
 
@@ -60,8 +61,8 @@ def create(conn: Connection, group: NewGroup, *, now: int) -> Group:
     meta = group.metadata
     conn.execute(
         "INSERT INTO groups (mls_group_id, nostr_group_id, name, description, admins, relays,"
-        " marmot_data, state, epoch, our_leaf, mls_state, state_format, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " marmot_data, state, epoch, our_leaf, mls_state, state_format, created_at, updated_at,"
+        " profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             group.mls_group_id,
             meta.nostr_group_id,
@@ -77,6 +78,7 @@ def create(conn: Connection, group: NewGroup, *, now: int) -> Group:
             group.mls_state.format,
             now,
             now,
+            group.profile,
         ),
     )
     set_members(conn, group.mls_group_id, group.members)
@@ -210,11 +212,12 @@ def set_self_updated(conn: Connection, mls_group_id: bytes, *, now: int) -> None
 
 
 def needing_self_update(conn: Connection, *, older_than: int) -> list[bytes]:
-    """Active groups never self-updated since joining, or not since ``older_than``."""
+    """Active Profile A groups never self-updated since joining, or not since
+    ``older_than`` (Profile B has no periodic self-update)."""
     return [
         row[0]
         for row in conn.execute(
-            "SELECT mls_group_id FROM groups WHERE state = 'active'"
+            "SELECT mls_group_id FROM groups WHERE state = 'active' AND profile = 'mip'"
             " AND (last_self_update_at IS NULL OR last_self_update_at < ?) ORDER BY created_at",
             (older_than,),
         )

@@ -65,6 +65,8 @@ class Group:
     created_at: int
     updated_at: int
     last_self_update_at: int | None
+    profile: str = "mip"
+    """``marmot.profiles.Profile`` value: ``mip`` (Profile A) or ``darkmatter`` (B)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class NewGroup:
     mls_state: MlsState
     members: tuple[Member, ...] = ()
     exporter_secrets: tuple[ExporterSecret, ...] = ()
+    profile: str = "mip"
 
 
 @dataclass(frozen=True, slots=True)

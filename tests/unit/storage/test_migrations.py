@@ -11,7 +11,7 @@ import pytest
 from storage import LATEST_VERSION, Connection, SchemaTooNew, StorageBug, connect, migrations
 from storage.connection import integrity_errors
 from storage.migrations import MIGRATIONS, Migration, migrate, parse, schema_version
-from storage.repos import messages, search
+from storage.repos import groups, messages, search
 from tests.data.db import make_fixtures as fixtures
 from tests.helpers.storage_factories import FAST, PASSPHRASE
 
@@ -24,6 +24,8 @@ RELEASED = {
     4: "799aa73d3f87d5fc91b9b5d063729e40f1a67fc5e3d300017b6f194bd1018a46",
     5: "3e3e894d02f8e38ffc04d0ed81ec30436c617d16470f4c8d7a68d1d77390138a",
     6: "aaa7d50c9aa7ba6e8ac22f1e2b31b570428b3c4f7ad1ceddb4c7b76e94c40beb",
+    7: "5f973c34ce53c6b32c09fd1382daed40945aad40a60fa23d31ad1ab72d97c57c",
+    8: "fdc9d12f4e9e140354ca6059b1bf86883215a80386db4622b520b650b9f7bd36",
 }
 
 
@@ -85,6 +87,8 @@ def test_upgrade_from_each_earlier_version(tmp_path: Path, version: int) -> None
     assert tuple(m.content for m in page) == fixtures.EXPECTED_MESSAGES
     hits = search.search(conn, fixtures.SEARCH_WORD)
     assert [h.message.content for h in hits] == [fixtures.EXPECTED_MESSAGES[1]]
+    group = groups.require(conn, fixtures.GROUP)
+    assert group.profile == "mip"  # every group before schema 9 is a Profile A group
     assert integrity_errors(conn) == []
     conn.close()
 
