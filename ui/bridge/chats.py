@@ -199,7 +199,12 @@ class ChatOps(BridgeCore):
         chats[info.group_id] = None
         if info.kind not in (rows.CHAT_KIND, timeline.TIMELINE):
             return []
-        return [views.MessageAdded(await rows.build_message_row(self.session(), info))]
+        session = self.session()
+        if info.own and info.kind == rows.CHAT_KIND:
+            # Ours, as stored now: a fast relay's "sent" may have been announced before
+            # the message itself, and a row still "sending" would then stay so.
+            info = await rows.message_by_id(session, info.group_id, info.id) or info
+        return [views.MessageAdded(await rows.build_message_row(session, info))]
 
     async def _on_message_updated(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         info: MessageInfo = event.message
