@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from app import timeline
+from app.dm.tree import ADMINS, DISBANDED, PICTURE, RETENTION  # kinds only Marmot v2 has
 from app.models import GroupInfo, MessageInfo, to_jsonable
 
 PROTOCOLS = {"mip": "Marmot v1", "darkmatter": "Marmot v2 (Dark Matter)"}
 
-# Kinds only Marmot v2 records.
-ADMINS, PICTURE, RETENTION, DISBANDED = "admins", "picture", "retention", "disbanded"
 _CHANGES = {
     timeline.RENAMED: "{actor} renamed the group to “{value}”",
     timeline.DESCRIBED: "{actor} changed the group description",
@@ -77,8 +76,8 @@ def change_text(change: timeline.Change, names: Mapping[str, str], me: str) -> s
         if not change.value or change.value == "0":
             return f"{actor} turned off disappearing messages"
         return f"{actor} set disappearing messages to {_timer(change.value)}"
-    if change.what == PICTURE:
-        return f"{actor} {'changed' if change.value else 'removed'} the group picture"
+    if change.what == PICTURE:  # set, changed or removed: the row does not say which
+        return f"{actor} changed the group picture"
     template = _CHANGES.get(change.what, "{actor} changed the group")
     if change.what == ADMINS:
         template = _ADMINS.get(change.value, "{actor} changed who the admins are")

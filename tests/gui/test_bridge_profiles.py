@@ -78,7 +78,7 @@ def line(what: str, actor: str, subject: str = "", value: str = "") -> str:
         ("admins", ME, BOB, "granted", "You made Bob an admin"),
         ("admins", BOB, ME, "revoked", "Bob took admin rights from you"),
         ("picture", BOB, "", "ab" * 32, "Bob changed the group picture"),
-        ("picture", ME, "", "", "You removed the group picture"),
+        ("picture", ME, "", "", "You changed the group picture"),
         ("retention", BOB, "", "86400", "Bob set disappearing messages to 1 day"),
         ("retention", BOB, "", "0", "Bob turned off disappearing messages"),
         ("disbanded", BOB, "", "", "Bob closed the group"),

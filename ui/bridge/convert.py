@@ -18,6 +18,7 @@ from PySide6.QtGui import QImage
 
 from app import timeline
 from app.blurhash import decode as blurhash_decode
+from app.dm.tree import ADMINS, DISBANDED, PICTURE, RETENTION  # kinds only Marmot v2 has
 from app.models import (
     AttachmentInfo,
     ContactInfo,
@@ -146,8 +147,6 @@ _CHANGES = {
 }
 
 
-# Kinds only the newer protocol (Marmot v2, "Dark Matter") records.
-ADMINS, PICTURE, RETENTION, DISBANDED = "admins", "picture", "retention", "disbanded"
 _ADMINS = {
     "granted": "{actor} made {subject} an admin",
     "revoked": "{actor} took admin rights from {subject}",
@@ -162,8 +161,8 @@ def change_text(change: timeline.Change, names: Mapping[str, str], me: str) -> s
         if not change.value or change.value == "0":
             return f"{actor} turned off disappearing messages"
         return f"{actor} set disappearing messages to {_timer_text(change.value)}"
-    if change.what == PICTURE:
-        return f"{actor} {'changed' if change.value else 'removed'} the group picture"
+    if change.what == PICTURE:  # set, changed or removed: the row does not say which
+        return f"{actor} changed the group picture"
     if change.what == DISBANDED:
         return f"{actor} closed the group"
     template = _CHANGES.get(change.what, "{actor} changed the group")
