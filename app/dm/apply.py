@@ -22,19 +22,18 @@ from app.dm.tree import (
     Node,
     OwnCommit,
     Tree,
+    commit_changes,
     dump_state,
     find,
     from_rows,
     members,
     metadata,
     node_key,
-    timeline_changes,
     to_rows,
 )
 from app.group_records import OwnEvent, record_own_event
 from app.message_records import incoming_records, own_deletions, own_reactions, own_rows
 from marmot.profile_b.branches import CommitMeta
-from marmot.profile_b.changes import group_changes
 from marmot.profile_b.convergence import commit_digest
 from marmot.profile_b.group import commit_priority, group_view
 from marmot.profile_b.inbound import (
@@ -130,7 +129,6 @@ def save(conn: Connection, opened: Opened, env: Env, *, clear_pending: bool = Fa
 def settle(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
     """Converge, prune, and show or hide each retained node's rows by the canonical path."""
     tree = opened.tree
-    before = node_key(tree.canonical)
     result = tree.converge()
     tree.prune()
     fx.reorg = fx.reorg or result.reorg is not None
@@ -138,7 +136,7 @@ def settle(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
     others = sorted({node_key(n) for n in tree.nodes()} - path)
     fx.hidden += branches_repo.hide_branches(conn, opened.gid, others)
     fx.seqs += branches_repo.show_branches(conn, opened.gid, sorted(path), env.me)
-    fx.changed = fx.changed or node_key(tree.canonical) != before
+    fx.changed = fx.changed or node_key(tree.canonical) != opened.canonical_key
 
 
 # --- receiving ----------------------------------------------------------------------------------
@@ -193,8 +191,7 @@ def _handle(
         parent = outcome.node.parent
         assert parent is not None
         after = None if outcome.summary.removed_self else outcome.node.state
-        found = group_changes(parent.state, outcome.summary)
-        changes = timeline_changes(found, parent.state, after)
+        changes = commit_changes(parent.state, outcome.summary, after)
         _timeline(conn, gid, outcome.node, changes, at=event.created_at, env=env, fx=fx)
         reason = "commit"
     elif isinstance(outcome, ProposalKept):
@@ -302,7 +299,7 @@ def _commit_departures(conn: Connection, opened: Opened, env: Env, fx: Effects) 
     pending = departure_commit(state, rng=env.rng)
     if pending is None:
         return
-    changes = timeline_changes(group_changes(state, pending.summary), state, pending.next_state)
+    changes = commit_changes(state, pending.summary, pending.next_state)
     fx.entry_id = queue_commit(conn, opened, pending, changes, followers=(), env=env)
     fx.queued = True
 

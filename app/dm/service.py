@@ -22,7 +22,7 @@ from app.context import Context
 from app.dm import apply
 from app.dm.apply import DM_COMMIT, Effects, Env
 from app.dm.key_packages import InviteeB, invitees_b
-from app.dm.tree import dump_state, members, metadata, node_key, timeline_changes, to_rows
+from app.dm.tree import commit_changes, dump_state, members, metadata, node_key, to_rows
 from app.errors import NetworkError, NotAllowed, translate
 from app.events import (
     GroupRemoved,
@@ -38,7 +38,6 @@ from app.outbox import Attempt
 from app.relays import Relays
 from marmot.errors import MarmotError
 from marmot.profile_b.branches import BranchTree
-from marmot.profile_b.changes import group_changes
 from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile
 from marmot.profile_b.group import (
     GroupSettings,
@@ -227,9 +226,7 @@ class DarkMatter:
                 raise NotAllowed("a change to this group is still being sent; try again shortly")
             base = opened.tree.canonical.state
             pending = _call(lambda: build(base))  # noqa: B023 (called at once)
-            changes = timeline_changes(
-                group_changes(base, pending.summary), base, pending.next_state
-            )
+            changes = commit_changes(base, pending.summary, pending.next_state)
             followers = () if welcomes is None else tuple(welcomes(pending))
             entry_id = await ctx.db.transact(
                 apply.queue_change,

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from app import timeline
 from marmot.profile_b.branches import BranchNode, BranchTree, CommitMeta
 from marmot.profile_b.changes import Change as SystemChange
+from marmot.profile_b.changes import group_changes
 from marmot.profile_b.convergence import Priority
 from marmot.profile_b.group import GroupView, group_view
 from marmot.profile_b.payloads import SystemType
-from mls.group import GroupState
+from mls.group import CommitProcessed, GroupState
 from mls.snapshot import dump_group, load_group
 from nostr.event import UnsignedEvent
 from storage.rows import GroupMetadata, Member, MlsState
@@ -166,21 +167,34 @@ class OwnCommit:
 # --- system rows -------------------------------------------------------------------------------
 
 
+def commit_changes(
+    prior: GroupState, summary: CommitProcessed, after: GroupState | None
+) -> list[timeline.Change]:
+    """The timeline rows of a commit accepted at ``prior`` (``after``: the state it led
+    to, None when it removed us)."""
+    committer = prior.member(summary.sender_leaf)
+    actor = b"" if committer is None else committer.credential.identity
+    return timeline_changes(group_changes(prior, summary), prior, after, actor=actor)
+
+
 def timeline_changes(
-    changes: Sequence[SystemChange], before: GroupState, after: GroupState | None
+    changes: Sequence[SystemChange],
+    before: GroupState,
+    after: GroupState | None,
+    *,
+    actor: bytes,
 ) -> list[timeline.Change]:
     """Profile B's system rows (`marmot.profile_b.changes`) as the app's timeline rows,
-    plus a description change, which MDK shows no row for."""
+    plus a description change (by ``actor``, the committer), which MDK shows no row for."""
     out: list[timeline.Change] = []
     for change in changes:
-        actor = "" if change.actor is None else change.actor.hex()
+        who = "" if change.actor is None else change.actor.hex()
         subject = "" if change.subject is None else change.subject.hex()
-        out.append(_timeline_change(change, actor, subject))
+        out.append(_timeline_change(change, who, subject))
     if after is not None:
         old, new = group_view(before).profile, group_view(after).profile
         if old.description != new.description:
-            actor = next((c.actor.hex() for c in changes if c.actor is not None), "")
-            out.append(timeline.Change(timeline.DESCRIBED, actor, value=new.description))
+            out.append(timeline.Change(timeline.DESCRIBED, actor.hex(), value=new.description))
     return out
 
 
