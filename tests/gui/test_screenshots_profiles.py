@@ -20,7 +20,7 @@ from ui.dialogs.group_details import GroupDetailsDialog
 from ui.dialogs.new_group import NewGroupDialog
 from ui.main_window import MainWindow
 from ui.theme import apply_theme
-from ui.views import Theme
+from ui.views import ChatUpdated, Theme
 
 pytestmark = pytest.mark.gui
 
@@ -47,6 +47,7 @@ def test_a_marmot_v2_group_with_an_edit(
     assert isinstance(backend, FakeBackend)
     chat = demo.hikers
     chat.can_edit, chat.protocol = True, "Marmot v2 (Dark Matter)"
+    backend.emit(ChatUpdated(chat.row()))
     now = int(time.time())
     for at, (what, actor, subject, value) in enumerate(
         [
