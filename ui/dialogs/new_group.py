@@ -6,7 +6,10 @@ told so before "Create group" is pressed."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+import asyncio
+
+import shiboken6
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ui.dialogs.base import Dialog
@@ -16,7 +19,7 @@ from ui.tasks import async_slot
 from ui.widgets.common import busy, label
 from ui.widgets.contact_picker import ContactPicker
 
-PROTOCOL_DELAY_MS = 400  # each look-up asks the relays for everyone's key packages
+PROTOCOL_DELAY = 0.4  # seconds: each look-up asks the relays for everyone's key packages
 
 
 class NewGroupDialog(Dialog):
@@ -35,8 +38,6 @@ class NewGroupDialog(Dialog):
         self.protocol = label("", "muted", wrap=True)
         self.protocol.setObjectName("NewGroupProtocol")
         self.protocol.hide()
-        self._protocol_timer = QTimer(self, singleShot=True, interval=PROTOCOL_DELAY_MS)
-        self._protocol_timer.timeout.connect(self._look_up_protocol)
         self.picker.selectionChanged.connect(self._count)
         self.picker.keyEntered.connect(self.add_typed)
         for widget in (
@@ -69,20 +70,22 @@ class NewGroupDialog(Dialog):
         self.protocol.setVisible(bool(n))
         if n:
             self.protocol.setText("Checking which Marmot version everyone can use…")
-            self._protocol_timer.start()
-        else:
-            self._protocol_timer.stop()
-
-    def _look_up_protocol(self) -> None:
-        self.launch(self._show_protocol(tuple(self.picker.picked())))
+            self.launch(self._show_protocol(tuple(self.picker.picked())))
 
     async def _show_protocol(self, members: tuple[str, ...]) -> None:
+        await asyncio.sleep(PROTOCOL_DELAY)  # still picking: only the last pick asks
+        if not self._still(members):
+            return
         try:
             text = f"This group will use {await self.backend.group_protocol(members)}."
         except BackendError as error:
             text = error.message
-        if tuple(self.picker.picked()) == members:  # else a newer look-up is on its way
+        if self._still(members):
             self.protocol.setText(text)
+
+    def _still(self, members: tuple[str, ...]) -> bool:
+        """The same people are picked, in a dialog still there (not gone with the window)."""
+        return shiboken6.isValid(self.protocol) and tuple(self.picker.picked()) == members
 
     @async_slot()
     async def create_group(self) -> None:
