@@ -17,6 +17,7 @@ from app.errors import Ambiguous, NotFound
 from app.models import GroupDevice, GroupInfo, MemberInfo
 from marmot.group import MarmotGroup
 from marmot.group_data import NostrGroupData
+from marmot.profile_b.group import group_view
 from marmot.profiles import Profile
 from nostr.keys import PublicKey
 from storage import Connection
@@ -155,11 +156,12 @@ class GroupStore:
         authenticator = image = ""
         invited: tuple[str, ...] = ()
         profile_b = group.profile == Profile.B.value
+        timer = engine.disappearing_secs(group.metadata) or 0
         if with_members:
             rows = await ctx.db.run(groups_repo.members, gid)
             members = await self._members(group, rows)
             if profile_b:
-                authenticator = await self._authenticator_b(gid)
+                authenticator, timer = await self._canonical_b(gid)
             else:
                 marmot = (await self.load(gid)).marmot
                 authenticator = marmot.state.epoch_authenticator.hex()
@@ -192,15 +194,18 @@ class GroupStore:
             my_devices=devices,
             image=image,
             invited=invited,
-            disappearing_secs=engine.disappearing_secs(meta) or 0,
+            disappearing_secs=timer,
             profile=group.profile,
             can_edit=profile_b,
         )
 
-    async def _authenticator_b(self, gid: bytes) -> str:
-        """Of a Profile B group's canonical state (the group row keeps it)."""
+    async def _canonical_b(self, gid: bytes) -> tuple[str, int]:
+        """Epoch authenticator and retention of a Profile B group's canonical state (the
+        group row keeps it)."""
         stored = await self._ctx.db.run(groups_repo.load_state, gid)
-        return dm_tree.load_state(stored.state).epoch_authenticator.hex()
+        state = dm_tree.load_state(stored.state)
+        timer = group_view(state).retention.disappearing_message_secs
+        return state.epoch_authenticator.hex(), timer
 
     async def _my_devices(self, gid: bytes, group: MarmotGroup) -> tuple[GroupDevice, ...]:
         if not group.active:

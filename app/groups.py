@@ -72,6 +72,10 @@ class Groups(CommitFlow):
         group = await self._resolve(ref)
         return group if group.profile == Profile.B.value else None
 
+    async def _not_profile_b(self, ref: str | bytes, what: str) -> None:
+        if await self._profile_b(ref) is not None:
+            raise NotAllowed(f"{what}: not available in Marmot v2 (Dark Matter) groups yet")
+
     def _dm(self) -> DarkMatter:
         if self.dark_matter is None:
             raise NotAllowed("Marmot v2 (Dark Matter) groups are not available here")
@@ -250,6 +254,7 @@ class Groups(CommitFlow):
     async def remove_leaves(self, gid: bytes, leaves: Sequence[int]) -> GroupInfo:
         """Remove particular leaves (a lost device of a member that keeps its others)."""
         ctx = self._ctx
+        await self._not_profile_b(gid, "removing single devices")
 
         def build(loaded: Loaded) -> Built:
             return operations.remove_leaves(
@@ -305,6 +310,7 @@ class Groups(CommitFlow):
     async def set_image_fields(self, ref: str, **fields: object) -> GroupInfo:
         """Admins only: the MIP-01 picture fields (``image_hash=None`` removes the picture)."""
         ctx = self._ctx
+        await self._not_profile_b(ref, "group pictures")
 
         def build(loaded: Loaded) -> Built:
             return operations.update_group_data(
@@ -319,6 +325,8 @@ class Groups(CommitFlow):
         ctx = self._ctx
         if seconds is not None and seconds < 0:
             raise InvalidInput("a disappearing timer is a number of seconds")
+        if (dm := await self._profile_b(ref)) is not None:
+            return await self._dm().set_retention(dm, seconds or 0)
         secs = seconds or None
 
         def build(loaded: Loaded) -> Built:

@@ -123,12 +123,14 @@ class Invites:
         """A Profile B Welcome: joined and kept pending until the user accepts."""
         ctx = self._ctx
         blocked = await self._contacts.is_blocked(rumor.pubkey)
-        invite, reason = await ctx.db.transact(
+        joined = await ctx.db.transact(
             dm_welcome.join_rows, wrap, rumor, blocked=blocked, now=ctx.now()
         )
-        if invite is None:
-            log.debug("welcome %s failed: %s", wrap.id[:12], reason)
+        invite = joined.invite
+        if invite is None or joined.used is None:
+            log.debug("welcome %s failed: %s", wrap.id[:12], joined.reason)
             return
+        await self._key_packages.replace_consumed(joined.used)
         if invite.inviter == ctx.pubkey:
             await self._activate(invite)
             return

@@ -149,10 +149,8 @@ class Messages:
         stamp = max(await self._stamp(group), (target.edited_at or target.created_at) + 1)
         tags = [("e", target.rumor_id)]
         rumor = UnsignedEvent.create(self._ctx.pubkey, stamp, EDIT, text, tags)
-        await self._send_rumor(group, rumor)
-        info = await self._info(await self._find(group, target.rumor_id))
-        self._ctx.emit(MessageUpdated(self._ctx.pubkey, info))
-        return info
+        await self._send_rumor(group, rumor)  # announces the edited message (MessageUpdated)
+        return await self._info(await self._find(group, target.rumor_id))
 
     async def _delete_rumors(self, group: Group, ids: Sequence[str], kind: int) -> MessageInfo:
         tags = [*(("e", i) for i in ids), ("k", str(kind))]
@@ -233,9 +231,9 @@ class Messages:
     ) -> MessageInfo:
         gid = group.mls_group_id
         if group.profile == Profile.B.value:
-            if media is not None or resend is not None:
-                raise NotAllowed("not available in Marmot v2 (Dark Matter) groups yet")
-            entry_id = await self._dark_matter().send_rumor(group, rumor)
+            if media is not None:
+                raise NotAllowed("attachments: not available in Marmot v2 (Dark Matter) groups yet")
+            entry_id = await self._dark_matter().send_rumor(group, rumor, again=resend is not None)
         else:
             async with self._groups.lock(gid):
                 try:

@@ -7,7 +7,9 @@ at a time), together with the group row, the messages and the outbox entries the
 produced. Services dispatch here by the group's stored profile (``groups.profile``)::
 
     tree          the tree as rows, the group row's view, our pending commit, system rows
-    apply         what one input does to storage (DB thread): receive, send, commit, merge
+    core          one transaction's shared steps (DB thread): open, converge, save, ...
+    apply         inbound input in one transaction: a 445, our acknowledged commit
+    send          outbound input in one transaction: payloads, leave, our commits
     service       `DarkMatter`: create, add, remove, rename, leave, send, receive, info
     welcome       joining from a kind 444 (pending until the user accepts)
     key_packages  the invitees' Profile B key packages

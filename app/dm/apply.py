@@ -1,41 +1,28 @@
-"""What one input does to a Profile B group's storage, in one transaction (DB thread).
-
-Every function here takes the connection of a transaction the caller opened (`Database.
-transact`), loads the group's branch tree, changes it, and writes back the tree, the group
-row (its canonical state and what the app shows of it), the messages, timeline rows and
-outbox entries that belong to the change. The storage thread runs transactions one at a
-time, so a group's tree has one writer at a time without further locking.
-
-After each input the tree converges (`BranchTree.converge`) and is pruned; then every
-message row of the group's retained nodes is shown or hidden by whether its node is on the
-canonical branch (a reorg withdraws what only the losing side carried and delivers what the
-winning side did). `Effects` says what the loop must announce.
-"""
+"""Inbound Profile B input in one transaction each (DB thread): a 445 into the group's
+branch tree, and our own commit once a relay took it (`app.dm.core` has the rest)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-
-from app import timeline
-from app.dm.tree import (
-    Node,
-    OwnCommit,
-    Tree,
-    commit_changes,
-    dump_state,
-    find,
-    from_rows,
-    members,
-    metadata,
-    node_key,
-    to_rows,
+from app.disappearing import expiry
+from app.dm.core import (
+    Effects,
+    Env,
+    Opened,
+    apply_newest_edit,
+    finish,
+    open_tree,
+    record_timeline,
+    store_edit,
 )
-from app.group_records import OwnEvent, record_own_event
-from app.message_records import incoming_records, own_deletions, own_reactions, own_rows
+from app.dm.tree import (
+    OwnCommit,
+    commit_changes,
+    find,
+    node_key,
+)
+from app.message_records import incoming_records
 from marmot.profile_b.branches import CommitMeta
-from marmot.profile_b.convergence import commit_digest
-from marmot.profile_b.group import commit_priority, group_view
+from marmot.profile_b.group import group_view
 from marmot.profile_b.inbound import (
     AppReceived,
     CommitAdded,
@@ -43,103 +30,18 @@ from marmot.profile_b.inbound import (
     NotYet,
     Outcome,
     ProposalKept,
-    departure_commit,
     receive_group_event,
 )
-from marmot.profile_b.outbound import handshake_event, send_app_payload
 from marmot.profile_b.payloads import PayloadKind
-from mls.group import GroupState, PendingCommit
-from mls.messages import MLSMessage
-from nostr.event import Event, UnsignedEvent
-from nostr.keys import Rng
-from storage import Connection, OutgoingEvent
+from nostr.event import Event
+from storage import Connection
 from storage.repos import branches as branches_repo
 from storage.repos import contacts as contacts_repo
 from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
 from storage.repos import processed as processed_repo
-from storage.rows import GroupState as Lifecycle
+from storage.rows import DeliveryStatus, NewMessage
 from storage.rows import Outcome as Mark
-from storage.rows import PendingCommit as StoredPending
-from storage.rows import StateWrite
-
-DM_COMMIT = "dm_commit"
-"""Outbox purpose of our Profile B commits (merged into the tree on the first OK)."""
-MESSAGE = "message"
-PROPOSAL = "proposal"
-
-ProposeFn = Callable[[GroupState], tuple[MLSMessage, GroupState]]
-
-
-@dataclass(frozen=True, slots=True)
-class Env:
-    """What the DB thread needs from the service: who we are, now, randomness."""
-
-    me: str
-    now: int
-    rng: Rng = field(repr=False)
-
-
-@dataclass
-class Effects:
-    """What a transaction changed that the loop announces."""
-
-    seqs: list[int] = field(default_factory=list)  # rows to show as new (chat, timeline)
-    targets: list[str] = field(default_factory=list)  # rows whose reactions/text changed
-    hidden: list[str] = field(default_factory=list)  # rows withdrawn by a reorg
-    changed: bool = False  # the canonical state moved (GroupUpdated, members)
-    reorg: bool = False
-    queued: bool = False  # an outbox entry waits (kick the outbox)
-    entry_id: int | None = None
-
-
-@dataclass
-class Opened:
-    gid: bytes
-    tree: Tree
-    revision: int
-    canonical_key: str
-
-
-def open_tree(conn: Connection, gid: bytes) -> Opened:
-    tree = from_rows(branches_repo.load_tree(conn, gid))
-    revision = groups_repo.load_state(conn, gid).revision
-    return Opened(gid, tree, revision, node_key(tree.canonical))
-
-
-def save(conn: Connection, opened: Opened, env: Env, *, clear_pending: bool = False) -> None:
-    """The tree and the group row (its canonical state) together."""
-    state = opened.tree.canonical.state
-    view = group_view(state)
-    write = StateWrite(
-        opened.gid,
-        opened.revision,
-        dump_state(state),
-        state.epoch,
-        state.own_leaf if state.active else None,
-        metadata=metadata(view),
-        members=members(state),
-        group_state=None if state.active else Lifecycle.INACTIVE,
-        clear_pending_commit=clear_pending,
-    )
-    opened.revision = groups_repo.write_state(conn, write, now=env.now)
-    branches_repo.save_tree(conn, opened.gid, to_rows(opened.tree))
-
-
-def settle(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
-    """Converge, prune, and show or hide each retained node's rows by the canonical path."""
-    tree = opened.tree
-    result = tree.converge()
-    tree.prune()
-    fx.reorg = fx.reorg or result.reorg is not None
-    path = {node_key(n) for n in tree.canonical.path()}
-    others = sorted({node_key(n) for n in tree.nodes()} - path)
-    fx.hidden += branches_repo.hide_branches(conn, opened.gid, others)
-    fx.seqs += branches_repo.show_branches(conn, opened.gid, sorted(path), env.me)
-    fx.changed = fx.changed or node_key(tree.canonical) != opened.canonical_key
-
-
-# --- receiving ----------------------------------------------------------------------------------
 
 
 def receive(conn: Connection, gid: bytes, event: Event, env: Env) -> Effects:
@@ -156,13 +58,6 @@ def receive(conn: Connection, gid: bytes, event: Event, env: Env) -> Effects:
         _retry_deferred(conn, opened, env, fx)
     finish(conn, opened, env, fx)
     return fx
-
-
-def finish(conn: Connection, opened: Opened, env: Env, fx: Effects, *, clear: bool = False) -> None:
-    settle(conn, opened, env, fx)
-    save(conn, opened, env, clear_pending=clear)
-    _commit_departures(conn, opened, env, fx)
-    fx.seqs = sorted(set(fx.seqs))
 
 
 def _retry_deferred(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
@@ -192,7 +87,7 @@ def _handle(
         assert parent is not None
         after = None if outcome.summary.removed_self else outcome.node.state
         changes = commit_changes(parent.state, outcome.summary, after)
-        _timeline(conn, gid, outcome.node, changes, at=event.created_at, env=env, fx=fx)
+        record_timeline(conn, gid, outcome.node, changes, at=event.created_at, env=env, fx=fx)
         reason = "commit"
     elif isinstance(outcome, ProposalKept):
         reason = "a member's leave request"
@@ -217,22 +112,6 @@ def _mark(
     )
 
 
-def _timeline(
-    conn: Connection,
-    gid: bytes,
-    node: Node,
-    changes: Sequence[timeline.Change],
-    *,
-    at: int,
-    env: Env,
-    fx: Effects,
-) -> None:
-    key = node_key(node)
-    seqs = timeline.record(conn, gid, changes, key, at=at, now=env.now)
-    branches_repo.set_branch_seqs(conn, seqs, key)
-    fx.seqs += seqs
-
-
 def _payload(
     conn: Connection, gid: bytes, event: Event, received: AppReceived, *, env: Env, fx: Effects
 ) -> None:
@@ -242,17 +121,23 @@ def _payload(
     if rumor.kind == PayloadKind.GROUP_SYSTEM:
         return  # system rows are derived from commits here, never taken from the wire
     if rumor.kind == PayloadKind.EDIT:
-        _edit(conn, gid, rumor, fx)
+        store_edit(conn, gid, rumor, fx)
         return
+    timer = group_view(received.node.state).retention.disappearing_message_secs
     records = incoming_records(
-        gid, rumor, event.id, received.node.epoch, own=rumor.pubkey == env.me
+        gid,
+        rumor,
+        event.id,
+        received.node.epoch,
+        own=rumor.pubkey == env.me,
+        expires_at=expiry(event, timer, rumor.created_at),
     )
     for message in records.messages:
-        seq = messages_repo.insert(conn, message, now=env.now)
+        seq = messages_repo.insert(conn, message, now=env.now) or _revived(conn, gid, message)
         if seq is None:
             continue
         branches_repo.set_branch_seqs(conn, [seq], node_key(received.node))
-        _apply_newest_edit(conn, gid, message.rumor_id, message.author)
+        apply_newest_edit(conn, gid, message.rumor_id, message.author)
         fx.seqs.append(seq)
     for reaction in records.reactions:
         messages_repo.add_reaction(conn, gid, reaction)
@@ -261,144 +146,17 @@ def _payload(
     fx.targets += records.targets
 
 
-def _edit(conn: Connection, gid: bytes, rumor: UnsignedEvent, fx: Effects) -> None:
-    target = rumor.tag_values("e")[0]
-    branches_repo.add_edit(
-        conn,
-        gid,
-        rumor_id=rumor.id,
-        target_rumor_id=target,
-        author=rumor.pubkey,
-        content=rumor.content,
-        created_at=rumor.created_at,
-    )
-    if _apply_newest_edit(conn, gid, target, rumor.pubkey):
-        fx.targets.append(target)
-
-
-def _apply_newest_edit(conn: Connection, gid: bytes, target: str, author: str) -> bool:
-    """The author's newest edit of ``target`` is its shown text (only its own author's)."""
-    newest = branches_repo.newest_edit(conn, gid, target, author)
-    if newest is None:
-        return False
-    content, at = newest
-    return branches_repo.show_edit(conn, gid, target, author, content=content, edited_at=at)
-
-
-# --- our departures' commits --------------------------------------------------------------------
-
-
-def _commit_departures(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
-    """A member's leave request waiting at the tip is committed by an admin (MDK lets any
-    member; admins only keeps it to about one commit per request)."""
-    state = opened.tree.canonical.state
-    if not state.active or bytes.fromhex(env.me) not in group_view(state).admins:
-        return
-    if groups_repo.pending_commit(conn, opened.gid) is not None:
-        return
-    pending = departure_commit(state, rng=env.rng)
-    if pending is None:
-        return
-    changes = commit_changes(state, pending.summary, pending.next_state)
-    fx.entry_id = queue_commit(conn, opened, pending, changes, followers=(), env=env)
-    fx.queued = True
-
-
-# --- sending ----------------------------------------------------------------------------------
-
-
-def send_payload(
-    conn: Connection, gid: bytes, rumor: UnsignedEvent, env: Env, expires_at: int | None
-) -> Effects:
-    """Our app payload (chat, reaction, deletion, edit) at the canonical tip: the advanced
-    state, the message row, the outbox entry, in this transaction."""
-    fx = Effects()
-    opened = open_tree(conn, gid)
-    node = opened.tree.canonical
-    event, node.state = send_app_payload(node.state, rumor, rng=env.rng)
-    opened.tree.witness(node, bytes.fromhex(env.me))
-    rows = (
-        ()
-        if rumor.kind == PayloadKind.EDIT
-        else own_rows(gid, rumor, event.id, node.epoch, None, expires_at=expires_at)
-    )
-    own = OwnEvent(
-        gid,
-        event,
-        metadata(group_view(node.state)).relays,
-        MESSAGE,
-        messages=rows,
-        reactions=own_reactions(rumor),
-        deletions=own_deletions(rumor),
-    )
-    fx.entry_id = record_own_event(conn, own, env.now)
-    for row in rows:
-        branches_repo.set_branch(conn, gid, row.rumor_id, node_key(node))
-    if rumor.kind == PayloadKind.EDIT:
-        _edit(conn, gid, rumor, fx)
-    save(conn, opened, env)
-    fx.queued = True
-    return fx
-
-
-def send_proposal(conn: Connection, gid: bytes, env: Env, propose: ProposeFn) -> Effects:
-    """Our leave request (a SelfRemove) at the tip; we are out once a relay took it."""
-    fx = Effects()
-    opened = open_tree(conn, gid)
-    node = opened.tree.canonical
-    message, node.state = propose(node.state)
-    event = handshake_event(node.state, message, created_at=env.now, rng=env.rng)
-    relays = metadata(group_view(node.state)).relays
-    fx.entry_id = record_own_event(conn, OwnEvent(gid, event, relays, PROPOSAL), env.now)
-    save(conn, opened, env)
-    fx.queued = True
-    return fx
-
-
-def queue_commit(
-    conn: Connection,
-    opened: Opened,
-    pending: PendingCommit,
-    changes: Sequence[timeline.Change],
-    *,
-    followers: Sequence[OutgoingEvent],
-    env: Env,
-) -> int:
-    """Our commit on the canonical tip, stored as the group's pending commit with its
-    outbox entry (and the Welcomes behind it); merged by `merge_commit` on a relay's OK."""
-    base = opened.tree.canonical
-    relays = metadata(group_view(base.state)).relays
-    event = handshake_event(base.state, pending.message, created_at=env.now, rng=env.rng)
-    own = OwnCommit(
-        node_key(base),
-        commit_priority(pending.summary),
-        commit_digest(pending.message.to_bytes()),
-        tuple(changes),
-        pending.next_state,
-    )
-    stored = StoredPending(own.to_bytes(), event.id, event.created_at)
-    entry = OwnEvent(
-        opened.gid, event, tuple(relays), DM_COMMIT, pending=stored, followers=tuple(followers)
-    )
-    return record_own_event(conn, entry, env.now)
-
-
-def queue_change(
-    conn: Connection,
-    gid: bytes,
-    base_key: str,
-    pending: PendingCommit,
-    *,
-    changes: Sequence[timeline.Change],
-    followers: Sequence[OutgoingEvent],
-    env: Env,
-) -> int | None:
-    """`queue_commit` if the tip is still ``base_key`` and nothing of ours is pending;
-    None otherwise (the caller builds it again)."""
-    opened = open_tree(conn, gid)
-    if opened.canonical_key != base_key or groups_repo.pending_commit(conn, gid) is not None:
+def _revived(conn: Connection, gid: bytes, message: NewMessage) -> int | None:
+    """A message we hid with a losing branch, sent again by its author on another one:
+    it is shown again where it now arrived (None for a plain duplicate)."""
+    known = messages_repo.by_rumor_id(conn, gid, message.rumor_id)
+    if known is None or known.status is not DeliveryStatus.INVALIDATED:
         return None
-    return queue_commit(conn, opened, pending, changes, followers=followers, env=env)
+    if known.event_id == message.event_id:
+        return None
+    status = DeliveryStatus.RECEIVED
+    messages_repo.set_status(conn, gid, known.rumor_id, status, event_id=message.event_id)
+    return known.seq
 
 
 def merge_commit(conn: Connection, gid: bytes, event: Event, env: Env) -> Effects | None:
@@ -414,7 +172,7 @@ def merge_commit(conn: Connection, gid: bytes, event: Event, env: Env) -> Effect
     if base is not None and not opened.tree.has_commit(base, own.digest):
         meta = CommitMeta(bytes.fromhex(env.me), own.priority, own.digest)
         child = opened.tree.add_commit(base, own.next_state, meta)
-        _timeline(conn, gid, child, own.changes, at=event.created_at, env=env, fx=fx)
+        record_timeline(conn, gid, child, own.changes, at=event.created_at, env=env, fx=fx)
         _retry_deferred(conn, opened, env, fx)
     fx.changed = True
     finish(conn, opened, env, fx, clear=True)
@@ -427,16 +185,3 @@ def drop_pending(conn: Connection, gid: bytes, event_id: str, now: int) -> bool:
         return False
     groups_repo.set_pending_commit(conn, gid, None, now=now)
     return True
-
-
-__all__ = [
-    "DM_COMMIT",
-    "Effects",
-    "Env",
-    "drop_pending",
-    "merge_commit",
-    "queue_change",
-    "receive",
-    "send_payload",
-    "send_proposal",
-]

@@ -26,6 +26,20 @@ class InviteeB:
     inbox: tuple[str, ...]
 
 
+async def found_invitees(
+    relays: Relays, people: Sequence[Person], found: Sequence[ParsedKeyPackageEvent]
+) -> list[InviteeB]:
+    """The invitees of key packages already chosen (``app.profile_choice``: one each)."""
+    by_author = {kp.author.hex: kp for kp in found}
+    out = []
+    for person in people:
+        if person.pubkey not in by_author:
+            raise InvalidInput(f"no Marmot v2 (Dark Matter) key package for {person.pubkey[:12]}…")
+        inbox = await relays.inbox_of(person.pubkey, hints=person.hints)
+        out.append(InviteeB(person.pubkey, by_author[person.pubkey], inbox))
+    return out
+
+
 async def invitees_b(ctx: Context, relays: Relays, people: Sequence[Person]) -> list[InviteeB]:
     """`InvalidInput` naming everyone without a Profile B key package."""
     out, missing = [], []

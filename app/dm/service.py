@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from app import timeline
 from app.contacts import Person
 from app.context import Context
-from app.dm import apply
-from app.dm.apply import DM_COMMIT, Effects, Env
-from app.dm.key_packages import InviteeB, invitees_b
+from app.dm import apply, core, send
+from app.dm.core import DM_COMMIT, Effects, Env
+from app.dm.key_packages import InviteeB, found_invitees, invitees_b
 from app.dm.tree import commit_changes, dump_state, members, metadata, node_key, to_rows
 from app.errors import NetworkError, NotAllowed, translate
 from app.events import (
@@ -38,7 +38,7 @@ from app.outbox import Attempt
 from app.relays import Relays
 from marmot.errors import MarmotError
 from marmot.profile_b.branches import BranchTree
-from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile
+from marmot.profile_b.components import AdminPolicy, ComponentId, GroupProfile, MessageRetention
 from marmot.profile_b.group import (
     GroupSettings,
     create_group_b,
@@ -47,7 +47,9 @@ from marmot.profile_b.group import (
     remove_b,
     update_components_b,
 )
+from marmot.profile_b.key_package_event import ParsedKeyPackageEvent
 from marmot.profile_b.outbound import welcome_wraps
+from marmot.profile_b.transport import MAX_WELCOME_RELAYS
 from marmot.profiles import Profile
 from mls.errors import MlsError
 from mls.group import GroupState, PendingCommit, propose_self_remove
@@ -93,11 +95,23 @@ class DarkMatter:
 
     # --- creating ------------------------------------------------------------------------
 
-    async def create(self, name: str, people: Sequence[Person], description: str) -> GroupInfo:
+    async def create(
+        self,
+        name: str,
+        people: Sequence[Person],
+        description: str,
+        *,
+        found: Sequence[ParsedKeyPackageEvent] | None = None,
+    ) -> GroupInfo:
+        """``found``: the invitees' key packages when the caller already chose them."""
         ctx = self._ctx
         secret = self._key()
-        invitees = await invitees_b(ctx, self._relays, people)
-        settings = GroupSettings(name, description, (), ctx.rng(32), self._relays.mine)
+        if found is None:
+            invitees = await invitees_b(ctx, self._relays, people)
+        else:
+            invitees = await found_invitees(self._relays, people, found)
+        relays = self._relays.mine[:MAX_WELCOME_RELAYS]  # the routing component's bound
+        settings = GroupSettings(name, description, (), ctx.rng(32), relays)
         founding = _call(
             lambda: create_group_b(
                 secret,
@@ -178,6 +192,14 @@ class DarkMatter:
 
         return await self._change(group, build)
 
+    async def set_retention(self, group: Group, seconds: int) -> GroupInfo:
+        """Disappearing messages (0x8005): kept ``seconds`` after they were written, 0 off."""
+        retention = MessageRetention(seconds).encode()
+        changes: dict[int, bytes | None] = {ComponentId.MESSAGE_RETENTION: retention}
+        return await self._change(
+            group, lambda s: update_components_b(s, changes, rng=self._ctx.rng)
+        )
+
     async def set_admin(self, group: Group, pubkey: str, admin: bool) -> GroupInfo:
         def build(state: GroupState) -> PendingCommit:
             admins = set(group_view(state).admins)
@@ -199,7 +221,7 @@ class DarkMatter:
             await self.set_admin(group, ctx.pubkey, False)
         rng = ctx.rng
         fx = await ctx.db.transact(
-            apply.send_proposal, gid, self._env(), lambda s: propose_self_remove(s, rng=rng)
+            send.send_proposal, gid, self._env(), lambda s: propose_self_remove(s, rng=rng)
         )
         ctx.outbox.kick()
         if fx.entry_id is not None:
@@ -221,7 +243,7 @@ class DarkMatter:
             raise NotAllowed("this group is not active")
         entry_id = None
         for _ in range(_ATTEMPTS):
-            opened = await ctx.db.run(apply.open_tree, gid)
+            opened = await ctx.db.run(core.open_tree, gid)
             if await ctx.db.run(groups_repo.pending_commit, gid) is not None:
                 raise NotAllowed("a change to this group is still being sent; try again shortly")
             base = opened.tree.canonical.state
@@ -229,7 +251,7 @@ class DarkMatter:
             changes = commit_changes(base, pending.summary, pending.next_state)
             followers = () if welcomes is None else tuple(welcomes(pending))
             entry_id = await ctx.db.transact(
-                apply.queue_change,
+                send.queue_change,
                 gid,
                 opened.canonical_key,
                 pending,
@@ -251,12 +273,13 @@ class DarkMatter:
 
     # --- messages ------------------------------------------------------------------------------
 
-    async def send_rumor(self, group: Group, rumor: UnsignedEvent) -> int:
-        """Our payload into the group; returns its outbox entry id."""
+    async def send_rumor(self, group: Group, rumor: UnsignedEvent, *, again: bool = False) -> int:
+        """Our payload into the group (``again``: a stored message of ours, re-sent in a
+        new 445); returns its outbox entry id."""
         ctx = self._ctx
         try:
             fx = await ctx.db.transact(
-                apply.send_payload, group.mls_group_id, rumor, self._env(), None
+                send.send_payload, group.mls_group_id, rumor, self._env(), again=again
             )
         except (MlsError, MarmotError) as exc:
             raise translate(exc) from exc
@@ -268,6 +291,8 @@ class DarkMatter:
 
     async def receive(self, group: Group, event: Event) -> None:
         ctx = self._ctx
+        if group.state is Lifecycle.PENDING:
+            return  # not marked: fetched again once the invite is accepted
         if group.state is not Lifecycle.ACTIVE:
             await ctx.mark(event, Outcome.FAILED, "not an active group of ours")
             return

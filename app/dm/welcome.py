@@ -10,6 +10,8 @@ row, in one transaction, as Profile A does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from app.dm.tree import dump_state, members, metadata, to_rows
 from app.key_packages import bundle_of
 from marmot.errors import MarmotError
@@ -30,7 +32,7 @@ from storage.repos import invites as invites_repo
 from storage.repos import key_packages as kp_repo
 from storage.repos import processed as processed_repo
 from storage.rows import GroupState as Lifecycle
-from storage.rows import Invite, NewGroup, Outcome
+from storage.rows import Invite, KeyPackageRecord, NewGroup, Outcome
 
 
 def is_profile_b(rumor: UnsignedEvent) -> bool:
@@ -38,11 +40,22 @@ def is_profile_b(rumor: UnsignedEvent) -> bool:
     return rumor.kind == Kind.MLS_WELCOME and "encoding" not in names
 
 
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """A joined Welcome's invite and the key package it used (as it was before being
+    marked consumed), or why it was not joined."""
+
+    invite: Invite | None
+    reason: str = ""
+    used: KeyPackageRecord | None = None
+
+
 def join_rows(
     conn: Connection, wrap: Event, rumor: UnsignedEvent, *, blocked: bool, now: int
-) -> tuple[Invite | None, str]:
+) -> Joined:
     """Join and store, or why not (the gift wrap's mark is written either way)."""
-    invite, reason = _join(conn, wrap, rumor, blocked=blocked, now=now)
+    joined = _join(conn, wrap, rumor, blocked=blocked, now=now)
+    invite, reason = joined.invite, joined.reason
     processed_repo.mark(
         conn,
         wrap.id,
@@ -53,35 +66,35 @@ def join_rows(
         reason=reason or "invite",
         mls_group_id=None if invite is None else invite.mls_group_id,
     )
-    return invite, reason
+    return joined
 
 
 def _join(  # noqa: PLR0911 (one refusal per check)
     conn: Connection, wrap: Event, rumor: UnsignedEvent, *, blocked: bool, now: int
-) -> tuple[Invite | None, str]:
+) -> Joined:
     try:
         parsed = parse_welcome_rumor_b(rumor)
     except MarmotError as exc:
-        return None, exc.reason
+        return Joined(None, exc.reason)
     if blocked:
-        return None, "the inviter is blocked"
+        return Joined(None, "the inviter is blocked")
     record = kp_repo.by_event_id(conn, parsed.key_package_event_id)
     if record is None:
-        return None, "not one of this device's key packages"
+        return Joined(None, "not one of this device's key packages")
     if record.private_material is None:
-        return None, "the key package's private keys were already deleted"
+        return Joined(None, "the key package's private keys were already deleted")
     try:
         state = join_b(parsed, bundle_of(record))
     except (MlsError, MarmotError) as exc:
-        return None, f"cannot join: {exc}"
+        return Joined(None, f"cannot join: {exc}")
     if groups_repo.get(conn, state.group_id) is not None:
-        return None, "already in this group"
+        return Joined(None, "already in this group")
     invite = _invite(state, parsed, wrapper_id=wrap.id, rumor=rumor, ref=record.ref, now=now)
     groups_repo.create(conn, _pending_group(state), now=now)
     branches_repo.save_tree(conn, state.group_id, to_rows(BranchTree(state)))
     invites_repo.add(conn, invite)
     kp_repo.mark_consumed(conn, record.ref, now=now)
-    return invite, ""
+    return Joined(invite, "", record)
 
 
 def _pending_group(state: GroupState) -> NewGroup:

@@ -13,9 +13,9 @@ disagree); ``blurhash`` is refused (these formats use thumbhash); unknown fields
 ignored; a present-but-empty ``dim``/``thumbhash`` is kept apart from an absent one.
 Rules that differ by version: v1 needs the Blossom URL to carry the ciphertext hash, an
 https (or loopback http) host, a file name that is not blank, and accepts a
-non-canonical ``m``; v2 takes http(s) Blossom URLs, any 1..255-byte file name without
-NUL (spaces count), and only a canonical ``m``. Rejected references raise
-:class:`~marmot.errors.InvalidMedia`.
+non-canonical ``m`` (its frozen rule only needs a slash); v2 takes http(s) Blossom URLs,
+any 1..255-byte file name without NUL (spaces count), and only a canonical ``m``.
+Rejected references raise :class:`~marmot.errors.InvalidMedia`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from marmot.errors import InvalidMedia
 from marmot.profile_b.components import BLOSSOM_LOCATOR, MEDIA_FORMATS, canonical_media_type
 from marmot.profile_b.errors import InvalidComponent
+from marmot.profile_b.text import rust_trim
 from marmot.profile_b.urls import (
     UrlError,
     host_of,
@@ -49,8 +50,15 @@ _SINGLE = {
 }
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
-__all__ = ["Locator", "MediaReference", "media_tag", "parse_media_tag"]
+__all__ = [
+    "Locator",
+    "MediaReference",
+    "canonical_media_type_for",
+    "media_tag",
+    "parse_media_tag",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,22 @@ class MediaReference:
     file_name: str
     dim: str | None = None
     thumbhash: str | None = None
+
+
+def canonical_media_type_for(version: str, value: str) -> str:
+    """v2: the token grammar of ``components.canonical_media_type``. v1 (frozen): only
+    non-empty with a ``/`` after dropping parameters and ASCII space, ASCII-lowered."""
+    if version == V2:
+        try:
+            return canonical_media_type(value)
+        except InvalidComponent as exc:
+            raise InvalidMedia(f"media type: {exc.reason}") from None
+    if version != V1:
+        raise InvalidMedia(f"unknown encrypted media version {version!r}")
+    essence = value.split(";", 1)[0].strip(" \t\n\r\x0c").translate(_ASCII_LOWER)
+    if not essence or "/" not in essence:
+        raise InvalidMedia("media type must be a MIME type")
+    return "image/jpeg" if essence == "image/jpg" else essence
 
 
 def media_tag(ref: MediaReference) -> tuple[str, ...]:
@@ -155,16 +179,13 @@ def _validate(ref: MediaReference, allow_loopback_http: bool) -> None:
     for locator in ref.locators:
         _check_locator(ref, locator, allow_loopback_http)
     _check_file_name(ref)
-    try:
-        canonical = canonical_media_type(ref.media_type)
-    except InvalidComponent as exc:
-        raise InvalidMedia(f"media type: {exc.reason}") from None
+    canonical = canonical_media_type_for(ref.version, ref.media_type)
     if ref.version == V2 and canonical != ref.media_type:
         raise InvalidMedia("media type is not canonical for encrypted-media-v2")
 
 
 def _check_file_name(ref: MediaReference) -> None:
-    if ref.version == V1 and not ref.file_name.strip():
+    if ref.version == V1 and not rust_trim(ref.file_name):
         raise InvalidMedia("media file name cannot be empty")
     name = ref.file_name
     if ref.version == V2 and (not name or len(name.encode()) > 255 or "\0" in name):
@@ -174,7 +195,7 @@ def _check_file_name(ref: MediaReference) -> None:
 def _check_locator(ref: MediaReference, locator: Locator, allow_loopback_http: bool) -> None:
     """Only structure makes a reference invalid; a kind we cannot fetch just makes that
     locator unfetchable. Blossom locators are fetched, so their host must be safe."""
-    if not locator.kind.strip() or not locator.value.strip():
+    if not rust_trim(locator.kind) or not rust_trim(locator.value):
         raise InvalidMedia("media locator kind and value cannot be empty")
     scheme, sep, rest = locator.value.partition("://")
     if not sep or not scheme or not rest:

@@ -75,19 +75,26 @@ def load_tree(conn: Connection, gid: bytes) -> list[BranchNodeRow]:
 
 def defer(
     conn: Connection, gid: bytes, event_id: str, event_json: str, created_at: int, *, now: int
-) -> bool:
-    """Keep a 445 for a later try; False when the group already holds `MAX_DEFERRED`."""
+) -> int:
+    """Keep a 445 for a later try; at `MAX_DEFERRED` the longest-kept one goes (events of
+    epochs before we joined never open). Returns how many were dropped for it."""
+    dropped = 0
     held = conn.execute(
         "SELECT count(*) FROM dm_deferred WHERE mls_group_id = ?", (gid,)
     ).fetchone()[0]
     if held >= MAX_DEFERRED:
-        return False
+        dropped = conn.execute(
+            "DELETE FROM dm_deferred WHERE mls_group_id = ? AND event_id IN (SELECT event_id"
+            " FROM dm_deferred WHERE mls_group_id = ? ORDER BY received_at, created_at,"
+            " event_id LIMIT ?)",
+            (gid, gid, held - MAX_DEFERRED + 1),
+        ).rowcount
     conn.execute(
         "INSERT INTO dm_deferred (mls_group_id, event_id, event_json, created_at, received_at)"
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (gid, event_id, event_json, created_at, now),
     )
-    return True
+    return dropped
 
 
 def deferred(conn: Connection, gid: bytes) -> list[DeferredEvent]:

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from app import NotAllowed
-from app.events import GroupUpdated, MessageReceived, MessageUpdated
+from app.events import GroupUpdated, MessageReceived, MessageStatusChanged, MessageUpdated
 from app.models import MessageInfo
+from storage import Connection
 from storage.repos import branches as branches_repo
+from storage.repos import messages as messages_repo
 from storage.rows.branches import BranchNodeRow
 from tests.helpers.app_clients import Client, catch_up, eventually, join, make_client, reopen
 from tests.helpers.dm_clients import dm_group_with, publish_b_key_package
@@ -70,6 +72,8 @@ async def test_edit_react_delete(relay: RelayProcess, tmp_path: Path) -> None:
         edited = await alice.session.messages.edit(group.id, sent.id, "first")
         assert (edited.id, edited.content) == (sent.id, "first")
         assert edited.edited_at is not None
+        updates = [e.message for e in alice.of(MessageUpdated) if e.message.id == sent.id]
+        assert [(m.content, m.edited_at) for m in updates] == [("first", edited.edited_at)]
         await alice.session.flush(10)
         seen = await _row(bob, group.id, "first")
         assert (seen.id, seen.edited_at) == (sent.id, edited.edited_at)
@@ -270,15 +274,56 @@ async def test_concurrent_commits_converge_across_a_restart(
             assert len(tips) == 2  # both commits kept: the loser stays a retained branch
             renames = [c for c in await _timeline(client, group.id) if c[0] == "renamed"]
             assert renames == [("renamed", winner)]  # the loser's row is withdrawn
-        shown = await _texts(alice, group.id)
-        assert ("on bob's branch" in shown) == (winner == "Bob's name")
+        # Bob's message survives either way: withdrawn with his branch, it is sent again.
+        for client in (alice, bob, carol):
+            await _wait_texts(client, group.id, ["on bob's branch"])
         await alice.session.messages.send(group.id, "after the race")
         await alice.session.flush(10)
-        await _wait_texts(carol, group.id, [*shown, "after the race"])
-        await _wait_texts(bob, group.id, [*shown, "after the race"])
+        for client in (bob, carol):
+            await _wait_texts(client, group.id, ["on bob's branch", "after the race"])
     finally:
         for client in (alice, bob, carol):
             await client.close()
+
+
+async def test_the_branch_two_members_used_wins_and_the_loser_sends_again(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Alice's rename reaches Carol before Bob's competing one; both write on Alice's
+    branch (a witness quorum of two), Bob on his own: Alice's branch wins everywhere, and
+    Bob's message, withdrawn with his branch, goes out again on the winner."""
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    carol = await make_client(tmp_path, relay.url, "carol", live=False)
+    try:
+        group = await dm_group_with(alice, "Quorum", bob, carol)
+        await alice.session.groups.promote(group.id, bob.npub)
+        await catch_up(bob, carol)
+        await alice.session.groups.rename(group.id, name="Alice's name")
+        await catch_up(carol)  # on Alice's branch before Bob's commit exists
+        await bob.session.groups.rename(group.id, name="Bob's name")
+        await bob.session.messages.send(group.id, "bob, on his branch")
+        await alice.session.messages.send(group.id, "alice, on hers")
+        await carol.session.messages.send(group.id, "carol, on alice's")
+        for client in (alice, bob, carol):
+            await client.session.flush(10)
+        states = await eventually(
+            lambda: _converged(alice, bob, carol, group=group.id), lambda s: len(set(s)) == 1
+        )
+        assert states[0][2] == "Alice's name"
+        assert any(e.status == "invalidated" for e in bob.of(MessageStatusChanged))
+        everything = {"bob, on his branch", "alice, on hers", "carol, on alice's"}
+        for client in (alice, bob, carol):
+            await eventually(lambda c=client: _caught_texts(c, group.id), lambda t: t == everything)
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+async def _caught_texts(client: Client, group: str) -> set[str]:
+    await catch_up(client)
+    await client.session.flush(10)
+    return set(await _texts(client, group))
 
 
 async def test_live_clients_the_other_way_round(relay: RelayProcess, tmp_path: Path) -> None:
@@ -341,3 +386,69 @@ async def test_an_admin_hands_over_before_leaving(relay: RelayProcess, tmp_path:
     finally:
         for client in (alice, bob, carol):
             await client.close()
+
+
+async def test_a_leave_request_the_admin_saw_late_still_removes(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """Bob asks to leave on the epoch Alice's rename has just left: his SelfRemove can no
+    longer be committed, so Alice removes him instead."""
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    carol = await make_client(tmp_path, relay.url, "carol", live=False)
+    try:
+        group = await dm_group_with(alice, "Late", bob, carol)
+        await alice.session.groups.rename(group.id, name="Later")
+        await bob.session.groups.leave(group.id)  # on the epoch before the rename
+
+        async def members(client: Client) -> set[str]:
+            await catch_up(client)
+            await client.session.flush(10)
+            return {m.pubkey for m in (await client.session.groups.info(group.id)).members}
+
+        both = {alice.pubkey, carol.pubkey}
+        await eventually(lambda: members(alice), lambda m: m == both)
+        await eventually(lambda: members(carol), lambda m: m == both)
+        assert (await carol.session.groups.info(group.id)).name == "Later"
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+async def test_disappearing_messages_by_the_retention_component(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    try:
+        group = await dm_group_with(alice, "Fleeting", bob)
+        info = await alice.session.groups.set_disappearing(group.id, 3600)
+        assert info.disappearing_secs == 3600
+
+        async def timer() -> int:
+            await catch_up(bob)
+            return (await bob.session.groups.info(group.id)).disappearing_secs
+
+        await eventually(timer, lambda t: t == 3600)
+        assert ("retention", "3600") in await _timeline(bob, group.id)
+        sent = await alice.session.messages.send(group.id, "gone in an hour")
+        await alice.session.flush(10)
+        seen = await _row(bob, group.id, "gone in an hour")
+        for client, message in ((alice, sent), (bob, seen)):
+            stored = await client.session.groups.store.resolve(group.id)
+            row = await client.session.ctx.db.run(
+                messages_repo.by_rumor_id, stored.mls_group_id, message.id
+            )
+            assert row is not None
+            expires = await client.session.ctx.db.run(_expires_at, row.seq)
+            assert expires == message.created_at + 3600
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+def _expires_at(conn: Connection, seq: int) -> int | None:
+    value: int | None = conn.execute(
+        "SELECT expires_at FROM messages WHERE seq = ?", (seq,)
+    ).fetchone()[0]
+    return value

@@ -30,3 +30,25 @@ async def test_a_profile_a_group_says_so_and_refuses_edits(
             await alice.session.groups.create("Odd", [], profile="v3")
     finally:
         await alice.close()
+
+
+@pytest.mark.darkmatter
+async def test_a_forced_profile_b_needs_every_invitees_key_package(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    alice = await make_client(tmp_path, relay.url, "alice")
+    bob = await make_client(tmp_path, relay.url, "bob")  # a Profile A key package only
+    try:
+        with pytest.raises(InvalidInput, match="Dark Matter"):
+            await alice.session.groups.create("B", [bob.npub], profile="darkmatter")
+        assert await alice.session.groups.list_groups() == []
+        solo = await alice.session.groups.create("Notes", [], profile="darkmatter")
+        assert (solo.profile, solo.can_edit, solo.members[0].pubkey) == (
+            "darkmatter", True, alice.pubkey,
+        )  # fmt: skip
+        note = await alice.session.messages.send(solo.id, "to self")
+        edited = await alice.session.messages.edit(solo.id, note.id, "to myself")
+        assert edited.content == "to myself" and edited.edited_at is not None
+    finally:
+        await alice.close()
+        await bob.close()

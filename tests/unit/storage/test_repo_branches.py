@@ -56,15 +56,16 @@ def test_the_tree_goes_with_its_group(conn: Connection, group: bytes) -> None:
 def test_deferred_events_are_kept_once_oldest_first_and_bounded(
     conn: Connection, group: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert branches.defer(conn, group, B, '{"b":1}', 20, now=30)
-    assert branches.defer(conn, group, A, '{"a":1}', 10, now=30)
-    assert branches.defer(conn, group, A, '{"a":2}', 10, now=31)  # a copy changes nothing
+    assert branches.defer(conn, group, B, '{"b":1}', 20, now=30) == 0
+    branches.defer(conn, group, A, '{"a":1}', 10, now=31)
+    branches.defer(conn, group, A, '{"a":2}', 10, now=32)  # a copy changes nothing
     found = branches.deferred(conn, group)
     assert [(d.event_id, d.event_json) for d in found] == [(A, '{"a":1}'), (B, '{"b":1}')]
     monkeypatch.setattr(branches, "MAX_DEFERRED", 2)
-    assert not branches.defer(conn, group, C, "{}", 5, now=32)
+    assert branches.defer(conn, group, C, "{}", 5, now=33) == 1  # B was kept longest
+    assert [d.event_id for d in branches.deferred(conn, group)] == [C, A]
     branches.undefer(conn, group, [A])
-    assert [d.event_id for d in branches.deferred(conn, group)] == [B]
+    assert [d.event_id for d in branches.deferred(conn, group)] == [C]
 
 
 def test_a_reorg_hides_and_shows_messages_by_branch(conn: Connection, group: bytes) -> None:
