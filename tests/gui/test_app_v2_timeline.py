@@ -1,6 +1,7 @@
 """A real Marmot v2 (Dark Matter) group's own changes as timeline lines in both real windows
 (issue 16): the group system rows every member derives from a commit (kind 1210 in MDK),
-worded like Marmot v1's, with the admin rows v1 never had."""
+worded like Marmot v1's, with the admin rows v1 never had, and the disappearing timer (v2's
+retention component)."""
 
 from __future__ import annotations
 
@@ -52,5 +53,14 @@ def test_a_v2_groups_changes_show_in_both_windows(
     run(qtbot, alice.bridge.demote(chat_id, bob_key))
     wait_line(qtbot, alice, "You took admin rights from Bob")
     wait_line(qtbot, bob, "Alice took admin rights from you")
+    # The disappearing timer is v2's retention component: the same line, the same header.
+    run(qtbot, alice.bridge.set_disappearing(chat_id, 3600))
+    wait_line(qtbot, alice, "You set disappearing messages to 1 hour")
+    wait_line(qtbot, bob, "Alice set disappearing messages to 1 hour")
+    subtitle = bob.window.chat.header.subtitle
+    qtbot.waitUntil(lambda: subtitle.text().endswith("disappear after 1 hour"), timeout=NETWORK_MS)
+    run(qtbot, alice.bridge.set_disappearing(chat_id, 0))
+    wait_line(qtbot, bob, "Alice turned off disappearing messages")
     details = run(qtbot, bob.bridge.show_group(chat_id))
     assert (details.protocol, details.i_am_admin) == ("Marmot v2 (Dark Matter)", False)
+    assert details.disappearing_secs == 0
