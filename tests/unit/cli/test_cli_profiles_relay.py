@@ -18,7 +18,8 @@ def test_a_marmot_v1_group_says_so_and_refuses_edits(relay: RelayProcess, tmp_pa
     alice, bob = (CliClient(n, tmp_path / n, relay.url) for n in ("alice", "bob"))
     parallel(alice.create, bob.create)
     alice.run("contacts", "add", bob.npub, "--name", "Bob")
-    group = alice.run("group", "create", "Hikers", "--member", bob.npub)["group"]
+    group = alice.run("group", "create", "Hikers", "--member", bob.npub, "--profile", "mip")
+    group = group["group"]
     gid = group["id"]
     assert (group["protocol"], group["profile"], group["can_edit"]) == ("Marmot v1", "mip", False)
     listed = alice.groups()
