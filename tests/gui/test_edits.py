@@ -107,7 +107,9 @@ def test_up_in_the_empty_composer_edits_the_newest_own_message(
     qtbot.keyClick(composer, Qt.Key.Key_Up)  # not empty: Up only moves the cursor
     assert window.chat.edits.editing is None and composer.text == "typing"
     composer.clear()
-    qtbot.keyClick(composer, Qt.Key.Key_Up)
+    qtbot.keyClick(composer, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)  # selects
+    assert window.chat.edits.editing is None
+    qtbot.keyClick(composer, Qt.Key.Key_Up, Qt.KeyboardModifier.KeypadModifier)
     editing = window.chat.edits.editing
     assert editing is not None and editing.id == newest.id  # ours, not Bob's newer one
     assert composer.text == "see you at the car park"

@@ -81,7 +81,9 @@ class Composer(QTextEdit):
         if key == Qt.Key.Key_Escape:
             self.escapePressed.emit()
             return
-        if key == Qt.Key.Key_Up and not self.toPlainText() and not event.modifiers():
+        # (Arrow keys carry the keypad flag on some platforms.)
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if key == Qt.Key.Key_Up and plain and not self.toPlainText():
             self.editLastRequested.emit()
             return
         super().keyPressEvent(event)
