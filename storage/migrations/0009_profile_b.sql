@@ -36,6 +36,7 @@ CREATE TABLE dm_deferred (
 -- Which branch node an app payload (or a system row) of a Profile B group arrived at, so a
 -- reorg hides what only the losing side carried and shows what the winning side did.
 ALTER TABLE messages ADD COLUMN branch TEXT;
+CREATE INDEX messages_branch ON messages (mls_group_id, branch) WHERE branch IS NOT NULL;
 
 -- Edits (kind 1009), kept so an edit that arrives before its message still applies.
 CREATE TABLE message_edits (

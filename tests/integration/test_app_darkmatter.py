@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import NotAllowed
+from app import NetworkError, NotAllowed
 from app.events import GroupUpdated, MessageReceived, MessageStatusChanged, MessageUpdated
 from app.models import MessageInfo
 from storage import Connection
@@ -452,3 +452,87 @@ def _expires_at(conn: Connection, seq: int) -> int | None:
         "SELECT expires_at FROM messages WHERE seq = ?", (seq,)
     ).fetchone()[0]
     return value
+
+
+async def test_welcomes_refused_or_declined(relay: RelayProcess, tmp_path: Path) -> None:
+    """A blocked inviter's Welcome is not offered; a declined one leaves no group; a
+    Welcome for a key package this device does not hold is refused."""
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    carol = await make_client(tmp_path, relay.url, "carol", live=False)
+    try:
+        await carol.session.contacts.set_blocked(alice.npub, True)
+        for guest in (bob, carol):
+            await publish_b_key_package(guest)
+        group = await alice.session.groups.create(
+            "Declined", [bob.npub, carol.npub], profile="darkmatter"
+        )
+        await alice.session.flush(10)
+        await catch_up(bob, carol)
+        (invite,) = await eventually(bob.session.invites.list_invites, bool)
+        assert (invite.group_id, invite.group_name, invite.member_count) == (
+            group.id,
+            "Declined",
+            3,
+        )
+        assert await carol.session.invites.list_invites() == []
+        assert not [g for g in await carol.session.groups.list_groups() if g.id == group.id]
+        await bob.session.invites.decline(invite.id)
+        assert await bob.session.invites.list_invites() == []
+        assert await bob.session.groups.list_groups() == []
+        # Bob's key package is gone from this device: a new Welcome naming it is refused.
+        await bob.session.ctx.db.run(_forget_key_packages)
+        await alice.session.groups.remove_members(group.id, [bob.npub])
+        await alice.session.groups.add_members(group.id, [bob.npub])  # his package on the relay
+        await alice.session.flush(10)
+        refused = "not one of this device's key packages"
+
+        async def reasons() -> list[str]:
+            await catch_up(bob)
+            return await bob.session.ctx.db.run(_wrap_reasons)
+
+        await eventually(reasons, lambda r: refused in r)
+        assert await bob.session.invites.list_invites() == []
+    finally:
+        for client in (alice, bob, carol):
+            await client.close()
+
+
+def _wrap_reasons(conn: Connection) -> list[str]:
+    rows = conn.execute("SELECT reason FROM processed_events WHERE kind = 1059").fetchall()
+    return [r[0] for r in rows]
+
+
+def _forget_key_packages(conn: Connection) -> None:
+    conn.execute("DELETE FROM key_packages")
+
+
+async def test_a_commit_queued_while_the_relay_is_down_lands_after_a_restart(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """The rename waits in the durable outbox as our pending commit (not in the tree);
+    Alice closes, the relay comes back, Alice reopens: it goes out, joins her tree, and
+    Bob applies it; her message queued behind it arrives too."""
+    alice = await make_client(tmp_path, relay.url, "alice", live=False)
+    bob = await make_client(tmp_path, relay.url, "bob", live=False)
+    try:
+        group = await dm_group_with(alice, "Outage", bob)
+        relay.stop()
+        with pytest.raises(NetworkError):
+            await alice.session.groups.rename(group.id, name="After the outage")
+        assert (await alice.session.groups.info(group.id)).name == "Outage"  # not merged
+        await alice.session.messages.send(group.id, "written offline")
+        await alice.close()
+        relay.start()
+        alice = await reopen(alice, relay.url, tmp_path, live=False)
+
+        async def named() -> str:
+            await alice.session.flush(10)
+            return (await alice.session.groups.info(group.id)).name
+
+        await eventually(named, lambda n: n == "After the outage")
+        await _wait_texts(bob, group.id, ["written offline"])
+        assert (await bob.session.groups.info(group.id)).name == "After the outage"
+    finally:
+        await alice.close()
+        await bob.close()
