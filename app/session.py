@@ -159,6 +159,7 @@ class AccountSession:
         await self._guarded(self.disappearing.sweep(), "disappearing messages")
         await self.setup()
         await self._guarded(self.group_inbox.resume(), "re-sending")
+        await self._guarded(self.dark_matter.resume(), "re-sending")
         await self.sync_engine.start(live=live)
         self.push.start()
         if live:

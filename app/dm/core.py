@@ -37,7 +37,6 @@ from marmot.profile_b.inbound import (
     departure_commit,
 )
 from marmot.profile_b.outbound import handshake_event, send_app_payload
-from marmot.profile_b.payloads import PayloadKind
 from mls.group import GroupState, PendingCommit
 from mls.messages import MLSMessage, SelfRemove
 from nostr.event import UnsignedEvent
@@ -128,7 +127,6 @@ def settle(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
 
 def finish(conn: Connection, opened: Opened, env: Env, fx: Effects, *, clear: bool = False) -> None:
     settle(conn, opened, env, fx)
-    resend_own(conn, opened, env, fx)
     save(conn, opened, env, clear_pending=clear)
     commit_departures(conn, opened, env, fx)
     fx.seqs = sorted(set(fx.seqs))
@@ -196,17 +194,19 @@ def commit_departures(conn: Connection, opened: Opened, env: Env, fx: Effects) -
     fx.queued = True
 
 
-def resend_own(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
-    """Our chat messages a reorg withdrew go out again on the winning branch (the same
-    rumor, a new 445), so nothing we wrote is lost with the losing side."""
-    gid, node = opened.gid, opened.tree.canonical
+def resend_withdrawn(conn: Connection, gid: bytes, env: Env) -> Effects:
+    """Our chat messages a reorg withdrew go out again on the canonical branch (the same
+    rumor, a new 445), so nothing we wrote is lost with the losing side. Called once the
+    group is quiet (`app.dm.service`): sent at once, they would witness a branch that
+    is only winning until the rest of a batch arrives, and so keep it winning."""
+    fx = Effects()
+    opened = open_tree(conn, gid)
+    node = opened.tree.canonical
     if not node.state.active:
-        return
+        return fx
     relays = metadata(group_view(node.state)).relays
-    for rumor_id in list(fx.hidden):
-        row = messages_repo.by_rumor_id(conn, gid, rumor_id)
-        if row is None or row.author != env.me or row.kind != PayloadKind.CHAT:
-            continue
+    for row in branches_repo.own_withdrawn(conn, gid, env.me):
+        rumor_id = row.rumor_id
         rumor = UnsignedEvent(row.author, row.created_at, row.kind, row.tags, row.content)
         if rumor.id != rumor_id:
             continue  # edited or deleted since: not the rumor it was
@@ -217,8 +217,11 @@ def resend_own(conn: Connection, opened: Opened, env: Env, fx: Effects) -> None:
         mark_own(conn, event, gid, env.now)
         messages_repo.set_status(conn, gid, rumor_id, DeliveryStatus.SENDING, event_id=event.id)
         branches_repo.set_branch(conn, gid, rumor_id, node_key(node))
-        fx.hidden.remove(rumor_id)
+        fx.targets.append(rumor_id)
         fx.queued = True
+    if fx.queued:
+        save(conn, opened, env)
+    return fx
 
 
 def late_leavers(tree: Tree, me: bytes) -> set[bytes]:

@@ -12,8 +12,9 @@ with a BIP-340 signature (0x8009), made while the KeyPackage or group is created
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from app import timeline
@@ -48,13 +49,14 @@ from marmot.profile_b.group import (
     update_components_b,
 )
 from marmot.profile_b.key_package_event import ParsedKeyPackageEvent
-from marmot.profile_b.outbound import welcome_wraps
-from marmot.profile_b.transport import MAX_WELCOME_RELAYS
+from marmot.profile_b.transport import MAX_WELCOME_RELAYS, welcome_rumor_b
 from marmot.profiles import Profile
 from mls.errors import MlsError
 from mls.group import GroupState, PendingCommit, propose_self_remove
+from mls.messages import Welcome
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey, SecretKey
+from nostr.nip59 import seal_with, wrap_seal
 from storage import Connection, OutgoingEvent, record_outgoing
 from storage.repos import branches as branches_repo
 from storage.repos import groups as groups_repo
@@ -70,6 +72,8 @@ log = logging.getLogger(__name__)
 
 DARKMATTER = Profile.B.value
 _ATTEMPTS = 3
+QUIET = 1.0
+"""Seconds without a reorg before our withdrawn messages are sent again."""
 Build = Callable[[GroupState], PendingCommit]
 
 
@@ -80,6 +84,8 @@ class DarkMatter:
         self._secret = secret
         self.groups: Groups = None  # type: ignore[assignment]  # set by the session
         self.messages: Messages = None  # type: ignore[assignment]  # set by the session
+        self._quiet_at: dict[bytes, float] = {}
+        self._resending: set[bytes] = set()
         ctx.outbox.register(DM_COMMIT, _CommitHook(self))
 
     def _env(self) -> Env:
@@ -123,7 +129,7 @@ class DarkMatter:
         )
         # The founding commit is never published: the invitees join at the state after it.
         state = founding.state if founding.pending is None else founding.pending.next_state
-        wraps = () if founding.pending is None else self._wraps(founding.pending, invitees)
+        wraps = () if founding.pending is None else await self._wraps(founding.pending, invitees)
         gid = state.group_id
         new = NewGroup(
             gid,
@@ -153,16 +159,32 @@ class DarkMatter:
         ctx.emit(GroupUpdated(ctx.pubkey, info))
         return info
 
-    def _wraps(
+    async def _wraps(
         self, pending: PendingCommit, invitees: Sequence[InviteeB]
     ) -> tuple[OutgoingEvent, ...]:
+        """One gift-wrapped 444 per invitee, sealed through the account's signer (local or
+        remote: adding members needs no key on this device)."""
         ctx = self._ctx
-        to = [(PublicKey.from_hex(i.pubkey), i.key_package.event_id) for i in invitees]
-        wraps = welcome_wraps(self._key(), pending, to, now=ctx.now(), rng=ctx.rng)
-        return tuple(
-            OutgoingEvent(w.id, w.to_json(), i.inbox or self._relays.mine, WELCOME)
-            for w, i in zip(wraps, invitees, strict=True)
-        )
+        routing = group_view(pending.next_state).routing
+        if pending.welcome is None or not isinstance(pending.welcome.body, Welcome):
+            raise NotAllowed("this change adds nobody")
+        assert routing is not None  # every Profile B group of ours has its routing
+        now = ctx.now()
+        out = []
+        for invitee in invitees:
+            to = PublicKey.from_hex(invitee.pubkey)
+            rumor = welcome_rumor_b(
+                ctx.public_key,
+                pending.welcome.body,
+                invitee.key_package.event_id,
+                routing.relays,
+                created_at=now,
+            )
+            sealed = await seal_with(rumor, ctx.signer, to, now=now, rng=ctx.rng)
+            wrap = wrap_seal(sealed, to, now=now, rng=ctx.rng)
+            inbox = invitee.inbox or self._relays.mine
+            out.append(OutgoingEvent(wrap.id, wrap.to_json(), inbox, WELCOME))
+        return tuple(out)
 
     # --- changing ---------------------------------------------------------------------------
 
@@ -233,7 +255,7 @@ class DarkMatter:
         group: Group,
         build: Build,
         *,
-        welcomes: Callable[[PendingCommit], Sequence[OutgoingEvent]] | None = None,
+        welcomes: Callable[[PendingCommit], Awaitable[Sequence[OutgoingEvent]]] | None = None,
     ) -> GroupInfo:
         """Build on the tip, queue it (rebuilt if the tip moved meanwhile), wait for a
         relay's OK, which merges it (`_CommitHook`)."""
@@ -249,7 +271,7 @@ class DarkMatter:
             base = opened.tree.canonical.state
             pending = _call(lambda: build(base))  # noqa: B023 (called at once)
             changes = commit_changes(base, pending.summary, pending.next_state)
-            followers = () if welcomes is None else tuple(welcomes(pending))
+            followers = () if welcomes is None else tuple(await welcomes(pending))
             entry_id = await ctx.db.transact(
                 send.queue_change,
                 gid,
@@ -326,6 +348,39 @@ class DarkMatter:
                 ctx.emit(MessageUpdated(ctx.pubkey, updated))
         if fx.changed:
             await self._changed(gid, before)
+        if fx.reorg:
+            self._resend_when_quiet(gid)
+
+    # --- our messages a reorg withdrew ------------------------------------------------------
+
+    def _resend_when_quiet(self, gid: bytes) -> None:
+        """Once the group has had no reorg for `QUIET` seconds (MDK's settlement window),
+        our withdrawn messages go out on the branch that won."""
+        self._quiet_at[gid] = asyncio.get_running_loop().time() + QUIET
+        if gid not in self._resending:
+            self._resending.add(gid)
+            self._ctx.spawn(self._resend_later(gid), "re-sending withdrawn messages")
+
+    async def _resend_later(self, gid: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while (wait := self._quiet_at[gid] - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            await self._resend(gid)
+        finally:
+            self._resending.discard(gid)
+
+    async def _resend(self, gid: bytes) -> None:
+        ctx = self._ctx
+        fx = await ctx.db.transact(core.resend_withdrawn, gid, self._env())
+        await self.announce(gid, fx)  # each as updated: shown again, "sending"
+
+    async def resume(self) -> None:
+        """At start: what a reorg withdrew before the last stop goes out now."""
+        groups = await self._ctx.db.run(groups_repo.list_groups, states=[Lifecycle.ACTIVE])
+        for group in groups:
+            if group.profile == DARKMATTER:
+                await self._resend(group.mls_group_id)
 
     async def _changed(self, gid: bytes, before: Group | None) -> None:
         ctx = self._ctx

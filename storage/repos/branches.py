@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from storage.errors import StorageBug
+from storage.repos import messages
 from storage.repos._json import dump_strings, load_strings
-from storage.rows import DeliveryStatus, MlsState
+from storage.rows import DeliveryStatus, Message, MlsState
 from storage.rows.branches import BranchNodeRow, DeferredEvent
 from storage.types import Connection
 
@@ -126,6 +127,16 @@ def set_branch(conn: Connection, gid: bytes, rumor_id: str, key: str) -> None:
 
 def set_branch_seqs(conn: Connection, seqs: Sequence[int], key: str) -> None:
     conn.executemany("UPDATE messages SET branch = ? WHERE seq = ?", [(key, s) for s in seqs])
+
+
+def own_withdrawn(conn: Connection, gid: bytes, me: str) -> list[Message]:
+    """Our chat messages hidden with a branch that lost (oldest first)."""
+    rows = conn.execute(
+        f"SELECT {messages.COLUMNS} FROM messages WHERE mls_group_id = ? AND author = ?"  # noqa: S608
+        " AND kind = 9 AND status = ? AND branch IS NOT NULL ORDER BY created_at, seq",
+        (gid, me, str(DeliveryStatus.INVALIDATED)),
+    )
+    return [messages.from_row(row) for row in rows]
 
 
 def hide_branches(conn: Connection, gid: bytes, keys: Sequence[str]) -> list[str]:
