@@ -62,7 +62,7 @@ def test_a_marmot_v2_group_with_an_edit(
     newest = backend.seed_own(chat.id, "I'll bring the mpa", now - 60)
     open_chat(qtbot, window, chat.id)
     view = window.chat
-    assert view.edits.start(newest.id)
+    view.edits.start(newest.id)
     view.composer.set_text("I'll bring the map")
     qtbot.wait(50)
     assert view.edits.bar.isVisible()

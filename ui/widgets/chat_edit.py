@@ -79,11 +79,13 @@ class ChatEdits(QObject):
             and row.status is not MessageStatus.FAILED
         )
 
-    def start(self, message_id: str) -> bool:
-        """Put a message in the composer to edit; False if it cannot be edited."""
+    def start(self, message_id: str) -> None:
+        """Put a message in the composer to edit (nothing happens if it cannot be).
+        Returns nothing: it is a menu action's slot, and PySide mishandles slots'
+        return values."""
         row = self.view.model.get(message_id)
         if row is None or not self.allowed(row):
-            return False
+            return
         composer = self.view.composer
         if self.editing is None:
             self.stashed = composer.text
@@ -92,7 +94,9 @@ class ChatEdits(QObject):
         self.bar.show_edit(row)
         composer.set_text(row.text)
         composer.setFocus()
-        return True
+
+    def is_editing(self) -> bool:
+        return self.editing is not None
 
     def edit_last(self) -> None:
         """Up in the empty composer: our newest message that can be edited, if any."""
@@ -126,9 +130,10 @@ class ChatEdits(QObject):
     def _failed(self, message_id: str, text: str, message: str) -> None:
         """Refused or failed: said, and the new text offered again in edit mode when
         nothing was typed since."""
-        idle = self.editing is None and not self.view.composer.text
-        if idle and self.start(message_id):
-            self.view.composer.set_text(text)
+        if self.editing is None and not self.view.composer.text:
+            self.start(message_id)
+            if self.is_editing():
+                self.view.composer.set_text(text)
         self.view.session.errorRaised.emit(message)
 
     def updated(self, row: MessageRow) -> None:
