@@ -162,6 +162,9 @@ class GroupStore:
             members = await self._members(group, rows)
             if profile_b:
                 authenticator, timer = await self._canonical_b(gid)
+                if group.our_leaf is not None and group.state is Lifecycle.ACTIVE:
+                    current = await self._devices.current()  # Profile B: one leaf each
+                    devices = (GroupDevice(group.our_leaf, current, True),)
             else:
                 marmot = (await self.load(gid)).marmot
                 authenticator = marmot.state.epoch_authenticator.hex()

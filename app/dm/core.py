@@ -33,9 +33,7 @@ from app.dm.tree import (
 from app.group_records import OwnEvent, mark_own, record_own_event
 from marmot.profile_b.convergence import commit_digest
 from marmot.profile_b.group import commit_priority, group_view, remove_b
-from marmot.profile_b.inbound import (
-    departure_commit,
-)
+from marmot.profile_b.inbound import departure_commit
 from marmot.profile_b.outbound import handshake_event, send_app_payload
 from mls.group import GroupState, PendingCommit
 from mls.messages import MLSMessage, SelfRemove
@@ -51,8 +49,8 @@ from storage.rows import PendingCommit as StoredPending
 
 DM_COMMIT = "dm_commit"
 """Outbox purpose of our Profile B commits (merged into the tree on the first OK)."""
-MESSAGE = "message"
-PROPOSAL = "proposal"
+MESSAGE = "message"  # the purposes whose outbox hooks Profile A registered: they
+PROPOSAL = "proposal"  # work by event id (message sent / we left), whatever the profile
 
 ProposeFn = Callable[[GroupState], tuple[MLSMessage, GroupState]]
 

@@ -23,8 +23,8 @@ from app.context import Context
 from app.dm import apply, core, send
 from app.dm.core import DM_COMMIT, Effects, Env
 from app.dm.key_packages import InviteeB, found_invitees, invitees_b
-from app.dm.tree import commit_changes, dump_state, members, metadata, node_key, to_rows
-from app.errors import NetworkError, NotAllowed, translate
+from app.dm.tree import commit_changes, dump_state, members, metadata, to_rows
+from app.errors import InvalidInput, InviteTooLarge, NetworkError, NotAllowed, translate
 from app.events import (
     GroupRemoved,
     GroupUpdated,
@@ -54,6 +54,7 @@ from marmot.profiles import Profile
 from mls.errors import MlsError
 from mls.group import GroupState, PendingCommit, propose_self_remove
 from mls.messages import Welcome
+from nostr.errors import UsageError
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey, SecretKey
 from nostr.nip59 import seal_with, wrap_seal
@@ -180,16 +181,26 @@ class DarkMatter:
                 routing.relays,
                 created_at=now,
             )
-            sealed = await seal_with(rumor, ctx.signer, to, now=now, rng=ctx.rng)
+            size = len(list(pending.next_state.members()))
+            try:
+                sealed = await seal_with(rumor, ctx.signer, to, now=now, rng=ctx.rng)
+            except UsageError as exc:  # NIP-44 encrypts at most 65,535 bytes
+                raise InviteTooLarge(size, None, ctx.config.max_event_size) from exc
             wrap = wrap_seal(sealed, to, now=now, rng=ctx.rng)
+            text = wrap.to_json()
+            if len(text.encode()) > ctx.config.max_event_size:
+                raise InviteTooLarge(size, len(text.encode()), ctx.config.max_event_size)
             inbox = invitee.inbox or self._relays.mine
-            out.append(OutgoingEvent(wrap.id, wrap.to_json(), inbox, WELCOME))
+            out.append(OutgoingEvent(wrap.id, text, inbox, WELCOME))
         return tuple(out)
 
     # --- changing ---------------------------------------------------------------------------
 
     async def add_members(self, group: Group, people: Sequence[Person]) -> GroupInfo:
         ctx = self._ctx
+        present = {m.pubkey for m in await ctx.db.run(groups_repo.members, group.mls_group_id)}
+        if already := [p.pubkey[:12] for p in people if p.pubkey in present]:
+            raise InvalidInput(f"already members: {', '.join(already)}")
         invitees = await invitees_b(ctx, self._relays, people)
         kps = [i.key_package.key_package for i in invitees]
         return await self._change(
@@ -434,4 +445,4 @@ class _CommitHook:
         self._service._ctx.spawn(self._service.announce(gid, fx, before=before), "dm commit")
 
 
-__all__ = ["DARKMATTER", "DarkMatter", "node_key"]
+__all__ = ["DARKMATTER", "QUIET", "DarkMatter"]

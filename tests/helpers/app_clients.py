@@ -144,7 +144,7 @@ async def catch_up(*clients: Client) -> None:
 async def group_with(owner: Client, name: str, *guests: Client) -> GroupInfo:
     """``owner`` creates the group ``name``; the ``guests`` accept their invites one after
     another, everyone catching up after each join (for clients without live streams)."""
-    group = await owner.session.groups.create(name, [g.npub for g in guests])
+    group = await owner.session.groups.create(name, [g.npub for g in guests], profile="mip")
     await owner.session.flush(10)  # the Welcomes are on the relay before anyone asks
     for guest in guests:
         await catch_up(guest)

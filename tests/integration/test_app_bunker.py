@@ -77,7 +77,7 @@ async def test_a_bunker_account_creates_joins_and_chats(
         # Alice (bunker) creates a group with Bob: one seal per invitee (made by the outbox
         # when the Welcome goes out, after the commit).
         before = dict(remote(alice).round_trips)
-        group = await alice.session.groups.create("Bunker team", [bob.npub])
+        group = await alice.session.groups.create("Bunker team", [bob.npub], profile="mip")
         await join(bob, group)
         create_cost = spent(alice, before)
         before = dict(remote(alice).round_trips)
@@ -90,7 +90,7 @@ async def test_a_bunker_account_creates_joins_and_chats(
 
         # Bob invites Alice: opening the Welcome, then accepting it.
         before = dict(remote(alice).round_trips)
-        other = await bob.session.groups.create("Bob's", [alice.npub])
+        other = await bob.session.groups.create("Bob's", [alice.npub], profile="mip")
         await eventually(alice.session.invites.list_invites, bool)
         open_cost = spent(alice, before)
         before = dict(remote(alice).round_trips)
@@ -124,7 +124,7 @@ async def test_an_invite_waits_while_the_signer_is_down(
     bob = await make_client(tmp_path, relay.url, "bob")
     try:
         bunker.stop()
-        group = await bob.session.groups.create("While away", [alice.npub])
+        group = await bob.session.groups.create("While away", [alice.npub], profile="mip")
         states = await eventually(lambda: _states(alice), lambda s: "offline" in s, timeout=40)
         assert await alice.session.invites.list_invites() == []
         bunker.start()
@@ -156,7 +156,9 @@ async def test_a_group_created_while_the_signer_is_down_sends_its_welcome_later(
     bob = await make_client(tmp_path, relay.url, "bob")
     try:
         bunker.stop()
-        group = await alice.session.groups.create("Made offline", [bob.npub])  # not failed
+        group = await alice.session.groups.create(
+            "Made offline", [bob.npub], profile="mip"
+        )  # not failed
         await alice.session.messages.send(group.id, "waiting for you")
         [welcome] = [e for e in await alice.session.outbox.pending() if e.purpose == "welcome"]
         assert "deferred_welcome" in welcome.event_json  # the rumor, to be sealed later
@@ -217,7 +219,7 @@ async def test_nip42_auth_is_signed_by_the_bunker(
     try:
         assert not await alice.session.outbox.pending()  # lists, profile, key package out
         assert 22242 in bunker.signed_kinds  # NIP-42 AUTH, signed by the bunker
-        group = await bob.session.groups.create("Behind AUTH", [alice.npub])
+        group = await bob.session.groups.create("Behind AUTH", [alice.npub], profile="mip")
         await join(alice, group)  # the gift wrap is readable only after AUTH as Alice
         await alice.session.messages.send(group.id, "authenticated")
         await eventually(lambda: texts(bob, group.id), lambda t: t == ["authenticated"])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app import NetworkError, NotAllowed
+from app.errors import InvalidInput
 from app.events import GroupUpdated, MessageReceived, MessageStatusChanged, MessageUpdated
 from app.models import MessageInfo
 from storage import Connection
@@ -42,6 +43,9 @@ async def test_create_join_and_chat_both_ways(relay: RelayProcess, tmp_path: Pat
         assert (joined.profile, joined.can_edit, joined.name) == ("darkmatter", True, "Dark")
         assert {m.pubkey for m in joined.members} == {alice.pubkey, bob.pubkey}
         assert joined.admins == (alice.pubkey,)
+        mine = next(m for m in joined.members if m.is_self)
+        assert mine.pubkey == bob.pubkey
+        assert [(d.leaf, d.current) for d in joined.my_devices] == [(mine.leaves[0], True)]
         await alice.session.messages.send(group.id, "hello bob")
         await alice.session.flush(10)
         await _wait_texts(bob, group.id, ["hello bob"])
@@ -123,6 +127,8 @@ async def test_add_rename_remove_with_three(relay: RelayProcess, tmp_path: Path)
     carol = await make_client(tmp_path, relay.url, "carol", live=False)
     try:
         group = await dm_group_with(alice, "Three", bob)
+        with pytest.raises(InvalidInput):
+            await alice.session.groups.add_members(group.id, [bob.npub])  # one leaf each
         await publish_b_key_package(carol)
         info = await alice.session.groups.add_members(group.id, [carol.npub])
         assert {m.pubkey for m in info.members} == {alice.pubkey, bob.pubkey, carol.pubkey}

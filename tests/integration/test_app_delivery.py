@@ -36,7 +36,7 @@ async def test_a_message_sent_while_the_relay_was_down_reaches_a_member_who_sync
     alice = await make_client(tmp_path, relay.url, "alice", live=False)
     bob = await make_client(tmp_path, relay.url, "bob", live=False)
     try:
-        group = await alice.session.groups.create("Outage", [bob.npub])
+        group = await alice.session.groups.create("Outage", [bob.npub], profile="mip")
         await alice.session.flush(10)  # the Welcome is on the relay before Bob asks
         await bob.session.sync_engine.catch_up_all()
         await bob.session.invites.accept((await bob.session.invites.list_invites())[0].id)
@@ -78,7 +78,7 @@ async def test_queued_events_go_out_as_soon_as_the_relay_is_back(
     alice = await make_client(tmp_path, relay.url, "alice")
     bob = await make_client(tmp_path, relay.url, "bob")
     try:
-        group = await alice.session.groups.create("Back", [bob.npub])
+        group = await alice.session.groups.create("Back", [bob.npub], profile="mip")
         invite = await eventually(bob.session.invites.list_invites, bool)
         await bob.session.invites.accept(invite[0].id)
         relay.stop()
@@ -104,7 +104,7 @@ async def _pair(tmp_path: Path, url: str) -> tuple[Client, Client, str]:
     """Alice and Bob (both admins, no live subscriptions) in one group, caught up."""
     alice = await make_client(tmp_path, url, "alice", live=False)
     bob = await make_client(tmp_path, url, "bob", live=False)
-    group = await alice.session.groups.create("Crash", [bob.npub])
+    group = await alice.session.groups.create("Crash", [bob.npub], profile="mip")
     await alice.session.flush(10)  # the Welcome is on the relay before Bob asks
     await bob.session.sync_engine.catch_up_all()
     await bob.session.invites.accept((await bob.session.invites.list_invites())[0].id)

@@ -52,7 +52,7 @@ async def test_our_other_device_joins_the_groups_we_create_and_reads_everything(
     phone = await make_client(tmp_path, relay.url, "bob")
     laptop = await _second_device(phone, tmp_path, relay.url)
     try:
-        group = await phone.session.groups.create("Ours", [alice.npub])
+        group = await phone.session.groups.create("Ours", [alice.npub], profile="mip")
         assert len(_leaves(group, phone.pubkey)) == 2  # this device and the laptop
         phone_slot = await phone.session.key_packages.device_slot()
         laptop_slot = await laptop.session.key_packages.device_slot()
@@ -99,7 +99,7 @@ async def test_adding_members_takes_our_new_device_along_and_a_removed_one_stays
     phone = await make_client(tmp_path, relay.url, "bob")
     laptop: Client | None = None
     try:
-        group = await phone.session.groups.create("Before the laptop", [alice.npub])
+        group = await phone.session.groups.create("Before the laptop", [alice.npub], profile="mip")
         assert len(_leaves(group, phone.pubkey)) == 1
         laptop = await _second_device(phone, tmp_path, relay.url)
         added = await phone.session.groups.add_members(group.id, [carol.npub])
@@ -118,7 +118,7 @@ async def test_adding_members_takes_our_new_device_along_and_a_removed_one_stays
         assert removed.removed and removed.leaves == ()
         info = await phone.session.groups.info(group.id)
         assert len(_leaves(info, phone.pubkey)) == 1
-        later = await phone.session.groups.create("After the laptop", [carol.npub])
+        later = await phone.session.groups.create("After the laptop", [carol.npub], profile="mip")
         assert len(_leaves(later, phone.pubkey)) == 1
         listed = {d.id: d for d in await phone.session.devices.list_devices()}
         assert laptop_slot not in listed or listed[laptop_slot].removed

@@ -29,7 +29,7 @@ async def test_a_timer_is_set_honoured_and_tagged(relay: RelayProcess, tmp_path:
     alice = await make_client(tmp_path, relay.url, "alice", live=False)
     bob = await make_client(tmp_path, relay.url, "bob", live=False)
     try:
-        group = await alice.session.groups.create("Secrets", [bob.npub])
+        group = await alice.session.groups.create("Secrets", [bob.npub], profile="mip")
         await alice.session.flush(10)
         await catch_up(bob)
         await join(bob, group)

@@ -118,7 +118,7 @@ async def test_alice_and_bob_on_different_relays_meet_through_a_discovery_relay(
         assert cached is not None and cached.fetched_at > 0  # cached, with its freshness
         packages = await alice.session.key_packages.fetch_published(bob.pubkey)
         assert packages
-        group = await alice.session.groups.create("", [bob.npub])
+        group = await alice.session.groups.create("", [bob.npub], profile="mip")
         await alice.session.flush(10)
         wraps = await bob.session.relays.fetch(
             [Filter(kinds=[Kind.GIFT_WRAP], tags={"p": [bob.pubkey]})], [home_b.url]

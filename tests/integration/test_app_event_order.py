@@ -28,7 +28,7 @@ async def test_a_commit_delivered_before_the_proposal_it_covers(
     ]
     clients = (alice, bob, carol)
     try:
-        group = await alice.session.groups.create("Order", [bob.npub, carol.npub])
+        group = await alice.session.groups.create("Order", [bob.npub, carol.npub], profile="mip")
         for guest in (bob, carol):
             await catch_up(guest)
             await join(guest, group)
@@ -73,7 +73,7 @@ async def test_each_group_event_we_send_is_dated_after_the_one_it_follows(
     try:
         frozen = FixedClock(SystemClock().now())
         alice.session.ctx.clock = frozen  # everything below happens in the same second
-        group = await alice.session.groups.create("Order", [bob.npub])
+        group = await alice.session.groups.create("Order", [bob.npub], profile="mip")
         groups, messages = alice.session.groups, alice.session.messages
         seen: set[str] = set()
         dates = []

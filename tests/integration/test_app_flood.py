@@ -92,7 +92,7 @@ async def test_ten_thousand_junk_events_stay_bounded_and_the_next_message_arrive
 ) -> None:
     alice, bob = [await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob")]
     try:
-        group = await alice.session.groups.create("Flooded", [bob.npub])
+        group = await alice.session.groups.create("Flooded", [bob.npub], profile="mip")
         await catch_up(bob)
         await join(bob, group)
         await catch_up(alice, bob)

@@ -74,7 +74,7 @@ async def test_forged_and_replayed_past_commits_never_roll_a_removal_back(
     bob = await make_client(tmp_path, relay.url, "bob")
     carol = await make_client(tmp_path, relay.url, "carol")
     try:
-        group = await alice.session.groups.create("Team", [bob.npub, carol.npub], "")
+        group = await alice.session.groups.create("Team", [bob.npub, carol.npub], "", profile="mip")
         for guest in (bob, carol):
             await join(guest, group)
         await catch_up(alice, bob, carol)

@@ -58,7 +58,7 @@ async def test_invite_accept_chat_reply_react_delete(relay: RelayProcess, tmp_pa
     alice = await make_client(tmp_path, relay.url, "alice")
     bob = await make_client(tmp_path, relay.url, "bob")
     try:
-        group = await alice.session.groups.create("Team", [bob.npub], "our team")
+        group = await alice.session.groups.create("Team", [bob.npub], "our team", profile="mip")
         assert group.epoch == 1 and group.i_am_admin
         joined = await _join(alice, bob, group)
         assert bob.of(InviteReceived) and joined.epoch == 2  # the post-join self-update
@@ -113,7 +113,7 @@ async def test_add_remove_promote_demote_rename_leave(relay: RelayProcess, tmp_p
         await make_client(tmp_path, relay.url, name) for name in ("alice", "bob", "carol", "dave")
     ]
     try:
-        group = await alice.session.groups.create("Club", [bob.npub, carol.npub])
+        group = await alice.session.groups.create("Club", [bob.npub, carol.npub], profile="mip")
         await _join(alice, bob, group)
         await _join(alice, carol, group)
         await alice.session.groups.add_members(group.id, [dave.npub])
@@ -214,7 +214,7 @@ async def test_forged_replayed_and_removed_member_events_change_nothing(
     bob = await make_client(tmp_path, relay.url, "bob")
     mallory = await make_client(tmp_path, relay.url, "mallory")
     try:
-        group = await alice.session.groups.create("Safe", [bob.npub, mallory.npub])
+        group = await alice.session.groups.create("Safe", [bob.npub, mallory.npub], profile="mip")
         await _join(alice, bob, group)
         await _join(alice, mallory, group)
         sent = await alice.session.messages.send(group.id, "one")
@@ -266,7 +266,7 @@ async def test_a_leave_request_stays_unprocessed_until_its_commit_is_stored(
     disk): the request is not marked processed on its own, so it is settled later."""
     alice, bob = [await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob")]
     try:
-        group = await alice.session.groups.create("Leave", [bob.npub])
+        group = await alice.session.groups.create("Leave", [bob.npub], profile="mip")
         await alice.session.flush(10)  # the Welcome is on the relay before Bob asks
         await catch_up(bob)
         await _join(alice, bob, group)
@@ -300,7 +300,7 @@ async def test_an_event_received_twice_at_once_is_processed_once(
     worker can): the second waits for the group and then finds them processed."""
     alice, bob = [await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob")]
     try:
-        group = await alice.session.groups.create("Twice", [bob.npub])
+        group = await alice.session.groups.create("Twice", [bob.npub], profile="mip")
         await alice.session.flush(10)
         await catch_up(bob)
         await _join(alice, bob, group)
@@ -376,7 +376,7 @@ async def test_a_leave_request_that_arrives_while_our_commit_is_pending_is_commi
     his request, so once it is merged she removes him with a commit of its own."""
     alice, bob = [await make_client(tmp_path, relay.url, n, live=False) for n in ("alice", "bob")]
     try:
-        group = await alice.session.groups.create("Pending", [bob.npub])
+        group = await alice.session.groups.create("Pending", [bob.npub], profile="mip")
         await alice.session.flush(10)
         await catch_up(bob)
         await _join(alice, bob, group)

@@ -64,14 +64,14 @@ async def test_an_invitation_that_no_relay_would_take_is_refused_before_anything
         await _publish(alice, _key_package_events(labels, relay.url), relay.url)
 
         with pytest.raises(InviteTooLarge) as refused:
-            await alice.session.groups.create("Too big", _npubs(labels))
+            await alice.session.groups.create("Too big", _npubs(labels), profile="mip")
         size = refused.value.size  # None: beyond what NIP-44 encrypts at all
         assert size is None or size > alice.services.config.max_event_size
         assert "too many members" in str(refused.value)
         assert await alice.session.groups.list_groups() == []
         assert await _own_events(alice) == 0
 
-        group = await alice.session.groups.create("Big", _npubs(labels[: FITS - 3]))
+        group = await alice.session.groups.create("Big", _npubs(labels[: FITS - 3]), profile="mip")
         await alice.session.groups.add_members(group.id, _npubs(labels[FITS - 3 : FITS]))
         await alice.session.flush(30)  # every Welcome taken by the relay (64 KiB cap)
         assert await _own_events(alice) == 0
@@ -124,9 +124,9 @@ async def test_a_remote_signers_invitation_is_measured_before_the_signer_seals_i
         labels = [f"member{i}" for i in range(FITS + MORE)]
         await _publish(alice, _key_package_events(labels, relay.url), relay.url)
         with pytest.raises(InviteTooLarge):
-            await alice.session.groups.create("Too big", _npubs(labels))
+            await alice.session.groups.create("Too big", _npubs(labels), profile="mip")
         assert await alice.session.groups.list_groups() == []
-        group = await alice.session.groups.create("Fits", _npubs(labels[:FITS]))
+        group = await alice.session.groups.create("Fits", _npubs(labels[:FITS]), profile="mip")
         assert len((await alice.session.groups.info(group.id)).members) == FITS + 1
     finally:
         await alice.close()

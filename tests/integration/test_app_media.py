@@ -64,7 +64,7 @@ async def _pair(
 ) -> tuple[Client, Client, GroupInfo]:
     alice = await make_client(tmp, relay.url, "alice", blossom=servers)
     bob = await make_client(tmp, relay.url, "bob", blossom=servers)
-    group = await alice.session.groups.create("Pictures", [bob.npub])
+    group = await alice.session.groups.create("Pictures", [bob.npub], profile="mip")
     await join(bob, group)
     return alice, bob, group
 
@@ -216,7 +216,7 @@ async def _interrupted(
     alice = await make_client(tmp_path, relay.url, "alice", blossom=(stalling.url,))
     bob = await make_client(tmp_path, relay.url, "bob", blossom=(blossom_server.url,))
     try:
-        group = await alice.session.groups.create("Pictures", [bob.npub])
+        group = await alice.session.groups.create("Pictures", [bob.npub], profile="mip")
         await join(bob, group)
         big = bytes(range(256)) * 4096  # 1 MiB
         info = await alice.session.media.send_file(group.id, big, "data.bin")
@@ -326,7 +326,7 @@ async def test_cancel_stops_an_upload_in_flight(relay: RelayProcess, tmp_path: P
         alice = await make_client(tmp_path, relay.url, "alice", blossom=(stalling.url,))
         bob = await make_client(tmp_path, relay.url, "bob", blossom=(stalling.url,))
         try:
-            group = await alice.session.groups.create("Pictures", [bob.npub])
+            group = await alice.session.groups.create("Pictures", [bob.npub], profile="mip")
             await join(bob, group)
             info = await alice.session.media.send_file(group.id, b"x" * 200_000, "a.bin")
             await asyncio.wait_for(stalling.got_body.wait(), 10)
@@ -376,7 +376,7 @@ async def test_group_picture_is_encrypted_on_blossom_and_shown_to_members(
 async def test_bad_files_are_refused_with_typed_errors(relay: RelayProcess, tmp_path: Path) -> None:
     alice = await make_client(tmp_path, relay.url, "alice", live=False)
     try:
-        group = await alice.session.groups.create("Solo", [])
+        group = await alice.session.groups.create("Solo", [], profile="mip")
         media = alice.session.media
         with pytest.raises(InvalidInput, match="empty"):
             await media.send_file(group.id, b"", "a.txt")

@@ -25,7 +25,7 @@ async def test_send_media_shares_the_transaction_and_checks_the_epoch(
     alice = await make_client(tmp_path, relay.url, "alice", live=False)
     bob = await make_client(tmp_path, relay.url, "bob", live=False)
     try:
-        group = await alice.session.groups.create("Pictures", [bob.npub])
+        group = await alice.session.groups.create("Pictures", [bob.npub], profile="mip")
         loaded = await alice.session.groups.store.load(
             (await alice.session.groups.store.resolve(group.id)).mls_group_id
         )

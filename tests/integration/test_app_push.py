@@ -84,7 +84,7 @@ async def test_share_gossip_triggers_and_withdrawal(relay: RelayProcess, tmp_pat
     server = TriggerProcessor(SERVER)
     try:
         await _register(alice, "alice-token", relay.url)
-        group = await alice.session.groups.create("Push", [bob.npub])
+        group = await alice.session.groups.create("Push", [bob.npub], profile="mip")
         await alice.session.push.settle()  # the 447 is queued in the background
         assert (await alice.session.push.status()).groups[0].shared
         await join(bob, group)
@@ -138,7 +138,7 @@ async def test_removed_member_is_dropped_and_leaving_withdraws(
     carol = await make_client(tmp_path, relay.url, "carol")
     server = TriggerProcessor(SERVER)
     try:
-        group = await alice.session.groups.create("Push", [bob.npub, carol.npub])
+        group = await alice.session.groups.create("Push", [bob.npub, carol.npub], profile="mip")
         await asyncio.gather(join(bob, group), join(carol, group))
         for client, token in ((alice, "a"), (bob, "b"), (carol, "c")):
             await _register(client, f"{token}-token", relay.url)
@@ -217,7 +217,7 @@ async def test_a_token_shared_on_a_lost_commit_race_branch_is_shared_again(
             await client.session.flush(10)
 
     try:
-        group = await alice.session.groups.create("Race", [bob.npub, carol.npub])
+        group = await alice.session.groups.create("Race", [bob.npub, carol.npub], profile="mip")
         await alice.session.flush(10)
         for guest in (bob, carol):
             await catch_up(guest)

@@ -40,7 +40,7 @@ async def test_a_consumed_key_package_is_replaced_then_deleted(
     bob = await make_client(tmp_path, relay.url, "bob")
     try:
         [used] = await _live_refs(bob)
-        group = await alice.session.groups.create("KP", [bob.npub])
+        group = await alice.session.groups.create("KP", [bob.npub], profile="mip")
         invites = await eventually(bob.session.invites.list_invites, bool)
         assert invites[0].group_id == group.id
         await bob.session.flush(10)
@@ -86,7 +86,7 @@ async def test_a_blocked_inviter_is_ignored(relay: RelayProcess, tmp_path: Path)
     bob = await make_client(tmp_path, relay.url, "bob")
     try:
         await bob.session.contacts.set_blocked(alice.npub, True)
-        await alice.session.groups.create("Spam", [bob.npub])
+        await alice.session.groups.create("Spam", [bob.npub], profile="mip")
         await alice.session.flush(10)
         await bob.session.sync_engine.catch_up_all()
         assert await bob.session.invites.list_invites() == []
@@ -102,7 +102,7 @@ async def test_a_commit_from_a_future_epoch_waits_for_the_missing_one(
     alice = await make_client(tmp_path, relay.url, "alice")
     bob = await make_client(tmp_path, relay.url, "bob", live=False)
     try:
-        group = await alice.session.groups.create("Order", [bob.npub])
+        group = await alice.session.groups.create("Order", [bob.npub], profile="mip")
         await alice.session.flush(10)  # the Welcome is on the relay before Bob asks
         await bob.session.sync_engine.catch_up_all()
         invite = (await bob.session.invites.list_invites())[0]
@@ -196,7 +196,7 @@ async def test_a_lost_device_is_removed_from_groups_and_its_key_packages_deleted
     await laptop.start(live=True)
     await laptop.flush(10)
     try:
-        group = await alice.session.groups.create("Devices", [phone.npub])
+        group = await alice.session.groups.create("Devices", [phone.npub], profile="mip")
         bob = next(m for m in group.members if m.pubkey == phone.pubkey)
         assert len(bob.leaves) == 2  # both devices were invited
         for device in (phone.session, laptop):

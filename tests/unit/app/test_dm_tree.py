@@ -26,6 +26,8 @@ from nostr.event import UnsignedEvent
 from nostr.keys import SecretKey
 from storage.rows.branches import ROOT_KEY
 
+pytestmark = pytest.mark.darkmatter
+
 NOW = 1_760_000_000
 ALICE, BOB = SecretKey(bytes([0x11]) * 32), SecretKey(bytes([0x22]) * 32)
 

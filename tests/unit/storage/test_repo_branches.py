@@ -12,6 +12,8 @@ from storage.rows import DeliveryStatus, MlsState
 from storage.rows.branches import ROOT_KEY, BranchNodeRow
 from tests.helpers.storage_factories import ALICE, BOB, chat, rumor
 
+pytestmark = pytest.mark.darkmatter
+
 A, B, C = "a" * 64, "b" * 64, "c" * 64
 
 
