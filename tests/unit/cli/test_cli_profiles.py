@@ -13,6 +13,7 @@ from app import timeline
 from app.models import GroupInfo, MessageInfo
 from cli.commands import COMMANDS, Needs
 from cli.main import main
+from cli.output import render
 from cli.parser import build_parser
 from cli.words import change_text, group, message, protocol_name
 
@@ -130,3 +131,10 @@ def test_a_stranger_in_a_change_is_named_by_their_key() -> None:
     assert row("garbage", BOB)["text"] == "Bob changed the group"
     broken = message(chat(BOB, "not json", kind=timeline.TIMELINE), NAMES, ME)
     assert broken["text"] == ""
+
+
+def test_the_text_output_says_edited_and_what_changed() -> None:
+    edited = message(chat(ME, "Count me in", own=True, edited_at=1_700_000_100), NAMES, ME)
+    lines = render({"messages": [edited, row("admins", BOB, ME, "granted")]}, as_json=False)
+    assert "    edited: yes" in lines.splitlines()
+    assert "    text: Bob made you an admin" in lines.splitlines()
