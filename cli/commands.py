@@ -23,7 +23,9 @@ from app.models import to_jsonable
 from app.people import sniff
 from app.relays import list_kind
 from cli import media as media_cli
+from cli import messages as messages_cli
 from cli import push as push_cli
+from cli import words
 
 
 class Needs(Enum):
@@ -259,57 +261,62 @@ async def devices_remove(cli: Cli) -> dict[str, Any]:
 
 async def group_create(cli: Cli) -> dict[str, Any]:
     groups = cli.account.groups
-    info = await groups.create(cli.args.name, cli.args.member, cli.args.description)
-    return {"group": _j(info)}
+    args = cli.args
+    info = await groups.create(args.name, args.member, args.description, profile=args.profile)
+    return {"group": words.group(info)}
 
 
 async def group_list(cli: Cli) -> dict[str, Any]:
-    return {"groups": _j(await cli.account.groups.list_groups())}
+    return {"groups": [words.group(g) for g in await cli.account.groups.list_groups()]}
 
 
 async def group_show(cli: Cli) -> dict[str, Any]:
     groups = cli.account.groups
     info = await groups.info(cli.args.group)
-    return {"group": _j(info), "unopened_events": _j(await groups.unopened(info.id))}
+    return {"group": words.group(info), "unopened_events": _j(await groups.unopened(info.id))}
 
 
 async def group_add(cli: Cli) -> dict[str, Any]:
-    return {"group": _j(await cli.account.groups.add_members(cli.args.group, cli.args.people))}
+    return {
+        "group": words.group(await cli.account.groups.add_members(cli.args.group, cli.args.people))
+    }
 
 
 async def group_remove(cli: Cli) -> dict[str, Any]:
     info = await cli.account.groups.remove_members(cli.args.group, cli.args.people)
-    return {"group": _j(info)}
+    return {"group": words.group(info)}
 
 
 async def group_promote(cli: Cli) -> dict[str, Any]:
-    return {"group": _j(await cli.account.groups.promote(cli.args.group, cli.args.person))}
+    return {"group": words.group(await cli.account.groups.promote(cli.args.group, cli.args.person))}
 
 
 async def group_demote(cli: Cli) -> dict[str, Any]:
-    return {"group": _j(await cli.account.groups.demote(cli.args.group, cli.args.person))}
+    return {"group": words.group(await cli.account.groups.demote(cli.args.group, cli.args.person))}
 
 
 async def group_rename(cli: Cli) -> dict[str, Any]:
-    return {"group": _j(await cli.account.groups.rename(cli.args.group, name=cli.args.name))}
+    return {
+        "group": words.group(await cli.account.groups.rename(cli.args.group, name=cli.args.name))
+    }
 
 
 async def group_disappearing(cli: Cli) -> dict[str, Any]:
     info = await cli.account.groups.set_disappearing(cli.args.group, cli.args.seconds)
-    return {"group": _j(info)}
+    return {"group": words.group(info)}
 
 
 async def group_describe(cli: Cli) -> dict[str, Any]:
     info = await cli.account.groups.rename(cli.args.group, description=cli.args.description)
-    return {"group": _j(info)}
+    return {"group": words.group(info)}
 
 
 async def group_leave(cli: Cli) -> dict[str, Any]:
-    return {"group": _j(await cli.account.groups.leave(cli.args.group))}
+    return {"group": words.group(await cli.account.groups.leave(cli.args.group))}
 
 
 async def group_self_update(cli: Cli) -> dict[str, Any]:
-    return {"group": _j(await cli.account.groups.self_update(cli.args.group))}
+    return {"group": words.group(await cli.account.groups.self_update(cli.args.group))}
 
 
 async def invites_list(cli: Cli) -> dict[str, Any]:
@@ -317,7 +324,7 @@ async def invites_list(cli: Cli) -> dict[str, Any]:
 
 
 async def invites_accept(cli: Cli) -> dict[str, Any]:
-    return {"group": _j(await cli.account.invites.accept(cli.args.invite))}
+    return {"group": words.group(await cli.account.invites.accept(cli.args.invite))}
 
 
 async def invites_decline(cli: Cli) -> dict[str, Any]:
@@ -354,13 +361,6 @@ async def retry(cli: Cli) -> dict[str, Any]:
     messages = cli.account.messages
     message = await messages.retry(cli.args.group, cli.args.message)
     return {"message": _j(await messages.wait_sent(message, cli.args.timeout))}
-
-
-async def messages_list(cli: Cli) -> dict[str, Any]:
-    found = await cli.account.messages.list_messages(
-        cli.args.group, limit=cli.args.limit, chat_only=not cli.args.all_kinds
-    )
-    return {"messages": _j(found)}
 
 
 async def mark_read(cli: Cli) -> dict[str, Any]:
@@ -424,7 +424,8 @@ COMMANDS: dict[tuple[str, str | None], Command] = {
     ("react", None): Command(react, Needs.NETWORK),
     ("delete", None): Command(delete, Needs.NETWORK),
     ("retry", None): Command(retry, Needs.NETWORK),
-    ("messages", None): Command(messages_list, Needs.ACCOUNT),
+    ("messages", None): Command(messages_cli.listing, Needs.ACCOUNT),
+    ("messages", "edit"): Command(messages_cli.edit, Needs.NETWORK),
     ("read", None): Command(mark_read, Needs.ACCOUNT),
     ("search", None): Command(search, Needs.ACCOUNT),
     ("sync", None): Command(sync, Needs.ACCOUNT),

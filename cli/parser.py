@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn, cast
+from collections.abc import Sequence
+from typing import Any, NoReturn, cast
 
 from cli import media as media_cli
 from cli import push as push_cli
@@ -143,6 +144,12 @@ def _groups(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     create.add_argument("name")
     create.add_argument("--member", action="append", default=[], metavar="NPUB", required=True)
     create.add_argument("--description", default="")
+    create.add_argument(
+        "--profile",
+        choices=("mip", "darkmatter"),
+        help="the Marmot version: mip (v1) or darkmatter (v2, Dark Matter); default: the one"
+        " every invitee's key packages speak",
+    )
     _sub(sub, "list", "list groups")
     for name, help_ in (("show", "members, admins, epoch, relays"), ("leave", "leave the group")):
         parser = _sub(sub, name, help_)
@@ -176,6 +183,26 @@ def _groups(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         parser.add_argument("invite", metavar="ID")
 
 
+class _EditForm(argparse.Action):
+    """``messages edit GROUP ID TEXT``: argparse reads "edit" as the group, the rest here."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        words = list(values or [])
+        namespace.action = None
+        if not words:
+            return
+        if namespace.group != "edit" or len(words) != 3:
+            parser.error("unexpected words after the group (to edit: messages edit GROUP ID TEXT)")
+        namespace.action = "edit"
+        namespace.group, namespace.message, namespace.text = words
+
+
 def _messages(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     send = _sub(commands, "send", "send a message (with --file: an encrypted attachment)")
     send.add_argument("group")
@@ -192,10 +219,19 @@ def _messages(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     retry = _sub(commands, "retry", "send a failed message again")
     retry.add_argument("group")
     retry.add_argument("message", metavar="ID")
-    messages = _sub(commands, "messages", "show messages, oldest first")
+    messages = _sub(
+        commands,
+        "messages",
+        "show messages, oldest first; `messages edit GROUP ID TEXT` changes the text of one"
+        " of yours for everyone (Marmot v2 groups only)",
+    )
     messages.add_argument("group")
+    messages.add_argument("edit", nargs="*", action=_EditForm, help=argparse.SUPPRESS)
     messages.add_argument("--limit", type=int, default=50)
     messages.add_argument("--all-kinds", action="store_true", help="include non-chat kinds")
+    messages.add_argument(
+        "--changes", action="store_true", help="include the group's own changes, in words"
+    )
     read = _sub(commands, "read", "mark a group read")
     read.add_argument("group")
     search = _sub(commands, "search", "search message text")

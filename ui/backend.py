@@ -13,7 +13,7 @@ people cause the same changes:
   archive, mute, ``mark_read``, ``save_draft``, a rename, leaving; ``ChatRemoved`` when a
   chat is gone for good.
 - ``MessageAdded`` for every new message (ours once queued, in state SENDING) and
-  ``MessageUpdated`` for status, reactions and deletions.
+  ``MessageUpdated`` for status, reactions, edits and deletions.
 - ``MembersChanged`` after every commit that touches members, admins, name or description.
 - ``InviteAdded`` / ``InviteRemoved``, ``ContactUpdated`` (add, block, new profile),
   ``RelayStatusChanged``, ``SyncProgress`` during catch-up, ``UploadChanged`` and
@@ -230,6 +230,11 @@ class Backend(Protocol):
         """Delete one of our own messages for everyone (NotAllowed for others' messages)."""
         ...
 
+    async def edit(self, chat_id: str, message_id: str, text: str) -> MessageRow:
+        """Replace the text of one of our messages for everyone; only in chats whose row
+        says ``can_edit`` (NotAllowed elsewhere, and for others' messages)."""
+        ...
+
     async def retry(self, chat_id: str, message_id: str) -> None:
         """Send a FAILED message again."""
         ...
@@ -244,6 +249,12 @@ class Backend(Protocol):
         self, name: str, members: Sequence[str], description: str = ""
     ) -> ChatRow:
         """Create a group with us as admin and invite ``members`` (pubkeys)."""
+        ...
+
+    async def group_protocol(self, members: Sequence[str]) -> str:
+        """The Marmot version a new group with ``members`` would use, in words ("Marmot v2
+        (Dark Matter)"), as their key packages decide; InvalidInput when they cannot be
+        in one group, Unavailable when someone's key packages cannot be found."""
         ...
 
     async def show_group(self, chat_id: str) -> GroupDetails:

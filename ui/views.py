@@ -117,6 +117,8 @@ class ChatRow:
     # A 1:1 chat whose other person has not accepted the invitation yet.
     waiting: bool = False
     disappearing_secs: int = 0  # new messages disappear this long after (0: they stay)
+    # Our own messages can be edited for everyone (a group of the newer Marmot version).
+    can_edit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +200,7 @@ class MessageRow:
     attachments: tuple[AttachmentView, ...] = ()
     # A change of the group itself ("Bob added Carol"), worded; shown as a line, not a bubble.
     system: str = ""
+    edited: bool = False  # ``text`` is the author's newer version of what they first sent
 
     @property
     def day(self) -> date:
@@ -241,6 +244,8 @@ class GroupDetails:
     epoch: int = 0
     relays: tuple[str, ...] = ()
     disappearing_secs: int = 0  # 0: messages stay
+    # The protocol version the group was created with, in words ("Marmot v2 (Dark Matter)").
+    protocol: str = ""
 
     @property
     def i_am_admin(self) -> bool:
@@ -313,7 +318,7 @@ class MessageAdded:
 
 @dataclass(frozen=True, slots=True)
 class MessageUpdated:
-    """A message changed: delivery status, reactions, or deleted."""
+    """A message changed: delivery status, reactions, its text edited, or deleted."""
 
     row: MessageRow
 

@@ -25,6 +25,8 @@ from ui.views import (
     SearchHit,
 )
 
+V1, V2 = "Marmot v1", "Marmot v2 (Dark Matter)"
+
 
 class ChatOps(FakeCore):
     _tasks: set[asyncio.Task[None]]
@@ -159,6 +161,22 @@ class ChatOps(FakeCore):
         self.emit(MessageUpdated(row))
         self.emit(ChatUpdated(chat.row()))
 
+    async def edit(self, chat_id: str, message_id: str, text: str) -> MessageRow:
+        await self._enter("edit", chat_id, message_id, text)
+        chat = self._chat(chat_id)
+        row = self._found(chat, message_id)
+        if not chat.can_edit:
+            raise NotAllowed("Messages in this group cannot be edited.")
+        if not row.own or row.deleted:
+            raise NotAllowed("You can only edit your own messages.")
+        if not text.strip():
+            raise InvalidInput("Type a message first.", "text")
+        row = replace(row, text=text, edited=True)
+        chat.store(row)
+        self.emit(MessageUpdated(row))
+        self.emit(ChatUpdated(chat.row()))
+        return row
+
     async def retry(self, chat_id: str, message_id: str) -> None:
         await self._enter("retry", chat_id, message_id)
         chat = self._chat(chat_id)
@@ -188,10 +206,23 @@ class ChatOps(FakeCore):
         if not name.strip():
             raise InvalidInput("Give the group a name.", "name")
         names = [self.me.contacts[p].name for p in members]
+        protocol = self._protocol_of(members)
         chat = self.make_chat(name.strip(), names)
         chat.description = description
+        chat.protocol, chat.can_edit = protocol, protocol == V2
         self.emit(ChatUpdated(chat.row()))
         return chat.row()
+
+    async def group_protocol(self, members: Sequence[str]) -> str:
+        await self._enter("group_protocol", tuple(members))
+        return self._protocol_of(members)
+
+    def _protocol_of(self, members: Sequence[str]) -> str:
+        reach = [self.speaks.get(p, (V1,)) for p in members]
+        for version in (V2, V1):  # the newer one when everyone has it (as the app)
+            if all(version in r for r in reach):
+                return version
+        raise InvalidInput("These people cannot be in one group: make a group for each.")
 
     async def show_group(self, chat_id: str) -> GroupDetails:
         await self._enter("show_group", chat_id)

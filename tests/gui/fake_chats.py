@@ -23,6 +23,8 @@ class FakeChat:
     draft: str = ""
     epoch: int = 1
     disappearing_secs: int = 0
+    can_edit: bool = False  # a Marmot v2 group: our messages can be edited
+    protocol: str = "Marmot v1"
     messages: list[MessageRow] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)
     reactions: dict[str, dict[str, set[str]]] = field(default_factory=dict)
@@ -90,4 +92,5 @@ class FakeChat:
             active=self.active,
             avatar=self.avatar,
             disappearing_secs=self.disappearing_secs,
+            can_edit=self.can_edit,
         )

@@ -80,6 +80,8 @@ class FakeCore:
         self.fetched_rows = 0
         self.fail_sends = False
         self.auto_deliver = True
+        # The Marmot versions each person's key packages speak (Marmot v1 when not said).
+        self.speaks: dict[str, tuple[str, ...]] = {}
         self._listeners: list[Callable[[UiEvent], None]] = []
         self._counter = 0
 
@@ -285,6 +287,7 @@ class FakeCore:
             chat.epoch,
             tuple(self.me.relays),
             chat.disappearing_secs,
+            chat.protocol,
         )
 
     def _require_admin(self, chat: FakeChat) -> None:

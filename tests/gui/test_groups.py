@@ -133,6 +133,7 @@ def test_group_details_add_promote_demote_remove_rename(
     qtbot.waitUntil(lambda: window.chat.header.title.text() == "Weekend hikers 🥾")
     assert dialog.details is not None and dialog.details.epoch == 6  # one commit per change
     assert dialog.facts.text() == "4 members · 1 relay"  # no protocol jargon (issue 18)
+    assert dialog.protocol.text() == "Marmot v1"  # but the protocol's name (issue 16)
     assert backend.calls_to("rename_group") == [(demo.hikers.id, "Weekend hikers 🥾", "Saturdays")]
 
 

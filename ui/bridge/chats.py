@@ -1,5 +1,5 @@
 """Chats and messages over ``app``: the chat list, search, flags, history, sending, reactions,
-deletion; and the translation of the app's events into the UI's."""
+edits, deletion; and the translation of the app's events into the UI's."""
 
 from __future__ import annotations
 
@@ -163,6 +163,16 @@ class ChatOps(BridgeCore):
         await self.emit_chat(chat_id)
 
     @translated
+    async def edit(self, chat_id: str, message_id: str, text: str) -> MessageRow:
+        """Replace the text of one of our messages for everyone; only in chats whose row
+        says ``can_edit`` (NotAllowed elsewhere, and for others' messages)."""
+        if not text.strip():
+            raise InvalidInput("Type a message first.", "text")
+        session = self.session()
+        info = await session.messages.edit(chat_id, message_id, text)
+        return await rows.build_message_row(session, info)
+
+    @translated
     async def retry(self, chat_id: str, message_id: str) -> None:
         """Send a FAILED message again."""
         await self.session().messages.retry(chat_id, message_id)
@@ -189,7 +199,12 @@ class ChatOps(BridgeCore):
         chats[info.group_id] = None
         if info.kind not in (rows.CHAT_KIND, timeline.TIMELINE):
             return []
-        return [views.MessageAdded(await rows.build_message_row(self.session(), info))]
+        session = self.session()
+        if info.own and info.kind == rows.CHAT_KIND:
+            # Ours, as stored now: a fast relay's "sent" may have been announced before
+            # the message itself, and a row still "sending" would then stay so.
+            info = await rows.message_by_id(session, info.group_id, info.id) or info
+        return [views.MessageAdded(await rows.build_message_row(session, info))]
 
     async def _on_message_updated(self, event: Any, chats: dict[str, None]) -> list[UiEvent]:
         info: MessageInfo = event.message

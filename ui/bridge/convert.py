@@ -18,6 +18,7 @@ from PySide6.QtGui import QImage
 
 from app import timeline
 from app.blurhash import decode as blurhash_decode
+from app.dm.tree import ADMINS, DISBANDED, PICTURE, RETENTION  # kinds only Marmot v2 has
 from app.models import (
     AttachmentInfo,
     ContactInfo,
@@ -146,15 +147,27 @@ _CHANGES = {
 }
 
 
+_ADMINS = {
+    "granted": "{actor} made {subject} an admin",
+    "revoked": "{actor} took admin rights from {subject}",
+}
+
+
 def change_text(change: timeline.Change, names: Mapping[str, str], me: str) -> str:
     """A group's change in words, as a timeline line ("Bob added Carol")."""
     actor = _who(change.actor, names, me, start=True)
     subject = _who(change.subject, names, me, start=False) if change.subject else ""
-    if change.what == timeline.TIMER:
-        if not change.value:
+    if change.what in (timeline.TIMER, RETENTION):  # the same timer, by either protocol
+        if not change.value or change.value == "0":
             return f"{actor} turned off disappearing messages"
         return f"{actor} set disappearing messages to {_timer_text(change.value)}"
+    if change.what == PICTURE:  # set, changed or removed: the row does not say which
+        return f"{actor} changed the group picture"
+    if change.what == DISBANDED:
+        return f"{actor} closed the group"
     template = _CHANGES.get(change.what, "{actor} changed the group")
+    if change.what == ADMINS:
+        template = _ADMINS.get(change.value, "{actor} changed who the admins are")
     return template.format(actor=actor, subject=subject, value=change.value)
 
 
@@ -180,6 +193,7 @@ def message_row(
         deleted=info.deleted,
         status=message_status(info.status),
         attachments=() if info.deleted else attachment_views(info.attachments),
+        edited=info.edited_at is not None and not info.deleted,
     )
 
 
@@ -237,7 +251,17 @@ def chat_row(
         avatar=avatar,
         waiting=peer is not None and peer in info.invited,
         disappearing_secs=info.disappearing_secs,
+        can_edit=info.can_edit,
     )
+
+
+PROTOCOLS = {"mip": "Marmot v1", "darkmatter": "Marmot v2 (Dark Matter)"}
+"""A group's profile (``GroupInfo.profile``) in words: the name people compare between
+apps, no protocol jargon beyond it."""
+
+
+def protocol_name(profile: str) -> str:
+    return PROTOCOLS.get(profile, f"Marmot ({profile})" if profile else "")
 
 
 def group_details(info: GroupInfo) -> GroupDetails:
@@ -257,6 +281,7 @@ def group_details(info: GroupInfo) -> GroupDetails:
         epoch=info.epoch,
         relays=info.relays,
         disappearing_secs=info.disappearing_secs,
+        protocol=protocol_name(info.profile),
     )
 
 

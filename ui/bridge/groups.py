@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from app.models import GroupInfo
 from ui.bridge import rows
-from ui.bridge.convert import dm_peer, group_details, invite_row
+from ui.bridge.convert import dm_peer, group_details, invite_row, protocol_name
 from ui.bridge.core import BridgeCore, translated
 from ui.views import ChatRow, GroupDetails, InviteRow
 
@@ -32,6 +32,14 @@ class GroupOps(BridgeCore):
         """Create a group with us as admin and invite ``members`` (pubkeys)."""
         info = await self.session().groups.create(name, list(members), description)
         return await self._row(info)
+
+    @translated
+    async def group_protocol(self, members: Sequence[str]) -> str:
+        """The Marmot version a new group with ``members`` would use, in words ("Marmot v2
+        (Dark Matter)"), as their key packages decide; InvalidInput when they cannot be
+        in one group, Unavailable when someone's key packages cannot be found."""
+        # The app creates Marmot v1 groups only, so far (``Groups.create``).
+        return protocol_name("mip")
 
     @translated
     async def show_group(self, chat_id: str) -> GroupDetails:

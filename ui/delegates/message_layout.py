@@ -173,8 +173,13 @@ def character_at(layout: QTextLayout, pos: QPointF) -> int:
     return -1
 
 
+EDITED = "edited"
+
+
 def meta_text(row: MessageRow) -> str:
-    return message_time(row.created_at)
+    """The time under a bubble; "edited 14:05" once its author changed the text."""
+    time = message_time(row.created_at)
+    return f"{EDITED} {time}" if row.edited and not row.deleted else time
 
 
 def chip_text(emoji: str, count: int) -> str:

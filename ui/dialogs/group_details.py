@@ -7,7 +7,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.avatar import AvatarLabel
 from ui.dialogs.base import Dialog
@@ -41,6 +48,8 @@ class GroupDetailsDialog(Dialog):
         self.description.setPlaceholderText("No description")
         self.save = button("Save", "primary")
         self.facts = label("", "muted")
+        self.protocol = label("", "muted")
+        self.protocol.setObjectName("GroupProtocol")
         self.timer = QComboBox()
         self.timer.setObjectName("DisappearingTimer")
         self.timer.setAccessibleName("Disappearing messages")
@@ -71,7 +80,11 @@ class GroupDetailsDialog(Dialog):
         fields = QHBoxLayout()
         fields.addWidget(self.name, 1)
         fields.addWidget(self.save)
-        top.addLayout(fields, 1)
+        beside = QVBoxLayout()  # the protocol's name under the group's, beside the picture
+        beside.setSpacing(4)
+        beside.addLayout(fields)
+        beside.addWidget(self.protocol)
+        top.addLayout(beside, 1)
         self.column.addLayout(top)
         self.column.addWidget(self.description)
         # On the facts' line: the dialog must still fit a laptop screen with the picker open.
@@ -148,6 +161,13 @@ class GroupDetailsDialog(Dialog):
         # No protocol words (epochs, commits) here: people count members and relays.
         relays = plural(len(details.relays), "relay")
         self.facts.setText(f"{plural(len(details.members), 'member')} · {relays}")
+        # Its one protocol word: people compare it with what other apps say they speak.
+        self.protocol.setText(details.protocol)
+        self.protocol.setVisible(bool(details.protocol))
+        self.protocol.setToolTip(
+            f"This group uses {details.protocol}, chosen when it was created: only apps "
+            "that speak it can join."
+        )
         self._show_timer(details.disappearing_secs)
         self.timer.setEnabled(admin)
         self.timer.setToolTip(

@@ -1,7 +1,14 @@
-"""Create a group: a name, an optional description, and the contacts to invite."""
+"""Create a group: a name, an optional description, and the contacts to invite.
+
+Once people are picked (and the picking pauses), the dialog says which Marmot version the
+group will use: their key packages decide it, and people who cannot share one group are
+told so before "Create group" is pressed."""
 
 from __future__ import annotations
 
+import asyncio
+
+import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLineEdit, QWidget
 
@@ -11,6 +18,8 @@ from ui.session import Session
 from ui.tasks import async_slot
 from ui.widgets.common import busy, label
 from ui.widgets.contact_picker import ContactPicker
+
+PROTOCOL_DELAY = 0.4  # seconds: each look-up asks the relays for everyone's key packages
 
 
 class NewGroupDialog(Dialog):
@@ -26,6 +35,9 @@ class NewGroupDialog(Dialog):
         self.picker = ContactPicker()
         self.picker.setMinimumHeight(240)
         self.count = label("No one selected yet", "muted")
+        self.protocol = label("", "muted", wrap=True)
+        self.protocol.setObjectName("NewGroupProtocol")
+        self.protocol.hide()
         self.picker.selectionChanged.connect(self._count)
         self.picker.keyEntered.connect(self.add_typed)
         for widget in (
@@ -34,6 +46,7 @@ class NewGroupDialog(Dialog):
             label("Members", "section"),
             self.picker,
             self.count,
+            self.protocol,
         ):
             self.column.addWidget(widget)
         self.add_close("Cancel")
@@ -54,6 +67,25 @@ class NewGroupDialog(Dialog):
 
     def _count(self, n: int) -> None:
         self.count.setText(f"{n} selected" if n else "No one selected yet")
+        self.protocol.setVisible(bool(n))
+        if n:
+            self.protocol.setText("Checking which Marmot version everyone can use…")
+            self.launch(self._show_protocol(tuple(self.picker.picked())))
+
+    async def _show_protocol(self, members: tuple[str, ...]) -> None:
+        await asyncio.sleep(PROTOCOL_DELAY)  # still picking: only the last pick asks
+        if not self._still(members):
+            return
+        try:
+            text = f"This group will use {await self.backend.group_protocol(members)}."
+        except BackendError as error:
+            text = error.message
+        if self._still(members):
+            self.protocol.setText(text)
+
+    def _still(self, members: tuple[str, ...]) -> bool:
+        """The same people are picked, in a dialog still there (not gone with the window)."""
+        return shiboken6.isValid(self.protocol) and tuple(self.picker.picked()) == members
 
     @async_slot()
     async def create_group(self) -> None:

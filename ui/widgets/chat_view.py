@@ -1,4 +1,4 @@
-"""The open conversation: header, message list, reply bar, uploads and composer.
+"""The open conversation: header, message list, reply and edit bars, uploads and composer.
 
 Opening a chat loads only its newest page; older pages come as the reader scrolls up. New
 and changed messages arrive as session signals and update single rows. Unsent text is kept
@@ -29,6 +29,7 @@ from ui.models.roles import MessageRole
 from ui.session import Session
 from ui.tasks import spawn
 from ui.views import ChatRow, MessageRow, MessageStatus
+from ui.widgets.chat_edit import ChatEdits
 from ui.widgets.chat_media import ChatMedia
 from ui.widgets.chat_parts import ChatHeader, ReplyBar
 from ui.widgets.common import icon_button, label
@@ -83,6 +84,7 @@ class ChatView(QWidget):
         self._saved_draft = ""
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
         self.media = ChatMedia(self)
+        self.edits = ChatEdits(self)
         self.setAcceptDrops(True)
         self._build()
         self._connect()
@@ -105,6 +107,7 @@ class ChatView(QWidget):
             (self.header, 0),
             (self.list, 1),
             (self.reply_bar, 0),
+            (self.edits.bar, 0),
             (self.media.uploads, 0),
             (self.inactive, 0),
             (bar, 0),
@@ -129,6 +132,7 @@ class ChatView(QWidget):
         bubbles.linkClicked.connect(open_link)
         self.composer.sendRequested.connect(self.send)
         self.composer.escapePressed.connect(self.cancel_reply)
+        self.composer.escapePressed.connect(self.edits.cancel)
         self.composer.textChanged.connect(self._draft_timer.start)
         self._draft_timer.timeout.connect(self._typing_paused)
         self.send_button.clicked.connect(self.composer.submit)
@@ -151,6 +155,7 @@ class ChatView(QWidget):
             return
         self._focus_when_loaded = focus
         self.save_draft()
+        self.edits.drop()
         self.chat = chat
         self.loaded = None
         self._opening, self._early = chat.id, []
@@ -196,6 +201,7 @@ class ChatView(QWidget):
     def close_chat(self) -> None:
         """Show nothing (the chat was removed, or another account was opened)."""
         self.save_draft()
+        self.edits.drop()
         self.chat = self.loaded = None
         self.model.reset("", [], is_group=False, has_older=False)
         self.cancel_reply()
@@ -261,12 +267,14 @@ class ChatView(QWidget):
                 self._early.append(row)
             else:
                 self.model.update(row)
+                self.edits.updated(row)
 
     def _on_removed(self, chat_id: str, ids: tuple[str, ...]) -> None:
         """Disappearing messages whose time came leave the screen too."""
         if self.chat is not None and chat_id == self.chat.id:
             if self._reply_to is not None and self._reply_to.id in ids:
                 self.cancel_reply()
+            self.edits.removed(ids)
             self.model.remove(ids)
 
     def _refresh_chat(self) -> None:
@@ -284,6 +292,7 @@ class ChatView(QWidget):
         self.inactive.setVisible(not active)
         if not active:
             self.cancel_reply()
+            self.edits.cancel()
 
     async def _mark_read(self) -> None:
         if self.chat is None:
@@ -301,6 +310,9 @@ class ChatView(QWidget):
 
     def send(self, text: str) -> None:
         if self.chat is None:
+            return
+        if self.edits.editing is not None:
+            self.edits.submit(text)
             return
         reply = self._reply_to.id if self._reply_to else None
         self.composer.clear()
@@ -354,7 +366,8 @@ class ChatView(QWidget):
         self._draft_timer.stop()
         if self.chat is None or not self.chat.active:
             return None
-        text = self.composer.text
+        # While a message is edited, the composer holds its text; the draft is set aside.
+        text = self.edits.stashed if self.edits.editing is not None else self.composer.text
         if text == self._saved_draft:
             return None
         self._saved_draft = text
@@ -364,6 +377,7 @@ class ChatView(QWidget):
         row = self.model.get(message_id)
         if row is None or row.deleted or self.chat is None or not self.chat.active:
             return
+        self.edits.cancel()
         self._reply_to = row
         self.reply_bar.show_reply(row)
         self.composer.setFocus()
@@ -464,6 +478,8 @@ class ChatView(QWidget):
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if not row.deleted and self.chat is not None and self.chat.active:
             menu.addAction("Reply", lambda: self.start_reply_to(row.id))
+            if self.edits.allowed(row):
+                menu.addAction("Edit", lambda: self.edits.start(row.id))
             reactions = menu.addMenu("React")
             for emoji in QUICK_REACTIONS:
                 reactions.addAction(emoji, partial(self.react, row.id, emoji))

@@ -1,5 +1,6 @@
 """The message input: Enter sends, Shift+Enter breaks the line, grows up to six lines; a
-pasted picture or copied file becomes an attachment."""
+pasted picture or copied file becomes an attachment; Up in an empty box asks to edit our
+last message (as in Signal)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class Composer(QTextEdit):
 
     sendRequested = Signal(str)
     escapePressed = Signal()
+    editLastRequested = Signal()  # Up with nothing typed
     filesPasted = Signal(list)  # [(filename, bytes)]: a pasted picture or copied files
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -78,6 +80,11 @@ class Composer(QTextEdit):
             return
         if key == Qt.Key.Key_Escape:
             self.escapePressed.emit()
+            return
+        # (Arrow keys carry the keypad flag on some platforms.)
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if key == Qt.Key.Key_Up and plain and not self.toPlainText():
+            self.editLastRequested.emit()
             return
         super().keyPressEvent(event)
 

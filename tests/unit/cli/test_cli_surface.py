@@ -60,6 +60,7 @@ ISSUE_COMMANDS = [
     ["react", "ab12", "ID", "🦫"],
     ["delete", "ab12", "ID"],
     ["messages", "ab12", "--limit", "5"],
+    ["messages", "edit", "ab12", "ID", "new text"],
     ["sync", "--timeout", "3"],
     ["listen"],
 ]
