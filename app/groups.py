@@ -131,6 +131,19 @@ class Groups(CommitFlow):
 
     # --- creating ----------------------------------------------------------------------
 
+    async def profile_for(self, members: Sequence[str]) -> str:
+        """The profile a new group with ``members`` would get (``"mip"`` or ``"darkmatter"``),
+        as their key packages decide; the refusals of `create` when there is none."""
+        people = [parse_person(m) for m in members]
+        chosen = await invitee_key_packages(
+            self._ctx,
+            [p.pubkey for p in people],
+            None,
+            key_packages=self._key_packages,
+            hints={p.pubkey: p.hints for p in people},
+        )
+        return chosen.profile
+
     async def create(
         self,
         name: str,

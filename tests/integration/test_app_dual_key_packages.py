@@ -194,6 +194,7 @@ async def test_the_invitees_key_packages_choose_the_profile(
         ctx, kps = alice.session.ctx, alice.session.key_packages
         chosen = await invitee_key_packages(ctx, [bob.pubkey], None, key_packages=kps)
         assert chosen.profile == "mip" and [p.author.hex for p in chosen.a_packages] == [bob.pubkey]
+        assert await alice.session.groups.profile_for([bob.npub]) == "mip"  # the window's hint
         forced = await invitee_key_packages(ctx, [bob.pubkey], "darkmatter", key_packages=kps)
         [bob_b] = (await _by_profile(bob, relay.url))[Profile.B]
         assert forced.profile == "darkmatter" and forced.events == (bob_b,)
@@ -205,6 +206,7 @@ async def test_the_invitees_key_packages_choose_the_profile(
         assert Profile.A not in await _by_profile(bob, relay.url)
         chosen = await invitee_key_packages(ctx, [bob.pubkey], None, key_packages=kps)
         assert chosen.profile == "darkmatter" and chosen.events == (bob_b,)
+        assert await alice.session.groups.profile_for([bob.npub]) == "darkmatter"
         with pytest.raises(InvalidInput, match=r"cannot join a Marmot v1"):
             await invitee_key_packages(ctx, [bob.pubkey], "mip", key_packages=kps)
 

@@ -38,8 +38,7 @@ class GroupOps(BridgeCore):
         """The Marmot version a new group with ``members`` would use, in words ("Marmot v2
         (Dark Matter)"), as their key packages decide; InvalidInput when they cannot be
         in one group, Unavailable when someone's key packages cannot be found."""
-        # The app creates Marmot v1 groups only, so far (``Groups.create``).
-        return protocol_name("mip")
+        return protocol_name(await self.session().groups.profile_for(list(members)))
 
     @translated
     async def show_group(self, chat_id: str) -> GroupDetails:
