@@ -6,8 +6,9 @@ Each operation builds its MLS change on the canonical tip, then stores it in one
 transaction (`app.dm.apply`); our commits wait for a relay's OK before they join the tree
 (publish, acknowledge, apply), and the Welcomes of an add go out behind their commit.
 
-Profile B needs the account's secret key on this device: every leaf proves its account
-with a BIP-340 signature (0x8009), made while the KeyPackage or group is created.
+Every leaf proves its account with a BIP-340 signature (0x8009) over a kind-450 event,
+which the account's signer makes, local or remote (NIP-46). Only a group in the July
+draft's form (with the `dm` client) needs the key here: that proof signs a bare digest.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app import timeline
 from app.contacts import Person
@@ -49,8 +50,10 @@ from marmot.profile_b.components import (
     MessageRetention,
 )
 from marmot.profile_b.group import (
+    Founding,
     GroupSettings,
     create_group_b,
+    found_group_b,
     group_view,
     invite_b,
     invitees_proof_form,
@@ -58,11 +61,13 @@ from marmot.profile_b.group import (
     update_components_b,
 )
 from marmot.profile_b.key_package_event import ParsedKeyPackageEvent
+from marmot.profile_b.proofs import ProofForm
+from marmot.profile_b.signed_key_package import begin_key_package_b, finish_key_package_b
 from marmot.profile_b.transport import MAX_WELCOME_RELAYS, welcome_rumor_b
 from marmot.profiles import Profile
 from mls.errors import MlsError
 from mls.group import GroupState, PendingCommit, propose_self_remove
-from mls.messages import Welcome
+from mls.messages import KeyPackage, Welcome
 from nostr.errors import UsageError
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey, SecretKey
@@ -79,6 +84,7 @@ if TYPE_CHECKING:
     from app.messages import Messages
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DARKMATTER = Profile.B.value
 _ATTEMPTS = 3
@@ -105,10 +111,27 @@ class DarkMatter:
     def _key(self) -> SecretKey:
         if self._secret is None:
             raise NotAllowed(
-                "Marmot v2 (Dark Matter) groups need this account's key on this device"
-                " (a remote signer cannot make their account proofs)"
+                "a group with this client (the July 2026 Dark Matter draft) needs this"
+                " account's key on this device: a remote signer cannot make its proofs"
             )
         return self._secret
+
+    async def _found(
+        self, settings: GroupSettings, kps: Sequence[KeyPackage], form: ProofForm
+    ) -> Founding:
+        """The founding state; our leaf's proof comes from the account's signer."""
+        ctx = self._ctx
+        if form is ProofForm.DRAFT:
+            secret = self._key()
+            return _call(
+                lambda: create_group_b(secret, settings, kps, now=ctx.now(), rng=ctx.rng, form=form)
+            )
+        draft = begin_key_package_b(ctx.public_key, now=ctx.now(), rng=ctx.rng)
+        signed = await ctx.sign(draft.proof_event)
+        bundle = _call(lambda: finish_key_package_b(draft, signed.sig, rng=ctx.rng))
+        return _call(
+            lambda: found_group_b(ctx.public_key, bundle, settings, kps, now=ctx.now(), rng=ctx.rng)
+        )
 
     # --- creating ------------------------------------------------------------------------
 
@@ -122,7 +145,6 @@ class DarkMatter:
     ) -> GroupInfo:
         """``found``: the invitees' key packages when the caller already chose them."""
         ctx = self._ctx
-        secret = self._key()
         if found is None:
             invitees = await invitees_b(ctx, self._relays, people)
         else:
@@ -132,9 +154,7 @@ class DarkMatter:
         form = _call(lambda: invitees_proof_form(kps, now=ctx.now()))
         media = dm_media.new_group_policy(await self.media_servers(), form)
         settings = GroupSettings(name, description, (), ctx.rng(32), relays, media)
-        founding = _call(
-            lambda: create_group_b(secret, settings, kps, now=ctx.now(), rng=ctx.rng, form=form)
-        )
+        founding = await self._found(settings, kps, form)
         # The founding commit is never published: the invitees join at the state after it.
         state = founding.state if founding.pending is None else founding.pending.next_state
         wraps = () if founding.pending is None else await self._wraps(founding.pending, invitees)
@@ -434,7 +454,7 @@ async def _no_servers() -> tuple[str, ...]:
     return ()  # until the session hands over its media servers (`MediaServers.mine`)
 
 
-def _call(op: Callable[[], Any]) -> Any:
+def _call(op: Callable[[], T]) -> T:
     try:
         return op()
     except (MarmotError, MlsError) as exc:

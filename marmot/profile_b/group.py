@@ -52,7 +52,12 @@ from marmot.profile_b.key_package import (
     key_package_capabilities,
     validate_key_package_b,
 )
-from marmot.profile_b.proofs import ProofForm, group_proof_form, verify_leaf_proof
+from marmot.profile_b.proofs import (
+    ProofForm,
+    group_proof_form,
+    leaf_proof_form,
+    verify_leaf_proof,
+)
 from mls.app_data import app_data_dictionary, app_data_dictionary_extension
 from mls.group import (
     CommitProcessed,
@@ -63,6 +68,7 @@ from mls.group import (
     commit,
     create_group,
 )
+from mls.key_package import KeyPackageBundle
 from mls.messages import (
     AppDataDictionary,
     AppDataUpdate,
@@ -80,7 +86,7 @@ from mls.messages import (
     WireFormat,
 )
 from mls.types import Rng
-from nostr.keys import SecretKey
+from nostr.keys import PublicKey, SecretKey
 
 REQUIRED_COMPONENTS = (
     ComponentID.APP_COMPONENTS,
@@ -112,6 +118,7 @@ __all__ = [
     "check_commit_b",
     "commit_priority",
     "create_group_b",
+    "found_group_b",
     "group_view",
     "invitees_proof_form",
     "invite_b",
@@ -203,17 +210,39 @@ def create_group_b(
     """``form`` None: the invitees' (``invitees_proof_form``)."""
     form = invitees_proof_form(invitees, now=now) if form is None else form
     _check_invitees(invitees, now, form)
-    members = {creator.public_key().data} | {kp.leaf_node.credential.identity for kp in invitees}
+    bundle = create_key_package_b(creator, now=now, rng=rng, form=form)
+    return found_group_b(
+        creator.public_key(), bundle, settings, invitees, now=now, rng=rng, group_id=group_id
+    )
+
+
+def found_group_b(
+    account: PublicKey,
+    bundle: KeyPackageBundle,
+    settings: GroupSettings,
+    invitees: Sequence[KeyPackage],
+    *,
+    now: int,
+    rng: Rng,
+    group_id: bytes | None = None,
+) -> Founding:
+    """A group founded on our own leaf ``bundle``, whose account proof the caller had made
+    (by a remote signer, say: `marmot.profile_b.signed_key_package`); its form is the
+    group's."""
+    form = leaf_proof_form(bundle.key_package.leaf_node)
+    _check_invitees(invitees, now, form)
+    if bundle.key_package.leaf_node.credential.identity != account.data:
+        raise UsageError("our leaf must carry this account's credential")
+    members = {account.data} | {kp.leaf_node.credential.identity for kp in invitees}
     if not set(settings.admins) <= members:
         raise UsageError("every initial admin must be a member of the new group")
-    bundle = create_key_package_b(creator, now=now, rng=rng, form=form)
     state = create_group(
         CIPHER_SUITE,
-        Credential.basic(creator.public_key().data),
+        Credential.basic(account.data),
         now=now,
         key_package=bundle,
         group_id=group_id,
-        extensions=_initial_extensions(settings, creator.public_key().data, form),
+        extensions=_initial_extensions(settings, account.data, form),
         config=CONFIG,
         rng=rng,
     )

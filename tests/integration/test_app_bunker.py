@@ -227,3 +227,34 @@ async def test_nip42_auth_is_signed_by_the_bunker(
     finally:
         await bob.close()
         await alice.close()
+
+
+@pytest.mark.darkmatter
+async def test_a_bunker_account_founds_a_marmot_v2_group(
+    relay: RelayProcess, bunker_factory: BunkerFactory, tmp_path: Path
+) -> None:
+    """Our leaf's 0x8009 proof is a kind-450 signature, which the bunker makes."""
+    user = SecretKey.generate()
+    bunker = bunker_factory(relay.url, user)
+    alice = await bunker_client(tmp_path, relay.url, bunker.uri, "alice")
+    bob = await make_client(tmp_path, relay.url, "bob")
+    try:
+        proofs = bunker.signed_kinds.count(450)  # so far, those of her key packages
+        group = await alice.session.groups.create(
+            "Signed remotely", [bob.npub], profile="darkmatter"
+        )
+        assert group.profile == "darkmatter"
+
+        async def proofs_signed() -> int:  # the bunker's log is read by a thread
+            return bunker.signed_kinds.count(450)
+
+        await eventually(proofs_signed, lambda n: n == proofs + 1)  # her founding leaf's
+        await join(bob, group)
+        await bob.session.messages.send(group.id, "hello v2")
+        await eventually(
+            lambda: alice.session.messages.list_messages(group.id),
+            lambda ms: [m.content for m in ms] == ["hello v2"],
+        )
+    finally:
+        await bob.close()
+        await alice.close()
