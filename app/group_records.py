@@ -238,16 +238,20 @@ def merge_pending(conn: Connection, entry: OutboxEntry, now: int) -> MarmotGroup
     return nxt
 
 
+def is_pending_commit(conn: Connection, entry: OutboxEntry) -> bool:
+    """Only the commit that is still our pending one goes out (never a dropped one)."""
+    if entry.mls_group_id is None:
+        return False
+    stored = groups_repo.pending_commit(conn, entry.mls_group_id)
+    return stored is not None and stored.event_id == entry.event_id
+
+
 class CommitHook:
     def __init__(self, groups: GroupEvents) -> None:
         self._groups = groups
 
     def should_send(self, conn: Connection, entry: OutboxEntry) -> bool:
-        """Only the commit that is still our pending one goes out (never a dropped one)."""
-        if entry.mls_group_id is None:
-            return False
-        stored = groups_repo.pending_commit(conn, entry.mls_group_id)
-        return stored is not None and stored.event_id == entry.event_id
+        return is_pending_commit(conn, entry)
 
     def on_sent(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
         gid = entry.mls_group_id

@@ -36,6 +36,7 @@ from app.events import (
     MessageUpdated,
 )
 from app.group_invitees import WELCOME
+from app.group_records import is_pending_commit
 from app.message_records import MediaSend
 from app.models import GroupInfo, MessageInfo
 from app.outbox import Attempt
@@ -468,10 +469,7 @@ class _CommitHook:
         self._service = service
 
     def should_send(self, conn: Connection, entry: OutboxEntry) -> bool:
-        if entry.mls_group_id is None:
-            return False
-        stored = groups_repo.pending_commit(conn, entry.mls_group_id)
-        return stored is not None and stored.event_id == entry.event_id
+        return is_pending_commit(conn, entry)
 
     def on_sent(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
         gid = entry.mls_group_id

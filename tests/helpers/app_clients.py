@@ -118,7 +118,10 @@ async def reopen(
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], timeout: float = 15.0
+    probe: Callable[[], Awaitable[T]],
+    ok: Callable[[T], bool],
+    timeout: float = 15.0,
+    interval: float = 0.05,
 ) -> T:
     """Poll ``probe`` until ``ok(result)``; fail with the last result after ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -128,7 +131,7 @@ async def eventually(
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last: {result!r}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(interval)
 
 
 def anything(value: Any) -> bool:

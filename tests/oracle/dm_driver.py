@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from nostr.keys import PublicKey
+from tests.helpers.app_clients import eventually
 
 T = TypeVar("T")
 START_TIMEOUT = 20.0
@@ -272,11 +273,4 @@ async def poll(
 ) -> T:
     """``eventually`` at a gentler pace: every ``dm`` probe is a process and a daemon
     round trip, and two cores are shared."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if ok(result):
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s; last: {result!r}")
-        await asyncio.sleep(interval)
+    return await eventually(probe, ok, timeout, interval)
