@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,6 +216,20 @@ def epoch_key(conn: Connection, gid: bytes, epoch: int) -> bytes | None:
         "SELECT secret FROM media_epoch_keys WHERE mls_group_id = ? AND epoch = ?", (gid, epoch)
     ).fetchone()
     return None if row is None else bytes(row[0])
+
+
+def cache_forget(conn: Connection, file_hashes: Iterable[bytes]) -> int:
+    """Drop the cached files of ``file_hashes`` that no remaining message names (a file's
+    hash stands in the imeta tag of each message carrying it); how many went."""
+    dropped = 0
+    for file_hash in set(file_hashes):
+        named = conn.execute(
+            "SELECT 1 FROM messages WHERE instr(lower(tags), ?) > 0 LIMIT 1", (file_hash.hex(),)
+        ).fetchone()
+        if named is None:
+            cur = conn.execute("DELETE FROM media_cache WHERE file_hash = ?", (file_hash,))
+            dropped += cur.rowcount
+    return dropped
 
 
 def cache_trim(conn: Connection, max_bytes: int) -> int:

@@ -117,6 +117,12 @@ def next_expiry(conn: Connection) -> int | None:
     return due
 
 
+def expiring(conn: Connection, now: int) -> list[Message]:
+    """The messages whose end of life has come (what `delete_expired` deletes)."""
+    rows = conn.execute(_SELECT + " WHERE expires_at <= ? ORDER BY seq", (now,)).fetchall()
+    return [from_row(row) for row in rows]
+
+
 def delete_expired(conn: Connection, now: int) -> list[tuple[bytes, str]]:
     """Delete every message whose end of life has come, with the reactions to it; the
     (group, rumor id) of each. Run inside the caller's transaction: all or nothing."""
