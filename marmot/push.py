@@ -76,36 +76,56 @@ class PushToken:
         return cls(platform, token.encode())
 
 
-def _token_key(secret: SecretKey, public: PublicKey) -> bytes:
-    return hkdf_expand(hkdf_extract(SALT, secret.shared_x(public)), INFO, 32)
+@dataclass(frozen=True, slots=True)
+class TokenKeys:
+    """The HKDF labels of a token encryption: the layout is shared by MIP-05 and Profile B's
+    marmot-push-v1, the key schedule's salt and info are not."""
+
+    salt: bytes
+    info: bytes
+
+    def key(self, secret: SecretKey, public: PublicKey) -> bytes:
+        return hkdf_expand(hkdf_extract(self.salt, secret.shared_x(public)), self.info, 32)
+
+
+MIP05_KEYS = TokenKeys(SALT, INFO)
 
 
 def encrypt_token_with(
-    server: PublicKey, token: PushToken, ephemeral: SecretKey, nonce: bytes, padding: bytes
+    server: PublicKey,
+    token: PushToken,
+    ephemeral: SecretKey,
+    nonce: bytes,
+    padding: bytes,
+    *,
+    keys: TokenKeys = MIP05_KEYS,
 ) -> bytes:
     """Deterministic encryption with caller-chosen ephemeral key, nonce and padding."""
     if len(nonce) != 12 or len(padding) != MAX_DEVICE_TOKEN_LEN - len(token.device_token):
-        raise UsageError("wrong nonce or padding length for a MIP-05 token")
+        raise UsageError("wrong nonce or padding length for a push token")
     plaintext = (
         bytes((token.platform,))
         + len(token.device_token).to_bytes(2, "big")
         + token.device_token
         + padding
     )
-    sealed = aead_seal(_token_key(ephemeral, server), nonce, plaintext)
+    sealed = aead_seal(keys.key(ephemeral, server), nonce, plaintext)
     return ephemeral.public_key().data + nonce + sealed
 
 
-def encrypt_token(server: PublicKey, token: PushToken, *, rng: Rng = system_rng) -> bytes:
+def encrypt_token(
+    server: PublicKey, token: PushToken, *, rng: Rng = system_rng, keys: TokenKeys = MIP05_KEYS
+) -> bytes:
     """Encrypt ``token`` to the notification server under a fresh ephemeral key."""
     ephemeral = SecretKey.generate(rng)
     nonce = rng(12)
-    return encrypt_token_with(
-        server, token, ephemeral, nonce, rng(MAX_DEVICE_TOKEN_LEN - len(token.device_token))
-    )
+    padding = rng(MAX_DEVICE_TOKEN_LEN - len(token.device_token))
+    return encrypt_token_with(server, token, ephemeral, nonce, padding, keys=keys)
 
 
-def decrypt_token(server_secret: SecretKey, encrypted: bytes) -> PushToken:
+def decrypt_token(
+    server_secret: SecretKey, encrypted: bytes, *, keys: TokenKeys = MIP05_KEYS
+) -> PushToken:
     """The server side: open a 1084-byte token; raises :class:`InvalidPushMessage`."""
     if len(encrypted) != ENCRYPTED_TOKEN_LEN:
         raise InvalidPushMessage(f"an encrypted token is {ENCRYPTED_TOKEN_LEN} bytes")
@@ -114,15 +134,13 @@ def decrypt_token(server_secret: SecretKey, encrypted: bytes) -> PushToken:
     except InvalidKey:
         raise InvalidPushMessage("token ephemeral key is not on secp256k1") from None
     try:
-        plaintext = aead_open(
-            _token_key(server_secret, ephemeral), encrypted[32:44], encrypted[44:]
-        )
+        plaintext = aead_open(keys.key(server_secret, ephemeral), encrypted[32:44], encrypted[44:])
     except CryptoFailure:
         raise InvalidPushMessage("token does not decrypt for this server") from None
     try:
         platform = Platform(plaintext[0])
     except ValueError:
-        raise InvalidPushMessage(f"unknown push platform {plaintext[0]}") from None
+        raise InvalidPushMessage(f"unknown push platform byte {plaintext[0]}") from None
     length = int.from_bytes(plaintext[1:3], "big")
     if not 1 <= length <= MAX_DEVICE_TOKEN_LEN:
         raise InvalidPushMessage(f"invalid device token length {length}")

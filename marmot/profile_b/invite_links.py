@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from marmot.binary import BinaryError, Cursor, Out
 from marmot.errors import MarmotError
 from marmot.primitives import CryptoFailure, aead_open, aead_seal, b64decode, b64encode, sha256
-from marmot.profile_b import bech32m
+from nostr import bech32
 from nostr.errors import DecodeError, NostrError
 from nostr.event import Event, UnsignedEvent
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng
@@ -154,14 +154,14 @@ class InviteCode:
         return code
 
     def to_string(self) -> str:
-        return bech32m.encode(HRP, self.encode())
+        return bech32.encode(HRP, self.encode(), constant=bech32.BECH32M)
 
     @classmethod
     def from_string(cls, text: str) -> InviteCode:
         try:
-            hrp, data = bech32m.decode(text, max_length=MAX_CODE_CHARS)
-        except bech32m.Bech32mError as exc:
-            raise InvalidInviteLink(f"invite code: {exc.reason}") from None
+            hrp, data = bech32.decode(text, max_length=MAX_CODE_CHARS, constant=bech32.BECH32M)
+        except DecodeError as exc:
+            raise InvalidInviteLink(f"invite code: {exc}") from None
         if hrp != HRP:
             raise InvalidInviteLink("an invite code starts with marmot1")
         return cls.decode(data)

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import re
 
-from marmot.errors import InvalidPushMessage, UsageError
-from marmot.primitives import CryptoFailure, aead_open, aead_seal, hkdf_expand, hkdf_extract
+from marmot import push
+from marmot.errors import InvalidPushMessage
 from marmot.primitives import sha256 as _sha256
-from marmot.push import MAX_DEVICE_TOKEN_LEN, Platform, PushToken
-from nostr.errors import InvalidKey
+from marmot.push import ENCRYPTED_TOKEN_LEN, Platform, PushToken, TokenKeys
 from nostr.keys import PublicKey, Rng, SecretKey, system_rng
 
 __all__ = [
@@ -40,8 +39,6 @@ __all__ = [
 
 SALT = b"marmot-push-token-v1"
 INFO = b"marmot-push-token-encryption"
-TOKEN_PLAINTEXT_LEN = 1024
-ENCRYPTED_TOKEN_LEN = 1084
 PLATFORM_NAMES = {Platform.APNS: "apns", Platform.FCM: "fcm"}
 _APNS_HEX = re.compile(r"(?:[0-9a-f]{2})+")
 
@@ -70,52 +67,21 @@ def token_fingerprint(token: PushToken) -> str:
     return "sha256:" + digest.hex()[:24]
 
 
-def _key(secret: SecretKey, public: PublicKey) -> bytes:
-    return hkdf_expand(hkdf_extract(SALT, secret.shared_x(public)), INFO, 32)
+KEYS = TokenKeys(SALT, INFO)
 
 
 def encrypt_token_with(
     server: PublicKey, token: PushToken, ephemeral: SecretKey, nonce: bytes, padding: bytes
 ) -> bytes:
     """Deterministic form: the caller chooses the ephemeral key, nonce and padding."""
-    if len(nonce) != 12 or len(padding) != MAX_DEVICE_TOKEN_LEN - len(token.device_token):
-        raise UsageError("wrong nonce or padding length for a marmot-push-v1 token")
-    plaintext = (
-        bytes((token.platform,))
-        + len(token.device_token).to_bytes(2, "big")
-        + token.device_token
-        + padding
-    )
-    return (
-        ephemeral.public_key().data + nonce + aead_seal(_key(ephemeral, server), nonce, plaintext)
-    )
+    return push.encrypt_token_with(server, token, ephemeral, nonce, padding, keys=KEYS)
 
 
 def encrypt_token(server: PublicKey, token: PushToken, *, rng: Rng = system_rng) -> bytes:
     """Encrypt ``token`` to the notification server under a fresh ephemeral key."""
-    ephemeral = SecretKey.generate(rng)
-    nonce = rng(12)
-    padding = rng(MAX_DEVICE_TOKEN_LEN - len(token.device_token))
-    return encrypt_token_with(server, token, ephemeral, nonce, padding)
+    return push.encrypt_token(server, token, rng=rng, keys=KEYS)
 
 
 def decrypt_token(server_secret: SecretKey, encrypted: bytes) -> PushToken:
     """The server side: open one 1084-byte token; raises :class:`InvalidPushMessage`."""
-    if len(encrypted) != ENCRYPTED_TOKEN_LEN:
-        raise InvalidPushMessage(f"an encrypted token is {ENCRYPTED_TOKEN_LEN} bytes")
-    try:
-        ephemeral = PublicKey(encrypted[:32])
-    except InvalidKey:
-        raise InvalidPushMessage("token ephemeral key is not on secp256k1") from None
-    try:
-        plaintext = aead_open(_key(server_secret, ephemeral), encrypted[32:44], encrypted[44:])
-    except CryptoFailure:
-        raise InvalidPushMessage("token does not decrypt for this server") from None
-    try:
-        platform = Platform(plaintext[0])
-    except ValueError:
-        raise InvalidPushMessage(f"unknown push platform byte {plaintext[0]}") from None
-    length = int.from_bytes(plaintext[1:3], "big")
-    if not 1 <= length <= MAX_DEVICE_TOKEN_LEN:
-        raise InvalidPushMessage(f"invalid device token length {length}")
-    return PushToken(platform, plaintext[3 : 3 + length])
+    return push.decrypt_token(server_secret, encrypted, keys=KEYS)
