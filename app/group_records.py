@@ -265,11 +265,9 @@ class CommitHook:
 
     def on_failed(self, conn: Connection, entry: OutboxEntry, attempt: Attempt, now: int) -> Any:
         gid = entry.mls_group_id
-        if attempt.final and gid is not None:
-            stored = groups_repo.pending_commit(conn, gid)
-            if stored is not None and stored.event_id == entry.event_id:
-                groups_repo.set_pending_commit(conn, gid, None, now=now)
-                return gid
+        if attempt.final and gid is not None and is_pending_commit(conn, entry):
+            groups_repo.set_pending_commit(conn, gid, None, now=now)
+            return gid
         return None
 
     def after(self, entry: OutboxEntry, attempt: Attempt, result: Any) -> None:

@@ -119,7 +119,7 @@ def test_reply_with_quote(qtbot: QtBot, window: MainWindow, alice: FakeBackend) 
     open_chat(qtbot, window, chat.id)
     window.chat.start_reply_to(question.id)
     assert window.chat.reply_bar.isVisible()
-    assert window.chat.reply_bar.who.text() == "Replying to Bob Marsh"
+    assert window.chat.reply_bar.title.text() == "Replying to Bob Marsh"
     qtbot.keyClick(window.chat.composer, Qt.Key.Key_Escape)
     assert not window.chat.reply_bar.isVisible() and window.chat.replying_to is None
     window.chat.message_menu(question).actions()[0].trigger()  # "Reply"

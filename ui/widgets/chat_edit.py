@@ -11,42 +11,25 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
 
 from ui.format import one_line
 from ui.rich_text import plain
 from ui.tasks import spawn
 from ui.views import MessageRow, MessageStatus
-from ui.widgets.common import ElidedLabel, icon_button
+from ui.widgets.chat_parts import ComposerBar
 
 if TYPE_CHECKING:
     from ui.widgets.chat_view import ChatView
 
 
-class EditBar(QFrame):
+class EditBar(ComposerBar):
     """Shown above the composer while one of our messages is being edited."""
 
-    cancelled = Signal()
-
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("EditBar")
-        self.title = ElidedLabel("section")
+        super().__init__("EditBar", "Cancel editing", parent)
         self.title.setText("Editing message")
-        self.quote = ElidedLabel("muted")
-        close = icon_button("close", "Cancel editing")
-        close.clicked.connect(self.cancelled)
-        self.close_button = close
-        text = QVBoxLayout()
-        text.setSpacing(2)
-        text.addWidget(self.title)
-        text.addWidget(self.quote)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(14, 8, 8, 8)
-        row.addLayout(text, 1)
-        row.addWidget(close)
-        self.hide()
 
     def show_edit(self, row: MessageRow) -> None:
         self.quote.setText(one_line(plain(row.text)))

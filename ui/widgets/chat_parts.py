@@ -48,29 +48,37 @@ class ChatHeader(QFrame):
         self.subtitle.setText(text)
 
 
-class ReplyBar(QFrame):
-    """Shown above the composer while a reply is being written."""
+class ComposerBar(QFrame):
+    """A bar above the composer naming what is being written (a reply, an edit), with a
+    close button that cancels it."""
 
     cancelled = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, close_tip: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("ReplyBar")
-        self.who = ElidedLabel("section")
+        self.setObjectName(name)
+        self.title = ElidedLabel("section")
         self.quote = ElidedLabel("muted")
-        close = icon_button("close", "Cancel reply")
-        close.clicked.connect(self.cancelled)
+        self.close_button = icon_button("close", close_tip)
+        self.close_button.clicked.connect(self.cancelled)
         text = QVBoxLayout()
         text.setSpacing(2)
-        text.addWidget(self.who)
+        text.addWidget(self.title)
         text.addWidget(self.quote)
         row = QHBoxLayout(self)
         row.setContentsMargins(14, 8, 8, 8)
         row.addLayout(text, 1)
-        row.addWidget(close)
+        row.addWidget(self.close_button)
         self.hide()
 
+
+class ReplyBar(ComposerBar):
+    """Shown above the composer while a reply is being written."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("ReplyBar", "Cancel reply", parent)
+
     def show_reply(self, row: MessageRow) -> None:
-        self.who.setText(f"Replying to {'yourself' if row.own else row.author_name}")
+        self.title.setText(f"Replying to {'yourself' if row.own else row.author_name}")
         self.quote.setText(row.text)
         self.show()
