@@ -124,7 +124,8 @@ def looks_like_key(text: str) -> bool:
 
 
 def timer_text(secs: int) -> str:
-    """A disappearing timer in words: "1 hour", "8 hours", "1 week", "90 seconds"."""
+    """A disappearing timer in words: "1 hour", "8 hours", "1 week", "90 seconds" (as
+    `app.words.timer_text`, which widgets may not import: they see view rows only)."""
     for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
         if secs >= size and secs % size == 0:
             n = secs // size

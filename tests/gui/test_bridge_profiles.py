@@ -10,7 +10,8 @@ import pytest
 
 from app import timeline
 from app.models import GroupInfo, MemberInfo, MessageInfo
-from ui.bridge.convert import chat_row, group_details, message_row, protocol_name
+from app.words import protocol_name
+from ui.bridge.convert import chat_row, group_details, message_row
 
 pytestmark = pytest.mark.gui
 

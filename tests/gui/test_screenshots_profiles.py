@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app import timeline
+from app.words import change_text
 from tests.gui.fake_backend import FakeBackend, fake_pubkey
 from tests.gui.helpers import open_chat, save
 from tests.gui.scenes import Demo
-from ui.bridge.convert import change_text
 from ui.dialogs.group_details import GroupDetailsDialog
 from ui.dialogs.new_group import NewGroupDialog
 from ui.main_window import MainWindow

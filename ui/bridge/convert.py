@@ -18,7 +18,6 @@ from PySide6.QtGui import QImage
 
 from app import timeline
 from app.blurhash import decode as blurhash_decode
-from app.dm.tree import ADMINS, DISBANDED, PICTURE, RETENTION  # kinds only Marmot v2 has
 from app.models import (
     AttachmentInfo,
     ContactInfo,
@@ -30,7 +29,7 @@ from app.models import (
     RelayInfo,
     UploadInfo,
 )
-from ui.format import timer_text
+from app.words import change_text, protocol_name, short_name
 from ui.rich_text import plain
 from ui.views import (
     PLACEHOLDER_SIZE,
@@ -84,10 +83,6 @@ def relay_status(status: str, error: str | None = None) -> RelayStatus:
     return RelayStatus.DISCONNECTED
 
 
-def short_name(pubkey: str) -> str:
-    return pubkey[:8] + "…"
-
-
 # --- messages --------------------------------------------------------------------------------
 
 
@@ -125,50 +120,6 @@ def quote_of(target: MessageInfo | None, target_id: str, names: Mapping[str, str
     # As in Signal: a quote of one of our own messages says "You", not our own name.
     author = YOU if target.own else names.get(target.author, short_name(target.author))
     return ReplyQuote(target.id, author, text)
-
-
-def _who(pubkey: str, names: Mapping[str, str], me: str, *, start: bool) -> str:
-    if pubkey == me:
-        return "You" if start else "you"
-    return names.get(pubkey, short_name(pubkey))
-
-
-def _timer_text(value: str) -> str:
-    return timer_text(int(value) if value.isdigit() else 0)
-
-
-_CHANGES = {
-    timeline.RENAMED: "{actor} renamed the group to “{value}”",
-    timeline.DESCRIBED: "{actor} changed the group description",
-    timeline.ADDED: "{actor} added {subject}",
-    timeline.REMOVED: "{actor} removed {subject}",
-    timeline.LEFT: "{actor} left",
-    timeline.JOINED: "{actor} joined",
-}
-
-
-_ADMINS = {
-    "granted": "{actor} made {subject} an admin",
-    "revoked": "{actor} took admin rights from {subject}",
-}
-
-
-def change_text(change: timeline.Change, names: Mapping[str, str], me: str) -> str:
-    """A group's change in words, as a timeline line ("Bob added Carol")."""
-    actor = _who(change.actor, names, me, start=True)
-    subject = _who(change.subject, names, me, start=False) if change.subject else ""
-    if change.what in (timeline.TIMER, RETENTION):  # the same timer, by either protocol
-        if not change.value or change.value == "0":
-            return f"{actor} turned off disappearing messages"
-        return f"{actor} set disappearing messages to {_timer_text(change.value)}"
-    if change.what == PICTURE:  # set, changed or removed: the row does not say which
-        return f"{actor} changed the group picture"
-    if change.what == DISBANDED:
-        return f"{actor} closed the group"
-    template = _CHANGES.get(change.what, "{actor} changed the group")
-    if change.what == ADMINS:
-        template = _ADMINS.get(change.value, "{actor} changed who the admins are")
-    return template.format(actor=actor, subject=subject, value=change.value)
 
 
 def message_row(
@@ -253,15 +204,6 @@ def chat_row(
         disappearing_secs=info.disappearing_secs,
         can_edit=info.can_edit,
     )
-
-
-PROTOCOLS = {"mip": "Marmot v1", "darkmatter": "Marmot v2 (Dark Matter)"}
-"""A group's profile (``GroupInfo.profile``) in words: the name people compare between
-apps, no protocol jargon beyond it."""
-
-
-def protocol_name(profile: str) -> str:
-    return PROTOCOLS.get(profile, f"Marmot ({profile})" if profile else "")
 
 
 def group_details(info: GroupInfo) -> GroupDetails:

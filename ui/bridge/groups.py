@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.models import GroupInfo
+from app.words import protocol_name
 from ui.bridge import rows
-from ui.bridge.convert import dm_peer, group_details, invite_row, protocol_name
+from ui.bridge.convert import dm_peer, group_details, invite_row
 from ui.bridge.core import BridgeCore, translated
 from ui.views import ChatRow, GroupDetails, InviteRow
 

@@ -11,11 +11,12 @@ import pytest
 
 from app import timeline
 from app.models import GroupInfo, MessageInfo
+from app.words import change_text, protocol_name
 from cli.commands import COMMANDS, Needs
 from cli.main import main
 from cli.output import render
 from cli.parser import build_parser
-from cli.words import change_text, group, message, protocol_name
+from cli.words import group, message
 
 ME, BOB, CAROL = "a" * 64, "b" * 64, "c" * 64
 NAMES = {BOB: "Bob", CAROL: "Carol"}
