@@ -103,9 +103,14 @@ async def test_a_bunker_account_creates_joins_and_chats(
 
         assert create_cost == {"nip44_encrypt": 1, "sign_event": 1}
         assert send_cost == {} and receive_cost == {}
-        assert open_cost == {"nip44_decrypt": 2}
-        # A fresh key package replaces the consumed one (signed), the old one is deleted.
-        assert set(accept_cost) <= {"sign_event"} and accept_cost.get("sign_event", 0) <= 3
+        assert open_cost.get("nip44_decrypt") == 2
+        assert set(open_cost) <= {"nip44_decrypt", "sign_event"} and set(accept_cost) <= {
+            "sign_event"
+        }
+        # A fresh key package replaces the consumed one (signed), the old one is deleted. That
+        # starts when the Welcome is stored, so its signatures fall while opening or accepting.
+        replacing = open_cost.get("sign_event", 0) + accept_cost.get("sign_event", 0)
+        assert replacing <= 3
         print(
             "ROUND TRIPS",
             {"create+invite 1": create_cost, "send": send_cost, "receive": receive_cost},
