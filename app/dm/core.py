@@ -32,6 +32,7 @@ from app.dm.tree import (
     to_rows,
 )
 from app.group_records import OwnEvent, mark_own, record_own_event
+from app.group_store import stamp_after
 from marmot.profile_b.convergence import commit_digest
 from marmot.profile_b.group import commit_priority, group_view, remove_b
 from marmot.profile_b.inbound import departure_commit
@@ -44,6 +45,7 @@ from storage import Connection, OutgoingEvent, record_outgoing
 from storage.repos import branches as branches_repo
 from storage.repos import groups as groups_repo
 from storage.repos import messages as messages_repo
+from storage.repos import processed as processed_repo
 from storage.rows import DeliveryStatus, StateWrite
 from storage.rows import GroupState as Lifecycle
 from storage.rows import PendingCommit as StoredPending
@@ -252,7 +254,11 @@ def queue_commit(
     outbox entry (and the Welcomes behind it); merged by `merge_commit` on a relay's OK."""
     base = opened.tree.canonical
     relays = metadata(group_view(base.state)).relays
-    event = handshake_event(base.state, pending.message, created_at=env.now, rng=env.rng)
+    # Dated after every event of the group we sent or processed (as Profile A's commits):
+    # a member catching up sorts by created_at, and a message that sorted behind more
+    # commits than the rewind horizon would no longer open.
+    stamp = stamp_after(env.now, processed_repo.newest_processed(conn, opened.gid) or 0)
+    event = handshake_event(base.state, pending.message, created_at=stamp, rng=env.rng)
     own = OwnCommit(
         node_key(base),
         commit_priority(pending.summary),
